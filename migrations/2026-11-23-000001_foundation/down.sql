@@ -1,0 +1,9 @@
+DROP TABLE events;
+DROP FUNCTION events_are_append_only();
+DROP TABLE variables;
+DROP TABLE data_sources;
+DROP TABLE login_attempts;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE organisations;

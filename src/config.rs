@@ -1,0 +1,160 @@
+//! Typed settings from `Rocket.toml` and the environment (names of SPEC §12), validated once
+//! at start-up. Every problem is reported as one line naming the setting.
+
+use crate::domain::{email::EmailAddress, password};
+use rocket::figment::{
+    Figment,
+    providers::{Env, Serialized},
+};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
+pub const SETTINGS: [&str; 7] = [
+    "DATABASE_URL",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "STORAGE_DIR",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+    "DATABASE_POOL_SIZE",
+];
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// PostgreSQL URL; `None` means "start the private cluster under `var/`".
+    pub database_url: Option<String>,
+    /// `smtp://` or `smtps://` URL of the mail server; `None` writes `.eml` files under `var/mail`.
+    pub smtp_url: Option<String>,
+    /// Sender of every e-mail.
+    pub mail_from: String,
+    /// Where uploaded files are stored (encrypted).
+    pub storage_dir: PathBuf,
+    /// The first administrator, created at start-up when absent.
+    pub admin: Option<(EmailAddress, String)>,
+    /// Maximum database connections in the pool.
+    pub pool_size: usize,
+}
+
+#[derive(Deserialize, Default)]
+struct Raw {
+    database_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    storage_dir: Option<String>,
+    admin_email: Option<String>,
+    admin_password: Option<String>,
+    database_pool_size: Option<String>,
+}
+
+/// A setting that is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {setting}: {message}")]
+pub struct ConfigError {
+    /// The setting's name as written in the environment.
+    pub setting: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { setting, message: message.into() }
+}
+
+/// Rocket's figment with our settings merged in from the plain environment variables.
+pub fn figment() -> Figment {
+    rocket::Config::figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into()))
+}
+
+impl Config {
+    /// Reads and validates the settings from a figment (see [`figment`]).
+    pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
+        let raw: Raw = figment.extract().map_err(|e| {
+            let setting = e.path.last().map(|p| p.to_uppercase()).unwrap_or_default();
+            let setting = SETTINGS.iter().find(|s| **s == setting).copied().unwrap_or("Rocket.toml");
+            bad(setting, e.kind.to_string())
+        })?;
+        let non_empty = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+
+        let database_url = non_empty(raw.database_url);
+        if let Some(url) = &database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(bad("DATABASE_URL", "must be a postgres:// or postgresql:// URL"));
+            }
+        }
+        let smtp_url = non_empty(raw.smtp_url);
+        if let Some(url) = &smtp_url {
+            let scheme_ok = url.starts_with("smtp://") || url.starts_with("smtps://");
+            if !scheme_ok || lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).is_err() {
+                return Err(bad("SMTP_URL", "must be a URL like smtp://host:port or smtps://user:password@host"));
+            }
+        }
+        let mail_from = non_empty(raw.mail_from).unwrap_or_else(|| "Helsedataservice <noreply@helsedata.localhost>".into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(bad("MAIL_FROM", "must be an address like \"Helsedataservice <noreply@example.no>\""));
+        }
+        let storage_dir = PathBuf::from(non_empty(raw.storage_dir).unwrap_or_else(|| "var/storage".into()));
+
+        let admin = match (non_empty(raw.admin_email), raw.admin_password.filter(|p| !p.is_empty())) {
+            (None, None) => None,
+            (Some(_), None) => return Err(bad("ADMIN_PASSWORD", "is required when ADMIN_EMAIL is set")),
+            (None, Some(_)) => return Err(bad("ADMIN_EMAIL", "is required when ADMIN_PASSWORD is set")),
+            (Some(email), Some(pw)) => {
+                let email = EmailAddress::parse(&email).ok_or_else(|| bad("ADMIN_EMAIL", "is not an e-mail address"))?;
+                password::check(&pw).map_err(|e| {
+                    bad(
+                        "ADMIN_PASSWORD",
+                        format!("{e}: use at least {} characters, not only letters or digits", password::MIN_LENGTH),
+                    )
+                })?;
+                Some((email, pw))
+            }
+        };
+        let pool_size = match non_empty(raw.database_pool_size) {
+            None => 16,
+            Some(s) => s
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| bad("DATABASE_POOL_SIZE", "must be a whole number from 1 to 1000"))?,
+        };
+        Ok(Config { database_url, smtp_url, mail_from, storage_dir, admin, pool_size })
+    }
+
+    /// Settings for tests: the given database, files under `storage_dir`, no SMTP.
+    pub fn for_tests(database_url: String, storage_dir: PathBuf) -> Config {
+        Config {
+            database_url: Some(database_url),
+            smtp_url: None,
+            mail_from: "Helsedataservice <noreply@helsedata.localhost>".into(),
+            storage_dir,
+            admin: None,
+            pool_size: 4,
+        }
+    }
+}
+
+/// Checks Rocket's own settings (address, port, limits, secret key) so a malformed one is one line.
+pub fn check_rocket_settings(figment: &Figment) -> Result<rocket::Config, ConfigError> {
+    rocket::Config::try_from(figment).map_err(|e| {
+        let key = e.path.join(".");
+        let setting = match key.as_str() {
+            "address" => "ROCKET_ADDRESS",
+            "port" => "ROCKET_PORT",
+            "secret_key" => "ROCKET_SECRET_KEY",
+            _ => "Rocket.toml",
+        };
+        bad(setting, format!("{} ({key})", e.kind))
+    })
+}
+
+/// Adds a secret key when none is configured, so the private cookies work in release builds.
+pub fn with_secret_key(figment: Figment, key: &[u8]) -> Figment {
+    use base64::Engine;
+    if figment.find_value("secret_key").is_ok() {
+        return figment;
+    }
+    let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+    figment.merge(Serialized::default("secret_key", encoded))
+}

@@ -1,0 +1,252 @@
+//! The private PostgreSQL cluster used when no `DATABASE_URL` is configured: initialised under
+//! a folder of ours from the machine's `initdb`/`pg_ctl`, listening on 127.0.0.1 only, with a
+//! random password. PostgreSQL refuses to run as root, so as root it runs as `postgres`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Why the private cluster could not be provided; the message says what to install or set.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// initdb/pg_ctl are not on this machine.
+    #[error(
+        "PostgreSQL's server programs (initdb, pg_ctl) were not found on PATH or under /usr/lib/postgresql/*/bin: \
+         install them (Debian: `apt-get install postgresql`) or set DATABASE_URL to an existing database"
+    )]
+    NotInstalled,
+    /// A command failed; carries its name and output.
+    #[error("{0} failed: {1}")]
+    Command(String, String),
+    /// A file-system problem under the cluster folder.
+    #[error("cannot use {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+}
+
+/// A running private cluster.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    dir: PathBuf,
+    port: u16,
+    password: String,
+    bin: PathBuf,
+    /// True when this process started the server (and so should stop it).
+    pub started_here: bool,
+}
+
+/// How the cluster is tuned.
+#[derive(Debug, Clone, Copy)]
+pub enum Durability {
+    /// fsync on: for the service's own data.
+    Durable,
+    /// fsync off: for throw-away test databases.
+    Fast,
+}
+
+const SUPERUSER: &str = "hds";
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {
+    move |e| ClusterError::Io(path.to_path_buf(), e)
+}
+
+/// Finds the folder holding initdb and pg_ctl: PATH first, then the newest /usr/lib/postgresql/N/bin.
+pub fn find_bin_dir() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .collect();
+    versioned.sort_by(|a, b| b.0.cmp(&a.0));
+    on_path
+        .into_iter()
+        .chain(versioned.into_iter().map(|(_, p)| p))
+        .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+}
+
+fn running_as_root() -> bool {
+    fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+}
+
+/// The unprivileged account that runs the server when we are root.
+fn service_account() -> Option<(u32, u32)> {
+    let out = Command::new("id").args(["-u", "postgres"]).output().ok()?;
+    let uid = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    let out = Command::new("id").args(["-g", "postgres"]).output().ok()?;
+    let gid = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    Some((uid, gid))
+}
+
+fn check(name: &str, out: std::io::Result<Output>) -> Result<Output, ClusterError> {
+    let out = out.map_err(|e| ClusterError::Command(name.into(), e.to_string()))?;
+    if out.status.success() {
+        Ok(out)
+    } else {
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        Err(ClusterError::Command(name.into(), text.trim().to_string()))
+    }
+}
+
+fn free_port() -> Result<u16, ClusterError> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(io(Path::new("127.0.0.1")))?;
+    Ok(listener.local_addr().map_err(io(Path::new("127.0.0.1")))?.port())
+}
+
+fn random_hex(bytes: usize) -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+impl Cluster {
+    /// Makes sure a cluster runs under `dir` (initialising it the first time) and returns it.
+    /// Safe to call from several processes at once: they serialise on a lock file.
+    pub fn ensure(dir: &Path, durability: Durability) -> Result<Cluster, ClusterError> {
+        let bin = find_bin_dir().ok_or(ClusterError::NotInstalled)?;
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let dir = dir.canonicalize().map_err(io(dir))?;
+        let lock_path = dir.join("cluster.lock");
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
+
+        let as_root = running_as_root();
+        let account = if as_root {
+            Some(service_account().ok_or_else(|| {
+                ClusterError::Command(
+                    "looking up the postgres account".into(),
+                    "running as root needs the unprivileged `postgres` account (apt-get install postgresql creates it)".into(),
+                )
+            })?)
+        } else {
+            None
+        };
+        let data = dir.join("data");
+        let mut cluster = Cluster { dir: dir.clone(), port: 0, password: String::new(), bin, started_here: false };
+        if !data.join("PG_VERSION").is_file() {
+            cluster.init(account, durability)?;
+        }
+        let password_file = dir.join("password");
+        cluster.password = fs::read_to_string(&password_file).map_err(io(&password_file))?.trim().to_string();
+
+        if let Some(port) = cluster.running_port() {
+            cluster.port = port;
+        } else {
+            cluster.port = free_port()?;
+            let log = dir.join("postgres.log");
+            let mut cmd = cluster.pg_command("pg_ctl", account.is_some());
+            let out = cmd.args([
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "60".as_ref(),
+                "-o".as_ref(),
+                format!("-p {}", cluster.port).as_ref(),
+                "start".as_ref(),
+            ]);
+            check("pg_ctl start", out.output()).map_err(|e| match e {
+                ClusterError::Command(n, t) => {
+                    let tail = fs::read_to_string(&log).unwrap_or_default();
+                    let tail: Vec<&str> = tail.lines().rev().take(5).collect();
+                    ClusterError::Command(n, format!("{t}; log: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")))
+                }
+                other => other,
+            })?;
+            cluster.started_here = true;
+        }
+        drop(lock);
+        Ok(cluster)
+    }
+
+    fn pg_command(&self, program: &str, as_postgres: bool) -> Command {
+        let path = self.bin.join(program);
+        if as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn init(&self, account: Option<(u32, u32)>, durability: Durability) -> Result<(), ClusterError> {
+        let data = self.dir.join("data");
+        if let Some((uid, gid)) = account {
+            std::os::unix::fs::chown(&self.dir, Some(uid), Some(gid)).map_err(io(&self.dir))?;
+            // The server account must reach the folder through every parent.
+            let probe = Command::new("runuser").args(["-u", "postgres", "--", "test", "-w"]).arg(&self.dir).status();
+            if !probe.map(|s| s.success()).unwrap_or(false) {
+                return Err(ClusterError::Command(
+                    "preparing the cluster folder".into(),
+                    format!(
+                        "the postgres account cannot write to {} (a parent folder is closed to it); \
+                         move the checkout or set DATABASE_URL",
+                        self.dir.display()
+                    ),
+                ));
+            }
+        }
+        let password = random_hex(24);
+        let pwfile = self.dir.join("initdb.pw");
+        fs::write(&pwfile, &password).map_err(io(&pwfile))?;
+        if let Some((uid, gid)) = account {
+            std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid)).map_err(io(&pwfile))?;
+        }
+        let mut cmd = self.pg_command("initdb", account.is_some());
+        cmd.args(["-D".as_ref(), data.as_os_str()])
+            .args(["-U", SUPERUSER, "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256"])
+            .arg(format!("--pwfile={}", pwfile.display()));
+        let result = check("initdb", cmd.output());
+        let _ = fs::remove_file(&pwfile);
+        result?;
+
+        let password_file = self.dir.join("password");
+        let mut f = File::create(&password_file).map_err(io(&password_file))?;
+        f.write_all(password.as_bytes()).map_err(io(&password_file))?;
+        fs::set_permissions(&password_file, fs::Permissions::from_mode(0o600)).map_err(io(&password_file))?;
+
+        let conf = data.join("postgresql.conf");
+        let mut settings = String::from(
+            "\n# Private cluster of Helsedataservice\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 300\nshared_buffers = 256MB\n",
+        );
+        if let Durability::Fast = durability {
+            settings.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
+        }
+        let mut f = OpenOptions::new().append(true).open(&conf).map_err(io(&conf))?;
+        f.write_all(settings.as_bytes()).map_err(io(&conf))?;
+        Ok(())
+    }
+
+    /// The port of a server already running on this data folder, if any.
+    fn running_port(&self) -> Option<u16> {
+        let data = self.dir.join("data");
+        let status = self.pg_command("pg_ctl", running_as_root()).arg("status").arg("-D").arg(&data).output().ok()?;
+        if !status.status.success() {
+            return None;
+        }
+        let pid_file = fs::read_to_string(data.join("postmaster.pid")).ok()?;
+        pid_file.lines().nth(3)?.trim().parse().ok()
+    }
+
+    /// A connection URL for one database of this cluster.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}", self.password, self.port)
+    }
+
+    /// Stops the server (fast shutdown: sessions are ended, data is kept).
+    pub fn stop(&self) -> Result<(), ClusterError> {
+        let data = self.dir.join("data");
+        let mut cmd = self.pg_command("pg_ctl", running_as_root());
+        cmd.arg("-D").arg(&data).args(["-m", "fast", "-w", "stop"]);
+        check("pg_ctl stop", cmd.output()).map(|_| ())
+    }
+}

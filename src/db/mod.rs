@@ -1,0 +1,103 @@
+//! Database access: the pool, embedded migrations, the private cluster and the queries per
+//! table group.
+
+pub mod catalogue;
+pub mod cluster;
+pub mod events;
+pub mod schema;
+pub mod users;
+
+use diesel::prelude::*;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// The connection pool kept in Rocket's managed state.
+pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
+/// One pooled connection.
+pub type Conn = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>;
+
+/// Builds a pool that gives up quickly when the database is away, so requests fail with 503.
+pub fn pool(url: &str, size: usize) -> Result<Pool, String> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Applies pending migrations (needs the multi-threaded runtime: the harness blocks in place).
+pub async fn migrate(pool: &Pool) -> Result<(), String> {
+    let conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+    harness.run_pending_migrations(MIGRATIONS).map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(())
+}
+
+/// Creates `database` on the server behind `admin_url` unless it exists.
+pub async fn create_database_if_missing(admin_url: &str, database: &str) -> Result<(), String> {
+    let mut conn = AsyncPgConnection::establish(admin_url).await.map_err(|e| format!("cannot connect to {}: {e}", redact(admin_url)))?;
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Int4)]
+        #[allow(dead_code)]
+        one: i32,
+    }
+    let found: Vec<Found> = diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(database)
+        .load(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    if found.is_empty() {
+        diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(database))).execute(&mut conn).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Quotes an SQL identifier (for the few statements that cannot take bind parameters).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The URL with its password hidden, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Whether the database answers within two seconds.
+pub async fn healthy(pool: &Pool) -> bool {
+    let check = async {
+        let mut conn = pool.get().await.ok()?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
+    };
+    matches!(tokio::time::timeout(Duration::from_secs(2), check).await, Ok(Some(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_password() {
+        assert_eq!(super::redact("postgres://hds:secret@127.0.0.1:5/x"), "postgres://hds:***@127.0.0.1:5/x");
+        assert_eq!(super::redact("postgres://127.0.0.1/x"), "postgres://127.0.0.1/x");
+    }
+}
+
+/// Why a pooled connection could not be had.
+pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;

@@ -1,0 +1,92 @@
+//! The roles of SPEC §3 and what each may do, in one table.
+
+use serde::{Deserialize, Serialize};
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A researcher or analyst (søker).
+    Applicant,
+    /// Staff of Helsedataservice (saksbehandler).
+    CaseOfficer,
+    /// Staff of an organisation owning data sources (registerforvalter).
+    RegisterOwner,
+    /// Operators.
+    Admin,
+}
+
+/// Things a role may be allowed to do, independent of any particular object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create, edit and submit own applications.
+    Apply,
+    /// See every submitted application and handle cases.
+    HandleCases,
+    /// Decide releases and deliver data for the own organisation's sources.
+    DecideOwnReleases,
+    /// Manage users, roles and organisations.
+    ManageUsers,
+    /// Edit the catalogue, decision authority and price lists.
+    ManageCatalogue,
+    /// Read the audit log.
+    ReadAudit,
+}
+
+impl Role {
+    /// Every role, in display order.
+    pub const ALL: [Role; 4] = [Role::Applicant, Role::CaseOfficer, Role::RegisterOwner, Role::Admin];
+
+    /// The stable code stored in the database and used in the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Applicant => "applicant",
+            Role::CaseOfficer => "case_officer",
+            Role::RegisterOwner => "register_owner",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// Whether the role needs an organisation (register owners belong to one).
+    pub fn requires_organisation(self) -> bool {
+        self == Role::RegisterOwner
+    }
+
+    /// The permission table: the one place that says which role may do what.
+    pub fn may(self, permission: Permission) -> bool {
+        use Permission::*;
+        matches!(
+            (self, permission),
+            (Role::Applicant, Apply)
+                | (Role::CaseOfficer, HandleCases)
+                | (Role::RegisterOwner, DecideOwnReleases)
+                | (Role::Admin, ManageUsers | ManageCatalogue | ReadAudit)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_code(r.code()), Some(r));
+        }
+        assert_eq!(Role::from_code("root"), None);
+    }
+
+    #[test]
+    fn only_admins_manage() {
+        for r in Role::ALL {
+            assert_eq!(r.may(Permission::ManageUsers), r == Role::Admin);
+            assert_eq!(r.may(Permission::ManageCatalogue), r == Role::Admin);
+        }
+    }
+}

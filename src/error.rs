@@ -1,0 +1,181 @@
+//! One error type for the whole service. It answers as JSON (`{"error", "fields"}`) on `/api`
+//! routes and as an HTML page elsewhere.
+
+use crate::domain::{fields::FieldErrors, language::Language};
+use crate::i18n;
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Redirect, Responder, Response};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+/// Everything that can go wrong while answering a request.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    /// Malformed input (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Not logged in or bad credentials (401; pages redirect to the login page).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Logged in but not allowed (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such object, or not one this user may see (404).
+    #[error("not found")]
+    NotFound,
+    /// Not allowed in the current state, or a stale version (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Field-level validation problems (422).
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    /// A value that must be unique is taken (409, with the fields).
+    #[error("already exists")]
+    Duplicate(FieldErrors),
+    /// Body over the configured limit (413).
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// Throttled (429); retry after the given seconds.
+    #[error("too many attempts; try again in {0} seconds")]
+    TooManyRequests(i64),
+    /// The database or another dependency is away (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Any other status a catcher answers with (405, 400 from Rocket itself, …).
+    #[error("{1}")]
+    Status(u16, String),
+    /// A bug or an unexpected failure (500); details are logged, not shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Shorthand for handler results.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => AppError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                AppError::Conflict("a concurrent change got there first; try again".into())
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => AppError::Unavailable(info.message().to_string()),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::db::PoolError> for AppError {
+    fn from(e: crate::db::PoolError) -> Self {
+        AppError::Unavailable(format!("the database is not available: {e}"))
+    }
+}
+
+impl AppError {
+    /// The HTTP status.
+    pub fn status(&self) -> Status {
+        match self {
+            AppError::BadRequest(_) => Status::BadRequest,
+            AppError::Unauthorized(_) => Status::Unauthorized,
+            AppError::Forbidden(_) => Status::Forbidden,
+            AppError::NotFound => Status::NotFound,
+            AppError::Conflict(_) => Status::Conflict,
+            AppError::Validation(_) => Status::UnprocessableEntity,
+            AppError::Duplicate(_) => Status::Conflict,
+            AppError::PayloadTooLarge => Status::PayloadTooLarge,
+            AppError::TooManyRequests(_) => Status::TooManyRequests,
+            AppError::Unavailable(_) => Status::ServiceUnavailable,
+            AppError::Status(code, _) => Status::from_code(*code).unwrap_or(Status::InternalServerError),
+            AppError::Internal(_) => Status::InternalServerError,
+        }
+    }
+
+    /// The message shown to the client (never internal details).
+    pub fn public_message(&self, lang: Language) -> String {
+        match self {
+            AppError::NotFound => i18n::t(lang, "err-not-found"),
+            AppError::Validation(_) => i18n::t(lang, "err-validation"),
+            AppError::Duplicate(_) => i18n::t(lang, "err-duplicate"),
+            AppError::Internal(_) => i18n::t(lang, "err-internal"),
+            AppError::Unavailable(_) => i18n::t(lang, "err-unavailable"),
+            AppError::PayloadTooLarge => i18n::t(lang, "err-too-large"),
+            // Messages written as translation keys ("err-csrf") are translated.
+            other => {
+                let text = other.to_string();
+                if text.starts_with("err-") && !text.contains(' ') { i18n::t(lang, &text) } else { text }
+            }
+        }
+    }
+
+    /// The error a catcher answers with when no guard left a more precise one.
+    pub fn from_status(status: Status) -> AppError {
+        match status.code {
+            401 => AppError::Unauthorized("err-login-required".into()),
+            403 => AppError::Forbidden("err-forbidden".into()),
+            404 => AppError::NotFound,
+            413 => AppError::PayloadTooLarge,
+            422 => AppError::Status(422, "err-unprocessable".into()),
+            400 => AppError::BadRequest("err-bad-request".into()),
+            500 => AppError::Internal("unhandled".into()),
+            code => AppError::Status(code, status.reason().unwrap_or("error").to_string()),
+        }
+    }
+
+    /// Field problems as `{"field": ["message", …]}` in `lang`.
+    pub fn fields(&self, lang: Language) -> BTreeMap<String, Vec<String>> {
+        match self {
+            AppError::Validation(f) | AppError::Duplicate(f) => f.0.iter().map(|(k, v)| (k.clone(), v.iter().map(|e| i18n::field_error(lang, e)).collect())).collect(),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    /// A validation error on one field.
+    pub fn field(field: &str, key: &'static str) -> AppError {
+        let mut f = FieldErrors::new();
+        f.add(field, key);
+        AppError::Validation(f)
+    }
+}
+
+/// Whether the request is for the JSON API.
+pub fn is_api(req: &Request<'_>) -> bool {
+    let path = req.uri().path();
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Builds the JSON error body of SPEC §12.
+pub fn json_body(message: &str, fields: &BTreeMap<String, Vec<String>>) -> String {
+    json!({ "error": message, "fields": fields }).to_string()
+}
+
+impl<'r> Responder<'r, 'static> for AppError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.status();
+        match &self {
+            AppError::Internal(detail) => tracing::error!(path = %req.uri(), "{detail}"),
+            AppError::Unavailable(detail) => tracing::warn!(path = %req.uri(), "{detail}"),
+            _ => {}
+        }
+        if is_api(req) {
+            let body = json_body(&self.public_message(Language::En), &self.fields(Language::En));
+            let mut resp = Response::build();
+            resp.status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body));
+            if let AppError::TooManyRequests(secs) = self {
+                resp.header(Header::new("Retry-After", secs.to_string()));
+            }
+            if status == Status::Unauthorized {
+                resp.header(Header::new("WWW-Authenticate", "Bearer"));
+            }
+            return resp.ok();
+        }
+        if let AppError::Unauthorized(_) = self {
+            let next = req.uri().to_string();
+            let target = format!("/login?next={}", crate::web::url_encode(&next));
+            return Redirect::to(target).respond_to(req);
+        }
+        crate::web::context::error_page(req, status, &self).respond_to(req)
+    }
+}

@@ -1,0 +1,33 @@
+//! Helsedataservice: one front door to Norway's health registers. This crate builds the Rocket
+//! instance (used by `main` and by the tests).
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod services;
+pub mod web;
+
+use config::Config;
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+
+/// Prepares the database (migrations, the first admin) and builds the application.
+/// `config.database_url` must be set (main provides the private cluster when it is not).
+pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, String> {
+    let url = config.database_url.clone().ok_or("DATABASE_URL is not set")?;
+    let pool = db::pool(&url, config.pool_size)?;
+    db::migrate(&pool).await?;
+    if let Some((email, password)) = &config.admin {
+        let mut conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+        services::accounts::ensure_admin(&mut conn, email, password, chrono::Utc::now()).await.map_err(|e| format!("creating the first admin ({email}): {e}"))?;
+    }
+    let rocket = rocket::custom(figment)
+        .manage(pool)
+        .manage(config)
+        .attach(web::context::templates())
+        .attach(web::security::shield())
+        .attach(web::security::SecurityHeaders);
+    Ok(web::mount(rocket))
+}

@@ -1,0 +1,131 @@
+//! Starts Helsedataservice: `helsedataservice [serve|demo|verify-audit|stop-cluster DIR]`.
+
+use helsedataservice::config::{self, Config};
+use helsedataservice::db::{self, cluster::{Cluster, Durability}};
+use helsedataservice::services::demo;
+use std::path::Path;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: helsedataservice [serve | demo | verify-audit | stop-cluster DIR]";
+
+#[rocket::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rocket=warn,hyper=warn".into()))
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] | ["serve"] => serve(false).await,
+        ["demo"] => serve(true).await,
+        ["verify-audit"] => verify_audit().await,
+        ["stop-cluster", dir] => Cluster::ensure(Path::new(dir), Durability::Fast).and_then(|c| c.stop()).map_err(|e| e.to_string()),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("helsedataservice: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The settings, or one line naming the bad one.
+fn settings() -> Result<(rocket::figment::Figment, Config), String> {
+    let figment = config::figment();
+    let config = Config::from_figment(&figment).map_err(|e| e.to_string())?;
+    let figment = config::with_secret_key(figment, &secret_key()?);
+    config::check_rocket_settings(&figment).map_err(|e| e.to_string())?;
+    Ok((figment, config))
+}
+
+/// The key for private cookies: `ROCKET_SECRET_KEY` when set, else one kept in `var/secret_key`.
+fn secret_key() -> Result<Vec<u8>, String> {
+    let path = Path::new("var/secret_key");
+    if let Ok(existing) = std::fs::read(path) {
+        if existing.len() == 64 {
+            return Ok(existing);
+        }
+    }
+    let (a, _) = helsedataservice::services::accounts::new_secret();
+    let (b, _) = helsedataservice::services::accounts::new_secret();
+    let key = hex::decode(format!("{a}{b}")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all("var").map_err(|e| format!("cannot create var/: {e}"))?;
+    std::fs::write(path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    Ok(key)
+}
+
+/// The configured database, or the private cluster under `var/pg` (started if needed).
+async fn database(config: &mut Config) -> Result<Option<Cluster>, String> {
+    if config.database_url.is_some() {
+        return Ok(None);
+    }
+    let cluster = tokio::task::spawn_blocking(|| Cluster::ensure(Path::new("var/pg"), Durability::Durable))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("no DATABASE_URL is set and the private PostgreSQL cluster could not be started: {e}"))?;
+    db::create_database_if_missing(&cluster.url("postgres"), "helsedataservice").await?;
+    config.database_url = Some(cluster.url("helsedataservice"));
+    Ok(Some(cluster))
+}
+
+async fn serve(with_demo: bool) -> Result<(), String> {
+    let (figment, mut config) = settings()?;
+    let cluster = database(&mut config).await?;
+    let result = run(figment, config, with_demo).await;
+    if let Some(c) = cluster.filter(|c| c.started_here) {
+        eprintln!("stopping the private PostgreSQL cluster");
+        let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+    }
+    result
+}
+
+async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let rocket = helsedataservice::build(figment, config).await?;
+    if with_demo {
+        let pool = rocket.state::<db::Pool>().ok_or("no pool")?;
+        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+        let now = chrono::Utc::now();
+        demo::seed_catalogue(&mut conn, now).await.map_err(|e| format!("demo catalogue: {e}"))?;
+        demo::seed_users(&mut conn, now).await.map_err(|e| format!("demo users: {e}"))?;
+    }
+    let rocket = rocket
+        .attach(rocket::fairing::AdHoc::on_liftoff("banner", move |r| {
+            Box::pin(async move {
+                let c = r.config();
+                println!("\nHelsedataservice is running at http://{}:{}/  (ready in {} ms; Ctrl-C stops it)", c.address, c.port, started.elapsed().as_millis());
+                if with_demo {
+                    println!("Demo logins (fictitious people):");
+                    for l in demo::DEMO_LOGINS {
+                        println!("  {:<16} {:<34} password: {}", l.role, l.email, l.password);
+                    }
+                }
+            })
+        }))
+        .launch()
+        .await;
+    rocket.map(|_| ()).map_err(|e| format!("the server stopped: {e}"))
+}
+
+async fn verify_audit() -> Result<(), String> {
+    let (_, mut config) = settings()?;
+    let cluster = database(&mut config).await?;
+    let url = config.database_url.clone().unwrap_or_default();
+    let pool = db::pool(&url, 1)?;
+    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    let report = db::events::verify_chain(&mut conn).await.map_err(|e| e.to_string())?;
+    drop(conn);
+    if let Some(c) = cluster.filter(|c| c.started_here) {
+        let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+    }
+    match report.first_broken {
+        None => {
+            println!("audit chain intact: {} events verified", report.checked);
+            Ok(())
+        }
+        Some(id) => Err(format!("audit chain BROKEN at event {id} (after {} intact events)", report.checked)),
+    }
+}

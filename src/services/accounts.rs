@@ -1,0 +1,364 @@
+//! Accounts: registration, users managed by admins, passwords, login with throttling,
+//! sessions and API tokens.
+
+use super::Actor;
+use crate::db::{self, events::NewEvent, users::{NewUser, User, UserChanges}};
+use crate::domain::{email::EmailAddress, fields::FieldErrors, language::Language, org_number, password, role::Role};
+use crate::error::{AppError, AppResult};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::{OsRng, RngCore}};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+/// How long a browser session lasts.
+pub const SESSION_HOURS: i64 = 12;
+/// How long an API token from `POST /api/auth/token` lasts.
+pub const TOKEN_HOURS: i64 = 24;
+/// The throttling window.
+pub const THROTTLE_MINUTES: i64 = 15;
+/// Failed logins per account in the window before it is throttled.
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// Failed logins per client address in the window before it is throttled.
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
+
+/// Hashes a password with argon2id (the crate's defaults: 19 MiB, 2 passes).
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("hashing failed: {e}")))
+}
+
+/// A hash of a random password, verified against when the account does not exist, so the
+/// answer takes as long either way.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("no-such-account-1").unwrap_or_default());
+
+fn verify_password(hash: Option<&str>, password: &str) -> bool {
+    let hash = hash.unwrap_or(DUMMY_HASH.as_str());
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Hashing is CPU work: keep it off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// A new random secret (for sessions, tokens, CSRF) and the SHA-256 we store of it.
+pub fn new_secret() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    let hash = secret_hash(&secret);
+    (secret, hash)
+}
+
+/// The SHA-256 (hex) under which a secret is stored.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// What a new account needs.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub role: Option<String>,
+    pub organisation_id: Option<i64>,
+    pub language: Option<String>,
+}
+
+struct CheckedAccount {
+    email: EmailAddress,
+    name: String,
+    role: Role,
+    organisation_id: Option<i64>,
+    language: Language,
+}
+
+fn check_account(input: &NewAccount, default_role: Role, errors: &mut FieldErrors) -> Option<CheckedAccount> {
+    let email = EmailAddress::parse(&input.email);
+    if input.email.trim().is_empty() {
+        errors.add("email", "err-required");
+    } else if email.is_none() {
+        errors.add("email", "err-email");
+    }
+    let name = errors.text("name", &input.name, 1, 200);
+    check_new_password(&input.password, "password", errors);
+    let role = match input.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        None => Some(default_role),
+        Some(code) => {
+            let r = Role::from_code(code);
+            if r.is_none() {
+                errors.add("role", "err-choice");
+            }
+            r
+        }
+    };
+    if let Some(r) = role {
+        if r.requires_organisation() && input.organisation_id.is_none() {
+            errors.add("organisation_id", "err-organisation-required");
+        }
+    }
+    let language = match input.language.as_deref().filter(|l| !l.is_empty()) {
+        None => Some(Language::Nb),
+        Some(l) => {
+            let lang = Language::from_tag(l);
+            if lang.is_none() {
+                errors.add("language", "err-choice");
+            }
+            lang
+        }
+    };
+    Some(CheckedAccount { email: email?, name, role: role?, organisation_id: input.organisation_id, language: language? })
+}
+
+/// Adds the password rule's message to `errors` when `password` is too weak.
+pub fn check_new_password(pw: &str, field: &str, errors: &mut FieldErrors) {
+    match password::check(pw) {
+        Ok(()) => {}
+        Err(password::PasswordError::TooShort) if pw.is_empty() => errors.add(field, "err-required"),
+        Err(password::PasswordError::TooShort) => errors.add_n(field, "err-password-short", password::MIN_LENGTH as i64),
+        Err(password::PasswordError::TooLong) => errors.add_n(field, "err-too-long", password::MAX_LENGTH as i64),
+        Err(password::PasswordError::TooSimple) => errors.add(field, "err-password-simple"),
+    }
+}
+
+/// Creates an account. `actor` is `None` for self-registration (role forced to applicant).
+pub async fn create_account(conn: &mut AsyncPgConnection, actor: &Actor, input: NewAccount, self_registration: bool, now: DateTime<Utc>) -> AppResult<User> {
+    let mut errors = FieldErrors::new();
+    let mut input = input;
+    if self_registration {
+        input.role = None;
+        input.organisation_id = None;
+    }
+    let checked = check_account(&input, Role::Applicant, &mut errors);
+    if let Some(c) = &checked {
+        if let Some(org) = c.organisation_id {
+            if db::catalogue::organisation(conn, org).await?.is_none() {
+                errors.add("organisation_id", "err-no-such-organisation");
+            }
+        }
+    }
+    let checked = match (checked, errors.is_empty()) {
+        (Some(c), true) => c,
+        _ => return Err(AppError::Validation(errors)),
+    };
+    if db::users::by_email(conn, checked.email.as_str()).await?.is_some() {
+        return Err(AppError::Duplicate(taken("email")));
+    }
+    let pw = input.password.clone();
+    let hash = blocking(move || hash_password(&pw)).await??;
+    let actor = actor.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let user = db::users::insert(
+            tx,
+            &NewUser {
+                email: checked.email.as_str(),
+                name: &checked.name,
+                password_hash: Some(&hash),
+                role: checked.role.code(),
+                organisation_id: checked.organisation_id,
+                language: checked.language.code(),
+            },
+        )
+        .await
+        .map_err(|e| unique_violation(e, "email"))?;
+        let kind = if self_registration { "user.registered" } else { "user.created" };
+        db::events::append(
+            tx,
+            now,
+            NewEvent {
+                actor_id: actor.user_id.or(Some(user.id)),
+                address: actor.address.as_deref(),
+                subject_type: "user",
+                subject_id: Some(user.id),
+                kind,
+                payload: json!({"email": user.email, "role": user.role, "organisation_id": user.organisation_id}),
+            },
+        )
+        .await?;
+        Ok(user)
+    })
+    .await
+}
+
+fn taken(field: &str) -> FieldErrors {
+    let mut f = FieldErrors::new();
+    f.add(field, "err-taken");
+    f
+}
+
+/// Turns a unique-constraint violation (a race with a concurrent insert) into a 409 on `field`.
+pub fn unique_violation(e: diesel::result::Error, field: &str) -> AppError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Duplicate(taken(field)),
+        other => other.into(),
+    }
+}
+
+/// What an admin may change on an account.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct AccountChanges {
+    pub name: String,
+    pub role: String,
+    pub organisation_id: Option<i64>,
+    pub language: String,
+    pub active: bool,
+    pub version: i32,
+    /// A new password, when it is to be reset.
+    pub password: Option<String>,
+}
+
+/// Updates an account (admin); refuses a stale version and removing the last admin.
+pub async fn update_account(conn: &mut AsyncPgConnection, actor: &Actor, user_id: i64, input: AccountChanges, now: DateTime<Utc>) -> AppResult<User> {
+    let existing = db::users::by_id(conn, user_id).await?.ok_or(AppError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    let name = errors.text("name", &input.name, 1, 200);
+    let role = Role::from_code(&input.role);
+    if role.is_none() {
+        errors.add("role", "err-choice");
+    }
+    let language = Language::from_tag(&input.language);
+    if language.is_none() {
+        errors.add("language", "err-choice");
+    }
+    if role.is_some_and(Role::requires_organisation) && input.organisation_id.is_none() {
+        errors.add("organisation_id", "err-organisation-required");
+    }
+    if let Some(org) = input.organisation_id {
+        if db::catalogue::organisation(conn, org).await?.is_none() {
+            errors.add("organisation_id", "err-no-such-organisation");
+        }
+    }
+    let new_password = input.password.as_deref().filter(|p| !p.is_empty()).map(str::to_string);
+    if let Some(pw) = &new_password {
+        check_new_password(pw, "password", &mut errors);
+    }
+    let (Some(role), Some(language), true) = (role, language, errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    let demotes_admin = existing.role == "admin" && (role != Role::Admin || !input.active);
+    if demotes_admin && db::users::count_admins(conn).await? <= 1 {
+        return Err(AppError::Conflict("the last active administrator cannot be removed".into()));
+    }
+    let hash = match new_password {
+        Some(pw) => Some(blocking(move || hash_password(&pw)).await??),
+        None => None,
+    };
+    let actor = actor.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let changes = UserChanges {
+            name: &name,
+            role: role.code(),
+            organisation_id: Some(input.organisation_id),
+            language: language.code(),
+            active: input.active,
+        };
+        let user = db::users::update(tx, user_id, input.version, &changes, now)
+            .await?
+            .ok_or_else(|| AppError::Conflict("someone else changed this account; reload and try again".into()))?;
+        if let Some(h) = &hash {
+            db::users::set_password(tx, user_id, h, now).await?;
+        }
+        if hash.is_some() || !input.active || existing.role != user.role {
+            // Changed rights or credentials end every open session and token.
+            db::users::delete_sessions_of(tx, user_id).await?;
+            db::users::revoke_tokens_of(tx, user_id, now).await?;
+        }
+        db::events::append(
+            tx,
+            now,
+            NewEvent {
+                actor_id: actor.user_id,
+                address: actor.address.as_deref(),
+                subject_type: "user",
+                subject_id: Some(user_id),
+                kind: "user.updated",
+                payload: json!({
+                    "from": {"role": existing.role, "organisation_id": existing.organisation_id, "active": existing.active, "name": existing.name},
+                    "to": {"role": user.role, "organisation_id": user.organisation_id, "active": user.active, "name": user.name},
+                    "password_reset": hash.is_some(),
+                }),
+            },
+        )
+        .await?;
+        db::users::by_id(tx, user_id).await?.ok_or(AppError::NotFound)
+    })
+    .await
+}
+
+/// Checks credentials with throttling per account and per address; records the attempt.
+pub async fn authenticate(conn: &mut AsyncPgConnection, email: &str, password: &str, address: &str, now: DateTime<Utc>) -> AppResult<User> {
+    let email_key = email.trim().to_lowercase();
+    let since = now - Duration::minutes(THROTTLE_MINUTES);
+    let (by_account, by_address) = db::users::recent_failures(conn, &email_key, address, since).await?;
+    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+        return Err(AppError::TooManyRequests(THROTTLE_MINUTES * 60));
+    }
+    let user = db::users::by_email(conn, &email_key).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let pw = password.to_string();
+    let ok = blocking(move || verify_password(hash.as_deref(), &pw)).await?;
+    let user = user.filter(|u| ok && u.active);
+    db::users::record_attempt(conn, &email_key, address, user.is_some(), now).await?;
+    user.ok_or_else(|| AppError::Unauthorized("wrong e-mail address or password".into()))
+}
+
+/// Opens a browser session; returns the secret for the cookie.
+pub async fn open_session(conn: &mut AsyncPgConnection, user: &User, address: &str, now: DateTime<Utc>) -> AppResult<String> {
+    let (secret, hash) = new_secret();
+    db::users::create_session(conn, &hash, user.id, now + Duration::hours(SESSION_HOURS), Some(address)).await?;
+    Ok(secret)
+}
+
+/// Issues an API token; returns the secret (shown once) and its expiry.
+pub async fn issue_token(conn: &mut AsyncPgConnection, user: &User, name: &str, scope: &str, hours: i64, now: DateTime<Utc>) -> AppResult<(String, DateTime<Utc>)> {
+    let (secret, hash) = new_secret();
+    let expires = now + Duration::hours(hours);
+    db::users::create_token(conn, &hash, user.id, name, scope, expires).await?;
+    Ok((secret, expires))
+}
+
+/// Creates the first administrator from `ADMIN_EMAIL`/`ADMIN_PASSWORD` when that account is absent.
+pub async fn ensure_admin(conn: &mut AsyncPgConnection, email: &EmailAddress, password: &str, now: DateTime<Utc>) -> AppResult<()> {
+    if db::users::by_email(conn, email.as_str()).await?.is_some() {
+        return Ok(());
+    }
+    let input = NewAccount {
+        email: email.to_string(),
+        name: "Administrator".into(),
+        password: password.to_string(),
+        role: Some("admin".into()),
+        organisation_id: None,
+        language: None,
+    };
+    create_account(conn, &Actor::system(), input, false, now).await.map(|_| ())
+}
+
+/// Parses and checks an organisation number for a form field.
+pub fn organisation_number(value: &str, field: &str, errors: &mut FieldErrors) -> Option<org_number::OrganisationNumber> {
+    match org_number::OrganisationNumber::parse(value) {
+        Ok(n) => Some(n),
+        Err(_) if value.trim().is_empty() => {
+            errors.add(field, "err-required");
+            None
+        }
+        Err(org_number::OrganisationNumberError::Format) => {
+            errors.add(field, "err-org-number-format");
+            None
+        }
+        Err(org_number::OrganisationNumberError::CheckDigit) => {
+            errors.add(field, "err-org-number-check");
+            None
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! One function per command: each opens one transaction, writes the change and its event.
+
+pub mod accounts;
+pub mod catalogue;
+pub mod demo;
+
+use crate::db::Pool;
+use crate::error::{AppError, AppResult};
+
+/// Who is acting, and from where, for the event log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The acting user, or `None` for the system or an anonymous visitor.
+    pub user_id: Option<i64>,
+    /// The client's address.
+    pub address: Option<String>,
+}
+
+impl Actor {
+    /// The service itself (start-up tasks, background jobs).
+    pub fn system() -> Actor {
+        Actor { user_id: None, address: None }
+    }
+}
+
+/// Takes a connection from the pool, mapping failure to 503.
+pub async fn conn(pool: &Pool) -> AppResult<crate::db::Conn> {
+    pool.get().await.map_err(AppError::from)
+}

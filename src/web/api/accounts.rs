@@ -1,0 +1,103 @@
+//! Tokens, self-registration and user management over the API.
+
+use super::ApiJson;
+use crate::db::{Pool, users::User};
+use crate::domain::role::Permission;
+use crate::error::{AppError, AppResult};
+use crate::services::{self, accounts};
+use crate::web::guards::{actor, require, ApiUser, ClientAddress};
+use chrono::Utc;
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{delete, get, post, routes, State};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![token, revoke_token, register, create_user, me]
+}
+
+/// A user as the API shows it (never the password hash).
+pub fn user_json(u: &User) -> Value {
+    json!({"id": u.id, "email": u.email, "name": u.name, "role": u.role, "organisation_id": u.organisation_id, "language": u.language, "active": u.active, "version": u.version})
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[post("/auth/token", data = "<body>")]
+async fn token(pool: &State<Pool>, address: ClientAddress, body: ApiJson<Credentials>) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let now = Utc::now();
+    let user = accounts::authenticate(&mut conn, &body.0.email, &body.0.password, &address.0, now).await?;
+    let (secret, expires_at) = accounts::issue_token(&mut conn, &user, "api", "write", accounts::TOKEN_HOURS, now).await?;
+    Ok(Json(json!({"token": secret, "token_type": "Bearer", "expires_at": expires_at, "user": user_json(&user)})))
+}
+
+/// Revokes the token used for this request.
+#[delete("/auth/token")]
+async fn revoke_token(pool: &State<Pool>, api: ApiUser) -> AppResult<Status> {
+    let mut conn = services::conn(pool).await?;
+    crate::db::users::revoke_token(&mut conn, api.token_id, Utc::now()).await?;
+    Ok(Status::NoContent)
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    language: Option<String>,
+}
+
+#[post("/register", data = "<body>")]
+async fn register(pool: &State<Pool>, address: ClientAddress, body: ApiJson<Registration>) -> AppResult<(Status, Json<Value>)> {
+    let b = body.0;
+    let mut conn = services::conn(pool).await?;
+    let input = accounts::NewAccount { email: b.email, name: b.name, password: b.password, role: None, organisation_id: None, language: b.language };
+    let user = accounts::create_account(&mut conn, &actor(None, &address), input, true, Utc::now()).await?;
+    Ok((Status::Created, Json(user_json(&user))))
+}
+
+#[derive(Deserialize)]
+struct NewUserBody {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    organisation_id: Option<i64>,
+    #[serde(default)]
+    language: Option<String>,
+}
+
+#[post("/users", data = "<body>")]
+async fn create_user(pool: &State<Pool>, api: ApiUser, address: ClientAddress, body: ApiJson<NewUserBody>) -> AppResult<(Status, Json<Value>)> {
+    require(&api.user, Permission::ManageUsers)?;
+    let b = body.0;
+    if b.role.as_deref().unwrap_or("").is_empty() {
+        return Err(AppError::field("role", "err-required"));
+    }
+    let mut conn = services::conn(pool).await?;
+    let input = accounts::NewAccount { email: b.email, name: b.name, password: b.password, role: b.role, organisation_id: b.organisation_id, language: b.language };
+    let user = accounts::create_account(&mut conn, &actor(Some(&api.user), &address), input, false, Utc::now()).await?;
+    Ok((Status::Created, Json(user_json(&user))))
+}
+
+#[get("/users/me")]
+fn me(api: ApiUser) -> Json<Value> {
+    Json(user_json(&api.user))
+}

@@ -1,0 +1,44 @@
+//! The HTTP layer: request guards, page routes per audience, the JSON API, catchers and
+//! security headers.
+
+pub mod api;
+pub mod context;
+pub mod csrf;
+pub mod guards;
+pub mod pages;
+pub mod security;
+
+use rocket::http::RawStr;
+
+/// Percent-encodes a value for a query string.
+pub fn url_encode(value: &str) -> String {
+    RawStr::new(value).percent_encode().to_string()
+}
+
+/// A local redirect target from a `next` parameter; anything else becomes `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// Every route and catcher of the service.
+pub fn mount(rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build> {
+    rocket
+        .mount("/", pages::routes())
+        .mount("/api", api::routes())
+        .mount("/static", rocket::fs::FileServer::from(rocket::fs::relative!("static")).rank(20))
+        .register("/", rocket::catchers![context::default_catcher])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(super::safe_next(Some("/admin")), "/admin");
+        assert_eq!(super::safe_next(Some("//evil.example")), "/");
+        assert_eq!(super::safe_next(Some("https://evil.example")), "/");
+        assert_eq!(super::safe_next(None), "/");
+    }
+}

@@ -1,0 +1,116 @@
+//! Login, logout and self-registration pages.
+
+use crate::db::{self, Pool};
+use crate::error::{AppError, AppResult};
+use crate::services::{self, accounts};
+use crate::web::context::Ctx;
+use crate::web::csrf::{CsrfForm, CsrfOnly};
+use crate::web::guards::{SESSION_COOKIE, session_cookie};
+use crate::web::safe_next;
+use chrono::Utc;
+use rocket::form::FromForm;
+use rocket::http::{CookieJar, Status};
+use rocket::response::{Redirect, Responder};
+use rocket::{get, post, routes, State};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![login_page, login, logout, register_page, register]
+}
+
+/// A page or a redirect.
+#[derive(Responder)]
+pub enum PageOr {
+    Page((Status, Template)),
+    Redirect(Redirect),
+    Flash(rocket::response::Flash<Redirect>),
+}
+
+#[get("/login?<next>")]
+fn login_page(ctx: Ctx, next: Option<&str>) -> Template {
+    ctx.page("pages/auth/login", json!({"next": safe_next(next), "email": ""}))
+}
+
+#[derive(FromForm)]
+struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+#[post("/login", data = "<form>")]
+async fn login(ctx: Ctx, pool: &State<Pool>, cookies: &CookieJar<'_>, form: CsrfForm<LoginForm>) -> AppResult<PageOr> {
+    let form = form.0;
+    let next = safe_next(form.next.as_deref());
+    let mut conn = services::conn(pool).await?;
+    let now = Utc::now();
+    match accounts::authenticate(&mut conn, &form.email, &form.password, &ctx.address.0, now).await {
+        Ok(user) => {
+            let secret = accounts::open_session(&mut conn, &user, &ctx.address.0, now).await?;
+            cookies.add_private(session_cookie(secret));
+            Ok(PageOr::Redirect(Redirect::to(next)))
+        }
+        Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
+            let key = if matches!(e, AppError::TooManyRequests(_)) { "login-throttled" } else { "login-failed" };
+            let page = ctx.page("pages/auth/login", json!({"next": next, "email": form.email, "error": ctx.t(key)}));
+            Ok(PageOr::Page((e.status(), page)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[post("/logout", data = "<_form>")]
+async fn logout(pool: &State<Pool>, cookies: &CookieJar<'_>, _form: CsrfForm<CsrfOnly>) -> AppResult<Redirect> {
+    if let Some(c) = cookies.get_private(SESSION_COOKIE) {
+        let mut conn = services::conn(pool).await?;
+        db::users::delete_session(&mut conn, &accounts::secret_hash(c.value())).await?;
+    }
+    cookies.remove_private(SESSION_COOKIE);
+    Ok(Redirect::to("/"))
+}
+
+#[get("/register")]
+fn register_page(ctx: Ctx) -> Template {
+    ctx.page("pages/auth/register", json!({"form": {}}))
+}
+
+#[derive(FromForm)]
+struct RegisterForm {
+    name: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+}
+
+#[post("/register", data = "<form>")]
+async fn register(ctx: Ctx, pool: &State<Pool>, cookies: &CookieJar<'_>, form: CsrfForm<RegisterForm>) -> AppResult<PageOr> {
+    let form = form.0;
+    let mut conn = services::conn(pool).await?;
+    let now = Utc::now();
+    let input = accounts::NewAccount {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        password: form.password.clone(),
+        role: None,
+        organisation_id: None,
+        language: Some(ctx.lang.code().into()),
+    };
+    let result = if form.password != form.password_confirm {
+        Err(AppError::field("password_confirm", "err-password-mismatch"))
+    } else {
+        accounts::create_account(&mut conn, &ctx.actor(), input, true, now).await
+    };
+    match result {
+        Ok(user) => {
+            let secret = accounts::open_session(&mut conn, &user, &ctx.address.0, now).await?;
+            cookies.add_private(session_cookie(secret));
+            Ok(PageOr::Redirect(Redirect::to("/")))
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Duplicate(_))) => {
+            let page = ctx.page("pages/auth/register", json!({"form": {"name": form.name, "email": form.email}, "errors": ctx.errors(&e)}));
+            Ok(PageOr::Page((e.status(), page)))
+        }
+        Err(e) => Err(e),
+    }
+}

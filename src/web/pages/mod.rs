@@ -1,0 +1,13 @@
+//! Server-rendered pages, one module per audience.
+
+pub mod admin;
+pub mod auth;
+pub mod public;
+
+/// Every page route.
+pub fn routes() -> Vec<rocket::Route> {
+    let mut routes = public::routes();
+    routes.extend(auth::routes());
+    routes.extend(admin::routes());
+    routes
+}

@@ -1,0 +1,89 @@
+//! Public pages: the front page, the catalogue and the language switch; `GET /health`.
+
+use crate::db::{self, Pool};
+use crate::error::{AppError, AppResult};
+use crate::services;
+use crate::web::context::Ctx;
+use crate::web::safe_next;
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::response::Redirect;
+use rocket::serde::json::Json;
+use rocket::{get, routes, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![front, catalogue, source, language, health]
+}
+
+#[get("/")]
+async fn front(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
+    let mut conn = services::conn(pool).await?;
+    let (on_form, all, variables) = db::catalogue::counts(&mut conn).await?;
+    Ok(ctx.page("pages/public/front", json!({"counts": {"on_form": on_form, "sources": all, "variables": variables}})))
+}
+
+/// One source as shown in lists and on its page (and, in the API's shape, to outside systems).
+pub fn source_json(s: &db::catalogue::DataSource, owner: &db::catalogue::Organisation, variables: &[db::catalogue::Variable]) -> Value {
+    json!({
+        "id": s.id, "code": s.code, "name": s.name_nb, "name_nb": s.name_nb, "name_en": s.name_en,
+        "kind": s.kind, "decision_authority": s.decision_authority, "on_common_form": s.on_common_form,
+        "description_nb": s.description_nb, "description_en": s.description_en, "version": s.version,
+        "owner": {"id": owner.id, "name": owner.name, "name_en": owner.name_en, "organisation_number": owner.organisation_number},
+        "variables": variables.iter().filter(|v| v.data_source_id == s.id).map(|v| json!({
+            "id": v.id, "name": v.name, "description": v.description_nb, "description_nb": v.description_nb,
+            "description_en": v.description_en, "identification": v.identifying,
+            "identifying": v.identifying != "none",
+            "directly_identifying": v.identifying == "direct",
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The catalogue with its variables, optionally searched.
+pub async fn catalogue_json(pool: &Pool, search: Option<&str>) -> AppResult<Vec<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let sources = db::catalogue::sources(&mut conn, search).await?;
+    let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
+    let variables = db::catalogue::variables_of(&mut conn, &ids).await?;
+    Ok(sources.iter().map(|(s, o)| source_json(s, o, &variables)).collect())
+}
+
+#[get("/data-sources?<q>")]
+async fn catalogue(ctx: Ctx, pool: &State<Pool>, q: Option<&str>) -> AppResult<Template> {
+    let q = q.map(|s| s.chars().take(100).collect::<String>());
+    let sources = catalogue_json(pool, q.as_deref()).await?;
+    Ok(ctx.page("pages/public/catalogue", json!({"sources": sources, "q": q, "count": sources.len()})))
+}
+
+#[get("/data-sources/<code>", rank = 2)]
+async fn source(ctx: Ctx, pool: &State<Pool>, code: &str) -> AppResult<Template> {
+    let mut conn = services::conn(pool).await?;
+    let (s, owner) = db::catalogue::source_by_code(&mut conn, &code.to_uppercase()).await?.ok_or(AppError::NotFound)?;
+    let variables = db::catalogue::variables_of(&mut conn, &[s.id]).await?;
+    Ok(ctx.page("pages/public/source", json!({"source": source_json(&s, &owner, &variables)})))
+}
+
+/// Switches the interface language (a plain link, so it works without JavaScript).
+#[get("/language/<code>?<next>")]
+async fn language(code: &str, next: Option<&str>, cookies: &CookieJar<'_>) -> Redirect {
+    if let Some(lang) = crate::domain::language::Language::from_tag(code) {
+        cookies.add(
+            Cookie::build((crate::web::guards::LANG_COOKIE, lang.code()))
+                .path("/")
+                .same_site(SameSite::Lax)
+                .max_age(rocket::time::Duration::days(365))
+                .build(),
+        );
+    }
+    Redirect::to(safe_next(next))
+}
+
+/// 200 when the database answers, 503 otherwise.
+#[get("/health")]
+async fn health(pool: &State<Pool>) -> (Status, Json<Value>) {
+    if db::healthy(pool).await {
+        (Status::Ok, Json(json!({"status": "ok", "database": "ok"})))
+    } else {
+        (Status::ServiceUnavailable, Json(json!({"status": "unavailable", "database": "unreachable"})))
+    }
+}
