@@ -152,7 +152,8 @@ pub fn check_rocket_settings(figment: &Figment) -> Result<rocket::Config, Config
 /// Adds a secret key when none is configured, so the private cookies work in release builds.
 pub fn with_secret_key(figment: Figment, key: &[u8]) -> Figment {
     use base64::Engine;
-    if figment.find_value("secret_key").is_ok() {
+    let configured = rocket::Config::try_from(&figment).map(|c| !c.secret_key.is_zero()).unwrap_or(false);
+    if configured {
         return figment;
     }
     let encoded = base64::engine::general_purpose::STANDARD.encode(key);
