@@ -62,7 +62,13 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::Conflict("a concurrent change got there first; try again".into())
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => AppError::Unavailable(info.message().to_string()),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(info.message().to_string())
+            }
+            // Input the database cannot store (a last line of defence; inputs are checked earlier).
+            Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
+                AppError::BadRequest("the input holds characters that cannot be stored".into())
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -88,7 +94,9 @@ impl AppError {
             AppError::PayloadTooLarge => Status::PayloadTooLarge,
             AppError::TooManyRequests(_) => Status::TooManyRequests,
             AppError::Unavailable(_) => Status::ServiceUnavailable,
-            AppError::Status(code, _) => Status::from_code(*code).unwrap_or(Status::InternalServerError),
+            AppError::Status(code, _) => {
+                Status::from_code(*code).unwrap_or(Status::InternalServerError)
+            }
             AppError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -105,7 +113,11 @@ impl AppError {
             // Messages written as translation keys ("err-csrf") are translated.
             other => {
                 let text = other.to_string();
-                if text.starts_with("err-") && !text.contains(' ') { i18n::t(lang, &text) } else { text }
+                if text.starts_with("err-") && !text.contains(' ') {
+                    i18n::t(lang, &text)
+                } else {
+                    text
+                }
             }
         }
     }
@@ -127,7 +139,16 @@ impl AppError {
     /// Field problems as `{"field": ["message", …]}` in `lang`.
     pub fn fields(&self, lang: Language) -> BTreeMap<String, Vec<String>> {
         match self {
-            AppError::Validation(f) | AppError::Duplicate(f) => f.0.iter().map(|(k, v)| (k.clone(), v.iter().map(|e| i18n::field_error(lang, e)).collect())).collect(),
+            AppError::Validation(f) | AppError::Duplicate(f) => {
+                f.0.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.iter().map(|e| i18n::field_error(lang, e)).collect(),
+                        )
+                    })
+                    .collect()
+            }
             _ => BTreeMap::new(),
         }
     }
@@ -160,9 +181,14 @@ impl<'r> Responder<'r, 'static> for AppError {
             _ => {}
         }
         if is_api(req) {
-            let body = json_body(&self.public_message(Language::En), &self.fields(Language::En));
+            let body = json_body(
+                &self.public_message(Language::En),
+                &self.fields(Language::En),
+            );
             let mut resp = Response::build();
-            resp.status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body));
+            resp.status(status)
+                .header(ContentType::JSON)
+                .sized_body(body.len(), Cursor::new(body));
             if let AppError::TooManyRequests(secs) = self {
                 resp.header(Header::new("Retry-After", secs.to_string()));
             }

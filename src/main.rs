@@ -1,7 +1,10 @@
 //! Starts Helsedataservice: `helsedataservice [serve|demo|verify-audit|stop-cluster DIR]`.
 
 use helsedataservice::config::{self, Config};
-use helsedataservice::db::{self, cluster::{Cluster, Durability}};
+use helsedataservice::db::{
+    self,
+    cluster::{Cluster, Durability},
+};
 use helsedataservice::services::demo;
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,14 +14,24 @@ const USAGE: &str = "usage: helsedataservice [serve | demo | verify-audit | stop
 #[rocket::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rocket=warn,hyper=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rocket=warn,hyper=warn".into()),
+        )
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [] | ["serve"] => serve(false).await,
         ["demo"] => serve(true).await,
         ["verify-audit"] => verify_audit().await,
-        ["stop-cluster", dir] => Cluster::ensure(Path::new(dir), Durability::Fast).and_then(|c| c.stop()).map_err(|e| e.to_string()),
+        ["stop-cluster", dir] => Cluster::ensure(Path::new(dir), Durability::Fast)
+            .and_then(|c| c.stop())
+            .map_err(|e| e.to_string()),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -62,10 +75,16 @@ async fn database(config: &mut Config) -> Result<Option<Cluster>, String> {
     if config.database_url.is_some() {
         return Ok(None);
     }
-    let cluster = tokio::task::spawn_blocking(|| Cluster::ensure(Path::new("var/pg"), Durability::Durable))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("no DATABASE_URL is set and the private PostgreSQL cluster could not be started: {e}"))?;
+    let cluster = tokio::task::spawn_blocking(|| {
+        Cluster::ensure(Path::new("var/pg"), Durability::Durable)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| {
+        format!(
+            "no DATABASE_URL is set and the private PostgreSQL cluster could not be started: {e}"
+        )
+    })?;
     db::create_database_if_missing(&cluster.url("postgres"), "helsedataservice").await?;
     config.database_url = Some(cluster.url("helsedataservice"));
     Ok(Some(cluster))
@@ -82,15 +101,23 @@ async fn serve(with_demo: bool) -> Result<(), String> {
     result
 }
 
-async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool) -> Result<(), String> {
+async fn run(
+    figment: rocket::figment::Figment,
+    config: Config,
+    with_demo: bool,
+) -> Result<(), String> {
     let started = std::time::Instant::now();
     let rocket = helsedataservice::build(figment, config).await?;
     if with_demo {
         let pool = rocket.state::<db::Pool>().ok_or("no pool")?;
         let mut conn = pool.get().await.map_err(|e| e.to_string())?;
         let now = chrono::Utc::now();
-        demo::seed_catalogue(&mut conn, now).await.map_err(|e| format!("demo catalogue: {e}"))?;
-        demo::seed_users(&mut conn, now).await.map_err(|e| format!("demo users: {e}"))?;
+        demo::seed_catalogue(&mut conn, now)
+            .await
+            .map_err(|e| format!("demo catalogue: {e}"))?;
+        demo::seed_users(&mut conn, now)
+            .await
+            .map_err(|e| format!("demo users: {e}"))?;
     }
     let rocket = rocket
         .attach(rocket::fairing::AdHoc::on_liftoff("banner", move |r| {
@@ -107,7 +134,9 @@ async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool)
         }))
         .launch()
         .await;
-    rocket.map(|_| ()).map_err(|e| format!("the server stopped: {e}"))
+    rocket
+        .map(|_| ())
+        .map_err(|e| format!("the server stopped: {e}"))
 }
 
 async fn verify_audit() -> Result<(), String> {
@@ -116,7 +145,9 @@ async fn verify_audit() -> Result<(), String> {
     let url = config.database_url.clone().unwrap_or_default();
     let pool = db::pool(&url, 1)?;
     let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-    let report = db::events::verify_chain(&mut conn).await.map_err(|e| e.to_string())?;
+    let report = db::events::verify_chain(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
     drop(conn);
     if let Some(c) = cluster.filter(|c| c.started_here) {
         let _ = tokio::task::spawn_blocking(move || c.stop()).await;
@@ -126,6 +157,9 @@ async fn verify_audit() -> Result<(), String> {
             println!("audit chain intact: {} events verified", report.checked);
             Ok(())
         }
-        Some(id) => Err(format!("audit chain BROKEN at event {id} (after {} intact events)", report.checked)),
+        Some(id) => Err(format!(
+            "audit chain BROKEN at event {id} (after {} intact events)",
+            report.checked
+        )),
     }
 }

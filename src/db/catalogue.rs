@@ -87,45 +87,89 @@ pub struct NewVariable {
 }
 
 pub async fn organisations(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Organisation>> {
-    organisations::table.order(organisations::name).select(Organisation::as_select()).load(conn).await
+    organisations::table
+        .order(organisations::name)
+        .select(Organisation::as_select())
+        .load(conn)
+        .await
 }
 
-pub async fn organisation(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Organisation>> {
-    organisations::table.find(id).select(Organisation::as_select()).first(conn).await.optional()
-}
-
-pub async fn insert_organisation(conn: &mut AsyncPgConnection, new: &NewOrganisation<'_>) -> QueryResult<Organisation> {
-    diesel::insert_into(organisations::table).values(new).returning(Organisation::as_returning()).get_result(conn).await
-}
-
-/// Renames an organisation if it still has `version`; `None` when stale.
-pub async fn update_organisation(conn: &mut AsyncPgConnection, id: i64, version: i32, name: &str, name_en: Option<&str>, now: DateTime<Utc>) -> QueryResult<Option<Organisation>> {
-    diesel::update(organisations::table.filter(organisations::id.eq(id).and(organisations::version.eq(version))))
-        .set((
-            organisations::name.eq(name),
-            organisations::name_en.eq(name_en),
-            organisations::version.eq(version + 1),
-            organisations::updated_at.eq(now),
-        ))
-        .returning(Organisation::as_returning())
-        .get_result(conn)
+pub async fn organisation(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+) -> QueryResult<Option<Organisation>> {
+    organisations::table
+        .find(id)
+        .select(Organisation::as_select())
+        .first(conn)
         .await
         .optional()
 }
 
+pub async fn insert_organisation(
+    conn: &mut AsyncPgConnection,
+    new: &NewOrganisation<'_>,
+) -> QueryResult<Organisation> {
+    diesel::insert_into(organisations::table)
+        .values(new)
+        .returning(Organisation::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Renames an organisation if it still has `version`; `None` when stale.
+pub async fn update_organisation(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    version: i32,
+    name: &str,
+    name_en: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Organisation>> {
+    diesel::update(
+        organisations::table.filter(
+            organisations::id
+                .eq(id)
+                .and(organisations::version.eq(version)),
+        ),
+    )
+    .set((
+        organisations::name.eq(name),
+        organisations::name_en.eq(name_en),
+        organisations::version.eq(version + 1),
+        organisations::updated_at.eq(now),
+    ))
+    .returning(Organisation::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
 /// Data sources with their owner, optionally filtered by a search text over code, names,
 /// descriptions and variable names.
-pub async fn sources(conn: &mut AsyncPgConnection, search: Option<&str>) -> QueryResult<Vec<(DataSource, Organisation)>> {
+pub async fn sources(
+    conn: &mut AsyncPgConnection,
+    search: Option<&str>,
+) -> QueryResult<Vec<(DataSource, Organisation)>> {
     let mut q = data_sources::table
         .inner_join(organisations::table)
         .select((DataSource::as_select(), Organisation::as_select()))
         .order(data_sources::code)
         .into_boxed();
-    if let Some(text) = search.map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        let in_variables = variables::table
-            .select(variables::data_source_id)
-            .filter(variables::name.ilike(pattern.clone()).or(variables::description_nb.ilike(pattern.clone())).or(variables::description_en.ilike(pattern.clone())));
+    let search = search.map(|s| s.replace('\0', ""));
+    if let Some(text) = search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let in_variables = variables::table.select(variables::data_source_id).filter(
+            variables::name
+                .ilike(pattern.clone())
+                .or(variables::description_nb.ilike(pattern.clone()))
+                .or(variables::description_en.ilike(pattern.clone())),
+        );
         q = q.filter(
             data_sources::code
                 .ilike(pattern.clone())
@@ -140,7 +184,10 @@ pub async fn sources(conn: &mut AsyncPgConnection, search: Option<&str>) -> Quer
     q.load(conn).await
 }
 
-pub async fn source_by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<(DataSource, Organisation)>> {
+pub async fn source_by_id(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+) -> QueryResult<Option<(DataSource, Organisation)>> {
     data_sources::table
         .inner_join(organisations::table)
         .filter(data_sources::id.eq(id))
@@ -150,7 +197,10 @@ pub async fn source_by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<
         .optional()
 }
 
-pub async fn source_by_code(conn: &mut AsyncPgConnection, code: &str) -> QueryResult<Option<(DataSource, Organisation)>> {
+pub async fn source_by_code(
+    conn: &mut AsyncPgConnection,
+    code: &str,
+) -> QueryResult<Option<(DataSource, Organisation)>> {
     data_sources::table
         .inner_join(organisations::table)
         .filter(data_sources::code.eq(code))
@@ -160,22 +210,48 @@ pub async fn source_by_code(conn: &mut AsyncPgConnection, code: &str) -> QueryRe
         .optional()
 }
 
-pub async fn insert_source(conn: &mut AsyncPgConnection, fields: &SourceFields) -> QueryResult<DataSource> {
-    diesel::insert_into(data_sources::table).values(fields).returning(DataSource::as_returning()).get_result(conn).await
-}
-
-/// Updates a source if it still has `version`; `None` when stale.
-pub async fn update_source(conn: &mut AsyncPgConnection, id: i64, version: i32, fields: &SourceFields, now: DateTime<Utc>) -> QueryResult<Option<DataSource>> {
-    diesel::update(data_sources::table.filter(data_sources::id.eq(id).and(data_sources::version.eq(version))))
-        .set((fields, data_sources::version.eq(version + 1), data_sources::updated_at.eq(now)))
+pub async fn insert_source(
+    conn: &mut AsyncPgConnection,
+    fields: &SourceFields,
+) -> QueryResult<DataSource> {
+    diesel::insert_into(data_sources::table)
+        .values(fields)
         .returning(DataSource::as_returning())
         .get_result(conn)
         .await
-        .optional()
+}
+
+/// Updates a source if it still has `version`; `None` when stale.
+pub async fn update_source(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    version: i32,
+    fields: &SourceFields,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<DataSource>> {
+    diesel::update(
+        data_sources::table.filter(
+            data_sources::id
+                .eq(id)
+                .and(data_sources::version.eq(version)),
+        ),
+    )
+    .set((
+        fields,
+        data_sources::version.eq(version + 1),
+        data_sources::updated_at.eq(now),
+    ))
+    .returning(DataSource::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
 }
 
 /// Variables of the given sources, in name order.
-pub async fn variables_of(conn: &mut AsyncPgConnection, source_ids: &[i64]) -> QueryResult<Vec<Variable>> {
+pub async fn variables_of(
+    conn: &mut AsyncPgConnection,
+    source_ids: &[i64],
+) -> QueryResult<Vec<Variable>> {
     variables::table
         .filter(variables::data_source_id.eq_any(source_ids))
         .order((variables::data_source_id, variables::name))
@@ -184,21 +260,42 @@ pub async fn variables_of(conn: &mut AsyncPgConnection, source_ids: &[i64]) -> Q
         .await
 }
 
-pub async fn insert_variable(conn: &mut AsyncPgConnection, new: &NewVariable) -> QueryResult<Variable> {
-    diesel::insert_into(variables::table).values(new).returning(Variable::as_returning()).get_result(conn).await
-}
-
-pub async fn delete_variable(conn: &mut AsyncPgConnection, source_id: i64, variable_id: i64) -> QueryResult<Option<Variable>> {
-    diesel::delete(variables::table.filter(variables::id.eq(variable_id).and(variables::data_source_id.eq(source_id))))
+pub async fn insert_variable(
+    conn: &mut AsyncPgConnection,
+    new: &NewVariable,
+) -> QueryResult<Variable> {
+    diesel::insert_into(variables::table)
+        .values(new)
         .returning(Variable::as_returning())
         .get_result(conn)
         .await
-        .optional()
+}
+
+pub async fn delete_variable(
+    conn: &mut AsyncPgConnection,
+    source_id: i64,
+    variable_id: i64,
+) -> QueryResult<Option<Variable>> {
+    diesel::delete(
+        variables::table.filter(
+            variables::id
+                .eq(variable_id)
+                .and(variables::data_source_id.eq(source_id)),
+        ),
+    )
+    .returning(Variable::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
 }
 
 /// Counts for the statistics: sources on the common form, sources in total, variables.
 pub async fn counts(conn: &mut AsyncPgConnection) -> QueryResult<(i64, i64, i64)> {
-    let on_form = data_sources::table.filter(data_sources::on_common_form.eq(true)).count().get_result(conn).await?;
+    let on_form = data_sources::table
+        .filter(data_sources::on_common_form.eq(true))
+        .count()
+        .get_result(conn)
+        .await?;
     let all = data_sources::table.count().get_result(conn).await?;
     let vars = variables::table.count().get_result(conn).await?;
     Ok((on_form, all, vars))

@@ -36,28 +36,39 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, String> {
 
 /// Applies pending migrations (needs the multi-threaded runtime: the harness blocks in place).
 pub async fn migrate(pool: &Pool) -> Result<(), String> {
-    let conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let conn = pool
+        .get()
+        .await
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
     let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-    harness.run_pending_migrations(MIGRATIONS).map_err(|e| format!("migrations failed: {e}"))?;
+    harness
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| format!("migrations failed: {e}"))?;
     Ok(())
 }
 
 /// Creates `database` on the server behind `admin_url` unless it exists.
 pub async fn create_database_if_missing(admin_url: &str, database: &str) -> Result<(), String> {
-    let mut conn = AsyncPgConnection::establish(admin_url).await.map_err(|e| format!("cannot connect to {}: {e}", redact(admin_url)))?;
+    let mut conn = AsyncPgConnection::establish(admin_url)
+        .await
+        .map_err(|e| format!("cannot connect to {}: {e}", redact(admin_url)))?;
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = diesel::sql_types::Int4)]
         #[allow(dead_code)]
         one: i32,
     }
-    let found: Vec<Found> = diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
-        .bind::<diesel::sql_types::Text, _>(database)
-        .load(&mut conn)
-        .await
-        .map_err(|e| e.to_string())?;
+    let found: Vec<Found> =
+        diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(database)
+            .load(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
     if found.is_empty() {
-        diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(database))).execute(&mut conn).await.map_err(|e| e.to_string())?;
+        diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(database)))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -87,15 +98,24 @@ pub async fn healthy(pool: &Pool) -> bool {
         let mut conn = pool.get().await.ok()?;
         diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
     };
-    matches!(tokio::time::timeout(Duration::from_secs(2), check).await, Ok(Some(_)))
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), check).await,
+        Ok(Some(_))
+    )
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn redacts_password() {
-        assert_eq!(super::redact("postgres://hds:secret@127.0.0.1:5/x"), "postgres://hds:***@127.0.0.1:5/x");
-        assert_eq!(super::redact("postgres://127.0.0.1/x"), "postgres://127.0.0.1/x");
+        assert_eq!(
+            super::redact("postgres://hds:secret@127.0.0.1:5/x"),
+            "postgres://hds:***@127.0.0.1:5/x"
+        );
+        assert_eq!(
+            super::redact("postgres://127.0.0.1/x"),
+            "postgres://127.0.0.1/x"
+        );
     }
 }
 

@@ -2,11 +2,20 @@
 //! sessions and API tokens.
 
 use super::Actor;
-use crate::db::{self, events::NewEvent, users::{NewUser, User, UserChanges}};
-use crate::domain::{email::EmailAddress, fields::FieldErrors, language::Language, org_number, password, role::Role};
+use crate::db::{
+    self,
+    events::NewEvent,
+    users::{NewUser, User, UserChanges},
+};
+use crate::domain::{
+    email::EmailAddress, fields::FieldErrors, language::Language, org_number, password, role::Role,
+};
 use crate::error::{AppError, AppResult};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::{OsRng, RngCore}};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+    rand_core::{OsRng, RngCore},
+};
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
@@ -35,19 +44,24 @@ pub fn hash_password(password: &str) -> AppResult<String> {
 
 /// A hash of a random password, verified against when the account does not exist, so the
 /// answer takes as long either way.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("no-such-account-1").unwrap_or_default());
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("no-such-account-1").unwrap_or_default());
 
 fn verify_password(hash: Option<&str>, password: &str) -> bool {
     let hash = hash.unwrap_or(DUMMY_HASH.as_str());
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
 
 /// Hashing is CPU work: keep it off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(e.to_string()))
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// A new random secret (for sessions, tokens, CSRF) and the SHA-256 we store of it.
@@ -83,7 +97,11 @@ struct CheckedAccount {
     language: Language,
 }
 
-fn check_account(input: &NewAccount, default_role: Role, errors: &mut FieldErrors) -> Option<CheckedAccount> {
+fn check_account(
+    input: &NewAccount,
+    default_role: Role,
+    errors: &mut FieldErrors,
+) -> Option<CheckedAccount> {
     let email = EmailAddress::parse(&input.email);
     if input.email.trim().is_empty() {
         errors.add("email", "err-required");
@@ -92,7 +110,12 @@ fn check_account(input: &NewAccount, default_role: Role, errors: &mut FieldError
     }
     let name = errors.text("name", &input.name, 1, 200);
     check_new_password(&input.password, "password", errors);
-    let role = match input.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+    let role = match input
+        .role
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
         None => Some(default_role),
         Some(code) => {
             let r = Role::from_code(code);
@@ -117,22 +140,40 @@ fn check_account(input: &NewAccount, default_role: Role, errors: &mut FieldError
             lang
         }
     };
-    Some(CheckedAccount { email: email?, name, role: role?, organisation_id: input.organisation_id, language: language? })
+    Some(CheckedAccount {
+        email: email?,
+        name,
+        role: role?,
+        organisation_id: input.organisation_id,
+        language: language?,
+    })
 }
 
 /// Adds the password rule's message to `errors` when `password` is too weak.
 pub fn check_new_password(pw: &str, field: &str, errors: &mut FieldErrors) {
     match password::check(pw) {
         Ok(()) => {}
-        Err(password::PasswordError::TooShort) if pw.is_empty() => errors.add(field, "err-required"),
-        Err(password::PasswordError::TooShort) => errors.add_n(field, "err-password-short", password::MIN_LENGTH as i64),
-        Err(password::PasswordError::TooLong) => errors.add_n(field, "err-too-long", password::MAX_LENGTH as i64),
+        Err(password::PasswordError::TooShort) if pw.is_empty() => {
+            errors.add(field, "err-required")
+        }
+        Err(password::PasswordError::TooShort) => {
+            errors.add_n(field, "err-password-short", password::MIN_LENGTH as i64)
+        }
+        Err(password::PasswordError::TooLong) => {
+            errors.add_n(field, "err-too-long", password::MAX_LENGTH as i64)
+        }
         Err(password::PasswordError::TooSimple) => errors.add(field, "err-password-simple"),
     }
 }
 
 /// Creates an account. `actor` is `None` for self-registration (role forced to applicant).
-pub async fn create_account(conn: &mut AsyncPgConnection, actor: &Actor, input: NewAccount, self_registration: bool, now: DateTime<Utc>) -> AppResult<User> {
+pub async fn create_account(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    input: NewAccount,
+    self_registration: bool,
+    now: DateTime<Utc>,
+) -> AppResult<User> {
     let mut errors = FieldErrors::new();
     let mut input = input;
     if self_registration {
@@ -151,7 +192,10 @@ pub async fn create_account(conn: &mut AsyncPgConnection, actor: &Actor, input: 
         (Some(c), true) => c,
         _ => return Err(AppError::Validation(errors)),
     };
-    if db::users::by_email(conn, checked.email.as_str()).await?.is_some() {
+    if db::users::by_email(conn, checked.email.as_str())
+        .await?
+        .is_some()
+    {
         return Err(AppError::Duplicate(taken("email")));
     }
     let pw = input.password.clone();
@@ -200,7 +244,9 @@ fn taken(field: &str) -> FieldErrors {
 pub fn unique_violation(e: diesel::result::Error, field: &str) -> AppError {
     use diesel::result::{DatabaseErrorKind, Error};
     match e {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Duplicate(taken(field)),
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            AppError::Duplicate(taken(field))
+        }
         other => other.into(),
     }
 }
@@ -219,8 +265,16 @@ pub struct AccountChanges {
 }
 
 /// Updates an account (admin); refuses a stale version and removing the last admin.
-pub async fn update_account(conn: &mut AsyncPgConnection, actor: &Actor, user_id: i64, input: AccountChanges, now: DateTime<Utc>) -> AppResult<User> {
-    let existing = db::users::by_id(conn, user_id).await?.ok_or(AppError::NotFound)?;
+pub async fn update_account(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    user_id: i64,
+    input: AccountChanges,
+    now: DateTime<Utc>,
+) -> AppResult<User> {
+    let existing = db::users::by_id(conn, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::new();
     let name = errors.text("name", &input.name, 1, 200);
     let role = Role::from_code(&input.role);
@@ -239,7 +293,11 @@ pub async fn update_account(conn: &mut AsyncPgConnection, actor: &Actor, user_id
             errors.add("organisation_id", "err-no-such-organisation");
         }
     }
-    let new_password = input.password.as_deref().filter(|p| !p.is_empty()).map(str::to_string);
+    let new_password = input
+        .password
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
     if let Some(pw) = &new_password {
         check_new_password(pw, "password", &mut errors);
     }
@@ -248,7 +306,9 @@ pub async fn update_account(conn: &mut AsyncPgConnection, actor: &Actor, user_id
     };
     let demotes_admin = existing.role == "admin" && (role != Role::Admin || !input.active);
     if demotes_admin && db::users::count_admins(conn).await? <= 1 {
-        return Err(AppError::Conflict("the last active administrator cannot be removed".into()));
+        return Err(AppError::Conflict(
+            "the last active administrator cannot be removed".into(),
+        ));
     }
     let hash = match new_password {
         Some(pw) => Some(blocking(move || hash_password(&pw)).await??),
@@ -297,10 +357,17 @@ pub async fn update_account(conn: &mut AsyncPgConnection, actor: &Actor, user_id
 }
 
 /// Checks credentials with throttling per account and per address; records the attempt.
-pub async fn authenticate(conn: &mut AsyncPgConnection, email: &str, password: &str, address: &str, now: DateTime<Utc>) -> AppResult<User> {
+pub async fn authenticate(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    password: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> AppResult<User> {
     let email_key = email.trim().to_lowercase();
     let since = now - Duration::minutes(THROTTLE_MINUTES);
-    let (by_account, by_address) = db::users::recent_failures(conn, &email_key, address, since).await?;
+    let (by_account, by_address) =
+        db::users::recent_failures(conn, &email_key, address, since).await?;
     if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
         return Err(AppError::TooManyRequests(THROTTLE_MINUTES * 60));
     }
@@ -314,14 +381,33 @@ pub async fn authenticate(conn: &mut AsyncPgConnection, email: &str, password: &
 }
 
 /// Opens a browser session; returns the secret for the cookie.
-pub async fn open_session(conn: &mut AsyncPgConnection, user: &User, address: &str, now: DateTime<Utc>) -> AppResult<String> {
+pub async fn open_session(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    address: &str,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
     let (secret, hash) = new_secret();
-    db::users::create_session(conn, &hash, user.id, now + Duration::hours(SESSION_HOURS), Some(address)).await?;
+    db::users::create_session(
+        conn,
+        &hash,
+        user.id,
+        now + Duration::hours(SESSION_HOURS),
+        Some(address),
+    )
+    .await?;
     Ok(secret)
 }
 
 /// Issues an API token; returns the secret (shown once) and its expiry.
-pub async fn issue_token(conn: &mut AsyncPgConnection, user: &User, name: &str, scope: &str, hours: i64, now: DateTime<Utc>) -> AppResult<(String, DateTime<Utc>)> {
+pub async fn issue_token(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    name: &str,
+    scope: &str,
+    hours: i64,
+    now: DateTime<Utc>,
+) -> AppResult<(String, DateTime<Utc>)> {
     let (secret, hash) = new_secret();
     let expires = now + Duration::hours(hours);
     db::users::create_token(conn, &hash, user.id, name, scope, expires).await?;
@@ -329,7 +415,12 @@ pub async fn issue_token(conn: &mut AsyncPgConnection, user: &User, name: &str, 
 }
 
 /// Creates the first administrator from `ADMIN_EMAIL`/`ADMIN_PASSWORD` when that account is absent.
-pub async fn ensure_admin(conn: &mut AsyncPgConnection, email: &EmailAddress, password: &str, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn ensure_admin(
+    conn: &mut AsyncPgConnection,
+    email: &EmailAddress,
+    password: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     if db::users::by_email(conn, email.as_str()).await?.is_some() {
         return Ok(());
     }
@@ -341,11 +432,17 @@ pub async fn ensure_admin(conn: &mut AsyncPgConnection, email: &EmailAddress, pa
         organisation_id: None,
         language: None,
     };
-    create_account(conn, &Actor::system(), input, false, now).await.map(|_| ())
+    create_account(conn, &Actor::system(), input, false, now)
+        .await
+        .map(|_| ())
 }
 
 /// Parses and checks an organisation number for a form field.
-pub fn organisation_number(value: &str, field: &str, errors: &mut FieldErrors) -> Option<org_number::OrganisationNumber> {
+pub fn organisation_number(
+    value: &str,
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Option<org_number::OrganisationNumber> {
     match org_number::OrganisationNumber::parse(value) {
         Ok(n) => Some(n),
         Err(_) if value.trim().is_empty() => {

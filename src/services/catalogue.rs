@@ -3,19 +3,39 @@
 
 use super::Actor;
 use super::accounts::{organisation_number, unique_violation};
-use crate::db::{self, catalogue::{DataSource, NewOrganisation, NewVariable, Organisation, SourceFields, Variable}, events::NewEvent};
-use crate::domain::catalogue::{DecisionAuthority, Identifying, SourceKind, is_valid_source_code, is_valid_variable_name};
+use crate::db::{
+    self,
+    catalogue::{DataSource, NewOrganisation, NewVariable, Organisation, SourceFields, Variable},
+    events::NewEvent,
+};
+use crate::domain::catalogue::{
+    DecisionAuthority, Identifying, SourceKind, is_valid_source_code, is_valid_variable_name,
+};
 use crate::domain::fields::FieldErrors;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 
-async fn record(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>, subject: (&str, i64), kind: &str, payload: serde_json::Value) -> AppResult<()> {
+async fn record(
+    tx: &mut AsyncPgConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    subject: (&str, i64),
+    kind: &str,
+    payload: serde_json::Value,
+) -> AppResult<()> {
     db::events::append(
         tx,
         now,
-        NewEvent { actor_id: actor.user_id, address: actor.address.as_deref(), subject_type: subject.0, subject_id: Some(subject.1), kind, payload },
+        NewEvent {
+            actor_id: actor.user_id,
+            address: actor.address.as_deref(),
+            subject_type: subject.0,
+            subject_id: Some(subject.1),
+            kind,
+            payload,
+        },
     )
     .await?;
     Ok(())
@@ -34,38 +54,94 @@ pub struct OrganisationInput {
 }
 
 /// Creates an organisation (admin).
-pub async fn create_organisation(conn: &mut AsyncPgConnection, actor: &Actor, input: OrganisationInput, now: DateTime<Utc>) -> AppResult<Organisation> {
+pub async fn create_organisation(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    input: OrganisationInput,
+    now: DateTime<Utc>,
+) -> AppResult<Organisation> {
     let mut errors = FieldErrors::new();
     let name = errors.text("name", &input.name, 2, 200);
-    let name_en = input.name_en.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| errors.text("name_en", s, 2, 200));
-    let number = organisation_number(&input.organisation_number, "organisation_number", &mut errors);
+    let name_en = input
+        .name_en
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| errors.text("name_en", s, 2, 200));
+    let number = organisation_number(
+        &input.organisation_number,
+        "organisation_number",
+        &mut errors,
+    );
     errors.clone().into_result().map_err(AppError::Validation)?;
     let number = number.ok_or(AppError::Validation(errors))?;
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let org = db::catalogue::insert_organisation(tx, &NewOrganisation { name: &name, name_en: name_en.as_deref(), organisation_number: number.as_str(), is_hds: false })
-            .await
-            .map_err(|e| unique_violation(e, "organisation_number"))?;
-        record(tx, &actor, now, ("organisation", org.id), "organisation.created", json!({"name": org.name, "organisation_number": org.organisation_number})).await?;
+        let org = db::catalogue::insert_organisation(
+            tx,
+            &NewOrganisation {
+                name: &name,
+                name_en: name_en.as_deref(),
+                organisation_number: number.as_str(),
+                is_hds: false,
+            },
+        )
+        .await
+        .map_err(|e| unique_violation(e, "organisation_number"))?;
+        record(
+            tx,
+            &actor,
+            now,
+            ("organisation", org.id),
+            "organisation.created",
+            json!({"name": org.name, "organisation_number": org.organisation_number}),
+        )
+        .await?;
         Ok(org)
     })
     .await
 }
 
 /// Renames an organisation (admin); the number is fixed once registered.
-pub async fn update_organisation(conn: &mut AsyncPgConnection, actor: &Actor, id: i64, input: OrganisationInput, now: DateTime<Utc>) -> AppResult<Organisation> {
-    let before = db::catalogue::organisation(conn, id).await?.ok_or(AppError::NotFound)?;
+pub async fn update_organisation(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: i64,
+    input: OrganisationInput,
+    now: DateTime<Utc>,
+) -> AppResult<Organisation> {
+    let before = db::catalogue::organisation(conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::new();
     let name = errors.text("name", &input.name, 2, 200);
-    let name_en = input.name_en.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| errors.text("name_en", s, 2, 200));
+    let name_en = input
+        .name_en
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| errors.text("name_en", s, 2, 200));
     errors.into_result().map_err(AppError::Validation)?;
     let version = input.version.unwrap_or(before.version);
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let org = db::catalogue::update_organisation(tx, id, version, &name, name_en.as_deref(), now)
-            .await?
-            .ok_or_else(|| AppError::Conflict("someone else changed this organisation; reload and try again".into()))?;
-        record(tx, &actor, now, ("organisation", id), "organisation.updated", json!({"from": before.name, "to": org.name})).await?;
+        let org =
+            db::catalogue::update_organisation(tx, id, version, &name, name_en.as_deref(), now)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Conflict(
+                        "someone else changed this organisation; reload and try again".into(),
+                    )
+                })?;
+        record(
+            tx,
+            &actor,
+            now,
+            ("organisation", id),
+            "organisation.updated",
+            json!({"from": before.name, "to": org.name}),
+        )
+        .await?;
         Ok(org)
     })
     .await
@@ -89,7 +165,10 @@ pub struct SourceInput {
     pub version: Option<i32>,
 }
 
-async fn check_source(conn: &mut AsyncPgConnection, input: &SourceInput) -> AppResult<SourceFields> {
+async fn check_source(
+    conn: &mut AsyncPgConnection,
+    input: &SourceInput,
+) -> AppResult<SourceFields> {
     let mut errors = FieldErrors::new();
     let code = input.code.trim().to_uppercase();
     if code.is_empty() {
@@ -130,20 +209,43 @@ async fn check_source(conn: &mut AsyncPgConnection, input: &SourceInput) -> AppR
 }
 
 /// Adds a data source (admin).
-pub async fn create_source(conn: &mut AsyncPgConnection, actor: &Actor, input: SourceInput, now: DateTime<Utc>) -> AppResult<DataSource> {
+pub async fn create_source(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    input: SourceInput,
+    now: DateTime<Utc>,
+) -> AppResult<DataSource> {
     let fields = check_source(conn, &input).await?;
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let source = db::catalogue::insert_source(tx, &fields).await.map_err(|e| unique_violation(e, "code"))?;
-        record(tx, &actor, now, ("data_source", source.id), "data_source.created", json!({"code": source.code, "decision_authority": source.decision_authority})).await?;
+        let source = db::catalogue::insert_source(tx, &fields)
+            .await
+            .map_err(|e| unique_violation(e, "code"))?;
+        record(
+            tx,
+            &actor,
+            now,
+            ("data_source", source.id),
+            "data_source.created",
+            json!({"code": source.code, "decision_authority": source.decision_authority}),
+        )
+        .await?;
         Ok(source)
     })
     .await
 }
 
 /// Edits a data source (admin); a change of decision authority is recorded as its own event.
-pub async fn update_source(conn: &mut AsyncPgConnection, actor: &Actor, id: i64, input: SourceInput, now: DateTime<Utc>) -> AppResult<DataSource> {
-    let (before, _) = db::catalogue::source_by_id(conn, id).await?.ok_or(AppError::NotFound)?;
+pub async fn update_source(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    id: i64,
+    input: SourceInput,
+    now: DateTime<Utc>,
+) -> AppResult<DataSource> {
+    let (before, _) = db::catalogue::source_by_id(conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let fields = check_source(conn, &input).await?;
     let version = input.version.unwrap_or(before.version);
     let actor = actor.clone();
@@ -181,8 +283,16 @@ pub struct VariableInput {
 }
 
 /// Adds a variable to a source (admin).
-pub async fn add_variable(conn: &mut AsyncPgConnection, actor: &Actor, source_id: i64, input: VariableInput, now: DateTime<Utc>) -> AppResult<Variable> {
-    db::catalogue::source_by_id(conn, source_id).await?.ok_or(AppError::NotFound)?;
+pub async fn add_variable(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    source_id: i64,
+    input: VariableInput,
+    now: DateTime<Utc>,
+) -> AppResult<Variable> {
+    db::catalogue::source_by_id(conn, source_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::new();
     let name = input.name.trim().to_string();
     if name.is_empty() {
@@ -198,21 +308,54 @@ pub async fn add_variable(conn: &mut AsyncPgConnection, actor: &Actor, source_id
     errors.into_result().map_err(AppError::Validation)?;
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let v = db::catalogue::insert_variable(tx, &NewVariable { data_source_id: source_id, name, description_nb, description_en, identifying: input.identifying })
-            .await
-            .map_err(|e| unique_violation(e, "name"))?;
-        record(tx, &actor, now, ("data_source", source_id), "variable.added", json!({"name": v.name, "identifying": v.identifying})).await?;
+        let v = db::catalogue::insert_variable(
+            tx,
+            &NewVariable {
+                data_source_id: source_id,
+                name,
+                description_nb,
+                description_en,
+                identifying: input.identifying,
+            },
+        )
+        .await
+        .map_err(|e| unique_violation(e, "name"))?;
+        record(
+            tx,
+            &actor,
+            now,
+            ("data_source", source_id),
+            "variable.added",
+            json!({"name": v.name, "identifying": v.identifying}),
+        )
+        .await?;
         Ok(v)
     })
     .await
 }
 
 /// Removes a variable from a source (admin).
-pub async fn remove_variable(conn: &mut AsyncPgConnection, actor: &Actor, source_id: i64, variable_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn remove_variable(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    source_id: i64,
+    variable_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let v = db::catalogue::delete_variable(tx, source_id, variable_id).await?.ok_or(AppError::NotFound)?;
-        record(tx, &actor, now, ("data_source", source_id), "variable.removed", json!({"name": v.name})).await?;
+        let v = db::catalogue::delete_variable(tx, source_id, variable_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        record(
+            tx,
+            &actor,
+            now,
+            ("data_source", source_id),
+            "variable.removed",
+            json!({"name": v.name}),
+        )
+        .await?;
         Ok(())
     })
     .await

@@ -3,7 +3,11 @@
 
 use super::Actor;
 use super::accounts::{NewAccount, create_account};
-use crate::db::{self, catalogue::{NewOrganisation, NewVariable, SourceFields}, events::NewEvent};
+use crate::db::{
+    self,
+    catalogue::{NewOrganisation, NewVariable, SourceFields},
+    events::NewEvent,
+};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -51,7 +55,8 @@ struct Var {
 
 /// Loads the demo catalogue unless its organisations are already there.
 pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<()> {
-    let catalogue: Catalogue = serde_json::from_str(CATALOGUE).map_err(|e| AppError::Internal(format!("demo catalogue: {e}")))?;
+    let catalogue: Catalogue = serde_json::from_str(CATALOGUE)
+        .map_err(|e| AppError::Internal(format!("demo catalogue: {e}")))?;
     if !db::catalogue::organisations(conn).await?.is_empty() {
         return Ok(());
     }
@@ -60,13 +65,20 @@ pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) ->
         for o in &catalogue.organisations {
             let org = db::catalogue::insert_organisation(
                 tx,
-                &NewOrganisation { name: &o.name, name_en: o.name_en.as_deref(), organisation_number: &o.organisation_number, is_hds: o.is_hds },
+                &NewOrganisation {
+                    name: &o.name,
+                    name_en: o.name_en.as_deref(),
+                    organisation_number: &o.organisation_number,
+                    is_hds: o.is_hds,
+                },
             )
             .await?;
             ids.insert(o.key.clone(), org.id);
         }
         for s in catalogue.data_sources {
-            let owner_id = *ids.get(&s.owner).ok_or_else(|| AppError::Internal(format!("demo catalogue: unknown owner {}", s.owner)))?;
+            let owner_id = *ids.get(&s.owner).ok_or_else(|| {
+                AppError::Internal(format!("demo catalogue: unknown owner {}", s.owner))
+            })?;
             let source = db::catalogue::insert_source(
                 tx,
                 &SourceFields {
@@ -85,7 +97,13 @@ pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) ->
             for v in s.variables {
                 db::catalogue::insert_variable(
                     tx,
-                    &NewVariable { data_source_id: source.id, name: v.name, description_nb: v.description_nb, description_en: v.description_en, identifying: v.identifying },
+                    &NewVariable {
+                        data_source_id: source.id,
+                        name: v.name,
+                        description_nb: v.description_nb,
+                        description_en: v.description_en,
+                        identifying: v.identifying,
+                    },
                 )
                 .await?;
             }
@@ -93,7 +111,14 @@ pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) ->
         db::events::append(
             tx,
             now,
-            NewEvent { actor_id: None, address: None, subject_type: "system", subject_id: None, kind: "demo.catalogue_loaded", payload: serde_json::json!({}) },
+            NewEvent {
+                actor_id: None,
+                address: None,
+                subject_type: "system",
+                subject_id: None,
+                kind: "demo.catalogue_loaded",
+                payload: serde_json::json!({}),
+            },
         )
         .await?;
         Ok(())
@@ -114,11 +139,41 @@ pub struct DemoLogin {
 
 /// The fictitious demo users (no real persons).
 pub const DEMO_LOGINS: [DemoLogin; 5] = [
-    DemoLogin { email: "admin@demo.helsedata.no", password: "Demo-admin-2026", role: "admin", name: "Ada Administrator", organisation: None },
-    DemoLogin { email: "forsker@demo.helsedata.no", password: "Demo-forsker-2026", role: "applicant", name: "Fredrik Forsker", organisation: None },
-    DemoLogin { email: "saksbehandler@demo.helsedata.no", password: "Demo-saksbehandler-2026", role: "case_officer", name: "Sara Saksbehandler", organisation: Some("915933149") },
-    DemoLogin { email: "fhi@demo.helsedata.no", password: "Demo-fhi-2026", role: "register_owner", name: "Frida Forvalter (FHI)", organisation: Some("983744516") },
-    DemoLogin { email: "hdir@demo.helsedata.no", password: "Demo-hdir-2026", role: "register_owner", name: "Henrik Forvalter (Helsedirektoratet)", organisation: Some("983544622") },
+    DemoLogin {
+        email: "admin@demo.helsedata.no",
+        password: "Demo-admin-2026",
+        role: "admin",
+        name: "Ada Administrator",
+        organisation: None,
+    },
+    DemoLogin {
+        email: "forsker@demo.helsedata.no",
+        password: "Demo-forsker-2026",
+        role: "applicant",
+        name: "Fredrik Forsker",
+        organisation: None,
+    },
+    DemoLogin {
+        email: "saksbehandler@demo.helsedata.no",
+        password: "Demo-saksbehandler-2026",
+        role: "case_officer",
+        name: "Sara Saksbehandler",
+        organisation: Some("915933149"),
+    },
+    DemoLogin {
+        email: "fhi@demo.helsedata.no",
+        password: "Demo-fhi-2026",
+        role: "register_owner",
+        name: "Frida Forvalter (FHI)",
+        organisation: Some("983744516"),
+    },
+    DemoLogin {
+        email: "hdir@demo.helsedata.no",
+        password: "Demo-hdir-2026",
+        role: "register_owner",
+        name: "Henrik Forvalter (Helsedirektoratet)",
+        organisation: Some("983544622"),
+    },
 ];
 
 /// Creates the demo users that are missing.
@@ -128,7 +183,10 @@ pub async fn seed_users(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> App
         if db::users::by_email(conn, login.email).await?.is_some() {
             continue;
         }
-        let organisation_id = login.organisation.and_then(|n| orgs.iter().find(|o| o.organisation_number == n)).map(|o| o.id);
+        let organisation_id = login
+            .organisation
+            .and_then(|n| orgs.iter().find(|o| o.organisation_number == n))
+            .map(|o| o.id);
         let input = NewAccount {
             email: login.email.into(),
             name: login.name.into(),

@@ -1,7 +1,7 @@
 //! What every page needs (language, user, CSRF token, flash message), page rendering, the
 //! error pages and the catcher, and the Handlebars helpers for translations.
 
-use super::guards::{language_of, ClientAddress};
+use super::guards::{ClientAddress, language_of};
 use crate::db::users::User;
 use crate::domain::language::Language;
 use crate::domain::role::Permission;
@@ -10,9 +10,11 @@ use crate::i18n;
 use crate::services::Actor;
 use rocket::http::Status;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
-use rocket_dyn_templates::handlebars::{self, Context, Handlebars, Helper, RenderContext, RenderError, ScopedJson};
 use rocket_dyn_templates::Template;
-use serde_json::{json, Map, Value};
+use rocket_dyn_templates::handlebars::{
+    self, Context, Handlebars, Helper, RenderContext, RenderError, ScopedJson,
+};
+use serde_json::{Map, Value, json};
 
 /// The per-request page context.
 pub struct Ctx {
@@ -33,8 +35,17 @@ impl<'r> FromRequest<'r> for Ctx {
             Outcome::Error(e) => return Outcome::Error(e),
             Outcome::Forward(s) => return Outcome::Forward(s),
         };
-        let flash = req.guard::<Option<FlashMessage<'_>>>().await.succeeded().flatten().map(|f| (f.kind().to_string(), f.message().to_string()));
-        let address = req.guard::<ClientAddress>().await.succeeded().unwrap_or(ClientAddress("unknown".into()));
+        let flash = req
+            .guard::<Option<FlashMessage<'_>>>()
+            .await
+            .succeeded()
+            .flatten()
+            .map(|f| (f.kind().to_string(), f.message().to_string()));
+        let address = req
+            .guard::<ClientAddress>()
+            .await
+            .succeeded()
+            .unwrap_or(ClientAddress("unknown".into()));
         Outcome::Success(Ctx {
             lang: language_of(req, user.as_ref()),
             csrf: super::csrf::token(req),
@@ -61,7 +72,9 @@ impl Ctx {
 
     /// The logged-in user, or a redirect to the login page.
     pub fn user(&self) -> AppResult<&User> {
-        self.user.as_ref().ok_or_else(|| AppError::Unauthorized("err-login-required".into()))
+        self.user
+            .as_ref()
+            .ok_or_else(|| AppError::Unauthorized("err-login-required".into()))
     }
 
     /// The logged-in user if their role has `permission`; 403 otherwise.
@@ -101,7 +114,10 @@ fn base_context(lang: Language, user: Option<&User>, csrf: &str, path: &str) -> 
     });
     let mut root = Map::new();
     root.insert("lang".into(), json!(lang.code()));
-    root.insert("other_lang".into(), json!({"code": other.code(), "label": i18n::t(other, "language-name")}));
+    root.insert(
+        "other_lang".into(),
+        json!({"code": other.code(), "label": i18n::t(other, "language-name")}),
+    );
     root.insert("user".into(), json!(user));
     root.insert("csrf".into(), json!(csrf));
     root.insert("path".into(), json!(path));
@@ -124,7 +140,10 @@ pub fn error_page(req: &Request<'_>, status: Status, err: &AppError) -> (Status,
     let csrf = super::csrf::token(req);
     let mut root = base_context(lang, user.as_ref(), &csrf, req.uri().path().as_str());
     root.insert("status".into(), json!(status.code));
-    root.insert("title".into(), json!(i18n::t(lang, &format!("status-{}", status.code))));
+    root.insert(
+        "title".into(),
+        json!(i18n::t(lang, &format!("status-{}", status.code))),
+    );
     root.insert("message".into(), json!(err.public_message(lang)));
     root.insert("fields".into(), json!(err.fields(lang)));
     (status, Template::render("error", Value::Object(root)))
@@ -141,15 +160,28 @@ pub fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
 }
 
 fn root_lang(ctx: &Context) -> Language {
-    ctx.data().get("lang").and_then(Value::as_str).and_then(Language::from_tag).unwrap_or_default()
+    ctx.data()
+        .get("lang")
+        .and_then(Value::as_str)
+        .and_then(Language::from_tag)
+        .unwrap_or_default()
 }
 
 /// `{{t "key" n=3}}`: the translation of `key` in the page's language (also as a subexpression).
 struct TranslateHelper;
 
 impl handlebars::HelperDef for TranslateHelper {
-    fn call_inner<'reg: 'rc, 'rc>(&self, h: &Helper<'rc>, _: &'reg Handlebars<'reg>, ctx: &'rc Context, _: &mut RenderContext<'reg, 'rc>) -> Result<ScopedJson<'rc>, RenderError> {
-        let key = h.param(0).and_then(|p| p.value().as_str()).ok_or(handlebars::RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let key = h
+            .param(0)
+            .and_then(|p| p.value().as_str())
+            .ok_or(handlebars::RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
         let lang = root_lang(ctx);
         let text = if h.hash().is_empty() {
             i18n::t(lang, key)
@@ -176,12 +208,22 @@ impl handlebars::HelperDef for TranslateHelper {
 struct LocaliseHelper;
 
 impl handlebars::HelperDef for LocaliseHelper {
-    fn call_inner<'reg: 'rc, 'rc>(&self, h: &Helper<'rc>, _: &'reg Handlebars<'reg>, ctx: &'rc Context, _: &mut RenderContext<'reg, 'rc>) -> Result<ScopedJson<'rc>, RenderError> {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
         let idx = match root_lang(ctx) {
             Language::Nb => 0,
             Language::En => 1,
         };
-        let pick = h.param(idx).map(|p| p.value().clone()).filter(|v| !v.is_null() && v.as_str() != Some("")).or_else(|| h.param(0).map(|p| p.value().clone()));
+        let pick = h
+            .param(idx)
+            .map(|p| p.value().clone())
+            .filter(|v| !v.is_null() && v.as_str() != Some(""))
+            .or_else(|| h.param(0).map(|p| p.value().clone()));
         Ok(ScopedJson::Derived(pick.unwrap_or(Value::Null)))
     }
 }
@@ -190,7 +232,13 @@ impl handlebars::HelperDef for LocaliseHelper {
 struct ConcatHelper;
 
 impl handlebars::HelperDef for ConcatHelper {
-    fn call_inner<'reg: 'rc, 'rc>(&self, h: &Helper<'rc>, _: &'reg Handlebars<'reg>, _: &'rc Context, _: &mut RenderContext<'reg, 'rc>) -> Result<ScopedJson<'rc>, RenderError> {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
         let text: String = h
             .params()
             .iter()
@@ -207,9 +255,15 @@ impl handlebars::HelperDef for ConcatHelper {
 /// The template engine with our helpers.
 pub fn templates() -> impl rocket::fairing::Fairing {
     Template::custom(|engines| {
-        engines.handlebars.register_helper("t", Box::new(TranslateHelper));
-        engines.handlebars.register_helper("loc", Box::new(LocaliseHelper));
-        engines.handlebars.register_helper("concat", Box::new(ConcatHelper));
+        engines
+            .handlebars
+            .register_helper("t", Box::new(TranslateHelper));
+        engines
+            .handlebars
+            .register_helper("loc", Box::new(LocaliseHelper));
+        engines
+            .handlebars
+            .register_helper("concat", Box::new(ConcatHelper));
         engines.handlebars.set_strict_mode(false);
     })
 }

@@ -1,1 +1,11 @@
-#[test] fn t() {}
+//! Integration tests: the real Rocket app over `rocket::local`, each test on a fresh
+//! PostgreSQL database of its own.
+
+mod common;
+
+mod accounts_api;
+mod api_errors;
+mod audit;
+mod catalogue;
+mod pages;
+mod startup;

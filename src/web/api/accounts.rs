@@ -5,13 +5,13 @@ use crate::db::{Pool, users::User};
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, accounts};
-use crate::web::guards::{actor, require, ApiUser, ClientAddress};
+use crate::web::guards::{ApiUser, ClientAddress, actor, require};
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{delete, get, post, routes, State};
+use rocket::{State, delete, get, post, routes};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![token, revoke_token, register, create_user, me]
@@ -31,12 +31,20 @@ struct Credentials {
 }
 
 #[post("/auth/token", data = "<body>")]
-async fn token(pool: &State<Pool>, address: ClientAddress, body: ApiJson<Credentials>) -> AppResult<Json<Value>> {
+async fn token(
+    pool: &State<Pool>,
+    address: ClientAddress,
+    body: ApiJson<Credentials>,
+) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
-    let user = accounts::authenticate(&mut conn, &body.0.email, &body.0.password, &address.0, now).await?;
-    let (secret, expires_at) = accounts::issue_token(&mut conn, &user, "api", "write", accounts::TOKEN_HOURS, now).await?;
-    Ok(Json(json!({"token": secret, "token_type": "Bearer", "expires_at": expires_at, "user": user_json(&user)})))
+    let user =
+        accounts::authenticate(&mut conn, &body.0.email, &body.0.password, &address.0, now).await?;
+    let (secret, expires_at) =
+        accounts::issue_token(&mut conn, &user, "api", "write", accounts::TOKEN_HOURS, now).await?;
+    Ok(Json(
+        json!({"token": secret, "token_type": "Bearer", "expires_at": expires_at, "user": user_json(&user)}),
+    ))
 }
 
 /// Revokes the token used for this request.
@@ -60,11 +68,23 @@ struct Registration {
 }
 
 #[post("/register", data = "<body>")]
-async fn register(pool: &State<Pool>, address: ClientAddress, body: ApiJson<Registration>) -> AppResult<(Status, Json<Value>)> {
+async fn register(
+    pool: &State<Pool>,
+    address: ClientAddress,
+    body: ApiJson<Registration>,
+) -> AppResult<(Status, Json<Value>)> {
     let b = body.0;
     let mut conn = services::conn(pool).await?;
-    let input = accounts::NewAccount { email: b.email, name: b.name, password: b.password, role: None, organisation_id: None, language: b.language };
-    let user = accounts::create_account(&mut conn, &actor(None, &address), input, true, Utc::now()).await?;
+    let input = accounts::NewAccount {
+        email: b.email,
+        name: b.name,
+        password: b.password,
+        role: None,
+        organisation_id: None,
+        language: b.language,
+    };
+    let user = accounts::create_account(&mut conn, &actor(None, &address), input, true, Utc::now())
+        .await?;
     Ok((Status::Created, Json(user_json(&user))))
 }
 
@@ -85,15 +105,34 @@ struct NewUserBody {
 }
 
 #[post("/users", data = "<body>")]
-async fn create_user(pool: &State<Pool>, api: ApiUser, address: ClientAddress, body: ApiJson<NewUserBody>) -> AppResult<(Status, Json<Value>)> {
+async fn create_user(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    body: ApiJson<NewUserBody>,
+) -> AppResult<(Status, Json<Value>)> {
     require(&api.user, Permission::ManageUsers)?;
     let b = body.0;
     if b.role.as_deref().unwrap_or("").is_empty() {
         return Err(AppError::field("role", "err-required"));
     }
     let mut conn = services::conn(pool).await?;
-    let input = accounts::NewAccount { email: b.email, name: b.name, password: b.password, role: b.role, organisation_id: b.organisation_id, language: b.language };
-    let user = accounts::create_account(&mut conn, &actor(Some(&api.user), &address), input, false, Utc::now()).await?;
+    let input = accounts::NewAccount {
+        email: b.email,
+        name: b.name,
+        password: b.password,
+        role: b.role,
+        organisation_id: b.organisation_id,
+        language: b.language,
+    };
+    let user = accounts::create_account(
+        &mut conn,
+        &actor(Some(&api.user), &address),
+        input,
+        false,
+        Utc::now(),
+    )
+    .await?;
     Ok((Status::Created, Json(user_json(&user))))
 }
 

@@ -2,19 +2,27 @@
 
 use super::ApiJson;
 use crate::db::{self, Pool};
+use crate::domain::catalogue::is_valid_source_code;
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, catalogue};
-use crate::web::guards::{actor, require, ApiUser, ClientAddress};
+use crate::web::guards::{ApiUser, ClientAddress, actor, require};
 use crate::web::pages::public::catalogue_json;
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{get, post, put, routes, State};
-use serde_json::{json, Value};
+use rocket::{State, get, post, put, routes};
+use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![organisations, create_organisation, data_sources, data_source, create_source, update_source]
+    routes![
+        organisations,
+        create_organisation,
+        data_sources,
+        data_source,
+        create_source,
+        update_source
+    ]
 }
 
 fn organisation_json(o: &db::catalogue::Organisation) -> Value {
@@ -24,14 +32,31 @@ fn organisation_json(o: &db::catalogue::Organisation) -> Value {
 #[get("/organisations")]
 async fn organisations(pool: &State<Pool>) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
-    Ok(Json(db::catalogue::organisations(&mut conn).await?.iter().map(organisation_json).collect()))
+    Ok(Json(
+        db::catalogue::organisations(&mut conn)
+            .await?
+            .iter()
+            .map(organisation_json)
+            .collect(),
+    ))
 }
 
 #[post("/organisations", data = "<body>")]
-async fn create_organisation(pool: &State<Pool>, api: ApiUser, address: ClientAddress, body: ApiJson<catalogue::OrganisationInput>) -> AppResult<(Status, Json<Value>)> {
+async fn create_organisation(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    body: ApiJson<catalogue::OrganisationInput>,
+) -> AppResult<(Status, Json<Value>)> {
     require(&api.user, Permission::ManageUsers)?;
     let mut conn = services::conn(pool).await?;
-    let org = catalogue::create_organisation(&mut conn, &actor(Some(&api.user), &address), body.0, Utc::now()).await?;
+    let org = catalogue::create_organisation(
+        &mut conn,
+        &actor(Some(&api.user), &address),
+        body.0,
+        Utc::now(),
+    )
+    .await?;
     Ok((Status::Created, Json(organisation_json(&org))))
 }
 
@@ -46,28 +71,66 @@ async fn data_source(pool: &State<Pool>, key: &str) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let found = match key.parse::<i64>() {
         Ok(id) => db::catalogue::source_by_id(&mut conn, id).await?,
-        Err(_) => db::catalogue::source_by_code(&mut conn, &key.to_uppercase()).await?,
+        Err(_) if is_valid_source_code(&key.to_uppercase()) => {
+            db::catalogue::source_by_code(&mut conn, &key.to_uppercase()).await?
+        }
+        Err(_) => None,
     };
     let (s, owner) = found.ok_or(AppError::NotFound)?;
     let variables = db::catalogue::variables_of(&mut conn, &[s.id]).await?;
-    Ok(Json(crate::web::pages::public::source_json(&s, &owner, &variables)))
+    Ok(Json(crate::web::pages::public::source_json(
+        &s, &owner, &variables,
+    )))
 }
 
 #[post("/data-sources", data = "<body>")]
-async fn create_source(pool: &State<Pool>, api: ApiUser, address: ClientAddress, body: ApiJson<catalogue::SourceInput>) -> AppResult<(Status, Json<Value>)> {
+async fn create_source(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    body: ApiJson<catalogue::SourceInput>,
+) -> AppResult<(Status, Json<Value>)> {
     require(&api.user, Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
-    let s = catalogue::create_source(&mut conn, &actor(Some(&api.user), &address), body.0, Utc::now()).await?;
-    let (s, owner) = db::catalogue::source_by_id(&mut conn, s.id).await?.ok_or(AppError::NotFound)?;
-    Ok((Status::Created, Json(crate::web::pages::public::source_json(&s, &owner, &[]))))
+    let s = catalogue::create_source(
+        &mut conn,
+        &actor(Some(&api.user), &address),
+        body.0,
+        Utc::now(),
+    )
+    .await?;
+    let (s, owner) = db::catalogue::source_by_id(&mut conn, s.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        Status::Created,
+        Json(crate::web::pages::public::source_json(&s, &owner, &[])),
+    ))
 }
 
 #[put("/data-sources/<id>", data = "<body>")]
-async fn update_source(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, body: ApiJson<catalogue::SourceInput>) -> AppResult<Json<Value>> {
+async fn update_source(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<catalogue::SourceInput>,
+) -> AppResult<Json<Value>> {
     require(&api.user, Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
-    catalogue::update_source(&mut conn, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
-    let (s, owner) = db::catalogue::source_by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    catalogue::update_source(
+        &mut conn,
+        &actor(Some(&api.user), &address),
+        id,
+        body.0,
+        Utc::now(),
+    )
+    .await?;
+    let (s, owner) = db::catalogue::source_by_id(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let variables = db::catalogue::variables_of(&mut conn, &[id]).await?;
-    Ok(Json(crate::web::pages::public::source_json(&s, &owner, &variables)))
+    Ok(Json(crate::web::pages::public::source_json(
+        &s, &owner, &variables,
+    )))
 }

@@ -5,9 +5,8 @@ pub mod catalogue;
 
 use crate::error::AppError;
 use crate::web::csrf::fail;
-use rocket::data::{self, Data, FromData};
+use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::request::Request;
-use rocket::serde::json::Json;
 use serde::de::DeserializeOwned;
 
 /// Every API route (mounted under `/api`).
@@ -26,19 +25,37 @@ impl<'r, T: DeserializeOwned + Send + 'static> FromData<'r> for ApiJson<T> {
     type Error = AppError;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        use rocket::serde::json::Error;
-        match Json::<T>::from_data(req, data).await {
-            data::Outcome::Success(Json(v)) => data::Outcome::Success(ApiJson(v)),
-            data::Outcome::Forward(f) => data::Outcome::Forward(f),
-            data::Outcome::Error((_, e)) => {
-                let err = match e {
-                    Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => AppError::PayloadTooLarge,
-                    Error::Io(io) => AppError::BadRequest(format!("could not read the body: {io}")),
-                    Error::Parse(_, e) if e.is_data() => json_shape_error(&e),
-                    Error::Parse(_, e) => AppError::BadRequest(format!("malformed JSON: {e}")),
-                };
-                fail(req, err)
+        if req.content_type().is_some_and(|ct| !ct.is_json()) {
+            return fail(
+                req,
+                AppError::Status(
+                    415,
+                    "the body must be JSON (Content-Type: application/json)".into(),
+                ),
+            );
+        }
+        let limit = req.limits().get("json").unwrap_or(1.mebibytes());
+        let body = match data.open(limit).into_string().await {
+            Ok(s) if s.is_complete() => s.into_inner(),
+            Ok(_) => return fail(req, AppError::PayloadTooLarge),
+            Err(e) => {
+                return fail(
+                    req,
+                    AppError::BadRequest(format!("could not read the body: {e}")),
+                );
             }
+        };
+        // PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
+        if body.contains("\\u0000") {
+            return fail(
+                req,
+                AppError::Status(422, "text must not contain NUL characters".into()),
+            );
+        }
+        match serde_json::from_str::<T>(&body) {
+            Ok(v) => data::Outcome::Success(ApiJson(v)),
+            Err(e) if e.is_data() => fail(req, json_shape_error(&e)),
+            Err(e) => fail(req, AppError::BadRequest(format!("malformed JSON: {e}"))),
         }
     }
 }

@@ -11,7 +11,7 @@ use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Redirect, Responder};
-use rocket::{get, post, routes, State};
+use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
@@ -29,7 +29,10 @@ pub enum PageOr {
 
 #[get("/login?<next>")]
 fn login_page(ctx: Ctx, next: Option<&str>) -> Template {
-    ctx.page("pages/auth/login", json!({"next": safe_next(next), "email": ""}))
+    ctx.page(
+        "pages/auth/login",
+        json!({"next": safe_next(next), "email": ""}),
+    )
 }
 
 #[derive(FromForm)]
@@ -40,20 +43,33 @@ struct LoginForm {
 }
 
 #[post("/login", data = "<form>")]
-async fn login(ctx: Ctx, pool: &State<Pool>, cookies: &CookieJar<'_>, form: CsrfForm<LoginForm>) -> AppResult<PageOr> {
+async fn login(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    cookies: &CookieJar<'_>,
+    form: CsrfForm<LoginForm>,
+) -> AppResult<PageOr> {
     let form = form.0;
     let next = safe_next(form.next.as_deref());
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
-    match accounts::authenticate(&mut conn, &form.email, &form.password, &ctx.address.0, now).await {
+    match accounts::authenticate(&mut conn, &form.email, &form.password, &ctx.address.0, now).await
+    {
         Ok(user) => {
             let secret = accounts::open_session(&mut conn, &user, &ctx.address.0, now).await?;
             cookies.add_private(session_cookie(secret));
             Ok(PageOr::Redirect(Redirect::to(next)))
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
-            let key = if matches!(e, AppError::TooManyRequests(_)) { "login-throttled" } else { "login-failed" };
-            let page = ctx.page("pages/auth/login", json!({"next": next, "email": form.email, "error": ctx.t(key)}));
+            let key = if matches!(e, AppError::TooManyRequests(_)) {
+                "login-throttled"
+            } else {
+                "login-failed"
+            };
+            let page = ctx.page(
+                "pages/auth/login",
+                json!({"next": next, "email": form.email, "error": ctx.t(key)}),
+            );
             Ok(PageOr::Page((e.status(), page)))
         }
         Err(e) => Err(e),
@@ -61,7 +77,11 @@ async fn login(ctx: Ctx, pool: &State<Pool>, cookies: &CookieJar<'_>, form: Csrf
 }
 
 #[post("/logout", data = "<_form>")]
-async fn logout(pool: &State<Pool>, cookies: &CookieJar<'_>, _form: CsrfForm<CsrfOnly>) -> AppResult<Redirect> {
+async fn logout(
+    pool: &State<Pool>,
+    cookies: &CookieJar<'_>,
+    _form: CsrfForm<CsrfOnly>,
+) -> AppResult<Redirect> {
     if let Some(c) = cookies.get_private(SESSION_COOKIE) {
         let mut conn = services::conn(pool).await?;
         db::users::delete_session(&mut conn, &accounts::secret_hash(c.value())).await?;
@@ -84,7 +104,12 @@ struct RegisterForm {
 }
 
 #[post("/register", data = "<form>")]
-async fn register(ctx: Ctx, pool: &State<Pool>, cookies: &CookieJar<'_>, form: CsrfForm<RegisterForm>) -> AppResult<PageOr> {
+async fn register(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    cookies: &CookieJar<'_>,
+    form: CsrfForm<RegisterForm>,
+) -> AppResult<PageOr> {
     let form = form.0;
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
@@ -108,7 +133,10 @@ async fn register(ctx: Ctx, pool: &State<Pool>, cookies: &CookieJar<'_>, form: C
             Ok(PageOr::Redirect(Redirect::to("/")))
         }
         Err(e @ (AppError::Validation(_) | AppError::Duplicate(_))) => {
-            let page = ctx.page("pages/auth/register", json!({"form": {"name": form.name, "email": form.email}, "errors": ctx.errors(&e)}));
+            let page = ctx.page(
+                "pages/auth/register",
+                json!({"form": {"name": form.name, "email": form.email}, "errors": ctx.errors(&e)}),
+            );
             Ok(PageOr::Page((e.status(), page)))
         }
         Err(e) => Err(e),

@@ -1,0 +1,71 @@
+//! The append-only, hash-chained event log.
+
+use crate::common::TestApp;
+use helsedataservice::db::events;
+use rocket::http::Status;
+use serde_json::json;
+
+#[rocket::async_test]
+async fn changes_are_chained_and_verifiable() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin", None).await;
+    app.user("applicant", None).await;
+    let mut conn = app.conn().await;
+    let report = events::verify_chain(&mut conn).await.unwrap();
+    assert!(
+        report.checked >= 3,
+        "catalogue load and two users: {report:?}"
+    );
+    assert_eq!(report.first_broken, None);
+    let kinds = app.event_kinds("user", admin.id).await;
+    assert_eq!(kinds, vec!["user.created"]);
+}
+
+#[rocket::async_test]
+async fn events_cannot_be_updated_deleted_or_truncated() {
+    let app = TestApp::new().await;
+    app.user("applicant", None).await;
+    assert!(app.sql("UPDATE events SET kind = 'forged'").await.is_err());
+    assert!(app.sql("DELETE FROM events").await.is_err());
+    assert!(app.sql("TRUNCATE events").await.is_err());
+    let mut conn = app.conn().await;
+    assert_eq!(
+        events::verify_chain(&mut conn).await.unwrap().first_broken,
+        None
+    );
+}
+
+#[rocket::async_test]
+async fn a_forged_row_breaks_the_chain_and_the_admin_page_says_so() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin", None).await;
+    app.sql("INSERT INTO events (at, subject_type, kind, payload, prev_hash, hash) SELECT now(), 'user', 'user.created', '{}', hash, repeat('f', 64) FROM events ORDER BY id DESC LIMIT 1")
+        .await
+        .unwrap();
+    let mut conn = app.conn().await;
+    let report = events::verify_chain(&mut conn).await.unwrap();
+    assert!(report.first_broken.is_some());
+
+    app.login(&admin).await;
+    let (status, html) = app.page("/admin/audit").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("brutt"), "the audit page reports the break");
+}
+
+#[rocket::async_test]
+async fn concurrent_appends_keep_one_chain() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin", None).await;
+    let token = app.token(&admin).await;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| app.post_json("/api/organisations", Some(&token), json!({"name": format!("Forskningsinstitutt {i}"), "organisation_number": crate::common::org_number(800 + i)})))
+        .collect();
+    let results = rocket::futures::future::join_all(tasks).await;
+    assert!(
+        results.iter().all(|(s, _)| *s == Status::Created),
+        "{results:?}"
+    );
+    let mut conn = app.conn().await;
+    let report = events::verify_chain(&mut conn).await.unwrap();
+    assert_eq!(report.first_broken, None);
+}
