@@ -10,15 +10,8 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 7] = [
-    "DATABASE_URL",
-    "SMTP_URL",
-    "MAIL_FROM",
-    "STORAGE_DIR",
-    "ADMIN_EMAIL",
-    "ADMIN_PASSWORD",
-    "DATABASE_POOL_SIZE",
-];
+pub const SETTINGS: [&str; 7] =
+    ["DATABASE_URL", "SMTP_URL", "MAIL_FROM", "STORAGE_DIR", "ADMIN_EMAIL", "ADMIN_PASSWORD", "DATABASE_POOL_SIZE"];
 
 /// Validated settings.
 #[derive(Debug, Clone)]
@@ -59,19 +52,12 @@ pub struct ConfigError {
 }
 
 fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        setting,
-        message: message.into(),
-    }
+    ConfigError { setting, message: message.into() }
 }
 
 /// Rocket's figment with our settings merged in from the plain environment variables.
 pub fn figment() -> Figment {
-    rocket::Config::figment().merge(
-        Env::raw()
-            .only(&SETTINGS)
-            .map(|k| k.as_str().to_lowercase().into()),
-    )
+    rocket::Config::figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into()))
 }
 
 impl Config {
@@ -79,52 +65,32 @@ impl Config {
     pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
         let raw: Raw = figment.extract().map_err(|e| {
             let setting = e.path.last().map(|p| p.to_uppercase()).unwrap_or_default();
-            let setting = SETTINGS
-                .iter()
-                .find(|s| **s == setting)
-                .copied()
-                .unwrap_or("Rocket.toml");
+            let setting = SETTINGS.iter().find(|s| **s == setting).copied().unwrap_or("Rocket.toml");
             bad(setting, e.kind.to_string())
         })?;
-        let non_empty =
-            |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let non_empty = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
 
         let database_url = non_empty(raw.database_url);
-        if let Some(url) = &database_url {
-            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(bad(
-                    "DATABASE_URL",
-                    "must be a postgres:// or postgresql:// URL",
-                ));
-            }
+        if let Some(url) = &database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(bad("DATABASE_URL", "must be a postgres:// or postgresql:// URL"));
         }
         let smtp_url = non_empty(raw.smtp_url);
         if let Some(url) = &smtp_url {
             let scheme_ok = url.starts_with("smtp://") || url.starts_with("smtps://");
-            if !scheme_ok
-                || lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).is_err()
-            {
-                return Err(bad(
-                    "SMTP_URL",
-                    "must be a URL like smtp://host:port or smtps://user:password@host",
-                ));
+            if !scheme_ok || lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).is_err() {
+                return Err(bad("SMTP_URL", "must be a URL like smtp://host:port or smtps://user:password@host"));
             }
         }
-        let mail_from = non_empty(raw.mail_from)
-            .unwrap_or_else(|| "Helsedataservice <noreply@helsedata.localhost>".into());
+        let mail_from =
+            non_empty(raw.mail_from).unwrap_or_else(|| "Helsedataservice <noreply@helsedata.localhost>".into());
         if mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(bad(
-                "MAIL_FROM",
-                "must be an address like \"Helsedataservice <noreply@example.no>\"",
-            ));
+            return Err(bad("MAIL_FROM", "must be an address like \"Helsedataservice <noreply@example.no>\""));
         }
-        let storage_dir =
-            PathBuf::from(non_empty(raw.storage_dir).unwrap_or_else(|| "var/storage".into()));
+        let storage_dir = PathBuf::from(non_empty(raw.storage_dir).unwrap_or_else(|| "var/storage".into()));
 
-        let admin = match (
-            non_empty(raw.admin_email),
-            raw.admin_password.filter(|p| !p.is_empty()),
-        ) {
+        let admin = match (non_empty(raw.admin_email), raw.admin_password.filter(|p| !p.is_empty())) {
             (None, None) => None,
             (Some(_), None) => {
                 return Err(bad("ADMIN_PASSWORD", "is required when ADMIN_EMAIL is set"));
@@ -133,15 +99,12 @@ impl Config {
                 return Err(bad("ADMIN_EMAIL", "is required when ADMIN_PASSWORD is set"));
             }
             (Some(email), Some(pw)) => {
-                let email = EmailAddress::parse(&email)
-                    .ok_or_else(|| bad("ADMIN_EMAIL", "is not an e-mail address"))?;
+                let email =
+                    EmailAddress::parse(&email).ok_or_else(|| bad("ADMIN_EMAIL", "is not an e-mail address"))?;
                 password::check(&pw).map_err(|e| {
                     bad(
                         "ADMIN_PASSWORD",
-                        format!(
-                            "{e}: use at least {} characters, not only letters or digits",
-                            password::MIN_LENGTH
-                        ),
+                        format!("{e}: use at least {} characters, not only letters or digits", password::MIN_LENGTH),
                     )
                 })?;
                 Some((email, pw))
@@ -153,21 +116,9 @@ impl Config {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| {
-                    bad(
-                        "DATABASE_POOL_SIZE",
-                        "must be a whole number from 1 to 1000",
-                    )
-                })?,
+                .ok_or_else(|| bad("DATABASE_POOL_SIZE", "must be a whole number from 1 to 1000"))?,
         };
-        Ok(Config {
-            database_url,
-            smtp_url,
-            mail_from,
-            storage_dir,
-            admin,
-            pool_size,
-        })
+        Ok(Config { database_url, smtp_url, mail_from, storage_dir, admin, pool_size })
     }
 
     /// Settings for tests: the given database, files under `storage_dir`, no SMTP.
@@ -200,9 +151,7 @@ pub fn check_rocket_settings(figment: &Figment) -> Result<rocket::Config, Config
 /// Adds a secret key when none is configured, so the private cookies work in release builds.
 pub fn with_secret_key(figment: Figment, key: &[u8]) -> Figment {
     use base64::Engine;
-    let configured = rocket::Config::try_from(&figment)
-        .map(|c| !c.secret_key.is_zero())
-        .unwrap_or(false);
+    let configured = rocket::Config::try_from(&figment).map(|c| !c.secret_key.is_zero()).unwrap_or(false);
     if configured {
         return figment;
     }

@@ -94,9 +94,7 @@ impl AppError {
             AppError::PayloadTooLarge => Status::PayloadTooLarge,
             AppError::TooManyRequests(_) => Status::TooManyRequests,
             AppError::Unavailable(_) => Status::ServiceUnavailable,
-            AppError::Status(code, _) => {
-                Status::from_code(*code).unwrap_or(Status::InternalServerError)
-            }
+            AppError::Status(code, _) => Status::from_code(*code).unwrap_or(Status::InternalServerError),
             AppError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -113,11 +111,7 @@ impl AppError {
             // Messages written as translation keys ("err-csrf") are translated.
             other => {
                 let text = other.to_string();
-                if text.starts_with("err-") && !text.contains(' ') {
-                    i18n::t(lang, &text)
-                } else {
-                    text
-                }
+                if text.starts_with("err-") && !text.contains(' ') { i18n::t(lang, &text) } else { text }
             }
         }
     }
@@ -140,14 +134,7 @@ impl AppError {
     pub fn fields(&self, lang: Language) -> BTreeMap<String, Vec<String>> {
         match self {
             AppError::Validation(f) | AppError::Duplicate(f) => {
-                f.0.iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            v.iter().map(|e| i18n::field_error(lang, e)).collect(),
-                        )
-                    })
-                    .collect()
+                f.0.iter().map(|(k, v)| (k.clone(), v.iter().map(|e| i18n::field_error(lang, e)).collect())).collect()
             }
             _ => BTreeMap::new(),
         }
@@ -181,14 +168,9 @@ impl<'r> Responder<'r, 'static> for AppError {
             _ => {}
         }
         if is_api(req) {
-            let body = json_body(
-                &self.public_message(Language::En),
-                &self.fields(Language::En),
-            );
+            let body = json_body(&self.public_message(Language::En), &self.fields(Language::En));
             let mut resp = Response::build();
-            resp.status(status)
-                .header(ContentType::JSON)
-                .sized_body(body.len(), Cursor::new(body));
+            resp.status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body));
             if let AppError::TooManyRequests(secs) = self {
                 resp.header(Header::new("Retry-After", secs.to_string()));
             }

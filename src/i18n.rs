@@ -27,9 +27,7 @@ fn id(lang: Language) -> &'static LanguageIdentifier {
 
 /// The text for `key` in `lang` (the key itself when missing, so gaps show up in tests).
 pub fn t(lang: Language, key: &str) -> String {
-    LOCALES
-        .try_lookup(id(lang), key)
-        .unwrap_or_else(|| key.to_string())
+    LOCALES.try_lookup(id(lang), key).unwrap_or_else(|| key.to_string())
 }
 
 /// A value for a named argument of a message.
@@ -37,20 +35,14 @@ pub type Arg = FluentValue<'static>;
 
 /// The text for `key` with named arguments.
 pub fn t_args(lang: Language, key: &str, args: &[(&str, Arg)]) -> String {
-    let map: HashMap<Cow<'static, str>, FluentValue<'static>> = args
-        .iter()
-        .map(|(k, v)| (Cow::Owned(k.to_string()), v.clone()))
-        .collect();
-    LOCALES
-        .try_lookup_with_args(id(lang), key, &map)
-        .unwrap_or_else(|| key.to_string())
+    let map: HashMap<Cow<'static, str>, FluentValue<'static>> =
+        args.iter().map(|(k, v)| (Cow::Owned(k.to_string()), v.clone())).collect();
+    LOCALES.try_lookup_with_args(id(lang), key, &map).unwrap_or_else(|| key.to_string())
 }
 
 /// Whether `key` exists in `lang` itself (not only through the fallback).
 pub fn has(lang: Language, key: &str) -> bool {
-    LOCALES
-        .lookup_single_language::<&str>(id(lang), key, None)
-        .is_ok()
+    LOCALES.lookup_single_language::<&str>(id(lang), key, None).is_ok()
 }
 
 /// A validation problem as a sentence.

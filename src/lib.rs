@@ -16,17 +16,11 @@ use rocket::{Build, Rocket};
 /// Prepares the database (migrations, the first admin) and builds the application.
 /// `config.database_url` must be set (main provides the private cluster when it is not).
 pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, String> {
-    let url = config
-        .database_url
-        .clone()
-        .ok_or("DATABASE_URL is not set")?;
+    let url = config.database_url.clone().ok_or("DATABASE_URL is not set")?;
     let pool = db::pool(&url, config.pool_size)?;
     db::migrate(&pool).await?;
     if let Some((email, password)) = &config.admin {
-        let mut conn = pool
-            .get()
-            .await
-            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let mut conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
         services::accounts::ensure_admin(&mut conn, email, password, chrono::Utc::now())
             .await
             .map_err(|e| format!("creating the first admin ({email}): {e}"))?;

@@ -20,18 +20,11 @@ async fn main() -> ExitCode {
         )
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] | ["serve"] => serve(false).await,
         ["demo"] => serve(true).await,
         ["verify-audit"] => verify_audit().await,
-        ["stop-cluster", dir] => Cluster::ensure(Path::new(dir), Durability::Fast)
-            .and_then(|c| c.stop())
-            .map_err(|e| e.to_string()),
+        ["stop-cluster", dir] => Cluster::stop_if_running(Path::new(dir)).map(|_| ()).map_err(|e| e.to_string()),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -55,10 +48,10 @@ fn settings() -> Result<(rocket::figment::Figment, Config), String> {
 /// The key for private cookies: `ROCKET_SECRET_KEY` when set, else one kept in `var/secret_key`.
 fn secret_key() -> Result<Vec<u8>, String> {
     let path = Path::new("var/secret_key");
-    if let Ok(existing) = std::fs::read(path) {
-        if existing.len() == 64 {
-            return Ok(existing);
-        }
+    if let Ok(existing) = std::fs::read(path)
+        && existing.len() == 64
+    {
+        return Ok(existing);
     }
     let (a, _) = helsedataservice::services::accounts::new_secret();
     let (b, _) = helsedataservice::services::accounts::new_secret();
@@ -75,16 +68,10 @@ async fn database(config: &mut Config) -> Result<Option<Cluster>, String> {
     if config.database_url.is_some() {
         return Ok(None);
     }
-    let cluster = tokio::task::spawn_blocking(|| {
-        Cluster::ensure(Path::new("var/pg"), Durability::Durable)
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| {
-        format!(
-            "no DATABASE_URL is set and the private PostgreSQL cluster could not be started: {e}"
-        )
-    })?;
+    let cluster = tokio::task::spawn_blocking(|| Cluster::ensure(Path::new("var/pg"), Durability::Durable))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("no DATABASE_URL is set and the private PostgreSQL cluster could not be started: {e}"))?;
     db::create_database_if_missing(&cluster.url("postgres"), "helsedataservice").await?;
     config.database_url = Some(cluster.url("helsedataservice"));
     Ok(Some(cluster))
@@ -101,29 +88,26 @@ async fn serve(with_demo: bool) -> Result<(), String> {
     result
 }
 
-async fn run(
-    figment: rocket::figment::Figment,
-    config: Config,
-    with_demo: bool,
-) -> Result<(), String> {
+async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool) -> Result<(), String> {
     let started = std::time::Instant::now();
     let rocket = helsedataservice::build(figment, config).await?;
     if with_demo {
         let pool = rocket.state::<db::Pool>().ok_or("no pool")?;
         let mut conn = pool.get().await.map_err(|e| e.to_string())?;
         let now = chrono::Utc::now();
-        demo::seed_catalogue(&mut conn, now)
-            .await
-            .map_err(|e| format!("demo catalogue: {e}"))?;
-        demo::seed_users(&mut conn, now)
-            .await
-            .map_err(|e| format!("demo users: {e}"))?;
+        demo::seed_catalogue(&mut conn, now).await.map_err(|e| format!("demo catalogue: {e}"))?;
+        demo::seed_users(&mut conn, now).await.map_err(|e| format!("demo users: {e}"))?;
     }
     let rocket = rocket
         .attach(rocket::fairing::AdHoc::on_liftoff("banner", move |r| {
             Box::pin(async move {
                 let c = r.config();
-                println!("\nHelsedataservice is running at http://{}:{}/  (ready in {} ms; Ctrl-C stops it)", c.address, c.port, started.elapsed().as_millis());
+                println!(
+                    "\nHelsedataservice is running at http://{}:{}/  (ready in {} ms; Ctrl-C stops it)",
+                    c.address,
+                    c.port,
+                    started.elapsed().as_millis()
+                );
                 if with_demo {
                     println!("Demo logins (fictitious people):");
                     for l in demo::DEMO_LOGINS {
@@ -134,9 +118,7 @@ async fn run(
         }))
         .launch()
         .await;
-    rocket
-        .map(|_| ())
-        .map_err(|e| format!("the server stopped: {e}"))
+    rocket.map(|_| ()).map_err(|e| format!("the server stopped: {e}"))
 }
 
 async fn verify_audit() -> Result<(), String> {
@@ -145,9 +127,7 @@ async fn verify_audit() -> Result<(), String> {
     let url = config.database_url.clone().unwrap_or_default();
     let pool = db::pool(&url, 1)?;
     let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-    let report = db::events::verify_chain(&mut conn)
-        .await
-        .map_err(|e| e.to_string())?;
+    let report = db::events::verify_chain(&mut conn).await.map_err(|e| e.to_string())?;
     drop(conn);
     if let Some(c) = cluster.filter(|c| c.started_here) {
         let _ = tokio::task::spawn_blocking(move || c.stop()).await;
@@ -157,9 +137,6 @@ async fn verify_audit() -> Result<(), String> {
             println!("audit chain intact: {} events verified", report.checked);
             Ok(())
         }
-        Some(id) => Err(format!(
-            "audit chain BROKEN at event {id} (after {} intact events)",
-            report.checked
-        )),
+        Some(id) => Err(format!("audit chain BROKEN at event {id} (after {} intact events)", report.checked)),
     }
 }

@@ -87,34 +87,15 @@ pub struct NewVariable {
 }
 
 pub async fn organisations(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Organisation>> {
-    organisations::table
-        .order(organisations::name)
-        .select(Organisation::as_select())
-        .load(conn)
-        .await
+    organisations::table.order(organisations::name).select(Organisation::as_select()).load(conn).await
 }
 
-pub async fn organisation(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-) -> QueryResult<Option<Organisation>> {
-    organisations::table
-        .find(id)
-        .select(Organisation::as_select())
-        .first(conn)
-        .await
-        .optional()
+pub async fn organisation(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Organisation>> {
+    organisations::table.find(id).select(Organisation::as_select()).first(conn).await.optional()
 }
 
-pub async fn insert_organisation(
-    conn: &mut AsyncPgConnection,
-    new: &NewOrganisation<'_>,
-) -> QueryResult<Organisation> {
-    diesel::insert_into(organisations::table)
-        .values(new)
-        .returning(Organisation::as_returning())
-        .get_result(conn)
-        .await
+pub async fn insert_organisation(conn: &mut AsyncPgConnection, new: &NewOrganisation<'_>) -> QueryResult<Organisation> {
+    diesel::insert_into(organisations::table).values(new).returning(Organisation::as_returning()).get_result(conn).await
 }
 
 /// Renames an organisation if it still has `version`; `None` when stale.
@@ -126,23 +107,17 @@ pub async fn update_organisation(
     name_en: Option<&str>,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Organisation>> {
-    diesel::update(
-        organisations::table.filter(
-            organisations::id
-                .eq(id)
-                .and(organisations::version.eq(version)),
-        ),
-    )
-    .set((
-        organisations::name.eq(name),
-        organisations::name_en.eq(name_en),
-        organisations::version.eq(version + 1),
-        organisations::updated_at.eq(now),
-    ))
-    .returning(Organisation::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+    diesel::update(organisations::table.filter(organisations::id.eq(id).and(organisations::version.eq(version))))
+        .set((
+            organisations::name.eq(name),
+            organisations::name_en.eq(name_en),
+            organisations::version.eq(version + 1),
+            organisations::updated_at.eq(now),
+        ))
+        .returning(Organisation::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// Data sources with their owner, optionally filtered by a search text over code, names,
@@ -158,12 +133,7 @@ pub async fn sources(
         .into_boxed();
     let search = search.map(|s| s.replace('\0', ""));
     if let Some(text) = search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         let in_variables = variables::table.select(variables::data_source_id).filter(
             variables::name
                 .ilike(pattern.clone())
@@ -184,10 +154,7 @@ pub async fn sources(
     q.load(conn).await
 }
 
-pub async fn source_by_id(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-) -> QueryResult<Option<(DataSource, Organisation)>> {
+pub async fn source_by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<(DataSource, Organisation)>> {
     data_sources::table
         .inner_join(organisations::table)
         .filter(data_sources::id.eq(id))
@@ -210,15 +177,8 @@ pub async fn source_by_code(
         .optional()
 }
 
-pub async fn insert_source(
-    conn: &mut AsyncPgConnection,
-    fields: &SourceFields,
-) -> QueryResult<DataSource> {
-    diesel::insert_into(data_sources::table)
-        .values(fields)
-        .returning(DataSource::as_returning())
-        .get_result(conn)
-        .await
+pub async fn insert_source(conn: &mut AsyncPgConnection, fields: &SourceFields) -> QueryResult<DataSource> {
+    diesel::insert_into(data_sources::table).values(fields).returning(DataSource::as_returning()).get_result(conn).await
 }
 
 /// Updates a source if it still has `version`; `None` when stale.
@@ -229,29 +189,16 @@ pub async fn update_source(
     fields: &SourceFields,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<DataSource>> {
-    diesel::update(
-        data_sources::table.filter(
-            data_sources::id
-                .eq(id)
-                .and(data_sources::version.eq(version)),
-        ),
-    )
-    .set((
-        fields,
-        data_sources::version.eq(version + 1),
-        data_sources::updated_at.eq(now),
-    ))
-    .returning(DataSource::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+    diesel::update(data_sources::table.filter(data_sources::id.eq(id).and(data_sources::version.eq(version))))
+        .set((fields, data_sources::version.eq(version + 1), data_sources::updated_at.eq(now)))
+        .returning(DataSource::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// Variables of the given sources, in name order.
-pub async fn variables_of(
-    conn: &mut AsyncPgConnection,
-    source_ids: &[i64],
-) -> QueryResult<Vec<Variable>> {
+pub async fn variables_of(conn: &mut AsyncPgConnection, source_ids: &[i64]) -> QueryResult<Vec<Variable>> {
     variables::table
         .filter(variables::data_source_id.eq_any(source_ids))
         .order((variables::data_source_id, variables::name))
@@ -260,15 +207,8 @@ pub async fn variables_of(
         .await
 }
 
-pub async fn insert_variable(
-    conn: &mut AsyncPgConnection,
-    new: &NewVariable,
-) -> QueryResult<Variable> {
-    diesel::insert_into(variables::table)
-        .values(new)
-        .returning(Variable::as_returning())
-        .get_result(conn)
-        .await
+pub async fn insert_variable(conn: &mut AsyncPgConnection, new: &NewVariable) -> QueryResult<Variable> {
+    diesel::insert_into(variables::table).values(new).returning(Variable::as_returning()).get_result(conn).await
 }
 
 pub async fn delete_variable(
@@ -276,26 +216,16 @@ pub async fn delete_variable(
     source_id: i64,
     variable_id: i64,
 ) -> QueryResult<Option<Variable>> {
-    diesel::delete(
-        variables::table.filter(
-            variables::id
-                .eq(variable_id)
-                .and(variables::data_source_id.eq(source_id)),
-        ),
-    )
-    .returning(Variable::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+    diesel::delete(variables::table.filter(variables::id.eq(variable_id).and(variables::data_source_id.eq(source_id))))
+        .returning(Variable::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// Counts for the statistics: sources on the common form, sources in total, variables.
 pub async fn counts(conn: &mut AsyncPgConnection) -> QueryResult<(i64, i64, i64)> {
-    let on_form = data_sources::table
-        .filter(data_sources::on_common_form.eq(true))
-        .count()
-        .get_result(conn)
-        .await?;
+    let on_form = data_sources::table.filter(data_sources::on_common_form.eq(true)).count().get_result(conn).await?;
     let all = data_sources::table.count().get_result(conn).await?;
     let vars = variables::table.count().get_result(conn).await?;
     Ok((on_form, all, vars))

@@ -54,16 +54,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {
 
 /// Finds the folder holding initdb and pg_ctl: PATH first, then the newest /usr/lib/postgresql/N/bin.
 pub fn find_bin_dir() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
+    let on_path = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default();
     let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
         .collect();
-    versioned.sort_by(|a, b| b.0.cmp(&a.0));
+    versioned.sort_by_key(|v| std::cmp::Reverse(v.0));
     on_path
         .into_iter()
         .chain(versioned.into_iter().map(|(_, p)| p))
@@ -71,9 +69,7 @@ pub fn find_bin_dir() -> Option<PathBuf> {
 }
 
 fn running_as_root() -> bool {
-    fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
 /// The unprivileged account that runs the server when we are root.
@@ -90,21 +86,14 @@ fn check(name: &str, out: std::io::Result<Output>) -> Result<Output, ClusterErro
     if out.status.success() {
         Ok(out)
     } else {
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         Err(ClusterError::Command(name.into(), text.trim().to_string()))
     }
 }
 
 fn free_port() -> Result<u16, ClusterError> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(io(Path::new("127.0.0.1")))?;
-    Ok(listener
-        .local_addr()
-        .map_err(io(Path::new("127.0.0.1")))?
-        .port())
+    Ok(listener.local_addr().map_err(io(Path::new("127.0.0.1")))?.port())
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -122,12 +111,8 @@ impl Cluster {
         fs::create_dir_all(dir).map_err(io(dir))?;
         let dir = dir.canonicalize().map_err(io(dir))?;
         let lock_path = dir.join("cluster.lock");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io(&lock_path))?;
+        let lock =
+            OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;
 
         let as_root = running_as_root();
@@ -135,28 +120,20 @@ impl Cluster {
             Some(service_account().ok_or_else(|| {
                 ClusterError::Command(
                     "looking up the postgres account".into(),
-                    "running as root needs the unprivileged `postgres` account (apt-get install postgresql creates it)".into(),
+                    "running as root needs the unprivileged `postgres` account (apt-get install postgresql creates it)"
+                        .into(),
                 )
             })?)
         } else {
             None
         };
         let data = dir.join("data");
-        let mut cluster = Cluster {
-            dir: dir.clone(),
-            port: 0,
-            password: String::new(),
-            bin,
-            started_here: false,
-        };
+        let mut cluster = Cluster { dir: dir.clone(), port: 0, password: String::new(), bin, started_here: false };
         if !data.join("PG_VERSION").is_file() {
             cluster.init(account, durability)?;
         }
         let password_file = dir.join("password");
-        cluster.password = fs::read_to_string(&password_file)
-            .map_err(io(&password_file))?
-            .trim()
-            .to_string();
+        cluster.password = fs::read_to_string(&password_file).map_err(io(&password_file))?.trim().to_string();
 
         if let Some(port) = cluster.running_port() {
             cluster.port = port;
@@ -182,10 +159,7 @@ impl Cluster {
                     let tail: Vec<&str> = tail.lines().rev().take(5).collect();
                     ClusterError::Command(
                         n,
-                        format!(
-                            "{t}; log: {}",
-                            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-                        ),
+                        format!("{t}; log: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")),
                     )
                 }
                 other => other,
@@ -207,19 +181,12 @@ impl Cluster {
         }
     }
 
-    fn init(
-        &self,
-        account: Option<(u32, u32)>,
-        durability: Durability,
-    ) -> Result<(), ClusterError> {
+    fn init(&self, account: Option<(u32, u32)>, durability: Durability) -> Result<(), ClusterError> {
         let data = self.dir.join("data");
         if let Some((uid, gid)) = account {
             std::os::unix::fs::chown(&self.dir, Some(uid), Some(gid)).map_err(io(&self.dir))?;
             // The server account must reach the folder through every parent.
-            let probe = Command::new("runuser")
-                .args(["-u", "postgres", "--", "test", "-w"])
-                .arg(&self.dir)
-                .status();
+            let probe = Command::new("runuser").args(["-u", "postgres", "--", "test", "-w"]).arg(&self.dir).status();
             if !probe.map(|s| s.success()).unwrap_or(false) {
                 return Err(ClusterError::Command(
                     "preparing the cluster folder".into(),
@@ -239,15 +206,7 @@ impl Cluster {
         }
         let mut cmd = self.pg_command("initdb", account.is_some());
         cmd.args(["-D".as_ref(), data.as_os_str()])
-            .args([
-                "-U",
-                SUPERUSER,
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-                "--auth-local=peer",
-                "--auth-host=scram-sha-256",
-            ])
+            .args(["-U", SUPERUSER, "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256"])
             .arg(format!("--pwfile={}", pwfile.display()));
         let result = check("initdb", cmd.output());
         let _ = fs::remove_file(&pwfile);
@@ -255,10 +214,8 @@ impl Cluster {
 
         let password_file = self.dir.join("password");
         let mut f = File::create(&password_file).map_err(io(&password_file))?;
-        f.write_all(password.as_bytes())
-            .map_err(io(&password_file))?;
-        fs::set_permissions(&password_file, fs::Permissions::from_mode(0o600))
-            .map_err(io(&password_file))?;
+        f.write_all(password.as_bytes()).map_err(io(&password_file))?;
+        fs::set_permissions(&password_file, fs::Permissions::from_mode(0o600)).map_err(io(&password_file))?;
 
         let conf = data.join("postgresql.conf");
         let mut settings = String::from(
@@ -267,10 +224,7 @@ impl Cluster {
         if let Durability::Fast = durability {
             settings.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
         }
-        let mut f = OpenOptions::new()
-            .append(true)
-            .open(&conf)
-            .map_err(io(&conf))?;
+        let mut f = OpenOptions::new().append(true).open(&conf).map_err(io(&conf))?;
         f.write_all(settings.as_bytes()).map_err(io(&conf))?;
         Ok(())
     }
@@ -278,13 +232,7 @@ impl Cluster {
     /// The port of a server already running on this data folder, if any.
     fn running_port(&self) -> Option<u16> {
         let data = self.dir.join("data");
-        let status = self
-            .pg_command("pg_ctl", running_as_root())
-            .arg("status")
-            .arg("-D")
-            .arg(&data)
-            .output()
-            .ok()?;
+        let status = self.pg_command("pg_ctl", running_as_root()).arg("status").arg("-D").arg(&data).output().ok()?;
         if !status.status.success() {
             return None;
         }
@@ -292,12 +240,22 @@ impl Cluster {
         pid_file.lines().nth(3)?.trim().parse().ok()
     }
 
+    /// Stops the server under `dir` if one is running there (without starting anything).
+    pub fn stop_if_running(dir: &Path) -> Result<bool, ClusterError> {
+        let Some(bin) = find_bin_dir() else { return Ok(false) };
+        if !dir.join("data").join("PG_VERSION").is_file() {
+            return Ok(false);
+        }
+        let cluster = Cluster { dir: dir.to_path_buf(), port: 0, password: String::new(), bin, started_here: false };
+        if cluster.running_port().is_none() {
+            return Ok(false);
+        }
+        cluster.stop().map(|_| true)
+    }
+
     /// A connection URL for one database of this cluster.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
-            self.password, self.port
-        )
+        format!("postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}", self.password, self.port)
     }
 
     /// Stops the server (fast shutdown: sessions are ended, data is kept).

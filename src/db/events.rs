@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Serialises every append so each row can name its predecessor's hash.
-const CHAIN_LOCK: i64 = 0x4844_535f_4556_54; // "HDS_EVT"
+const CHAIN_LOCK: i64 = 0x0048_4453_5f45_5654; // "HDS_EVT"
 
 /// A stored event.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -61,16 +61,11 @@ fn canonical(value: &Value) -> String {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            let parts: Vec<String> = keys
-                .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
-                .collect();
+            let parts: Vec<String> =
+                keys.into_iter().map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k]))).collect();
             format!("{{{}}}", parts.join(","))
         }
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
         other => other.to_string(),
     }
 }
@@ -106,11 +101,7 @@ fn chain_hash(
 
 /// Appends one event. Must run inside the caller's transaction: the chain lock is held until
 /// that transaction ends.
-pub async fn append(
-    conn: &mut AsyncPgConnection,
-    at: DateTime<Utc>,
-    event: NewEvent<'_>,
-) -> QueryResult<Event> {
+pub async fn append(conn: &mut AsyncPgConnection, at: DateTime<Utc>, event: NewEvent<'_>) -> QueryResult<Event> {
     // PostgreSQL keeps microseconds; hash exactly what is stored.
     let at = DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
     diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
@@ -174,10 +165,7 @@ pub async fn verify_chain(conn: &mut AsyncPgConnection) -> QueryResult<ChainRepo
             .load(conn)
             .await?;
         if batch.is_empty() {
-            return Ok(ChainReport {
-                checked,
-                first_broken: None,
-            });
+            return Ok(ChainReport { checked, first_broken: None });
         }
         for e in batch {
             let expected = chain_hash(
@@ -191,10 +179,7 @@ pub async fn verify_chain(conn: &mut AsyncPgConnection) -> QueryResult<ChainRepo
                 &e.payload,
             );
             if e.prev_hash != prev || e.hash != expected {
-                return Ok(ChainReport {
-                    checked,
-                    first_broken: Some(e.id),
-                });
+                return Ok(ChainReport { checked, first_broken: Some(e.id) });
             }
             checked += 1;
             after = e.id;
@@ -204,16 +189,8 @@ pub async fn verify_chain(conn: &mut AsyncPgConnection) -> QueryResult<ChainRepo
 }
 
 /// The latest events, newest first (the admin's audit page).
-pub async fn latest(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-    before: Option<i64>,
-) -> QueryResult<Vec<Event>> {
-    let mut q = events::table
-        .select(Event::as_select())
-        .order(events::id.desc())
-        .limit(limit)
-        .into_boxed();
+pub async fn latest(conn: &mut AsyncPgConnection, limit: i64, before: Option<i64>) -> QueryResult<Vec<Event>> {
+    let mut q = events::table.select(Event::as_select()).order(events::id.desc()).limit(limit).into_boxed();
     if let Some(b) = before {
         q = q.filter(events::id.lt(b));
     }
@@ -221,17 +198,9 @@ pub async fn latest(
 }
 
 /// The events about one object, oldest first (timelines).
-pub async fn for_subject(
-    conn: &mut AsyncPgConnection,
-    subject_type: &str,
-    subject_id: i64,
-) -> QueryResult<Vec<Event>> {
+pub async fn for_subject(conn: &mut AsyncPgConnection, subject_type: &str, subject_id: i64) -> QueryResult<Vec<Event>> {
     events::table
-        .filter(
-            events::subject_type
-                .eq(subject_type)
-                .and(events::subject_id.eq(subject_id)),
-        )
+        .filter(events::subject_type.eq(subject_type).and(events::subject_id.eq(subject_id)))
         .order(events::id)
         .select(Event::as_select())
         .load(conn)
@@ -254,54 +223,9 @@ mod tests {
     #[test]
     fn hash_depends_on_every_field() {
         let at = DateTime::from_timestamp_micros(1_700_000_000_000_000).unwrap();
-        let base = chain_hash(
-            GENESIS,
-            at,
-            Some(1),
-            None,
-            "user",
-            Some(2),
-            "created",
-            &json!({}),
-        );
-        assert_ne!(
-            base,
-            chain_hash(
-                GENESIS,
-                at,
-                Some(1),
-                None,
-                "user",
-                Some(2),
-                "updated",
-                &json!({})
-            )
-        );
-        assert_ne!(
-            base,
-            chain_hash(
-                GENESIS,
-                at,
-                Some(3),
-                None,
-                "user",
-                Some(2),
-                "created",
-                &json!({})
-            )
-        );
-        assert_ne!(
-            base,
-            chain_hash(
-                GENESIS,
-                at,
-                Some(1),
-                None,
-                "user",
-                Some(2),
-                "created",
-                &json!({"a": 1})
-            )
-        );
+        let base = chain_hash(GENESIS, at, Some(1), None, "user", Some(2), "created", &json!({}));
+        assert_ne!(base, chain_hash(GENESIS, at, Some(1), None, "user", Some(2), "updated", &json!({})));
+        assert_ne!(base, chain_hash(GENESIS, at, Some(3), None, "user", Some(2), "created", &json!({})));
+        assert_ne!(base, chain_hash(GENESIS, at, Some(1), None, "user", Some(2), "created", &json!({"a": 1})));
     }
 }

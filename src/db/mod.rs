@@ -36,14 +36,9 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, String> {
 
 /// Applies pending migrations (needs the multi-threaded runtime: the harness blocks in place).
 pub async fn migrate(pool: &Pool) -> Result<(), String> {
-    let conn = pool
-        .get()
-        .await
-        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
     let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-    harness
-        .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| format!("migrations failed: {e}"))?;
+    harness.run_pending_migrations(MIGRATIONS).map_err(|e| format!("migrations failed: {e}"))?;
     Ok(())
 }
 
@@ -58,12 +53,11 @@ pub async fn create_database_if_missing(admin_url: &str, database: &str) -> Resu
         #[allow(dead_code)]
         one: i32,
     }
-    let found: Vec<Found> =
-        diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
-            .bind::<diesel::sql_types::Text, _>(database)
-            .load(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
+    let found: Vec<Found> = diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(database)
+        .load(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
     if found.is_empty() {
         diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(database)))
             .execute(&mut conn)
@@ -98,26 +92,17 @@ pub async fn healthy(pool: &Pool) -> bool {
         let mut conn = pool.get().await.ok()?;
         diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
     };
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), check).await,
-        Ok(Some(_))
-    )
+    matches!(tokio::time::timeout(Duration::from_secs(2), check).await, Ok(Some(_)))
 }
+
+/// Why a pooled connection could not be had.
+pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn redacts_password() {
-        assert_eq!(
-            super::redact("postgres://hds:secret@127.0.0.1:5/x"),
-            "postgres://hds:***@127.0.0.1:5/x"
-        );
-        assert_eq!(
-            super::redact("postgres://127.0.0.1/x"),
-            "postgres://127.0.0.1/x"
-        );
+        assert_eq!(super::redact("postgres://hds:secret@127.0.0.1:5/x"), "postgres://hds:***@127.0.0.1:5/x");
+        assert_eq!(super::redact("postgres://127.0.0.1/x"), "postgres://127.0.0.1/x");
     }
 }
-
-/// Why a pooled connection could not be had.
-pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;

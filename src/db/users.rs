@@ -47,29 +47,15 @@ pub struct UserChanges<'a> {
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: &NewUser<'_>) -> QueryResult<User> {
-    diesel::insert_into(users::table)
-        .values(new)
-        .returning(User::as_returning())
-        .get_result(conn)
-        .await
+    diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn).await
 }
 
 pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<User>> {
-    users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)
-        .await
-        .optional()
+    users::table.find(id).select(User::as_select()).first(conn).await.optional()
 }
 
 pub async fn by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<User>> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(User::as_select())
-        .first(conn)
-        .await
-        .optional()
+    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).await.optional()
 }
 
 /// All users with their organisation's name, for the admin list.
@@ -91,50 +77,26 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> QueryResult<Option<User>> {
     diesel::update(users::table.filter(users::id.eq(id).and(users::version.eq(version))))
-        .set((
-            changes,
-            users::version.eq(version + 1),
-            users::updated_at.eq(now),
-        ))
+        .set((changes, users::version.eq(version + 1), users::updated_at.eq(now)))
         .returning(User::as_returning())
         .get_result(conn)
         .await
         .optional()
 }
 
-pub async fn set_password(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    hash: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<usize> {
+pub async fn set_password(conn: &mut AsyncPgConnection, id: i64, hash: &str, now: DateTime<Utc>) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(hash),
-            users::updated_at.eq(now),
-            users::version.eq(users::version + 1),
-        ))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now), users::version.eq(users::version + 1)))
         .execute(conn)
         .await
 }
 
-pub async fn set_language(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    language: &str,
-) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set(users::language.eq(language))
-        .execute(conn)
-        .await
+pub async fn set_language(conn: &mut AsyncPgConnection, id: i64, language: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id)).set(users::language.eq(language)).execute(conn).await
 }
 
 pub async fn count_admins(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    users::table
-        .filter(users::role.eq("admin").and(users::active.eq(true)))
-        .count()
-        .get_result(conn)
-        .await
+    users::table.filter(users::role.eq("admin").and(users::active.eq(true))).count().get_result(conn).await
 }
 
 // Sessions
@@ -165,12 +127,7 @@ pub async fn user_by_session(
 ) -> QueryResult<Option<User>> {
     sessions::table
         .inner_join(users::table)
-        .filter(
-            sessions::token_hash
-                .eq(token_hash)
-                .and(sessions::expires_at.gt(now))
-                .and(users::active.eq(true)),
-        )
+        .filter(sessions::token_hash.eq(token_hash).and(sessions::expires_at.gt(now)).and(users::active.eq(true)))
         .select(User::as_select())
         .first(conn)
         .await
@@ -178,15 +135,11 @@ pub async fn user_by_session(
 }
 
 pub async fn delete_session(conn: &mut AsyncPgConnection, token_hash: &str) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash)))
-        .execute(conn)
-        .await
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash))).execute(conn).await
 }
 
 pub async fn delete_sessions_of(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)))
-        .execute(conn)
-        .await
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn).await
 }
 
 // API tokens
@@ -249,36 +202,18 @@ pub async fn user_by_token(
         .optional()
 }
 
-pub async fn revoke_token(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(
-        api_tokens::table
-            .find(id)
-            .filter(api_tokens::revoked_at.is_null()),
-    )
-    .set(api_tokens::revoked_at.eq(now))
-    .execute(conn)
-    .await
+pub async fn revoke_token(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.find(id).filter(api_tokens::revoked_at.is_null()))
+        .set(api_tokens::revoked_at.eq(now))
+        .execute(conn)
+        .await
 }
 
-pub async fn revoke_tokens_of(
-    conn: &mut AsyncPgConnection,
-    user_id: i64,
-    now: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(
-        api_tokens::table.filter(
-            api_tokens::user_id
-                .eq(user_id)
-                .and(api_tokens::revoked_at.is_null()),
-        ),
-    )
-    .set(api_tokens::revoked_at.eq(now))
-    .execute(conn)
-    .await
+pub async fn revoke_tokens_of(conn: &mut AsyncPgConnection, user_id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(api_tokens::table.filter(api_tokens::user_id.eq(user_id).and(api_tokens::revoked_at.is_null())))
+        .set(api_tokens::revoked_at.eq(now))
+        .execute(conn)
+        .await
 }
 
 // Login attempts
@@ -310,10 +245,7 @@ pub async fn recent_failures(
 ) -> QueryResult<(i64, i64)> {
     let by_email = login_attempts::table
         .filter(
-            login_attempts::email
-                .eq(email)
-                .and(login_attempts::at.gt(since))
-                .and(login_attempts::succeeded.eq(false)),
+            login_attempts::email.eq(email).and(login_attempts::at.gt(since)).and(login_attempts::succeeded.eq(false)),
         )
         .count()
         .get_result(conn)

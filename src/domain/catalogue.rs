@@ -63,10 +63,7 @@ code_enum! {
 
 /// Checks a data source code: 2–12 upper-case ASCII letters or digits.
 pub fn is_valid_source_code(code: &str) -> bool {
-    (2..=12).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    (2..=12).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// Checks a variable name: a lower-case letter, then up to 62 lower-case letters, digits or `_`.
@@ -83,24 +80,10 @@ mod tests {
 
     #[test]
     fn codes() {
-        assert_eq!(
-            DecisionAuthority::from_code("hds"),
-            Some(DecisionAuthority::Hds)
-        );
-        assert_eq!(
-            SourceKind::from_code("health_survey"),
-            Some(SourceKind::HealthSurvey)
-        );
+        assert_eq!(DecisionAuthority::from_code("hds"), Some(DecisionAuthority::Hds));
+        assert_eq!(SourceKind::from_code("health_survey"), Some(SourceKind::HealthSurvey));
         assert_eq!(Identifying::from_code("maybe"), None);
-        assert!(
-            is_valid_source_code("NPR")
-                && !is_valid_source_code("npr")
-                && !is_valid_source_code("N")
-        );
-        assert!(
-            is_valid_variable_name("lopenr")
-                && !is_valid_variable_name("1x")
-                && !is_valid_variable_name("Lop")
-        );
+        assert!(is_valid_source_code("NPR") && !is_valid_source_code("npr") && !is_valid_source_code("N"));
+        assert!(is_valid_variable_name("lopenr") && !is_valid_variable_name("1x") && !is_valid_variable_name("Lop"));
     }
 }

@@ -23,18 +23,12 @@ impl FieldErrors {
 
     /// Records a problem.
     pub fn add(&mut self, field: impl Into<String>, key: &'static str) {
-        self.0
-            .entry(field.into())
-            .or_default()
-            .push(FieldError { key, n: None });
+        self.0.entry(field.into()).or_default().push(FieldError { key, n: None });
     }
 
     /// Records a problem that mentions a number.
     pub fn add_n(&mut self, field: impl Into<String>, key: &'static str, n: i64) {
-        self.0
-            .entry(field.into())
-            .or_default()
-            .push(FieldError { key, n: Some(n) });
+        self.0.entry(field.into()).or_default().push(FieldError { key, n: Some(n) });
     }
 
     /// Whether nothing was found.
@@ -74,13 +68,6 @@ mod tests {
         e.text("c", "toolong", 1, 5);
         e.text("d", "x", 2, 5);
         let keys: Vec<_> = e.0.iter().map(|(k, v)| (k.as_str(), v[0].key)).collect();
-        assert_eq!(
-            keys,
-            vec![
-                ("b", "err-required"),
-                ("c", "err-too-long"),
-                ("d", "err-too-short")
-            ]
-        );
+        assert_eq!(keys, vec![("b", "err-required"), ("c", "err-too-long"), ("d", "err-too-short")]);
     }
 }

@@ -42,10 +42,7 @@ impl Language {
             .filter_map(|part| {
                 let mut it = part.split(';');
                 let tag = it.next()?.trim();
-                let q = it
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .unwrap_or(1.0);
+                let q = it.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
                 Some((q, tag))
             })
             .collect();
@@ -60,14 +57,8 @@ mod tests {
 
     #[test]
     fn accept_language() {
-        assert_eq!(
-            Language::from_accept_language("en-GB,en;q=0.9,nb;q=0.8"),
-            Some(Language::En)
-        );
-        assert_eq!(
-            Language::from_accept_language("de;q=1,nn;q=0.5"),
-            Some(Language::Nb)
-        );
+        assert_eq!(Language::from_accept_language("en-GB,en;q=0.9,nb;q=0.8"), Some(Language::En));
+        assert_eq!(Language::from_accept_language("de;q=1,nn;q=0.5"), Some(Language::Nb));
         assert_eq!(Language::from_accept_language("fr"), None);
     }
 }

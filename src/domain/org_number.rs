@@ -67,30 +67,15 @@ mod tests {
         for n in ["971035854", "983744516", "983544622", "974 767 880"] {
             assert!(OrganisationNumber::parse(n).is_ok(), "{n}");
         }
-        assert_eq!(
-            OrganisationNumber::parse("974 767 880").unwrap().as_str(),
-            "974767880"
-        );
+        assert_eq!(OrganisationNumber::parse("974 767 880").unwrap().as_str(), "974767880");
     }
 
     #[test]
     fn refuses_wrong_check_digit_and_format() {
-        assert_eq!(
-            OrganisationNumber::parse("971035855"),
-            Err(OrganisationNumberError::CheckDigit)
-        );
-        assert_eq!(
-            OrganisationNumber::parse("97103585"),
-            Err(OrganisationNumberError::Format)
-        );
-        assert_eq!(
-            OrganisationNumber::parse("97103585x"),
-            Err(OrganisationNumberError::Format)
-        );
-        assert_eq!(
-            OrganisationNumber::parse(""),
-            Err(OrganisationNumberError::Format)
-        );
+        assert_eq!(OrganisationNumber::parse("971035855"), Err(OrganisationNumberError::CheckDigit));
+        assert_eq!(OrganisationNumber::parse("97103585"), Err(OrganisationNumberError::Format));
+        assert_eq!(OrganisationNumber::parse("97103585x"), Err(OrganisationNumberError::Format));
+        assert_eq!(OrganisationNumber::parse(""), Err(OrganisationNumberError::Format));
     }
 
     #[test]
@@ -102,11 +87,7 @@ mod tests {
             .step_by(9_973)
             .map(|n| format!("{n:08}"))
             .find(|p| {
-                let s: u32 = p
-                    .bytes()
-                    .zip(WEIGHTS)
-                    .map(|(b, w)| u32::from(b - b'0') * w)
-                    .sum();
+                let s: u32 = p.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
                 s % 11 == 1
             })
             .expect("a prefix with remainder 1 exists");

@@ -35,12 +35,7 @@ pub enum Permission {
 
 impl Role {
     /// Every role, in display order.
-    pub const ALL: [Role; 4] = [
-        Role::Applicant,
-        Role::CaseOfficer,
-        Role::RegisterOwner,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 4] = [Role::Applicant, Role::CaseOfficer, Role::RegisterOwner, Role::Admin];
 
     /// The stable code stored in the database and used in the API.
     pub fn code(self) -> &'static str {

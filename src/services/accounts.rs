@@ -7,9 +7,7 @@ use crate::db::{
     events::NewEvent,
     users::{NewUser, User, UserChanges},
 };
-use crate::domain::{
-    email::EmailAddress, fields::FieldErrors, language::Language, org_number, password, role::Role,
-};
+use crate::domain::{email::EmailAddress, fields::FieldErrors, language::Language, org_number, password, role::Role};
 use crate::error::{AppError, AppResult};
 use argon2::Argon2;
 use argon2::password_hash::{
@@ -44,24 +42,19 @@ pub fn hash_password(password: &str) -> AppResult<String> {
 
 /// A hash of a random password, verified against when the account does not exist, so the
 /// answer takes as long either way.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_password("no-such-account-1").unwrap_or_default());
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("no-such-account-1").unwrap_or_default());
 
 fn verify_password(hash: Option<&str>, password: &str) -> bool {
     let hash = hash.unwrap_or(DUMMY_HASH.as_str());
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
 
 /// Hashing is CPU work: keep it off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))
+    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// A new random secret (for sessions, tokens, CSRF) and the SHA-256 we store of it.
@@ -97,11 +90,7 @@ struct CheckedAccount {
     language: Language,
 }
 
-fn check_account(
-    input: &NewAccount,
-    default_role: Role,
-    errors: &mut FieldErrors,
-) -> Option<CheckedAccount> {
+fn check_account(input: &NewAccount, default_role: Role, errors: &mut FieldErrors) -> Option<CheckedAccount> {
     let email = EmailAddress::parse(&input.email);
     if input.email.trim().is_empty() {
         errors.add("email", "err-required");
@@ -110,12 +99,7 @@ fn check_account(
     }
     let name = errors.text("name", &input.name, 1, 200);
     check_new_password(&input.password, "password", errors);
-    let role = match input
-        .role
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-    {
+    let role = match input.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         None => Some(default_role),
         Some(code) => {
             let r = Role::from_code(code);
@@ -125,10 +109,11 @@ fn check_account(
             r
         }
     };
-    if let Some(r) = role {
-        if r.requires_organisation() && input.organisation_id.is_none() {
-            errors.add("organisation_id", "err-organisation-required");
-        }
+    if let Some(r) = role
+        && r.requires_organisation()
+        && input.organisation_id.is_none()
+    {
+        errors.add("organisation_id", "err-organisation-required");
     }
     let language = match input.language.as_deref().filter(|l| !l.is_empty()) {
         None => Some(Language::Nb),
@@ -153,15 +138,11 @@ fn check_account(
 pub fn check_new_password(pw: &str, field: &str, errors: &mut FieldErrors) {
     match password::check(pw) {
         Ok(()) => {}
-        Err(password::PasswordError::TooShort) if pw.is_empty() => {
-            errors.add(field, "err-required")
-        }
+        Err(password::PasswordError::TooShort) if pw.is_empty() => errors.add(field, "err-required"),
         Err(password::PasswordError::TooShort) => {
             errors.add_n(field, "err-password-short", password::MIN_LENGTH as i64)
         }
-        Err(password::PasswordError::TooLong) => {
-            errors.add_n(field, "err-too-long", password::MAX_LENGTH as i64)
-        }
+        Err(password::PasswordError::TooLong) => errors.add_n(field, "err-too-long", password::MAX_LENGTH as i64),
         Err(password::PasswordError::TooSimple) => errors.add(field, "err-password-simple"),
     }
 }
@@ -181,21 +162,17 @@ pub async fn create_account(
         input.organisation_id = None;
     }
     let checked = check_account(&input, Role::Applicant, &mut errors);
-    if let Some(c) = &checked {
-        if let Some(org) = c.organisation_id {
-            if db::catalogue::organisation(conn, org).await?.is_none() {
-                errors.add("organisation_id", "err-no-such-organisation");
-            }
-        }
+    if let Some(c) = &checked
+        && let Some(org) = c.organisation_id
+        && db::catalogue::organisation(conn, org).await?.is_none()
+    {
+        errors.add("organisation_id", "err-no-such-organisation");
     }
     let checked = match (checked, errors.is_empty()) {
         (Some(c), true) => c,
         _ => return Err(AppError::Validation(errors)),
     };
-    if db::users::by_email(conn, checked.email.as_str())
-        .await?
-        .is_some()
-    {
+    if db::users::by_email(conn, checked.email.as_str()).await?.is_some() {
         return Err(AppError::Duplicate(taken("email")));
     }
     let pw = input.password.clone();
@@ -244,9 +221,7 @@ fn taken(field: &str) -> FieldErrors {
 pub fn unique_violation(e: diesel::result::Error, field: &str) -> AppError {
     use diesel::result::{DatabaseErrorKind, Error};
     match e {
-        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            AppError::Duplicate(taken(field))
-        }
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Duplicate(taken(field)),
         other => other.into(),
     }
 }
@@ -272,9 +247,7 @@ pub async fn update_account(
     input: AccountChanges,
     now: DateTime<Utc>,
 ) -> AppResult<User> {
-    let existing = db::users::by_id(conn, user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let existing = db::users::by_id(conn, user_id).await?.ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::new();
     let name = errors.text("name", &input.name, 1, 200);
     let role = Role::from_code(&input.role);
@@ -288,16 +261,12 @@ pub async fn update_account(
     if role.is_some_and(Role::requires_organisation) && input.organisation_id.is_none() {
         errors.add("organisation_id", "err-organisation-required");
     }
-    if let Some(org) = input.organisation_id {
-        if db::catalogue::organisation(conn, org).await?.is_none() {
-            errors.add("organisation_id", "err-no-such-organisation");
-        }
+    if let Some(org) = input.organisation_id
+        && db::catalogue::organisation(conn, org).await?.is_none()
+    {
+        errors.add("organisation_id", "err-no-such-organisation");
     }
-    let new_password = input
-        .password
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .map(str::to_string);
+    let new_password = input.password.as_deref().filter(|p| !p.is_empty()).map(str::to_string);
     if let Some(pw) = &new_password {
         check_new_password(pw, "password", &mut errors);
     }
@@ -306,9 +275,7 @@ pub async fn update_account(
     };
     let demotes_admin = existing.role == "admin" && (role != Role::Admin || !input.active);
     if demotes_admin && db::users::count_admins(conn).await? <= 1 {
-        return Err(AppError::Conflict(
-            "the last active administrator cannot be removed".into(),
-        ));
+        return Err(AppError::Conflict("the last active administrator cannot be removed".into()));
     }
     let hash = match new_password {
         Some(pw) => Some(blocking(move || hash_password(&pw)).await??),
@@ -366,8 +333,7 @@ pub async fn authenticate(
 ) -> AppResult<User> {
     let email_key = email.trim().to_lowercase();
     let since = now - Duration::minutes(THROTTLE_MINUTES);
-    let (by_account, by_address) =
-        db::users::recent_failures(conn, &email_key, address, since).await?;
+    let (by_account, by_address) = db::users::recent_failures(conn, &email_key, address, since).await?;
     if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
         return Err(AppError::TooManyRequests(THROTTLE_MINUTES * 60));
     }
@@ -388,14 +354,7 @@ pub async fn open_session(
     now: DateTime<Utc>,
 ) -> AppResult<String> {
     let (secret, hash) = new_secret();
-    db::users::create_session(
-        conn,
-        &hash,
-        user.id,
-        now + Duration::hours(SESSION_HOURS),
-        Some(address),
-    )
-    .await?;
+    db::users::create_session(conn, &hash, user.id, now + Duration::hours(SESSION_HOURS), Some(address)).await?;
     Ok(secret)
 }
 
@@ -432,9 +391,7 @@ pub async fn ensure_admin(
         organisation_id: None,
         language: None,
     };
-    create_account(conn, &Actor::system(), input, false, now)
-        .await
-        .map(|_| ())
+    create_account(conn, &Actor::system(), input, false, now).await.map(|_| ())
 }
 
 /// Parses and checks an organisation number for a form field.

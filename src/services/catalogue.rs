@@ -62,17 +62,9 @@ pub async fn create_organisation(
 ) -> AppResult<Organisation> {
     let mut errors = FieldErrors::new();
     let name = errors.text("name", &input.name, 2, 200);
-    let name_en = input
-        .name_en
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| errors.text("name_en", s, 2, 200));
-    let number = organisation_number(
-        &input.organisation_number,
-        "organisation_number",
-        &mut errors,
-    );
+    let name_en =
+        input.name_en.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| errors.text("name_en", s, 2, 200));
+    let number = organisation_number(&input.organisation_number, "organisation_number", &mut errors);
     errors.clone().into_result().map_err(AppError::Validation)?;
     let number = number.ok_or(AppError::Validation(errors))?;
     let actor = actor.clone();
@@ -110,29 +102,18 @@ pub async fn update_organisation(
     input: OrganisationInput,
     now: DateTime<Utc>,
 ) -> AppResult<Organisation> {
-    let before = db::catalogue::organisation(conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let before = db::catalogue::organisation(conn, id).await?.ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::new();
     let name = errors.text("name", &input.name, 2, 200);
-    let name_en = input
-        .name_en
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| errors.text("name_en", s, 2, 200));
+    let name_en =
+        input.name_en.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| errors.text("name_en", s, 2, 200));
     errors.into_result().map_err(AppError::Validation)?;
     let version = input.version.unwrap_or(before.version);
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let org =
-            db::catalogue::update_organisation(tx, id, version, &name, name_en.as_deref(), now)
-                .await?
-                .ok_or_else(|| {
-                    AppError::Conflict(
-                        "someone else changed this organisation; reload and try again".into(),
-                    )
-                })?;
+        let org = db::catalogue::update_organisation(tx, id, version, &name, name_en.as_deref(), now)
+            .await?
+            .ok_or_else(|| AppError::Conflict("someone else changed this organisation; reload and try again".into()))?;
         record(
             tx,
             &actor,
@@ -165,10 +146,7 @@ pub struct SourceInput {
     pub version: Option<i32>,
 }
 
-async fn check_source(
-    conn: &mut AsyncPgConnection,
-    input: &SourceInput,
-) -> AppResult<SourceFields> {
+async fn check_source(conn: &mut AsyncPgConnection, input: &SourceInput) -> AppResult<SourceFields> {
     let mut errors = FieldErrors::new();
     let code = input.code.trim().to_uppercase();
     if code.is_empty() {
@@ -218,9 +196,7 @@ pub async fn create_source(
     let fields = check_source(conn, &input).await?;
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let source = db::catalogue::insert_source(tx, &fields)
-            .await
-            .map_err(|e| unique_violation(e, "code"))?;
+        let source = db::catalogue::insert_source(tx, &fields).await.map_err(|e| unique_violation(e, "code"))?;
         record(
             tx,
             &actor,
@@ -243,9 +219,7 @@ pub async fn update_source(
     input: SourceInput,
     now: DateTime<Utc>,
 ) -> AppResult<DataSource> {
-    let (before, _) = db::catalogue::source_by_id(conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (before, _) = db::catalogue::source_by_id(conn, id).await?.ok_or(AppError::NotFound)?;
     let fields = check_source(conn, &input).await?;
     let version = input.version.unwrap_or(before.version);
     let actor = actor.clone();
@@ -254,7 +228,15 @@ pub async fn update_source(
             .await
             .map_err(|e| unique_violation(e, "code"))?
             .ok_or_else(|| AppError::Conflict("someone else changed this data source; reload and try again".into()))?;
-        record(tx, &actor, now, ("data_source", id), "data_source.updated", json!({"code": source.code, "version": source.version})).await?;
+        record(
+            tx,
+            &actor,
+            now,
+            ("data_source", id),
+            "data_source.updated",
+            json!({"code": source.code, "version": source.version}),
+        )
+        .await?;
         if before.decision_authority != source.decision_authority {
             record(
                 tx,
@@ -290,9 +272,7 @@ pub async fn add_variable(
     input: VariableInput,
     now: DateTime<Utc>,
 ) -> AppResult<Variable> {
-    db::catalogue::source_by_id(conn, source_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    db::catalogue::source_by_id(conn, source_id).await?.ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::new();
     let name = input.name.trim().to_string();
     if name.is_empty() {
@@ -344,18 +324,8 @@ pub async fn remove_variable(
 ) -> AppResult<()> {
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let v = db::catalogue::delete_variable(tx, source_id, variable_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        record(
-            tx,
-            &actor,
-            now,
-            ("data_source", source_id),
-            "variable.removed",
-            json!({"name": v.name}),
-        )
-        .await?;
+        let v = db::catalogue::delete_variable(tx, source_id, variable_id).await?.ok_or(AppError::NotFound)?;
+        record(tx, &actor, now, ("data_source", source_id), "variable.removed", json!({"name": v.name})).await?;
         Ok(())
     })
     .await

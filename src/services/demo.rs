@@ -55,8 +55,8 @@ struct Var {
 
 /// Loads the demo catalogue unless its organisations are already there.
 pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<()> {
-    let catalogue: Catalogue = serde_json::from_str(CATALOGUE)
-        .map_err(|e| AppError::Internal(format!("demo catalogue: {e}")))?;
+    let catalogue: Catalogue =
+        serde_json::from_str(CATALOGUE).map_err(|e| AppError::Internal(format!("demo catalogue: {e}")))?;
     if !db::catalogue::organisations(conn).await?.is_empty() {
         return Ok(());
     }
@@ -76,9 +76,9 @@ pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) ->
             ids.insert(o.key.clone(), org.id);
         }
         for s in catalogue.data_sources {
-            let owner_id = *ids.get(&s.owner).ok_or_else(|| {
-                AppError::Internal(format!("demo catalogue: unknown owner {}", s.owner))
-            })?;
+            let owner_id = *ids
+                .get(&s.owner)
+                .ok_or_else(|| AppError::Internal(format!("demo catalogue: unknown owner {}", s.owner)))?;
             let source = db::catalogue::insert_source(
                 tx,
                 &SourceFields {
@@ -183,10 +183,8 @@ pub async fn seed_users(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> App
         if db::users::by_email(conn, login.email).await?.is_some() {
             continue;
         }
-        let organisation_id = login
-            .organisation
-            .and_then(|n| orgs.iter().find(|o| o.organisation_number == n))
-            .map(|o| o.id);
+        let organisation_id =
+            login.organisation.and_then(|n| orgs.iter().find(|o| o.organisation_number == n)).map(|o| o.id);
         let input = NewAccount {
             email: login.email.into(),
             name: login.name.into(),

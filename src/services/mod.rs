@@ -19,10 +19,7 @@ pub struct Actor {
 impl Actor {
     /// The service itself (start-up tasks, background jobs).
     pub fn system() -> Actor {
-        Actor {
-            user_id: None,
-            address: None,
-        }
+        Actor { user_id: None, address: None }
     }
 }
 

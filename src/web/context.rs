@@ -11,9 +11,7 @@ use crate::services::Actor;
 use rocket::http::Status;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket_dyn_templates::Template;
-use rocket_dyn_templates::handlebars::{
-    self, Context, Handlebars, Helper, RenderContext, RenderError, ScopedJson,
-};
+use rocket_dyn_templates::handlebars::{self, Context, Handlebars, Helper, RenderContext, RenderError, ScopedJson};
 use serde_json::{Map, Value, json};
 
 /// The per-request page context.
@@ -41,11 +39,7 @@ impl<'r> FromRequest<'r> for Ctx {
             .succeeded()
             .flatten()
             .map(|f| (f.kind().to_string(), f.message().to_string()));
-        let address = req
-            .guard::<ClientAddress>()
-            .await
-            .succeeded()
-            .unwrap_or(ClientAddress("unknown".into()));
+        let address = req.guard::<ClientAddress>().await.succeeded().unwrap_or(ClientAddress("unknown".into()));
         Outcome::Success(Ctx {
             lang: language_of(req, user.as_ref()),
             csrf: super::csrf::token(req),
@@ -72,9 +66,7 @@ impl Ctx {
 
     /// The logged-in user, or a redirect to the login page.
     pub fn user(&self) -> AppResult<&User> {
-        self.user
-            .as_ref()
-            .ok_or_else(|| AppError::Unauthorized("err-login-required".into()))
+        self.user.as_ref().ok_or_else(|| AppError::Unauthorized("err-login-required".into()))
     }
 
     /// The logged-in user if their role has `permission`; 403 otherwise.
@@ -114,10 +106,7 @@ fn base_context(lang: Language, user: Option<&User>, csrf: &str, path: &str) -> 
     });
     let mut root = Map::new();
     root.insert("lang".into(), json!(lang.code()));
-    root.insert(
-        "other_lang".into(),
-        json!({"code": other.code(), "label": i18n::t(other, "language-name")}),
-    );
+    root.insert("other_lang".into(), json!({"code": other.code(), "label": i18n::t(other, "language-name")}));
     root.insert("user".into(), json!(user));
     root.insert("csrf".into(), json!(csrf));
     root.insert("path".into(), json!(path));
@@ -140,10 +129,7 @@ pub fn error_page(req: &Request<'_>, status: Status, err: &AppError) -> (Status,
     let csrf = super::csrf::token(req);
     let mut root = base_context(lang, user.as_ref(), &csrf, req.uri().path().as_str());
     root.insert("status".into(), json!(status.code));
-    root.insert(
-        "title".into(),
-        json!(i18n::t(lang, &format!("status-{}", status.code))),
-    );
+    root.insert("title".into(), json!(i18n::t(lang, &format!("status-{}", status.code))));
     root.insert("message".into(), json!(err.public_message(lang)));
     root.insert("fields".into(), json!(err.fields(lang)));
     (status, Template::render("error", Value::Object(root)))
@@ -160,11 +146,7 @@ pub fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
 }
 
 fn root_lang(ctx: &Context) -> Language {
-    ctx.data()
-        .get("lang")
-        .and_then(Value::as_str)
-        .and_then(Language::from_tag)
-        .unwrap_or_default()
+    ctx.data().get("lang").and_then(Value::as_str).and_then(Language::from_tag).unwrap_or_default()
 }
 
 /// `{{t "key" n=3}}`: the translation of `key` in the page's language (also as a subexpression).
@@ -255,15 +237,9 @@ impl handlebars::HelperDef for ConcatHelper {
 /// The template engine with our helpers.
 pub fn templates() -> impl rocket::fairing::Fairing {
     Template::custom(|engines| {
-        engines
-            .handlebars
-            .register_helper("t", Box::new(TranslateHelper));
-        engines
-            .handlebars
-            .register_helper("loc", Box::new(LocaliseHelper));
-        engines
-            .handlebars
-            .register_helper("concat", Box::new(ConcatHelper));
+        engines.handlebars.register_helper("t", Box::new(TranslateHelper));
+        engines.handlebars.register_helper("loc", Box::new(LocaliseHelper));
+        engines.handlebars.register_helper("concat", Box::new(ConcatHelper));
         engines.handlebars.set_strict_mode(false);
     })
 }

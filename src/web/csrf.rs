@@ -25,11 +25,7 @@ pub fn token(req: &Request<'_>) -> String {
         }
         let (secret, _) = new_secret();
         req.cookies().add_private(
-            Cookie::build((CSRF_COOKIE, secret.clone()))
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .path("/")
-                .build(),
+            Cookie::build((CSRF_COOKIE, secret.clone())).http_only(true).same_site(SameSite::Lax).path("/").build(),
         );
         CsrfToken(secret)
     })
@@ -53,11 +49,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn verify(req: &Request<'_>, sent: Option<&str>) -> Result<(), AppError> {
     let expected = req.cookies().get_private(CSRF_COOKIE);
     match (expected, sent) {
-        (Some(cookie), Some(sent))
-            if constant_time_eq(cookie.value().as_bytes(), sent.as_bytes()) =>
-        {
-            Ok(())
-        }
+        (Some(cookie), Some(sent)) if constant_time_eq(cookie.value().as_bytes(), sent.as_bytes()) => Ok(()),
         _ => Err(AppError::Forbidden("err-csrf".into())),
     }
 }
@@ -89,35 +81,20 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CsrfForm<T> 
             Ok(_) => return fail(req, AppError::PayloadTooLarge),
             Err(e) => return fail(req, AppError::BadRequest(e.to_string())),
         };
-        if Form::values(&body).any(|f| {
-            f.value.contains('\0')
-                || rocket::http::RawStr::new(f.value)
-                    .url_decode_lossy()
-                    .contains('\0')
-        }) {
-            return fail(
-                req,
-                AppError::Status(422, "text must not contain NUL characters".into()),
-            );
+        if Form::values(&body)
+            .any(|f| f.value.contains('\0') || rocket::http::RawStr::new(f.value).url_decode_lossy().contains('\0'))
+        {
+            return fail(req, AppError::Status(422, "text must not contain NUL characters".into()));
         }
-        let sent = Form::values(&body)
-            .find(|f| f.name == CSRF_FIELD)
-            .map(|f| f.value.to_string());
+        let sent = Form::values(&body).find(|f| f.name == CSRF_FIELD).map(|f| f.value.to_string());
         if let Err(e) = verify(req, sent.as_deref()) {
             return fail(req, e);
         }
         match Form::<T>::parse(&body) {
             Ok(value) => data::Outcome::Success(CsrfForm(value)),
             Err(errors) => {
-                let text = errors
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                fail(
-                    req,
-                    AppError::Status(Status::UnprocessableEntity.code, text),
-                )
+                let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");
+                fail(req, AppError::Status(Status::UnprocessableEntity.code, text))
             }
         }
     }

@@ -26,22 +26,14 @@ pub struct ClientAddress(pub String);
 impl<'r> FromRequest<'r> for ClientAddress {
     type Error = std::convert::Infallible;
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(ClientAddress(
-            req.client_ip()
-                .map(|ip| ip.to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ))
+        Outcome::Success(ClientAddress(req.client_ip().map(|ip| ip.to_string()).unwrap_or_else(|| "unknown".into())))
     }
 }
 
 /// Builds the session cookie (private: encrypted and authenticated; HttpOnly; SameSite=Lax so
 /// links from e-mails keep the session, while every form also carries a CSRF token).
 pub fn session_cookie(secret: String) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, secret))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .build()
+    Cookie::build((SESSION_COOKIE, secret)).http_only(true).same_site(SameSite::Lax).path("/").build()
 }
 
 async fn session_user(req: &Request<'_>) -> Result<Option<User>, AppError> {
@@ -110,11 +102,7 @@ impl<'r> FromRequest<'r> for ApiUser {
         let Some(header) = req.headers().get_one("Authorization") else {
             return unauthorized("missing bearer token");
         };
-        let Some(token) = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        else {
+        let Some(token) = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
             return unauthorized("the Authorization header must be `Bearer <token>`");
         };
         let Some(pool) = req.rocket().state::<Pool>() else {
@@ -126,19 +114,11 @@ impl<'r> FromRequest<'r> for ApiUser {
         };
         match db::users::user_by_token(&mut conn, &secret_hash(token), Utc::now()).await {
             Ok(Some((t, user))) => {
-                if t.scope == "read"
-                    && !matches!(
-                        req.method(),
-                        rocket::http::Method::Get | rocket::http::Method::Head
-                    )
+                if t.scope == "read" && !matches!(req.method(), rocket::http::Method::Get | rocket::http::Method::Head)
                 {
                     return refuse(req, AppError::Forbidden("this token may only read".into()));
                 }
-                Outcome::Success(ApiUser {
-                    user,
-                    token_id: t.id,
-                    scope: t.scope,
-                })
+                Outcome::Success(ApiUser { user, token_id: t.id, scope: t.scope })
             }
             Ok(None) => unauthorized("the token is unknown, expired or revoked"),
             Err(e) => refuse(req, e.into()),
@@ -161,10 +141,7 @@ pub fn require(user: &User, permission: Permission) -> Result<Role, AppError> {
 
 /// The actor for the event log.
 pub fn actor(user: Option<&User>, address: &ClientAddress) -> Actor {
-    Actor {
-        user_id: user.map(|u| u.id),
-        address: Some(address.0.clone()),
-    }
+    Actor { user_id: user.map(|u| u.id), address: Some(address.0.clone()) }
 }
 
 /// The interface language: the `lang` cookie, else the user's setting, else `Accept-Language`.
@@ -174,11 +151,7 @@ pub fn language_of(req: &Request<'_>, user: Option<&User>) -> Language {
         .get(LANG_COOKIE)
         .and_then(|c| Language::from_tag(c.value()))
         .or_else(|| user.and_then(|u| Language::from_tag(&u.language)))
-        .or_else(|| {
-            req.headers()
-                .get_one("Accept-Language")
-                .and_then(Language::from_accept_language)
-        })
+        .or_else(|| req.headers().get_one("Accept-Language").and_then(Language::from_accept_language))
         .unwrap_or_default()
 }
 

@@ -28,10 +28,7 @@ pub fn mount(rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Bu
     rocket
         .mount("/", pages::routes())
         .mount("/api", api::routes())
-        .mount(
-            "/static",
-            rocket::fs::FileServer::from(rocket::fs::relative!("static")).rank(20),
-        )
+        .mount("/static", rocket::fs::FileServer::from(rocket::fs::relative!("static")).rank(20))
         .register("/", rocket::catchers![context::default_catcher])
 }
 

@@ -27,17 +27,11 @@ pub struct SecurityHeaders;
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
     fn info(&self) -> Info {
-        Info {
-            name: "Content-Security-Policy and Cache-Control",
-            kind: Kind::Response,
-        }
+        Info { name: "Content-Security-Policy and Cache-Control", kind: Kind::Response }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        res.set_header(Header::new(
-            "Content-Security-Policy",
-            CONTENT_SECURITY_POLICY,
-        ));
+        res.set_header(Header::new("Content-Security-Policy", CONTENT_SECURITY_POLICY));
         res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
         if req.uri().path().starts_with("/static/") {
             res.set_header(Header::new("Cache-Control", "public, max-age=3600"));

@@ -7,27 +7,16 @@ use serde_json::json;
 #[rocket::async_test]
 async fn malformed_json_is_400_json() {
     let app = TestApp::new().await;
-    let (status, body) = app
-        .send_json(Method::Post, "/api/register", None, "{\"email\": ".into())
-        .await;
+    let (status, body) = app.send_json(Method::Post, "/api/register", None, "{\"email\": ".into()).await;
     assert_eq!(status, Status::BadRequest);
-    assert!(
-        body["error"].as_str().unwrap().contains("malformed"),
-        "{body}"
-    );
+    assert!(body["error"].as_str().unwrap().contains("malformed"), "{body}");
     assert!(body["fields"].is_object());
 }
 
 #[rocket::async_test]
 async fn wrong_types_are_422_naming_the_field() {
     let app = TestApp::new().await;
-    let (status, body) = app
-        .post_json(
-            "/api/register",
-            None,
-            json!({"email": 42, "name": "x", "password": "y"}),
-        )
-        .await;
+    let (status, body) = app.post_json("/api/register", None, json!({"email": 42, "name": "x", "password": "y"})).await;
     assert_eq!(status, Status::UnprocessableEntity, "{body}");
     assert!(body["fields"].is_object());
     let (status, _) = app.post_json("/api/register", None, json!([1, 2, 3])).await;
@@ -38,9 +27,7 @@ async fn wrong_types_are_422_naming_the_field() {
 async fn bodies_over_one_mebibyte_are_413() {
     let app = TestApp::new().await;
     let big = format!("{{\"email\": \"{}\"}}", "a".repeat(1024 * 1024 + 10));
-    let (status, body) = app
-        .send_json(Method::Post, "/api/register", None, big)
-        .await;
+    let (status, body) = app.send_json(Method::Post, "/api/register", None, big).await;
     assert_eq!(status, Status::PayloadTooLarge);
     assert!(body["error"].is_string());
 }
@@ -63,13 +50,7 @@ async fn unknown_api_routes_are_404_json_and_pages_are_html() {
 #[rocket::async_test]
 async fn wrong_content_type_and_methods_are_4xx_json() {
     let app = TestApp::new().await;
-    let resp = app
-        .client
-        .post("/api/register")
-        .header(ContentType::Plain)
-        .body("hello")
-        .dispatch()
-        .await;
+    let resp = app.client.post("/api/register").header(ContentType::Plain).body("hello").dispatch().await;
     assert!(resp.status().class().is_client_error(), "{}", resp.status());
     assert_eq!(resp.content_type(), Some(ContentType::JSON));
     let (status, _) = app.get_json("/api/data-sources/99999", None).await;
@@ -84,17 +65,8 @@ async fn security_headers_are_set() {
     for path in ["/", "/api/data-sources", "/login"] {
         let resp = app.client.get(path).dispatch().await;
         let h = resp.headers();
-        assert!(
-            h.get_one("Content-Security-Policy")
-                .unwrap()
-                .contains("default-src 'self'"),
-            "{path}"
-        );
-        assert!(
-            h.get_one("Content-Security-Policy")
-                .unwrap()
-                .contains("frame-ancestors 'none'")
-        );
+        assert!(h.get_one("Content-Security-Policy").unwrap().contains("default-src 'self'"), "{path}");
+        assert!(h.get_one("Content-Security-Policy").unwrap().contains("frame-ancestors 'none'"));
         assert_eq!(h.get_one("X-Frame-Options"), Some("DENY"));
         assert_eq!(h.get_one("X-Content-Type-Options"), Some("nosniff"));
         assert_eq!(h.get_one("Cache-Control"), Some("no-store"));

@@ -12,10 +12,7 @@ async fn changes_are_chained_and_verifiable() {
     app.user("applicant", None).await;
     let mut conn = app.conn().await;
     let report = events::verify_chain(&mut conn).await.unwrap();
-    assert!(
-        report.checked >= 3,
-        "catalogue load and two users: {report:?}"
-    );
+    assert!(report.checked >= 3, "catalogue load and two users: {report:?}");
     assert_eq!(report.first_broken, None);
     let kinds = app.event_kinds("user", admin.id).await;
     assert_eq!(kinds, vec!["user.created"]);
@@ -29,10 +26,7 @@ async fn events_cannot_be_updated_deleted_or_truncated() {
     assert!(app.sql("DELETE FROM events").await.is_err());
     assert!(app.sql("TRUNCATE events").await.is_err());
     let mut conn = app.conn().await;
-    assert_eq!(
-        events::verify_chain(&mut conn).await.unwrap().first_broken,
-        None
-    );
+    assert_eq!(events::verify_chain(&mut conn).await.unwrap().first_broken, None);
 }
 
 #[rocket::async_test]
@@ -61,10 +55,7 @@ async fn concurrent_appends_keep_one_chain() {
         .map(|i| app.post_json("/api/organisations", Some(&token), json!({"name": format!("Forskningsinstitutt {i}"), "organisation_number": crate::common::org_number(800 + i)})))
         .collect();
     let results = rocket::futures::future::join_all(tasks).await;
-    assert!(
-        results.iter().all(|(s, _)| *s == Status::Created),
-        "{results:?}"
-    );
+    assert!(results.iter().all(|(s, _)| *s == Status::Created), "{results:?}");
     let mut conn = app.conn().await;
     let report = events::verify_chain(&mut conn).await.unwrap();
     assert_eq!(report.first_broken, None);

@@ -11,18 +11,10 @@ async fn the_public_catalogue_has_real_sources_with_owners_and_variables() {
     assert_eq!(status, Status::Ok);
     let sources = body.as_array().unwrap();
     assert!(sources.len() >= 12, "{}", sources.len());
-    for code in [
-        "NPR", "KPR", "KRG", "DAR", "MFR", "LMR", "MSIS", "SYSVAK", "HKR", "HUNT",
-    ] {
-        let s = sources
-            .iter()
-            .find(|s| s["code"] == code)
-            .unwrap_or_else(|| panic!("{code} missing"));
+    for code in ["NPR", "KPR", "KRG", "DAR", "MFR", "LMR", "MSIS", "SYSVAK", "HKR", "HUNT"] {
+        let s = sources.iter().find(|s| s["code"] == code).unwrap_or_else(|| panic!("{code} missing"));
         assert!(s["owner"]["organisation_number"].as_str().unwrap().len() == 9);
-        assert!(
-            !s["variables"].as_array().unwrap().is_empty(),
-            "{code} has variables"
-        );
+        assert!(!s["variables"].as_array().unwrap().is_empty(), "{code} has variables");
         assert!(["owner", "hds"].contains(&s["decision_authority"].as_str().unwrap()));
         assert!(s["on_common_form"].is_boolean());
         assert!(s["variables"][0]["identifying"].is_boolean());
@@ -32,34 +24,23 @@ async fn the_public_catalogue_has_real_sources_with_owners_and_variables() {
     let (status, orgs) = app.get_json("/api/organisations", None).await;
     assert_eq!(status, Status::Ok);
     assert!(
-        orgs.as_array().unwrap().iter().any(
-            |o| o["name"] == "Folkehelseinstituttet" && o["organisation_number"] == "983744516"
-        )
+        orgs.as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "Folkehelseinstituttet" && o["organisation_number"] == "983744516")
     );
 }
 
 #[rocket::async_test]
 async fn search_finds_sources_by_name_and_by_variable() {
     let app = TestApp::new().await;
-    let (_, body) = app
-        .get_json("/api/data-sources?q=pasientregister", None)
-        .await;
-    let codes: Vec<&str> = body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["code"].as_str().unwrap())
-        .collect();
+    let (_, body) = app.get_json("/api/data-sources?q=pasientregister", None).await;
+    let codes: Vec<&str> = body.as_array().unwrap().iter().map(|s| s["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"NPR"), "{codes:?}");
-    let (_, body) = app
-        .get_json("/api/data-sources?q=fodselsnummer", None)
-        .await;
+    let (_, body) = app.get_json("/api/data-sources?q=fodselsnummer", None).await;
     assert!(!body.as_array().unwrap().is_empty());
     let (_, body) = app.get_json("/api/data-sources?q=%25", None).await;
-    assert!(
-        body.as_array().unwrap().is_empty(),
-        "% is literal, not a wildcard"
-    );
+    assert!(body.as_array().unwrap().is_empty(), "% is literal, not a wildcard");
     let (status, html) = app.page("/data-sources?q=kreft").await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("/data-sources/KRG"));
@@ -71,21 +52,11 @@ async fn each_source_has_a_public_page_in_both_languages() {
     let app = TestApp::new().await;
     let (status, html) = app.page("/data-sources/NPR").await;
     assert_eq!(status, Status::Ok);
-    assert!(
-        html.contains("Norsk pasientregister")
-            && html.contains("Helsedirektoratet")
-            && html.contains("lopenr")
-    );
+    assert!(html.contains("Norsk pasientregister") && html.contains("Helsedirektoratet") && html.contains("lopenr"));
     assert!(html.contains("Vedtaksmyndighet"));
-    app.client
-        .get("/language/en?next=/data-sources/NPR")
-        .dispatch()
-        .await;
+    app.client.get("/language/en?next=/data-sources/NPR").dispatch().await;
     let (_, html) = app.page("/data-sources/NPR").await;
-    assert!(
-        html.contains("Norwegian Patient Registry") && html.contains("Decision authority"),
-        "English page"
-    );
+    assert!(html.contains("Norwegian Patient Registry") && html.contains("Decision authority"), "English page");
     assert!(html.contains("<html lang=\"en\">"));
     let (status, _) = app.page("/data-sources/NOPE").await;
     assert_eq!(status, Status::NotFound);
@@ -108,29 +79,15 @@ async fn admins_change_decision_authority_and_it_is_recorded() {
         "description_nb": source["description_nb"], "description_en": source["description_en"], "version": source["version"],
     });
     let id = source["id"].as_i64().unwrap();
-    let (status, updated) = app
-        .put_json(
-            &format!("/api/data-sources/{id}"),
-            Some(&token),
-            body.clone(),
-        )
-        .await;
+    let (status, updated) = app.put_json(&format!("/api/data-sources/{id}"), Some(&token), body.clone()).await;
     assert_eq!(status, Status::Ok, "{updated}");
     assert_eq!(updated["decision_authority"], "owner");
     let kinds = app.event_kinds("data_source", id).await;
-    assert_eq!(
-        kinds,
-        vec![
-            "data_source.updated",
-            "data_source.decision_authority_changed"
-        ]
-    );
+    assert_eq!(kinds, vec!["data_source.updated", "data_source.decision_authority_changed"]);
 
     // The same (now stale) version again is a conflict and changes nothing.
     body["decision_authority"] = json!("hds");
-    let (status, resp) = app
-        .put_json(&format!("/api/data-sources/{id}"), Some(&token), body)
-        .await;
+    let (status, resp) = app.put_json(&format!("/api/data-sources/{id}"), Some(&token), body).await;
     assert_eq!(status, Status::Conflict, "{resp}");
     assert_eq!(npr(&app).await["decision_authority"], "owner");
 }
@@ -144,13 +101,8 @@ async fn only_admins_edit_the_catalogue() {
     let id = source["id"].as_i64().unwrap();
     for u in [&owner, &officer] {
         let token = app.token(u).await;
-        let (status, _) = app
-            .put_json(&format!("/api/data-sources/{id}"), Some(&token), json!({}))
-            .await;
-        assert!(
-            status == Status::Forbidden || status == Status::UnprocessableEntity,
-            "{status}"
-        );
+        let (status, _) = app.put_json(&format!("/api/data-sources/{id}"), Some(&token), json!({})).await;
+        assert!(status == Status::Forbidden || status == Status::UnprocessableEntity, "{status}");
         let (status, _) = app
             .put_json(&format!("/api/data-sources/{id}"), Some(&token), json!({"code": "NPR", "name_nb": "x", "name_en": "x", "kind": "health_survey", "owner_id": 1, "decision_authority": "owner", "on_common_form": false}))
             .await;
@@ -168,14 +120,7 @@ async fn new_sources_are_validated() {
         .post_json("/api/data-sources", Some(&token), json!({"code": "x", "name_nb": "", "name_en": "E", "kind": "blog", "owner_id": 99999, "decision_authority": "nobody", "on_common_form": true}))
         .await;
     assert_eq!(status, Status::UnprocessableEntity);
-    for field in [
-        "code",
-        "name_nb",
-        "name_en",
-        "kind",
-        "owner_id",
-        "decision_authority",
-    ] {
+    for field in ["code", "name_nb", "name_en", "kind", "owner_id", "decision_authority"] {
         assert!(body["fields"][field].is_array(), "{field}: {body}");
     }
     let (status, _) = app
@@ -195,34 +140,16 @@ async fn organisation_numbers_are_checked() {
     let admin = app.user("admin", None).await;
     let token = app.token(&admin).await;
     let (status, body) = app
-        .post_json(
-            "/api/organisations",
-            Some(&token),
-            json!({"name": "Feil AS", "organisation_number": "971035855"}),
-        )
+        .post_json("/api/organisations", Some(&token), json!({"name": "Feil AS", "organisation_number": "971035855"}))
         .await;
     assert_eq!(status, Status::UnprocessableEntity);
-    assert!(
-        body["fields"]["organisation_number"][0]
-            .as_str()
-            .unwrap()
-            .contains("check digit"),
-        "{body}"
-    );
+    assert!(body["fields"]["organisation_number"][0].as_str().unwrap().contains("check digit"), "{body}");
     let (status, _) = app
-        .post_json(
-            "/api/organisations",
-            Some(&token),
-            json!({"name": "Feil AS", "organisation_number": "12345"}),
-        )
+        .post_json("/api/organisations", Some(&token), json!({"name": "Feil AS", "organisation_number": "12345"}))
         .await;
     assert_eq!(status, Status::UnprocessableEntity);
     let (status, _) = app
-        .post_json(
-            "/api/organisations",
-            Some(&token),
-            json!({"name": "FHI igjen", "organisation_number": "983744516"}),
-        )
+        .post_json("/api/organisations", Some(&token), json!({"name": "FHI igjen", "organisation_number": "983744516"}))
         .await;
     assert_eq!(status, Status::Conflict);
     let (status, created) = app
@@ -236,11 +163,7 @@ async fn organisation_numbers_are_checked() {
     let applicant = app.user("applicant", None).await;
     let token = app.token(&applicant).await;
     let (status, _) = app
-        .post_json(
-            "/api/organisations",
-            Some(&token),
-            json!({"name": "Mitt AS", "organisation_number": org_number(2)}),
-        )
+        .post_json("/api/organisations", Some(&token), json!({"name": "Mitt AS", "organisation_number": org_number(2)}))
         .await;
     assert_eq!(status, Status::Forbidden);
 }

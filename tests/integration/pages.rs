@@ -13,31 +13,16 @@ async fn front_page_and_layout() {
     assert!(html.contains("class=\"skip-link\" href=\"#main\""));
     assert!(html.contains("<main id=\"main\""));
     assert!(html.contains("href=\"/language/en?next=/\""));
-    let resp = app
-        .client
-        .get("/")
-        .header(rocket::http::Header::new(
-            "Accept-Language",
-            "en-GB,en;q=0.9",
-        ))
-        .dispatch()
-        .await;
-    assert!(
-        resp.into_string()
-            .await
-            .unwrap()
-            .contains("Apply for access to health data")
-    );
+    let resp =
+        app.client.get("/").header(rocket::http::Header::new("Accept-Language", "en-GB,en;q=0.9")).dispatch().await;
+    assert!(resp.into_string().await.unwrap().contains("Apply for access to health data"));
 }
 
 #[rocket::async_test]
 async fn forms_without_a_valid_csrf_token_are_refused() {
     let app = TestApp::new().await;
     let user = app.user("applicant", None).await;
-    let fields = [
-        ("email", user.email.as_str()),
-        ("password", user.password.as_str()),
-    ];
+    let fields = [("email", user.email.as_str()), ("password", user.password.as_str())];
     let resp = app.form("/login", &fields, None).await;
     assert_eq!(resp.status(), Status::Forbidden);
     let html = resp.into_string().await.unwrap();
@@ -59,31 +44,15 @@ async fn login_logout_and_wrong_password() {
     let app = TestApp::new().await;
     let user = app.user("applicant", None).await;
     let csrf = app.csrf().await;
-    let resp = app
-        .form(
-            "/login",
-            &[
-                ("email", &user.email),
-                ("password", "Feil-passord-1"),
-                ("next", "/"),
-            ],
-            Some(&csrf),
-        )
-        .await;
+    let resp =
+        app.form("/login", &[("email", &user.email), ("password", "Feil-passord-1"), ("next", "/")], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::Unauthorized);
     let html = resp.into_string().await.unwrap();
     assert!(html.contains("Feil e-postadresse eller passord"));
-    assert!(
-        html.contains(&format!("value=\"{}\"", user.email)),
-        "the e-mail is kept in the form"
-    );
+    assert!(html.contains(&format!("value=\"{}\"", user.email)), "the e-mail is kept in the form");
 
     app.login(&user).await;
-    let cookie = app
-        .client
-        .cookies()
-        .get_private("hds_session")
-        .expect("session cookie");
+    let cookie = app.client.cookies().get_private("hds_session").expect("session cookie");
     assert_eq!(cookie.http_only(), Some(true));
     let (_, html) = app.page("/").await;
     assert!(html.contains("Logg ut"));
@@ -95,11 +64,7 @@ async fn login_logout_and_wrong_password() {
     let mut conn = app.conn().await;
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    let sessions: i64 = helsedataservice::db::schema::sessions::table
-        .count()
-        .get_result(&mut conn)
-        .await
-        .unwrap();
+    let sessions: i64 = helsedataservice::db::schema::sessions::table.count().get_result(&mut conn).await.unwrap();
     assert_eq!(sessions, 0, "logout deletes the session");
 }
 
@@ -111,11 +76,7 @@ async fn login_redirects_only_to_local_pages() {
     let resp = app
         .form(
             "/login",
-            &[
-                ("email", &user.email),
-                ("password", &user.password),
-                ("next", "https://evil.example/"),
-            ],
+            &[("email", &user.email), ("password", &user.password), ("next", "https://evil.example/")],
             Some(&csrf),
         )
         .await;
@@ -130,12 +91,7 @@ async fn registration_form_shows_errors_beside_fields_in_both_languages() {
     let resp = app
         .form(
             "/register",
-            &[
-                ("name", ""),
-                ("email", "nope"),
-                ("password", "kort"),
-                ("password_confirm", "kort"),
-            ],
+            &[("name", ""), ("email", "nope"), ("password", "kort"), ("password_confirm", "kort")],
             Some(&csrf),
         )
         .await;
@@ -162,12 +118,7 @@ async fn registration_form_shows_errors_beside_fields_in_both_languages() {
         )
         .await;
     assert_eq!(resp.status(), Status::UnprocessableEntity);
-    assert!(
-        resp.into_string()
-            .await
-            .unwrap()
-            .contains("The passwords do not match.")
-    );
+    assert!(resp.into_string().await.unwrap().contains("The passwords do not match."));
 
     let resp = app
         .form(
@@ -189,34 +140,19 @@ async fn registration_form_shows_errors_beside_fields_in_both_languages() {
 #[rocket::async_test]
 async fn admin_pages_need_an_admin() {
     let app = TestApp::new().await;
-    for path in [
-        "/admin",
-        "/admin/users",
-        "/admin/organisations",
-        "/admin/data-sources",
-        "/admin/audit",
-        "/admin/users/1",
-    ] {
+    for path in
+        ["/admin", "/admin/users", "/admin/organisations", "/admin/data-sources", "/admin/audit", "/admin/users/1"]
+    {
         let resp = app.client.get(path).dispatch().await;
         assert_eq!(resp.status(), Status::SeeOther, "{path}");
-        assert!(
-            resp.headers()
-                .get_one("Location")
-                .unwrap()
-                .starts_with("/login?next=")
-        );
+        assert!(resp.headers().get_one("Location").unwrap().starts_with("/login?next="));
     }
     for role in ["applicant", "case_officer"] {
         let user = app.user(role, None).await;
         let browser = TestApp::new().await;
         let u = browser.user(role, None).await;
         browser.login(&u).await;
-        for path in [
-            "/admin",
-            "/admin/users",
-            "/admin/data-sources",
-            "/admin/audit",
-        ] {
+        for path in ["/admin", "/admin/users", "/admin/data-sources", "/admin/audit"] {
             let (status, _) = browser.page(path).await;
             assert_eq!(status, Status::Forbidden, "{role} on {path}");
         }
@@ -261,12 +197,7 @@ async fn admin_creates_users_and_changes_roles_through_forms() {
         )
         .await;
     assert_eq!(resp.status(), Status::UnprocessableEntity);
-    assert!(
-        resp.into_string()
-            .await
-            .unwrap()
-            .contains("id=\"f-organisation_id-error\"")
-    );
+    assert!(resp.into_string().await.unwrap().contains("id=\"f-organisation_id-error\""));
 
     let resp = app
         .form(
@@ -288,14 +219,7 @@ async fn admin_creates_users_and_changes_roles_through_forms() {
 
     let (_, html) = app.page(&location).await;
     assert!(html.contains("saksbehandler@example.no"));
-    let version = html
-        .split("name=\"version\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let version = html.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let edit = [
         ("name", "Sakse"),
         ("role", "case_officer"),
@@ -308,15 +232,9 @@ async fn admin_creates_users_and_changes_roles_through_forms() {
     let resp = app.form(&location, &edit, Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
     let mut conn = app.conn().await;
-    let user = helsedataservice::db::users::by_id(&mut conn, id)
-        .await
-        .unwrap()
-        .unwrap();
+    let user = helsedataservice::db::users::by_id(&mut conn, id).await.unwrap().unwrap();
     assert_eq!(user.role, "case_officer");
-    assert_eq!(
-        app.event_kinds("user", id).await,
-        vec!["user.created", "user.updated"]
-    );
+    assert_eq!(app.event_kinds("user", id).await, vec!["user.created", "user.updated"]);
     // The same form again carries a stale version.
     let resp = app.form(&location, &edit, Some(&csrf)).await;
     assert_eq!(resp.status(), Status::Conflict);
@@ -346,14 +264,7 @@ async fn the_last_admin_cannot_be_demoted() {
         .await;
     assert_eq!(resp.status(), Status::Conflict);
     let mut conn = app.conn().await;
-    assert_eq!(
-        helsedataservice::db::users::by_id(&mut conn, admin.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .role,
-        "admin"
-    );
+    assert_eq!(helsedataservice::db::users::by_id(&mut conn, admin.id).await.unwrap().unwrap().role, "admin");
 }
 
 #[rocket::async_test]
@@ -385,21 +296,12 @@ async fn admin_edits_a_source_and_its_variables_through_forms() {
     assert_eq!(resp.status(), Status::SeeOther);
     let (_, after) = app.get_json("/api/data-sources/KRG", None).await;
     assert_eq!(after["decision_authority"], "hds");
-    assert!(
-        app.event_kinds("data_source", id)
-            .await
-            .contains(&"data_source.decision_authority_changed".to_string())
-    );
+    assert!(app.event_kinds("data_source", id).await.contains(&"data_source.decision_authority_changed".to_string()));
 
     let resp = app
         .form(
             &format!("{path}/variables"),
-            &[
-                ("name", "Ugyldig Navn"),
-                ("description_nb", ""),
-                ("description_en", ""),
-                ("identifying", "none"),
-            ],
+            &[("name", "Ugyldig Navn"), ("description_nb", ""), ("description_en", ""), ("identifying", "none")],
             Some(&csrf),
         )
         .await;
@@ -418,37 +320,14 @@ async fn admin_edits_a_source_and_its_variables_through_forms() {
         .await;
     assert_eq!(resp.status(), Status::SeeOther);
     let (_, after) = app.get_json("/api/data-sources/KRG", None).await;
-    let var = after["variables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "tnm_stadium")
-        .expect("added")
-        .clone();
-    let resp = app
-        .form(
-            &format!("{path}/variables/{}/delete", var["id"]),
-            &[],
-            Some(&csrf),
-        )
-        .await;
+    let var =
+        after["variables"].as_array().unwrap().iter().find(|v| v["name"] == "tnm_stadium").expect("added").clone();
+    let resp = app.form(&format!("{path}/variables/{}/delete", var["id"]), &[], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
     let (_, after) = app.get_json("/api/data-sources/KRG", None).await;
-    assert!(
-        !after["variables"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|v| v["name"] == "tnm_stadium")
-    );
+    assert!(!after["variables"].as_array().unwrap().iter().any(|v| v["name"] == "tnm_stadium"));
     // Deleting it again: it is gone.
-    let resp = app
-        .form(
-            &format!("{path}/variables/{}/delete", var["id"]),
-            &[],
-            Some(&csrf),
-        )
-        .await;
+    let resp = app.form(&format!("{path}/variables/{}/delete", var["id"]), &[], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::NotFound);
 }
 
@@ -462,11 +341,7 @@ async fn admin_organisation_form_rejects_bad_check_digit() {
     let resp = app
         .form(
             "/admin/organisations",
-            &[
-                ("name", "Feil AS"),
-                ("name_en", ""),
-                ("organisation_number", "971035855"),
-            ],
+            &[("name", "Feil AS"), ("name_en", ""), ("organisation_number", "971035855")],
             Some(&csrf),
         )
         .await;

@@ -11,10 +11,7 @@ fn run_with(env: &[(&str, &str)]) -> (i32, String) {
         cmd.env(k, v);
     }
     let out = cmd.arg("serve").output().expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).to_string())
 }
 
 fn assert_one_line_naming(setting: &str, env: &[(&str, &str)]) {
@@ -32,20 +29,8 @@ fn malformed_settings_stop_start_up_with_one_line() {
     assert_one_line_naming("SMTP_URL", &[("SMTP_URL", "ftp://mail.example")]);
     assert_one_line_naming("MAIL_FROM", &[("MAIL_FROM", "not an address")]);
     assert_one_line_naming("ADMIN_PASSWORD", &[("ADMIN_EMAIL", "admin@example.no")]);
-    assert_one_line_naming(
-        "ADMIN_PASSWORD",
-        &[
-            ("ADMIN_EMAIL", "admin@example.no"),
-            ("ADMIN_PASSWORD", "short"),
-        ],
-    );
-    assert_one_line_naming(
-        "ADMIN_EMAIL",
-        &[
-            ("ADMIN_EMAIL", "nope"),
-            ("ADMIN_PASSWORD", "Sterkt-passord-1"),
-        ],
-    );
+    assert_one_line_naming("ADMIN_PASSWORD", &[("ADMIN_EMAIL", "admin@example.no"), ("ADMIN_PASSWORD", "short")]);
+    assert_one_line_naming("ADMIN_EMAIL", &[("ADMIN_EMAIL", "nope"), ("ADMIN_PASSWORD", "Sterkt-passord-1")]);
     assert_one_line_naming("DATABASE_URL", &[("DATABASE_URL", "mysql://x")]);
     assert_one_line_naming("DATABASE_POOL_SIZE", &[("DATABASE_POOL_SIZE", "lots")]);
 }

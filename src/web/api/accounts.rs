@@ -31,20 +31,13 @@ struct Credentials {
 }
 
 #[post("/auth/token", data = "<body>")]
-async fn token(
-    pool: &State<Pool>,
-    address: ClientAddress,
-    body: ApiJson<Credentials>,
-) -> AppResult<Json<Value>> {
+async fn token(pool: &State<Pool>, address: ClientAddress, body: ApiJson<Credentials>) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
-    let user =
-        accounts::authenticate(&mut conn, &body.0.email, &body.0.password, &address.0, now).await?;
+    let user = accounts::authenticate(&mut conn, &body.0.email, &body.0.password, &address.0, now).await?;
     let (secret, expires_at) =
         accounts::issue_token(&mut conn, &user, "api", "write", accounts::TOKEN_HOURS, now).await?;
-    Ok(Json(
-        json!({"token": secret, "token_type": "Bearer", "expires_at": expires_at, "user": user_json(&user)}),
-    ))
+    Ok(Json(json!({"token": secret, "token_type": "Bearer", "expires_at": expires_at, "user": user_json(&user)})))
 }
 
 /// Revokes the token used for this request.
@@ -83,8 +76,7 @@ async fn register(
         organisation_id: None,
         language: b.language,
     };
-    let user = accounts::create_account(&mut conn, &actor(None, &address), input, true, Utc::now())
-        .await?;
+    let user = accounts::create_account(&mut conn, &actor(None, &address), input, true, Utc::now()).await?;
     Ok((Status::Created, Json(user_json(&user))))
 }
 
@@ -125,14 +117,7 @@ async fn create_user(
         organisation_id: b.organisation_id,
         language: b.language,
     };
-    let user = accounts::create_account(
-        &mut conn,
-        &actor(Some(&api.user), &address),
-        input,
-        false,
-        Utc::now(),
-    )
-    .await?;
+    let user = accounts::create_account(&mut conn, &actor(Some(&api.user), &address), input, false, Utc::now()).await?;
     Ok((Status::Created, Json(user_json(&user))))
 }
 

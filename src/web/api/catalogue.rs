@@ -15,14 +15,7 @@ use rocket::{State, get, post, put, routes};
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![
-        organisations,
-        create_organisation,
-        data_sources,
-        data_source,
-        create_source,
-        update_source
-    ]
+    routes![organisations, create_organisation, data_sources, data_source, create_source, update_source]
 }
 
 fn organisation_json(o: &db::catalogue::Organisation) -> Value {
@@ -32,13 +25,7 @@ fn organisation_json(o: &db::catalogue::Organisation) -> Value {
 #[get("/organisations")]
 async fn organisations(pool: &State<Pool>) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
-    Ok(Json(
-        db::catalogue::organisations(&mut conn)
-            .await?
-            .iter()
-            .map(organisation_json)
-            .collect(),
-    ))
+    Ok(Json(db::catalogue::organisations(&mut conn).await?.iter().map(organisation_json).collect()))
 }
 
 #[post("/organisations", data = "<body>")]
@@ -50,13 +37,7 @@ async fn create_organisation(
 ) -> AppResult<(Status, Json<Value>)> {
     require(&api.user, Permission::ManageUsers)?;
     let mut conn = services::conn(pool).await?;
-    let org = catalogue::create_organisation(
-        &mut conn,
-        &actor(Some(&api.user), &address),
-        body.0,
-        Utc::now(),
-    )
-    .await?;
+    let org = catalogue::create_organisation(&mut conn, &actor(Some(&api.user), &address), body.0, Utc::now()).await?;
     Ok((Status::Created, Json(organisation_json(&org))))
 }
 
@@ -78,9 +59,7 @@ async fn data_source(pool: &State<Pool>, key: &str) -> AppResult<Json<Value>> {
     };
     let (s, owner) = found.ok_or(AppError::NotFound)?;
     let variables = db::catalogue::variables_of(&mut conn, &[s.id]).await?;
-    Ok(Json(crate::web::pages::public::source_json(
-        &s, &owner, &variables,
-    )))
+    Ok(Json(crate::web::pages::public::source_json(&s, &owner, &variables)))
 }
 
 #[post("/data-sources", data = "<body>")]
@@ -92,20 +71,9 @@ async fn create_source(
 ) -> AppResult<(Status, Json<Value>)> {
     require(&api.user, Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
-    let s = catalogue::create_source(
-        &mut conn,
-        &actor(Some(&api.user), &address),
-        body.0,
-        Utc::now(),
-    )
-    .await?;
-    let (s, owner) = db::catalogue::source_by_id(&mut conn, s.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((
-        Status::Created,
-        Json(crate::web::pages::public::source_json(&s, &owner, &[])),
-    ))
+    let s = catalogue::create_source(&mut conn, &actor(Some(&api.user), &address), body.0, Utc::now()).await?;
+    let (s, owner) = db::catalogue::source_by_id(&mut conn, s.id).await?.ok_or(AppError::NotFound)?;
+    Ok((Status::Created, Json(crate::web::pages::public::source_json(&s, &owner, &[]))))
 }
 
 #[put("/data-sources/<id>", data = "<body>")]
@@ -118,19 +86,8 @@ async fn update_source(
 ) -> AppResult<Json<Value>> {
     require(&api.user, Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
-    catalogue::update_source(
-        &mut conn,
-        &actor(Some(&api.user), &address),
-        id,
-        body.0,
-        Utc::now(),
-    )
-    .await?;
-    let (s, owner) = db::catalogue::source_by_id(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    catalogue::update_source(&mut conn, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
+    let (s, owner) = db::catalogue::source_by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let variables = db::catalogue::variables_of(&mut conn, &[id]).await?;
-    Ok(Json(crate::web::pages::public::source_json(
-        &s, &owner, &variables,
-    )))
+    Ok(Json(crate::web::pages::public::source_json(&s, &owner, &variables)))
 }

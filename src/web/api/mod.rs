@@ -26,31 +26,19 @@ impl<'r, T: DeserializeOwned + Send + 'static> FromData<'r> for ApiJson<T> {
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
         if req.content_type().is_some_and(|ct| !ct.is_json()) {
-            return fail(
-                req,
-                AppError::Status(
-                    415,
-                    "the body must be JSON (Content-Type: application/json)".into(),
-                ),
-            );
+            return fail(req, AppError::Status(415, "the body must be JSON (Content-Type: application/json)".into()));
         }
         let limit = req.limits().get("json").unwrap_or(1.mebibytes());
         let body = match data.open(limit).into_string().await {
             Ok(s) if s.is_complete() => s.into_inner(),
             Ok(_) => return fail(req, AppError::PayloadTooLarge),
             Err(e) => {
-                return fail(
-                    req,
-                    AppError::BadRequest(format!("could not read the body: {e}")),
-                );
+                return fail(req, AppError::BadRequest(format!("could not read the body: {e}")));
             }
         };
         // PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
         if body.contains("\\u0000") {
-            return fail(
-                req,
-                AppError::Status(422, "text must not contain NUL characters".into()),
-            );
+            return fail(req, AppError::Status(422, "text must not contain NUL characters".into()));
         }
         match serde_json::from_str::<T>(&body) {
             Ok(v) => data::Outcome::Success(ApiJson(v)),

@@ -45,12 +45,7 @@ fn saved(to: String, ctx: &Ctx) -> PageOr {
 }
 
 /// Re-renders a form page with its errors, or passes other errors on.
-fn form_error(
-    ctx: &Ctx,
-    e: AppError,
-    template: &'static str,
-    mut data: Value,
-) -> AppResult<PageOr> {
+fn form_error(ctx: &Ctx, e: AppError, template: &'static str, mut data: Value) -> AppResult<PageOr> {
     match e {
         AppError::Validation(_) | AppError::Duplicate(_) | AppError::Conflict(_) => {
             data["errors"] = ctx.errors(&e);
@@ -69,11 +64,19 @@ async fn overview(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
     let chain = db::events::verify_chain(&mut conn).await?;
     let (on_form, all, variables) = db::catalogue::counts(&mut conn).await?;
-    Ok(ctx.page("pages/admin/overview", json!({"chain": chain, "counts": {"on_form": on_form, "sources": all, "variables": variables}})))
+    Ok(ctx.page(
+        "pages/admin/overview",
+        json!({"chain": chain, "counts": {"on_form": on_form, "sources": all, "variables": variables}}),
+    ))
 }
 
 fn role_options(selected: &str) -> Vec<Value> {
-    Role::ALL.iter().map(|r| json!({"value": r.code(), "label_key": format!("role-{}", r.code()), "selected": r.code() == selected})).collect()
+    Role::ALL
+        .iter()
+        .map(
+            |r| json!({"value": r.code(), "label_key": format!("role-{}", r.code()), "selected": r.code() == selected}),
+        )
+        .collect()
 }
 
 async fn org_options(pool: &Pool, selected: Option<i64>) -> AppResult<Vec<Value>> {
@@ -92,11 +95,7 @@ async fn users_data(pool: &Pool, form: Value) -> AppResult<Value> {
         .into_iter()
         .map(|(u, org)| json!({"id": u.id, "email": u.email, "name": u.name, "role_key": format!("role-{}", u.role), "organisation": org, "active": u.active}))
         .collect();
-    let role = form
-        .get("role")
-        .and_then(Value::as_str)
-        .unwrap_or("applicant")
-        .to_string();
+    let role = form.get("role").and_then(Value::as_str).unwrap_or("applicant").to_string();
     let org = form.get("organisation_id").and_then(Value::as_i64);
     Ok(
         json!({"users": users, "form": form, "roles": role_options(&role), "organisations": org_options(pool, org).await?}),
@@ -143,9 +142,7 @@ async fn create_user(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<UserForm>) -> 
 
 async fn user_data(pool: &Pool, id: i64, form: Option<Value>) -> AppResult<Value> {
     let mut conn = services::conn(pool).await?;
-    let u = db::users::by_id(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let u = db::users::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let history: Vec<Value> = db::events::for_subject(&mut conn, "user", id)
         .await?
         .into_iter()
@@ -177,12 +174,7 @@ struct UserEditForm {
 }
 
 #[post("/admin/users/<id>", data = "<form>")]
-async fn update_user(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    id: i64,
-    form: CsrfForm<UserEditForm>,
-) -> AppResult<PageOr> {
+async fn update_user(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<UserEditForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageUsers)?;
     let f = form.0;
     let changes = accounts::AccountChanges {
@@ -199,12 +191,7 @@ async fn update_user(
         Ok(_) => Ok(saved(format!("/admin/users/{id}"), &ctx)),
         Err(e) => {
             let form = json!({"name": f.name, "role": f.role, "organisation_id": f.organisation_id, "language": f.language, "active": f.active, "version": f.version});
-            form_error(
-                &ctx,
-                e,
-                "pages/admin/user",
-                user_data(pool, id, Some(form)).await?,
-            )
+            form_error(&ctx, e, "pages/admin/user", user_data(pool, id, Some(form)).await?)
         }
     }
 }
@@ -218,10 +205,7 @@ async fn organisations_data(pool: &Pool, form: Value) -> AppResult<Value> {
 #[get("/admin/organisations")]
 async fn organisations(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     ctx.require(Permission::ManageUsers)?;
-    Ok(ctx.page(
-        "pages/admin/organisations",
-        organisations_data(pool, json!({})).await?,
-    ))
+    Ok(ctx.page("pages/admin/organisations", organisations_data(pool, json!({})).await?))
 }
 
 #[derive(FromForm)]
@@ -247,22 +231,12 @@ impl OrganisationForm {
 }
 
 #[post("/admin/organisations", data = "<form>")]
-async fn create_organisation(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    form: CsrfForm<OrganisationForm>,
-) -> AppResult<PageOr> {
+async fn create_organisation(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<OrganisationForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = services::conn(pool).await?;
-    match catalogue::create_organisation(&mut conn, &ctx.actor(), form.0.input(), Utc::now()).await
-    {
+    match catalogue::create_organisation(&mut conn, &ctx.actor(), form.0.input(), Utc::now()).await {
         Ok(_) => Ok(saved("/admin/organisations".into(), &ctx)),
-        Err(e) => form_error(
-            &ctx,
-            e,
-            "pages/admin/organisations",
-            organisations_data(pool, form.0.echo()).await?,
-        ),
+        Err(e) => form_error(&ctx, e, "pages/admin/organisations", organisations_data(pool, form.0.echo()).await?),
     }
 }
 
@@ -270,13 +244,8 @@ async fn create_organisation(
 async fn organisation(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = services::conn(pool).await?;
-    let org = db::catalogue::organisation(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(ctx.page(
-        "pages/admin/organisation",
-        json!({"organisation": org, "form": org}),
-    ))
+    let org = db::catalogue::organisation(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    Ok(ctx.page("pages/admin/organisation", json!({"organisation": org, "form": org})))
 }
 
 #[post("/admin/organisations/<id>", data = "<form>")]
@@ -288,20 +257,11 @@ async fn update_organisation(
 ) -> AppResult<PageOr> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = services::conn(pool).await?;
-    match catalogue::update_organisation(&mut conn, &ctx.actor(), id, form.0.input(), Utc::now())
-        .await
-    {
+    match catalogue::update_organisation(&mut conn, &ctx.actor(), id, form.0.input(), Utc::now()).await {
         Ok(_) => Ok(saved(format!("/admin/organisations/{id}"), &ctx)),
         Err(e) => {
-            let org = db::catalogue::organisation(&mut conn, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            form_error(
-                &ctx,
-                e,
-                "pages/admin/organisation",
-                json!({"organisation": org, "form": form.0.echo()}),
-            )
+            let org = db::catalogue::organisation(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+            form_error(&ctx, e, "pages/admin/organisation", json!({"organisation": org, "form": form.0.echo()}))
         }
     }
 }
@@ -335,10 +295,7 @@ async fn source_form_data(pool: &Pool, form: Value, source: Option<Value>) -> Ap
 async fn new_source(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     ctx.require(Permission::ManageCatalogue)?;
     let form = json!({"on_common_form": true, "kind": "central_health_register", "decision_authority": "owner"});
-    Ok(ctx.page(
-        "pages/admin/source",
-        source_form_data(pool, form, None).await?,
-    ))
+    Ok(ctx.page("pages/admin/source", source_form_data(pool, form, None).await?))
 }
 
 #[derive(FromForm)]
@@ -380,29 +337,18 @@ impl SourceForm {
 }
 
 #[post("/admin/data-sources", data = "<form>")]
-async fn create_source(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    form: CsrfForm<SourceForm>,
-) -> AppResult<PageOr> {
+async fn create_source(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<SourceForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
     match catalogue::create_source(&mut conn, &ctx.actor(), form.0.input(), Utc::now()).await {
         Ok(s) => Ok(saved(format!("/admin/data-sources/{}", s.id), &ctx)),
-        Err(e) => form_error(
-            &ctx,
-            e,
-            "pages/admin/source",
-            source_form_data(pool, form.0.echo(), None).await?,
-        ),
+        Err(e) => form_error(&ctx, e, "pages/admin/source", source_form_data(pool, form.0.echo(), None).await?),
     }
 }
 
 async fn source_value(pool: &Pool, id: i64) -> AppResult<Value> {
     let mut conn = services::conn(pool).await?;
-    let (s, owner) = db::catalogue::source_by_id(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (s, owner) = db::catalogue::source_by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let variables = db::catalogue::variables_of(&mut conn, &[id]).await?;
     let history: Vec<Value> = db::events::for_subject(&mut conn, "data_source", id)
         .await?
@@ -416,39 +362,21 @@ async fn source_value(pool: &Pool, id: i64) -> AppResult<Value> {
 }
 
 #[get("/admin/data-sources/<id>")]
-async fn source(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    id: i64,
-    _flash: Option<FlashMessage<'_>>,
-) -> AppResult<Template> {
+async fn source(ctx: Ctx, pool: &State<Pool>, id: i64, _flash: Option<FlashMessage<'_>>) -> AppResult<Template> {
     ctx.require(Permission::ManageCatalogue)?;
     let source = source_value(pool, id).await?;
-    Ok(ctx.page(
-        "pages/admin/source",
-        source_form_data(pool, source.clone(), Some(source)).await?,
-    ))
+    Ok(ctx.page("pages/admin/source", source_form_data(pool, source.clone(), Some(source)).await?))
 }
 
 #[post("/admin/data-sources/<id>", data = "<form>")]
-async fn update_source(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    id: i64,
-    form: CsrfForm<SourceForm>,
-) -> AppResult<PageOr> {
+async fn update_source(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<SourceForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
     match catalogue::update_source(&mut conn, &ctx.actor(), id, form.0.input(), Utc::now()).await {
         Ok(_) => Ok(saved(format!("/admin/data-sources/{id}"), &ctx)),
         Err(e) => {
             let source = source_value(pool, id).await?;
-            form_error(
-                &ctx,
-                e,
-                "pages/admin/source",
-                source_form_data(pool, form.0.echo(), Some(source)).await?,
-            )
+            form_error(&ctx, e, "pages/admin/source", source_form_data(pool, form.0.echo(), Some(source)).await?)
         }
     }
 }
@@ -462,12 +390,7 @@ struct VariableForm {
 }
 
 #[post("/admin/data-sources/<id>/variables", data = "<form>")]
-async fn add_variable(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    id: i64,
-    form: CsrfForm<VariableForm>,
-) -> AppResult<PageOr> {
+async fn add_variable(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<VariableForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageCatalogue)?;
     let f = form.0;
     let input = catalogue::VariableInput {
@@ -482,23 +405,20 @@ async fn add_variable(
         Err(e) => {
             let source = source_value(pool, id).await?;
             let mut data = source_form_data(pool, source.clone(), Some(source)).await?;
-            data["variable_form"] = json!({"name": f.name, "description_nb": f.description_nb, "description_en": f.description_en});
+            data["variable_form"] =
+                json!({"name": f.name, "description_nb": f.description_nb, "description_en": f.description_en});
             data["variable_errors"] = ctx.errors(&e);
             match e {
-                AppError::Validation(_) | AppError::Duplicate(_) => Ok(PageOr::Page((
-                    e.status(),
-                    ctx.page("pages/admin/source", data),
-                ))),
+                AppError::Validation(_) | AppError::Duplicate(_) => {
+                    Ok(PageOr::Page((e.status(), ctx.page("pages/admin/source", data))))
+                }
                 other => Err(other),
             }
         }
     }
 }
 
-#[post(
-    "/admin/data-sources/<id>/variables/<variable>/delete",
-    data = "<_form>"
-)]
+#[post("/admin/data-sources/<id>/variables/<variable>/delete", data = "<_form>")]
 async fn remove_variable(
     ctx: Ctx,
     pool: &State<Pool>,
@@ -518,20 +438,10 @@ async fn audit(ctx: Ctx, pool: &State<Pool>, before: Option<i64>) -> AppResult<(
     let mut conn = services::conn(pool).await?;
     let chain = db::events::verify_chain(&mut conn).await?;
     let events = db::events::latest(&mut conn, 100, before).await?;
-    let next = if events.len() == 100 {
-        events.last().map(|e| e.id)
-    } else {
-        None
-    };
+    let next = if events.len() == 100 { events.last().map(|e| e.id) } else { None };
     let rows: Vec<Value> = events
         .into_iter()
         .map(|e| json!({"id": e.id, "at": e.at.format("%Y-%m-%d %H:%M:%S").to_string(), "actor_id": e.actor_id, "address": e.address, "subject": format!("{} {}", e.subject_type, e.subject_id.map(|i| i.to_string()).unwrap_or_default()), "kind": e.kind, "payload": e.payload.to_string(), "hash": &e.hash[..16]}))
         .collect();
-    Ok((
-        Status::Ok,
-        ctx.page(
-            "pages/admin/audit",
-            json!({"chain": chain, "events": rows, "next": next}),
-        ),
-    ))
+    Ok((Status::Ok, ctx.page("pages/admin/audit", json!({"chain": chain, "events": rows, "next": next}))))
 }

@@ -29,10 +29,7 @@ pub enum PageOr {
 
 #[get("/login?<next>")]
 fn login_page(ctx: Ctx, next: Option<&str>) -> Template {
-    ctx.page(
-        "pages/auth/login",
-        json!({"next": safe_next(next), "email": ""}),
-    )
+    ctx.page("pages/auth/login", json!({"next": safe_next(next), "email": ""}))
 }
 
 #[derive(FromForm)]
@@ -43,33 +40,20 @@ struct LoginForm {
 }
 
 #[post("/login", data = "<form>")]
-async fn login(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    cookies: &CookieJar<'_>,
-    form: CsrfForm<LoginForm>,
-) -> AppResult<PageOr> {
+async fn login(ctx: Ctx, pool: &State<Pool>, cookies: &CookieJar<'_>, form: CsrfForm<LoginForm>) -> AppResult<PageOr> {
     let form = form.0;
     let next = safe_next(form.next.as_deref());
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
-    match accounts::authenticate(&mut conn, &form.email, &form.password, &ctx.address.0, now).await
-    {
+    match accounts::authenticate(&mut conn, &form.email, &form.password, &ctx.address.0, now).await {
         Ok(user) => {
             let secret = accounts::open_session(&mut conn, &user, &ctx.address.0, now).await?;
             cookies.add_private(session_cookie(secret));
             Ok(PageOr::Redirect(Redirect::to(next)))
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
-            let key = if matches!(e, AppError::TooManyRequests(_)) {
-                "login-throttled"
-            } else {
-                "login-failed"
-            };
-            let page = ctx.page(
-                "pages/auth/login",
-                json!({"next": next, "email": form.email, "error": ctx.t(key)}),
-            );
+            let key = if matches!(e, AppError::TooManyRequests(_)) { "login-throttled" } else { "login-failed" };
+            let page = ctx.page("pages/auth/login", json!({"next": next, "email": form.email, "error": ctx.t(key)}));
             Ok(PageOr::Page((e.status(), page)))
         }
         Err(e) => Err(e),
@@ -77,11 +61,7 @@ async fn login(
 }
 
 #[post("/logout", data = "<_form>")]
-async fn logout(
-    pool: &State<Pool>,
-    cookies: &CookieJar<'_>,
-    _form: CsrfForm<CsrfOnly>,
-) -> AppResult<Redirect> {
+async fn logout(pool: &State<Pool>, cookies: &CookieJar<'_>, _form: CsrfForm<CsrfOnly>) -> AppResult<Redirect> {
     if let Some(c) = cookies.get_private(SESSION_COOKIE) {
         let mut conn = services::conn(pool).await?;
         db::users::delete_session(&mut conn, &accounts::secret_hash(c.value())).await?;

@@ -20,10 +20,7 @@ pub fn routes() -> Vec<rocket::Route> {
 async fn front(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
     let (on_form, all, variables) = db::catalogue::counts(&mut conn).await?;
-    Ok(ctx.page(
-        "pages/public/front",
-        json!({"counts": {"on_form": on_form, "sources": all, "variables": variables}}),
-    ))
+    Ok(ctx.page("pages/public/front", json!({"counts": {"on_form": on_form, "sources": all, "variables": variables}})))
 }
 
 /// One source as shown in lists and on its page (and, in the API's shape, to outside systems).
@@ -52,20 +49,14 @@ pub async fn catalogue_json(pool: &Pool, search: Option<&str>) -> AppResult<Vec<
     let sources = db::catalogue::sources(&mut conn, search).await?;
     let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
     let variables = db::catalogue::variables_of(&mut conn, &ids).await?;
-    Ok(sources
-        .iter()
-        .map(|(s, o)| source_json(s, o, &variables))
-        .collect())
+    Ok(sources.iter().map(|(s, o)| source_json(s, o, &variables)).collect())
 }
 
 #[get("/data-sources?<q>")]
 async fn catalogue(ctx: Ctx, pool: &State<Pool>, q: Option<&str>) -> AppResult<Template> {
     let q = q.map(|s| s.chars().take(100).collect::<String>());
     let sources = catalogue_json(pool, q.as_deref()).await?;
-    Ok(ctx.page(
-        "pages/public/catalogue",
-        json!({"sources": sources, "q": q, "count": sources.len()}),
-    ))
+    Ok(ctx.page("pages/public/catalogue", json!({"sources": sources, "q": q, "count": sources.len()})))
 }
 
 #[get("/data-sources/<code>", rank = 2)]
@@ -75,14 +66,9 @@ async fn source(ctx: Ctx, pool: &State<Pool>, code: &str) -> AppResult<Template>
         return Err(AppError::NotFound);
     }
     let mut conn = services::conn(pool).await?;
-    let (s, owner) = db::catalogue::source_by_code(&mut conn, &code)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (s, owner) = db::catalogue::source_by_code(&mut conn, &code).await?.ok_or(AppError::NotFound)?;
     let variables = db::catalogue::variables_of(&mut conn, &[s.id]).await?;
-    Ok(ctx.page(
-        "pages/public/source",
-        json!({"source": source_json(&s, &owner, &variables)}),
-    ))
+    Ok(ctx.page("pages/public/source", json!({"source": source_json(&s, &owner, &variables)})))
 }
 
 /// Switches the interface language (a plain link, so it works without JavaScript).
@@ -106,9 +92,6 @@ async fn health(pool: &State<Pool>) -> (Status, Json<Value>) {
     if db::healthy(pool).await {
         (Status::Ok, Json(json!({"status": "ok", "database": "ok"})))
     } else {
-        (
-            Status::ServiceUnavailable,
-            Json(json!({"status": "unavailable", "database": "unreachable"})),
-        )
+        (Status::ServiceUnavailable, Json(json!({"status": "unavailable", "database": "unreachable"})))
     }
 }

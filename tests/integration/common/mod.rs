@@ -29,10 +29,7 @@ struct Server {
 
 impl Server {
     fn url(&self, database: &str) -> String {
-        let (base, _) = self
-            .admin_url
-            .rsplit_once('/')
-            .expect("a database URL ends in /name");
+        let (base, _) = self.admin_url.rsplit_once('/').expect("a database URL ends in /name");
         format!("{base}/{database}")
     }
 }
@@ -41,16 +38,9 @@ static SERVER: OnceLock<Server> = OnceLock::new();
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Runs async set-up work on a runtime of its own (the migration harness needs a multi-threaded one).
-fn on_own_runtime<T: Send + 'static>(
-    f: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
+fn on_own_runtime<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
     std::thread::spawn(move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f)
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(f)
     })
     .join()
     .expect("set-up thread panicked")
@@ -76,11 +66,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
     for e in std::fs::read_dir(dir).expect("migrations folder").flatten() {
         let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p))
-        } else {
-            out.push(p)
-        }
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
     }
     out
 }
@@ -92,10 +78,7 @@ struct Name {
 }
 
 async fn prepare_server() -> Server {
-    let admin_url = match std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
+    let admin_url = match std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
         Some(url) => url,
         None => {
             let cluster = Cluster::ensure(Path::new("var/test-pg"), Durability::Fast)
@@ -107,65 +90,39 @@ async fn prepare_server() -> Server {
     let mut conn = AsyncPgConnection::establish(&admin_url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", db::redact(&admin_url)));
-    diesel::sql_query("SELECT pg_advisory_lock(4844531)")
-        .execute(&mut conn)
+    diesel::sql_query("SELECT pg_advisory_lock(4844531)").execute(&mut conn).await.unwrap();
+    let existing: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'hds\\_%'")
+        .load(&mut conn)
         .await
         .unwrap();
-    let existing: Vec<Name> =
-        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'hds\\_%'")
-            .load(&mut conn)
-            .await
-            .unwrap();
     // Sweep what earlier, finished test processes left behind.
     for d in &existing {
-        if let Some(pid) = d
-            .datname
-            .strip_prefix("hds_t_")
-            .and_then(|r| r.split('_').next())
-            .and_then(|p| p.parse::<u32>().ok())
+        if let Some(pid) =
+            d.datname.strip_prefix("hds_t_").and_then(|r| r.split('_').next()).and_then(|p| p.parse::<u32>().ok())
+            && !Path::new(&format!("/proc/{pid}")).exists()
         {
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = diesel::sql_query(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    quote_ident(&d.datname)
-                ))
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&d.datname)))
                 .execute(&mut conn)
                 .await;
-            }
         }
     }
     if !existing.iter().any(|d| d.datname == template) {
         let building = format!("{template}_build");
-        let _ = diesel::sql_query(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(&building)
-        ))
-        .execute(&mut conn)
-        .await;
-        diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(&building)))
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&building)))
             .execute(&mut conn)
-            .await
-            .unwrap();
-        let server = Server {
-            admin_url: admin_url.clone(),
-            template: String::new(),
-        };
+            .await;
+        diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(&building))).execute(&mut conn).await.unwrap();
+        let server = Server { admin_url: admin_url.clone(), template: String::new() };
         let pool = db::pool(&server.url(&building), 2).unwrap();
         db::migrate(&pool).await.unwrap();
         let mut c = pool.get().await.unwrap();
-        services::demo::seed_catalogue(&mut c, chrono::Utc::now())
-            .await
-            .unwrap();
+        services::demo::seed_catalogue(&mut c, chrono::Utc::now()).await.unwrap();
         drop(c);
         drop(pool);
-        diesel::sql_query(format!(
-            "ALTER DATABASE {} RENAME TO {}",
-            quote_ident(&building),
-            quote_ident(&template)
-        ))
-        .execute(&mut conn)
-        .await
-        .unwrap();
+        diesel::sql_query(format!("ALTER DATABASE {} RENAME TO {}", quote_ident(&building), quote_ident(&template)))
+            .execute(&mut conn)
+            .await
+            .unwrap();
         diesel::sql_query(format!(
             "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true",
             quote_ident(&template)
@@ -174,14 +131,8 @@ async fn prepare_server() -> Server {
         .await
         .unwrap();
     }
-    diesel::sql_query("SELECT pg_advisory_unlock(4844531)")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    Server {
-        admin_url,
-        template,
-    }
+    diesel::sql_query("SELECT pg_advisory_unlock(4844531)").execute(&mut conn).await.unwrap();
+    Server { admin_url, template }
 }
 
 /// The running app on its own database, with an HTTP client that keeps cookies like a browser.
@@ -206,16 +157,8 @@ pub const PASSWORD: &str = "Test-passord-2026";
 impl TestApp {
     pub async fn new() -> TestApp {
         let server = server();
-        let database = format!(
-            "hds_t_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let sql = format!(
-            "CREATE DATABASE {} TEMPLATE {}",
-            quote_ident(&database),
-            quote_ident(&server.template)
-        );
+        let database = format!("hds_t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let sql = format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&database), quote_ident(&server.template));
         let admin_url = server.admin_url.clone();
         on_own_runtime(async move {
             let mut conn = AsyncPgConnection::establish(&admin_url).await.unwrap();
@@ -224,18 +167,10 @@ impl TestApp {
         let storage = tempfile::tempdir().unwrap();
         let database_url = server.url(&database);
         let config = Config::for_tests(database_url.clone(), storage.path().to_path_buf());
-        let figment =
-            config::with_secret_key(config::figment().merge(("log_level", "off")), &[7u8; 64]);
-        let rocket = helsedataservice::build(figment, config)
-            .await
-            .expect("the app builds");
+        let figment = config::with_secret_key(config::figment().merge(("log_level", "off")), &[7u8; 64]);
+        let rocket = helsedataservice::build(figment, config).await.expect("the app builds");
         let client = Client::tracked(rocket).await.expect("valid rocket");
-        TestApp {
-            client,
-            database,
-            database_url,
-            _storage: storage,
-        }
+        TestApp { client, database, database_url, _storage: storage }
     }
 
     pub fn pool(&self) -> &Pool {
@@ -269,32 +204,16 @@ impl TestApp {
             organisation_id,
             language: Some("nb".into()),
         };
-        let u = services::accounts::create_account(
-            &mut conn,
-            &Actor::system(),
-            input,
-            false,
-            chrono::Utc::now(),
-        )
-        .await
-        .expect("user created");
-        TestUser {
-            id: u.id,
-            email,
-            password: PASSWORD.into(),
-            role: role.into(),
-        }
+        let u = services::accounts::create_account(&mut conn, &Actor::system(), input, false, chrono::Utc::now())
+            .await
+            .expect("user created");
+        TestUser { id: u.id, email, password: PASSWORD.into(), role: role.into() }
     }
 
     /// A bearer token for `user` from `POST /api/auth/token`.
     pub async fn token(&self, user: &TestUser) -> String {
-        let (status, body) = self
-            .post_json(
-                "/api/auth/token",
-                None,
-                json!({"email": user.email, "password": user.password}),
-            )
-            .await;
+        let (status, body) =
+            self.post_json("/api/auth/token", None, json!({"email": user.email, "password": user.password})).await;
         assert_eq!(status, Status::Ok, "token for {}: {body}", user.email);
         body["token"].as_str().unwrap().to_string()
     }
@@ -308,13 +227,11 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> (Status, Value) {
-        self.send_json(rocket::http::Method::Post, path, token, body.to_string())
-            .await
+        self.send_json(rocket::http::Method::Post, path, token, body.to_string()).await
     }
 
     pub async fn put_json(&self, path: &str, token: Option<&str>, body: Value) -> (Status, Value) {
-        self.send_json(rocket::http::Method::Put, path, token, body.to_string())
-            .await
+        self.send_json(rocket::http::Method::Put, path, token, body.to_string()).await
     }
 
     pub async fn send_json(
@@ -324,11 +241,7 @@ impl TestApp {
         token: Option<&str>,
         body: String,
     ) -> (Status, Value) {
-        let mut req = self
-            .client
-            .req(method, path.to_string())
-            .header(ContentType::JSON)
-            .body(body);
+        let mut req = self.client.req(method, path.to_string()).header(ContentType::JSON).body(body);
         if let Some(t) = token {
             req = req.header(Header::new("Authorization", format!("Bearer {t}")));
         }
@@ -348,40 +261,19 @@ impl TestApp {
     }
 
     /// POSTs a URL-encoded form as a browser does (with the CSRF token unless `csrf` is None).
-    pub async fn form(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        csrf: Option<&str>,
-    ) -> LocalResponse<'_> {
-        let mut body: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect();
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)], csrf: Option<&str>) -> LocalResponse<'_> {
+        let mut body: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
         if let Some(t) = csrf {
             body.push(format!("csrf_token={}", enc(t)));
         }
-        self.client
-            .post(path.to_string())
-            .header(ContentType::Form)
-            .body(body.join("&"))
-            .dispatch()
-            .await
+        self.client.post(path.to_string()).header(ContentType::Form).body(body.join("&")).dispatch().await
     }
 
     /// Logs the browser in through the login form.
     pub async fn login(&self, user: &TestUser) {
         let csrf = self.csrf().await;
         let resp = self
-            .form(
-                "/login",
-                &[
-                    ("email", &user.email),
-                    ("password", &user.password),
-                    ("next", "/"),
-                ],
-                Some(&csrf),
-            )
+            .form("/login", &[("email", &user.email), ("password", &user.password), ("next", "/")], Some(&csrf))
             .await;
         assert_eq!(resp.status(), Status::SeeOther, "login of {}", user.email);
     }
@@ -407,10 +299,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let server = server();
-        let sql = format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(&self.database)
-        );
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&self.database));
         let admin_url = server.admin_url.clone();
         on_own_runtime(async move {
             if let Ok(mut conn) = AsyncPgConnection::establish(&admin_url).await {
@@ -453,11 +342,7 @@ pub fn org_number(seed: u32) -> String {
     (0..100)
         .find_map(|k| {
             let prefix = format!("{:08}", 90_000_000 + seed * 100 + k);
-            let sum: u32 = prefix
-                .bytes()
-                .zip(weights)
-                .map(|(b, w)| u32::from(b - b'0') * w)
-                .sum();
+            let sum: u32 = prefix.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
             match 11 - sum % 11 {
                 10 => None,
                 11 => Some(format!("{prefix}0")),
