@@ -115,6 +115,90 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(data_sources -> organisations (owner_id));
 diesel::joinable!(variables -> data_sources (data_source_id));
 
+
+diesel::table! {
+    applications (id) {
+        id -> Int8,
+        applicant_id -> Int8,
+        reference -> Nullable<Text>,
+        state -> Text,
+        kind -> Text,
+        application_type -> Text,
+        title -> Text,
+        form -> Jsonb,
+        version -> Int4,
+        assignee_id -> Nullable<Int8>,
+        copied_from_id -> Nullable<Int8>,
+        submit_count -> Int4,
+        estimate_ore -> Nullable<Int8>,
+        estimate_accepted_at -> Nullable<Timestamptz>,
+        due_date -> Nullable<Date>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        first_submitted_at -> Nullable<Timestamptz>,
+        submitted_at -> Nullable<Timestamptz>,
+        completed_at -> Nullable<Timestamptz>,
+        decided_at -> Nullable<Timestamptz>,
+        delivered_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    application_members (application_id, email) {
+        application_id -> Int8,
+        email -> Text,
+    }
+}
+
+diesel::table! {
+    application_sources (application_id, data_source_id) {
+        application_id -> Int8,
+        data_source_id -> Int8,
+    }
+}
+
+diesel::table! {
+    reference_counters (year) {
+        year -> Int4,
+        last -> Int4,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Uuid,
+        application_id -> Int8,
+        kind -> Text,
+        name -> Text,
+        content_type -> Text,
+        size -> Int8,
+        sha256 -> Text,
+        storage_key -> Text,
+        uploaded_by -> Int8,
+        created_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Int8,
+        application_id -> Int8,
+        author_id -> Int8,
+        internal -> Bool,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(application_members -> applications (application_id));
+diesel::joinable!(application_sources -> applications (application_id));
+diesel::joinable!(application_sources -> data_sources (data_source_id));
+diesel::joinable!(attachments -> applications (application_id));
+diesel::joinable!(messages -> applications (application_id));
+diesel::joinable!(messages -> users (author_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -124,4 +208,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_sources,
     variables,
     events,
+    applications,
+    application_members,
+    application_sources,
+    reference_counters,
+    attachments,
+    messages,
 );

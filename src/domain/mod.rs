@@ -1,9 +1,14 @@
 //! Pure domain types and rules: no Rocket, no Diesel, no I/O, no clock.
 
+pub mod case;
 pub mod catalogue;
+pub mod deadlines;
 pub mod email;
 pub mod fields;
+pub mod form;
 pub mod language;
 pub mod org_number;
 pub mod password;
+pub mod pricing;
+pub mod reference;
 pub mod role;

@@ -1,0 +1,216 @@
+//! The case lifecycle (SPEC §6) as a pure function: `(case, command, actor, now) → transition |
+//! refusal`. No I/O; the services load the case, apply, and store the result with its event.
+
+use super::role::Role;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+super::catalogue::code_enum! {
+    /// The states of an application.
+    State {
+        Draft => "draft",
+        Submitted => "submitted",
+        Returned => "returned",
+        InReview => "in_review",
+        Approved => "approved",
+        PartiallyApproved => "partially_approved",
+        Rejected => "rejected",
+        Appealed => "appealed",
+        Delivered => "delivered",
+        Closed => "closed",
+        Withdrawn => "withdrawn",
+    }
+}
+
+super::catalogue::code_enum! {
+    /// The named commands; each has a fixed set of roles allowed.
+    Command {
+        Submit => "submit",
+        Withdraw => "withdraw",
+        Assign => "assign",
+        Return => "return",
+        Complete => "complete",
+        Decide => "decide",
+        Appeal => "appeal",
+        Reconsider => "reconsider",
+        Uphold => "uphold",
+        Deliver => "deliver",
+        Close => "close",
+    }
+}
+
+/// How long after the decision an appeal may be lodged (three weeks).
+pub const APPEAL_WEEKS: i64 = 3;
+
+impl State {
+    /// Whether the applicant may still edit the form.
+    pub fn editable(self) -> bool {
+        matches!(self, State::Draft | State::Returned)
+    }
+
+    /// Whether a decision has been made (or the case has ended without one).
+    pub fn decided(self) -> bool {
+        matches!(self, State::Approved | State::PartiallyApproved | State::Rejected | State::Delivered | State::Closed)
+    }
+}
+
+impl Command {
+    /// The roles that may give the command (the one place this is written down).
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Command::Submit | Command::Withdraw | Command::Appeal => &[Role::Applicant],
+            Command::Assign | Command::Return | Command::Complete | Command::Decide | Command::Reconsider | Command::Uphold | Command::Close => {
+                &[Role::CaseOfficer]
+            }
+            Command::Deliver => &[Role::RegisterOwner, Role::CaseOfficer],
+        }
+    }
+}
+
+/// What the lifecycle needs to know about a case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub state: State,
+    pub applicant_id: i64,
+    pub assignee_id: Option<i64>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Releases as (decided, approved) pairs, one per requested source.
+    pub releases: Vec<(bool, bool)>,
+    /// Whether every approved release has been delivered.
+    pub all_delivered: bool,
+}
+
+/// Who gives the command.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub id: i64,
+    pub role: Role,
+}
+
+/// Why a command is refused: not this actor's to give (403) or not now (409).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Refusal {
+    Forbidden(&'static str),
+    Conflict(&'static str),
+}
+
+/// The result of an allowed command: the new state and the event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub to: State,
+    pub event: &'static str,
+}
+
+fn go(to: State, event: &'static str) -> Result<Transition, Refusal> {
+    Ok(Transition { to, event })
+}
+
+/// Decides whether `actor` may give `command` to `case` at `now`, and what follows.
+pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) -> Result<Transition, Refusal> {
+    use State::*;
+    if !command.roles().contains(&actor.role) {
+        return Err(Refusal::Forbidden("your role may not give this command"));
+    }
+    if matches!(command, Command::Submit | Command::Withdraw | Command::Appeal) && actor.id != case.applicant_id {
+        return Err(Refusal::Forbidden("only the applicant may do this"));
+    }
+    let not_now = Err(Refusal::Conflict("this command is not allowed in the application's current state"));
+    match (command, case.state) {
+        (Command::Submit, Draft | Returned) => go(Submitted, "application.submitted"),
+        (Command::Withdraw, Draft | Submitted | Returned | InReview) => go(Withdrawn, "application.withdrawn"),
+        (Command::Assign, Submitted | Returned | InReview | Appealed) => go(case.state, "application.assigned"),
+        (Command::Return, Submitted) => go(Returned, "application.returned"),
+        (Command::Complete, Submitted) => go(InReview, "application.completed"),
+        (Command::Decide, InReview) => {
+            if case.releases.is_empty() || case.releases.iter().any(|(decided, _)| !decided) {
+                return Err(Refusal::Conflict("every release must be decided first"));
+            }
+            let approved = case.releases.iter().filter(|(_, a)| *a).count();
+            let to = match approved {
+                0 => Rejected,
+                n if n == case.releases.len() => Approved,
+                _ => PartiallyApproved,
+            };
+            go(to, "application.decided")
+        }
+        (Command::Appeal, Rejected | PartiallyApproved) => match case.decided_at {
+            Some(at) if now <= at + Duration::weeks(APPEAL_WEEKS) => go(Appealed, "application.appealed"),
+            _ => Err(Refusal::Conflict("the appeal deadline (three weeks from the decision) has passed")),
+        },
+        (Command::Reconsider, Appealed) => go(InReview, "appeal.reconsidered"),
+        (Command::Uphold, Appealed) => go(Rejected, "appeal.upheld"),
+        (Command::Deliver, Approved | PartiallyApproved) if case.all_delivered => go(Delivered, "application.delivered"),
+        (Command::Deliver, Approved | PartiallyApproved) => Err(Refusal::Conflict("not every approved release is delivered")),
+        (Command::Close, Delivered | Rejected) => go(Closed, "application.closed"),
+        _ => not_now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(state: State) -> Case {
+        Case { state, applicant_id: 1, assignee_id: None, decided_at: None, releases: vec![], all_delivered: false }
+    }
+    const APPLICANT: Actor = Actor { id: 1, role: Role::Applicant };
+    const OTHER_APPLICANT: Actor = Actor { id: 2, role: Role::Applicant };
+    const OFFICER: Actor = Actor { id: 3, role: Role::CaseOfficer };
+
+    #[test]
+    fn submit_and_withdraw() {
+        let now = Utc::now();
+        assert_eq!(apply(&case(State::Draft), Command::Submit, APPLICANT, now).unwrap().to, State::Submitted);
+        assert_eq!(apply(&case(State::Returned), Command::Submit, APPLICANT, now).unwrap().to, State::Submitted);
+        assert!(matches!(apply(&case(State::Submitted), Command::Submit, APPLICANT, now), Err(Refusal::Conflict(_))));
+        assert!(matches!(apply(&case(State::Draft), Command::Submit, OTHER_APPLICANT, now), Err(Refusal::Forbidden(_))));
+        assert!(matches!(apply(&case(State::Draft), Command::Submit, OFFICER, now), Err(Refusal::Forbidden(_))));
+        for s in [State::Draft, State::Submitted, State::Returned, State::InReview] {
+            assert_eq!(apply(&case(s), Command::Withdraw, APPLICANT, now).unwrap().to, State::Withdrawn);
+        }
+        for s in [State::Approved, State::Rejected, State::Withdrawn, State::Closed] {
+            assert!(matches!(apply(&case(s), Command::Withdraw, APPLICANT, now), Err(Refusal::Conflict(_))));
+        }
+    }
+
+    #[test]
+    fn decision_follows_the_releases() {
+        let now = Utc::now();
+        let mut c = case(State::InReview);
+        assert!(matches!(apply(&c, Command::Decide, OFFICER, now), Err(Refusal::Conflict(_))));
+        c.releases = vec![(true, true), (false, false)];
+        assert!(matches!(apply(&c, Command::Decide, OFFICER, now), Err(Refusal::Conflict(_))));
+        c.releases = vec![(true, true), (true, false)];
+        assert_eq!(apply(&c, Command::Decide, OFFICER, now).unwrap().to, State::PartiallyApproved);
+        c.releases = vec![(true, true), (true, true)];
+        assert_eq!(apply(&c, Command::Decide, OFFICER, now).unwrap().to, State::Approved);
+        c.releases = vec![(true, false)];
+        assert_eq!(apply(&c, Command::Decide, OFFICER, now).unwrap().to, State::Rejected);
+    }
+
+    #[test]
+    fn appeal_within_three_weeks() {
+        let now = Utc::now();
+        let mut c = case(State::Rejected);
+        c.decided_at = Some(now - Duration::days(20));
+        assert_eq!(apply(&c, Command::Appeal, APPLICANT, now).unwrap().to, State::Appealed);
+        c.decided_at = Some(now - Duration::days(22));
+        assert!(matches!(apply(&c, Command::Appeal, APPLICANT, now), Err(Refusal::Conflict(_))));
+    }
+
+    #[test]
+    fn every_command_from_every_state_is_answered() {
+        let now = Utc::now();
+        for &s in State::ALL {
+            for &cmd in Command::ALL {
+                for role in Role::ALL {
+                    let actor = Actor { id: if role == Role::Applicant { 1 } else { 9 }, role };
+                    let r = apply(&case(s), cmd, actor, now);
+                    if !cmd.roles().contains(&role) {
+                        assert!(matches!(r, Err(Refusal::Forbidden(_))), "{s:?} {cmd:?} {role:?}");
+                    }
+                }
+            }
+        }
+    }
+}
