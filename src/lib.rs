@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod services;
+pub mod storage;
 pub mod web;
 
 use config::Config;

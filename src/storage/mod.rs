@@ -1,0 +1,296 @@
+//! Encrypted object storage. Every object gets its own random key; the data are encrypted in
+//! 64 KiB chunks with AES-256-GCM in the STREAM construction (so memory stays flat and a
+//! truncated, reordered or altered chunk fails loudly); the object key is wrapped by the master
+//! key from the configuration. Objects are written to `tmp/` and renamed into `objects/` only
+//! when complete, so a crash never leaves a half object in place; `tmp/` is emptied at start.
+
+use aes_gcm::aead::stream::{DecryptorBE32, EncryptorBE32};
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use tokio::fs::File;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+/// Plaintext bytes per encrypted chunk.
+pub const CHUNK: usize = 64 * 1024;
+const TAG: usize = 16;
+const MAGIC: &[u8; 4] = b"HDS1";
+const WRAP_NONCE: usize = 12;
+const WRAPPED_KEY: usize = 32 + TAG;
+const STREAM_NONCE: usize = 7;
+const HEADER: usize = MAGIC.len() + WRAP_NONCE + WRAPPED_KEY + STREAM_NONCE;
+
+/// What can go wrong with stored objects.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("storage I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the object is larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("no such object")]
+    NotFound,
+    #[error("the object failed its integrity check (wrong master key or tampered data)")]
+    Integrity,
+}
+
+/// A stored object's facts.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub key: String,
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the plaintext.
+    pub sha256: String,
+    /// The first bytes of the plaintext (for content sniffing).
+    pub head: Vec<u8>,
+}
+
+/// The local-disk store under `STORAGE_DIR`.
+#[derive(Clone)]
+pub struct Storage {
+    root: PathBuf,
+    master: Key<Aes256Gcm>,
+}
+
+/// Reads until `buf` is full or the reader ends; returns the bytes read.
+async fn fill<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let read = reader.read(&mut buf[n..]).await?;
+        if read == 0 {
+            break;
+        }
+        n += read;
+    }
+    Ok(n)
+}
+
+fn valid_key(key: &str) -> bool {
+    key.len() == 36 && key.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+impl Storage {
+    /// Opens (and creates) the store, removing half-written objects left by a crash.
+    pub async fn open(root: &Path, master_key: [u8; 32]) -> Result<Storage, StorageError> {
+        tokio::fs::create_dir_all(root.join("objects")).await?;
+        let tmp = root.join("tmp");
+        if tmp.exists() {
+            tokio::fs::remove_dir_all(&tmp).await?;
+        }
+        tokio::fs::create_dir_all(&tmp).await?;
+        Ok(Storage { root: root.to_path_buf(), master: Key::<Aes256Gcm>::from(master_key) })
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.root.join("objects").join(&key[..2]).join(key)
+    }
+
+    /// Streams `reader` into a new encrypted object, refusing more than `max_size` bytes.
+    pub async fn put<R: AsyncRead + Unpin>(&self, mut reader: R, max_size: u64) -> Result<StoredObject, StorageError> {
+        let key = uuid::Uuid::new_v4().to_string();
+        let tmp_path = self.root.join("tmp").join(format!("{key}.part"));
+        let result = self.write(&mut reader, &tmp_path, max_size).await;
+        let (size, sha256, head) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp_path).await;
+                return Err(e);
+            }
+        };
+        let final_path = self.path(&key);
+        tokio::fs::create_dir_all(final_path.parent().expect("objects/xx")).await?;
+        tokio::fs::rename(&tmp_path, &final_path).await?;
+        Ok(StoredObject { key, size, sha256, head })
+    }
+
+    async fn write<R: AsyncRead + Unpin>(&self, reader: &mut R, tmp_path: &Path, max_size: u64) -> Result<(u64, String, Vec<u8>), StorageError> {
+        let mut file_key = [0u8; 32];
+        OsRng.fill_bytes(&mut file_key);
+        let mut wrap_nonce = [0u8; WRAP_NONCE];
+        OsRng.fill_bytes(&mut wrap_nonce);
+        let mut stream_nonce = [0u8; STREAM_NONCE];
+        OsRng.fill_bytes(&mut stream_nonce);
+        let wrapped = Aes256Gcm::new(&self.master)
+            .encrypt(Nonce::from_slice(&wrap_nonce), file_key.as_slice())
+            .map_err(|_| StorageError::Integrity)?;
+
+        let mut out = File::create(tmp_path).await?;
+        out.write_all(MAGIC).await?;
+        out.write_all(&wrap_nonce).await?;
+        out.write_all(&wrapped).await?;
+        out.write_all(&stream_nonce).await?;
+
+        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key));
+        let mut encryptor = EncryptorBE32::from_aead(cipher, stream_nonce.as_slice().into());
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut head = Vec::new();
+        let mut current = vec![0u8; CHUNK];
+        let mut next = vec![0u8; CHUNK];
+        let mut current_len = fill(reader, &mut current).await?;
+        loop {
+            size += current_len as u64;
+            if size > max_size {
+                return Err(StorageError::TooLarge(max_size));
+            }
+            let chunk = &current[..current_len];
+            hasher.update(chunk);
+            if head.is_empty() {
+                head = chunk[..chunk.len().min(512)].to_vec();
+            }
+            // A full chunk may be followed by more; look ahead to know which one is last.
+            let next_len = if current_len == CHUNK { fill(reader, &mut next).await? } else { 0 };
+            if next_len == 0 {
+                let sealed = encryptor.encrypt_last(chunk).map_err(|_| StorageError::Integrity)?;
+                out.write_all(&sealed).await?;
+                break;
+            }
+            let sealed = encryptor.encrypt_next(chunk).map_err(|_| StorageError::Integrity)?;
+            out.write_all(&sealed).await?;
+            std::mem::swap(&mut current, &mut next);
+            current_len = next_len;
+        }
+        out.flush().await?;
+        out.sync_all().await?;
+        Ok((size, hex::encode(hasher.finalize()), head))
+    }
+
+    /// Opens an object for decrypting reads.
+    pub async fn reader(&self, key: &str) -> Result<ObjectReader, StorageError> {
+        if !valid_key(key) {
+            return Err(StorageError::NotFound);
+        }
+        let mut file = match File::open(self.path(key)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StorageError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        let mut header = [0u8; HEADER];
+        if fill(&mut file, &mut header).await? != HEADER || &header[..4] != MAGIC {
+            return Err(StorageError::Integrity);
+        }
+        let wrap_nonce = &header[4..4 + WRAP_NONCE];
+        let wrapped = &header[4 + WRAP_NONCE..4 + WRAP_NONCE + WRAPPED_KEY];
+        let stream_nonce = &header[HEADER - STREAM_NONCE..];
+        let file_key = Aes256Gcm::new(&self.master).decrypt(Nonce::from_slice(wrap_nonce), wrapped).map_err(|_| StorageError::Integrity)?;
+        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key));
+        let decryptor = DecryptorBE32::from_aead(cipher, stream_nonce.into());
+        let mut first = vec![0u8; CHUNK + TAG];
+        let first_len = fill(&mut file, &mut first).await?;
+        first.truncate(first_len);
+        Ok(ObjectReader { file, decryptor: Some(decryptor), pending: first })
+    }
+
+    /// Reads a whole object into memory (small objects and tests only).
+    pub async fn read_all(&self, key: &str) -> Result<Vec<u8>, StorageError> {
+        let mut reader = self.reader(key).await?;
+        let mut out = vec![];
+        while let Some(chunk) = reader.next_chunk().await? {
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+
+    /// Deletes an object (a missing one is not an error).
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        if !valid_key(key) {
+            return Ok(());
+        }
+        match tokio::fs::remove_file(self.path(key)).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Where an object lives on disk (for tests that tamper with it).
+    pub fn object_path(&self, key: &str) -> PathBuf {
+        self.path(key)
+    }
+}
+
+/// Decrypts an object chunk by chunk.
+pub struct ObjectReader {
+    file: File,
+    decryptor: Option<DecryptorBE32<Aes256Gcm>>,
+    pending: Vec<u8>,
+}
+
+impl ObjectReader {
+    /// The next decrypted chunk, `None` at the end; an error if any chunk was altered,
+    /// reordered or cut off.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        let Some(decryptor) = self.decryptor.as_mut() else { return Ok(None) };
+        let mut following = vec![0u8; CHUNK + TAG];
+        let following_len = if self.pending.len() == CHUNK + TAG { fill(&mut self.file, &mut following).await? } else { 0 };
+        following.truncate(following_len);
+        let current = std::mem::replace(&mut self.pending, following);
+        if following_len == 0 {
+            let decryptor = self.decryptor.take().expect("present");
+            let plain = decryptor.decrypt_last(current.as_slice()).map_err(|_| StorageError::Integrity)?;
+            return Ok(Some(plain));
+        }
+        let plain = decryptor.decrypt_next(current.as_slice()).map_err(|_| StorageError::Integrity)?;
+        Ok(Some(plain))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Storage) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open(dir.path(), [9u8; 32]).await.unwrap();
+        (dir, s)
+    }
+
+    #[tokio::test]
+    async fn round_trips_sizes_around_chunk_boundaries() {
+        let (_d, s) = store().await;
+        for size in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 7] {
+            let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let obj = s.put(data.as_slice(), 10 * CHUNK as u64).await.unwrap();
+            assert_eq!(obj.size, size as u64);
+            assert_eq!(obj.sha256, hex::encode(Sha256::digest(&data)));
+            assert_eq!(s.read_all(&obj.key).await.unwrap(), data, "size {size}");
+            let on_disk = std::fs::read(s.object_path(&obj.key)).unwrap();
+            if size > 16 {
+                assert!(!on_disk.windows(16).any(|w| w == &data[..16]), "stored encrypted");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_too_large_and_leaves_nothing() {
+        let (dir, s) = store().await;
+        let data = vec![1u8; 2 * CHUNK];
+        assert!(matches!(s.put(data.as_slice(), CHUNK as u64).await, Err(StorageError::TooLarge(_))));
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn tampering_wrong_key_and_truncation_fail() {
+        let (dir, s) = store().await;
+        let data = vec![7u8; 2 * CHUNK + 100];
+        let obj = s.put(data.as_slice(), u64::MAX).await.unwrap();
+        let path = s.object_path(&obj.key);
+        let original = std::fs::read(&path).unwrap();
+
+        let mut tampered = original.clone();
+        tampered[HEADER + CHUNK + 20] ^= 1;
+        std::fs::write(&path, &tampered).unwrap();
+        assert!(matches!(s.read_all(&obj.key).await, Err(StorageError::Integrity)));
+
+        std::fs::write(&path, &original[..HEADER + CHUNK + TAG]).unwrap();
+        assert!(matches!(s.read_all(&obj.key).await, Err(StorageError::Integrity)), "a cut-off object must not pass as complete");
+
+        std::fs::write(&path, &original).unwrap();
+        let other = Storage::open(dir.path(), [8u8; 32]).await.unwrap();
+        assert!(matches!(other.read_all(&obj.key).await, Err(StorageError::Integrity)));
+        assert_eq!(s.read_all(&obj.key).await.unwrap(), data);
+        s.delete(&obj.key).await.unwrap();
+        assert!(matches!(s.read_all(&obj.key).await, Err(StorageError::NotFound)));
+        assert!(matches!(s.read_all("../../etc/passwd").await, Err(StorageError::NotFound)));
+    }
+}
