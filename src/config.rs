@@ -10,8 +10,17 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 7] =
-    ["DATABASE_URL", "SMTP_URL", "MAIL_FROM", "STORAGE_DIR", "ADMIN_EMAIL", "ADMIN_PASSWORD", "DATABASE_POOL_SIZE"];
+pub const SETTINGS: [&str; 9] = [
+    "DATABASE_URL",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "STORAGE_DIR",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+    "DATABASE_POOL_SIZE",
+    "STORAGE_MASTER_KEY",
+    "MAX_UPLOAD_BYTES",
+];
 
 /// Validated settings.
 #[derive(Debug, Clone)]
@@ -28,6 +37,10 @@ pub struct Config {
     pub admin: Option<(EmailAddress, String)>,
     /// Maximum database connections in the pool.
     pub pool_size: usize,
+    /// Wraps every stored object's key; `None` means "use the key kept under `var/`".
+    pub master_key: Option<[u8; 32]>,
+    /// Largest accepted upload (attachments, transfer files).
+    pub max_upload_bytes: u64,
 }
 
 #[derive(Deserialize, Default)]
@@ -39,6 +52,8 @@ struct Raw {
     admin_email: Option<String>,
     admin_password: Option<String>,
     database_pool_size: Option<String>,
+    storage_master_key: Option<String>,
+    max_upload_bytes: Option<String>,
 }
 
 /// A setting that is missing or malformed.
@@ -118,7 +133,15 @@ impl Config {
                 .filter(|n| (1..=1000).contains(n))
                 .ok_or_else(|| bad("DATABASE_POOL_SIZE", "must be a whole number from 1 to 1000"))?,
         };
-        Ok(Config { database_url, smtp_url, mail_from, storage_dir, admin, pool_size })
+        let master_key = match non_empty(raw.storage_master_key) {
+            None => None,
+            Some(text) => Some(parse_master_key(&text).ok_or_else(|| bad("STORAGE_MASTER_KEY", "must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)"))?),
+        };
+        let max_upload_bytes = match non_empty(raw.max_upload_bytes) {
+            None => 25 * 1024 * 1024,
+            Some(s) => s.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| bad("MAX_UPLOAD_BYTES", "must be a positive whole number of bytes"))?,
+        };
+        Ok(Config { database_url, smtp_url, mail_from, storage_dir, admin, pool_size, master_key, max_upload_bytes })
     }
 
     /// Settings for tests: the given database, files under `storage_dir`, no SMTP.
@@ -130,8 +153,17 @@ impl Config {
             storage_dir,
             admin: None,
             pool_size: 4,
+            master_key: Some([3u8; 32]),
+            max_upload_bytes: 2 * 1024 * 1024,
         }
     }
+}
+
+/// Decodes a base64 master key of exactly 32 bytes.
+pub fn parse_master_key(text: &str) -> Option<[u8; 32]> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()?;
+    bytes.try_into().ok()
 }
 
 /// Checks Rocket's own settings (address, port, limits, secret key) so a malformed one is one line.

@@ -26,8 +26,13 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
             .await
             .map_err(|e| format!("creating the first admin ({email}): {e}"))?;
     }
+    let master_key = config.master_key.ok_or("STORAGE_MASTER_KEY is not set")?;
+    let storage = storage::Storage::open(&config.storage_dir, master_key)
+        .await
+        .map_err(|e| format!("cannot use STORAGE_DIR {}: {e}", config.storage_dir.display()))?;
     let rocket = rocket::custom(figment)
         .manage(pool)
+        .manage(storage)
         .manage(config)
         .attach(web::context::templates())
         .attach(web::security::shield())

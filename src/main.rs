@@ -63,6 +63,29 @@ fn secret_key() -> Result<Vec<u8>, String> {
     Ok(key)
 }
 
+/// The storage master key: `STORAGE_MASTER_KEY` when set, else one kept in `var/storage_master_key`
+/// (losing that file makes every stored file unreadable: back it up with the database).
+fn master_key(config: &mut Config) -> Result<(), String> {
+    if config.master_key.is_some() {
+        return Ok(());
+    }
+    let path = Path::new("var/storage_master_key");
+    let key = match std::fs::read(path) {
+        Ok(bytes) => bytes.try_into().map_err(|_| format!("{} must hold exactly 32 bytes", path.display()))?,
+        Err(_) => {
+            let (secret, _) = helsedataservice::services::accounts::new_secret();
+            let key: [u8; 32] = hex::decode(secret).map_err(|e| e.to_string())?.try_into().map_err(|_| "key length")?;
+            std::fs::create_dir_all("var").map_err(|e| format!("cannot create var/: {e}"))?;
+            std::fs::write(path, key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+            key
+        }
+    };
+    config.master_key = Some(key);
+    Ok(())
+}
+
 /// The configured database, or the private cluster under `var/pg` (started if needed).
 async fn database(config: &mut Config) -> Result<Option<Cluster>, String> {
     if config.database_url.is_some() {
@@ -79,6 +102,7 @@ async fn database(config: &mut Config) -> Result<Option<Cluster>, String> {
 
 async fn serve(with_demo: bool) -> Result<(), String> {
     let (figment, mut config) = settings()?;
+    master_key(&mut config)?;
     let cluster = database(&mut config).await?;
     let result = run(figment, config, with_demo).await;
     if let Some(c) = cluster.filter(|c| c.started_here) {

@@ -1,6 +1,7 @@
 //! Database access: the pool, embedded migrations, the private cluster and the queries per
 //! table group.
 
+pub mod applications;
 pub mod catalogue;
 pub mod cluster;
 pub mod events;

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod deadlines;
 pub mod email;
 pub mod fields;
+pub mod files;
 pub mod form;
 pub mod language;
 pub mod org_number;

@@ -1,6 +1,7 @@
 //! One function per command: each opens one transaction, writes the change and its event.
 
 pub mod accounts;
+pub mod applications;
 pub mod catalogue;
 pub mod demo;
 

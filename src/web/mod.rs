@@ -4,6 +4,7 @@
 pub mod api;
 pub mod context;
 pub mod csrf;
+pub mod download;
 pub mod guards;
 pub mod pages;
 pub mod security;

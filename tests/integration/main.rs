@@ -5,6 +5,7 @@ mod common;
 
 mod accounts_api;
 mod api_errors;
+mod applications_api;
 mod audit;
 mod catalogue;
 mod pages;

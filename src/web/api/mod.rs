@@ -1,6 +1,7 @@
 //! The JSON API of SPEC §12. Every error is `{"error", "fields"}` with a 4xx status.
 
 pub mod accounts;
+pub mod applications;
 pub mod catalogue;
 
 use crate::error::AppError;
@@ -13,6 +14,7 @@ use serde::de::DeserializeOwned;
 pub fn routes() -> Vec<rocket::Route> {
     let mut routes = accounts::routes();
     routes.extend(catalogue::routes());
+    routes.extend(applications::routes());
     routes
 }
 
@@ -40,7 +42,9 @@ impl<'r, T: DeserializeOwned + Send + 'static> FromData<'r> for ApiJson<T> {
         if body.contains("\\u0000") {
             return fail(req, AppError::Status(422, "text must not contain NUL characters".into()));
         }
-        match serde_json::from_str::<T>(&body) {
+        // An empty body reads as `null`, so commands without parameters need no body.
+        let text = if body.trim().is_empty() { "null" } else { body.as_str() };
+        match serde_json::from_str::<T>(text) {
             Ok(v) => data::Outcome::Success(ApiJson(v)),
             Err(e) if e.is_data() => fail(req, json_shape_error(&e)),
             Err(e) => fail(req, AppError::BadRequest(format!("malformed JSON: {e}"))),
@@ -49,7 +53,7 @@ impl<'r, T: DeserializeOwned + Send + 'static> FromData<'r> for ApiJson<T> {
 }
 
 /// A serde "wrong type / missing field" error as a 422 naming the field where it can.
-fn json_shape_error(e: &serde_json::Error) -> AppError {
+pub fn json_shape_error(e: &serde_json::Error) -> AppError {
     let text = e.to_string();
     let field = text
         .split('`')

@@ -1,0 +1,298 @@
+//! Applications, their members and sources, attachments, messages and case references.
+
+use super::schema::{application_members, application_sources, applications, attachments, messages, reference_counters, users};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+
+/// A stored application.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = applications)]
+pub struct Application {
+    pub id: i64,
+    pub applicant_id: i64,
+    pub reference: Option<String>,
+    pub state: String,
+    pub kind: String,
+    pub application_type: String,
+    pub title: String,
+    pub form: Value,
+    pub version: i32,
+    pub assignee_id: Option<i64>,
+    pub copied_from_id: Option<i64>,
+    pub submit_count: i32,
+    pub estimate_ore: Option<i64>,
+    pub estimate_accepted_at: Option<DateTime<Utc>>,
+    pub due_date: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_submitted_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// The parts of the form kept in columns.
+#[derive(Debug, Clone, AsChangeset, Insertable)]
+#[diesel(table_name = applications)]
+pub struct FormColumns {
+    pub kind: String,
+    pub application_type: String,
+    pub title: String,
+    pub form: Value,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, applicant_id: i64, columns: &FormColumns, copied_from: Option<i64>, now: DateTime<Utc>) -> QueryResult<Application> {
+    diesel::insert_into(applications::table)
+        .values((
+            columns,
+            applications::applicant_id.eq(applicant_id),
+            applications::copied_from_id.eq(copied_from),
+            applications::created_at.eq(now),
+            applications::updated_at.eq(now),
+        ))
+        .returning(Application::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Application>> {
+    applications::table.find(id).select(Application::as_select()).first(conn).await.optional()
+}
+
+/// Locks the row for the rest of the transaction.
+pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Application>> {
+    applications::table.find(id).for_update().select(Application::as_select()).first(conn).await.optional()
+}
+
+/// Replaces the form if the row still has `version` and is editable; `None` otherwise.
+pub async fn update_form(conn: &mut AsyncPgConnection, id: i64, version: i32, columns: &FormColumns, now: DateTime<Utc>) -> QueryResult<Option<Application>> {
+    diesel::update(
+        applications::table.filter(applications::id.eq(id).and(applications::version.eq(version)).and(applications::state.eq_any(["draft", "returned"]))),
+    )
+    .set((columns, applications::version.eq(version + 1), applications::updated_at.eq(now)))
+    .returning(Application::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// Keeps the member and source tables in step with the form.
+pub async fn sync_members_and_sources(conn: &mut AsyncPgConnection, id: i64, members: &[String], sources: &[i64]) -> QueryResult<()> {
+    diesel::delete(application_members::table.filter(application_members::application_id.eq(id))).execute(conn).await?;
+    if !members.is_empty() {
+        let rows: Vec<_> = members.iter().map(|m| (application_members::application_id.eq(id), application_members::email.eq(m))).collect();
+        diesel::insert_into(application_members::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
+    }
+    diesel::delete(application_sources::table.filter(application_sources::application_id.eq(id))).execute(conn).await?;
+    if !sources.is_empty() {
+        let rows: Vec<_> = sources.iter().map(|s| (application_sources::application_id.eq(id), application_sources::data_source_id.eq(s))).collect();
+        diesel::insert_into(application_sources::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
+    }
+    Ok(())
+}
+
+/// Whether `email` is named as a member of the application.
+pub async fn is_member(conn: &mut AsyncPgConnection, id: i64, email: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        application_members::table.filter(application_members::application_id.eq(id).and(application_members::email.eq(email))),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Whether the application requests a source owned by `organisation_id`.
+pub async fn requests_source_of(conn: &mut AsyncPgConnection, id: i64, organisation_id: i64) -> QueryResult<bool> {
+    use super::schema::data_sources;
+    diesel::select(diesel::dsl::exists(
+        application_sources::table
+            .inner_join(data_sources::table)
+            .filter(application_sources::application_id.eq(id).and(data_sources::owner_id.eq(organisation_id))),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// The applications a person applied for or is a member of, newest first.
+pub async fn of_person(conn: &mut AsyncPgConnection, user_id: i64, email: &str) -> QueryResult<Vec<Application>> {
+    let member_of = application_members::table.filter(application_members::email.eq(email.to_string())).select(application_members::application_id);
+    applications::table
+        .filter(applications::applicant_id.eq(user_id).or(applications::id.eq_any(member_of)))
+        .order(applications::id.desc())
+        .select(Application::as_select())
+        .load(conn)
+        .await
+}
+
+/// Submitted (non-draft) applications, newest first (case officers).
+pub async fn all_submitted(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Application>> {
+    applications::table.filter(applications::state.ne("draft")).order(applications::id.desc()).select(Application::as_select()).load(conn).await
+}
+
+/// Non-draft applications that request a source of the organisation (register owners).
+pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64) -> QueryResult<Vec<Application>> {
+    use super::schema::data_sources;
+    let ids = application_sources::table
+        .inner_join(data_sources::table)
+        .filter(data_sources::owner_id.eq(organisation_id))
+        .select(application_sources::application_id);
+    applications::table
+        .filter(applications::state.ne("draft").and(applications::id.eq_any(ids)))
+        .order(applications::id.desc())
+        .select(Application::as_select())
+        .load(conn)
+        .await
+}
+
+/// References of the applicant's earlier cases.
+pub async fn references_of(conn: &mut AsyncPgConnection, applicant_id: i64) -> QueryResult<Vec<String>> {
+    applications::table
+        .filter(applications::applicant_id.eq(applicant_id).and(applications::reference.is_not_null()))
+        .select(applications::reference.assume_not_null())
+        .load(conn)
+        .await
+}
+
+/// The next number of `year`: gapless and unique, because the counter row stays locked until
+/// the submitting transaction ends (and a rollback undoes the increment).
+pub async fn next_reference_number(conn: &mut AsyncPgConnection, year: i32) -> QueryResult<i32> {
+    diesel::insert_into(reference_counters::table)
+        .values((reference_counters::year.eq(year), reference_counters::last.eq(1)))
+        .on_conflict(reference_counters::year)
+        .do_update()
+        .set(reference_counters::last.eq(reference_counters::last + 1))
+        .returning(reference_counters::last)
+        .get_result(conn)
+        .await
+}
+
+/// What changes when an application is submitted.
+pub struct Submission<'a> {
+    pub reference: &'a str,
+    pub estimate_ore: i64,
+    pub due_date: NaiveDate,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn mark_submitted(conn: &mut AsyncPgConnection, app: &Application, s: &Submission<'_>) -> QueryResult<Application> {
+    diesel::update(applications::table.find(app.id))
+        .set((
+            applications::state.eq("submitted"),
+            applications::reference.eq(s.reference),
+            applications::submitted_at.eq(s.now),
+            applications::first_submitted_at.eq(app.first_submitted_at.unwrap_or(s.now)),
+            applications::submit_count.eq(app.submit_count + 1),
+            applications::estimate_ore.eq(s.estimate_ore),
+            applications::estimate_accepted_at.eq(s.now),
+            applications::due_date.eq(s.due_date),
+            applications::version.eq(app.version + 1),
+            applications::updated_at.eq(s.now),
+        ))
+        .returning(Application::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn set_state(conn: &mut AsyncPgConnection, app: &Application, state: &str, now: DateTime<Utc>) -> QueryResult<Application> {
+    diesel::update(applications::table.find(app.id))
+        .set((applications::state.eq(state), applications::version.eq(app.version + 1), applications::updated_at.eq(now)))
+        .returning(Application::as_returning())
+        .get_result(conn)
+        .await
+}
+
+// Attachments
+
+/// A stored attachment.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = attachments)]
+pub struct Attachment {
+    pub id: uuid::Uuid,
+    pub application_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    #[serde(skip)]
+    pub storage_key: String,
+    pub uploaded_by: i64,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert_attachment(conn: &mut AsyncPgConnection, a: &Attachment) -> QueryResult<usize> {
+    diesel::insert_into(attachments::table).values(a).execute(conn).await
+}
+
+pub async fn attachments_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Attachment>> {
+    attachments::table
+        .filter(attachments::application_id.eq(application_id).and(attachments::deleted_at.is_null()))
+        .order(attachments::created_at)
+        .select(Attachment::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn attachment(conn: &mut AsyncPgConnection, application_id: i64, id: uuid::Uuid) -> QueryResult<Option<Attachment>> {
+    attachments::table
+        .filter(attachments::id.eq(id).and(attachments::application_id.eq(application_id)).and(attachments::deleted_at.is_null()))
+        .select(Attachment::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn mark_attachment_deleted(conn: &mut AsyncPgConnection, id: uuid::Uuid, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(attachments::table.find(id)).set(attachments::deleted_at.eq(now)).execute(conn).await
+}
+
+// Messages
+
+/// A message with its author's name.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub author_role: String,
+    pub internal: bool,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_message(conn: &mut AsyncPgConnection, application_id: i64, author_id: i64, internal: bool, body: &str, now: DateTime<Utc>) -> QueryResult<i64> {
+    diesel::insert_into(messages::table)
+        .values((
+            messages::application_id.eq(application_id),
+            messages::author_id.eq(author_id),
+            messages::internal.eq(internal),
+            messages::body.eq(body),
+            messages::created_at.eq(now),
+        ))
+        .returning(messages::id)
+        .get_result(conn)
+        .await
+}
+
+/// Messages of an application, oldest first; internal notes only when `with_internal`.
+pub async fn messages_of(conn: &mut AsyncPgConnection, application_id: i64, with_internal: bool) -> QueryResult<Vec<Message>> {
+    let mut q = messages::table
+        .inner_join(users::table)
+        .filter(messages::application_id.eq(application_id))
+        .order(messages::id)
+        .select((messages::id, messages::author_id, users::name, users::role, messages::internal, messages::body, messages::created_at))
+        .into_boxed();
+    if !with_internal {
+        q = q.filter(messages::internal.eq(false));
+    }
+    let rows: Vec<(i64, i64, String, String, bool, String, DateTime<Utc>)> = q.load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, author_id, author_name, author_role, internal, body, created_at)| Message { id, author_id, author_name, author_role, internal, body, created_at })
+        .collect())
+}

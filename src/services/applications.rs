@@ -1,0 +1,416 @@
+//! The applicant's commands on applications: create, save (with version), submit, withdraw,
+//! copy; attachments; messages. Each command is one transaction with its event.
+
+use super::Actor;
+use crate::db::{
+    self,
+    applications::{Application, Attachment, FormColumns, Submission},
+    events::NewEvent,
+    users::User,
+};
+use crate::domain::case::{self, Command, Refusal, State};
+use crate::domain::fields::FieldErrors;
+use crate::domain::form::{self, ApplicationForm, Mode, SourceInfo, ATTACHMENT_KINDS};
+use crate::domain::role::{Permission, Role};
+use crate::domain::{deadlines, files, pricing, reference};
+use crate::error::{AppError, AppResult};
+use crate::storage::{Storage, StorageError};
+use chrono::{DateTime, Datelike, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::{json, Value};
+
+/// Working days allowed for person-identifiable cases (a target; statistics follow the rules).
+pub const IDENTIFIABLE_TARGET_WORKING_DAYS: u32 = 60;
+
+/// How a user may see an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The applicant: reads and (while editable) writes.
+    Applicant,
+    /// A project member named on the form: reads.
+    Member,
+    /// A case officer: every submitted application.
+    CaseOfficer,
+    /// A register owner whose organisation's sources are requested.
+    RegisterOwner,
+}
+
+impl Access {
+    /// Whether internal notes are shown.
+    pub fn sees_internal(self) -> bool {
+        matches!(self, Access::CaseOfficer | Access::RegisterOwner)
+    }
+}
+
+/// Loads an application if `user` may see it; otherwise 404 (never someone else's data).
+pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<(Application, Access)> {
+    let app = db::applications::by_id(conn, id).await?.ok_or(AppError::NotFound)?;
+    let access = access(conn, user, &app).await?.ok_or(AppError::NotFound)?;
+    Ok((app, access))
+}
+
+async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) -> AppResult<Option<Access>> {
+    if app.applicant_id == user.id {
+        return Ok(Some(Access::Applicant));
+    }
+    let submitted = app.state != State::Draft.code();
+    Ok(match Role::from_code(&user.role) {
+        Some(Role::Applicant) if db::applications::is_member(conn, app.id, &user.email).await? => Some(Access::Member),
+        Some(Role::CaseOfficer) if submitted => Some(Access::CaseOfficer),
+        Some(Role::RegisterOwner) if submitted => match user.organisation_id {
+            Some(org) if db::applications::requests_source_of(conn, app.id, org).await? => Some(Access::RegisterOwner),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// The applications a user may list.
+pub async fn list(conn: &mut AsyncPgConnection, user: &User) -> AppResult<Vec<Application>> {
+    Ok(match Role::from_code(&user.role) {
+        Some(Role::Applicant) => db::applications::of_person(conn, user.id, &user.email).await?,
+        Some(Role::CaseOfficer) => db::applications::all_submitted(conn).await?,
+        Some(Role::RegisterOwner) => match user.organisation_id {
+            Some(org) => db::applications::for_organisation(conn, org).await?,
+            None => vec![],
+        },
+        _ => vec![],
+    })
+}
+
+/// The stored form of an application.
+pub fn form_of(app: &Application) -> ApplicationForm {
+    serde_json::from_value(app.form.clone()).unwrap_or_default()
+}
+
+fn columns(form: &ApplicationForm) -> FormColumns {
+    FormColumns {
+        kind: if form::KINDS.contains(&form.kind.as_str()) { form.kind.clone() } else { "identifiable".into() },
+        application_type: if form::TYPES.contains(&form.application_type.as_str()) { form.application_type.clone() } else { "new".into() },
+        title: form.title.chars().take(200).collect(),
+        form: serde_json::to_value(form).unwrap_or(Value::Null),
+    }
+}
+
+fn refusal(r: Refusal) -> AppError {
+    match r {
+        Refusal::Forbidden(m) => AppError::Forbidden(m.into()),
+        Refusal::Conflict(m) => AppError::Conflict(m.into()),
+    }
+}
+
+fn case_of(app: &Application) -> case::Case {
+    case::Case {
+        state: State::from_code(&app.state).unwrap_or(State::Draft),
+        applicant_id: app.applicant_id,
+        assignee_id: app.assignee_id,
+        decided_at: app.decided_at,
+        releases: vec![],
+        all_delivered: false,
+    }
+}
+
+fn case_actor(user: &User) -> AppResult<case::Actor> {
+    let role = Role::from_code(&user.role).ok_or_else(|| AppError::Forbidden("unknown role".into()))?;
+    Ok(case::Actor { id: user.id, role })
+}
+
+async fn record(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>, application_id: i64, kind: &str, payload: Value) -> AppResult<()> {
+    db::events::append(
+        tx,
+        now,
+        NewEvent { actor_id: actor.user_id, address: actor.address.as_deref(), subject_type: "application", subject_id: Some(application_id), kind, payload },
+    )
+    .await?;
+    Ok(())
+}
+
+/// What the validator needs from the database.
+pub struct ValidationFacts {
+    pub sources: Vec<SourceInfo>,
+    pub attachment_kinds: Vec<String>,
+    pub own_references: Vec<String>,
+}
+
+pub async fn facts(conn: &mut AsyncPgConnection, applicant_id: i64, application_id: Option<i64>) -> AppResult<ValidationFacts> {
+    let sources = db::catalogue::sources(conn, None).await?;
+    let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
+    let variables = db::catalogue::variables_of(conn, &ids).await?;
+    let sources = sources
+        .iter()
+        .map(|(s, _)| SourceInfo {
+            id: s.id,
+            on_common_form: s.on_common_form,
+            variables: variables.iter().filter(|v| v.data_source_id == s.id).map(|v| v.name.clone()).collect(),
+        })
+        .collect();
+    let attachment_kinds = match application_id {
+        Some(id) => db::applications::attachments_of(conn, id).await?.into_iter().map(|a| a.kind).collect(),
+        None => vec![],
+    };
+    let own_references = db::applications::references_of(conn, applicant_id).await?;
+    Ok(ValidationFacts { sources, attachment_kinds, own_references })
+}
+
+/// Checks a form in `mode` against the catalogue and the application's attachments.
+pub fn check(form: &ApplicationForm, mode: Mode, facts: &ValidationFacts) -> FieldErrors {
+    let ctx = form::Context { sources: &facts.sources, attachment_kinds: &facts.attachment_kinds, own_references: &facts.own_references };
+    form::validate(form, mode, &ctx)
+}
+
+/// The estimate the applicant accepts at submission: the intake fee (or nothing when exempt).
+pub fn estimate(form: &ApplicationForm) -> (i64, Option<&'static str>) {
+    let exemption = form.fee_exemption();
+    (pricing::intake_fee_ore(form.source_ids().len(), exemption.is_some()), exemption)
+}
+
+/// Creates a draft from a (partial) form.
+pub async fn create(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, form: ApplicationForm, copied_from: Option<i64>, now: DateTime<Utc>) -> AppResult<Application> {
+    crate::web::guards::require(user, Permission::Apply)?;
+    let form = form.normalised();
+    let facts = facts(conn, user.id, None).await?;
+    check(&form, Mode::Draft, &facts).into_result().map_err(AppError::Validation)?;
+    let cols = columns(&form);
+    let (user_id, actor) = (user.id, actor.clone());
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let app = db::applications::insert(tx, user_id, &cols, copied_from, now).await?;
+        db::applications::sync_members_and_sources(tx, app.id, &form.members, &form.source_ids()).await?;
+        let payload = json!({"kind": app.kind, "type": app.application_type, "copied_from": copied_from});
+        record(tx, &actor, now, app.id, if copied_from.is_some() { "application.copied" } else { "application.created" }, payload).await?;
+        Ok(app)
+    })
+    .await
+}
+
+/// Replaces the form of a draft (or a returned application) if `version` is current.
+pub async fn save(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, version: i32, form: ApplicationForm, now: DateTime<Utc>) -> AppResult<Application> {
+    let (app, access) = load(conn, user, id).await?;
+    if access != Access::Applicant {
+        return Err(AppError::Forbidden("only the applicant may edit the application".into()));
+    }
+    if !State::from_code(&app.state).is_some_and(State::editable) {
+        return Err(AppError::Conflict("the application has been submitted and cannot be edited".into()));
+    }
+    let form = form.normalised();
+    let facts = facts(conn, user.id, Some(id)).await?;
+    check(&form, Mode::Draft, &facts).into_result().map_err(AppError::Validation)?;
+    let cols = columns(&form);
+    let actor = actor.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let saved = db::applications::update_form(tx, id, version, &cols, now).await?.ok_or_else(stale)?;
+        db::applications::sync_members_and_sources(tx, id, &form.members, &form.source_ids()).await?;
+        record(tx, &actor, now, id, "application.saved", json!({"version": saved.version})).await?;
+        Ok(saved)
+    })
+    .await
+}
+
+/// The answer to an edit based on an old version.
+pub fn stale() -> AppError {
+    AppError::Conflict("err-stale".into())
+}
+
+/// Submits: every rule runs (422 with every problem), a reference is assigned (kept on
+/// resubmission), the estimate is recorded as accepted, the due date set.
+pub async fn submit(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, expected: Option<(i32, Option<i64>)>, now: DateTime<Utc>) -> AppResult<Application> {
+    let (app, _) = load(conn, user, id).await?;
+    case::apply(&case_of(&app), Command::Submit, case_actor(user)?, now).map_err(refusal)?;
+    if let Some((version, _)) = expected {
+        if version != app.version {
+            return Err(stale());
+        }
+    }
+    let form = form_of(&app).normalised();
+    let facts = facts(conn, app.applicant_id, Some(id)).await?;
+    check(&form, Mode::Submit, &facts).into_result().map_err(AppError::Validation)?;
+    let (estimate_ore, exemption) = estimate(&form);
+    if let Some((_, Some(accepted))) = expected {
+        if accepted != estimate_ore {
+            return Err(AppError::Conflict("the price estimate has changed; review it and submit again".into()));
+        }
+    }
+    let sources = form.source_ids().len();
+    let allowed = deadlines::allowed_working_days(form.kind == "aggregated", sources, IDENTIFIABLE_TARGET_WORKING_DAYS);
+    let due_date = deadlines::add_working_days(now.date_naive(), allowed);
+    let actor = actor.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+        if current.version != app.version || !State::from_code(&current.state).is_some_and(State::editable) {
+            return Err(stale());
+        }
+        let reference = match &current.reference {
+            Some(r) => r.clone(),
+            None => {
+                let year = now.year();
+                reference::format(year, db::applications::next_reference_number(tx, year).await?)
+            }
+        };
+        let submission = Submission { reference: &reference, estimate_ore, due_date, now };
+        let submitted = db::applications::mark_submitted(tx, &current, &submission).await?;
+        let payload = json!({
+            "reference": reference, "estimate_ore": estimate_ore, "estimate_accepted": true,
+            "fee_exemption": exemption, "due_date": due_date, "resubmission": current.submit_count > 0,
+        });
+        record(tx, &actor, now, id, "application.submitted", payload).await?;
+        Ok(submitted)
+    })
+    .await
+}
+
+/// Withdraws an application before a decision.
+pub async fn withdraw(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, now: DateTime<Utc>) -> AppResult<Application> {
+    let (app, _) = load(conn, user, id).await?;
+    let t = case::apply(&case_of(&app), Command::Withdraw, case_actor(user)?, now).map_err(refusal)?;
+    let actor = actor.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+        if current.state != app.state {
+            return Err(stale());
+        }
+        let updated = db::applications::set_state(tx, &current, t.to.code(), now).await?;
+        record(tx, &actor, now, id, t.event, json!({"from": current.state})).await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Copies a submitted or withdrawn application into a new draft of the same applicant.
+pub async fn copy(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, now: DateTime<Utc>) -> AppResult<Application> {
+    let (app, access) = load(conn, user, id).await?;
+    if access != Access::Applicant {
+        return Err(AppError::Forbidden("only the applicant may copy the application".into()));
+    }
+    if app.state == State::Draft.code() {
+        return Err(AppError::Conflict("a draft cannot be copied; edit it instead".into()));
+    }
+    create(conn, user, actor, form_of(&app), Some(id), now).await
+}
+
+/// Stores an attachment (while the application is editable), sniffing its type.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
+    conn: &mut AsyncPgConnection,
+    storage: &Storage,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    kind: &str,
+    raw_name: &str,
+    body: R,
+    max_bytes: u64,
+    now: DateTime<Utc>,
+) -> AppResult<Attachment> {
+    let (app, access) = load(conn, user, id).await?;
+    if access != Access::Applicant {
+        return Err(AppError::Forbidden("only the applicant may add attachments".into()));
+    }
+    if !State::from_code(&app.state).is_some_and(State::editable) {
+        return Err(AppError::Conflict("the application has been submitted and cannot be edited".into()));
+    }
+    let mut errors = FieldErrors::new();
+    if !ATTACHMENT_KINDS.contains(&kind) {
+        errors.add("kind", "err-choice");
+    }
+    let name = files::sanitise_name(raw_name);
+    if name.is_none() {
+        errors.add("name", "err-file-name");
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let name = name.unwrap_or_default();
+    let stored = storage.put(body, max_bytes).await.map_err(|e| match e {
+        StorageError::TooLarge(_) => AppError::PayloadTooLarge,
+        other => AppError::Internal(other.to_string()),
+    })?;
+    let Some(content_type) = files::sniff_document(&stored.head, &name) else {
+        let _ = storage.delete(&stored.key).await;
+        return Err(AppError::field("file", "err-file-type"));
+    };
+    let attachment = Attachment {
+        id: uuid::Uuid::new_v4(),
+        application_id: id,
+        kind: kind.to_string(),
+        name,
+        content_type: content_type.to_string(),
+        size: stored.size as i64,
+        sha256: stored.sha256.clone(),
+        storage_key: stored.key.clone(),
+        uploaded_by: user.id,
+        created_at: now,
+        deleted_at: None,
+    };
+    let (a, actor) = (attachment.clone(), actor.clone());
+    let result = conn
+        .transaction::<_, AppError, _>(async move |tx| {
+            db::applications::insert_attachment(tx, &a).await?;
+            record(tx, &actor, now, id, "attachment.added", json!({"id": a.id, "kind": a.kind, "name": a.name, "size": a.size, "sha256": a.sha256})).await?;
+            Ok(())
+        })
+        .await;
+    if let Err(e) = result {
+        let _ = storage.delete(&stored.key).await;
+        return Err(e);
+    }
+    Ok(attachment)
+}
+
+/// Removes an attachment while the application is editable.
+pub async fn remove_attachment(conn: &mut AsyncPgConnection, storage: &Storage, user: &User, actor: &Actor, id: i64, attachment_id: uuid::Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    let (app, access) = load(conn, user, id).await?;
+    let attachment = db::applications::attachment(conn, id, attachment_id).await?.ok_or(AppError::NotFound)?;
+    if access != Access::Applicant {
+        return Err(AppError::Forbidden("only the applicant may remove attachments".into()));
+    }
+    if !State::from_code(&app.state).is_some_and(State::editable) {
+        return Err(AppError::Conflict("the application has been submitted; its attachments are kept".into()));
+    }
+    let (a, actor) = (attachment.clone(), actor.clone());
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        db::applications::mark_attachment_deleted(tx, a.id, now).await?;
+        record(tx, &actor, now, id, "attachment.removed", json!({"id": a.id, "kind": a.kind, "name": a.name})).await?;
+        Ok(())
+    })
+    .await?;
+    storage.delete(&attachment.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Finds an attachment for download by someone who may see the application; the access is logged.
+pub async fn open_attachment(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, attachment_id: uuid::Uuid, now: DateTime<Utc>) -> AppResult<Attachment> {
+    load(conn, user, id).await?;
+    let attachment = db::applications::attachment(conn, id, attachment_id).await?.ok_or(AppError::NotFound)?;
+    let (a, actor) = (attachment.clone(), actor.clone());
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        record(tx, &actor, now, id, "attachment.downloaded", json!({"id": a.id, "name": a.name})).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(attachment)
+}
+
+/// Posts a message on a case; internal notes only from case officers and register owners.
+pub async fn post_message(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, body: &str, internal: bool, now: DateTime<Utc>) -> AppResult<i64> {
+    let (app, access) = load(conn, user, id).await?;
+    if access == Access::Member {
+        return Err(AppError::Forbidden("project members can read, not write".into()));
+    }
+    if internal && !access.sees_internal() {
+        return Err(AppError::Forbidden("only case officers and register owners write internal notes".into()));
+    }
+    if access == Access::RegisterOwner && !internal {
+        return Err(AppError::Forbidden("register owners write internal notes; case officers talk to the applicant".into()));
+    }
+    if app.state == State::Draft.code() {
+        return Err(AppError::Conflict("messages open once the application is submitted".into()));
+    }
+    let mut errors = FieldErrors::new();
+    let body = errors.text("body", body, 1, 10_000);
+    errors.into_result().map_err(AppError::Validation)?;
+    let actor = actor.clone();
+    let author = user.id;
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let message_id = db::applications::insert_message(tx, id, author, internal, &body, now).await?;
+        let kind = if internal { "note.posted" } else { "message.posted" };
+        record(tx, &actor, now, id, kind, json!({"message_id": message_id})).await?;
+        Ok(message_id)
+    })
+    .await
+}

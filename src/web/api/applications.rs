@@ -1,0 +1,165 @@
+//! Applications over the JSON API (SPEC §12).
+
+use super::ApiJson;
+use crate::config::Config;
+use crate::db::{self, applications::Application, Pool};
+use crate::domain::form::ApplicationForm;
+use crate::error::{AppError, AppResult};
+use crate::services::{self, applications as apps, applications::Access};
+use crate::storage::Storage;
+use crate::web::download::Download;
+use crate::web::guards::{actor, ApiUser, ClientAddress};
+use chrono::Utc;
+use diesel_async::AsyncPgConnection;
+use rocket::data::{Data, ToByteUnit};
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{delete, get, post, put, routes, State};
+use serde_json::{json, Map, Value};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![create, list, show, replace, command, upload, download, remove_attachment, message]
+}
+
+/// The application as `GET /api/applications/{id}` shows it: the form's fields at the top
+/// level beside id, reference, state, version and the case's parts.
+pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, access: Access) -> AppResult<Value> {
+    let mut v = match &app.form {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    let attachments = db::applications::attachments_of(conn, app.id).await?;
+    let mut events = db::events::for_subject(conn, "application", app.id).await?;
+    if !access.sees_internal() {
+        events.retain(|e| e.kind != "note.posted");
+    }
+    let messages = db::applications::messages_of(conn, app.id, access.sees_internal()).await?;
+    let form = apps::form_of(app);
+    let (estimate_ore, exemption) = apps::estimate(&form);
+    let fields = json!({
+        "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,
+        "kind": app.kind, "type": app.application_type, "title": app.title, "applicant_id": app.applicant_id,
+        "assignee_id": app.assignee_id, "copied_from_id": app.copied_from_id,
+        "created_at": app.created_at, "updated_at": app.updated_at, "submitted_at": app.submitted_at,
+        "first_submitted_at": app.first_submitted_at, "completed_at": app.completed_at, "decided_at": app.decided_at,
+        "delivered_at": app.delivered_at, "due_date": app.due_date,
+        "estimate": {"amount_ore": app.estimate_ore.unwrap_or(estimate_ore), "accepted_at": app.estimate_accepted_at, "fee_exemption": exemption},
+        "attachments": attachments,
+        "releases": [], "decision": null, "invoice": null, "transfers": [],
+        "messages": messages,
+        "events": events.iter().map(|e| json!({"id": e.id, "at": e.at, "kind": e.kind, "actor_id": e.actor_id, "payload": e.payload})).collect::<Vec<_>>(),
+    });
+    if let Value::Object(extra) = fields {
+        v.extend(extra);
+    }
+    Ok(Value::Object(v))
+}
+
+fn parse_form(body: &Value) -> AppResult<ApplicationForm> {
+    serde_json::from_value(body.clone()).map_err(|e| super::json_shape_error(&e))
+}
+
+#[post("/applications", data = "<body>")]
+async fn create(pool: &State<Pool>, api: ApiUser, address: ClientAddress, body: ApiJson<Value>) -> AppResult<(Status, Json<Value>)> {
+    let form = parse_form(&body.0)?;
+    let mut conn = services::conn(pool).await?;
+    let app = apps::create(&mut conn, &api.user, &actor(Some(&api.user), &address), form, None, Utc::now()).await?;
+    Ok((Status::Created, Json(application_json(&mut conn, &app, Access::Applicant).await?)))
+}
+
+#[get("/applications")]
+async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
+    let mut conn = services::conn(pool).await?;
+    let apps = apps::list(&mut conn, &api.user).await?;
+    Ok(Json(
+        apps.iter()
+            .map(|a| json!({"id": a.id, "reference": a.reference, "state": a.state, "title": a.title, "kind": a.kind, "type": a.application_type, "version": a.version, "submitted_at": a.submitted_at, "due_date": a.due_date}))
+            .collect(),
+    ))
+}
+
+#[get("/applications/<id>")]
+async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let (app, access) = apps::load(&mut conn, &api.user, id).await?;
+    Ok(Json(application_json(&mut conn, &app, access).await?))
+}
+
+#[put("/applications/<id>", data = "<body>")]
+async fn replace(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, body: ApiJson<Value>) -> AppResult<Json<Value>> {
+    let version = body.0.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok());
+    let Some(version) = version else { return Err(AppError::field("version", "err-version-required")) };
+    let form = parse_form(&body.0)?;
+    let mut conn = services::conn(pool).await?;
+    let app = apps::save(&mut conn, &api.user, &actor(Some(&api.user), &address), id, version, form, Utc::now()).await?;
+    Ok(Json(application_json(&mut conn, &app, Access::Applicant).await?))
+}
+
+#[post("/applications/<id>/<command>", data = "<body>", rank = 3)]
+async fn command(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, command: &str, body: ApiJson<Value>) -> AppResult<(Status, Json<Value>)> {
+    let mut conn = services::conn(pool).await?;
+    let who = actor(Some(&api.user), &address);
+    let now = Utc::now();
+    let (app, status) = match command {
+        "submit" => {
+            let version = body.0.get("version").and_then(Value::as_i64).map(|v| v as i32);
+            let accepted = body.0.get("accepted_estimate_ore").and_then(Value::as_i64);
+            let expected = version.map(|v| (v, accepted)).or(accepted.map(|a| (i32::MIN, Some(a))));
+            let expected = match expected {
+                Some((i32::MIN, a)) => {
+                    let (current, _) = apps::load(&mut conn, &api.user, id).await?;
+                    Some((current.version, a))
+                }
+                other => other,
+            };
+            (apps::submit(&mut conn, &api.user, &who, id, expected, now).await?, Status::Ok)
+        }
+        "withdraw" => (apps::withdraw(&mut conn, &api.user, &who, id, now).await?, Status::Ok),
+        "copy" => (apps::copy(&mut conn, &api.user, &who, id, now).await?, Status::Created),
+        _ => return Err(AppError::NotFound),
+    };
+    let (app, access) = apps::load(&mut conn, &api.user, app.id).await?;
+    Ok((status, Json(application_json(&mut conn, &app, access).await?)))
+}
+
+#[put("/applications/<id>/attachments/<kind>/<name>", data = "<data>")]
+#[allow(clippy::too_many_arguments)]
+async fn upload(pool: &State<Pool>, storage: &State<Storage>, config: &State<Config>, api: ApiUser, address: ClientAddress, id: i64, kind: &str, name: &str, data: Data<'_>) -> AppResult<(Status, Json<Value>)> {
+    let mut conn = services::conn(pool).await?;
+    let limit = config.max_upload_bytes;
+    let body = data.open((limit + 1).bytes());
+    let a = apps::add_attachment(&mut conn, storage, &api.user, &actor(Some(&api.user), &address), id, kind, name, body, limit, Utc::now()).await?;
+    Ok((Status::Created, Json(json!({"id": a.id, "kind": a.kind, "name": a.name, "size": a.size, "sha256": a.sha256, "content_type": a.content_type}))))
+}
+
+#[get("/applications/<id>/attachments/<attachment>")]
+async fn download(pool: &State<Pool>, storage: &State<Storage>, api: ApiUser, address: ClientAddress, id: i64, attachment: &str) -> AppResult<Download> {
+    let attachment_id = uuid::Uuid::parse_str(attachment).map_err(|_| AppError::NotFound)?;
+    let mut conn = services::conn(pool).await?;
+    let a = apps::open_attachment(&mut conn, &api.user, &actor(Some(&api.user), &address), id, attachment_id, Utc::now()).await?;
+    let reader = storage.reader(&a.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Download { reader, name: a.name, content_type: a.content_type, sha256: a.sha256 })
+}
+
+#[delete("/applications/<id>/attachments/<attachment>")]
+async fn remove_attachment(pool: &State<Pool>, storage: &State<Storage>, api: ApiUser, address: ClientAddress, id: i64, attachment: &str) -> AppResult<Status> {
+    let attachment_id = uuid::Uuid::parse_str(attachment).map_err(|_| AppError::NotFound)?;
+    let mut conn = services::conn(pool).await?;
+    apps::remove_attachment(&mut conn, storage, &api.user, &actor(Some(&api.user), &address), id, attachment_id, Utc::now()).await?;
+    Ok(Status::NoContent)
+}
+
+#[derive(serde::Deserialize)]
+struct MessageBody {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    internal: bool,
+}
+
+#[post("/applications/<id>/messages", data = "<body>", rank = 2)]
+async fn message(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, body: ApiJson<MessageBody>) -> AppResult<(Status, Json<Value>)> {
+    let mut conn = services::conn(pool).await?;
+    let message_id = apps::post_message(&mut conn, &api.user, &actor(Some(&api.user), &address), id, &body.0.body, body.0.internal, Utc::now()).await?;
+    Ok((Status::Created, Json(json!({"id": message_id}))))
+}

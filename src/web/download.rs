@@ -1,0 +1,60 @@
+//! Streams a stored object to the client, decrypting on the fly; a tampered chunk aborts the
+//! response (the client sees a broken transfer, never altered data).
+
+use crate::storage::ObjectReader;
+use rocket::futures::stream;
+use rocket::http::{ContentType, Header};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use std::io::Cursor;
+use tokio_util::io::StreamReader;
+
+/// A file download.
+pub struct Download {
+    pub reader: ObjectReader,
+    pub name: String,
+    pub content_type: String,
+    pub sha256: String,
+}
+
+/// `attachment; filename*=UTF-8''…` with the name percent-encoded.
+fn disposition(name: &str) -> String {
+    let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+impl<'r> Responder<'r, 'static> for Download {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let chunks = stream::unfold(Some(self.reader), |state| async move {
+            let mut reader = state?;
+            match reader.next_chunk().await {
+                Ok(Some(chunk)) => Some((Ok(Cursor::new(chunk)), Some(reader))),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::error!("download aborted: {e}");
+                    Some((Err(std::io::Error::other(e.to_string())), None))
+                }
+            }
+        });
+        let content_type = ContentType::parse_flexible(&self.content_type).unwrap_or(ContentType::Binary);
+        Response::build()
+            .header(content_type)
+            .header(Header::new("Content-Disposition", disposition(&self.name)))
+            .header(Header::new("X-Checksum-SHA256", self.sha256))
+            .header(Header::new("X-Content-Type-Options", "nosniff"))
+            .streamed_body(StreamReader::new(chunks))
+            .ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn disposition_is_safe() {
+        assert_eq!(super::disposition("søknad 1.pdf"), "attachment; filename=\"s_knad_1.pdf\"; filename*=UTF-8''s%C3%B8knad%201.pdf");
+    }
+}

@@ -1,0 +1,330 @@
+//! Applications over the API: drafts, versions, submit with every rule, references,
+//! withdrawal, copies, attachments, members and object-level access.
+
+use crate::common::{TestApp, TestUser};
+use rocket::http::{Header, Status};
+use serde_json::{json, Value};
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+/// A complete application for data from NPR (source looked up by code).
+pub async fn complete_form(app: &TestApp) -> Value {
+    let (_, npr) = app.get_json("/api/data-sources/NPR", None).await;
+    json!({
+        "kind": "identifiable", "type": "new", "title": "Hjertesvikt etter covid-19",
+        "summary": "Vi undersøker forekomsten av hjertesvikt etter covid-19.", "purpose": "medical_research",
+        "start_date": "2027-01-01", "end_date": "2030-12-31",
+        "project_leader": {"name": "Kari Forsker", "email": "kari@example.no", "institution": "Universitetet i Oslo"},
+        "controller": {"name": "Universitetet i Oslo", "organisation_number": "971035854"},
+        "processor": null, "members": ["kollega@example.no"],
+        "legal_basis": {"gdpr_article_6": "6(1)(e)", "gdpr_article_9": "9(2)(j)", "justification": "Forskning i allmennhetens interesse."},
+        "rek_reference": "2026/12345", "dpia_done": true, "dispensation": "requested", "consent_based": false, "controller_approved": true,
+        "data_sources": [{"data_source_id": npr["id"], "variables": ["lopenr", "hovedtilstand"], "period_from": "2010-01-01", "period_to": "2025-12-31", "selection": "Pasienter med I50"}],
+        "linkage": false, "linkage_key": null, "storage": "TSD, Universitetet i Oslo", "access": "Prosjektgruppen",
+        "deletion_date": "2031-12-31", "publication": "Kun aggregerte resultater",
+        "invoice_recipient": {"name": "Universitetet i Oslo", "organisation_number": "971035854", "reference": "PRJ-42"},
+        "student_thesis": null
+    })
+}
+
+pub async fn attach_required(app: &TestApp, token: &str, id: i64) {
+    for kind in ["protocol", "dpo_assessment", "rek_approval"] {
+        let resp = app
+            .client
+            .put(format!("/api/applications/{id}/attachments/{kind}/{kind}.pdf"))
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .body(PDF)
+            .dispatch()
+            .await;
+        assert_eq!(resp.status(), Status::Created, "{kind}");
+    }
+}
+
+/// A submitted application of `user`; returns its JSON.
+pub async fn submitted(app: &TestApp, user: &TestUser) -> Value {
+    let token = app.token(user).await;
+    let (status, draft) = app.post_json("/api/applications", Some(&token), complete_form(app).await).await;
+    assert_eq!(status, Status::Created, "{draft}");
+    let id = draft["id"].as_i64().unwrap();
+    attach_required(app, &token, id).await;
+    let (status, body) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    body
+}
+
+#[rocket::async_test]
+async fn partial_drafts_save_with_versions() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (status, draft) = app.post_json("/api/applications", Some(&token), json!({"title": "Utkast"})).await;
+    assert_eq!(status, Status::Created, "{draft}");
+    assert_eq!(draft["state"], "draft");
+    assert_eq!(draft["version"], 1);
+    assert!(draft["reference"].is_null());
+    let id = draft["id"].as_i64().unwrap();
+
+    let (status, saved) = app.put_json(&format!("/api/applications/{id}"), Some(&token), json!({"version": 1, "title": "Utkast to", "summary": "Kort"})).await;
+    assert_eq!(status, Status::Ok, "{saved}");
+    assert_eq!(saved["version"], 2);
+    assert_eq!(saved["summary"], "Kort");
+
+    // A stale version is refused and changes nothing.
+    let (status, body) = app.put_json(&format!("/api/applications/{id}"), Some(&token), json!({"version": 1, "title": "Overskrevet"})).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    let (_, now) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert_eq!(now["title"], "Utkast to");
+    let (status, body) = app.put_json(&format!("/api/applications/{id}"), Some(&token), json!({"title": "Uten versjon"})).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(body["fields"]["version"].is_array());
+    assert_eq!(app.event_kinds("application", id).await, vec!["application.created", "application.saved"]);
+}
+
+#[rocket::async_test]
+async fn formats_are_checked_at_every_save() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (status, body) = app
+        .post_json("/api/applications", Some(&token), json!({"title": "x".repeat(201), "start_date": "2027-02-30", "controller": {"name": "UiO", "organisation_number": "971035855"}}))
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    for f in ["title", "start_date", "controller.organisation_number"] {
+        assert!(body["fields"][f].is_array(), "{f}: {body}");
+    }
+    let (status, _) = app.post_json("/api/applications", Some(&token), json!({"title": 42})).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+}
+
+#[rocket::async_test]
+async fn incomplete_submit_lists_every_missing_field_at_once() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), json!({"title": "Nesten tom", "purpose": "medical_research", "linkage": true})).await;
+    let id = draft["id"].as_i64().unwrap();
+    let (status, body) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    let fields = body["fields"].as_object().unwrap();
+    for f in ["summary", "start_date", "end_date", "project_leader.email", "controller.organisation_number", "rek_reference", "data_sources", "linkage_key", "invoice_recipient.name", "attachments.protocol", "attachments.dpo_assessment", "attachments.rek_approval", "controller_approved"] {
+        assert!(fields.contains_key(f), "{f} missing: {body}");
+    }
+    let (_, after) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert_eq!(after["state"], "draft");
+}
+
+#[rocket::async_test]
+async fn submit_assigns_a_reference_and_records_the_estimate() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let body = submitted(&app, &applicant).await;
+    assert_eq!(body["state"], "submitted");
+    let reference = body["reference"].as_str().unwrap();
+    assert!(reference.starts_with(&format!("HDS-{}-", chrono::Utc::now().format("%Y"))), "{reference}");
+    assert_eq!(body["estimate"]["amount_ore"], 150_000);
+    assert!(body["estimate"]["accepted_at"].is_string());
+    assert!(body["due_date"].is_string());
+    let id = body["id"].as_i64().unwrap();
+    let kinds = app.event_kinds("application", id).await;
+    assert_eq!(kinds.last().unwrap(), "application.submitted");
+
+    // A submitted application cannot be edited, nor its attachments changed.
+    let token = app.token(&applicant).await;
+    let (status, _) = app.put_json(&format!("/api/applications/{id}"), Some(&token), json!({"version": body["version"], "title": "Endret etter innsending"})).await;
+    assert_eq!(status, Status::Conflict);
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Conflict);
+    let att = body["attachments"][0]["id"].as_str().unwrap();
+    let resp = app.client.delete(format!("/api/applications/{id}/attachments/{att}")).header(Header::new("Authorization", format!("Bearer {token}"))).dispatch().await;
+    assert_eq!(resp.status(), Status::Conflict);
+}
+
+#[rocket::async_test]
+async fn a_changed_estimate_is_not_accepted_blindly() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), complete_form(&app).await).await;
+    let id = draft["id"].as_i64().unwrap();
+    attach_required(&app, &token, id).await;
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({"accepted_estimate_ore": 300_000})).await;
+    assert_eq!(status, Status::Conflict);
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({"accepted_estimate_ore": 150_000})).await;
+    assert_eq!(status, Status::Ok);
+}
+
+#[rocket::async_test]
+async fn concurrent_submits_get_distinct_gapless_references() {
+    let app = TestApp::new().await;
+    let mut ids = vec![];
+    let mut tokens = vec![];
+    for _ in 0..6 {
+        let u = app.user("applicant", None).await;
+        let token = app.token(&u).await;
+        let (_, draft) = app.post_json("/api/applications", Some(&token), complete_form(&app).await).await;
+        let id = draft["id"].as_i64().unwrap();
+        attach_required(&app, &token, id).await;
+        ids.push(id);
+        tokens.push(token);
+    }
+    let paths: Vec<String> = ids.iter().map(|id| format!("/api/applications/{id}/submit")).collect();
+    let submits: Vec<_> = paths.iter().zip(&tokens).map(|(p, t)| app.post_json(p, Some(t), json!({}))).collect();
+    let results = rocket::futures::future::join_all(submits).await;
+    let mut numbers: Vec<i64> = results
+        .iter()
+        .map(|(s, b)| {
+            assert_eq!(*s, Status::Ok, "{b}");
+            b["reference"].as_str().unwrap()[9..].parse().unwrap()
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=6).collect::<Vec<i64>>(), "distinct, no gaps");
+}
+
+#[rocket::async_test]
+async fn others_get_404_and_register_owners_never_see_drafts() {
+    let app = TestApp::new().await;
+    let owner_user = app.user("applicant", None).await;
+    let token = app.token(&owner_user).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), complete_form(&app).await).await;
+    let id = draft["id"].as_i64().unwrap();
+    attach_required(&app, &token, id).await;
+    let (_, full) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    let attachment = full["attachments"][0]["id"].as_str().unwrap().to_string();
+
+    let stranger = app.user("applicant", None).await;
+    let officer = app.user("case_officer", None).await;
+    let hdir_owner = app.user("register_owner", Some("983544622")).await;
+    let fhi_owner = app.user("register_owner", Some("983744516")).await;
+    let admin = app.user("admin", None).await;
+    for u in [&stranger, &officer, &hdir_owner, &fhi_owner, &admin] {
+        let t = app.token(u).await;
+        let (status, _) = app.get_json(&format!("/api/applications/{id}"), Some(&t)).await;
+        assert_eq!(status, Status::NotFound, "{} must not see a draft", u.role);
+        let (status, _) = app.get_json(&format!("/api/applications/{id}/attachments/{attachment}"), Some(&t)).await;
+        assert_eq!(status, Status::NotFound);
+        let (_, list) = app.get_json("/api/applications", Some(&t)).await;
+        assert!(list.as_array().unwrap().is_empty(), "{} lists nothing", u.role);
+        let (status, _) = app.put_json(&format!("/api/applications/{id}"), Some(&t), json!({"version": 1})).await;
+        assert_eq!(status, Status::NotFound);
+    }
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Ok);
+    // Submitted: the case officer and NPR's owner (Helsedirektoratet) see it; FHI's owner and strangers do not.
+    for (u, expected) in [(&officer, Status::Ok), (&hdir_owner, Status::Ok), (&fhi_owner, Status::NotFound), (&stranger, Status::NotFound), (&admin, Status::NotFound)] {
+        let t = app.token(u).await;
+        let (status, _) = app.get_json(&format!("/api/applications/{id}"), Some(&t)).await;
+        assert_eq!(status, expected, "{}", u.email);
+    }
+}
+
+#[rocket::async_test]
+async fn members_read_once_they_have_an_account() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), complete_form(&app).await).await;
+    let id = draft["id"].as_i64().unwrap();
+    let (status, member) = app.post_json("/api/register", None, json!({"email": "Kollega@example.no", "name": "Kollega", "password": "Sterkt-passord-1"})).await;
+    assert_eq!(status, Status::Created, "{member}");
+    let t = app.token(&TestUser { id: 0, email: "kollega@example.no".into(), password: "Sterkt-passord-1".into(), role: "applicant".into() }).await;
+    let (status, body) = app.get_json(&format!("/api/applications/{id}"), Some(&t)).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (_, list) = app.get_json("/api/applications", Some(&t)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (status, _) = app.put_json(&format!("/api/applications/{id}"), Some(&t), json!({"version": 1, "title": "Medlem skriver"})).await;
+    assert_eq!(status, Status::Forbidden, "members read, not write");
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&t), json!({})).await;
+    assert_eq!(status, Status::Forbidden);
+}
+
+#[rocket::async_test]
+async fn attachments_are_sniffed_limited_and_stored_encrypted() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), json!({"title": "Vedlegg"})).await;
+    let id = draft["id"].as_i64().unwrap();
+    let put = |path: String, body: Vec<u8>| {
+        app.client.put(path).header(Header::new("Authorization", format!("Bearer {token}"))).header(rocket::http::ContentType::PDF).body(body).dispatch()
+    };
+    let resp = put(format!("/api/applications/{id}/attachments/protocol/protokoll.pdf"), PDF.to_vec()).await;
+    assert_eq!(resp.status(), Status::Created);
+    let (_, created) = crate::common::read_json(resp).await;
+    assert_eq!(created["size"], PDF.len());
+    assert_eq!(created["sha256"].as_str().unwrap().len(), 64);
+    // An HTML file claiming to be a PDF is refused whatever the header says.
+    let resp = put(format!("/api/applications/{id}/attachments/protocol/evil.pdf"), b"<html><script>alert(1)</script>".to_vec()).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let resp = put(format!("/api/applications/{id}/attachments/selfie/x.pdf"), PDF.to_vec()).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let mut big = PDF.to_vec();
+    big.resize(2 * 1024 * 1024 + 1, b' ');
+    let resp = put(format!("/api/applications/{id}/attachments/other/big.pdf"), big).await;
+    assert_eq!(resp.status(), Status::PayloadTooLarge);
+
+    let resp = app.client.get(format!("/api/applications/{id}/attachments/{}", created["id"].as_str().unwrap())).header(Header::new("Authorization", format!("Bearer {token}"))).dispatch().await;
+    assert_eq!(resp.status(), Status::Ok);
+    assert_eq!(resp.headers().get_one("X-Checksum-SHA256"), created["sha256"].as_str());
+    assert_eq!(resp.into_bytes().await.unwrap(), PDF);
+    let (_, full) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert_eq!(full["attachments"].as_array().unwrap().len(), 1);
+    let kinds = app.event_kinds("application", id).await;
+    assert!(kinds.contains(&"attachment.added".to_string()) && kinds.contains(&"attachment.downloaded".to_string()));
+
+    let resp = app.client.delete(format!("/api/applications/{id}/attachments/{}", created["id"].as_str().unwrap())).header(Header::new("Authorization", format!("Bearer {token}"))).dispatch().await;
+    assert_eq!(resp.status(), Status::NoContent);
+    let (_, full) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert!(full["attachments"].as_array().unwrap().is_empty());
+}
+
+#[rocket::async_test]
+async fn withdraw_and_copy() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let body = submitted(&app, &applicant).await;
+    let id = body["id"].as_i64().unwrap();
+    let officer = app.user("case_officer", None).await;
+    let officer_token = app.token(&officer).await;
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/withdraw"), Some(&officer_token), json!({})).await;
+    assert_eq!(status, Status::Forbidden, "only the applicant withdraws");
+    let (status, body) = app.post_json(&format!("/api/applications/{id}/withdraw"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "withdrawn");
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/withdraw"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Conflict);
+
+    let (status, copy) = app.post_json(&format!("/api/applications/{id}/copy"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Created, "{copy}");
+    assert_eq!(copy["state"], "draft");
+    assert_eq!(copy["copied_from_id"], id);
+    assert_eq!(copy["title"], body["title"]);
+    assert!(copy["reference"].is_null());
+    let (status, _) = app.post_json(&format!("/api/applications/{}/copy", copy["id"]), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Conflict, "drafts are edited, not copied");
+}
+
+#[rocket::async_test]
+async fn messages_between_applicant_and_case_officer_and_internal_notes() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let body = submitted(&app, &applicant).await;
+    let id = body["id"].as_i64().unwrap();
+    let token = app.token(&applicant).await;
+    let officer = app.user("case_officer", None).await;
+    let officer_token = app.token(&officer).await;
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/messages"), Some(&token), json!({"body": "Når får jeg svar?"})).await;
+    assert_eq!(status, Status::Created);
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/messages"), Some(&officer_token), json!({"body": "Intern: sjekk REK", "internal": true})).await;
+    assert_eq!(status, Status::Created);
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/messages"), Some(&token), json!({"body": "Hemmelig", "internal": true})).await;
+    assert_eq!(status, Status::Forbidden);
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/messages"), Some(&token), json!({"body": "  "})).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    let (_, seen_by_applicant) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert_eq!(seen_by_applicant["messages"].as_array().unwrap().len(), 1);
+    assert!(!seen_by_applicant.to_string().contains("sjekk REK"));
+    let (_, seen_by_officer) = app.get_json(&format!("/api/applications/{id}"), Some(&officer_token)).await;
+    assert_eq!(seen_by_officer["messages"].as_array().unwrap().len(), 2);
+}
