@@ -135,11 +135,17 @@ impl Config {
         };
         let master_key = match non_empty(raw.storage_master_key) {
             None => None,
-            Some(text) => Some(parse_master_key(&text).ok_or_else(|| bad("STORAGE_MASTER_KEY", "must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)"))?),
+            Some(text) => Some(parse_master_key(&text).ok_or_else(|| {
+                bad("STORAGE_MASTER_KEY", "must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)")
+            })?),
         };
         let max_upload_bytes = match non_empty(raw.max_upload_bytes) {
             None => 25 * 1024 * 1024,
-            Some(s) => s.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| bad("MAX_UPLOAD_BYTES", "must be a positive whole number of bytes"))?,
+            Some(s) => s
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| bad("MAX_UPLOAD_BYTES", "must be a positive whole number of bytes"))?,
         };
         Ok(Config { database_url, smtp_url, mail_from, storage_dir, admin, pool_size, master_key, max_upload_bytes })
     }

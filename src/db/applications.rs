@@ -1,6 +1,8 @@
 //! Applications, their members and sources, attachments, messages and case references.
 
-use super::schema::{application_members, application_sources, applications, attachments, messages, reference_counters, users};
+use super::schema::{
+    application_members, application_sources, applications, attachments, messages, reference_counters, users,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -45,7 +47,13 @@ pub struct FormColumns {
     pub form: Value,
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, applicant_id: i64, columns: &FormColumns, copied_from: Option<i64>, now: DateTime<Utc>) -> QueryResult<Application> {
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    applicant_id: i64,
+    columns: &FormColumns,
+    copied_from: Option<i64>,
+    now: DateTime<Utc>,
+) -> QueryResult<Application> {
     diesel::insert_into(applications::table)
         .values((
             columns,
@@ -69,9 +77,20 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<A
 }
 
 /// Replaces the form if the row still has `version` and is editable; `None` otherwise.
-pub async fn update_form(conn: &mut AsyncPgConnection, id: i64, version: i32, columns: &FormColumns, now: DateTime<Utc>) -> QueryResult<Option<Application>> {
+pub async fn update_form(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    version: i32,
+    columns: &FormColumns,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Application>> {
     diesel::update(
-        applications::table.filter(applications::id.eq(id).and(applications::version.eq(version)).and(applications::state.eq_any(["draft", "returned"]))),
+        applications::table.filter(
+            applications::id
+                .eq(id)
+                .and(applications::version.eq(version))
+                .and(applications::state.eq_any(["draft", "returned"])),
+        ),
     )
     .set((columns, applications::version.eq(version + 1), applications::updated_at.eq(now)))
     .returning(Application::as_returning())
@@ -81,15 +100,26 @@ pub async fn update_form(conn: &mut AsyncPgConnection, id: i64, version: i32, co
 }
 
 /// Keeps the member and source tables in step with the form.
-pub async fn sync_members_and_sources(conn: &mut AsyncPgConnection, id: i64, members: &[String], sources: &[i64]) -> QueryResult<()> {
+pub async fn sync_members_and_sources(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    members: &[String],
+    sources: &[i64],
+) -> QueryResult<()> {
     diesel::delete(application_members::table.filter(application_members::application_id.eq(id))).execute(conn).await?;
     if !members.is_empty() {
-        let rows: Vec<_> = members.iter().map(|m| (application_members::application_id.eq(id), application_members::email.eq(m))).collect();
+        let rows: Vec<_> = members
+            .iter()
+            .map(|m| (application_members::application_id.eq(id), application_members::email.eq(m)))
+            .collect();
         diesel::insert_into(application_members::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
     }
     diesel::delete(application_sources::table.filter(application_sources::application_id.eq(id))).execute(conn).await?;
     if !sources.is_empty() {
-        let rows: Vec<_> = sources.iter().map(|s| (application_sources::application_id.eq(id), application_sources::data_source_id.eq(s))).collect();
+        let rows: Vec<_> = sources
+            .iter()
+            .map(|s| (application_sources::application_id.eq(id), application_sources::data_source_id.eq(s)))
+            .collect();
         diesel::insert_into(application_sources::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
     }
     Ok(())
@@ -98,7 +128,8 @@ pub async fn sync_members_and_sources(conn: &mut AsyncPgConnection, id: i64, mem
 /// Whether `email` is named as a member of the application.
 pub async fn is_member(conn: &mut AsyncPgConnection, id: i64, email: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        application_members::table.filter(application_members::application_id.eq(id).and(application_members::email.eq(email))),
+        application_members::table
+            .filter(application_members::application_id.eq(id).and(application_members::email.eq(email))),
     ))
     .get_result(conn)
     .await
@@ -118,7 +149,9 @@ pub async fn requests_source_of(conn: &mut AsyncPgConnection, id: i64, organisat
 
 /// The applications a person applied for or is a member of, newest first.
 pub async fn of_person(conn: &mut AsyncPgConnection, user_id: i64, email: &str) -> QueryResult<Vec<Application>> {
-    let member_of = application_members::table.filter(application_members::email.eq(email.to_string())).select(application_members::application_id);
+    let member_of = application_members::table
+        .filter(application_members::email.eq(email.to_string()))
+        .select(application_members::application_id);
     applications::table
         .filter(applications::applicant_id.eq(user_id).or(applications::id.eq_any(member_of)))
         .order(applications::id.desc())
@@ -129,7 +162,12 @@ pub async fn of_person(conn: &mut AsyncPgConnection, user_id: i64, email: &str) 
 
 /// Submitted (non-draft) applications, newest first (case officers).
 pub async fn all_submitted(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Application>> {
-    applications::table.filter(applications::state.ne("draft")).order(applications::id.desc()).select(Application::as_select()).load(conn).await
+    applications::table
+        .filter(applications::state.ne("draft"))
+        .order(applications::id.desc())
+        .select(Application::as_select())
+        .load(conn)
+        .await
 }
 
 /// Non-draft applications that request a source of the organisation (register owners).
@@ -177,7 +215,11 @@ pub struct Submission<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub async fn mark_submitted(conn: &mut AsyncPgConnection, app: &Application, s: &Submission<'_>) -> QueryResult<Application> {
+pub async fn mark_submitted(
+    conn: &mut AsyncPgConnection,
+    app: &Application,
+    s: &Submission<'_>,
+) -> QueryResult<Application> {
     diesel::update(applications::table.find(app.id))
         .set((
             applications::state.eq("submitted"),
@@ -196,9 +238,18 @@ pub async fn mark_submitted(conn: &mut AsyncPgConnection, app: &Application, s: 
         .await
 }
 
-pub async fn set_state(conn: &mut AsyncPgConnection, app: &Application, state: &str, now: DateTime<Utc>) -> QueryResult<Application> {
+pub async fn set_state(
+    conn: &mut AsyncPgConnection,
+    app: &Application,
+    state: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Application> {
     diesel::update(applications::table.find(app.id))
-        .set((applications::state.eq(state), applications::version.eq(app.version + 1), applications::updated_at.eq(now)))
+        .set((
+            applications::state.eq(state),
+            applications::version.eq(app.version + 1),
+            applications::updated_at.eq(now),
+        ))
         .returning(Application::as_returning())
         .get_result(conn)
         .await
@@ -238,16 +289,29 @@ pub async fn attachments_of(conn: &mut AsyncPgConnection, application_id: i64) -
         .await
 }
 
-pub async fn attachment(conn: &mut AsyncPgConnection, application_id: i64, id: uuid::Uuid) -> QueryResult<Option<Attachment>> {
+pub async fn attachment(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    id: uuid::Uuid,
+) -> QueryResult<Option<Attachment>> {
     attachments::table
-        .filter(attachments::id.eq(id).and(attachments::application_id.eq(application_id)).and(attachments::deleted_at.is_null()))
+        .filter(
+            attachments::id
+                .eq(id)
+                .and(attachments::application_id.eq(application_id))
+                .and(attachments::deleted_at.is_null()),
+        )
         .select(Attachment::as_select())
         .first(conn)
         .await
         .optional()
 }
 
-pub async fn mark_attachment_deleted(conn: &mut AsyncPgConnection, id: uuid::Uuid, now: DateTime<Utc>) -> QueryResult<usize> {
+pub async fn mark_attachment_deleted(
+    conn: &mut AsyncPgConnection,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::update(attachments::table.find(id)).set(attachments::deleted_at.eq(now)).execute(conn).await
 }
 
@@ -265,7 +329,14 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn insert_message(conn: &mut AsyncPgConnection, application_id: i64, author_id: i64, internal: bool, body: &str, now: DateTime<Utc>) -> QueryResult<i64> {
+pub async fn insert_message(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    author_id: i64,
+    internal: bool,
+    body: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<i64> {
     diesel::insert_into(messages::table)
         .values((
             messages::application_id.eq(application_id),
@@ -280,19 +351,40 @@ pub async fn insert_message(conn: &mut AsyncPgConnection, application_id: i64, a
 }
 
 /// Messages of an application, oldest first; internal notes only when `with_internal`.
-pub async fn messages_of(conn: &mut AsyncPgConnection, application_id: i64, with_internal: bool) -> QueryResult<Vec<Message>> {
+pub async fn messages_of(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    with_internal: bool,
+) -> QueryResult<Vec<Message>> {
     let mut q = messages::table
         .inner_join(users::table)
         .filter(messages::application_id.eq(application_id))
         .order(messages::id)
-        .select((messages::id, messages::author_id, users::name, users::role, messages::internal, messages::body, messages::created_at))
+        .select((
+            messages::id,
+            messages::author_id,
+            users::name,
+            users::role,
+            messages::internal,
+            messages::body,
+            messages::created_at,
+        ))
         .into_boxed();
     if !with_internal {
         q = q.filter(messages::internal.eq(false));
     }
-    let rows: Vec<(i64, i64, String, String, bool, String, DateTime<Utc>)> = q.load(conn).await?;
+    type Row = (i64, i64, String, String, bool, String, DateTime<Utc>);
+    let rows: Vec<Row> = q.load(conn).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, author_id, author_name, author_role, internal, body, created_at)| Message { id, author_id, author_name, author_role, internal, body, created_at })
+        .map(|(id, author_id, author_name, author_role, internal, body, created_at)| Message {
+            id,
+            author_id,
+            author_name,
+            author_role,
+            internal,
+            body,
+            created_at,
+        })
         .collect())
 }

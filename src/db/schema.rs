@@ -115,7 +115,6 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(data_sources -> organisations (owner_id));
 diesel::joinable!(variables -> data_sources (data_source_id));
 
-
 diesel::table! {
     applications (id) {
         id -> Int8,

@@ -59,9 +59,13 @@ impl Command {
     pub fn roles(self) -> &'static [Role] {
         match self {
             Command::Submit | Command::Withdraw | Command::Appeal => &[Role::Applicant],
-            Command::Assign | Command::Return | Command::Complete | Command::Decide | Command::Reconsider | Command::Uphold | Command::Close => {
-                &[Role::CaseOfficer]
-            }
+            Command::Assign
+            | Command::Return
+            | Command::Complete
+            | Command::Decide
+            | Command::Reconsider
+            | Command::Uphold
+            | Command::Close => &[Role::CaseOfficer],
             Command::Deliver => &[Role::RegisterOwner, Role::CaseOfficer],
         }
     }
@@ -139,8 +143,12 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
         },
         (Command::Reconsider, Appealed) => go(InReview, "appeal.reconsidered"),
         (Command::Uphold, Appealed) => go(Rejected, "appeal.upheld"),
-        (Command::Deliver, Approved | PartiallyApproved) if case.all_delivered => go(Delivered, "application.delivered"),
-        (Command::Deliver, Approved | PartiallyApproved) => Err(Refusal::Conflict("not every approved release is delivered")),
+        (Command::Deliver, Approved | PartiallyApproved) if case.all_delivered => {
+            go(Delivered, "application.delivered")
+        }
+        (Command::Deliver, Approved | PartiallyApproved) => {
+            Err(Refusal::Conflict("not every approved release is delivered"))
+        }
         (Command::Close, Delivered | Rejected) => go(Closed, "application.closed"),
         _ => not_now,
     }
@@ -163,7 +171,10 @@ mod tests {
         assert_eq!(apply(&case(State::Draft), Command::Submit, APPLICANT, now).unwrap().to, State::Submitted);
         assert_eq!(apply(&case(State::Returned), Command::Submit, APPLICANT, now).unwrap().to, State::Submitted);
         assert!(matches!(apply(&case(State::Submitted), Command::Submit, APPLICANT, now), Err(Refusal::Conflict(_))));
-        assert!(matches!(apply(&case(State::Draft), Command::Submit, OTHER_APPLICANT, now), Err(Refusal::Forbidden(_))));
+        assert!(matches!(
+            apply(&case(State::Draft), Command::Submit, OTHER_APPLICANT, now),
+            Err(Refusal::Forbidden(_))
+        ));
         assert!(matches!(apply(&case(State::Draft), Command::Submit, OFFICER, now), Err(Refusal::Forbidden(_))));
         for s in [State::Draft, State::Submitted, State::Returned, State::InReview] {
             assert_eq!(apply(&case(s), Command::Withdraw, APPLICANT, now).unwrap().to, State::Withdrawn);

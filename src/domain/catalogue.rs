@@ -1,7 +1,5 @@
 //! Vocabulary of the catalogue of data sources (datakilder) and variables.
 
-
-
 macro_rules! code_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $code:literal),+ $(,)? }) => {
         $(#[$meta])*

@@ -217,7 +217,10 @@ impl ApplicationForm {
             trim(&mut s.selection);
         }
         self.data_sources.retain(|s| {
-            s.data_source_id.is_some() || !s.variables.is_empty() || !s.selection.is_empty() || !s.period_from.is_empty()
+            s.data_source_id.is_some()
+                || !s.variables.is_empty()
+                || !s.selection.is_empty()
+                || !s.period_from.is_empty()
         });
         if let Some(i) = &mut self.invoice_recipient {
             trim(&mut i.name);
@@ -496,7 +499,9 @@ pub fn validate(form: &ApplicationForm, mode: Mode, ctx: &Context<'_>) -> FieldE
                 let info = ctx.sources.iter().find(|x| x.id == id);
                 match info {
                     None => c.errors.add(format!("{p}.data_source_id"), "err-no-such-source"),
-                    Some(x) if !x.on_common_form => c.errors.add(format!("{p}.data_source_id"), "err-source-not-on-form"),
+                    Some(x) if !x.on_common_form => {
+                        c.errors.add(format!("{p}.data_source_id"), "err-source-not-on-form")
+                    }
                     Some(_) if seen.contains(&id) => c.errors.add(format!("{p}.data_source_id"), "err-source-twice"),
                     Some(_) => {}
                 }
@@ -507,17 +512,17 @@ pub fn validate(form: &ApplicationForm, mode: Mode, ctx: &Context<'_>) -> FieldE
         if submit && s.variables.is_empty() {
             c.errors.add(format!("{p}.variables"), "err-at-least-one-variable");
         }
-        if let Some(info) = info {
-            if s.variables.iter().any(|v| !info.variables.contains(v)) {
-                c.errors.add(format!("{p}.variables"), "err-variable-not-in-source");
-            }
+        if let Some(info) = info
+            && s.variables.iter().any(|v| !info.variables.contains(v))
+        {
+            c.errors.add(format!("{p}.variables"), "err-variable-not-in-source");
         }
         let from = c.date(&format!("{p}.period_from"), &s.period_from, true);
         let to = c.date(&format!("{p}.period_to"), &s.period_to, true);
-        if let (Some(f), Some(t)) = (from, to) {
-            if t < f {
-                c.errors.add(format!("{p}.period_to"), "err-end-before-start");
-            }
+        if let (Some(f), Some(t)) = (from, to)
+            && t < f
+        {
+            c.errors.add(format!("{p}.period_to"), "err-end-before-start");
         }
         c.text(&format!("{p}.selection"), &s.selection, true, 1, 4000);
     }
@@ -529,10 +534,10 @@ pub fn validate(form: &ApplicationForm, mode: Mode, ctx: &Context<'_>) -> FieldE
     c.text("storage", &form.storage, identifiable, 2, 1000);
     c.text("access", &form.access, false, 2, 1000);
     let deletion = c.date("deletion_date", &form.deletion_date, identifiable);
-    if let (Some(d), Some(e)) = (deletion, end) {
-        if d <= e {
-            c.errors.add("deletion_date", "err-deletion-before-end");
-        }
+    if let (Some(d), Some(e)) = (deletion, end)
+        && d <= e
+    {
+        c.errors.add("deletion_date", "err-deletion-before-end");
     }
     c.text("publication", &form.publication, true, 2, 2000);
 

@@ -10,14 +10,14 @@ use crate::db::{
 };
 use crate::domain::case::{self, Command, Refusal, State};
 use crate::domain::fields::FieldErrors;
-use crate::domain::form::{self, ApplicationForm, Mode, SourceInfo, ATTACHMENT_KINDS};
+use crate::domain::form::{self, ATTACHMENT_KINDS, ApplicationForm, Mode, SourceInfo};
 use crate::domain::role::{Permission, Role};
 use crate::domain::{deadlines, files, pricing, reference};
 use crate::error::{AppError, AppResult};
 use crate::storage::{Storage, StorageError};
 use chrono::{DateTime, Datelike, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Working days allowed for person-identifiable cases (a target; statistics follow the rules).
 pub const IDENTIFIABLE_TARGET_WORKING_DAYS: u32 = 60;
@@ -86,7 +86,11 @@ pub fn form_of(app: &Application) -> ApplicationForm {
 fn columns(form: &ApplicationForm) -> FormColumns {
     FormColumns {
         kind: if form::KINDS.contains(&form.kind.as_str()) { form.kind.clone() } else { "identifiable".into() },
-        application_type: if form::TYPES.contains(&form.application_type.as_str()) { form.application_type.clone() } else { "new".into() },
+        application_type: if form::TYPES.contains(&form.application_type.as_str()) {
+            form.application_type.clone()
+        } else {
+            "new".into()
+        },
         title: form.title.chars().take(200).collect(),
         form: serde_json::to_value(form).unwrap_or(Value::Null),
     }
@@ -115,11 +119,25 @@ fn case_actor(user: &User) -> AppResult<case::Actor> {
     Ok(case::Actor { id: user.id, role })
 }
 
-async fn record(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>, application_id: i64, kind: &str, payload: Value) -> AppResult<()> {
+async fn record(
+    tx: &mut AsyncPgConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    application_id: i64,
+    kind: &str,
+    payload: Value,
+) -> AppResult<()> {
     db::events::append(
         tx,
         now,
-        NewEvent { actor_id: actor.user_id, address: actor.address.as_deref(), subject_type: "application", subject_id: Some(application_id), kind, payload },
+        NewEvent {
+            actor_id: actor.user_id,
+            address: actor.address.as_deref(),
+            subject_type: "application",
+            subject_id: Some(application_id),
+            kind,
+            payload,
+        },
     )
     .await?;
     Ok(())
@@ -132,7 +150,11 @@ pub struct ValidationFacts {
     pub own_references: Vec<String>,
 }
 
-pub async fn facts(conn: &mut AsyncPgConnection, applicant_id: i64, application_id: Option<i64>) -> AppResult<ValidationFacts> {
+pub async fn facts(
+    conn: &mut AsyncPgConnection,
+    applicant_id: i64,
+    application_id: Option<i64>,
+) -> AppResult<ValidationFacts> {
     let sources = db::catalogue::sources(conn, None).await?;
     let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
     let variables = db::catalogue::variables_of(conn, &ids).await?;
@@ -154,7 +176,11 @@ pub async fn facts(conn: &mut AsyncPgConnection, applicant_id: i64, application_
 
 /// Checks a form in `mode` against the catalogue and the application's attachments.
 pub fn check(form: &ApplicationForm, mode: Mode, facts: &ValidationFacts) -> FieldErrors {
-    let ctx = form::Context { sources: &facts.sources, attachment_kinds: &facts.attachment_kinds, own_references: &facts.own_references };
+    let ctx = form::Context {
+        sources: &facts.sources,
+        attachment_kinds: &facts.attachment_kinds,
+        own_references: &facts.own_references,
+    };
     form::validate(form, mode, &ctx)
 }
 
@@ -165,7 +191,14 @@ pub fn estimate(form: &ApplicationForm) -> (i64, Option<&'static str>) {
 }
 
 /// Creates a draft from a (partial) form.
-pub async fn create(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, form: ApplicationForm, copied_from: Option<i64>, now: DateTime<Utc>) -> AppResult<Application> {
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    form: ApplicationForm,
+    copied_from: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<Application> {
     crate::web::guards::require(user, Permission::Apply)?;
     let form = form.normalised();
     let facts = facts(conn, user.id, None).await?;
@@ -176,14 +209,30 @@ pub async fn create(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, fo
         let app = db::applications::insert(tx, user_id, &cols, copied_from, now).await?;
         db::applications::sync_members_and_sources(tx, app.id, &form.members, &form.source_ids()).await?;
         let payload = json!({"kind": app.kind, "type": app.application_type, "copied_from": copied_from});
-        record(tx, &actor, now, app.id, if copied_from.is_some() { "application.copied" } else { "application.created" }, payload).await?;
+        record(
+            tx,
+            &actor,
+            now,
+            app.id,
+            if copied_from.is_some() { "application.copied" } else { "application.created" },
+            payload,
+        )
+        .await?;
         Ok(app)
     })
     .await
 }
 
 /// Replaces the form of a draft (or a returned application) if `version` is current.
-pub async fn save(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, version: i32, form: ApplicationForm, now: DateTime<Utc>) -> AppResult<Application> {
+pub async fn save(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    version: i32,
+    form: ApplicationForm,
+    now: DateTime<Utc>,
+) -> AppResult<Application> {
     let (app, access) = load(conn, user, id).await?;
     if access != Access::Applicant {
         return Err(AppError::Forbidden("only the applicant may edit the application".into()));
@@ -212,22 +261,29 @@ pub fn stale() -> AppError {
 
 /// Submits: every rule runs (422 with every problem), a reference is assigned (kept on
 /// resubmission), the estimate is recorded as accepted, the due date set.
-pub async fn submit(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, expected: Option<(i32, Option<i64>)>, now: DateTime<Utc>) -> AppResult<Application> {
+pub async fn submit(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    expected: Option<(i32, Option<i64>)>,
+    now: DateTime<Utc>,
+) -> AppResult<Application> {
     let (app, _) = load(conn, user, id).await?;
     case::apply(&case_of(&app), Command::Submit, case_actor(user)?, now).map_err(refusal)?;
-    if let Some((version, _)) = expected {
-        if version != app.version {
-            return Err(stale());
-        }
+    if let Some((version, _)) = expected
+        && version != app.version
+    {
+        return Err(stale());
     }
     let form = form_of(&app).normalised();
     let facts = facts(conn, app.applicant_id, Some(id)).await?;
     check(&form, Mode::Submit, &facts).into_result().map_err(AppError::Validation)?;
     let (estimate_ore, exemption) = estimate(&form);
-    if let Some((_, Some(accepted))) = expected {
-        if accepted != estimate_ore {
-            return Err(AppError::Conflict("the price estimate has changed; review it and submit again".into()));
-        }
+    if let Some((_, Some(accepted))) = expected
+        && accepted != estimate_ore
+    {
+        return Err(AppError::Conflict("the price estimate has changed; review it and submit again".into()));
     }
     let sources = form.source_ids().len();
     let allowed = deadlines::allowed_working_days(form.kind == "aggregated", sources, IDENTIFIABLE_TARGET_WORKING_DAYS);
@@ -258,7 +314,13 @@ pub async fn submit(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id
 }
 
 /// Withdraws an application before a decision.
-pub async fn withdraw(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, now: DateTime<Utc>) -> AppResult<Application> {
+pub async fn withdraw(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Application> {
     let (app, _) = load(conn, user, id).await?;
     let t = case::apply(&case_of(&app), Command::Withdraw, case_actor(user)?, now).map_err(refusal)?;
     let actor = actor.clone();
@@ -275,7 +337,13 @@ pub async fn withdraw(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, 
 }
 
 /// Copies a submitted or withdrawn application into a new draft of the same applicant.
-pub async fn copy(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, now: DateTime<Utc>) -> AppResult<Application> {
+pub async fn copy(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Application> {
     let (app, access) = load(conn, user, id).await?;
     if access != Access::Applicant {
         return Err(AppError::Forbidden("only the applicant may copy the application".into()));
@@ -342,7 +410,15 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
     let result = conn
         .transaction::<_, AppError, _>(async move |tx| {
             db::applications::insert_attachment(tx, &a).await?;
-            record(tx, &actor, now, id, "attachment.added", json!({"id": a.id, "kind": a.kind, "name": a.name, "size": a.size, "sha256": a.sha256})).await?;
+            record(
+                tx,
+                &actor,
+                now,
+                id,
+                "attachment.added",
+                json!({"id": a.id, "kind": a.kind, "name": a.name, "size": a.size, "sha256": a.sha256}),
+            )
+            .await?;
             Ok(())
         })
         .await;
@@ -354,7 +430,15 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
 }
 
 /// Removes an attachment while the application is editable.
-pub async fn remove_attachment(conn: &mut AsyncPgConnection, storage: &Storage, user: &User, actor: &Actor, id: i64, attachment_id: uuid::Uuid, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn remove_attachment(
+    conn: &mut AsyncPgConnection,
+    storage: &Storage,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    attachment_id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let (app, access) = load(conn, user, id).await?;
     let attachment = db::applications::attachment(conn, id, attachment_id).await?.ok_or(AppError::NotFound)?;
     if access != Access::Applicant {
@@ -374,7 +458,14 @@ pub async fn remove_attachment(conn: &mut AsyncPgConnection, storage: &Storage, 
 }
 
 /// Finds an attachment for download by someone who may see the application; the access is logged.
-pub async fn open_attachment(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, attachment_id: uuid::Uuid, now: DateTime<Utc>) -> AppResult<Attachment> {
+pub async fn open_attachment(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    attachment_id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Attachment> {
     load(conn, user, id).await?;
     let attachment = db::applications::attachment(conn, id, attachment_id).await?.ok_or(AppError::NotFound)?;
     let (a, actor) = (attachment.clone(), actor.clone());
@@ -387,7 +478,15 @@ pub async fn open_attachment(conn: &mut AsyncPgConnection, user: &User, actor: &
 }
 
 /// Posts a message on a case; internal notes only from case officers and register owners.
-pub async fn post_message(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, body: &str, internal: bool, now: DateTime<Utc>) -> AppResult<i64> {
+pub async fn post_message(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    body: &str,
+    internal: bool,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
     let (app, access) = load(conn, user, id).await?;
     if access == Access::Member {
         return Err(AppError::Forbidden("project members can read, not write".into()));
@@ -396,7 +495,9 @@ pub async fn post_message(conn: &mut AsyncPgConnection, user: &User, actor: &Act
         return Err(AppError::Forbidden("only case officers and register owners write internal notes".into()));
     }
     if access == Access::RegisterOwner && !internal {
-        return Err(AppError::Forbidden("register owners write internal notes; case officers talk to the applicant".into()));
+        return Err(AppError::Forbidden(
+            "register owners write internal notes; case officers talk to the applicant".into(),
+        ));
     }
     if app.state == State::Draft.code() {
         return Err(AppError::Conflict("messages open once the application is submitted".into()));

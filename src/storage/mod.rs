@@ -104,7 +104,12 @@ impl Storage {
         Ok(StoredObject { key, size, sha256, head })
     }
 
-    async fn write<R: AsyncRead + Unpin>(&self, reader: &mut R, tmp_path: &Path, max_size: u64) -> Result<(u64, String, Vec<u8>), StorageError> {
+    async fn write<R: AsyncRead + Unpin>(
+        &self,
+        reader: &mut R,
+        tmp_path: &Path,
+        max_size: u64,
+    ) -> Result<(u64, String, Vec<u8>), StorageError> {
         let mut file_key = [0u8; 32];
         OsRng.fill_bytes(&mut file_key);
         let mut wrap_nonce = [0u8; WRAP_NONCE];
@@ -173,7 +178,9 @@ impl Storage {
         let wrap_nonce = &header[4..4 + WRAP_NONCE];
         let wrapped = &header[4 + WRAP_NONCE..4 + WRAP_NONCE + WRAPPED_KEY];
         let stream_nonce = &header[HEADER - STREAM_NONCE..];
-        let file_key = Aes256Gcm::new(&self.master).decrypt(Nonce::from_slice(wrap_nonce), wrapped).map_err(|_| StorageError::Integrity)?;
+        let file_key = Aes256Gcm::new(&self.master)
+            .decrypt(Nonce::from_slice(wrap_nonce), wrapped)
+            .map_err(|_| StorageError::Integrity)?;
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key));
         let decryptor = DecryptorBE32::from_aead(cipher, stream_nonce.into());
         let mut first = vec![0u8; CHUNK + TAG];
@@ -222,7 +229,8 @@ impl ObjectReader {
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
         let Some(decryptor) = self.decryptor.as_mut() else { return Ok(None) };
         let mut following = vec![0u8; CHUNK + TAG];
-        let following_len = if self.pending.len() == CHUNK + TAG { fill(&mut self.file, &mut following).await? } else { 0 };
+        let following_len =
+            if self.pending.len() == CHUNK + TAG { fill(&mut self.file, &mut following).await? } else { 0 };
         following.truncate(following_len);
         let current = std::mem::replace(&mut self.pending, following);
         if following_len == 0 {
@@ -283,7 +291,10 @@ mod tests {
         assert!(matches!(s.read_all(&obj.key).await, Err(StorageError::Integrity)));
 
         std::fs::write(&path, &original[..HEADER + CHUNK + TAG]).unwrap();
-        assert!(matches!(s.read_all(&obj.key).await, Err(StorageError::Integrity)), "a cut-off object must not pass as complete");
+        assert!(
+            matches!(s.read_all(&obj.key).await, Err(StorageError::Integrity)),
+            "a cut-off object must not pass as complete"
+        );
 
         std::fs::write(&path, &original).unwrap();
         let other = Storage::open(dir.path(), [8u8; 32]).await.unwrap();

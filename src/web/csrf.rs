@@ -100,6 +100,39 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CsrfForm<T> 
     }
 }
 
+/// A URL-encoded body whose CSRF token has been checked, kept as text for pages that read
+/// dotted field names themselves (the application form).
+pub struct CsrfBody(pub String);
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for CsrfBody {
+    type Error = AppError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let limit = req.limits().get("form").unwrap_or(64.kibibytes());
+        let body = match data.open(limit).into_string().await {
+            Ok(s) if s.is_complete() => s.into_inner(),
+            Ok(_) => return fail(req, AppError::PayloadTooLarge),
+            Err(e) => return fail(req, AppError::BadRequest(e.to_string())),
+        };
+        if body.contains('\0') || rocket::http::RawStr::new(&body).url_decode_lossy().contains('\0') {
+            return fail(req, AppError::Status(422, "text must not contain NUL characters".into()));
+        }
+        let sent = Form::values(&body).find(|f| f.name == CSRF_FIELD).map(|f| f.value.to_string());
+        match verify(req, sent.as_deref()) {
+            Ok(()) => data::Outcome::Success(CsrfBody(body)),
+            Err(e) => fail(req, e),
+        }
+    }
+}
+
+impl CsrfToken {
+    /// Whether a token sent in a multipart form matches this browser's cookie.
+    pub fn matches(&self, sent: &str) -> bool {
+        constant_time_eq(self.0.as_bytes(), sent.as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -19,10 +19,13 @@ pub struct Download {
 
 /// `attachment; filename*=UTF-8''…` with the name percent-encoded.
 fn disposition(name: &str) -> String {
-    let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
     let encoded: String = name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
         .collect();
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
@@ -55,6 +58,9 @@ impl<'r> Responder<'r, 'static> for Download {
 mod tests {
     #[test]
     fn disposition_is_safe() {
-        assert_eq!(super::disposition("søknad 1.pdf"), "attachment; filename=\"s_knad_1.pdf\"; filename*=UTF-8''s%C3%B8knad%201.pdf");
+        assert_eq!(
+            super::disposition("søknad 1.pdf"),
+            "attachment; filename=\"s_knad_1.pdf\"; filename*=UTF-8''s%C3%B8knad%201.pdf"
+        );
     }
 }

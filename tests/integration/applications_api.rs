@@ -3,7 +3,7 @@
 
 use crate::common::{TestApp, TestUser};
 use rocket::http::{Header, Status};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
@@ -64,17 +64,26 @@ async fn partial_drafts_save_with_versions() {
     assert!(draft["reference"].is_null());
     let id = draft["id"].as_i64().unwrap();
 
-    let (status, saved) = app.put_json(&format!("/api/applications/{id}"), Some(&token), json!({"version": 1, "title": "Utkast to", "summary": "Kort"})).await;
+    let (status, saved) = app
+        .put_json(
+            &format!("/api/applications/{id}"),
+            Some(&token),
+            json!({"version": 1, "title": "Utkast to", "summary": "Kort"}),
+        )
+        .await;
     assert_eq!(status, Status::Ok, "{saved}");
     assert_eq!(saved["version"], 2);
     assert_eq!(saved["summary"], "Kort");
 
     // A stale version is refused and changes nothing.
-    let (status, body) = app.put_json(&format!("/api/applications/{id}"), Some(&token), json!({"version": 1, "title": "Overskrevet"})).await;
+    let (status, body) = app
+        .put_json(&format!("/api/applications/{id}"), Some(&token), json!({"version": 1, "title": "Overskrevet"}))
+        .await;
     assert_eq!(status, Status::Conflict, "{body}");
     let (_, now) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
     assert_eq!(now["title"], "Utkast to");
-    let (status, body) = app.put_json(&format!("/api/applications/{id}"), Some(&token), json!({"title": "Uten versjon"})).await;
+    let (status, body) =
+        app.put_json(&format!("/api/applications/{id}"), Some(&token), json!({"title": "Uten versjon"})).await;
     assert_eq!(status, Status::UnprocessableEntity);
     assert!(body["fields"]["version"].is_array());
     assert_eq!(app.event_kinds("application", id).await, vec!["application.created", "application.saved"]);
@@ -101,12 +110,32 @@ async fn incomplete_submit_lists_every_missing_field_at_once() {
     let app = TestApp::new().await;
     let applicant = app.user("applicant", None).await;
     let token = app.token(&applicant).await;
-    let (_, draft) = app.post_json("/api/applications", Some(&token), json!({"title": "Nesten tom", "purpose": "medical_research", "linkage": true})).await;
+    let (_, draft) = app
+        .post_json(
+            "/api/applications",
+            Some(&token),
+            json!({"title": "Nesten tom", "purpose": "medical_research", "linkage": true}),
+        )
+        .await;
     let id = draft["id"].as_i64().unwrap();
     let (status, body) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await;
     assert_eq!(status, Status::UnprocessableEntity, "{body}");
     let fields = body["fields"].as_object().unwrap();
-    for f in ["summary", "start_date", "end_date", "project_leader.email", "controller.organisation_number", "rek_reference", "data_sources", "linkage_key", "invoice_recipient.name", "attachments.protocol", "attachments.dpo_assessment", "attachments.rek_approval", "controller_approved"] {
+    for f in [
+        "summary",
+        "start_date",
+        "end_date",
+        "project_leader.email",
+        "controller.organisation_number",
+        "rek_reference",
+        "data_sources",
+        "linkage_key",
+        "invoice_recipient.name",
+        "attachments.protocol",
+        "attachments.dpo_assessment",
+        "attachments.rek_approval",
+        "controller_approved",
+    ] {
         assert!(fields.contains_key(f), "{f} missing: {body}");
     }
     let (_, after) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
@@ -130,12 +159,23 @@ async fn submit_assigns_a_reference_and_records_the_estimate() {
 
     // A submitted application cannot be edited, nor its attachments changed.
     let token = app.token(&applicant).await;
-    let (status, _) = app.put_json(&format!("/api/applications/{id}"), Some(&token), json!({"version": body["version"], "title": "Endret etter innsending"})).await;
+    let (status, _) = app
+        .put_json(
+            &format!("/api/applications/{id}"),
+            Some(&token),
+            json!({"version": body["version"], "title": "Endret etter innsending"}),
+        )
+        .await;
     assert_eq!(status, Status::Conflict);
     let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await;
     assert_eq!(status, Status::Conflict);
     let att = body["attachments"][0]["id"].as_str().unwrap();
-    let resp = app.client.delete(format!("/api/applications/{id}/attachments/{att}")).header(Header::new("Authorization", format!("Bearer {token}"))).dispatch().await;
+    let resp = app
+        .client
+        .delete(format!("/api/applications/{id}/attachments/{att}"))
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .dispatch()
+        .await;
     assert_eq!(resp.status(), Status::Conflict);
 }
 
@@ -147,9 +187,13 @@ async fn a_changed_estimate_is_not_accepted_blindly() {
     let (_, draft) = app.post_json("/api/applications", Some(&token), complete_form(&app).await).await;
     let id = draft["id"].as_i64().unwrap();
     attach_required(&app, &token, id).await;
-    let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({"accepted_estimate_ore": 300_000})).await;
+    let (status, _) = app
+        .post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({"accepted_estimate_ore": 300_000}))
+        .await;
     assert_eq!(status, Status::Conflict);
-    let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({"accepted_estimate_ore": 150_000})).await;
+    let (status, _) = app
+        .post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({"accepted_estimate_ore": 150_000}))
+        .await;
     assert_eq!(status, Status::Ok);
 }
 
@@ -211,7 +255,13 @@ async fn others_get_404_and_register_owners_never_see_drafts() {
     let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await;
     assert_eq!(status, Status::Ok);
     // Submitted: the case officer and NPR's owner (Helsedirektoratet) see it; FHI's owner and strangers do not.
-    for (u, expected) in [(&officer, Status::Ok), (&hdir_owner, Status::Ok), (&fhi_owner, Status::NotFound), (&stranger, Status::NotFound), (&admin, Status::NotFound)] {
+    for (u, expected) in [
+        (&officer, Status::Ok),
+        (&hdir_owner, Status::Ok),
+        (&fhi_owner, Status::NotFound),
+        (&stranger, Status::NotFound),
+        (&admin, Status::NotFound),
+    ] {
         let t = app.token(u).await;
         let (status, _) = app.get_json(&format!("/api/applications/{id}"), Some(&t)).await;
         assert_eq!(status, expected, "{}", u.email);
@@ -225,14 +275,29 @@ async fn members_read_once_they_have_an_account() {
     let token = app.token(&applicant).await;
     let (_, draft) = app.post_json("/api/applications", Some(&token), complete_form(&app).await).await;
     let id = draft["id"].as_i64().unwrap();
-    let (status, member) = app.post_json("/api/register", None, json!({"email": "Kollega@example.no", "name": "Kollega", "password": "Sterkt-passord-1"})).await;
+    let (status, member) = app
+        .post_json(
+            "/api/register",
+            None,
+            json!({"email": "Kollega@example.no", "name": "Kollega", "password": "Sterkt-passord-1"}),
+        )
+        .await;
     assert_eq!(status, Status::Created, "{member}");
-    let t = app.token(&TestUser { id: 0, email: "kollega@example.no".into(), password: "Sterkt-passord-1".into(), role: "applicant".into() }).await;
+    let t = app
+        .token(&TestUser {
+            id: 0,
+            email: "kollega@example.no".into(),
+            password: "Sterkt-passord-1".into(),
+            role: "applicant".into(),
+        })
+        .await;
     let (status, body) = app.get_json(&format!("/api/applications/{id}"), Some(&t)).await;
     assert_eq!(status, Status::Ok, "{body}");
     let (_, list) = app.get_json("/api/applications", Some(&t)).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let (status, _) = app.put_json(&format!("/api/applications/{id}"), Some(&t), json!({"version": 1, "title": "Medlem skriver"})).await;
+    let (status, _) = app
+        .put_json(&format!("/api/applications/{id}"), Some(&t), json!({"version": 1, "title": "Medlem skriver"}))
+        .await;
     assert_eq!(status, Status::Forbidden, "members read, not write");
     let (status, _) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&t), json!({})).await;
     assert_eq!(status, Status::Forbidden);
@@ -246,7 +311,12 @@ async fn attachments_are_sniffed_limited_and_stored_encrypted() {
     let (_, draft) = app.post_json("/api/applications", Some(&token), json!({"title": "Vedlegg"})).await;
     let id = draft["id"].as_i64().unwrap();
     let put = |path: String, body: Vec<u8>| {
-        app.client.put(path).header(Header::new("Authorization", format!("Bearer {token}"))).header(rocket::http::ContentType::PDF).body(body).dispatch()
+        app.client
+            .put(path)
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .header(rocket::http::ContentType::PDF)
+            .body(body)
+            .dispatch()
     };
     let resp = put(format!("/api/applications/{id}/attachments/protocol/protokoll.pdf"), PDF.to_vec()).await;
     assert_eq!(resp.status(), Status::Created);
@@ -254,7 +324,11 @@ async fn attachments_are_sniffed_limited_and_stored_encrypted() {
     assert_eq!(created["size"], PDF.len());
     assert_eq!(created["sha256"].as_str().unwrap().len(), 64);
     // An HTML file claiming to be a PDF is refused whatever the header says.
-    let resp = put(format!("/api/applications/{id}/attachments/protocol/evil.pdf"), b"<html><script>alert(1)</script>".to_vec()).await;
+    let resp = put(
+        format!("/api/applications/{id}/attachments/protocol/evil.pdf"),
+        b"<html><script>alert(1)</script>".to_vec(),
+    )
+    .await;
     assert_eq!(resp.status(), Status::UnprocessableEntity);
     let resp = put(format!("/api/applications/{id}/attachments/selfie/x.pdf"), PDF.to_vec()).await;
     assert_eq!(resp.status(), Status::UnprocessableEntity);
@@ -263,7 +337,12 @@ async fn attachments_are_sniffed_limited_and_stored_encrypted() {
     let resp = put(format!("/api/applications/{id}/attachments/other/big.pdf"), big).await;
     assert_eq!(resp.status(), Status::PayloadTooLarge);
 
-    let resp = app.client.get(format!("/api/applications/{id}/attachments/{}", created["id"].as_str().unwrap())).header(Header::new("Authorization", format!("Bearer {token}"))).dispatch().await;
+    let resp = app
+        .client
+        .get(format!("/api/applications/{id}/attachments/{}", created["id"].as_str().unwrap()))
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .dispatch()
+        .await;
     assert_eq!(resp.status(), Status::Ok);
     assert_eq!(resp.headers().get_one("X-Checksum-SHA256"), created["sha256"].as_str());
     assert_eq!(resp.into_bytes().await.unwrap(), PDF);
@@ -272,7 +351,12 @@ async fn attachments_are_sniffed_limited_and_stored_encrypted() {
     let kinds = app.event_kinds("application", id).await;
     assert!(kinds.contains(&"attachment.added".to_string()) && kinds.contains(&"attachment.downloaded".to_string()));
 
-    let resp = app.client.delete(format!("/api/applications/{id}/attachments/{}", created["id"].as_str().unwrap())).header(Header::new("Authorization", format!("Bearer {token}"))).dispatch().await;
+    let resp = app
+        .client
+        .delete(format!("/api/applications/{id}/attachments/{}", created["id"].as_str().unwrap()))
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .dispatch()
+        .await;
     assert_eq!(resp.status(), Status::NoContent);
     let (_, full) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
     assert!(full["attachments"].as_array().unwrap().is_empty());
@@ -314,13 +398,28 @@ async fn messages_between_applicant_and_case_officer_and_internal_notes() {
     let token = app.token(&applicant).await;
     let officer = app.user("case_officer", None).await;
     let officer_token = app.token(&officer).await;
-    let (status, _) = app.post_json(&format!("/api/applications/{id}/messages"), Some(&token), json!({"body": "Når får jeg svar?"})).await;
+    let (status, _) = app
+        .post_json(&format!("/api/applications/{id}/messages"), Some(&token), json!({"body": "Når får jeg svar?"}))
+        .await;
     assert_eq!(status, Status::Created);
-    let (status, _) = app.post_json(&format!("/api/applications/{id}/messages"), Some(&officer_token), json!({"body": "Intern: sjekk REK", "internal": true})).await;
+    let (status, _) = app
+        .post_json(
+            &format!("/api/applications/{id}/messages"),
+            Some(&officer_token),
+            json!({"body": "Intern: sjekk REK", "internal": true}),
+        )
+        .await;
     assert_eq!(status, Status::Created);
-    let (status, _) = app.post_json(&format!("/api/applications/{id}/messages"), Some(&token), json!({"body": "Hemmelig", "internal": true})).await;
+    let (status, _) = app
+        .post_json(
+            &format!("/api/applications/{id}/messages"),
+            Some(&token),
+            json!({"body": "Hemmelig", "internal": true}),
+        )
+        .await;
     assert_eq!(status, Status::Forbidden);
-    let (status, _) = app.post_json(&format!("/api/applications/{id}/messages"), Some(&token), json!({"body": "  "})).await;
+    let (status, _) =
+        app.post_json(&format!("/api/applications/{id}/messages"), Some(&token), json!({"body": "  "})).await;
     assert_eq!(status, Status::UnprocessableEntity);
     let (_, seen_by_applicant) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
     assert_eq!(seen_by_applicant["messages"].as_array().unwrap().len(), 1);

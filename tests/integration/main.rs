@@ -5,6 +5,7 @@ mod common;
 
 mod accounts_api;
 mod api_errors;
+mod applicant_pages;
 mod applications_api;
 mod audit;
 mod catalogue;

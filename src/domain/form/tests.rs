@@ -48,10 +48,26 @@ fn an_empty_draft_saves_but_cannot_be_submitted() {
     assert!(check(&empty, Mode::Draft, &[]).is_empty());
     let missing = check(&empty, Mode::Submit, &[]);
     for f in [
-        "title", "summary", "purpose", "start_date", "end_date", "project_leader.name", "project_leader.email",
-        "controller.organisation_number", "legal_basis.gdpr_article_6", "dpia_done", "dispensation", "consent_based",
-        "controller_approved", "data_sources", "storage", "deletion_date", "publication", "attachments.protocol",
-        "attachments.dpo_assessment", "invoice_recipient.name",
+        "title",
+        "summary",
+        "purpose",
+        "start_date",
+        "end_date",
+        "project_leader.name",
+        "project_leader.email",
+        "controller.organisation_number",
+        "legal_basis.gdpr_article_6",
+        "dpia_done",
+        "dispensation",
+        "consent_based",
+        "controller_approved",
+        "data_sources",
+        "storage",
+        "deletion_date",
+        "publication",
+        "attachments.protocol",
+        "attachments.dpo_assessment",
+        "invoice_recipient.name",
     ] {
         assert!(missing.contains(&f.to_string()), "{f} missing from {missing:?}");
     }
@@ -87,7 +103,10 @@ fn dates_must_be_ordered_and_within_fifteen_years() {
 fn rek_reference_and_approval_are_needed_for_medical_research_only() {
     let mut f = complete();
     f.rek_reference = None;
-    assert_eq!(check(&f, Mode::Submit, &["protocol", "dpo_assessment"]), vec!["attachments.rek_approval", "rek_reference"]);
+    assert_eq!(
+        check(&f, Mode::Submit, &["protocol", "dpo_assessment"]),
+        vec!["attachments.rek_approval", "rek_reference"]
+    );
     f.purpose = "quality_improvement".into();
     assert!(check(&f, Mode::Submit, &["protocol", "dpo_assessment"]).is_empty());
 }
@@ -112,7 +131,8 @@ fn variables_must_belong_to_their_source_and_sources_to_the_form() {
     let mut f = complete();
     f.data_sources[0].variables = vec!["diagnose".into()];
     assert_eq!(check(&f, Mode::Draft, &[]), vec!["data_sources.0.variables"]);
-    f.data_sources[0] = SourceRequest { data_source_id: Some(3), variables: vec!["x".into()], ..f.data_sources[0].clone() };
+    f.data_sources[0] =
+        SourceRequest { data_source_id: Some(3), variables: vec!["x".into()], ..f.data_sources[0].clone() };
     assert_eq!(check(&f, Mode::Draft, &[]), vec!["data_sources.0.data_source_id"]);
     f.data_sources[0].data_source_id = Some(99);
     assert_eq!(check(&f, Mode::Draft, &[]), vec!["data_sources.0.data_source_id"]);
@@ -137,7 +157,10 @@ fn linkage_needs_a_key() {
 fn invoice_recipient_unless_fee_exempt() {
     let mut f = complete();
     f.invoice_recipient = None;
-    assert_eq!(check(&f, Mode::Submit, &ALL_ATTACHMENTS), vec!["invoice_recipient.name", "invoice_recipient.organisation_number"]);
+    assert_eq!(
+        check(&f, Mode::Submit, &ALL_ATTACHMENTS),
+        vec!["invoice_recipient.name", "invoice_recipient.organisation_number"]
+    );
     f.kind = "aggregated".into();
     f.student_thesis = Some(StudentThesis { level: "master".into(), supervisor: "Prof. Veileder".into() });
     assert_eq!(f.fee_exemption(), Some("student_thesis"));

@@ -2,20 +2,20 @@
 
 use super::ApiJson;
 use crate::config::Config;
-use crate::db::{self, applications::Application, Pool};
+use crate::db::{self, Pool, applications::Application};
 use crate::domain::form::ApplicationForm;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, applications as apps, applications::Access};
 use crate::storage::Storage;
 use crate::web::download::Download;
-use crate::web::guards::{actor, ApiUser, ClientAddress};
+use crate::web::guards::{ApiUser, ClientAddress, actor};
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{delete, get, post, put, routes, State};
-use serde_json::{json, Map, Value};
+use rocket::{State, delete, get, post, put, routes};
+use serde_json::{Map, Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![create, list, show, replace, command, upload, download, remove_attachment, message]
@@ -60,7 +60,12 @@ fn parse_form(body: &Value) -> AppResult<ApplicationForm> {
 }
 
 #[post("/applications", data = "<body>")]
-async fn create(pool: &State<Pool>, api: ApiUser, address: ClientAddress, body: ApiJson<Value>) -> AppResult<(Status, Json<Value>)> {
+async fn create(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    body: ApiJson<Value>,
+) -> AppResult<(Status, Json<Value>)> {
     let form = parse_form(&body.0)?;
     let mut conn = services::conn(pool).await?;
     let app = apps::create(&mut conn, &api.user, &actor(Some(&api.user), &address), form, None, Utc::now()).await?;
@@ -86,17 +91,31 @@ async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value
 }
 
 #[put("/applications/<id>", data = "<body>")]
-async fn replace(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, body: ApiJson<Value>) -> AppResult<Json<Value>> {
+async fn replace(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<Value>,
+) -> AppResult<Json<Value>> {
     let version = body.0.get("version").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok());
     let Some(version) = version else { return Err(AppError::field("version", "err-version-required")) };
     let form = parse_form(&body.0)?;
     let mut conn = services::conn(pool).await?;
-    let app = apps::save(&mut conn, &api.user, &actor(Some(&api.user), &address), id, version, form, Utc::now()).await?;
+    let app =
+        apps::save(&mut conn, &api.user, &actor(Some(&api.user), &address), id, version, form, Utc::now()).await?;
     Ok(Json(application_json(&mut conn, &app, Access::Applicant).await?))
 }
 
 #[post("/applications/<id>/<command>", data = "<body>", rank = 3)]
-async fn command(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, command: &str, body: ApiJson<Value>) -> AppResult<(Status, Json<Value>)> {
+async fn command(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    command: &str,
+    body: ApiJson<Value>,
+) -> AppResult<(Status, Json<Value>)> {
     let mut conn = services::conn(pool).await?;
     let who = actor(Some(&api.user), &address);
     let now = Utc::now();
@@ -124,28 +143,80 @@ async fn command(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i
 
 #[put("/applications/<id>/attachments/<kind>/<name>", data = "<data>")]
 #[allow(clippy::too_many_arguments)]
-async fn upload(pool: &State<Pool>, storage: &State<Storage>, config: &State<Config>, api: ApiUser, address: ClientAddress, id: i64, kind: &str, name: &str, data: Data<'_>) -> AppResult<(Status, Json<Value>)> {
+async fn upload(
+    pool: &State<Pool>,
+    storage: &State<Storage>,
+    config: &State<Config>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    kind: &str,
+    name: &str,
+    data: Data<'_>,
+) -> AppResult<(Status, Json<Value>)> {
     let mut conn = services::conn(pool).await?;
     let limit = config.max_upload_bytes;
     let body = data.open((limit + 1).bytes());
-    let a = apps::add_attachment(&mut conn, storage, &api.user, &actor(Some(&api.user), &address), id, kind, name, body, limit, Utc::now()).await?;
-    Ok((Status::Created, Json(json!({"id": a.id, "kind": a.kind, "name": a.name, "size": a.size, "sha256": a.sha256, "content_type": a.content_type}))))
+    let a = apps::add_attachment(
+        &mut conn,
+        storage,
+        &api.user,
+        &actor(Some(&api.user), &address),
+        id,
+        kind,
+        name,
+        body,
+        limit,
+        Utc::now(),
+    )
+    .await?;
+    Ok((
+        Status::Created,
+        Json(
+            json!({"id": a.id, "kind": a.kind, "name": a.name, "size": a.size, "sha256": a.sha256, "content_type": a.content_type}),
+        ),
+    ))
 }
 
 #[get("/applications/<id>/attachments/<attachment>")]
-async fn download(pool: &State<Pool>, storage: &State<Storage>, api: ApiUser, address: ClientAddress, id: i64, attachment: &str) -> AppResult<Download> {
+async fn download(
+    pool: &State<Pool>,
+    storage: &State<Storage>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    attachment: &str,
+) -> AppResult<Download> {
     let attachment_id = uuid::Uuid::parse_str(attachment).map_err(|_| AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
-    let a = apps::open_attachment(&mut conn, &api.user, &actor(Some(&api.user), &address), id, attachment_id, Utc::now()).await?;
+    let a =
+        apps::open_attachment(&mut conn, &api.user, &actor(Some(&api.user), &address), id, attachment_id, Utc::now())
+            .await?;
     let reader = storage.reader(&a.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Download { reader, name: a.name, content_type: a.content_type, sha256: a.sha256 })
 }
 
 #[delete("/applications/<id>/attachments/<attachment>")]
-async fn remove_attachment(pool: &State<Pool>, storage: &State<Storage>, api: ApiUser, address: ClientAddress, id: i64, attachment: &str) -> AppResult<Status> {
+async fn remove_attachment(
+    pool: &State<Pool>,
+    storage: &State<Storage>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    attachment: &str,
+) -> AppResult<Status> {
     let attachment_id = uuid::Uuid::parse_str(attachment).map_err(|_| AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
-    apps::remove_attachment(&mut conn, storage, &api.user, &actor(Some(&api.user), &address), id, attachment_id, Utc::now()).await?;
+    apps::remove_attachment(
+        &mut conn,
+        storage,
+        &api.user,
+        &actor(Some(&api.user), &address),
+        id,
+        attachment_id,
+        Utc::now(),
+    )
+    .await?;
     Ok(Status::NoContent)
 }
 
@@ -158,8 +229,23 @@ struct MessageBody {
 }
 
 #[post("/applications/<id>/messages", data = "<body>", rank = 2)]
-async fn message(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, body: ApiJson<MessageBody>) -> AppResult<(Status, Json<Value>)> {
+async fn message(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<MessageBody>,
+) -> AppResult<(Status, Json<Value>)> {
     let mut conn = services::conn(pool).await?;
-    let message_id = apps::post_message(&mut conn, &api.user, &actor(Some(&api.user), &address), id, &body.0.body, body.0.internal, Utc::now()).await?;
+    let message_id = apps::post_message(
+        &mut conn,
+        &api.user,
+        &actor(Some(&api.user), &address),
+        id,
+        &body.0.body,
+        body.0.internal,
+        Utc::now(),
+    )
+    .await?;
     Ok((Status::Created, Json(json!({"id": message_id}))))
 }

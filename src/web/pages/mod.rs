@@ -1,7 +1,9 @@
 //! Server-rendered pages, one module per audience.
 
 pub mod admin;
+pub mod applicant;
 pub mod auth;
+pub mod form_fields;
 pub mod public;
 
 /// Every page route.
@@ -9,5 +11,6 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut routes = public::routes();
     routes.extend(auth::routes());
     routes.extend(admin::routes());
+    routes.extend(applicant::routes());
     routes
 }

@@ -1,0 +1,505 @@
+//! The applicant's pages: my applications, the common form (all seven sections), review and
+//! submit with the price estimate, the status page with timeline, messages and attachments.
+
+use super::auth::PageOr;
+use super::form_fields;
+use crate::config::Config;
+use crate::db::{self, Pool, applications::Application};
+use crate::domain::case::{Command, State};
+use crate::domain::fields::FieldErrors;
+use crate::domain::form::{self, ApplicationForm, Mode};
+use crate::domain::pricing::format_nok;
+use crate::error::{AppError, AppResult};
+use crate::services::{self, applications as apps, applications::Access};
+use crate::storage::Storage;
+use crate::web::context::Ctx;
+use crate::web::csrf::{CsrfBody, CsrfForm, CsrfOnly, CsrfToken};
+use crate::web::download::Download;
+use chrono::Utc;
+use diesel_async::AsyncPgConnection;
+use rocket::data::ToByteUnit;
+use rocket::form::{DataField, Form, FromForm, FromFormField};
+use rocket::http::Status;
+use rocket::response::{Flash, Redirect};
+use rocket::{State as RocketState, get, post, routes};
+use rocket_dyn_templates::Template;
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![
+        list,
+        create,
+        status,
+        edit,
+        save,
+        review,
+        submit,
+        withdraw,
+        copy,
+        message,
+        upload,
+        download,
+        remove_attachment
+    ]
+}
+
+fn options(values: &[&str], selected: &str, prefix: &str) -> Vec<Value> {
+    values
+        .iter()
+        .map(|v| {
+            let key: String = v.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            json!({"value": v, "label_key": format!("{prefix}-{key}"), "selected": *v == selected})
+        })
+        .collect()
+}
+
+fn event_key(kind: &str) -> String {
+    format!("event-{}", kind.replace(['.', '_'], "-"))
+}
+
+fn summary_json(a: &Application) -> Value {
+    json!({
+        "id": a.id, "reference": a.reference, "title": if a.title.is_empty() { None } else { Some(&a.title) }, "state": a.state,
+        "state_key": format!("state-{}", a.state), "kind_key": format!("app-kind-{}", a.kind),
+        "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()),
+        "overdue": a.due_date.is_some_and(|d| d < Utc::now().date_naive()) && !State::from_code(&a.state).is_some_and(State::decided),
+        "updated": a.updated_at.format("%d.%m.%Y %H:%M").to_string(),
+    })
+}
+
+#[get("/applications")]
+async fn list(ctx: Ctx, pool: &RocketState<Pool>) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let apps = apps::list(&mut conn, user).await?;
+    let rows: Vec<Value> = apps.iter().map(summary_json).collect();
+    let may_apply = user.role == "applicant";
+    Ok(ctx.page(
+        "pages/applicant/list",
+        json!({"applications": rows, "may_apply": may_apply, "kinds": options(&form::KINDS, "identifiable", "app-kind"), "types": options(&form::TYPES, "new", "app-type")}),
+    ))
+}
+
+#[derive(FromForm)]
+struct NewForm {
+    kind: String,
+    application_type: String,
+    previous_reference: String,
+}
+
+#[post("/applications", data = "<form>")]
+async fn create(ctx: Ctx, pool: &RocketState<Pool>, form: CsrfForm<NewForm>) -> AppResult<Redirect> {
+    let user = ctx.user()?;
+    let f = form.0;
+    let draft = ApplicationForm {
+        kind: f.kind,
+        application_type: f.application_type,
+        previous_reference: Some(f.previous_reference),
+        ..ApplicationForm::default()
+    };
+    let mut conn = services::conn(pool).await?;
+    let app = apps::create(&mut conn, user, &ctx.actor(), draft, None, Utc::now()).await?;
+    Ok(Redirect::to(format!("/applications/{}/edit", app.id)))
+}
+
+/// Who acts next, by state.
+fn next_step(state: &str) -> &'static str {
+    match state {
+        "draft" => "next-draft",
+        "submitted" => "next-submitted",
+        "returned" => "next-returned",
+        "in_review" => "next-in-review",
+        "approved" | "partially_approved" => "next-approved",
+        "rejected" => "next-rejected",
+        "appealed" => "next-appealed",
+        "delivered" => "next-delivered",
+        _ => "next-none",
+    }
+}
+
+#[get("/applications/<id>")]
+async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let (app, access) = apps::load(&mut conn, user, id).await?;
+    let mut events = db::events::for_subject(&mut conn, "application", id).await?;
+    if !access.sees_internal() {
+        events.retain(|e| e.kind != "note.posted");
+    }
+    let timeline: Vec<Value> = events
+        .iter()
+        .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339(), "key": event_key(&e.kind), "mine": e.actor_id == Some(user.id)}))
+        .collect();
+    let messages: Vec<Value> = db::applications::messages_of(&mut conn, id, access.sees_internal())
+        .await?
+        .into_iter()
+        .map(|m| json!({"author": m.author_name, "role_key": format!("role-{}", m.author_role), "internal": m.internal, "body": m.body, "at": m.created_at.format("%d.%m.%Y %H:%M").to_string()}))
+        .collect();
+    let attachments = attachments_json(&mut conn, id).await?;
+    let state = State::from_code(&app.state).unwrap_or(State::Draft);
+    let is_applicant = access == Access::Applicant;
+    let form = apps::form_of(&app);
+    let (estimate, exemption) = apps::estimate(&form);
+    Ok(ctx.page(
+        "pages/applicant/status",
+        json!({
+            "app": summary_json(&app), "next_key": next_step(&app.state), "timeline": timeline, "messages": messages,
+            "attachments": attachments,
+            "estimate": format_nok(app.estimate_ore.unwrap_or(estimate)), "estimate_accepted": app.estimate_accepted_at.map(|t| t.format("%d.%m.%Y").to_string()),
+            "exemption_key": exemption.map(|e| format!("exempt-{e}")),
+            "can_edit": is_applicant && state.editable(),
+            "can_withdraw": is_applicant && crate::domain::case::apply(&case_stub(&app), Command::Withdraw, crate::domain::case::Actor { id: user.id, role: crate::domain::role::Role::Applicant }, Utc::now()).is_ok(),
+            "can_copy": is_applicant && state != State::Draft,
+            "can_message": state != State::Draft && access != Access::Member,
+            "can_note": access.sees_internal(),
+            "note_only": access == Access::RegisterOwner,
+            "is_member": access == Access::Member,
+        }),
+    ))
+}
+
+fn case_stub(app: &Application) -> crate::domain::case::Case {
+    crate::domain::case::Case {
+        state: State::from_code(&app.state).unwrap_or(State::Draft),
+        applicant_id: app.applicant_id,
+        assignee_id: app.assignee_id,
+        decided_at: app.decided_at,
+        releases: vec![],
+        all_delivered: false,
+    }
+}
+
+async fn attachments_json(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Vec<Value>> {
+    Ok(db::applications::attachments_of(conn, id)
+        .await?
+        .into_iter()
+        .map(|a| json!({"id": a.id, "kind_key": format!("attachment-{}", a.kind), "name": a.name, "size_kb": (a.size + 1023) / 1024, "sha256": a.sha256}))
+        .collect())
+}
+
+/// Everything the form page shows: values, options, the catalogue rows and errors.
+async fn form_page(
+    conn: &mut AsyncPgConnection,
+    ctx: &Ctx,
+    app: &Application,
+    form_value: &Value,
+    errors: &FieldErrors,
+) -> AppResult<Value> {
+    let form: ApplicationForm = serde_json::from_value(form_value.clone()).unwrap_or_default();
+    let catalogue = db::catalogue::sources(conn, None).await?;
+    let ids: Vec<i64> = catalogue.iter().map(|(s, _)| s.id).collect();
+    let variables = db::catalogue::variables_of(conn, &ids).await?;
+    let localised = |nb: &str, en: &str| {
+        if ctx.lang == crate::domain::language::Language::En { en.to_string() } else { nb.to_string() }
+    };
+    let messages = |key: &str| -> Value {
+        errors
+            .0
+            .get(key)
+            .map(|v| json!(v.iter().map(|e| crate::i18n::field_error(ctx.lang, e)).collect::<Vec<_>>()))
+            .unwrap_or(Value::Null)
+    };
+    let mut rows: Vec<Value> = vec![];
+    let mut requests = form.data_sources.clone();
+    if requests.len() < form::MAX_SOURCES {
+        requests.push(form::SourceRequest::default());
+    }
+    for (i, r) in requests.iter().enumerate() {
+        let choices: Vec<Value> = catalogue
+            .iter()
+            .filter(|(s, _)| s.on_common_form)
+            .map(|(s, o)| json!({"value": s.id, "label": format!("{} – {} ({})", s.code, localised(&s.name_nb, &s.name_en), o.name), "selected": Some(s.id) == r.data_source_id}))
+            .collect();
+        let vars: Vec<Value> = variables
+            .iter()
+            .filter(|v| Some(v.data_source_id) == r.data_source_id)
+            .map(|v| json!({"name": v.name, "label": localised(&v.description_nb, &v.description_en), "identifying_key": format!("identifying-{}", v.identifying), "checked": r.variables.contains(&v.name)}))
+            .collect();
+        let p = format!("data_sources.{i}");
+        rows.push(json!({
+            "index": i, "number": i + 1, "choices": choices, "variables": vars, "chosen": r.data_source_id.is_some(),
+            "period_from": r.period_from, "period_to": r.period_to, "selection": r.selection,
+            "errors": {
+                "data_source_id": messages(&format!("{p}.data_source_id")), "variables": messages(&format!("{p}.variables")),
+                "period_from": messages(&format!("{p}.period_from")), "period_to": messages(&format!("{p}.period_to")),
+                "selection": messages(&format!("{p}.selection")),
+            },
+        }));
+    }
+    let mut error_map = serde_json::Map::new();
+    for key in errors.0.keys() {
+        error_map.insert(key.clone(), messages(key));
+    }
+    let lb = form.legal_basis.clone().unwrap_or_default();
+    let thesis = form.student_thesis.clone().unwrap_or_default();
+    let attachments = attachments_json(conn, app.id).await?;
+    let required: Vec<Value> = form.required_attachments().iter().map(|k| json!(format!("attachment-{k}"))).collect();
+    Ok(json!({
+        "app": summary_json(app), "version": app.version, "form": form_value, "rows": rows, "errors": error_map,
+        "members_text": form.members.join("\n"),
+        "kinds": options(&form::KINDS, &form.kind, "app-kind"),
+        "types": options(&form::TYPES, &form.application_type, "app-type"),
+        "purposes": options(&form::PURPOSES, &form.purpose, "purpose"),
+        "art6": options(&form::GDPR_ARTICLE_6, &lb.gdpr_article_6, "art6"),
+        "art9": options(&form::GDPR_ARTICLE_9, &lb.gdpr_article_9, "art9"),
+        "dispensations": options(&form::DISPENSATION, form.dispensation.as_deref().unwrap_or(""), "dispensation"),
+        "thesis_levels": options(&form::THESIS_LEVELS, &thesis.level, "thesis"),
+        "attachment_kinds": options(&form::ATTACHMENT_KINDS, "", "attachment"),
+        "attachments": attachments, "required_attachments": required,
+        "yes_no": {
+            "dpia_done": form.dpia_done, "consent_based": form.consent_based, "linkage": form.linkage, "controller_approved": form.controller_approved == Some(true),
+        },
+    }))
+}
+
+async fn load_editable(conn: &mut AsyncPgConnection, ctx: &Ctx, id: i64) -> AppResult<Application> {
+    let user = ctx.user()?;
+    let (app, access) = apps::load(conn, user, id).await?;
+    if access != Access::Applicant {
+        return Err(AppError::Forbidden("err-forbidden".into()));
+    }
+    if !State::from_code(&app.state).is_some_and(State::editable) {
+        return Err(AppError::Conflict("err-not-editable".into()));
+    }
+    Ok(app)
+}
+
+#[get("/applications/<id>/edit")]
+async fn edit(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template> {
+    let mut conn = services::conn(pool).await?;
+    let app = load_editable(&mut conn, &ctx, id).await?;
+    let data = form_page(&mut conn, &ctx, &app, &app.form, &FieldErrors::new()).await?;
+    Ok(ctx.page("pages/applicant/form", data))
+}
+
+#[post("/applications/<id>/edit", data = "<body>")]
+async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> AppResult<PageOr> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let app = load_editable(&mut conn, &ctx, id).await?;
+    let value = form_fields::to_json(&body.0);
+    let version = form_fields::field(&body.0, "version").and_then(|v| v.parse::<i32>().ok()).unwrap_or(-1);
+    let to_review = form_fields::field(&body.0, "action").as_deref() == Some("review");
+    let form: ApplicationForm = serde_json::from_value(value.clone()).unwrap_or_default();
+    match apps::save(&mut conn, user, &ctx.actor(), id, version, form, Utc::now()).await {
+        Ok(saved) if to_review => Ok(PageOr::Redirect(Redirect::to(format!("/applications/{}/submit", saved.id)))),
+        Ok(saved) => Ok(PageOr::Flash(Flash::success(
+            Redirect::to(format!("/applications/{}/edit", saved.id)),
+            ctx.t("draft-saved"),
+        ))),
+        Err(AppError::Validation(errors)) => {
+            let data = form_page(&mut conn, &ctx, &app, &value, &errors).await?;
+            Ok(PageOr::Page((Status::UnprocessableEntity, ctx.page("pages/applicant/form", data))))
+        }
+        Err(AppError::Conflict(_)) => {
+            let data = json!({"app": summary_json(&app)});
+            Ok(PageOr::Page((Status::Conflict, ctx.page("pages/applicant/stale", data))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn review_data(
+    conn: &mut AsyncPgConnection,
+    ctx: &Ctx,
+    app: &Application,
+    accept_error: bool,
+) -> AppResult<Value> {
+    let form = apps::form_of(app).normalised();
+    let facts = apps::facts(conn, app.applicant_id, Some(app.id)).await?;
+    let errors = apps::check(&form, Mode::Submit, &facts);
+    let problems: Vec<Value> = errors
+        .0
+        .iter()
+        .map(|(field, list)| json!({"field": field, "label_key": format!("field-{}", field.split('.').filter(|p| p.parse::<usize>().is_err()).collect::<Vec<_>>().join("-").replace('_', "-")), "messages": list.iter().map(|e| crate::i18n::field_error(ctx.lang, e)).collect::<Vec<_>>()}))
+        .collect();
+    let (estimate, exemption) = apps::estimate(&form);
+    Ok(json!({
+        "app": summary_json(app), "version": app.version, "problems": problems, "ready": errors.is_empty(),
+        "estimate_ore": estimate, "estimate": format_nok(estimate), "sources": form.source_ids().len(),
+        "exemption_key": exemption.map(|e| format!("exempt-{e}")), "accept_error": accept_error,
+    }))
+}
+
+#[get("/applications/<id>/submit")]
+async fn review(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template> {
+    let mut conn = services::conn(pool).await?;
+    let app = load_editable(&mut conn, &ctx, id).await?;
+    let data = review_data(&mut conn, &ctx, &app, false).await?;
+    Ok(ctx.page("pages/applicant/review", data))
+}
+
+#[derive(FromForm)]
+struct SubmitForm {
+    version: i32,
+    estimate_ore: i64,
+    accept: bool,
+}
+
+#[post("/applications/<id>/submit", data = "<form>")]
+async fn submit(ctx: Ctx, pool: &RocketState<Pool>, id: i64, form: CsrfForm<SubmitForm>) -> AppResult<PageOr> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let app = load_editable(&mut conn, &ctx, id).await?;
+    if !form.0.accept {
+        let data = review_data(&mut conn, &ctx, &app, true).await?;
+        return Ok(PageOr::Page((Status::UnprocessableEntity, ctx.page("pages/applicant/review", data))));
+    }
+    match apps::submit(&mut conn, user, &ctx.actor(), id, Some((form.0.version, Some(form.0.estimate_ore))), Utc::now())
+        .await
+    {
+        Ok(done) => Ok(PageOr::Flash(Flash::success(
+            Redirect::to(format!("/applications/{id}")),
+            format!("{} {}", ctx.t("submitted-as"), done.reference.unwrap_or_default()),
+        ))),
+        Err(AppError::Validation(_)) => {
+            let data = review_data(&mut conn, &ctx, &app, false).await?;
+            Ok(PageOr::Page((Status::UnprocessableEntity, ctx.page("pages/applicant/review", data))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[post("/applications/<id>/withdraw", data = "<_form>")]
+async fn withdraw(
+    ctx: Ctx,
+    pool: &RocketState<Pool>,
+    id: i64,
+    _form: CsrfForm<CsrfOnly>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    apps::withdraw(&mut conn, user, &ctx.actor(), id, Utc::now()).await?;
+    Ok(Flash::success(Redirect::to(format!("/applications/{id}")), ctx.t("withdrawn")))
+}
+
+#[post("/applications/<id>/copy", data = "<_form>")]
+async fn copy(ctx: Ctx, pool: &RocketState<Pool>, id: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let app = apps::copy(&mut conn, user, &ctx.actor(), id, Utc::now()).await?;
+    Ok(Flash::success(Redirect::to(format!("/applications/{}/edit", app.id)), ctx.t("copied")))
+}
+
+#[derive(FromForm)]
+struct MessageForm {
+    body: String,
+    internal: bool,
+}
+
+#[post("/applications/<id>/messages", data = "<form>")]
+async fn message(
+    ctx: Ctx,
+    pool: &RocketState<Pool>,
+    id: i64,
+    form: CsrfForm<MessageForm>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    match apps::post_message(&mut conn, user, &ctx.actor(), id, &form.0.body, form.0.internal, Utc::now()).await {
+        Ok(_) => Ok(Flash::success(Redirect::to(format!("/applications/{id}#messages")), ctx.t("message-sent"))),
+        Err(AppError::Validation(_)) => {
+            Ok(Flash::error(Redirect::to(format!("/applications/{id}#messages")), ctx.t("message-empty")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A file from a multipart form, read into memory (bounded by the `data-form` limit).
+struct UploadedFile {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromFormField<'r> for UploadedFile {
+    async fn from_data(field: DataField<'r, '_>) -> rocket::form::Result<'r, Self> {
+        let name = field.file_name.map(|n| n.dangerous_unsafe_unsanitized_raw().to_string()).unwrap_or_default();
+        let limit = field.request.limits().get("file").unwrap_or(25.mebibytes());
+        let data = field.data.open(limit).into_bytes().await?;
+        if !data.is_complete() {
+            return Err(rocket::form::Error::validation("the file is too large").into());
+        }
+        Ok(UploadedFile { name, bytes: data.into_inner() })
+    }
+}
+
+#[derive(FromForm)]
+struct Upload {
+    csrf_token: String,
+    kind: String,
+    file: UploadedFile,
+}
+
+#[post("/applications/<id>/attachments", data = "<upload>")]
+#[allow(clippy::too_many_arguments)]
+async fn upload(
+    ctx: Ctx,
+    pool: &RocketState<Pool>,
+    storage: &RocketState<Storage>,
+    config: &RocketState<Config>,
+    csrf: CsrfToken,
+    id: i64,
+    upload: Form<Upload>,
+) -> AppResult<Flash<Redirect>> {
+    if !csrf.matches(&upload.csrf_token) {
+        return Err(AppError::Forbidden("err-csrf".into()));
+    }
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let back = Redirect::to(format!("/applications/{id}/edit#attachments"));
+    let result = apps::add_attachment(
+        &mut conn,
+        storage,
+        user,
+        &ctx.actor(),
+        id,
+        &upload.kind,
+        &upload.file.name,
+        upload.file.bytes.as_slice(),
+        config.max_upload_bytes,
+        Utc::now(),
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(Flash::success(back, ctx.t("attachment-added"))),
+        Err(AppError::Validation(f)) => {
+            let text: Vec<String> = f.0.values().flatten().map(|e| crate::i18n::field_error(ctx.lang, e)).collect();
+            Ok(Flash::error(back, text.join(" ")))
+        }
+        Err(AppError::PayloadTooLarge) => Ok(Flash::error(back, ctx.t("err-too-large"))),
+        Err(e) => Err(e),
+    }
+}
+
+#[get("/applications/<id>/attachments/<attachment>")]
+async fn download(
+    ctx: Ctx,
+    pool: &RocketState<Pool>,
+    storage: &RocketState<Storage>,
+    id: i64,
+    attachment: &str,
+) -> AppResult<Download> {
+    let user = ctx.user()?;
+    let attachment_id = uuid::Uuid::parse_str(attachment).map_err(|_| AppError::NotFound)?;
+    let mut conn = services::conn(pool).await?;
+    let a = apps::open_attachment(&mut conn, user, &ctx.actor(), id, attachment_id, Utc::now()).await?;
+    let reader = storage.reader(&a.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Download { reader, name: a.name, content_type: a.content_type, sha256: a.sha256 })
+}
+
+#[post("/applications/<id>/attachments/<attachment>/delete", data = "<_form>")]
+async fn remove_attachment(
+    ctx: Ctx,
+    pool: &RocketState<Pool>,
+    storage: &RocketState<Storage>,
+    id: i64,
+    attachment: &str,
+    _form: CsrfForm<CsrfOnly>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let attachment_id = uuid::Uuid::parse_str(attachment).map_err(|_| AppError::NotFound)?;
+    let mut conn = services::conn(pool).await?;
+    apps::remove_attachment(&mut conn, storage, user, &ctx.actor(), id, attachment_id, Utc::now()).await?;
+    Ok(Flash::success(Redirect::to(format!("/applications/{id}/edit#attachments")), ctx.t("attachment-removed")))
+}

@@ -1,0 +1,192 @@
+//! The applicant's journey through the pages, as a browser does it: GET the form, POST it
+//! with the CSRF token, follow redirects, read errors beside the fields, in both languages.
+
+use crate::common::{TestApp, csrf_in};
+use rocket::http::{ContentType, Status};
+
+fn version_in(html: &str) -> String {
+    html.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n%%EOF\n";
+
+async fn upload(app: &TestApp, id: &str, csrf: &str, kind: &str) -> Status {
+    let boundary = "XyZboundary";
+    let mut body = Vec::new();
+    for (name, value) in [("csrf_token", csrf), ("kind", kind)] {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{kind}.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+    body.extend_from_slice(PDF);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let ct = ContentType::new("multipart", "form-data").with_params(("boundary", boundary));
+    app.client.post(format!("/applications/{id}/attachments")).header(ct).body(body).dispatch().await.status()
+}
+
+#[rocket::async_test]
+async fn the_whole_form_through_the_pages() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    app.login(&applicant).await;
+
+    let (status, html) = app.page("/applications").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Ny søknad"));
+    let csrf = csrf_in(&html);
+    let resp = app
+        .form(
+            "/applications",
+            &[("kind", "identifiable"), ("application_type", "new"), ("previous_reference", "")],
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let edit = resp.headers().get_one("Location").unwrap().to_string();
+    let id = edit.split('/').nth(2).unwrap().to_string();
+
+    // Section 1 with mistakes: the errors stand beside their fields, the values are kept.
+    let (status, html) = app.page(&edit).await;
+    assert_eq!(status, Status::Ok);
+    for section in ["s-project", "s-people", "s-legal", "s-data", "s-handling", "attachments", "s-billing"] {
+        assert!(html.contains(&format!("id=\"{section}\"")), "section {section}");
+    }
+    let version = version_in(&html);
+    let bad = [
+        ("version", version.as_str()),
+        ("kind", "identifiable"),
+        ("type", "new"),
+        ("title", "Hjertesvikt etter covid-19"),
+        ("start_date", "2027-01-01"),
+        ("end_date", "2026-01-01"),
+        ("controller.name", "UiO"),
+        ("controller.organisation_number", "971035855"),
+        ("action", "save"),
+    ];
+    let resp = app.form(&edit, &bad, Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let html = resp.into_string().await.unwrap();
+    assert!(html.contains("id=\"f-end_date-error\""), "error beside end date");
+    assert!(html.contains("aria-describedby=\"f-controller.organisation_number-error"), "error tied to the field");
+    assert!(html.contains("feil kontrollsiffer"));
+    assert!(html.contains("value=\"Hjertesvikt etter covid-19\""), "entered values kept");
+
+    // Corrected, with NPR chosen: its variables appear to tick.
+    let (_, npr) = app.get_json("/api/data-sources/NPR", None).await;
+    let npr_id = npr["id"].to_string();
+    let good = [
+        ("version", version.as_str()),
+        ("kind", "identifiable"),
+        ("type", "new"),
+        ("title", "Hjertesvikt etter covid-19"),
+        ("summary", "Vi undersøker hjertesvikt."),
+        ("purpose", "quality_improvement"),
+        ("start_date", "2027-01-01"),
+        ("end_date", "2029-12-31"),
+        ("project_leader.name", "Kari Forsker"),
+        ("project_leader.email", "kari@example.no"),
+        ("project_leader.institution", "UiO"),
+        ("controller.name", "Universitetet i Oslo"),
+        ("controller.organisation_number", "971035854"),
+        ("members", "kollega@example.no"),
+        ("legal_basis.gdpr_article_6", "6(1)(e)"),
+        ("legal_basis.gdpr_article_9", "9(2)(j)"),
+        ("legal_basis.justification", "Allmenn interesse."),
+        ("dpia_done", "true"),
+        ("dispensation", "requested"),
+        ("consent_based", "false"),
+        ("controller_approved", "true"),
+        ("data_sources.0.data_source_id", npr_id.as_str()),
+        ("data_sources.0.period_from", "2015-01-01"),
+        ("data_sources.0.period_to", "2024-12-31"),
+        ("data_sources.0.selection", "Alle med I50"),
+        ("linkage", "false"),
+        ("storage", "TSD"),
+        ("access", "Prosjektgruppen"),
+        ("deletion_date", "2030-12-31"),
+        ("publication", "Aggregert"),
+        ("invoice_recipient.name", "UiO"),
+        ("invoice_recipient.organisation_number", "971035854"),
+        ("invoice_recipient.reference", "P-1"),
+        ("action", "save"),
+    ];
+    let resp = app.form(&edit, &good, Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, html) = app.page(&edit).await;
+    assert!(html.contains("name=\"data_sources.0.variables\" value=\"lopenr\""), "NPR's variables are offered");
+    let version = version_in(&html);
+
+    // A second tab with the old version: refused, with a page that says why.
+    let mut stale = good.to_vec();
+    stale[0] = ("version", "1");
+    let resp = app.form(&edit, &stale, Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::Conflict);
+    assert!(resp.into_string().await.unwrap().contains("endret av noen andre"));
+
+    let mut with_vars = good.to_vec();
+    with_vars[0] = ("version", version.as_str());
+    with_vars.push(("data_sources.0.variables", "lopenr"));
+    with_vars.push(("data_sources.0.variables", "hovedtilstand"));
+    with_vars.retain(|(k, _)| *k != "action");
+    with_vars.push(("action", "review"));
+    let resp = app.form(&edit, &with_vars, Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let review = resp.headers().get_one("Location").unwrap().to_string();
+    assert_eq!(review, format!("/applications/{id}/submit"));
+
+    // The review lists what is still missing: the required attachments.
+    let (_, html) = app.page(&review).await;
+    assert!(html.contains("Vedlegg: forskningsprotokoll"), "{html}");
+    assert!(!html.contains("Send inn søknaden"));
+    assert_eq!(upload(&app, &id, &csrf, "protocol").await, Status::SeeOther);
+    assert_eq!(upload(&app, &id, &csrf, "dpo_assessment").await, Status::SeeOther);
+    assert_eq!(upload(&app, &id, "forged", "other").await, Status::Forbidden);
+
+    let (_, html) = app.page(&review).await;
+    assert!(html.contains("1\u{a0}500,00"), "the intake fee for one source");
+    let version = version_in(&html);
+    let resp = app.form(&review, &[("version", &version), ("estimate_ore", "150000")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity, "the estimate must be accepted");
+    assert!(resp.into_string().await.unwrap().contains("f-accept-error"));
+    let resp =
+        app.form(&review, &[("version", &version), ("estimate_ore", "150000"), ("accept", "on")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+
+    let (status, html) = app.page(&format!("/applications/{id}")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("HDS-"), "reference shown");
+    assert!(html.contains("Sendt inn"));
+    assert!(html.contains("Saksbehandler kontrollerer"), "who acts next");
+    assert!(html.contains("Søknaden ble sendt inn"), "timeline");
+    let (status, _) = app.page(&edit).await;
+    assert_eq!(status, Status::Conflict, "no editing after submit");
+
+    // The same status page in English.
+    app.client.get("/language/en").dispatch().await;
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(html.contains("Submitted") && html.contains("A case officer checks"), "English status page");
+    let (_, html) = app.page("/applications").await;
+    assert!(html.contains("My applications"));
+}
+
+#[rocket::async_test]
+async fn others_cannot_open_someone_elses_pages() {
+    let app = TestApp::new().await;
+    let owner = app.user("applicant", None).await;
+    let token = app.token(&owner).await;
+    let (_, draft) =
+        app.post_json("/api/applications", Some(&token), serde_json::json!({"title": "Hemmelig utkast"})).await;
+    let id = draft["id"].as_i64().unwrap();
+    let other = app.user("applicant", None).await;
+    app.login(&other).await;
+    for path in
+        [format!("/applications/{id}"), format!("/applications/{id}/edit"), format!("/applications/{id}/submit")]
+    {
+        let (status, html) = app.page(&path).await;
+        assert_eq!(status, Status::NotFound, "{path}");
+        assert!(!html.contains("Hemmelig utkast"));
+    }
+    let (_, html) = app.page("/applications").await;
+    assert!(!html.contains("Hemmelig utkast"));
+}
