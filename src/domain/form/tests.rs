@@ -75,12 +75,14 @@ fn an_empty_draft_saves_but_cannot_be_submitted() {
 
 #[test]
 fn formats_and_lengths_are_checked_at_every_save() {
-    let mut f = ApplicationForm::default();
-    f.title = "x".repeat(201);
-    f.start_date = "2027-13-01".into();
-    f.controller = Some(OrganisationRef { name: "UiO".into(), organisation_number: "971035855".into() });
-    f.members = vec!["not-an-email".into()];
-    f.purpose = "fun".into();
+    let f = ApplicationForm {
+        title: "x".repeat(201),
+        start_date: "2027-13-01".into(),
+        controller: Some(OrganisationRef { name: "UiO".into(), organisation_number: "971035855".into() }),
+        members: vec!["not-an-email".into()],
+        purpose: "fun".into(),
+        ..ApplicationForm::default()
+    };
     let errors = check(&f, Mode::Draft, &[]);
     assert_eq!(errors, vec!["controller.organisation_number", "members", "purpose", "start_date", "title"]);
 }
