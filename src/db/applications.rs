@@ -35,6 +35,9 @@ pub struct Application {
     pub decided_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    pub appeal_grounds: Option<String>,
+    pub sent_to_helseklage_at: Option<DateTime<Utc>>,
+    pub interim_reply_at: Option<DateTime<Utc>>,
 }
 
 /// The parts of the form kept in columns.

@@ -140,6 +140,43 @@ diesel::table! {
         decided_at -> Nullable<Timestamptz>,
         delivered_at -> Nullable<Timestamptz>,
         closed_at -> Nullable<Timestamptz>,
+        appeal_grounds -> Nullable<Text>,
+        sent_to_helseklage_at -> Nullable<Timestamptz>,
+        interim_reply_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    releases (id) {
+        id -> Int8,
+        application_id -> Int8,
+        data_source_id -> Int8,
+        decider -> Text,
+        owner_organisation_id -> Int8,
+        state -> Text,
+        conditions -> Text,
+        reasons -> Text,
+        decided_by -> Nullable<Int8>,
+        decided_at -> Nullable<Timestamptz>,
+        delivered_by -> Nullable<Int8>,
+        delivered_at -> Nullable<Timestamptz>,
+        environment -> Nullable<Text>,
+        created_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> Int8,
+        application_id -> Int8,
+        outcome -> Text,
+        reasons -> Text,
+        language -> Text,
+        letter_html -> Text,
+        decided_by -> Int8,
+        decided_at -> Timestamptz,
+        appeal_deadline -> Date,
     }
 }
 
@@ -197,6 +234,10 @@ diesel::joinable!(application_sources -> data_sources (data_source_id));
 diesel::joinable!(attachments -> applications (application_id));
 diesel::joinable!(messages -> applications (application_id));
 diesel::joinable!(messages -> users (author_id));
+diesel::joinable!(releases -> applications (application_id));
+diesel::joinable!(releases -> data_sources (data_source_id));
+diesel::joinable!(releases -> organisations (owner_organisation_id));
+diesel::joinable!(decisions -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -213,4 +254,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reference_counters,
     attachments,
     messages,
+    releases,
+    decisions,
 );

@@ -82,6 +82,8 @@ pub struct Case {
     pub releases: Vec<(bool, bool)>,
     /// Whether every approved release has been delivered.
     pub all_delivered: bool,
+    /// The outcome of the last decision (what an upheld appeal returns to).
+    pub previous_outcome: Option<State>,
 }
 
 /// Who gives the command.
@@ -142,7 +144,7 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
             _ => Err(Refusal::Conflict("the appeal deadline (three weeks from the decision) has passed")),
         },
         (Command::Reconsider, Appealed) => go(InReview, "appeal.reconsidered"),
-        (Command::Uphold, Appealed) => go(Rejected, "appeal.upheld"),
+        (Command::Uphold, Appealed) => go(case.previous_outcome.unwrap_or(Rejected), "appeal.upheld"),
         (Command::Deliver, Approved | PartiallyApproved) if case.all_delivered => {
             go(Delivered, "application.delivered")
         }
@@ -159,7 +161,7 @@ mod tests {
     use super::*;
 
     fn case(state: State) -> Case {
-        Case { state, applicant_id: 1, assignee_id: None, decided_at: None, releases: vec![], all_delivered: false }
+        Case { state, applicant_id: 1, assignee_id: None, decided_at: None, releases: vec![], all_delivered: false, previous_outcome: None }
     }
     const APPLICANT: Actor = Actor { id: 1, role: Role::Applicant };
     const OTHER_APPLICANT: Actor = Actor { id: 2, role: Role::Applicant };

@@ -111,6 +111,7 @@ fn case_of(app: &Application) -> case::Case {
         decided_at: app.decided_at,
         releases: vec![],
         all_delivered: false,
+        previous_outcome: None,
     }
 }
 

@@ -11,7 +11,6 @@ use crate::services::Actor;
 use rocket::http::Status;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 use rocket_dyn_templates::Template;
-use rocket_dyn_templates::handlebars::{self, Context, Handlebars, Helper, RenderContext, RenderError, ScopedJson};
 use serde_json::{Map, Value, json};
 
 /// The per-request page context.
@@ -145,101 +144,7 @@ pub fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
     }
 }
 
-fn root_lang(ctx: &Context) -> Language {
-    ctx.data().get("lang").and_then(Value::as_str).and_then(Language::from_tag).unwrap_or_default()
-}
-
-/// `{{t "key" n=3}}`: the translation of `key` in the page's language (also as a subexpression).
-struct TranslateHelper;
-
-impl handlebars::HelperDef for TranslateHelper {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        ctx: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let key = h
-            .param(0)
-            .and_then(|p| p.value().as_str())
-            .ok_or(handlebars::RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
-        let lang = root_lang(ctx);
-        let text = if h.hash().is_empty() {
-            i18n::t(lang, key)
-        } else {
-            let args: Vec<(&str, i18n::Arg)> = h
-                .hash()
-                .iter()
-                .map(|(k, v)| {
-                    let value = match v.value() {
-                        Value::Number(n) => i18n::Arg::from(n.as_f64().unwrap_or_default()),
-                        Value::String(s) => i18n::Arg::from(s.clone()),
-                        other => i18n::Arg::from(other.to_string()),
-                    };
-                    (*k, value)
-                })
-                .collect();
-            i18n::t_args(lang, key, &args)
-        };
-        Ok(ScopedJson::Derived(Value::String(text)))
-    }
-}
-
-/// `{{loc name_nb name_en}}`: the first in bokmål, the second in English (falls back to the first).
-struct LocaliseHelper;
-
-impl handlebars::HelperDef for LocaliseHelper {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        ctx: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let idx = match root_lang(ctx) {
-            Language::Nb => 0,
-            Language::En => 1,
-        };
-        let pick = h
-            .param(idx)
-            .map(|p| p.value().clone())
-            .filter(|v| !v.is_null() && v.as_str() != Some(""))
-            .or_else(|| h.param(0).map(|p| p.value().clone()));
-        Ok(ScopedJson::Derived(pick.unwrap_or(Value::Null)))
-    }
-}
-
-/// `{{concat "a-" b}}`: joins its parameters into one string (for translation keys).
-struct ConcatHelper;
-
-impl handlebars::HelperDef for ConcatHelper {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let text: String = h
-            .params()
-            .iter()
-            .map(|p| match p.value() {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                other => other.to_string(),
-            })
-            .collect();
-        Ok(ScopedJson::Derived(Value::String(text)))
-    }
-}
-
 /// The template engine with our helpers.
 pub fn templates() -> impl rocket::fairing::Fairing {
-    Template::custom(|engines| {
-        engines.handlebars.register_helper("t", Box::new(TranslateHelper));
-        engines.handlebars.register_helper("loc", Box::new(LocaliseHelper));
-        engines.handlebars.register_helper("concat", Box::new(ConcatHelper));
-        engines.handlebars.set_strict_mode(false);
-    })
+    Template::custom(|engines| crate::templating::register_helpers(&mut engines.handlebars))
 }

@@ -5,7 +5,9 @@ use crate::config::Config;
 use crate::db::{self, Pool, applications::Application};
 use crate::domain::form::ApplicationForm;
 use crate::error::{AppError, AppResult};
-use crate::services::{self, applications as apps, applications::Access};
+use crate::domain::case::Command;
+use crate::services::{self, applications as apps, applications::Access, cases};
+use crate::templating::Documents;
 use crate::storage::Storage;
 use crate::web::download::Download;
 use crate::web::guards::{ApiUser, ClientAddress, actor};
@@ -18,7 +20,7 @@ use rocket::{State, delete, get, post, put, routes};
 use serde_json::{Map, Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![create, list, show, replace, command, upload, download, remove_attachment, message]
+    routes![create, list, show, replace, command, upload, download, remove_attachment, message, decide_release, delivered]
 }
 
 /// The application as `GET /api/applications/{id}` shows it: the form's fields at the top
@@ -34,6 +36,8 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
         events.retain(|e| e.kind != "note.posted");
     }
     let messages = db::applications::messages_of(conn, app.id, access.sees_internal()).await?;
+    let releases = db::cases::releases_of(conn, app.id).await?;
+    let decision = db::cases::latest_decision(conn, app.id).await?;
     let form = apps::form_of(app);
     let (estimate_ore, exemption) = apps::estimate(&form);
     let fields = json!({
@@ -45,7 +49,18 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
         "delivered_at": app.delivered_at, "due_date": app.due_date,
         "estimate": {"amount_ore": app.estimate_ore.unwrap_or(estimate_ore), "accepted_at": app.estimate_accepted_at, "fee_exemption": exemption},
         "attachments": attachments,
-        "releases": [], "decision": null, "invoice": null, "transfers": [],
+        "releases": releases.iter().map(|r| json!({
+            "id": r.release.id, "data_source_id": r.release.data_source_id, "code": r.code, "name": r.name_nb,
+            "state": r.release.state, "decider": r.release.decider, "owner_organisation_id": r.release.owner_organisation_id,
+            "conditions": r.release.conditions, "reasons": r.release.reasons, "decided_at": r.release.decided_at,
+            "delivered_at": r.release.delivered_at, "environment": r.release.environment,
+        })).collect::<Vec<_>>(),
+        "decision": decision.map(|d| json!({
+            "outcome": d.outcome, "reasons": d.reasons, "decided_at": d.decided_at, "appeal_deadline": d.appeal_deadline,
+            "language": d.language, "letter_url": format!("/applications/{}/decision", app.id),
+        })),
+        "appeal_grounds": app.appeal_grounds, "sent_to_helseklage_at": app.sent_to_helseklage_at, "interim_reply_at": app.interim_reply_at,
+        "invoice": null, "transfers": [],
         "messages": messages,
         "events": events.iter().map(|e| json!({"id": e.id, "at": e.at, "kind": e.kind, "actor_id": e.actor_id, "payload": e.payload})).collect::<Vec<_>>(),
     });
@@ -108,8 +123,10 @@ async fn replace(
 }
 
 #[post("/applications/<id>/<command>", data = "<body>", rank = 3)]
+#[allow(clippy::too_many_arguments)]
 async fn command(
     pool: &State<Pool>,
+    documents: &State<Documents>,
     api: ApiUser,
     address: ClientAddress,
     id: i64,
@@ -135,7 +152,11 @@ async fn command(
         }
         "withdraw" => (apps::withdraw(&mut conn, &api.user, &who, id, now).await?, Status::Ok),
         "copy" => (apps::copy(&mut conn, &api.user, &who, id, now).await?, Status::Created),
-        _ => return Err(AppError::NotFound),
+        other => {
+            let Some(cmd) = Command::from_code(other) else { return Err(AppError::NotFound) };
+            let params: cases::Params = if body.0.is_null() { cases::Params::default() } else { serde_json::from_value(body.0.clone()).map_err(|e| super::json_shape_error(&e))? };
+            (cases::command(&mut conn, documents, &api.user, &who, id, cmd, params, now).await?, Status::Ok)
+        }
     };
     let (app, access) = apps::load(&mut conn, &api.user, app.id).await?;
     Ok((status, Json(application_json(&mut conn, &app, access).await?)))
@@ -248,4 +269,32 @@ async fn message(
     )
     .await?;
     Ok((Status::Created, Json(json!({"id": message_id}))))
+}
+
+/// A release as the API shows it.
+fn release_json(r: &db::cases::Release) -> Value {
+    json!({
+        "id": r.id, "application_id": r.application_id, "data_source_id": r.data_source_id, "state": r.state, "decider": r.decider,
+        "conditions": r.conditions, "reasons": r.reasons, "decided_at": r.decided_at, "delivered_at": r.delivered_at, "environment": r.environment,
+    })
+}
+
+#[post("/releases/<id>/decide", data = "<body>")]
+async fn decide_release(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, body: ApiJson<cases::ReleaseDecision>) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let r = cases::decide_release(&mut conn, &api.user, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
+    Ok(Json(release_json(&r)))
+}
+
+#[derive(serde::Deserialize)]
+struct Delivered {
+    #[serde(default)]
+    environment: String,
+}
+
+#[post("/releases/<id>/delivered", data = "<body>")]
+async fn delivered(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, body: ApiJson<Delivered>) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let r = cases::deliver_in_environment(&mut conn, &api.user, &actor(Some(&api.user), &address), id, &body.0.environment, Utc::now()).await?;
+    Ok(Json(release_json(&r)))
 }

@@ -166,6 +166,7 @@ fn case_stub(app: &Application) -> crate::domain::case::Case {
         decided_at: app.decided_at,
         releases: vec![],
         all_delivered: false,
+        previous_outcome: None,
     }
 }
 

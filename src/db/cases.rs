@@ -1,0 +1,262 @@
+//! Case handling: releases, decisions, case-state changes and the officers' inbox.
+
+use super::applications::Application;
+use super::schema::{application_sources, applications, data_sources, decisions, releases};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// A stored release (utlevering): one requested source of one application.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = releases)]
+pub struct Release {
+    pub id: i64,
+    pub application_id: i64,
+    pub data_source_id: i64,
+    pub decider: String,
+    pub owner_organisation_id: i64,
+    pub state: String,
+    pub conditions: String,
+    pub reasons: String,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub delivered_by: Option<i64>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub environment: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// A release with its source's code and names.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReleaseView {
+    #[serde(flatten)]
+    pub release: Release,
+    pub code: String,
+    pub name_nb: String,
+    pub name_en: String,
+}
+
+/// Changes to an application's case columns; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = applications)]
+pub struct CaseChanges {
+    pub state: Option<String>,
+    pub assignee_id: Option<Option<i64>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub appeal_grounds: Option<String>,
+    pub sent_to_helseklage_at: Option<DateTime<Utc>>,
+    pub interim_reply_at: Option<DateTime<Utc>>,
+}
+
+/// Applies case changes and bumps the version.
+pub async fn update_case(conn: &mut AsyncPgConnection, app: &Application, changes: &CaseChanges, now: DateTime<Utc>) -> QueryResult<Application> {
+    diesel::update(applications::table.find(app.id))
+        .set((changes, applications::version.eq(app.version + 1), applications::updated_at.eq(now)))
+        .returning(Application::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The requested sources with their decision authority and owner right now.
+pub async fn routing(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<(i64, String, i64, String)>> {
+    application_sources::table
+        .inner_join(data_sources::table)
+        .filter(application_sources::application_id.eq(application_id))
+        .select((data_sources::id, data_sources::decision_authority, data_sources::owner_id, data_sources::code))
+        .order(data_sources::code)
+        .load(conn)
+        .await
+}
+
+pub async fn insert_release(conn: &mut AsyncPgConnection, application_id: i64, source_id: i64, decider: &str, owner: i64, now: DateTime<Utc>) -> QueryResult<Release> {
+    diesel::insert_into(releases::table)
+        .values((
+            releases::application_id.eq(application_id),
+            releases::data_source_id.eq(source_id),
+            releases::decider.eq(decider),
+            releases::owner_organisation_id.eq(owner),
+            releases::created_at.eq(now),
+        ))
+        .returning(Release::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn releases_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<ReleaseView>> {
+    let rows: Vec<(Release, String, String, String)> = releases::table
+        .inner_join(data_sources::table)
+        .filter(releases::application_id.eq(application_id))
+        .order(data_sources::code)
+        .select((Release::as_select(), data_sources::code, data_sources::name_nb, data_sources::name_en))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(release, code, name_nb, name_en)| ReleaseView { release, code, name_nb, name_en }).collect())
+}
+
+pub async fn release(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Release>> {
+    releases::table.find(id).select(Release::as_select()).first(conn).await.optional()
+}
+
+pub async fn lock_release(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Release>> {
+    releases::table.find(id).for_update().select(Release::as_select()).first(conn).await.optional()
+}
+
+/// Records a decision on a pending release.
+pub async fn decide_release(conn: &mut AsyncPgConnection, id: i64, approve: bool, conditions: &str, reasons: &str, by: i64, now: DateTime<Utc>) -> QueryResult<Release> {
+    diesel::update(releases::table.find(id))
+        .set((
+            releases::state.eq(if approve { "approved" } else { "rejected" }),
+            releases::conditions.eq(conditions),
+            releases::reasons.eq(reasons),
+            releases::decided_by.eq(by),
+            releases::decided_at.eq(now),
+            releases::version.eq(releases::version + 1),
+        ))
+        .returning(Release::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Records a delivery (files downloaded, or access granted in an analysis environment).
+pub async fn deliver_release(conn: &mut AsyncPgConnection, id: i64, environment: Option<&str>, by: i64, now: DateTime<Utc>) -> QueryResult<Release> {
+    diesel::update(releases::table.find(id))
+        .set((
+            releases::state.eq("delivered"),
+            releases::environment.eq(environment),
+            releases::delivered_by.eq(by),
+            releases::delivered_at.eq(now),
+            releases::version.eq(releases::version + 1),
+        ))
+        .returning(Release::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// On reconsideration the rejected releases are decided again.
+pub async fn reopen_rejected(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<usize> {
+    diesel::update(releases::table.filter(releases::application_id.eq(application_id).and(releases::state.eq("rejected"))))
+        .set((
+            releases::state.eq("pending"),
+            releases::decided_by.eq(None::<i64>),
+            releases::decided_at.eq(None::<DateTime<Utc>>),
+            releases::version.eq(releases::version + 1),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// The releases an organisation owns (register owners' queue), with their application.
+pub async fn releases_for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64) -> QueryResult<Vec<(ReleaseView, Application)>> {
+    let rows: Vec<(Release, String, String, String, Application)> = releases::table
+        .inner_join(data_sources::table)
+        .inner_join(applications::table)
+        .filter(releases::owner_organisation_id.eq(organisation_id))
+        .order((releases::state, releases::created_at))
+        .select((Release::as_select(), data_sources::code, data_sources::name_nb, data_sources::name_en, Application::as_select()))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(release, code, name_nb, name_en, app)| (ReleaseView { release, code, name_nb, name_en }, app)).collect())
+}
+
+/// A stored decision (vedtak) with its letter as sent.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = decisions)]
+pub struct Decision {
+    pub id: i64,
+    pub application_id: i64,
+    pub outcome: String,
+    pub reasons: String,
+    pub language: String,
+    #[serde(skip)]
+    pub letter_html: String,
+    pub decided_by: i64,
+    pub decided_at: DateTime<Utc>,
+    pub appeal_deadline: NaiveDate,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_decision(conn: &mut AsyncPgConnection, application_id: i64, outcome: &str, reasons: &str, language: &str, letter: &str, by: i64, now: DateTime<Utc>, deadline: NaiveDate) -> QueryResult<Decision> {
+    diesel::insert_into(decisions::table)
+        .values((
+            decisions::application_id.eq(application_id),
+            decisions::outcome.eq(outcome),
+            decisions::reasons.eq(reasons),
+            decisions::language.eq(language),
+            decisions::letter_html.eq(letter),
+            decisions::decided_by.eq(by),
+            decisions::decided_at.eq(now),
+            decisions::appeal_deadline.eq(deadline),
+        ))
+        .returning(Decision::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn latest_decision(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Option<Decision>> {
+    decisions::table
+        .filter(decisions::application_id.eq(application_id))
+        .order(decisions::id.desc())
+        .select(Decision::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Filters of the officers' inbox.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub state: Option<String>,
+    /// `Some(None)` for unassigned, `Some(Some(id))` for one officer.
+    pub assignee: Option<Option<i64>>,
+    pub data_source_id: Option<i64>,
+    pub overdue_on: Option<NaiveDate>,
+}
+
+/// Submitted applications matching the filter, oldest due first.
+pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryResult<Vec<Application>> {
+    let mut q = applications::table.filter(applications::state.ne("draft")).select(Application::as_select()).into_boxed();
+    if let Some(state) = &filter.state {
+        q = q.filter(applications::state.eq(state.clone()));
+    }
+    match filter.assignee {
+        Some(None) => q = q.filter(applications::assignee_id.is_null()),
+        Some(Some(id)) => q = q.filter(applications::assignee_id.eq(id)),
+        None => {}
+    }
+    if let Some(source) = filter.data_source_id {
+        let ids = application_sources::table.filter(application_sources::data_source_id.eq(source)).select(application_sources::application_id);
+        q = q.filter(applications::id.eq_any(ids));
+    }
+    if let Some(day) = filter.overdue_on {
+        q = q.filter(applications::due_date.lt(day).and(applications::state.eq_any(["submitted", "returned", "in_review", "appealed"])));
+    }
+    q.order((applications::due_date.asc().nulls_last(), applications::id)).limit(500).load(conn).await
+}
+
+/// Submitted applications per state.
+pub async fn counts_by_state(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
+    applications::table
+        .filter(applications::state.ne("draft"))
+        .group_by(applications::state)
+        .select((applications::state, diesel::dsl::count_star()))
+        .load(conn)
+        .await
+}
+
+/// Submitted more than a month ago, not yet decided, no interim reply yet.
+pub async fn due_for_interim_reply(conn: &mut AsyncPgConnection, submitted_before: DateTime<Utc>) -> QueryResult<Vec<Application>> {
+    applications::table
+        .filter(
+            applications::state
+                .eq_any(["submitted", "returned", "in_review", "appealed"])
+                .and(applications::first_submitted_at.lt(submitted_before))
+                .and(applications::interim_reply_at.is_null()),
+        )
+        .select(Application::as_select())
+        .load(conn)
+        .await
+}

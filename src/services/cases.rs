@@ -1,0 +1,357 @@
+//! Case handling: the officers' commands (assign, return, complete, decide, reconsider, uphold,
+//! close), the applicant's appeal, release decisions by their deciders, deliveries, and the
+//! interim reply. Each command: load, apply the pure lifecycle, store state and event in one
+//! transaction (the row locked, so two officers cannot both win).
+
+use super::Actor;
+use super::applications::{self as apps, Access};
+use crate::db::{
+    self,
+    applications::Application,
+    cases::{CaseChanges, Release},
+    events::NewEvent,
+    users::User,
+};
+use crate::domain::case::{self, Command, Refusal, State};
+use crate::domain::fields::FieldErrors;
+use crate::domain::language::Language;
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use crate::templating::Documents;
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::{json, Value};
+
+/// Parameters some commands take.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Params {
+    /// `return`: what is missing (sent to the applicant).
+    pub message: Option<String>,
+    /// `decide`: overall reasons; `appeal`: the grounds.
+    pub reasons: Option<String>,
+    pub grounds: Option<String>,
+    /// `assign`: the officer to assign (default: oneself); `unassign: true` clears it.
+    pub assignee_id: Option<i64>,
+    pub unassign: bool,
+}
+
+fn refusal(r: Refusal) -> AppError {
+    match r {
+        Refusal::Forbidden(m) => AppError::Forbidden(m.into()),
+        Refusal::Conflict(m) => AppError::Conflict(m.into()),
+    }
+}
+
+async fn record(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>, application_id: i64, kind: &str, payload: Value) -> AppResult<()> {
+    db::events::append(
+        tx,
+        now,
+        NewEvent { actor_id: actor.user_id, address: actor.address.as_deref(), subject_type: "application", subject_id: Some(application_id), kind, payload },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The lifecycle's view of a stored case.
+pub async fn case_of(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<case::Case> {
+    let releases = db::cases::releases_of(conn, app.id).await?;
+    let previous = db::cases::latest_decision(conn, app.id).await?.and_then(|d| State::from_code(&d.outcome));
+    let approved: Vec<&db::cases::ReleaseView> = releases.iter().filter(|r| r.release.state == "approved" || r.release.state == "delivered").collect();
+    Ok(case::Case {
+        state: State::from_code(&app.state).unwrap_or(State::Draft),
+        applicant_id: app.applicant_id,
+        assignee_id: app.assignee_id,
+        decided_at: app.decided_at,
+        releases: releases.iter().map(|r| (r.release.state != "pending", r.release.state != "rejected" && r.release.state != "pending")).collect(),
+        all_delivered: !approved.is_empty() && approved.iter().all(|r| r.release.state == "delivered"),
+        previous_outcome: previous,
+    })
+}
+
+fn case_actor(user: &User) -> AppResult<case::Actor> {
+    Ok(case::Actor { id: user.id, role: Role::from_code(&user.role).ok_or_else(|| AppError::Forbidden("unknown role".into()))? })
+}
+
+fn required_text(field: &str, value: Option<&str>, max: usize) -> AppResult<String> {
+    let mut errors = FieldErrors::new();
+    let text = errors.text(field, value.unwrap_or(""), 1, max);
+    errors.into_result().map_err(AppError::Validation)?;
+    Ok(text)
+}
+
+/// Runs a named command on an application.
+#[allow(clippy::too_many_arguments)]
+pub async fn command(
+    conn: &mut AsyncPgConnection,
+    documents: &Documents,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    command: Command,
+    params: Params,
+    now: DateTime<Utc>,
+) -> AppResult<Application> {
+    let (app, access) = apps::load(conn, user, id).await?;
+    if access == Access::Member || access == Access::RegisterOwner {
+        return Err(AppError::Forbidden("your role may not give this command".into()));
+    }
+    let facts = case_of(conn, &app).await?;
+    let transition = case::apply(&facts, command, case_actor(user)?, now).map_err(refusal)?;
+
+    // Validate parameters before opening the transaction.
+    let mut changes = CaseChanges { state: Some(transition.to.code().to_string()), ..CaseChanges::default() };
+    let mut payload = json!({"from": app.state, "to": transition.to.code()});
+    let mut message: Option<String> = None;
+    match command {
+        Command::Assign => {
+            let assignee = if params.unassign { None } else { Some(params.assignee_id.unwrap_or(user.id)) };
+            if let Some(a) = assignee {
+                let officer = db::users::by_id(conn, a).await?;
+                if !officer.is_some_and(|o| o.role == "case_officer" && o.active) {
+                    return Err(AppError::field("assignee_id", "err-not-an-officer"));
+                }
+            }
+            changes.assignee_id = Some(assignee);
+            payload["assignee_id"] = json!(assignee);
+        }
+        Command::Return => {
+            let text = required_text("message", params.message.as_deref(), 10_000)?;
+            payload["message"] = json!(text);
+            message = Some(text);
+        }
+        Command::Complete => {
+            changes.completed_at = Some(now);
+            if app.assignee_id.is_none() {
+                changes.assignee_id = Some(Some(user.id));
+            }
+        }
+        Command::Decide => changes.decided_at = Some(now),
+        Command::Appeal => {
+            let grounds = required_text("grounds", params.grounds.as_deref().or(params.reasons.as_deref()), 10_000)?;
+            payload["grounds"] = json!(grounds);
+            changes.appeal_grounds = Some(grounds);
+        }
+        Command::Uphold => {
+            changes.sent_to_helseklage_at = Some(now);
+            payload["sent_to"] = json!("Helseklage");
+        }
+        Command::Close => changes.closed_at = Some(now),
+        Command::Deliver => changes.delivered_at = Some(now),
+        Command::Submit | Command::Withdraw => {
+            return Err(AppError::BadRequest("use the application's own submit and withdraw".into()));
+        }
+        Command::Reconsider => {}
+    }
+    let letter = if command == Command::Decide { Some(decision_letter(conn, documents, &app, user, params.reasons.as_deref().unwrap_or(""), now).await?) } else { None };
+
+    let actor = actor.clone();
+    let officer = user.id;
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+        if current.state != app.state || current.version != app.version {
+            return Err(AppError::Conflict("the case changed while you worked on it; reload and try again".into()));
+        }
+        let updated = db::cases::update_case(tx, &current, &changes, now).await?;
+        match command {
+            Command::Return => {
+                db::applications::insert_message(tx, id, officer, false, message.as_deref().unwrap_or(""), now).await?;
+            }
+            Command::Complete => {
+                let mut routed = vec![];
+                for (source_id, authority, owner, code) in db::cases::routing(tx, id).await? {
+                    db::cases::insert_release(tx, id, source_id, &authority, owner, now).await?;
+                    routed.push(json!({"code": code, "decider": authority}));
+                }
+                payload["releases"] = json!(routed);
+            }
+            Command::Decide => {
+                let (outcome, reasons, lang, html, deadline) = letter.clone().expect("rendered");
+                db::cases::insert_decision(tx, id, &outcome, &reasons, &lang, &html, officer, now, deadline).await?;
+                payload["outcome"] = json!(outcome);
+                payload["appeal_deadline"] = json!(deadline);
+            }
+            Command::Reconsider => {
+                payload["reopened_releases"] = json!(db::cases::reopen_rejected(tx, id).await?);
+            }
+            _ => {}
+        }
+        record(tx, &actor, now, id, transition.event, payload).await?;
+        Ok(updated)
+    })
+    .await
+}
+
+type Letter = (String, String, String, String, chrono::NaiveDate);
+
+/// Renders the decision letter in the applicant's language from the decided releases.
+async fn decision_letter(conn: &mut AsyncPgConnection, documents: &Documents, app: &Application, officer: &User, reasons: &str, now: DateTime<Utc>) -> AppResult<Letter> {
+    if reasons.chars().count() > 10_000 {
+        return Err(AppError::field("reasons", "err-too-long"));
+    }
+    let applicant = db::users::by_id(conn, app.applicant_id).await?.ok_or(AppError::NotFound)?;
+    let lang = Language::from_tag(&applicant.language).unwrap_or_default();
+    let releases = db::cases::releases_of(conn, app.id).await?;
+    let approved = releases.iter().filter(|r| r.release.state == "approved").count();
+    let outcome = match approved {
+        0 => "rejected",
+        n if n == releases.len() => "approved",
+        _ => "partially_approved",
+    };
+    let form = apps::form_of(app);
+    let deadline = (now + Duration::weeks(case::APPEAL_WEEKS)).date_naive();
+    let hds = crate::i18n::t(lang, "decider-hds");
+    let data = json!({
+        "reference": app.reference, "title": app.title, "applicant_name": applicant.name,
+        "project_leader": form.project_leader.as_ref().map(|p| p.name.clone()), "institution": form.project_leader.as_ref().map(|p| p.institution.clone()),
+        "decided_on": now.format("%d.%m.%Y").to_string(), "appeal_deadline": deadline.format("%d.%m.%Y").to_string(),
+        "outcome_key": format!("outcome-{outcome}"), "outcome_text_key": format!("outcome-text-{outcome}"),
+        "reasons": reasons, "officer_name": officer.name,
+        "art6": form.legal_basis.as_ref().map(|l| l.gdpr_article_6.clone()), "art9": form.legal_basis.as_ref().map(|l| l.gdpr_article_9.clone()),
+        "rek": form.rek_reference,
+        "releases": releases.iter().map(|r| json!({
+            "code": r.code, "name": if lang == Language::En { &r.name_en } else { &r.name_nb },
+            "approved": r.release.state == "approved", "conditions": r.release.conditions, "reasons": r.release.reasons,
+            "decider": if r.release.decider == "hds" { hds.clone() } else { crate::i18n::t(lang, "decider-owner") },
+        })).collect::<Vec<_>>(),
+    });
+    let html = documents.render("decision", lang, data)?;
+    Ok((outcome.to_string(), reasons.to_string(), lang.code().to_string(), html, deadline))
+}
+
+/// What a release decision says.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ReleaseDecision {
+    pub approve: Option<bool>,
+    pub conditions: Option<String>,
+    pub reasons: Option<String>,
+}
+
+/// Loads a release for `user`: 404 unless they may see its application.
+pub async fn load_release(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<(Release, Application, Access)> {
+    let release = db::cases::release(conn, id).await?.ok_or(AppError::NotFound)?;
+    let (app, access) = apps::load(conn, user, release.application_id).await?;
+    if access == Access::RegisterOwner && user.organisation_id != Some(release.owner_organisation_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok((release, app, access))
+}
+
+/// Whether `user` must step aside from deciding on `app` (recusal), and why.
+async fn recusal(conn: &mut AsyncPgConnection, user: &User, app: &Application) -> AppResult<Option<&'static str>> {
+    if app.applicant_id == user.id {
+        return Ok(Some("you applied yourself and may not decide on this case (recusal)"));
+    }
+    if db::applications::is_member(conn, app.id, &user.email).await? {
+        return Ok(Some("you are a member of the project and may not decide on it (recusal)"));
+    }
+    Ok(None)
+}
+
+/// Approves (with conditions) or rejects (with reasons) a release, by its decider only.
+pub async fn decide_release(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, input: ReleaseDecision, now: DateTime<Utc>) -> AppResult<Release> {
+    let (release, app, _) = load_release(conn, user, id).await?;
+    let may_decide = match release.decider.as_str() {
+        "owner" => user.role == "register_owner" && user.organisation_id == Some(release.owner_organisation_id),
+        _ => user.role == "case_officer",
+    };
+    if !may_decide {
+        let why = if release.decider == "hds" { "Helsedataservice holds the decision authority for this source" } else { "only the source's register owner decides this release" };
+        return Err(AppError::Forbidden(why.into()));
+    }
+    if let Some(why) = recusal(conn, user, &app).await? {
+        return Err(AppError::Forbidden(why.into()));
+    }
+    if app.state != State::InReview.code() {
+        return Err(AppError::Conflict("releases are decided while the case is in review".into()));
+    }
+    if release.state != "pending" {
+        return Err(AppError::Conflict("this release has already been decided".into()));
+    }
+    let mut errors = FieldErrors::new();
+    let approve = input.approve;
+    if approve.is_none() {
+        errors.add("approve", "err-required");
+    }
+    let conditions = errors.text("conditions", input.conditions.as_deref().unwrap_or(""), 0, 4000);
+    let reasons = errors.text("reasons", input.reasons.as_deref().unwrap_or(""), if approve == Some(false) { 1 } else { 0 }, 4000);
+    errors.into_result().map_err(AppError::Validation)?;
+    let approve = approve.unwrap_or(false);
+    let (actor, decider) = (actor.clone(), user.id);
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
+        if current.state != "pending" {
+            return Err(AppError::Conflict("this release has already been decided".into()));
+        }
+        let decided = db::cases::decide_release(tx, id, approve, &conditions, &reasons, decider, now).await?;
+        let payload = json!({"release_id": id, "data_source_id": decided.data_source_id, "approved": approve, "conditions": conditions, "reasons": reasons});
+        record(tx, &actor, now, decided.application_id, "release.decided", payload).await?;
+        Ok(decided)
+    })
+    .await
+}
+
+/// Records delivery of an approved release as access granted in a named analysis environment;
+/// when every approved release is delivered the application becomes `delivered`.
+pub async fn deliver_in_environment(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, environment: &str, now: DateTime<Utc>) -> AppResult<Release> {
+    let (release, app, _) = load_release(conn, user, id).await?;
+    if !(user.role == "register_owner" && user.organisation_id == Some(release.owner_organisation_id)) {
+        return Err(AppError::Forbidden("only the source's register owner delivers its data".into()));
+    }
+    if release.state != "approved" {
+        return Err(AppError::Conflict("only an approved, undelivered release can be delivered".into()));
+    }
+    if !matches!(app.state.as_str(), "approved" | "partially_approved") {
+        return Err(AppError::Conflict("data are delivered after the decision".into()));
+    }
+    let environment = required_text("environment", Some(environment), 200)?;
+    let (actor, by) = (actor.clone(), user.id);
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
+        if current.state != "approved" {
+            return Err(AppError::Conflict("this release has already been delivered".into()));
+        }
+        let app = db::applications::lock(tx, current.application_id).await?.ok_or(AppError::NotFound)?;
+        let delivered = db::cases::deliver_release(tx, id, Some(&environment), by, now).await?;
+        record(tx, &actor, now, app.id, "release.delivered", json!({"release_id": id, "environment": environment})).await?;
+        finish_if_all_delivered(tx, &actor, &app, now).await?;
+        Ok(delivered)
+    })
+    .await
+}
+
+/// Moves the application to `delivered` (stopping the KPI clock) once every approved release is.
+pub async fn finish_if_all_delivered(tx: &mut AsyncPgConnection, actor: &Actor, app: &Application, now: DateTime<Utc>) -> AppResult<()> {
+    let releases = db::cases::releases_of(tx, app.id).await?;
+    let pending_delivery = releases.iter().any(|r| r.release.state == "approved");
+    let delivered = releases.iter().filter(|r| r.release.state == "delivered").count();
+    if pending_delivery || delivered == 0 || !matches!(app.state.as_str(), "approved" | "partially_approved") {
+        return Ok(());
+    }
+    let changes = CaseChanges { state: Some("delivered".into()), delivered_at: Some(now), ..CaseChanges::default() };
+    db::cases::update_case(tx, app, &changes, now).await?;
+    record(tx, actor, now, app.id, "application.delivered", json!({"from": app.state})).await
+}
+
+/// Records an interim reply (foreløpig svar) for every case undecided a month after submission.
+pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
+    let due = db::cases::due_for_interim_reply(conn, now - Duration::days(30)).await?;
+    let mut sent = 0;
+    for app in due {
+        let done = conn
+            .transaction::<_, AppError, _>(async move |tx| {
+                let Some(current) = db::applications::lock(tx, app.id).await? else { return Ok(false) };
+                if current.interim_reply_at.is_some() {
+                    return Ok(false);
+                }
+                db::cases::update_case(tx, &current, &CaseChanges { interim_reply_at: Some(now), ..CaseChanges::default() }, now).await?;
+                let payload = json!({"expected_by": current.due_date});
+                record(tx, &Actor::system(), now, current.id, "application.interim_reply", payload).await?;
+                Ok(true)
+            })
+            .await?;
+        sent += usize::from(done);
+    }
+    Ok(sent)
+}

@@ -1,0 +1,137 @@
+//! Handlebars helpers shared by pages and documents (letters, e-mails): `t` translates,
+//! `loc` picks the bokmål or English text, `concat` builds keys. And the renderer for
+//! documents that are fixed when an event happens, such as the decision letter.
+
+use crate::domain::language::Language;
+use crate::error::AppError;
+use crate::i18n;
+use rocket_dyn_templates::handlebars::{self, Context, Handlebars, Helper, RenderContext, RenderError, ScopedJson};
+use serde_json::Value;
+use std::path::Path;
+
+fn root_lang(ctx: &Context) -> Language {
+    ctx.data().get("lang").and_then(Value::as_str).and_then(Language::from_tag).unwrap_or_default()
+}
+
+/// `{{t "key" n=3}}`: the translation of `key` in the page's language (also as a subexpression).
+struct TranslateHelper;
+
+impl handlebars::HelperDef for TranslateHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let key = h
+            .param(0)
+            .and_then(|p| p.value().as_str())
+            .ok_or(handlebars::RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
+        let lang = root_lang(ctx);
+        let text = if h.hash().is_empty() {
+            i18n::t(lang, key)
+        } else {
+            let args: Vec<(&str, i18n::Arg)> = h
+                .hash()
+                .iter()
+                .map(|(k, v)| {
+                    let value = match v.value() {
+                        Value::Number(n) => i18n::Arg::from(n.as_f64().unwrap_or_default()),
+                        Value::String(s) => i18n::Arg::from(s.clone()),
+                        other => i18n::Arg::from(other.to_string()),
+                    };
+                    (*k, value)
+                })
+                .collect();
+            i18n::t_args(lang, key, &args)
+        };
+        Ok(ScopedJson::Derived(Value::String(text)))
+    }
+}
+
+/// `{{loc name_nb name_en}}`: the first in bokmål, the second in English (falls back to the first).
+struct LocaliseHelper;
+
+impl handlebars::HelperDef for LocaliseHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let idx = match root_lang(ctx) {
+            Language::Nb => 0,
+            Language::En => 1,
+        };
+        let pick = h
+            .param(idx)
+            .map(|p| p.value().clone())
+            .filter(|v| !v.is_null() && v.as_str() != Some(""))
+            .or_else(|| h.param(0).map(|p| p.value().clone()));
+        Ok(ScopedJson::Derived(pick.unwrap_or(Value::Null)))
+    }
+}
+
+/// `{{concat "a-" b}}`: joins its parameters into one string (for translation keys).
+struct ConcatHelper;
+
+impl handlebars::HelperDef for ConcatHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let text: String = h
+            .params()
+            .iter()
+            .map(|p| match p.value() {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            })
+            .collect();
+        Ok(ScopedJson::Derived(Value::String(text)))
+    }
+}
+
+/// Registers the helpers on an engine.
+pub fn register_helpers(hb: &mut Handlebars<'_>) {
+    hb.register_helper("t", Box::new(TranslateHelper));
+    hb.register_helper("loc", Box::new(LocaliseHelper));
+    hb.register_helper("concat", Box::new(ConcatHelper));
+    hb.set_strict_mode(false);
+}
+
+/// Documents rendered to text at the moment of an event, from `templates/documents/`.
+pub struct Documents {
+    hb: Handlebars<'static>,
+}
+
+impl Documents {
+    /// Loads every `*.hbs` under `dir` (named by file stem).
+    pub fn load(dir: &Path) -> Result<Documents, String> {
+        let mut hb = Handlebars::new();
+        register_helpers(&mut hb);
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hbs")).map(str::to_string);
+            if let Some(name) = name {
+                hb.register_template_file(&name, &path).map_err(|e| format!("template {}: {e}", path.display()))?;
+            }
+        }
+        Ok(Documents { hb })
+    }
+
+    /// Renders document `name` in `lang` with `data` (which gets `lang` set).
+    pub fn render(&self, name: &str, lang: Language, mut data: Value) -> Result<String, AppError> {
+        if let Value::Object(m) = &mut data {
+            m.insert("lang".into(), Value::String(lang.code().into()));
+        }
+        self.hb.render(name, &data).map_err(|e| AppError::Internal(format!("rendering {name}: {e}")))
+    }
+}
