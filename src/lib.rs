@@ -31,7 +31,8 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
     let storage = storage::Storage::open(&config.storage_dir, master_key)
         .await
         .map_err(|e| format!("cannot use STORAGE_DIR {}: {e}", config.storage_dir.display()))?;
-    let documents = templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
+    let documents =
+        templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
     let rocket = rocket::custom(figment)
         .manage(documents)
         .manage(pool)

@@ -119,7 +119,8 @@ impl Documents {
         let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
         for entry in entries.flatten() {
             let path = entry.path();
-            let name = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hbs")).map(str::to_string);
+            let name =
+                path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hbs")).map(str::to_string);
             if let Some(name) = name {
                 hb.register_template_file(&name, &path).map_err(|e| format!("template {}: {e}", path.display()))?;
             }

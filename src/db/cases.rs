@@ -53,7 +53,12 @@ pub struct CaseChanges {
 }
 
 /// Applies case changes and bumps the version.
-pub async fn update_case(conn: &mut AsyncPgConnection, app: &Application, changes: &CaseChanges, now: DateTime<Utc>) -> QueryResult<Application> {
+pub async fn update_case(
+    conn: &mut AsyncPgConnection,
+    app: &Application,
+    changes: &CaseChanges,
+    now: DateTime<Utc>,
+) -> QueryResult<Application> {
     diesel::update(applications::table.find(app.id))
         .set((changes, applications::version.eq(app.version + 1), applications::updated_at.eq(now)))
         .returning(Application::as_returning())
@@ -62,7 +67,10 @@ pub async fn update_case(conn: &mut AsyncPgConnection, app: &Application, change
 }
 
 /// The requested sources with their decision authority and owner right now.
-pub async fn routing(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<(i64, String, i64, String)>> {
+pub async fn routing(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+) -> QueryResult<Vec<(i64, String, i64, String)>> {
     application_sources::table
         .inner_join(data_sources::table)
         .filter(application_sources::application_id.eq(application_id))
@@ -72,7 +80,14 @@ pub async fn routing(conn: &mut AsyncPgConnection, application_id: i64) -> Query
         .await
 }
 
-pub async fn insert_release(conn: &mut AsyncPgConnection, application_id: i64, source_id: i64, decider: &str, owner: i64, now: DateTime<Utc>) -> QueryResult<Release> {
+pub async fn insert_release(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    source_id: i64,
+    decider: &str,
+    owner: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Release> {
     diesel::insert_into(releases::table)
         .values((
             releases::application_id.eq(application_id),
@@ -94,7 +109,10 @@ pub async fn releases_of(conn: &mut AsyncPgConnection, application_id: i64) -> Q
         .select((Release::as_select(), data_sources::code, data_sources::name_nb, data_sources::name_en))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().map(|(release, code, name_nb, name_en)| ReleaseView { release, code, name_nb, name_en }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(release, code, name_nb, name_en)| ReleaseView { release, code, name_nb, name_en })
+        .collect())
 }
 
 pub async fn release(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Release>> {
@@ -106,7 +124,15 @@ pub async fn lock_release(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<
 }
 
 /// Records a decision on a pending release.
-pub async fn decide_release(conn: &mut AsyncPgConnection, id: i64, approve: bool, conditions: &str, reasons: &str, by: i64, now: DateTime<Utc>) -> QueryResult<Release> {
+pub async fn decide_release(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    approve: bool,
+    conditions: &str,
+    reasons: &str,
+    by: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Release> {
     diesel::update(releases::table.find(id))
         .set((
             releases::state.eq(if approve { "approved" } else { "rejected" }),
@@ -122,7 +148,13 @@ pub async fn decide_release(conn: &mut AsyncPgConnection, id: i64, approve: bool
 }
 
 /// Records a delivery (files downloaded, or access granted in an analysis environment).
-pub async fn deliver_release(conn: &mut AsyncPgConnection, id: i64, environment: Option<&str>, by: i64, now: DateTime<Utc>) -> QueryResult<Release> {
+pub async fn deliver_release(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    environment: Option<&str>,
+    by: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Release> {
     diesel::update(releases::table.find(id))
         .set((
             releases::state.eq("delivered"),
@@ -138,28 +170,42 @@ pub async fn deliver_release(conn: &mut AsyncPgConnection, id: i64, environment:
 
 /// On reconsideration the rejected releases are decided again.
 pub async fn reopen_rejected(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<usize> {
-    diesel::update(releases::table.filter(releases::application_id.eq(application_id).and(releases::state.eq("rejected"))))
-        .set((
-            releases::state.eq("pending"),
-            releases::decided_by.eq(None::<i64>),
-            releases::decided_at.eq(None::<DateTime<Utc>>),
-            releases::version.eq(releases::version + 1),
-        ))
-        .execute(conn)
-        .await
+    diesel::update(
+        releases::table.filter(releases::application_id.eq(application_id).and(releases::state.eq("rejected"))),
+    )
+    .set((
+        releases::state.eq("pending"),
+        releases::decided_by.eq(None::<i64>),
+        releases::decided_at.eq(None::<DateTime<Utc>>),
+        releases::version.eq(releases::version + 1),
+    ))
+    .execute(conn)
+    .await
 }
 
 /// The releases an organisation owns (register owners' queue), with their application.
-pub async fn releases_for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64) -> QueryResult<Vec<(ReleaseView, Application)>> {
+pub async fn releases_for_organisation(
+    conn: &mut AsyncPgConnection,
+    organisation_id: i64,
+) -> QueryResult<Vec<(ReleaseView, Application)>> {
     let rows: Vec<(Release, String, String, String, Application)> = releases::table
         .inner_join(data_sources::table)
         .inner_join(applications::table)
         .filter(releases::owner_organisation_id.eq(organisation_id))
         .order((releases::state, releases::created_at))
-        .select((Release::as_select(), data_sources::code, data_sources::name_nb, data_sources::name_en, Application::as_select()))
+        .select((
+            Release::as_select(),
+            data_sources::code,
+            data_sources::name_nb,
+            data_sources::name_en,
+            Application::as_select(),
+        ))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().map(|(release, code, name_nb, name_en, app)| (ReleaseView { release, code, name_nb, name_en }, app)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(release, code, name_nb, name_en, app)| (ReleaseView { release, code, name_nb, name_en }, app))
+        .collect())
 }
 
 /// A stored decision (vedtak) with its letter as sent.
@@ -179,7 +225,17 @@ pub struct Decision {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn insert_decision(conn: &mut AsyncPgConnection, application_id: i64, outcome: &str, reasons: &str, language: &str, letter: &str, by: i64, now: DateTime<Utc>, deadline: NaiveDate) -> QueryResult<Decision> {
+pub async fn insert_decision(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    outcome: &str,
+    reasons: &str,
+    language: &str,
+    letter: &str,
+    by: i64,
+    now: DateTime<Utc>,
+    deadline: NaiveDate,
+) -> QueryResult<Decision> {
     diesel::insert_into(decisions::table)
         .values((
             decisions::application_id.eq(application_id),
@@ -218,7 +274,8 @@ pub struct InboxFilter {
 
 /// Submitted applications matching the filter, oldest due first.
 pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryResult<Vec<Application>> {
-    let mut q = applications::table.filter(applications::state.ne("draft")).select(Application::as_select()).into_boxed();
+    let mut q =
+        applications::table.filter(applications::state.ne("draft")).select(Application::as_select()).into_boxed();
     if let Some(state) = &filter.state {
         q = q.filter(applications::state.eq(state.clone()));
     }
@@ -228,11 +285,18 @@ pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryR
         None => {}
     }
     if let Some(source) = filter.data_source_id {
-        let ids = application_sources::table.filter(application_sources::data_source_id.eq(source)).select(application_sources::application_id);
+        let ids = application_sources::table
+            .filter(application_sources::data_source_id.eq(source))
+            .select(application_sources::application_id);
         q = q.filter(applications::id.eq_any(ids));
     }
     if let Some(day) = filter.overdue_on {
-        q = q.filter(applications::due_date.lt(day).and(applications::state.eq_any(["submitted", "returned", "in_review", "appealed"])));
+        q = q.filter(applications::due_date.lt(day).and(applications::state.eq_any([
+            "submitted",
+            "returned",
+            "in_review",
+            "appealed",
+        ])));
     }
     q.order((applications::due_date.asc().nulls_last(), applications::id)).limit(500).load(conn).await
 }
@@ -248,7 +312,10 @@ pub async fn counts_by_state(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(S
 }
 
 /// Submitted more than a month ago, not yet decided, no interim reply yet.
-pub async fn due_for_interim_reply(conn: &mut AsyncPgConnection, submitted_before: DateTime<Utc>) -> QueryResult<Vec<Application>> {
+pub async fn due_for_interim_reply(
+    conn: &mut AsyncPgConnection,
+    submitted_before: DateTime<Utc>,
+) -> QueryResult<Vec<Application>> {
     applications::table
         .filter(
             applications::state

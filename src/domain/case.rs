@@ -161,7 +161,15 @@ mod tests {
     use super::*;
 
     fn case(state: State) -> Case {
-        Case { state, applicant_id: 1, assignee_id: None, decided_at: None, releases: vec![], all_delivered: false, previous_outcome: None }
+        Case {
+            state,
+            applicant_id: 1,
+            assignee_id: None,
+            decided_at: None,
+            releases: vec![],
+            all_delivered: false,
+            previous_outcome: None,
+        }
     }
     const APPLICANT: Actor = Actor { id: 1, role: Role::Applicant };
     const OTHER_APPLICANT: Actor = Actor { id: 2, role: Role::Applicant };

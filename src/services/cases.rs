@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::templating::Documents;
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Parameters some commands take.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -43,11 +43,25 @@ fn refusal(r: Refusal) -> AppError {
     }
 }
 
-async fn record(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>, application_id: i64, kind: &str, payload: Value) -> AppResult<()> {
+async fn record(
+    tx: &mut AsyncPgConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    application_id: i64,
+    kind: &str,
+    payload: Value,
+) -> AppResult<()> {
     db::events::append(
         tx,
         now,
-        NewEvent { actor_id: actor.user_id, address: actor.address.as_deref(), subject_type: "application", subject_id: Some(application_id), kind, payload },
+        NewEvent {
+            actor_id: actor.user_id,
+            address: actor.address.as_deref(),
+            subject_type: "application",
+            subject_id: Some(application_id),
+            kind,
+            payload,
+        },
     )
     .await?;
     Ok(())
@@ -57,20 +71,27 @@ async fn record(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>, a
 pub async fn case_of(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<case::Case> {
     let releases = db::cases::releases_of(conn, app.id).await?;
     let previous = db::cases::latest_decision(conn, app.id).await?.and_then(|d| State::from_code(&d.outcome));
-    let approved: Vec<&db::cases::ReleaseView> = releases.iter().filter(|r| r.release.state == "approved" || r.release.state == "delivered").collect();
+    let approved: Vec<&db::cases::ReleaseView> =
+        releases.iter().filter(|r| r.release.state == "approved" || r.release.state == "delivered").collect();
     Ok(case::Case {
         state: State::from_code(&app.state).unwrap_or(State::Draft),
         applicant_id: app.applicant_id,
         assignee_id: app.assignee_id,
         decided_at: app.decided_at,
-        releases: releases.iter().map(|r| (r.release.state != "pending", r.release.state != "rejected" && r.release.state != "pending")).collect(),
+        releases: releases
+            .iter()
+            .map(|r| (r.release.state != "pending", r.release.state != "rejected" && r.release.state != "pending"))
+            .collect(),
         all_delivered: !approved.is_empty() && approved.iter().all(|r| r.release.state == "delivered"),
         previous_outcome: previous,
     })
 }
 
 fn case_actor(user: &User) -> AppResult<case::Actor> {
-    Ok(case::Actor { id: user.id, role: Role::from_code(&user.role).ok_or_else(|| AppError::Forbidden("unknown role".into()))? })
+    Ok(case::Actor {
+        id: user.id,
+        role: Role::from_code(&user.role).ok_or_else(|| AppError::Forbidden("unknown role".into()))?,
+    })
 }
 
 fn required_text(field: &str, value: Option<&str>, max: usize) -> AppResult<String> {
@@ -143,7 +164,11 @@ pub async fn command(
         }
         Command::Reconsider => {}
     }
-    let letter = if command == Command::Decide { Some(decision_letter(conn, documents, &app, user, params.reasons.as_deref().unwrap_or(""), now).await?) } else { None };
+    let letter = if command == Command::Decide {
+        Some(decision_letter(conn, documents, &app, user, params.reasons.as_deref().unwrap_or(""), now).await?)
+    } else {
+        None
+    };
 
     let actor = actor.clone();
     let officer = user.id;
@@ -185,7 +210,14 @@ pub async fn command(
 type Letter = (String, String, String, String, chrono::NaiveDate);
 
 /// Renders the decision letter in the applicant's language from the decided releases.
-async fn decision_letter(conn: &mut AsyncPgConnection, documents: &Documents, app: &Application, officer: &User, reasons: &str, now: DateTime<Utc>) -> AppResult<Letter> {
+async fn decision_letter(
+    conn: &mut AsyncPgConnection,
+    documents: &Documents,
+    app: &Application,
+    officer: &User,
+    reasons: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Letter> {
     if reasons.chars().count() > 10_000 {
         return Err(AppError::field("reasons", "err-too-long"));
     }
@@ -229,7 +261,11 @@ pub struct ReleaseDecision {
 }
 
 /// Loads a release for `user`: 404 unless they may see its application.
-pub async fn load_release(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<(Release, Application, Access)> {
+pub async fn load_release(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    id: i64,
+) -> AppResult<(Release, Application, Access)> {
     let release = db::cases::release(conn, id).await?.ok_or(AppError::NotFound)?;
     let (app, access) = apps::load(conn, user, release.application_id).await?;
     if access == Access::RegisterOwner && user.organisation_id != Some(release.owner_organisation_id) {
@@ -250,14 +286,25 @@ async fn recusal(conn: &mut AsyncPgConnection, user: &User, app: &Application) -
 }
 
 /// Approves (with conditions) or rejects (with reasons) a release, by its decider only.
-pub async fn decide_release(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, input: ReleaseDecision, now: DateTime<Utc>) -> AppResult<Release> {
+pub async fn decide_release(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    input: ReleaseDecision,
+    now: DateTime<Utc>,
+) -> AppResult<Release> {
     let (release, app, _) = load_release(conn, user, id).await?;
     let may_decide = match release.decider.as_str() {
         "owner" => user.role == "register_owner" && user.organisation_id == Some(release.owner_organisation_id),
         _ => user.role == "case_officer",
     };
     if !may_decide {
-        let why = if release.decider == "hds" { "Helsedataservice holds the decision authority for this source" } else { "only the source's register owner decides this release" };
+        let why = if release.decider == "hds" {
+            "Helsedataservice holds the decision authority for this source"
+        } else {
+            "only the source's register owner decides this release"
+        };
         return Err(AppError::Forbidden(why.into()));
     }
     if let Some(why) = recusal(conn, user, &app).await? {
@@ -275,7 +322,12 @@ pub async fn decide_release(conn: &mut AsyncPgConnection, user: &User, actor: &A
         errors.add("approve", "err-required");
     }
     let conditions = errors.text("conditions", input.conditions.as_deref().unwrap_or(""), 0, 4000);
-    let reasons = errors.text("reasons", input.reasons.as_deref().unwrap_or(""), if approve == Some(false) { 1 } else { 0 }, 4000);
+    let reasons = errors.text(
+        "reasons",
+        input.reasons.as_deref().unwrap_or(""),
+        if approve == Some(false) { 1 } else { 0 },
+        4000,
+    );
     errors.into_result().map_err(AppError::Validation)?;
     let approve = approve.unwrap_or(false);
     let (actor, decider) = (actor.clone(), user.id);
@@ -294,7 +346,14 @@ pub async fn decide_release(conn: &mut AsyncPgConnection, user: &User, actor: &A
 
 /// Records delivery of an approved release as access granted in a named analysis environment;
 /// when every approved release is delivered the application becomes `delivered`.
-pub async fn deliver_in_environment(conn: &mut AsyncPgConnection, user: &User, actor: &Actor, id: i64, environment: &str, now: DateTime<Utc>) -> AppResult<Release> {
+pub async fn deliver_in_environment(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    environment: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Release> {
     let (release, app, _) = load_release(conn, user, id).await?;
     if !(user.role == "register_owner" && user.organisation_id == Some(release.owner_organisation_id)) {
         return Err(AppError::Forbidden("only the source's register owner delivers its data".into()));
@@ -314,7 +373,8 @@ pub async fn deliver_in_environment(conn: &mut AsyncPgConnection, user: &User, a
         }
         let app = db::applications::lock(tx, current.application_id).await?.ok_or(AppError::NotFound)?;
         let delivered = db::cases::deliver_release(tx, id, Some(&environment), by, now).await?;
-        record(tx, &actor, now, app.id, "release.delivered", json!({"release_id": id, "environment": environment})).await?;
+        record(tx, &actor, now, app.id, "release.delivered", json!({"release_id": id, "environment": environment}))
+            .await?;
         finish_if_all_delivered(tx, &actor, &app, now).await?;
         Ok(delivered)
     })
@@ -322,7 +382,12 @@ pub async fn deliver_in_environment(conn: &mut AsyncPgConnection, user: &User, a
 }
 
 /// Moves the application to `delivered` (stopping the KPI clock) once every approved release is.
-pub async fn finish_if_all_delivered(tx: &mut AsyncPgConnection, actor: &Actor, app: &Application, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn finish_if_all_delivered(
+    tx: &mut AsyncPgConnection,
+    actor: &Actor,
+    app: &Application,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let releases = db::cases::releases_of(tx, app.id).await?;
     let pending_delivery = releases.iter().any(|r| r.release.state == "approved");
     let delivered = releases.iter().filter(|r| r.release.state == "delivered").count();
@@ -345,7 +410,13 @@ pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Ut
                 if current.interim_reply_at.is_some() {
                     return Ok(false);
                 }
-                db::cases::update_case(tx, &current, &CaseChanges { interim_reply_at: Some(now), ..CaseChanges::default() }, now).await?;
+                db::cases::update_case(
+                    tx,
+                    &current,
+                    &CaseChanges { interim_reply_at: Some(now), ..CaseChanges::default() },
+                    now,
+                )
+                .await?;
                 let payload = json!({"expected_by": current.due_date});
                 record(tx, &Actor::system(), now, current.id, "application.interim_reply", payload).await?;
                 Ok(true)

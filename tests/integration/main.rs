@@ -8,6 +8,7 @@ mod api_errors;
 mod applicant_pages;
 mod applications_api;
 mod audit;
+mod case_handling;
 mod catalogue;
 mod pages;
 mod startup;

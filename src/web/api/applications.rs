@@ -3,12 +3,12 @@
 use super::ApiJson;
 use crate::config::Config;
 use crate::db::{self, Pool, applications::Application};
+use crate::domain::case::Command;
 use crate::domain::form::ApplicationForm;
 use crate::error::{AppError, AppResult};
-use crate::domain::case::Command;
 use crate::services::{self, applications as apps, applications::Access, cases};
-use crate::templating::Documents;
 use crate::storage::Storage;
+use crate::templating::Documents;
 use crate::web::download::Download;
 use crate::web::guards::{ApiUser, ClientAddress, actor};
 use chrono::Utc;
@@ -20,7 +20,19 @@ use rocket::{State, delete, get, post, put, routes};
 use serde_json::{Map, Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![create, list, show, replace, command, upload, download, remove_attachment, message, decide_release, delivered]
+    routes![
+        create,
+        list,
+        show,
+        replace,
+        command,
+        upload,
+        download,
+        remove_attachment,
+        message,
+        decide_release,
+        delivered
+    ]
 }
 
 /// The application as `GET /api/applications/{id}` shows it: the form's fields at the top
@@ -154,7 +166,11 @@ async fn command(
         "copy" => (apps::copy(&mut conn, &api.user, &who, id, now).await?, Status::Created),
         other => {
             let Some(cmd) = Command::from_code(other) else { return Err(AppError::NotFound) };
-            let params: cases::Params = if body.0.is_null() { cases::Params::default() } else { serde_json::from_value(body.0.clone()).map_err(|e| super::json_shape_error(&e))? };
+            let params: cases::Params = if body.0.is_null() {
+                cases::Params::default()
+            } else {
+                serde_json::from_value(body.0.clone()).map_err(|e| super::json_shape_error(&e))?
+            };
             (cases::command(&mut conn, documents, &api.user, &who, id, cmd, params, now).await?, Status::Ok)
         }
     };
@@ -280,9 +296,16 @@ fn release_json(r: &db::cases::Release) -> Value {
 }
 
 #[post("/releases/<id>/decide", data = "<body>")]
-async fn decide_release(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, body: ApiJson<cases::ReleaseDecision>) -> AppResult<Json<Value>> {
+async fn decide_release(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<cases::ReleaseDecision>,
+) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    let r = cases::decide_release(&mut conn, &api.user, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
+    let r =
+        cases::decide_release(&mut conn, &api.user, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
     Ok(Json(release_json(&r)))
 }
 
@@ -293,8 +316,22 @@ struct Delivered {
 }
 
 #[post("/releases/<id>/delivered", data = "<body>")]
-async fn delivered(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64, body: ApiJson<Delivered>) -> AppResult<Json<Value>> {
+async fn delivered(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<Delivered>,
+) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    let r = cases::deliver_in_environment(&mut conn, &api.user, &actor(Some(&api.user), &address), id, &body.0.environment, Utc::now()).await?;
+    let r = cases::deliver_in_environment(
+        &mut conn,
+        &api.user,
+        &actor(Some(&api.user), &address),
+        id,
+        &body.0.environment,
+        Utc::now(),
+    )
+    .await?;
     Ok(Json(release_json(&r)))
 }

@@ -140,6 +140,41 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     let is_applicant = access == Access::Applicant;
     let form = apps::form_of(&app);
     let (estimate, exemption) = apps::estimate(&form);
+    let facts = crate::services::cases::case_of(&mut conn, &app).await?;
+    let me = crate::domain::case::Actor {
+        id: user.id,
+        role: crate::domain::role::Role::from_code(&user.role).unwrap_or(crate::domain::role::Role::Applicant),
+    };
+    let now = Utc::now();
+    // The commands this user may give now, from the lifecycle itself (one source of truth).
+    let commands: Vec<Value> = [Command::Assign, Command::Return, Command::Complete, Command::Decide, Command::Appeal, Command::Reconsider, Command::Uphold, Command::Close]
+        .iter()
+        .filter(|c| access != Access::Member && access != Access::RegisterOwner && crate::domain::case::apply(&facts, **c, me, now).is_ok())
+        .map(|c| json!({"name": c.code(), "label_key": format!("command-{}", c.code()), "message": *c == Command::Return, "reasons": *c == Command::Decide, "grounds": *c == Command::Appeal}))
+        .collect();
+    let releases: Vec<Value> = db::cases::releases_of(&mut conn, id)
+        .await?
+        .iter()
+        .map(|r| {
+            let mine_to_decide = app.state == "in_review"
+                && r.release.state == "pending"
+                && match r.release.decider.as_str() {
+                    "owner" => user.role == "register_owner" && user.organisation_id == Some(r.release.owner_organisation_id),
+                    _ => user.role == "case_officer",
+                };
+            let mine_to_deliver = r.release.state == "approved"
+                && matches!(app.state.as_str(), "approved" | "partially_approved")
+                && user.role == "register_owner"
+                && user.organisation_id == Some(r.release.owner_organisation_id);
+            json!({
+                "id": r.release.id, "code": r.code, "name_nb": r.name_nb, "name_en": r.name_en,
+                "state_key": format!("release-{}", r.release.state), "decider_key": format!("decider-{}", r.release.decider),
+                "conditions": r.release.conditions, "reasons": r.release.reasons, "environment": r.release.environment,
+                "decide": mine_to_decide, "deliver": mine_to_deliver,
+            })
+        })
+        .collect();
+    let decision = db::cases::latest_decision(&mut conn, id).await?.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
     Ok(ctx.page(
         "pages/applicant/status",
         json!({
@@ -154,6 +189,8 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "can_note": access.sees_internal(),
             "note_only": access == Access::RegisterOwner,
             "is_member": access == Access::Member,
+            "commands": commands, "releases": releases, "decision": decision,
+            "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
         }),
     ))
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod applicant;
 pub mod auth;
+pub mod cases;
 pub mod form_fields;
 pub mod public;
 
@@ -12,5 +13,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(auth::routes());
     routes.extend(admin::routes());
     routes.extend(applicant::routes());
+    routes.extend(cases::routes());
     routes
 }

@@ -1,0 +1,208 @@
+//! Case handling pages: the officers' inbox, the register owners' queue, the decision letter,
+//! and the forms behind the case commands and release decisions.
+
+use crate::db::{self, Pool};
+use crate::domain::case::Command;
+use crate::domain::role::Permission;
+use crate::error::{AppError, AppResult};
+use crate::services::{self, applications as apps, cases};
+use crate::templating::Documents;
+use crate::web::context::Ctx;
+use crate::web::csrf::CsrfForm;
+use chrono::Utc;
+use rocket::form::FromForm;
+use rocket::response::{Flash, Redirect};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::Template;
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![inbox, queue, decision, command, decide_release, delivered]
+}
+
+#[get("/inbox?<state>&<assignee>&<source>&<overdue>")]
+async fn inbox(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    state: Option<&str>,
+    assignee: Option<&str>,
+    source: Option<i64>,
+    overdue: Option<bool>,
+) -> AppResult<Template> {
+    let user = ctx.require(Permission::HandleCases)?;
+    let mut conn = services::conn(pool).await?;
+    let today = Utc::now().date_naive();
+    let filter = db::cases::InboxFilter {
+        state: state.filter(|s| crate::domain::case::State::from_code(s).is_some()).map(str::to_string),
+        assignee: match assignee {
+            Some("me") => Some(Some(user.id)),
+            Some("none") => Some(None),
+            _ => None,
+        },
+        data_source_id: source,
+        overdue_on: overdue.filter(|o| *o).map(|_| today),
+    };
+    let rows: Vec<Value> = db::cases::inbox(&mut conn, &filter)
+        .await?
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id, "reference": a.reference, "title": a.title, "state": a.state, "state_key": format!("state-{}", a.state),
+                "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()), "assigned_to_me": a.assignee_id == Some(user.id), "unassigned": a.assignee_id.is_none(),
+                "overdue": a.due_date.is_some_and(|d| d < today) && matches!(a.state.as_str(), "submitted" | "returned" | "in_review" | "appealed"),
+                "submitted": a.submitted_at.map(|t| t.format("%d.%m.%Y").to_string()),
+            })
+        })
+        .collect();
+    let counts: Vec<Value> = db::cases::counts_by_state(&mut conn)
+        .await?
+        .into_iter()
+        .map(|(s, n)| json!({"state": s, "key": format!("state-{s}"), "n": n}))
+        .collect();
+    let states: Vec<Value> = crate::domain::case::State::ALL
+        .iter()
+        .filter(|s| **s != crate::domain::case::State::Draft)
+        .map(|s| json!({"value": s.code(), "label_key": format!("state-{}", s.code()), "selected": Some(s.code()) == state}))
+        .collect();
+    let sources: Vec<Value> = db::catalogue::sources(&mut conn, None)
+        .await?
+        .iter()
+        .map(|(s, _)| json!({"value": s.id, "label": s.code, "selected": Some(s.id) == source}))
+        .collect();
+    Ok(ctx.page(
+        "pages/cases/inbox",
+        json!({"cases": rows, "counts": counts, "states": states, "sources": sources, "assignee": assignee.unwrap_or(""), "overdue": overdue.unwrap_or(false), "count": rows.len()}),
+    ))
+}
+
+#[get("/releases")]
+async fn queue(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
+    let user = ctx.require(Permission::DecideOwnReleases)?;
+    let org = user.organisation_id.ok_or(AppError::NotFound)?;
+    let mut conn = services::conn(pool).await?;
+    let now = Utc::now();
+    let rows: Vec<Value> = db::cases::releases_for_organisation(&mut conn, org)
+        .await?
+        .into_iter()
+        .filter(|(_, a)| a.state != "draft")
+        .map(|(r, a)| {
+            json!({
+                "id": r.release.id, "application_id": a.id, "reference": a.reference, "title": a.title, "code": r.code,
+                "state": r.release.state, "state_key": format!("release-{}", r.release.state), "decider_key": format!("decider-{}", r.release.decider),
+                "to_decide": r.release.state == "pending" && r.release.decider == "owner" && a.state == "in_review",
+                "to_deliver": r.release.state == "approved" && matches!(a.state.as_str(), "approved" | "partially_approved"),
+                "waiting_days": (now - r.release.created_at).num_days(),
+            })
+        })
+        .collect();
+    Ok(ctx.page("pages/cases/queue", json!({"releases": rows})))
+}
+
+#[get("/applications/<id>/decision")]
+async fn decision(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let (app, _) = apps::load(&mut conn, user, id).await?;
+    let d = db::cases::latest_decision(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    Ok(ctx.page("pages/cases/decision", json!({"app_id": app.id, "letter": d.letter_html})))
+}
+
+#[derive(FromForm)]
+struct CommandForm {
+    message: Option<String>,
+    reasons: Option<String>,
+    grounds: Option<String>,
+    unassign: bool,
+}
+
+#[post("/applications/<id>/command/<name>", data = "<form>")]
+async fn command(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    documents: &State<Documents>,
+    id: i64,
+    name: &str,
+    form: CsrfForm<CommandForm>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let cmd = Command::from_code(name).ok_or(AppError::NotFound)?;
+    let f = form.0;
+    let params = cases::Params {
+        message: f.message,
+        reasons: f.reasons,
+        grounds: f.grounds,
+        assignee_id: None,
+        unassign: f.unassign,
+    };
+    let mut conn = services::conn(pool).await?;
+    let back = Redirect::to(format!("/applications/{id}"));
+    match cases::command(&mut conn, documents, user, &ctx.actor(), id, cmd, params, Utc::now()).await {
+        Ok(_) => Ok(Flash::success(back, ctx.t(&format!("done-{name}")))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            let text = match &e {
+                AppError::Validation(_) => e.fields(ctx.lang).into_values().flatten().collect::<Vec<_>>().join(" "),
+                other => other.public_message(ctx.lang),
+            };
+            Ok(Flash::error(back, text))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+struct ReleaseForm {
+    approve: Option<bool>,
+    conditions: String,
+    reasons: String,
+}
+
+#[post("/releases/<id>/decide", data = "<form>")]
+async fn decide_release(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    id: i64,
+    form: CsrfForm<ReleaseForm>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let (release, _, _) = cases::load_release(&mut conn, user, id).await?;
+    let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
+    let f = form.0;
+    let input = cases::ReleaseDecision { approve: f.approve, conditions: Some(f.conditions), reasons: Some(f.reasons) };
+    match cases::decide_release(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
+        Ok(_) => Ok(Flash::success(back, ctx.t("release-decided"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            let text = match &e {
+                AppError::Validation(_) => e
+                    .fields(ctx.lang)
+                    .into_iter()
+                    .map(|(k, v)| format!("{}: {}", ctx.t(&format!("release-field-{k}")), v.join(" ")))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.public_message(ctx.lang),
+            };
+            Ok(Flash::error(back, text))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+struct DeliveredForm {
+    environment: String,
+}
+
+#[post("/releases/<id>/delivered", data = "<form>")]
+async fn delivered(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<DeliveredForm>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let (release, _, _) = cases::load_release(&mut conn, user, id).await?;
+    let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
+    match cases::deliver_in_environment(&mut conn, user, &ctx.actor(), id, &form.0.environment, Utc::now()).await {
+        Ok(_) => Ok(Flash::success(back, ctx.t("release-delivered-done"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            Ok(Flash::error(back, e.public_message(ctx.lang)))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,309 @@
+//! The case lifecycle through the API: submitted → returned → resubmitted → complete →
+//! releases decided by the right deciders (and refused for the wrong ones) → partially
+//! approved → appeal → upheld / reconsidered; delivery; interim replies; concurrency.
+
+use crate::applications_api::{attach_required, complete_form};
+use crate::common::{TestApp, TestUser};
+use rocket::http::Status;
+use serde_json::{Value, json};
+
+struct Cast {
+    applicant: TestUser,
+    applicant_token: String,
+    officer_token: String,
+    hdir_token: String,
+    fhi_token: String,
+}
+
+/// Applies for NPR (Helsedirektoratet, `hds` authority) and KRG (FHI, `owner` authority).
+async fn two_source_case(app: &TestApp) -> (Cast, i64) {
+    let applicant = app.user("applicant", None).await;
+    let applicant_token = app.token(&applicant).await;
+    let officer = app.user("case_officer", None).await;
+    let hdir = app.user("register_owner", Some("983544622")).await;
+    let fhi = app.user("register_owner", Some("983744516")).await;
+    let mut form = complete_form(app).await;
+    let (_, krg) = app.get_json("/api/data-sources/KRG", None).await;
+    form["data_sources"].as_array_mut().unwrap().push(json!({"data_source_id": krg["id"], "variables": ["icd10"], "period_from": "2010-01-01", "period_to": "2024-12-31", "selection": "Alle"}));
+    form["linkage"] = json!(true);
+    form["linkage_key"] = json!("fødselsnummer");
+    let (status, draft) = app.post_json("/api/applications", Some(&applicant_token), form).await;
+    assert_eq!(status, Status::Created, "{draft}");
+    let id = draft["id"].as_i64().unwrap();
+    attach_required(app, &applicant_token, id).await;
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/submit"), Some(&applicant_token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["estimate"]["amount_ore"], 300_000, "several sources");
+    let cast = Cast {
+        officer_token: app.token(&officer).await,
+        hdir_token: app.token(&hdir).await,
+        fhi_token: app.token(&fhi).await,
+        applicant,
+        applicant_token,
+    };
+    (cast, id)
+}
+
+async fn cmd(app: &TestApp, token: &str, id: i64, command: &str, body: Value) -> (Status, Value) {
+    app.post_json(&format!("/api/applications/{id}/{command}"), Some(token), body).await
+}
+
+fn release<'a>(case: &'a Value, code: &str) -> &'a Value {
+    case["releases"].as_array().unwrap().iter().find(|r| r["code"] == code).unwrap()
+}
+
+#[rocket::async_test]
+async fn the_full_path_with_return_routing_partial_approval_and_appeal() {
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+
+    // Assign leaves the state; return needs a message and reaches the applicant.
+    let (status, body) = cmd(&app, &c.officer_token, id, "assign", json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "submitted");
+    assert!(body["assignee_id"].is_i64());
+    let (status, body) = cmd(&app, &c.officer_token, id, "return", json!({})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    let (status, body) =
+        cmd(&app, &c.officer_token, id, "return", json!({"message": "Legg ved oppdatert protokoll."})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "returned");
+    let (_, seen) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    assert!(seen["messages"].to_string().contains("oppdatert protokoll"));
+
+    // The applicant edits and submits again; the reference stays.
+    let reference = seen["reference"].clone();
+    let mut form = seen.clone();
+    form["summary"] = json!("Oppdatert sammendrag.");
+    let (status, saved) = app.put_json(&format!("/api/applications/{id}"), Some(&c.applicant_token), form).await;
+    assert_eq!(status, Status::Ok, "{saved}");
+    let (status, body) = cmd(&app, &c.applicant_token, id, "submit", json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["reference"], reference);
+
+    // Deciding before completion, or completing as the applicant: refused.
+    let (status, _) = cmd(&app, &c.officer_token, id, "decide", json!({})).await;
+    assert_eq!(status, Status::Conflict);
+    let (status, _) = cmd(&app, &c.applicant_token, id, "complete", json!({})).await;
+    assert_eq!(status, Status::Forbidden);
+    let (status, body) = cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "in_review");
+    assert!(body["completed_at"].is_string());
+    assert_eq!(release(&body, "NPR")["decider"], "hds");
+    assert_eq!(release(&body, "KRG")["decider"], "owner");
+    let npr = release(&body, "NPR")["id"].as_i64().unwrap();
+    let krg = release(&body, "KRG")["id"].as_i64().unwrap();
+
+    // Helsedirektoratet owns NPR but Helsedataservice decides it; FHI decides KRG; nobody else.
+    let (status, body) =
+        app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.hdir_token), json!({"approve": true})).await;
+    assert_eq!(status, Status::Forbidden, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("Helsedataservice holds"));
+    let (status, _) =
+        app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.hdir_token), json!({"approve": true})).await;
+    assert_eq!(status, Status::NotFound, "another organisation's release is not even visible");
+    let (status, _) =
+        app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.officer_token), json!({"approve": true})).await;
+    assert_eq!(status, Status::Forbidden);
+    let (status, _) =
+        app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.applicant_token), json!({"approve": true})).await;
+    assert_eq!(status, Status::Forbidden);
+    let (status, body) =
+        app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), json!({"approve": false})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "a rejection needs reasons: {body}");
+    let (status, _) = app
+        .post_json(
+            &format!("/api/releases/{krg}/decide"),
+            Some(&c.fhi_token),
+            json!({"approve": false, "reasons": "Formålet dekkes ikke av KRG-forskriften."}),
+        )
+        .await;
+    assert_eq!(status, Status::Ok);
+    let (status, _) =
+        app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), json!({"approve": true})).await;
+    assert_eq!(status, Status::Conflict, "already decided");
+
+    // Not every release decided: no decision yet.
+    let (status, _) = cmd(&app, &c.officer_token, id, "decide", json!({})).await;
+    assert_eq!(status, Status::Conflict);
+    let (status, _) = app
+        .post_json(
+            &format!("/api/releases/{npr}/decide"),
+            Some(&c.officer_token),
+            json!({"approve": true, "conditions": "Data slettes innen slettedato."}),
+        )
+        .await;
+    assert_eq!(status, Status::Ok);
+    let (status, body) =
+        cmd(&app, &c.officer_token, id, "decide", json!({"reasons": "Vurdert etter helseregisterloven."})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "partially_approved");
+    assert_eq!(body["decision"]["outcome"], "partially_approved");
+
+    // The letter is in the applicant's language, with conditions, reasons and the appeal deadline.
+    app.login(&c.applicant).await;
+    let (status, html) = app.page(&format!("/applications/{id}/decision")).await;
+    assert_eq!(status, Status::Ok);
+    for text in [
+        "Vedtak om tilgang til helsedata",
+        "delvis innvilget",
+        "Data slettes innen slettedato.",
+        "Formålet dekkes ikke",
+        "Helseklage",
+        "9(2)(j)",
+    ] {
+        assert!(html.contains(text), "letter lacks {text}");
+    }
+
+    // Appeal: only the applicant, with grounds; uphold returns to the decision and records Helseklage.
+    let (status, _) = cmd(&app, &c.officer_token, id, "appeal", json!({"grounds": "x"})).await;
+    assert_eq!(status, Status::Forbidden);
+    let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({})).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    let (status, body) =
+        cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "KRG-data er nødvendige for koblingen."})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "appealed");
+    let (status, body) = cmd(&app, &c.officer_token, id, "uphold", json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "partially_approved");
+    assert!(body["sent_to_helseklage_at"].is_string());
+    let kinds: Vec<String> = app.event_kinds("application", id).await;
+    for k in [
+        "application.returned",
+        "application.completed",
+        "release.decided",
+        "application.decided",
+        "application.appealed",
+        "appeal.upheld",
+    ] {
+        assert!(kinds.contains(&k.to_string()), "{k} in {kinds:?}");
+    }
+
+    // Delivery of the approved release as access in an analysis environment stops the clock.
+    let (status, _) = app
+        .post_json(&format!("/api/releases/{krg}/delivered"), Some(&c.fhi_token), json!({"environment": "TSD"}))
+        .await;
+    assert_eq!(status, Status::Conflict, "a rejected release is not delivered");
+    let (status, _) = app
+        .post_json(&format!("/api/releases/{npr}/delivered"), Some(&c.fhi_token), json!({"environment": "TSD"}))
+        .await;
+    assert_eq!(status, Status::NotFound, "FHI does not own NPR");
+    let (status, r) = app
+        .post_json(&format!("/api/releases/{npr}/delivered"), Some(&c.hdir_token), json!({"environment": "TSD p1234"}))
+        .await;
+    assert_eq!(status, Status::Ok, "{r}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(case["state"], "delivered");
+    assert!(case["delivered_at"].is_string());
+    let (status, body) = cmd(&app, &c.officer_token, id, "close", json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "closed");
+}
+
+#[rocket::async_test]
+async fn reconsidered_appeals_are_decided_again() {
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+    cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    let npr = release(&case, "NPR")["id"].as_i64().unwrap();
+    let krg = release(&case, "KRG")["id"].as_i64().unwrap();
+    app.post_json(
+        &format!("/api/releases/{npr}/decide"),
+        Some(&c.officer_token),
+        json!({"approve": false, "reasons": "Nei"}),
+    )
+    .await;
+    app.post_json(
+        &format!("/api/releases/{krg}/decide"),
+        Some(&c.fhi_token),
+        json!({"approve": false, "reasons": "Nei"}),
+    )
+    .await;
+    let (_, body) = cmd(&app, &c.officer_token, id, "decide", json!({})).await;
+    assert_eq!(body["state"], "rejected");
+    cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "Feil lovforståelse."})).await;
+    let (status, body) = cmd(&app, &c.officer_token, id, "reconsider", json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "in_review");
+    assert!(body["releases"].as_array().unwrap().iter().all(|r| r["state"] == "pending"));
+    app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.officer_token), json!({"approve": true})).await;
+    app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), json!({"approve": true})).await;
+    let (_, body) = cmd(&app, &c.officer_token, id, "decide", json!({})).await;
+    assert_eq!(body["state"], "approved");
+}
+
+#[rocket::async_test]
+async fn deciders_who_are_project_members_must_step_aside() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let officer = app.user("case_officer", None).await;
+    let mut form = complete_form(&app).await;
+    form["members"] = json!([officer.email]);
+    let (_, draft) = app.post_json("/api/applications", Some(&token), form).await;
+    let id = draft["id"].as_i64().unwrap();
+    attach_required(&app, &token, id).await;
+    app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await;
+    let other_officer = app.user("case_officer", None).await;
+    let other_token = app.token(&other_officer).await;
+    let (_, case) = cmd(&app, &other_token, id, "complete", json!({})).await;
+    let npr = release(&case, "NPR")["id"].as_i64().unwrap();
+    let officer_token = app.token(&officer).await;
+    let (status, body) =
+        app.post_json(&format!("/api/releases/{npr}/decide"), Some(&officer_token), json!({"approve": true})).await;
+    assert_eq!(status, Status::Forbidden);
+    assert!(body["error"].as_str().unwrap().contains("recusal"), "{body}");
+    let (status, _) =
+        app.post_json(&format!("/api/releases/{npr}/decide"), Some(&other_token), json!({"approve": true})).await;
+    assert_eq!(status, Status::Ok);
+}
+
+#[rocket::async_test]
+async fn two_officers_completing_at_once_one_wins() {
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+    let second = app.user("case_officer", None).await;
+    let second_token = app.token(&second).await;
+    let path = format!("/api/applications/{id}/complete");
+    let (a, b) = rocket::futures::future::join(
+        app.post_json(&path, Some(&c.officer_token), json!({})),
+        app.post_json(&path, Some(&second_token), json!({})),
+    )
+    .await;
+    let mut statuses = vec![a.0, b.0];
+    statuses.sort_by_key(|s| s.code);
+    assert_eq!(statuses, vec![Status::Ok, Status::Conflict]);
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(case["releases"].as_array().unwrap().len(), 2, "releases created once");
+}
+
+#[rocket::async_test]
+async fn register_owners_cannot_run_case_commands_and_members_cannot_appeal() {
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+    for command in ["assign", "return", "complete", "close"] {
+        let (status, _) = cmd(&app, &c.hdir_token, id, command, json!({"message": "x"})).await;
+        assert_eq!(status, Status::Forbidden, "{command}");
+    }
+    let (status, _) = cmd(&app, &c.officer_token, id, "fly", json!({})).await;
+    assert_eq!(status, Status::NotFound);
+}
+
+#[rocket::async_test]
+async fn interim_replies_after_a_month_once() {
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+    let mut conn = app.conn().await;
+    let now = chrono::Utc::now();
+    assert_eq!(helsedataservice::services::cases::send_interim_replies(&mut conn, now).await.unwrap(), 0);
+    let later = now + chrono::Duration::days(31);
+    assert_eq!(helsedataservice::services::cases::send_interim_replies(&mut conn, later).await.unwrap(), 1);
+    assert_eq!(helsedataservice::services::cases::send_interim_replies(&mut conn, later).await.unwrap(), 0);
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    assert!(case["interim_reply_at"].is_string());
+    assert!(app.event_kinds("application", id).await.contains(&"application.interim_reply".to_string()));
+}
