@@ -122,6 +122,9 @@ async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool)
         demo::seed_catalogue(&mut conn, now).await.map_err(|e| format!("demo catalogue: {e}"))?;
         demo::seed_users(&mut conn, now).await.map_err(|e| format!("demo users: {e}"))?;
     }
+    if let Some(pool) = rocket.state::<db::Pool>() {
+        helsedataservice::jobs::spawn(pool.clone());
+    }
     let rocket = rocket
         .attach(rocket::fairing::AdHoc::on_liftoff("banner", move |r| {
             Box::pin(async move {

@@ -90,7 +90,7 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CsrfForm<T> 
         if let Err(e) = verify(req, sent.as_deref()) {
             return fail(req, e);
         }
-        match Form::<T>::parse(&body) {
+        match Form::<T>::parse_encoded(rocket::http::RawStr::new(&body)) {
             Ok(value) => data::Outcome::Success(CsrfForm(value)),
             Err(errors) => {
                 let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");

@@ -9,6 +9,8 @@ mod applicant_pages;
 mod applications_api;
 mod audit;
 mod case_handling;
+mod case_pages;
 mod catalogue;
 mod pages;
+mod permissions;
 mod startup;

@@ -124,7 +124,7 @@ async fn registration_form_shows_errors_beside_fields_in_both_languages() {
         .form(
             "/register",
             &[
-                ("name", "Kari"),
+                ("name", "Kari Ødegård & Co"),
                 ("email", "kari@example.no"),
                 ("password", "Sterkt-passord-1"),
                 ("password_confirm", "Sterkt-passord-1"),
@@ -134,7 +134,10 @@ async fn registration_form_shows_errors_beside_fields_in_both_languages() {
         .await;
     assert_eq!(resp.status(), Status::SeeOther);
     let (_, html) = app.page("/").await;
-    assert!(html.contains("Kari") && html.contains("Log out"));
+    assert!(
+        html.contains("Kari Ødegård &amp; Co") && html.contains("Log out"),
+        "the name round-trips decoded and escaped"
+    );
 }
 
 #[rocket::async_test]

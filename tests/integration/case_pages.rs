@@ -1,0 +1,78 @@
+//! Case handling through the pages: the inbox with filters, the command forms, the register
+//! owner's queue and release form, the decision letter page.
+
+use crate::applications_api::submitted;
+use crate::common::{TestApp, csrf_in};
+use rocket::http::Status;
+
+#[rocket::async_test]
+async fn officer_and_owner_handle_a_case_through_the_pages() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let case = submitted(&app, &applicant).await;
+    let id = case["id"].as_i64().unwrap();
+    let reference = case["reference"].as_str().unwrap().to_string();
+
+    let officer = app.user("case_officer", None).await;
+    app.login(&officer).await;
+    let (status, html) = app.page("/inbox").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains(&reference));
+    let (_, html) = app.page("/inbox?state=in_review").await;
+    assert!(!html.contains(&reference), "filtered out by state");
+    let (_, html) = app.page("/inbox?assignee=none").await;
+    assert!(html.contains(&reference));
+    let (_, html) = app.page("/inbox?overdue=true").await;
+    assert!(!html.contains(&reference), "not overdue");
+
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(html.contains("Marker som komplett"));
+    let csrf = csrf_in(&html);
+    let resp = app.form(&format!("/applications/{id}/command/return"), &[("message", "")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(html.contains("Må fylles ut"), "the empty message is refused and explained");
+    let resp = app.form(&format!("/applications/{id}/command/complete"), &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(html.contains("Under behandling"));
+    assert!(html.contains("action=\"/releases/"), "NPR is decided by Helsedataservice: the officer gets the form");
+    let release = html.split("action=\"/releases/").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let resp = app
+        .form(
+            &format!("/releases/{release}/decide"),
+            &[("approve", "true"), ("conditions", "Slettes etter bruk."), ("reasons", "")],
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let resp = app
+        .form(
+            &format!("/applications/{id}/command/decide"),
+            &[("reasons", "Innvilget etter helseregisterloven.")],
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (status, html) = app.page(&format!("/applications/{id}/decision")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Vedtak om tilgang til helsedata") && html.contains("Slettes etter bruk."), "{html}");
+
+    // Helsedirektoratet's register owner sees the release in the queue, and delivers.
+    let owner = app.user("register_owner", Some("983544622")).await;
+    let csrf_page = app.page("/").await.1;
+    let resp = app.form("/logout", &[], Some(&csrf_in(&csrf_page))).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    app.login(&owner).await;
+    let (status, html) = app.page("/releases").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains(&reference) && html.contains("Utlever"));
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    let csrf = csrf_in(&html);
+    let resp = app.form(&format!("/releases/{release}/delivered"), &[("environment", "TSD p9")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(html.contains("Utlevert"));
+    let (status, _) = app.page("/inbox").await;
+    assert_eq!(status, Status::Forbidden, "register owners have no inbox");
+}
