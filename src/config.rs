@@ -10,7 +10,8 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 9] = [
+pub const SETTINGS: [&str; 10] = [
+    "CASE_TARGET_WORKING_DAYS",
     "DATABASE_URL",
     "SMTP_URL",
     "MAIL_FROM",
@@ -41,6 +42,8 @@ pub struct Config {
     pub master_key: Option<[u8; 32]>,
     /// Largest accepted upload (attachments, transfer files).
     pub max_upload_bytes: u64,
+    /// Working days allowed for person-identifiable cases (statistics follow fixed rules).
+    pub case_target_working_days: u32,
 }
 
 #[derive(Deserialize, Default)]
@@ -54,6 +57,7 @@ struct Raw {
     database_pool_size: Option<String>,
     storage_master_key: Option<String>,
     max_upload_bytes: Option<String>,
+    case_target_working_days: Option<String>,
 }
 
 /// A setting that is missing or malformed.
@@ -147,7 +151,23 @@ impl Config {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| bad("MAX_UPLOAD_BYTES", "must be a positive whole number of bytes"))?,
         };
-        Ok(Config { database_url, smtp_url, mail_from, storage_dir, admin, pool_size, master_key, max_upload_bytes })
+        let case_target_working_days = match non_empty(raw.case_target_working_days) {
+            None => 60,
+            Some(s) => s.parse::<u32>().ok().filter(|n| (1..=365).contains(n)).ok_or_else(|| {
+                bad("CASE_TARGET_WORKING_DAYS", "must be a whole number of working days from 1 to 365")
+            })?,
+        };
+        Ok(Config {
+            database_url,
+            smtp_url,
+            mail_from,
+            storage_dir,
+            admin,
+            pool_size,
+            master_key,
+            max_upload_bytes,
+            case_target_working_days,
+        })
     }
 
     /// Settings for tests: the given database, files under `storage_dir`, no SMTP.
@@ -161,6 +181,7 @@ impl Config {
             pool_size: 4,
             master_key: Some([3u8; 32]),
             max_upload_bytes: 2 * 1024 * 1024,
+            case_target_working_days: 60,
         }
     }
 }

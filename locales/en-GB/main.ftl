@@ -501,3 +501,4 @@ release-field-conditions = Conditions
 analysis-environment = Analysis environment (access granted in)
 record-delivery = Record the delivery
 release-delivered-done = The delivery is recorded.
+verify-chain = Verify the chain now

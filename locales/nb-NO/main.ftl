@@ -501,3 +501,4 @@ release-field-conditions = Vilkår
 analysis-environment = Analysemiljø (tilgang gitt i)
 record-delivery = Registrer utlevering
 release-delivered-done = Utleveringen er registrert.
+verify-chain = Kontroller kjeden nå

@@ -19,9 +19,6 @@ use chrono::{DateTime, Datelike, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 
-/// Working days allowed for person-identifiable cases (a target; statistics follow the rules).
-pub const IDENTIFIABLE_TARGET_WORKING_DAYS: u32 = 60;
-
 /// How a user may see an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -268,6 +265,7 @@ pub async fn submit(
     actor: &Actor,
     id: i64,
     expected: Option<(i32, Option<i64>)>,
+    target_working_days: u32,
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
     let (app, _) = load(conn, user, id).await?;
@@ -287,7 +285,7 @@ pub async fn submit(
         return Err(AppError::Conflict("the price estimate has changed; review it and submit again".into()));
     }
     let sources = form.source_ids().len();
-    let allowed = deadlines::allowed_working_days(form.kind == "aggregated", sources, IDENTIFIABLE_TARGET_WORKING_DAYS);
+    let allowed = deadlines::allowed_working_days(form.kind == "aggregated", sources, target_working_days);
     let due_date = deadlines::add_working_days(now.date_naive(), allowed);
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {

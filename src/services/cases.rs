@@ -119,6 +119,11 @@ pub async fn command(
     }
     let facts = case_of(conn, &app).await?;
     let transition = case::apply(&facts, command, case_actor(user)?, now).map_err(refusal)?;
+    if matches!(command, Command::Decide | Command::Reconsider | Command::Uphold)
+        && let Some(why) = recusal(conn, user, &app).await?
+    {
+        return Err(AppError::Forbidden(why.into()));
+    }
 
     // Validate parameters before opening the transaction.
     let mut changes = CaseChanges { state: Some(transition.to.code().to_string()), ..CaseChanges::default() };

@@ -260,6 +260,11 @@ async fn deciders_who_are_project_members_must_step_aside() {
     let (status, _) =
         app.post_json(&format!("/api/releases/{npr}/decide"), Some(&other_token), json!({"approve": true})).await;
     assert_eq!(status, Status::Ok);
+    let (status, body) = cmd(&app, &officer_token, id, "decide", json!({})).await;
+    assert_eq!(status, Status::Forbidden, "nor may they make the decision");
+    assert!(body["error"].as_str().unwrap().contains("recusal"));
+    let (status, _) = cmd(&app, &other_token, id, "decide", json!({})).await;
+    assert_eq!(status, Status::Ok);
 }
 
 #[rocket::async_test]

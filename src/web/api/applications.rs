@@ -139,6 +139,7 @@ async fn replace(
 async fn command(
     pool: &State<Pool>,
     documents: &State<Documents>,
+    config: &State<Config>,
     api: ApiUser,
     address: ClientAddress,
     id: i64,
@@ -160,7 +161,10 @@ async fn command(
                 }
                 other => other,
             };
-            (apps::submit(&mut conn, &api.user, &who, id, expected, now).await?, Status::Ok)
+            (
+                apps::submit(&mut conn, &api.user, &who, id, expected, config.case_target_working_days, now).await?,
+                Status::Ok,
+            )
         }
         "withdraw" => (apps::withdraw(&mut conn, &api.user, &who, id, now).await?, Status::Ok),
         "copy" => (apps::copy(&mut conn, &api.user, &who, id, now).await?, Status::Created),

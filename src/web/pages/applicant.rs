@@ -375,7 +375,13 @@ struct SubmitForm {
 }
 
 #[post("/applications/<id>/submit", data = "<form>")]
-async fn submit(ctx: Ctx, pool: &RocketState<Pool>, id: i64, form: CsrfForm<SubmitForm>) -> AppResult<PageOr> {
+async fn submit(
+    ctx: Ctx,
+    pool: &RocketState<Pool>,
+    config: &RocketState<Config>,
+    id: i64,
+    form: CsrfForm<SubmitForm>,
+) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let app = load_editable(&mut conn, &ctx, id).await?;
@@ -383,8 +389,16 @@ async fn submit(ctx: Ctx, pool: &RocketState<Pool>, id: i64, form: CsrfForm<Subm
         let data = review_data(&mut conn, &ctx, &app, true).await?;
         return Ok(PageOr::Page((Status::UnprocessableEntity, ctx.page("pages/applicant/review", data))));
     }
-    match apps::submit(&mut conn, user, &ctx.actor(), id, Some((form.0.version, Some(form.0.estimate_ore))), Utc::now())
-        .await
+    match apps::submit(
+        &mut conn,
+        user,
+        &ctx.actor(),
+        id,
+        Some((form.0.version, Some(form.0.estimate_ore))),
+        config.case_target_working_days,
+        Utc::now(),
+    )
+    .await
     {
         Ok(done) => Ok(PageOr::Flash(Flash::success(
             Redirect::to(format!("/applications/{id}")),
