@@ -136,3 +136,52 @@ impl Documents {
         self.hb.render(name, &data).map_err(|e| AppError::Internal(format!("rendering {name}: {e}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::language::Language;
+
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() { walk(&p, out) } else { out.push(p) }
+        }
+    }
+
+    /// Every key written literally as `t "key"` in a template exists in bokmål and in English.
+    #[test]
+    fn every_literal_key_is_translated_in_both_languages() {
+        let mut files = vec![];
+        walk(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")), &mut files);
+        let mut missing = vec![];
+        let mut seen = 0;
+        let root = env!("CARGO_MANIFEST_DIR");
+        let catalogues: Vec<(Language, String)> = [(Language::Nb, "nb-NO"), (Language::En, "en-GB")]
+            .into_iter()
+            .map(|(l, dir)| (l, std::fs::read_to_string(format!("{root}/locales/{dir}/main.ftl")).unwrap()))
+            .collect();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let pieces: Vec<&str> = text.split("t \"").collect();
+            for (before, part) in pieces.iter().zip(pieces.iter().skip(1)) {
+                // Only the `t` helper itself (`{{t "…"` or `(t "…"`), not `concat "…"`.
+                if !(before.ends_with("{{") || before.ends_with('(')) {
+                    continue;
+                }
+                let key: String =
+                    part.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+                if key.is_empty() || !part[key.len()..].starts_with('"') {
+                    continue;
+                }
+                seen += 1;
+                for (lang, ftl) in &catalogues {
+                    if !ftl.lines().any(|l| l.strip_prefix(key.as_str()).is_some_and(|rest| rest.starts_with(" ="))) {
+                        missing.push(format!("{} {key} ({})", lang.code(), f.display()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 100, "the scan found the keys ({seen})");
+        assert!(missing.is_empty(), "missing translations:\n{}", missing.join("\n"));
+    }
+}
