@@ -95,7 +95,7 @@ pub async fn update_form(
                 .and(applications::state.eq_any(["draft", "returned"])),
         ),
     )
-    .set((columns, applications::version.eq(version + 1), applications::updated_at.eq(now)))
+    .set((columns, applications::version.eq(applications::version + 1), applications::updated_at.eq(now)))
     .returning(Application::as_returning())
     .get_result(conn)
     .await
@@ -138,13 +138,23 @@ pub async fn is_member(conn: &mut AsyncPgConnection, id: i64, email: &str) -> Qu
     .await
 }
 
-/// Whether the application requests a source owned by `organisation_id`.
+/// Whether the application requests a source owned by `organisation_id`, or has a release routed
+/// to it (the owner at completion keeps access if the catalogue changes later).
 pub async fn requests_source_of(conn: &mut AsyncPgConnection, id: i64, organisation_id: i64) -> QueryResult<bool> {
-    use super::schema::data_sources;
-    diesel::select(diesel::dsl::exists(
+    use super::schema::{data_sources, releases};
+    let requested: bool = diesel::select(diesel::dsl::exists(
         application_sources::table
             .inner_join(data_sources::table)
             .filter(application_sources::application_id.eq(id).and(data_sources::owner_id.eq(organisation_id))),
+    ))
+    .get_result(conn)
+    .await?;
+    if requested {
+        return Ok(true);
+    }
+    diesel::select(diesel::dsl::exists(
+        releases::table
+            .filter(releases::application_id.eq(id).and(releases::owner_organisation_id.eq(organisation_id))),
     ))
     .get_result(conn)
     .await
@@ -166,7 +176,7 @@ pub async fn of_person(conn: &mut AsyncPgConnection, user_id: i64, email: &str) 
 /// Submitted (non-draft) applications, newest first (case officers).
 pub async fn all_submitted(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Application>> {
     applications::table
-        .filter(applications::state.ne("draft"))
+        .filter(applications::first_submitted_at.is_not_null())
         .order(applications::id.desc())
         .select(Application::as_select())
         .load(conn)
@@ -181,7 +191,7 @@ pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64
         .filter(data_sources::owner_id.eq(organisation_id))
         .select(application_sources::application_id);
     applications::table
-        .filter(applications::state.ne("draft").and(applications::id.eq_any(ids)))
+        .filter(applications::first_submitted_at.is_not_null().and(applications::id.eq_any(ids)))
         .order(applications::id.desc())
         .select(Application::as_select())
         .load(conn)
@@ -189,9 +199,14 @@ pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64
 }
 
 /// References of the applicant's earlier cases.
-pub async fn references_of(conn: &mut AsyncPgConnection, applicant_id: i64) -> QueryResult<Vec<String>> {
+pub async fn references_of(
+    conn: &mut AsyncPgConnection,
+    applicant_id: i64,
+    except: Option<i64>,
+) -> QueryResult<Vec<String>> {
     applications::table
         .filter(applications::applicant_id.eq(applicant_id).and(applications::reference.is_not_null()))
+        .filter(applications::id.ne(except.unwrap_or(0)))
         .select(applications::reference.assume_not_null())
         .load(conn)
         .await
@@ -233,7 +248,7 @@ pub async fn mark_submitted(
             applications::estimate_ore.eq(s.estimate_ore),
             applications::estimate_accepted_at.eq(s.now),
             applications::due_date.eq(s.due_date),
-            applications::version.eq(app.version + 1),
+            applications::version.eq(applications::version + 1),
             applications::updated_at.eq(s.now),
         ))
         .returning(Application::as_returning())
@@ -250,7 +265,7 @@ pub async fn set_state(
     diesel::update(applications::table.find(app.id))
         .set((
             applications::state.eq(state),
-            applications::version.eq(app.version + 1),
+            applications::version.eq(applications::version + 1),
             applications::updated_at.eq(now),
         ))
         .returning(Application::as_returning())
@@ -315,7 +330,10 @@ pub async fn mark_attachment_deleted(
     id: uuid::Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
-    diesel::update(attachments::table.find(id)).set(attachments::deleted_at.eq(now)).execute(conn).await
+    diesel::update(attachments::table.find(id).filter(attachments::deleted_at.is_null()))
+        .set(attachments::deleted_at.eq(now))
+        .execute(conn)
+        .await
 }
 
 // Messages

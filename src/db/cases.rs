@@ -60,7 +60,7 @@ pub async fn update_case(
     now: DateTime<Utc>,
 ) -> QueryResult<Application> {
     diesel::update(applications::table.find(app.id))
-        .set((changes, applications::version.eq(app.version + 1), applications::updated_at.eq(now)))
+        .set((changes, applications::version.eq(applications::version + 1), applications::updated_at.eq(now)))
         .returning(Application::as_returning())
         .get_result(conn)
         .await
@@ -274,8 +274,10 @@ pub struct InboxFilter {
 
 /// Submitted applications matching the filter, oldest due first.
 pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryResult<Vec<Application>> {
-    let mut q =
-        applications::table.filter(applications::state.ne("draft")).select(Application::as_select()).into_boxed();
+    let mut q = applications::table
+        .filter(applications::first_submitted_at.is_not_null())
+        .select(Application::as_select())
+        .into_boxed();
     if let Some(state) = &filter.state {
         q = q.filter(applications::state.eq(state.clone()));
     }
@@ -304,10 +306,18 @@ pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryR
 /// Submitted applications per state.
 pub async fn counts_by_state(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
     applications::table
-        .filter(applications::state.ne("draft"))
+        .filter(applications::first_submitted_at.is_not_null())
         .group_by(applications::state)
         .select((applications::state, diesel::dsl::count_star()))
         .load(conn)
+        .await
+}
+
+/// Records that the interim reply went out (no version change: nobody's edit is made stale).
+pub async fn mark_interim_reply(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(applications::table.find(id).filter(applications::interim_reply_at.is_null()))
+        .set(applications::interim_reply_at.eq(now))
+        .execute(conn)
         .await
 }
 

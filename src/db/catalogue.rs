@@ -111,7 +111,7 @@ pub async fn update_organisation(
         .set((
             organisations::name.eq(name),
             organisations::name_en.eq(name_en),
-            organisations::version.eq(version + 1),
+            organisations::version.eq(organisations::version + 1),
             organisations::updated_at.eq(now),
         ))
         .returning(Organisation::as_returning())
@@ -190,7 +190,7 @@ pub async fn update_source(
     now: DateTime<Utc>,
 ) -> QueryResult<Option<DataSource>> {
     diesel::update(data_sources::table.filter(data_sources::id.eq(id).and(data_sources::version.eq(version))))
-        .set((fields, data_sources::version.eq(version + 1), data_sources::updated_at.eq(now)))
+        .set((fields, data_sources::version.eq(data_sources::version + 1), data_sources::updated_at.eq(now)))
         .returning(DataSource::as_returning())
         .get_result(conn)
         .await

@@ -77,7 +77,7 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> QueryResult<Option<User>> {
     diesel::update(users::table.filter(users::id.eq(id).and(users::version.eq(version))))
-        .set((changes, users::version.eq(version + 1), users::updated_at.eq(now)))
+        .set((changes, users::version.eq(users::version + 1), users::updated_at.eq(now)))
         .returning(User::as_returning())
         .get_result(conn)
         .await

@@ -84,6 +84,8 @@ pub struct Case {
     pub all_delivered: bool,
     /// The outcome of the last decision (what an upheld appeal returns to).
     pub previous_outcome: Option<State>,
+    /// Whether an appeal was upheld and sent on to Helseklage (no second appeal here).
+    pub sent_to_helseklage: bool,
 }
 
 /// Who gives the command.
@@ -139,6 +141,9 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
             };
             go(to, "application.decided")
         }
+        (Command::Appeal, Rejected | PartiallyApproved) if case.sent_to_helseklage => {
+            Err(Refusal::Conflict("the appeal was upheld and sent to Helseklage; it is handled there"))
+        }
         (Command::Appeal, Rejected | PartiallyApproved) => match case.decided_at {
             Some(at) if now <= at + Duration::weeks(APPEAL_WEEKS) => go(Appealed, "application.appealed"),
             _ => Err(Refusal::Conflict("the appeal deadline (three weeks from the decision) has passed")),
@@ -151,7 +156,16 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
         (Command::Deliver, Approved | PartiallyApproved) => {
             Err(Refusal::Conflict("not every approved release is delivered"))
         }
-        (Command::Close, Delivered | Rejected) => go(Closed, "application.closed"),
+        (Command::Close, Delivered) => go(Closed, "application.closed"),
+        // A rejection is final once the appeal deadline has passed or an appeal was upheld.
+        (Command::Close, Rejected) => {
+            let deadline_passed = case.decided_at.is_some_and(|at| now > at + Duration::weeks(APPEAL_WEEKS));
+            if deadline_passed || case.sent_to_helseklage {
+                go(Closed, "application.closed")
+            } else {
+                Err(Refusal::Conflict("the applicant may still appeal; close after the appeal deadline"))
+            }
+        }
         _ => not_now,
     }
 }
@@ -169,6 +183,7 @@ mod tests {
             releases: vec![],
             all_delivered: false,
             previous_outcome: None,
+            sent_to_helseklage: false,
         }
     }
     const APPLICANT: Actor = Actor { id: 1, role: Role::Applicant };
@@ -216,6 +231,20 @@ mod tests {
         c.decided_at = Some(now - Duration::days(20));
         assert_eq!(apply(&c, Command::Appeal, APPLICANT, now).unwrap().to, State::Appealed);
         c.decided_at = Some(now - Duration::days(22));
+        assert!(matches!(apply(&c, Command::Appeal, APPLICANT, now), Err(Refusal::Conflict(_))));
+    }
+
+    #[test]
+    fn a_rejection_closes_only_when_final_and_upheld_appeals_do_not_return() {
+        let now = Utc::now();
+        let mut c = case(State::Rejected);
+        c.decided_at = Some(now - Duration::days(2));
+        assert!(matches!(apply(&c, Command::Close, OFFICER, now), Err(Refusal::Conflict(_))));
+        c.decided_at = Some(now - Duration::days(22));
+        assert_eq!(apply(&c, Command::Close, OFFICER, now).unwrap().to, State::Closed);
+        c.decided_at = Some(now - Duration::days(2));
+        c.sent_to_helseklage = true;
+        assert_eq!(apply(&c, Command::Close, OFFICER, now).unwrap().to, State::Closed);
         assert!(matches!(apply(&c, Command::Appeal, APPLICANT, now), Err(Refusal::Conflict(_))));
     }
 

@@ -321,7 +321,7 @@ impl Checker<'_> {
             if required && self.submit {
                 self.errors.add(field, "err-required");
             }
-        } else if len < min {
+        } else if self.submit && len < min {
             self.errors.add_n(field, "err-too-short", min as i64);
         } else if len > max {
             self.errors.add_n(field, "err-too-long", max as i64);
@@ -532,7 +532,7 @@ pub fn validate(form: &ApplicationForm, mode: Mode, ctx: &Context<'_>) -> FieldE
 
     // 5. Handling.
     c.text("storage", &form.storage, identifiable, 2, 1000);
-    c.text("access", &form.access, false, 2, 1000);
+    c.text("access", &form.access, identifiable, 2, 1000);
     let deletion = c.date("deletion_date", &form.deletion_date, identifiable);
     if let (Some(d), Some(e)) = (deletion, end)
         && d <= e

@@ -50,7 +50,8 @@ async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) ->
     if app.applicant_id == user.id {
         return Ok(Some(Access::Applicant));
     }
-    let submitted = app.state != State::Draft.code();
+    // Only applications that were once submitted reach officers and owners (a withdrawn draft never does).
+    let submitted = app.first_submitted_at.is_some();
     Ok(match Role::from_code(&user.role) {
         Some(Role::Applicant) if db::applications::is_member(conn, app.id, &user.email).await? => Some(Access::Member),
         Some(Role::CaseOfficer) if submitted => Some(Access::CaseOfficer),
@@ -109,6 +110,7 @@ fn case_of(app: &Application) -> case::Case {
         releases: vec![],
         all_delivered: false,
         previous_outcome: None,
+        sent_to_helseklage: app.sent_to_helseklage_at.is_some(),
     }
 }
 
@@ -168,7 +170,7 @@ pub async fn facts(
         Some(id) => db::applications::attachments_of(conn, id).await?.into_iter().map(|a| a.kind).collect(),
         None => vec![],
     };
-    let own_references = db::applications::references_of(conn, applicant_id).await?;
+    let own_references = db::applications::references_of(conn, applicant_id, application_id).await?;
     Ok(ValidationFacts { sources, attachment_kinds, own_references })
 }
 
@@ -293,6 +295,9 @@ pub async fn submit(
         if current.version != app.version || !State::from_code(&current.state).is_some_and(State::editable) {
             return Err(stale());
         }
+        // Attachments change without a version: check again under the lock.
+        let locked_facts = self::facts(tx, current.applicant_id, Some(id)).await?;
+        check(&form, Mode::Submit, &locked_facts).into_result().map_err(AppError::Validation)?;
         let reference = match &current.reference {
             Some(r) => r.clone(),
             None => {
@@ -408,6 +413,10 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
     let (a, actor) = (attachment.clone(), actor.clone());
     let result = conn
         .transaction::<_, AppError, _>(async move |tx| {
+            let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+            if !State::from_code(&current.state).is_some_and(State::editable) {
+                return Err(AppError::Conflict("the application has been submitted and cannot be edited".into()));
+            }
             db::applications::insert_attachment(tx, &a).await?;
             record(
                 tx,
@@ -448,7 +457,13 @@ pub async fn remove_attachment(
     }
     let (a, actor) = (attachment.clone(), actor.clone());
     conn.transaction::<_, AppError, _>(async move |tx| {
-        db::applications::mark_attachment_deleted(tx, a.id, now).await?;
+        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+        if !State::from_code(&current.state).is_some_and(State::editable) {
+            return Err(AppError::Conflict("the application has been submitted; its attachments are kept".into()));
+        }
+        if db::applications::mark_attachment_deleted(tx, a.id, now).await? != 1 {
+            return Err(AppError::NotFound);
+        }
         record(tx, &actor, now, id, "attachment.removed", json!({"id": a.id, "kind": a.kind, "name": a.name})).await?;
         Ok(())
     })

@@ -84,6 +84,7 @@ pub async fn case_of(conn: &mut AsyncPgConnection, app: &Application) -> AppResu
             .collect(),
         all_delivered: !approved.is_empty() && approved.iter().all(|r| r.release.state == "delivered"),
         previous_outcome: previous,
+        sent_to_helseklage: app.sent_to_helseklage_at.is_some(),
     })
 }
 
@@ -229,7 +230,8 @@ async fn decision_letter(
     let applicant = db::users::by_id(conn, app.applicant_id).await?.ok_or(AppError::NotFound)?;
     let lang = Language::from_tag(&applicant.language).unwrap_or_default();
     let releases = db::cases::releases_of(conn, app.id).await?;
-    let approved = releases.iter().filter(|r| r.release.state == "approved").count();
+    let granted = |state: &str| state == "approved" || state == "delivered";
+    let approved = releases.iter().filter(|r| granted(&r.release.state)).count();
     let outcome = match approved {
         0 => "rejected",
         n if n == releases.len() => "approved",
@@ -248,7 +250,7 @@ async fn decision_letter(
         "rek": form.rek_reference,
         "releases": releases.iter().map(|r| json!({
             "code": r.code, "name": if lang == Language::En { &r.name_en } else { &r.name_nb },
-            "approved": r.release.state == "approved", "conditions": r.release.conditions, "reasons": r.release.reasons,
+            "approved": granted(&r.release.state), "conditions": r.release.conditions, "reasons": r.release.reasons,
             "decider": if r.release.decider == "hds" { hds.clone() } else { crate::i18n::t(lang, "decider-owner") },
         })).collect::<Vec<_>>(),
     });
@@ -337,6 +339,11 @@ pub async fn decide_release(
     let approve = approve.unwrap_or(false);
     let (actor, decider) = (actor.clone(), user.id);
     conn.transaction::<_, AppError, _>(async move |tx| {
+        // Lock the application first (as every case command does), then the release.
+        let case = db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
+        if case.state != State::InReview.code() {
+            return Err(AppError::Conflict("releases are decided while the case is in review".into()));
+        }
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
         if current.state != "pending" {
             return Err(AppError::Conflict("this release has already been decided".into()));
@@ -372,11 +379,14 @@ pub async fn deliver_in_environment(
     let environment = required_text("environment", Some(environment), 200)?;
     let (actor, by) = (actor.clone(), user.id);
     conn.transaction::<_, AppError, _>(async move |tx| {
+        let app = db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
+        if !matches!(app.state.as_str(), "approved" | "partially_approved") {
+            return Err(AppError::Conflict("data are delivered after the decision".into()));
+        }
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
         if current.state != "approved" {
             return Err(AppError::Conflict("this release has already been delivered".into()));
         }
-        let app = db::applications::lock(tx, current.application_id).await?.ok_or(AppError::NotFound)?;
         let delivered = db::cases::deliver_release(tx, id, Some(&environment), by, now).await?;
         record(tx, &actor, now, app.id, "release.delivered", json!({"release_id": id, "environment": environment}))
             .await?;
@@ -412,16 +422,11 @@ pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Ut
         let done = conn
             .transaction::<_, AppError, _>(async move |tx| {
                 let Some(current) = db::applications::lock(tx, app.id).await? else { return Ok(false) };
-                if current.interim_reply_at.is_some() {
+                let undecided = matches!(current.state.as_str(), "submitted" | "returned" | "in_review" | "appealed");
+                if current.interim_reply_at.is_some() || !undecided {
                     return Ok(false);
                 }
-                db::cases::update_case(
-                    tx,
-                    &current,
-                    &CaseChanges { interim_reply_at: Some(now), ..CaseChanges::default() },
-                    now,
-                )
-                .await?;
+                db::cases::mark_interim_reply(tx, current.id, now).await?;
                 let payload = json!({"expected_by": current.due_date});
                 record(tx, &Actor::system(), now, current.id, "application.interim_reply", payload).await?;
                 Ok(true)

@@ -190,3 +190,27 @@ async fn others_cannot_open_someone_elses_pages() {
     let (_, html) = app.page("/applications").await;
     assert!(!html.contains("Hemmelig utkast"));
 }
+
+#[rocket::async_test]
+async fn a_page_body_that_does_not_fit_never_wipes_the_draft() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (_, draft) =
+        app.post_json("/api/applications", Some(&token), serde_json::json!({"title": "Viktig utkast"})).await;
+    let id = draft["id"].as_i64().unwrap();
+    app.login(&applicant).await;
+    let (_, html) = app.page(&format!("/applications/{id}/edit")).await;
+    let csrf = csrf_in(&html);
+    let resp = app
+        .form(
+            &format!("/applications/{id}/edit"),
+            &[("version", "1"), ("project_leader", "x"), ("action", "save")],
+            Some(&csrf),
+        )
+        .await;
+    assert!(resp.status().class().is_client_error(), "{}", resp.status());
+    let (_, after) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert_eq!(after["title"], "Viktig utkast");
+    assert_eq!(after["version"], 1);
+}

@@ -428,3 +428,37 @@ async fn messages_between_applicant_and_case_officer_and_internal_notes() {
     let (_, seen_by_officer) = app.get_json(&format!("/api/applications/{id}"), Some(&officer_token)).await;
     assert_eq!(seen_by_officer["messages"].as_array().unwrap().len(), 2);
 }
+
+#[rocket::async_test]
+async fn absurd_versions_are_conflicts_not_errors() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), json!({"title": "Utkast"})).await;
+    let id = draft["id"].as_i64().unwrap();
+    for version in [i64::from(i32::MAX), -1, 0] {
+        let (status, body) = app
+            .put_json(&format!("/api/applications/{id}"), Some(&token), json!({"version": version, "title": "X"}))
+            .await;
+        assert_eq!(status, Status::Conflict, "{version}: {body}");
+    }
+}
+
+#[rocket::async_test]
+async fn a_withdrawn_draft_never_reaches_officers_or_owners() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), complete_form(&app).await).await;
+    let id = draft["id"].as_i64().unwrap();
+    let (status, body) = app.post_json(&format!("/api/applications/{id}/withdraw"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    for (role, org) in [("case_officer", None), ("register_owner", Some("983544622"))] {
+        let u = app.user(role, org).await;
+        let t = app.token(&u).await;
+        let (status, _) = app.get_json(&format!("/api/applications/{id}"), Some(&t)).await;
+        assert_eq!(status, Status::NotFound, "{role}");
+        let (_, list) = app.get_json("/api/applications", Some(&t)).await;
+        assert!(list.as_array().unwrap().is_empty(), "{role}");
+    }
+}

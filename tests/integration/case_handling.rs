@@ -170,6 +170,8 @@ async fn the_full_path_with_return_routing_partial_approval_and_appeal() {
     assert_eq!(status, Status::Ok, "{body}");
     assert_eq!(body["state"], "partially_approved");
     assert!(body["sent_to_helseklage_at"].is_string());
+    let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "En gang til."})).await;
+    assert_eq!(status, Status::Conflict, "an upheld appeal goes to Helseklage, not round again");
     let kinds: Vec<String> = app.event_kinds("application", id).await;
     for k in [
         "application.returned",

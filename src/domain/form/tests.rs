@@ -63,6 +63,7 @@ fn an_empty_draft_saves_but_cannot_be_submitted() {
         "controller_approved",
         "data_sources",
         "storage",
+        "access",
         "deletion_date",
         "publication",
         "attachments.protocol",
@@ -199,4 +200,11 @@ fn normalising_trims_and_drops_empty_rows() {
     assert_eq!(n.title, "Tittel med mellomrom");
     assert_eq!(n.members, vec!["ola@example.no"]);
     assert_eq!(n.data_sources.len(), 1);
+}
+
+#[test]
+fn minimum_lengths_wait_for_submit() {
+    let f = ApplicationForm { title: "Hjer".into(), ..complete() };
+    assert!(check(&f, Mode::Draft, &[]).is_empty(), "a short title is fine in a draft");
+    assert_eq!(check(&f, Mode::Submit, &ALL_ATTACHMENTS), vec!["title"]);
 }

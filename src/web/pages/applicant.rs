@@ -204,6 +204,7 @@ fn case_stub(app: &Application) -> crate::domain::case::Case {
         releases: vec![],
         all_delivered: false,
         previous_outcome: None,
+        sent_to_helseklage: app.sent_to_helseklage_at.is_some(),
     }
 }
 
@@ -318,7 +319,8 @@ async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> Ap
     let value = form_fields::to_json(&body.0);
     let version = form_fields::field(&body.0, "version").and_then(|v| v.parse::<i32>().ok()).unwrap_or(-1);
     let to_review = form_fields::field(&body.0, "action").as_deref() == Some("review");
-    let form: ApplicationForm = serde_json::from_value(value.clone()).unwrap_or_default();
+    let form: ApplicationForm =
+        serde_json::from_value(value.clone()).map_err(|e| crate::web::api::json_shape_error(&e))?;
     match apps::save(&mut conn, user, &ctx.actor(), id, version, form, Utc::now()).await {
         Ok(saved) if to_review => Ok(PageOr::Redirect(Redirect::to(format!("/applications/{}/submit", saved.id)))),
         Ok(saved) => Ok(PageOr::Flash(Flash::success(
