@@ -94,7 +94,8 @@ fn columns(form: &ApplicationForm) -> FormColumns {
     }
 }
 
-fn refusal(r: Refusal) -> AppError {
+/// A lifecycle refusal as the HTTP error it is (403 or 409).
+pub(crate) fn refusal(r: Refusal) -> AppError {
     match r {
         Refusal::Forbidden(m) => AppError::Forbidden(m.into()),
         Refusal::Conflict(m) => AppError::Conflict(m.into()),
@@ -114,12 +115,14 @@ fn case_of(app: &Application) -> case::Case {
     }
 }
 
-fn case_actor(user: &User) -> AppResult<case::Actor> {
+/// The user as the lifecycle sees an actor.
+pub(crate) fn case_actor(user: &User) -> AppResult<case::Actor> {
     let role = Role::from_code(&user.role).ok_or_else(|| AppError::Forbidden("unknown role".into()))?;
     Ok(case::Actor { id: user.id, role })
 }
 
-async fn record(
+/// Appends an event about an application (inside the caller's transaction).
+pub(crate) async fn record(
     tx: &mut AsyncPgConnection,
     actor: &Actor,
     now: DateTime<Utc>,

@@ -4,23 +4,21 @@
 //! transaction (the row locked, so two officers cannot both win).
 
 use super::Actor;
-use super::applications::{self as apps, Access};
+use super::applications::{self as apps, Access, case_actor, record, refusal};
 use crate::db::{
     self,
     applications::Application,
     cases::{CaseChanges, Release},
-    events::NewEvent,
     users::User,
 };
-use crate::domain::case::{self, Command, Refusal, State};
+use crate::domain::case::{self, Command, State};
 use crate::domain::fields::FieldErrors;
 use crate::domain::language::Language;
-use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::templating::Documents;
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Parameters some commands take.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -34,37 +32,6 @@ pub struct Params {
     /// `assign`: the officer to assign (default: oneself); `unassign: true` clears it.
     pub assignee_id: Option<i64>,
     pub unassign: bool,
-}
-
-fn refusal(r: Refusal) -> AppError {
-    match r {
-        Refusal::Forbidden(m) => AppError::Forbidden(m.into()),
-        Refusal::Conflict(m) => AppError::Conflict(m.into()),
-    }
-}
-
-async fn record(
-    tx: &mut AsyncPgConnection,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    application_id: i64,
-    kind: &str,
-    payload: Value,
-) -> AppResult<()> {
-    db::events::append(
-        tx,
-        now,
-        NewEvent {
-            actor_id: actor.user_id,
-            address: actor.address.as_deref(),
-            subject_type: "application",
-            subject_id: Some(application_id),
-            kind,
-            payload,
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 /// The lifecycle's view of a stored case.
@@ -85,13 +52,6 @@ pub async fn case_of(conn: &mut AsyncPgConnection, app: &Application) -> AppResu
         all_delivered: !approved.is_empty() && approved.iter().all(|r| r.release.state == "delivered"),
         previous_outcome: previous,
         sent_to_helseklage: app.sent_to_helseklage_at.is_some(),
-    })
-}
-
-fn case_actor(user: &User) -> AppResult<case::Actor> {
-    Ok(case::Actor {
-        id: user.id,
-        role: Role::from_code(&user.role).ok_or_else(|| AppError::Forbidden("unknown role".into()))?,
     })
 }
 

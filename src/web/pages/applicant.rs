@@ -183,7 +183,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "estimate": format_nok(app.estimate_ore.unwrap_or(estimate)), "estimate_accepted": app.estimate_accepted_at.map(|t| t.format("%d.%m.%Y").to_string()),
             "exemption_key": exemption.map(|e| format!("exempt-{e}")),
             "can_edit": is_applicant && state.editable(),
-            "can_withdraw": is_applicant && crate::domain::case::apply(&case_stub(&app), Command::Withdraw, crate::domain::case::Actor { id: user.id, role: crate::domain::role::Role::Applicant }, Utc::now()).is_ok(),
+            "can_withdraw": is_applicant && crate::domain::case::apply(&facts, Command::Withdraw, me, now).is_ok(),
             "can_copy": is_applicant && state != State::Draft,
             "can_message": state != State::Draft && access != Access::Member,
             "can_note": access.sees_internal(),
@@ -193,19 +193,6 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
         }),
     ))
-}
-
-fn case_stub(app: &Application) -> crate::domain::case::Case {
-    crate::domain::case::Case {
-        state: State::from_code(&app.state).unwrap_or(State::Draft),
-        applicant_id: app.applicant_id,
-        assignee_id: app.assignee_id,
-        decided_at: app.decided_at,
-        releases: vec![],
-        all_delivered: false,
-        previous_outcome: None,
-        sent_to_helseklage: app.sent_to_helseklage_at.is_some(),
-    }
 }
 
 async fn attachments_json(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Vec<Value>> {
