@@ -10,7 +10,10 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 10] = [
+pub const SETTINGS: [&str; 13] = [
+    "PUBLIC_URL",
+    "MAIL_DIR",
+    "RELEASE_REMINDER_DAYS",
     "CASE_TARGET_WORKING_DAYS",
     "DATABASE_URL",
     "SMTP_URL",
@@ -32,6 +35,12 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of every e-mail.
     pub mail_from: String,
+    /// Where mail goes when there is no SMTP server: one `.eml` file per message.
+    pub mail_dir: PathBuf,
+    /// The address people reach the service at, for links in e-mail (no trailing slash).
+    pub public_url: String,
+    /// Days a release may wait for its decider before a reminder is sent (and again after as many).
+    pub release_reminder_days: u32,
     /// Where uploaded files are stored (encrypted).
     pub storage_dir: PathBuf,
     /// The first administrator, created at start-up when absent.
@@ -58,6 +67,9 @@ struct Raw {
     storage_master_key: Option<String>,
     max_upload_bytes: Option<String>,
     case_target_working_days: Option<String>,
+    mail_dir: Option<String>,
+    public_url: Option<String>,
+    release_reminder_days: Option<String>,
 }
 
 /// A setting that is missing or malformed.
@@ -108,6 +120,20 @@ impl Config {
             return Err(bad("MAIL_FROM", "must be an address like \"Helsedataservice <noreply@example.no>\""));
         }
         let storage_dir = PathBuf::from(non_empty(raw.storage_dir).unwrap_or_else(|| "var/storage".into()));
+        let mail_dir = PathBuf::from(non_empty(raw.mail_dir).unwrap_or_else(|| "var/mail".into()));
+        let public_url = non_empty(raw.public_url).unwrap_or_else(|| "http://127.0.0.1:8000".into());
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(bad("PUBLIC_URL", "must be an http:// or https:// address"));
+        }
+        let public_url = public_url.trim_end_matches('/').to_string();
+        let release_reminder_days = match non_empty(raw.release_reminder_days) {
+            None => 14,
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=365).contains(n))
+                .ok_or_else(|| bad("RELEASE_REMINDER_DAYS", "must be a whole number of days from 1 to 365"))?,
+        };
 
         let admin = match (non_empty(raw.admin_email), raw.admin_password.filter(|p| !p.is_empty())) {
             (None, None) => None,
@@ -161,6 +187,9 @@ impl Config {
             database_url,
             smtp_url,
             mail_from,
+            mail_dir,
+            public_url,
+            release_reminder_days,
             storage_dir,
             admin,
             pool_size,
@@ -176,6 +205,9 @@ impl Config {
             database_url: Some(database_url),
             smtp_url: None,
             mail_from: "Helsedataservice <noreply@helsedata.localhost>".into(),
+            mail_dir: storage_dir.join("mail"),
+            public_url: "http://helsedata.test".into(),
+            release_reminder_days: 14,
             storage_dir,
             admin: None,
             pool_size: 4,

@@ -27,6 +27,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        mail_preference -> Text,
+        last_digest_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -143,6 +145,8 @@ diesel::table! {
         appeal_grounds -> Nullable<Text>,
         sent_to_helseklage_at -> Nullable<Timestamptz>,
         interim_reply_at -> Nullable<Timestamptz>,
+        deletion_reminded_at -> Nullable<Timestamptz>,
+        deletion_confirmed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -163,6 +167,7 @@ diesel::table! {
         environment -> Nullable<Text>,
         created_at -> Timestamptz,
         version -> Int4,
+        reminded_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -256,4 +261,41 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     releases,
     decisions,
+    notifications,
+    outbox,
 );
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        user_id -> Int8,
+        event_id -> Nullable<Int8>,
+        application_id -> Nullable<Int8>,
+        kind -> Text,
+        params -> Jsonb,
+        urgent -> Bool,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+        mail -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        user_id -> Nullable<Int8>,
+        recipient -> Text,
+        language -> Text,
+        template -> Text,
+        context -> Jsonb,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        message_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(notifications -> users (user_id));

@@ -121,7 +121,8 @@ pub(crate) fn case_actor(user: &User) -> AppResult<case::Actor> {
     Ok(case::Actor { id: user.id, role })
 }
 
-/// Appends an event about an application (inside the caller's transaction).
+/// Appends an event about an application and notifies whoever must act or should know (inside
+/// the caller's transaction, after the change it records has been written).
 pub(crate) async fn record(
     tx: &mut AsyncPgConnection,
     actor: &Actor,
@@ -130,7 +131,7 @@ pub(crate) async fn record(
     kind: &str,
     payload: Value,
 ) -> AppResult<()> {
-    db::events::append(
+    let event = db::events::append(
         tx,
         now,
         NewEvent {
@@ -143,6 +144,7 @@ pub(crate) async fn record(
         },
     )
     .await?;
+    super::notifications::notify(tx, &event, now).await?;
     Ok(())
 }
 

@@ -185,6 +185,10 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "can_edit": is_applicant && state.editable(),
             "can_withdraw": is_applicant && crate::domain::case::apply(&facts, Command::Withdraw, me, now).is_ok(),
             "can_copy": is_applicant && state != State::Draft,
+            "can_confirm_deletion": is_applicant
+                && app.deletion_confirmed_at.is_none()
+                && matches!(state, State::Approved | State::PartiallyApproved | State::Delivered | State::Closed),
+            "deletion_confirmed": app.deletion_confirmed_at.map(|t| t.format("%d.%m.%Y").to_string()),
             "can_message": state != State::Draft && access != Access::Member,
             "can_note": access.sees_internal(),
             "note_only": access == Access::RegisterOwner,

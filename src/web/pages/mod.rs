@@ -5,6 +5,7 @@ pub mod applicant;
 pub mod auth;
 pub mod cases;
 pub mod form_fields;
+pub mod notifications;
 pub mod public;
 
 /// Every page route.
@@ -14,5 +15,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(admin::routes());
     routes.extend(applicant::routes());
     routes.extend(cases::routes());
+    routes.extend(notifications::routes());
     routes
 }
