@@ -80,7 +80,7 @@ fn load(dir: &Path, escape: bool) -> Result<Handlebars<'static>, String> {
     if !escape {
         hb.register_escape_fn(rocket_dyn_templates::handlebars::no_escape);
     }
-    let suffix = if escape { ".html.hbs" } else { ".txt.hbs" };
+    let suffix = if escape { "-html.hbs" } else { "-text.hbs" };
     let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     for entry in entries.flatten() {
         let path = entry.path();
@@ -165,8 +165,8 @@ impl Mailer {
             });
             ("notice", format!("Helsedataservice: {text}"), data)
         };
-        let html = self.html.render(name, &data).map_err(|e| format!("rendering {name}.html: {e}"))?;
-        let text = self.text.render(name, &data).map_err(|e| format!("rendering {name}.txt: {e}"))?;
+        let html = self.html.render(name, &data).map_err(|e| format!("rendering {name}-html: {e}"))?;
+        let text = self.text.render(name, &data).map_err(|e| format!("rendering {name}-text: {e}"))?;
         Ok(Rendered { subject, text, html })
     }
 
@@ -259,7 +259,7 @@ pub fn eml_files(dir: &Path) -> Vec<(String, u64, DateTime<Utc>)> {
         })
         .filter_map(|(n, l, m)| Some((n, l, m?)))
         .collect();
-    files.sort_by(|a, b| b.2.cmp(&a.2));
+    files.sort_by_key(|f| std::cmp::Reverse(f.2));
     files
 }
 

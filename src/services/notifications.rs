@@ -119,16 +119,14 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
                 out.extend(notices(db::notifications::users_by_id(conn, &[id]).await?, "application.assigned", false));
             }
         }
-        "application.withdrawn" => {
-            if app.submitted_at.is_some() {
-                out.extend(notices(handlers(conn, app).await?, "application.withdrawn", false));
-                let open = releases_where(conn, app, None, &["pending", "approved"]).await?;
-                out.extend(notices(
-                    db::notifications::owners_of_releases(conn, &open).await?,
-                    "application.withdrawn",
-                    false,
-                ));
-            }
+        "application.withdrawn" if app.submitted_at.is_some() => {
+            out.extend(notices(handlers(conn, app).await?, "application.withdrawn", false));
+            let open = releases_where(conn, app, None, &["pending", "approved"]).await?;
+            out.extend(notices(
+                db::notifications::owners_of_releases(conn, &open).await?,
+                "application.withdrawn",
+                false,
+            ));
         }
         "application.decided" | "appeal.upheld" => {
             let kind = if event.kind == "appeal.upheld" { "appeal.upheld" } else { "application.decided" };

@@ -11,6 +11,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
+/// A release as the reminder checks it: application, state, created, last reminded, decider.
+type WaitingRelease = (i64, String, DateTime<Utc>, Option<DateTime<Utc>>, String);
+
 /// Days before the project's end date that the applicant is asked to confirm deletion.
 pub const DELETION_NOTICE_DAYS: i64 = 30;
 
@@ -29,7 +32,7 @@ pub async fn release_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>,
         let done = conn
             .transaction::<_, AppError, _>(async move |tx| {
                 // Another instance may hold or have handled it: skip it then.
-                let row: Option<(i64, String, DateTime<Utc>, Option<DateTime<Utc>>, String)> = releases::table
+                let row: Option<WaitingRelease> = releases::table
                     .find(id)
                     .for_update()
                     .skip_locked()

@@ -11,6 +11,7 @@ mod audit;
 mod case_handling;
 mod case_pages;
 mod catalogue;
+mod notifications;
 mod pages;
 mod permissions;
 mod startup;
