@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod events;
 pub mod notifications;
 pub mod schema;
+pub mod statistics;
 pub mod users;
 
 use diesel::prelude::*;

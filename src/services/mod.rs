@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod demo;
 pub mod notifications;
 pub mod reminders;
+pub mod statistics;
 
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};

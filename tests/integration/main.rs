@@ -15,3 +15,4 @@ mod notifications;
 mod pages;
 mod permissions;
 mod startup;
+mod statistics;

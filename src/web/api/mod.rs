@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod applications;
 pub mod catalogue;
 pub mod notifications;
+pub mod statistics;
 
 use crate::error::AppError;
 use crate::web::csrf::fail;
@@ -17,6 +18,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(catalogue::routes());
     routes.extend(applications::routes());
     routes.extend(notifications::routes());
+    routes.extend(statistics::routes());
     routes
 }
 

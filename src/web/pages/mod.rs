@@ -7,6 +7,7 @@ pub mod cases;
 pub mod form_fields;
 pub mod notifications;
 pub mod public;
+pub mod statistics;
 
 /// Every page route.
 pub fn routes() -> Vec<rocket::Route> {
@@ -16,5 +17,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(applicant::routes());
     routes.extend(cases::routes());
     routes.extend(notifications::routes());
+    routes.extend(statistics::routes());
     routes
 }
