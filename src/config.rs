@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 10] = [
+pub const SETTINGS: [&str; 11] = [
     "CASE_TARGET_WORKING_DAYS",
     "DATABASE_URL",
     "SMTP_URL",
@@ -21,6 +21,7 @@ pub const SETTINGS: [&str; 10] = [
     "DATABASE_POOL_SIZE",
     "STORAGE_MASTER_KEY",
     "MAX_UPLOAD_BYTES",
+    "VAT_RATE_PERCENT",
 ];
 
 /// Validated settings.
@@ -44,6 +45,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Working days allowed for person-identifiable cases (statistics follow fixed rules).
     pub case_target_working_days: u32,
+    /// VAT on invoices in basis points (`VAT_RATE_PERCENT`, e.g. "25" → 2 500); default 0.
+    pub vat_rate_bp: u32,
 }
 
 #[derive(Deserialize, Default)]
@@ -58,6 +61,7 @@ struct Raw {
     storage_master_key: Option<String>,
     max_upload_bytes: Option<String>,
     case_target_working_days: Option<String>,
+    vat_rate_percent: Option<String>,
 }
 
 /// A setting that is missing or malformed.
@@ -157,6 +161,12 @@ impl Config {
                 bad("CASE_TARGET_WORKING_DAYS", "must be a whole number of working days from 1 to 365")
             })?,
         };
+        let vat_rate_bp = match non_empty(raw.vat_rate_percent) {
+            None => 0,
+            Some(s) => crate::domain::pricing::parse_vat_rate(&s).ok_or_else(|| {
+                bad("VAT_RATE_PERCENT", "must be a percentage from 0 to 100 with at most two decimals, e.g. 25")
+            })?,
+        };
         Ok(Config {
             database_url,
             smtp_url,
@@ -167,6 +177,7 @@ impl Config {
             master_key,
             max_upload_bytes,
             case_target_working_days,
+            vat_rate_bp,
         })
     }
 
@@ -182,6 +193,7 @@ impl Config {
             master_key: Some([3u8; 32]),
             max_upload_bytes: 2 * 1024 * 1024,
             case_target_working_days: 60,
+            vat_rate_bp: 0,
         }
     }
 }

@@ -34,6 +34,7 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         .map_err(|e| format!("cannot use STORAGE_DIR {}: {e}", config.storage_dir.display()))?;
     let documents =
         templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
+    services::pricing::configure_vat(config.vat_rate_bp);
     let rocket = rocket::custom(figment)
         .manage(documents)
         .manage(pool)

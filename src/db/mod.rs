@@ -6,6 +6,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod cluster;
 pub mod events;
+pub mod pricing;
 pub mod schema;
 pub mod users;
 

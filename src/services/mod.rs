@@ -5,6 +5,8 @@ pub mod applications;
 pub mod cases;
 pub mod catalogue;
 pub mod demo;
+pub mod price_lists;
+pub mod pricing;
 
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};

@@ -5,6 +5,8 @@ pub mod applicant;
 pub mod auth;
 pub mod cases;
 pub mod form_fields;
+pub mod payment;
+pub mod price_lists;
 pub mod public;
 
 /// Every page route.
@@ -14,5 +16,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(admin::routes());
     routes.extend(applicant::routes());
     routes.extend(cases::routes());
+    routes.extend(payment::routes());
+    routes.extend(price_lists::routes());
     routes
 }
