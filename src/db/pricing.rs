@@ -336,6 +336,7 @@ pub struct TimeRecord {
     pub recorded_at: DateTime<Utc>,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_time(
     conn: &mut AsyncPgConnection,
     application_id: i64,
@@ -557,7 +558,7 @@ pub async fn set_invoice_status(
 ) -> QueryResult<Invoice> {
     let target = invoices::table.find(id);
     let bump = invoices::version.eq(invoices::version + 1);
-    let q = match status {
+    match status {
         "issued" => {
             diesel::update(target)
                 .set((invoices::status.eq(status), invoices::issued_at.eq(now), bump))
@@ -584,8 +585,7 @@ pub async fn set_invoice_status(
                 .get_result(conn)
                 .await
         }
-    };
-    q
+    }
 }
 
 /// Records the estimate the applicant has now accepted on the application.

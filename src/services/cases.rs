@@ -350,6 +350,7 @@ pub async fn deliver_in_environment(
         if !matches!(app.state.as_str(), "approved" | "partially_approved") {
             return Err(AppError::Conflict("data are delivered after the decision".into()));
         }
+        super::pricing::require_no_pending_estimate(tx, app.id).await?;
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
         if current.state != "approved" {
             return Err(AppError::Conflict("this release has already been delivered".into()));

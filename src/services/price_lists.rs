@@ -244,7 +244,7 @@ fn parse_item(input: &ItemInput) -> AppResult<ItemFields> {
         (None, None) => None,
     };
     let amount_ore = match amount_ore {
-        Some(a) if (0..=100_000_000_00).contains(&a) => a,
+        Some(a) if (0..=10_000_000_000).contains(&a) => a,
         _ => {
             errors.add("amount", "err-amount");
             0

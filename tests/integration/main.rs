@@ -13,4 +13,5 @@ mod case_pages;
 mod catalogue;
 mod pages;
 mod permissions;
+mod pricing;
 mod startup;

@@ -90,7 +90,8 @@ fn estimates_on_a_table_of_cases() {
     let krg = || source("KRG", FHI, false);
     let dar = || source("DAR", FHI, true);
     // (name, facts, estimated minutes per organisation, day, expected total in øre)
-    let cases: Vec<(&str, CaseFacts, Vec<(i64, i64)>, &str, i64)> = vec![
+    type Case = (&'static str, CaseFacts, Vec<(i64, i64)>, &'static str, i64);
+    let cases: Vec<Case> = vec![
         ("one source", facts(vec![npr()], None), vec![], "2026-11-23", 150_000),
         ("several sources", facts(vec![npr(), krg()], None), vec![], "2026-11-23", 300_000),
         ("no source yet", facts(vec![], None), vec![], "2026-11-23", 0),
