@@ -229,3 +229,23 @@ pub fn with_secret_key(figment: Figment, key: &[u8]) -> Figment {
     let encoded = base64::engine::general_purpose::STANDARD.encode(key);
     figment.merge(Serialized::default("secret_key", encoded))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(key: &str, value: &str) -> Figment {
+        Figment::new().merge(Serialized::default(key, value))
+    }
+
+    #[test]
+    fn vat_rate_is_a_percentage_kept_in_basis_points() {
+        assert_eq!(Config::from_figment(&Figment::new()).unwrap().vat_rate_bp, 0, "0 % unless configured");
+        assert_eq!(Config::from_figment(&with("vat_rate_percent", "25")).unwrap().vat_rate_bp, 2_500);
+        assert_eq!(Config::from_figment(&with("vat_rate_percent", "12,5")).unwrap().vat_rate_bp, 1_250);
+        for bad in ["abc", "101", "-1", "2.555"] {
+            let e = Config::from_figment(&with("vat_rate_percent", bad)).unwrap_err();
+            assert_eq!(e.setting, "VAT_RATE_PERCENT", "{bad}");
+        }
+    }
+}

@@ -497,3 +497,40 @@ pub fn combined_status(parts: &[Invoice]) -> &'static str {
         "paid"
     }
 }
+
+/// The EHF / PEPPOL-style UBL document of one invoice part, for whoever may see the application.
+pub async fn ehf_document(conn: &mut AsyncPgConnection, user: &User, invoice_id: i64) -> AppResult<(String, String)> {
+    use crate::domain::ehf::{EhfInvoice, EhfLine, Party};
+    let invoice = db::pricing::invoice(conn, invoice_id).await?.ok_or(AppError::NotFound)?;
+    load_for_invoicing(conn, user, invoice.application_id).await?;
+    let seller = db::catalogue::organisation(conn, invoice.organisation_id).await?.ok_or(AppError::NotFound)?;
+    let lines = db::pricing::lines_of(conn, &[invoice.id]).await?;
+    let doc = EhfInvoice {
+        number: invoice.number.clone(),
+        issue_date: invoice.issued_at.unwrap_or_else(Utc::now).date_naive(),
+        buyer_reference: invoice.recipient_reference.clone(),
+        seller: Party { name: seller.name, organisation_number: seller.organisation_number },
+        buyer: Party {
+            name: invoice.recipient_name.clone(),
+            organisation_number: invoice.recipient_organisation_number.clone(),
+        },
+        lines: lines
+            .iter()
+            .map(|l| EhfLine {
+                name: match &l.exempt {
+                    Some(e) => format!("{} (free: {e})", l.description_nb),
+                    None => l.description_nb.clone(),
+                },
+                unit: l.unit.clone(),
+                quantity: l.quantity,
+                unit_ore: l.unit_ore,
+                amount_ore: l.amount_ore,
+            })
+            .collect(),
+        vat_rate_bp: invoice.vat_rate_bp.max(0) as u32,
+        net_ore: invoice.net_ore,
+        vat_ore: invoice.vat_ore,
+        total_ore: invoice.total_ore,
+    };
+    Ok((invoice.number, crate::domain::ehf::invoice_xml(&doc)))
+}

@@ -253,6 +253,18 @@ async fn hours_become_a_combined_bill_whose_totals_are_the_sum_of_its_lines() {
     let issued = case["events"].as_array().unwrap().iter().find(|e| e["kind"] == "invoice.issued").unwrap();
     assert_eq!(issued["payload"], json!({"invoice_id": fhi_id, "total_ore": 820_000}));
 
+    // Each part also comes as a structured (EHF / PEPPOL-style UBL) document.
+    let resp = app
+        .client
+        .get(format!("/api/invoices/{fhi_id}/ehf"))
+        .header(rocket::http::Header::new("Authorization", format!("Bearer {}", c.applicant_token)))
+        .dispatch()
+        .await;
+    assert_eq!(resp.status(), Status::Ok);
+    let xml = resp.into_string().await.unwrap();
+    assert!(xml.contains("<cbc:PayableAmount currencyID=\"NOK\">8200.00</cbc:PayableAmount>"), "{xml}");
+    assert!(xml.contains("983744516") && xml.contains("971035854"));
+
     // The printable bill names every organisation; strangers get 404.
     app.login(&c.applicant).await;
     let (status, html) = app.page(&format!("/applications/{id}/invoice")).await;
@@ -263,6 +275,8 @@ async fn hours_become_a_combined_bill_whose_totals_are_the_sum_of_its_lines() {
     let (status, _) = app.get_json(&format!("/api/applications/{id}/invoice"), Some(&stranger_token)).await;
     assert_eq!(status, Status::NotFound);
     let (status, _) = app.post_json(&format!("/api/invoices/{fhi_id}/pay"), Some(&stranger_token), json!({})).await;
+    assert_eq!(status, Status::NotFound);
+    let (status, _) = app.get_json(&format!("/api/invoices/{fhi_id}/ehf"), Some(&stranger_token)).await;
     assert_eq!(status, Status::NotFound);
     app.login(&stranger).await;
     let (status, _) = app.page(&format!("/applications/{id}/invoice")).await;

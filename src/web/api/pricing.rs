@@ -31,7 +31,8 @@ pub fn routes() -> Vec<rocket::Route> {
         hours,
         invoice,
         generate_invoice,
-        invoice_action
+        invoice_action,
+        ehf
     ]
 }
 
@@ -293,4 +294,12 @@ async fn invoice_action(
     )
     .await?;
     Ok(Json(json!(part)))
+}
+
+/// The part as an EHF / PEPPOL BIS Billing 3.0-style UBL document.
+#[get("/invoices/<id>/ehf")]
+async fn ehf(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<(rocket::http::ContentType, String)> {
+    let mut conn = services::conn(pool).await?;
+    let (_, xml) = pricing::ehf_document(&mut conn, &api.user, id).await?;
+    Ok((rocket::http::ContentType::XML, xml))
 }
