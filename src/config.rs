@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 13] = [
+pub const SETTINGS: [&str; 14] = [
     "PUBLIC_URL",
     "MAIL_DIR",
     "RELEASE_REMINDER_DAYS",
@@ -24,6 +24,7 @@ pub const SETTINGS: [&str; 13] = [
     "DATABASE_POOL_SIZE",
     "STORAGE_MASTER_KEY",
     "MAX_UPLOAD_BYTES",
+    "VAT_RATE_PERCENT",
 ];
 
 /// Validated settings.
@@ -53,6 +54,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Working days allowed for person-identifiable cases (statistics follow fixed rules).
     pub case_target_working_days: u32,
+    /// VAT on invoices in basis points (`VAT_RATE_PERCENT`, e.g. "25" → 2 500); default 0.
+    pub vat_rate_bp: u32,
 }
 
 #[derive(Deserialize, Default)]
@@ -70,6 +73,7 @@ struct Raw {
     mail_dir: Option<String>,
     public_url: Option<String>,
     release_reminder_days: Option<String>,
+    vat_rate_percent: Option<String>,
 }
 
 /// A setting that is missing or malformed.
@@ -183,6 +187,12 @@ impl Config {
                 bad("CASE_TARGET_WORKING_DAYS", "must be a whole number of working days from 1 to 365")
             })?,
         };
+        let vat_rate_bp = match non_empty(raw.vat_rate_percent) {
+            None => 0,
+            Some(s) => crate::domain::pricing::parse_vat_rate(&s).ok_or_else(|| {
+                bad("VAT_RATE_PERCENT", "must be a percentage from 0 to 100 with at most two decimals, e.g. 25")
+            })?,
+        };
         Ok(Config {
             database_url,
             smtp_url,
@@ -196,6 +206,7 @@ impl Config {
             master_key,
             max_upload_bytes,
             case_target_working_days,
+            vat_rate_bp,
         })
     }
 
@@ -214,6 +225,7 @@ impl Config {
             master_key: Some([3u8; 32]),
             max_upload_bytes: 2 * 1024 * 1024,
             case_target_working_days: 60,
+            vat_rate_bp: 0,
         }
     }
 }
@@ -248,4 +260,24 @@ pub fn with_secret_key(figment: Figment, key: &[u8]) -> Figment {
     }
     let encoded = base64::engine::general_purpose::STANDARD.encode(key);
     figment.merge(Serialized::default("secret_key", encoded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(key: &str, value: &str) -> Figment {
+        Figment::new().merge(Serialized::default(key, value))
+    }
+
+    #[test]
+    fn vat_rate_is_a_percentage_kept_in_basis_points() {
+        assert_eq!(Config::from_figment(&Figment::new()).unwrap().vat_rate_bp, 0, "0 % unless configured");
+        assert_eq!(Config::from_figment(&with("vat_rate_percent", "25")).unwrap().vat_rate_bp, 2_500);
+        assert_eq!(Config::from_figment(&with("vat_rate_percent", "12,5")).unwrap().vat_rate_bp, 1_250);
+        for bad in ["abc", "101", "-1", "2.555"] {
+            let e = Config::from_figment(&with("vat_rate_percent", bad)).unwrap_err();
+            assert_eq!(e.setting, "VAT_RATE_PERCENT", "{bad}");
+        }
+    }
 }

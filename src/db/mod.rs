@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod cluster;
 pub mod events;
 pub mod notifications;
+pub mod pricing;
 pub mod schema;
 pub mod statistics;
 pub mod users;

@@ -8,6 +8,8 @@ pub mod demo;
 pub mod notifications;
 pub mod reminders;
 pub mod statistics;
+pub mod price_lists;
+pub mod pricing;
 
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};

@@ -14,5 +14,6 @@ mod catalogue;
 mod notifications;
 mod pages;
 mod permissions;
+mod pricing;
 mod startup;
 mod statistics;

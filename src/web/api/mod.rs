@@ -5,6 +5,7 @@ pub mod applications;
 pub mod catalogue;
 pub mod notifications;
 pub mod statistics;
+pub mod pricing;
 
 use crate::error::AppError;
 use crate::web::csrf::fail;
@@ -19,6 +20,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(applications::routes());
     routes.extend(notifications::routes());
     routes.extend(statistics::routes());
+    routes.extend(pricing::routes());
     routes
 }
 

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod cases;
 pub mod form_fields;
 pub mod notifications;
+pub mod payment;
+pub mod price_lists;
 pub mod public;
 pub mod statistics;
 
@@ -18,5 +20,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(cases::routes());
     routes.extend(notifications::routes());
     routes.extend(statistics::routes());
+    routes.extend(payment::routes());
+    routes.extend(price_lists::routes());
     routes
 }
