@@ -40,14 +40,18 @@ async fn main() -> Result<(), String> {
     let (admin_url, cluster) = match std::env::var("BENCH_DATABASE_URL") {
         Ok(url) => (url, None),
         Err(_) => {
-            let c = Cluster::ensure(std::path::Path::new("var/bench-pg"), Durability::Fast).map_err(|e| e.to_string())?;
+            let c =
+                Cluster::ensure(std::path::Path::new("var/bench-pg"), Durability::Fast).map_err(|e| e.to_string())?;
             (c.url("postgres"), Some(c))
         }
     };
     let name = "hds_bench_statistics";
     {
         let mut conn = AsyncPgConnection::establish(&admin_url).await.map_err(|e| e.to_string())?;
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.map_err(|e| e.to_string())?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).await.map_err(|e| e.to_string())?;
     }
     let url = match admin_url.rfind('/') {
@@ -103,13 +107,20 @@ async fn main() -> Result<(), String> {
         reference.push(t.elapsed());
         assert_eq!(scan.n, APPLICATIONS, "{}", scan.title);
         let t = Instant::now();
-        let f = helsedataservice::services::statistics::figures(&mut conn, Utc::now()).await.map_err(|e| e.to_string())?;
+        let f =
+            helsedataservice::services::statistics::figures(&mut conn, Utc::now()).await.map_err(|e| e.to_string())?;
         figures.push(t.elapsed());
         assert!(f["totals"]["received"].as_i64().unwrap_or(0) > 0);
     }
     let (r, f) = (median(reference), median(figures));
-    println!("reference (one sequential scan of {APPLICATIONS} applications): median {:.1} ms", r.as_secs_f64() * 1000.0);
-    println!("statistics (every figure of /api/statistics):                   median {:.1} ms", f.as_secs_f64() * 1000.0);
+    println!(
+        "reference (one sequential scan of {APPLICATIONS} applications): median {:.1} ms",
+        r.as_secs_f64() * 1000.0
+    );
+    println!(
+        "statistics (every figure of /api/statistics):                   median {:.1} ms",
+        f.as_secs_f64() * 1000.0
+    );
     println!("ratio statistics / reference: {:.1}", f.as_secs_f64() / r.as_secs_f64());
 
     drop(conn);

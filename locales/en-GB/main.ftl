@@ -747,3 +747,10 @@ err-duplicate-code = This version already has an item with this code.
 err-past-date = A version cannot come into force in the past.
 err-no-items = A version needs at least one item.
 ## ---- end of user payment ----
+mail-verify-subject = Helsedataservice: confirm your e-mail address
+mail-verify-text = Please confirm that this e-mail address is yours. The link works for seven days. Until the address is confirmed, you will not see applications that name you as a project member.
+mail-verify-link = Confirm the e-mail address
+verify-banner = The e-mail address { $email } is not confirmed yet. Look for the link in the e-mail we sent.
+verify-resend = Send the link again
+verify-sent = A new link has been sent.
+verify-done = Thank you: your e-mail address is confirmed.

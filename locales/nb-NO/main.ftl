@@ -747,3 +747,10 @@ err-duplicate-code = Versjonen har allerede en pris med denne koden.
 err-past-date = En versjon kan ikke gjelde fra en dato tilbake i tid.
 err-no-items = En versjon må ha minst én pris.
 ## ---- slutt på brukerbetaling ----
+mail-verify-subject = Helsedataservice: bekreft e-postadressen din
+mail-verify-text = Bekreft at denne e-postadressen er din. Lenken virker i sju dager. Før adressen er bekreftet, får du ikke se søknader der du står oppført som prosjektmedlem.
+mail-verify-link = Bekreft e-postadressen
+verify-banner = E-postadressen { $email } er ikke bekreftet ennå. Se etter lenken i e-posten vi sendte.
+verify-resend = Send lenken på nytt
+verify-sent = En ny lenke er sendt.
+verify-done = Takk: e-postadressen er bekreftet.

@@ -127,6 +127,7 @@ pub async fn members_with_accounts(conn: &mut AsyncPgConnection, application_id:
         .select(application_members::email);
     users::table
         .filter(users::email.eq_any(emails))
+        .filter(users::email_verified_at.is_not_null())
         .filter(users::active.eq(true))
         .select(Recipient::as_select())
         .load(conn)

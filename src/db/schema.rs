@@ -29,6 +29,9 @@ diesel::table! {
         version -> Int4,
         mail_preference -> Text,
         last_digest_at -> Nullable<Timestamptz>,
+        email_verified_at -> Nullable<Timestamptz>,
+        verify_token_hash -> Nullable<Text>,
+        verify_expires_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -21,6 +21,8 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    /// When the address was confirmed (admin-made accounts: at creation).
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 /// A new account.
@@ -261,4 +263,42 @@ pub async fn recent_failures(
         .get_result(conn)
         .await?;
     Ok((by_email, by_address))
+}
+
+/// Stores a new confirmation token (its hash) for a user's address, valid until `expires`.
+pub async fn set_verify_token(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    token_hash: &str,
+    expires: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((users::verify_token_hash.eq(token_hash), users::verify_expires_at.eq(expires)))
+        .execute(conn)
+        .await
+}
+
+/// Confirms the address whose unexpired token has this hash; returns the user.
+pub async fn verify_email(
+    conn: &mut AsyncPgConnection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<User>> {
+    diesel::update(
+        users::table.filter(users::verify_token_hash.eq(token_hash)).filter(users::verify_expires_at.gt(now)),
+    )
+    .set((
+        users::email_verified_at.eq(now),
+        users::verify_token_hash.eq(None::<String>),
+        users::verify_expires_at.eq(None::<DateTime<Utc>>),
+    ))
+    .returning(User::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// Marks an address confirmed (accounts an admin makes).
+pub async fn mark_verified(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(users::table.find(id)).set(users::email_verified_at.eq(now)).execute(conn).await
 }

@@ -152,6 +152,14 @@ impl Mailer {
                 subject,
                 json!({"lang": lang.code(), "name": context["name"], "items": items, "base": self.public_url}),
             )
+        } else if template == "verify_email" {
+            let text = i18n::t(lang, "mail-verify-text");
+            let link = format!("{}{}", self.public_url, context["path"].as_str().unwrap_or("/"));
+            let data = json!({
+                "lang": lang.code(), "name": context["name"], "text": text, "link": link,
+                "link_label": i18n::t(lang, "mail-verify-link"), "base": self.public_url,
+            });
+            ("notice", i18n::t(lang, "mail-verify-subject"), data)
         } else {
             let text = notice_text(lang, template, &context["params"]);
             let params = &context["params"];

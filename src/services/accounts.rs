@@ -192,6 +192,11 @@ pub async fn create_account(
         )
         .await
         .map_err(|e| unique_violation(e, "email"))?;
+        if self_registration {
+            send_verification(tx, &user, now).await?;
+        } else {
+            db::users::mark_verified(tx, user.id, now).await?;
+        }
         let kind = if self_registration { "user.registered" } else { "user.created" };
         db::events::append(
             tx,
@@ -209,6 +214,65 @@ pub async fn create_account(
         Ok(user)
     })
     .await
+}
+
+/// How long a link to confirm an e-mail address works.
+pub const VERIFY_DAYS: i64 = 7;
+
+/// Writes a fresh confirmation link for the user's address to the outbox (in the caller's
+/// transaction); an earlier link stops working.
+pub async fn send_verification(tx: &mut AsyncPgConnection, user: &User, now: DateTime<Utc>) -> AppResult<()> {
+    let (secret, hash) = new_secret();
+    db::users::set_verify_token(tx, user.id, &hash, now + chrono::Duration::days(VERIFY_DAYS)).await?;
+    let context = json!({"name": user.name, "path": format!("/verify-email?token={secret}")});
+    db::notifications::enqueue(
+        tx,
+        &db::notifications::NewOutboxMessage {
+            user_id: Some(user.id),
+            recipient: &user.email,
+            language: &user.language,
+            template: "verify_email",
+            context: &context,
+            next_attempt_at: now,
+            created_at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Confirms an address from the link's token; records the event.
+pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str, now: DateTime<Utc>) -> AppResult<User> {
+    let hash = secret_hash(token.trim());
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let user = db::users::verify_email(tx, &hash, now).await?.ok_or_else(|| {
+            AppError::Conflict("this link is not valid any more: log in and ask for a new one".into())
+        })?;
+        db::events::append(
+            tx,
+            now,
+            NewEvent {
+                actor_id: Some(user.id),
+                address: None,
+                subject_type: "user",
+                subject_id: Some(user.id),
+                kind: "user.email_verified",
+                payload: json!({"email": user.email}),
+            },
+        )
+        .await?;
+        Ok(user)
+    })
+    .await
+}
+
+/// Sends a new confirmation link to a user whose address is not confirmed yet.
+pub async fn resend_verification(conn: &mut AsyncPgConnection, user: &User, now: DateTime<Utc>) -> AppResult<()> {
+    if user.email_verified_at.is_some() {
+        return Err(AppError::Conflict("your e-mail address is already confirmed".into()));
+    }
+    let user = user.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| send_verification(tx, &user, now).await).await
 }
 
 fn taken(field: &str) -> FieldErrors {

@@ -53,7 +53,12 @@ async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) ->
     // Only applications that were once submitted reach officers and owners (a withdrawn draft never does).
     let submitted = app.first_submitted_at.is_some();
     Ok(match Role::from_code(&user.role) {
-        Some(Role::Applicant) if db::applications::is_member(conn, app.id, &user.email).await? => Some(Access::Member),
+        // Membership is by e-mail address: only a confirmed address counts.
+        Some(Role::Applicant)
+            if user.email_verified_at.is_some() && db::applications::is_member(conn, app.id, &user.email).await? =>
+        {
+            Some(Access::Member)
+        }
         Some(Role::CaseOfficer) if submitted => Some(Access::CaseOfficer),
         Some(Role::RegisterOwner) if submitted => match user.organisation_id {
             Some(org) if db::applications::requests_source_of(conn, app.id, org).await? => Some(Access::RegisterOwner),
@@ -66,7 +71,11 @@ async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) ->
 /// The applications a user may list.
 pub async fn list(conn: &mut AsyncPgConnection, user: &User) -> AppResult<Vec<Application>> {
     Ok(match Role::from_code(&user.role) {
-        Some(Role::Applicant) => db::applications::of_person(conn, user.id, &user.email).await?,
+        Some(Role::Applicant) => {
+            // Only a confirmed address brings the applications that name it as a member.
+            let email = if user.email_verified_at.is_some() { user.email.as_str() } else { "" };
+            db::applications::of_person(conn, user.id, email).await?
+        }
         Some(Role::CaseOfficer) => db::applications::all_submitted(conn).await?,
         Some(Role::RegisterOwner) => match user.organisation_id {
             Some(org) => db::applications::for_organisation(conn, org).await?,

@@ -6,10 +6,10 @@ pub mod cases;
 pub mod catalogue;
 pub mod demo;
 pub mod notifications;
-pub mod reminders;
-pub mod statistics;
 pub mod price_lists;
 pub mod pricing;
+pub mod reminders;
+pub mod statistics;
 
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};

@@ -111,6 +111,7 @@ fn base_context(lang: Language, user: Option<&User>, csrf: &str, path: &str) -> 
             "id": u.id, "name": u.name, "email": u.email, "role": u.role,
             "is_admin": u.role == "admin", "is_case_officer": u.role == "case_officer",
             "is_register_owner": u.role == "register_owner", "is_applicant": u.role == "applicant",
+            "unverified": u.email_verified_at.is_none(),
         })
     });
     let mut root = Map::new();

@@ -292,6 +292,12 @@ async fn members_read_once_they_have_an_account() {
             role: "applicant".into(),
         })
         .await;
+    // Until the address is confirmed, registering it gives nothing away.
+    let (status, _) = app.get_json(&format!("/api/applications/{id}"), Some(&t)).await;
+    assert_eq!(status, Status::NotFound, "an unconfirmed address is not a member");
+    let (_, list) = app.get_json("/api/applications", Some(&t)).await;
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    crate::notifications::confirm_address(&app, "kollega@example.no").await;
     let (status, body) = app.get_json(&format!("/api/applications/{id}"), Some(&t)).await;
     assert_eq!(status, Status::Ok, "{body}");
     let (_, list) = app.get_json("/api/applications", Some(&t)).await;

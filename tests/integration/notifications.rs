@@ -346,3 +346,70 @@ async fn waiting_releases_are_reminded_and_applicants_asked_to_confirm_deletion(
     assert_eq!(resp.status(), Status::Conflict);
     assert!(app.event_kinds("application", id).await.contains(&"application.deletion_confirmed".to_string()));
 }
+
+/// Follows the confirmation link mailed to `email` (as its owner would).
+pub(crate) async fn confirm_address(app: &TestApp, email: &str) {
+    use diesel::sql_types::Text;
+    #[derive(diesel::QueryableByName)]
+    struct Path {
+        #[diesel(sql_type = Text)]
+        path: String,
+    }
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.conn().await;
+    let p: Path = diesel::sql_query(
+        "SELECT context ->> 'path' AS path FROM outbox WHERE template = 'verify_email' AND recipient = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind::<Text, _>(email)
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    let resp = app.client.get(p.path).dispatch().await;
+    assert_eq!(resp.status(), Status::SeeOther);
+}
+
+#[rocket::async_test]
+async fn self_registered_addresses_are_confirmed_by_a_mailed_link() {
+    let sink = Sink::start(0).await;
+    let url = sink.url();
+    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (status, _) = app
+        .post_json(
+            "/api/register",
+            None,
+            json!({"email": "ny@example.no", "name": "Ny Forsker", "password": "Sterkt-passord-1"}),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    assert_eq!(app.send_mail(Utc::now()).await.sent, 1);
+    let mail = sink.messages().pop().unwrap();
+    assert_eq!(mail.to, vec!["ny@example.no".to_string()]);
+    assert!(mail.subject().contains("bekreft e-postadressen"), "{}", mail.subject());
+    let text = mail.part("text/plain").unwrap();
+    let link =
+        text.split_whitespace().find(|w| w.starts_with("http://helsedata.test/verify-email?token=")).expect("a link");
+    let path = link.trim_start_matches("http://helsedata.test").to_string();
+
+    // Logged in but unconfirmed: the banner offers a new link; the old one then stops working.
+    let user = crate::common::TestUser {
+        id: 0,
+        email: "ny@example.no".into(),
+        password: "Sterkt-passord-1".into(),
+        role: "applicant".into(),
+    };
+    app.login(&user).await;
+    let (_, html) = app.page("/applications").await;
+    assert!(html.contains("er ikke bekreftet ennå"));
+    let csrf = csrf_in(&html);
+    let resp = app.form("/verify-email/resend", &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let resp = app.client.get(path.clone()).dispatch().await;
+    assert_eq!(resp.status(), Status::Conflict, "the first link was replaced");
+    let resp = app.client.get("/verify-email?token=forged").dispatch().await;
+    assert_eq!(resp.status(), Status::Conflict);
+    confirm_address(&app, "ny@example.no").await;
+    let (_, html) = app.page("/applications").await;
+    assert!(!html.contains("er ikke bekreftet ennå"));
+    let resp = app.form("/verify-email/resend", &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::Conflict, "nothing to confirm any more");
+}

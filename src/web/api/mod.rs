@@ -4,8 +4,8 @@ pub mod accounts;
 pub mod applications;
 pub mod catalogue;
 pub mod notifications;
-pub mod statistics;
 pub mod pricing;
+pub mod statistics;
 
 use crate::error::AppError;
 use crate::web::csrf::fail;

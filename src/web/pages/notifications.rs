@@ -17,7 +17,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![list, mark_read, preference, confirm_deletion, admin_mail, retry]
+    routes![list, mark_read, preference, confirm_deletion, admin_mail, retry, verify_email, resend_verification]
 }
 
 /// A notice as the pages and the API show it.
@@ -167,4 +167,20 @@ async fn retry(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>)
     })
     .await?;
     Ok(Redirect::to("/admin/mail?state=pending"))
+}
+
+#[get("/verify-email?<token>")]
+async fn verify_email(ctx: Ctx, pool: &State<Pool>, token: &str) -> AppResult<Flash<Redirect>> {
+    let mut conn = services::conn(pool).await?;
+    services::accounts::verify_email(&mut conn, token, Utc::now()).await?;
+    let to = if ctx.user.is_some() { "/applications" } else { "/login" };
+    Ok(Flash::success(Redirect::to(to), ctx.t("verify-done")))
+}
+
+#[post("/verify-email/resend", data = "<_form>")]
+async fn resend_verification(ctx: Ctx, pool: &State<Pool>, _form: CsrfForm<CsrfOnly>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    services::accounts::resend_verification(&mut conn, user, Utc::now()).await?;
+    Ok(Flash::success(Redirect::to("/applications"), ctx.t("verify-sent")))
 }
