@@ -619,4 +619,13 @@ err-amount = Give a whole amount of at most two decimals.
 err-duplicate-code = This version already has an item with this code.
 err-past-date = A version cannot come into force in the past.
 err-no-items = A version needs at least one item.
+event-estimate-revised = A revised price estimate was sent
+event-estimate-accepted = The revised price estimate was accepted
+event-hours-recorded = Hours were recorded on the case
+event-invoice-drafted = An invoice was drafted
+event-invoice-issued = An invoice was issued
+event-invoice-paid = An invoice was paid
+event-invoice-waived = An invoice was waived
+next-accept-estimate = You must accept the revised price estimate before the case goes on.
+next-estimate-pending = Waiting for the applicant to accept a revised price estimate.
 ## ---- end of user payment ----

@@ -619,4 +619,13 @@ err-amount = Oppgi et beløp med høyst to desimaler.
 err-duplicate-code = Versjonen har allerede en pris med denne koden.
 err-past-date = En versjon kan ikke gjelde fra en dato tilbake i tid.
 err-no-items = En versjon må ha minst én pris.
+event-estimate-revised = Et revidert prisestimat ble sendt
+event-estimate-accepted = Det reviderte prisestimatet ble godtatt
+event-hours-recorded = Timer ble registrert på saken
+event-invoice-drafted = Et fakturautkast ble laget
+event-invoice-issued = En faktura ble sendt
+event-invoice-paid = En faktura ble betalt
+event-invoice-waived = En faktura ble frafalt
+next-accept-estimate = Du må godta det reviderte prisestimatet før saken går videre.
+next-estimate-pending = Venter på at søkeren godtar et revidert prisestimat.
 ## ---- slutt på brukerbetaling ----

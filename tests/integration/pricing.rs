@@ -614,6 +614,8 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     app.login(&c.applicant).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("Mer arbeid enn ventet."));
+    assert!(html.contains("Du må godta det reviderte prisestimatet"), "the next step is the applicant's");
+    assert!(html.contains("Et revidert prisestimat ble sendt"), "the timeline names the event");
     assert!(!html.contains(&format!("action=\"/applications/{id}/hours\"")), "applicants record no hours");
     assert!(!html.contains("Kontroll"), "time records are internal");
     let csrf = csrf_in(&html);

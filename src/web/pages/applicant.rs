@@ -139,6 +139,12 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     let state = State::from_code(&app.state).unwrap_or(State::Draft);
     let is_applicant = access == Access::Applicant;
     let payment = super::payment::status_data(&mut conn, &ctx, user, &app, access).await?;
+    // A revised estimate waiting for acceptance is what happens next, whatever the state.
+    let next_key = match (payment["pending"].as_array().is_some_and(|p| !p.is_empty()), is_applicant) {
+        (true, true) => "next-accept-estimate",
+        (true, false) => "next-estimate-pending",
+        _ => next_step(&app.state),
+    };
     let facts = crate::services::cases::case_of(&mut conn, &app).await?;
     let me = crate::domain::case::Actor {
         id: user.id,
@@ -177,7 +183,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     Ok(ctx.page(
         "pages/applicant/status",
         json!({
-            "app": summary_json(&app), "next_key": next_step(&app.state), "timeline": timeline, "messages": messages,
+            "app": summary_json(&app), "next_key": next_key, "timeline": timeline, "messages": messages,
             "attachments": attachments,
             "payment": payment,
             "can_edit": is_applicant && state.editable(),
