@@ -628,4 +628,6 @@ event-invoice-paid = An invoice was paid
 event-invoice-waived = An invoice was waived
 next-accept-estimate = You must accept the revised price estimate before the case goes on.
 next-estimate-pending = Waiting for the applicant to accept a revised price estimate.
+estimate-form-hint = As saved; the full estimate is on the review page before you submit.
+estimate-pending-badge = estimate awaits acceptance
 ## ---- end of user payment ----

@@ -628,4 +628,6 @@ event-invoice-paid = En faktura ble betalt
 event-invoice-waived = En faktura ble frafalt
 next-accept-estimate = Du må godta det reviderte prisestimatet før saken går videre.
 next-estimate-pending = Venter på at søkeren godtar et revidert prisestimat.
+estimate-form-hint = Slik skjemaet er lagret; hele estimatet står på kontrollsiden før du sender inn.
+estimate-pending-badge = estimat venter på godkjenning
 ## ---- slutt på brukerbetaling ----

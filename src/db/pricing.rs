@@ -601,3 +601,14 @@ pub async fn set_accepted_estimate(
         .execute(conn)
         .await
 }
+
+/// The applications with a revised estimate waiting for the applicant (for the work lists).
+pub async fn applications_with_pending_estimates(conn: &mut AsyncPgConnection) -> QueryResult<Vec<i64>> {
+    estimates::table
+        .filter(estimates::accepted_at.is_null())
+        .filter(estimates::superseded_at.is_null())
+        .select(estimates::application_id)
+        .distinct()
+        .load(conn)
+        .await
+}

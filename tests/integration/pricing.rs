@@ -66,6 +66,8 @@ async fn the_estimate_is_shown_before_submit_with_rates_and_exemptions() {
     let id = draft["id"].as_i64().unwrap();
     attach_required(&app, &token, id).await;
     app.login(&applicant).await;
+    let (_, html) = app.page(&format!("/applications/{id}/edit")).await;
+    assert!(html.contains("NOK 1\u{a0}500,00"), "the form itself shows the estimate");
     let (status, html) = app.page(&format!("/applications/{id}/submit")).await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("1\u{a0}500,00"), "the intake fee of one source");
@@ -139,6 +141,7 @@ async fn a_revised_estimate_holds_the_case_until_the_applicant_accepts_it() {
 
     let (status, case) = cmd(&app, &c.officer_token, id, "complete", json!({})).await;
     assert_eq!(status, Status::Ok, "{case}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
 
     // A new estimate in review holds release decisions and the decision too.
     let (status, _) = app
@@ -610,6 +613,8 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     assert_eq!(resp.status(), Status::SeeOther);
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("Kontroll") && html.contains("1:30"));
+    let (_, inbox) = app.page("/inbox").await;
+    assert!(inbox.contains("estimat venter på godkjenning"), "the inbox marks cases waiting for the applicant");
 
     app.login(&c.applicant).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;

@@ -264,8 +264,11 @@ async fn form_page(
     let thesis = form.student_thesis.clone().unwrap_or_default();
     let attachments = attachments_json(conn, app.id).await?;
     let required: Vec<Value> = form.required_attachments().iter().map(|k| json!(format!("attachment-{k}"))).collect();
+    // The price estimate of the form as saved, from the price lists in force today (SPEC §8).
+    let estimate = services::pricing::estimate_form(conn, &form, Utc::now().date_naive()).await?;
     Ok(json!({
         "app": summary_json(app), "version": app.version, "form": form_value, "rows": rows, "errors": error_map,
+        "estimate": format_nok(estimate.total_ore), "estimate_exemption_key": estimate.exemption.map(|e| format!("exempt-{e}")),
         "members_text": form.members.join("\n"),
         "kinds": options(&form::KINDS, &form.kind, "app-kind"),
         "types": options(&form::TYPES, &form.application_type, "app-type"),
