@@ -630,4 +630,5 @@ next-accept-estimate = You must accept the revised price estimate before the cas
 next-estimate-pending = Waiting for the applicant to accept a revised price estimate.
 estimate-form-hint = As saved; the full estimate is on the review page before you submit.
 estimate-pending-badge = estimate awaits acceptance
+unit-fixed = fixed amount
 ## ---- end of user payment ----

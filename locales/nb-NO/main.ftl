@@ -630,4 +630,5 @@ next-accept-estimate = Du må godta det reviderte prisestimatet før saken går 
 next-estimate-pending = Venter på at søkeren godtar et revidert prisestimat.
 estimate-form-hint = Slik skjemaet er lagret; hele estimatet står på kontrollsiden før du sender inn.
 estimate-pending-badge = estimat venter på godkjenning
+unit-fixed = fast beløp
 ## ---- slutt på brukerbetaling ----

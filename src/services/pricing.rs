@@ -114,8 +114,18 @@ pub struct RevisedEstimate {
     pub hours: Option<serde_json::Value>,
     /// Or estimated minutes.
     pub minutes: Option<i64>,
+    /// Amounts not priced by the hour (e.g. a fixed price for an extract), in øre.
+    pub lines: Vec<AmountLine>,
     /// Why the estimate changes (shown to the applicant).
     pub message: Option<String>,
+}
+
+/// A fixed amount in a revised estimate.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AmountLine {
+    pub description: Option<String>,
+    pub amount_ore: Option<i64>,
 }
 
 fn duration_of(value: Option<&serde_json::Value>, minutes: Option<i64>, field: &str, errors: &mut FieldErrors) -> i64 {
@@ -153,21 +163,51 @@ pub async fn revise_estimate(
         return Err(AppError::Conflict("a revised estimate is sent while the case is open".into()));
     }
     let mut errors = FieldErrors::new();
-    let minutes = duration_of(input.hours.as_ref(), input.minutes, "hours", &mut errors);
+    // Hours, fixed amounts, or both; at least one of them.
+    let hours_given = input.hours.is_some() || input.minutes.is_some() || input.lines.is_empty();
+    let minutes = if hours_given { duration_of(input.hours.as_ref(), input.minutes, "hours", &mut errors) } else { 0 };
     let message = errors.text("message", input.message.as_deref().unwrap_or(""), 1, 4000);
     if minutes > 100_000 * 60 {
         errors.add("hours", "err-duration");
     }
+    let mut fixed: Vec<Line> = vec![];
+    if input.lines.len() > 20 {
+        errors.add_n("lines", "err-too-many", 20);
+    }
+    for (i, l) in input.lines.iter().enumerate() {
+        let description =
+            errors.text(&format!("lines.{i}.description"), l.description.as_deref().unwrap_or(""), 1, 300);
+        let amount_ore = match l.amount_ore {
+            Some(a) if (0..=10_000_000_000).contains(&a) => a,
+            _ => {
+                errors.add(format!("lines.{i}.amount_ore"), "err-amount");
+                0
+            }
+        };
+        fixed.push(Line {
+            organisation_id,
+            price_list_id: None,
+            item_code: "estimate".into(),
+            description_nb: description.clone(),
+            description_en: description,
+            unit: "fixed".into(),
+            quantity: 1,
+            unit_ore: amount_ore,
+            amount_ore,
+            exempt: None,
+        });
+    }
     errors.into_result().map_err(AppError::Validation)?;
     let versions = db::pricing::published(conn).await?;
     let facts = case_facts(conn, &apps::form_of(&app)).await?;
-    let Some(list) = pricing::in_force(&versions, organisation_id, now.date_naive()) else {
-        return Err(AppError::field("hours", "err-no-hourly-price"));
-    };
-    if pricing::hourly_item(list, &facts).is_none() {
-        return Err(AppError::field("hours", "err-no-hourly-price"));
+    let mut lines = vec![];
+    if minutes > 0 {
+        let list = pricing::in_force(&versions, organisation_id, now.date_naive())
+            .filter(|l| pricing::hourly_item(l, &facts).is_some())
+            .ok_or_else(|| AppError::field("hours", "err-no-hourly-price"))?;
+        lines = pricing::work_lines(list, &facts, minutes, 0);
     }
-    let lines = pricing::work_lines(list, &facts, minutes, 0);
+    lines.extend(fixed);
     let total_ore: i64 = lines.iter().map(|l| l.amount_ore).sum();
     let (actor, by) = (actor.clone(), user.id);
     conn.transaction::<_, AppError, _>(async move |tx| {

@@ -160,6 +160,29 @@ async fn a_revised_estimate_holds_the_case_until_the_applicant_accepts_it() {
     let (status, _) =
         app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), json!({"approve": true})).await;
     assert_eq!(status, Status::Ok);
+
+    // An estimate may also be a fixed amount; its lines are checked like any field.
+    let (status, body) = app
+        .post_json(
+            &path,
+            Some(&c.fhi_token),
+            json!({"lines": [{"description": "", "amount_ore": -1}], "message": "Fast pris."}),
+        )
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(
+        body["fields"]["lines.0.amount_ore"].is_array() && body["fields"]["lines.0.description"].is_array(),
+        "{body}"
+    );
+    let (status, body) = app
+        .post_json(&path, Some(&c.fhi_token), json!({"lines": [{"description": "Fast pris for uttrekk", "amount_ore": 500_000}], "message": "Fast pris."}))
+        .await;
+    assert_eq!(status, Status::Created, "{body}");
+    assert_eq!(body["total_ore"], 500_000);
+    app.post_json(&accept, Some(&c.applicant_token), json!({})).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    // Intake + the officer's 1:30 (2 started hours) + FHI's latest estimate, which replaced its hours.
+    assert_eq!(case["estimate"]["amount_ore"], 300_000 + 2 * 115_500 + 500_000);
 }
 
 #[rocket::async_test]

@@ -226,6 +226,7 @@ async fn revise_estimate(
     let input = pricing::RevisedEstimate {
         hours: Some(Value::String(form.0.hours)),
         minutes: None,
+        lines: vec![],
         message: Some(form.0.message),
     };
     let result = pricing::revise_estimate(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
