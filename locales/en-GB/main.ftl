@@ -631,4 +631,7 @@ next-estimate-pending = Waiting for the applicant to accept a revised price esti
 estimate-form-hint = As saved; the full estimate is on the review page before you submit.
 estimate-pending-badge = estimate awaits acceptance
 unit-fixed = fixed amount
+invoices = Invoices
+invoices-caption = Invoice parts, newest first
+all-statuses = All statuses
 ## ---- end of user payment ----

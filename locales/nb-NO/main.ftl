@@ -631,4 +631,7 @@ next-estimate-pending = Venter på at søkeren godtar et revidert prisestimat.
 estimate-form-hint = Slik skjemaet er lagret; hele estimatet står på kontrollsiden før du sender inn.
 estimate-pending-badge = estimat venter på godkjenning
 unit-fixed = fast beløp
+invoices = Fakturaer
+invoices-caption = Fakturadeler, nyeste først
+all-statuses = Alle statuser
 ## ---- slutt på brukerbetaling ----

@@ -612,3 +612,24 @@ pub async fn applications_with_pending_estimates(conn: &mut AsyncPgConnection) -
         .load(conn)
         .await
 }
+
+/// Invoice parts with their application's reference and title, newest first; of one
+/// organisation and in one status when given.
+pub async fn invoice_overview(
+    conn: &mut AsyncPgConnection,
+    organisation_id: Option<i64>,
+    status: Option<&str>,
+) -> QueryResult<Vec<(Invoice, Option<String>, String)>> {
+    use super::schema::applications;
+    let mut q = invoices::table
+        .inner_join(applications::table)
+        .select((Invoice::as_select(), applications::reference, applications::title))
+        .into_boxed();
+    if let Some(org) = organisation_id {
+        q = q.filter(invoices::organisation_id.eq(org));
+    }
+    if let Some(st) = status {
+        q = q.filter(invoices::status.eq(st.to_string()));
+    }
+    q.order(invoices::id.desc()).limit(500).load(conn).await
+}

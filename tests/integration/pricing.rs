@@ -291,6 +291,26 @@ async fn hours_become_a_combined_bill_whose_totals_are_the_sum_of_its_lines() {
     assert!(xml.contains("<cbc:PayableAmount currencyID=\"NOK\">8200.00</cbc:PayableAmount>"), "{xml}");
     assert!(xml.contains("983744516") && xml.contains("971035854"));
 
+    // The invoice lists: every part for officers, the own organisation's for owners, none for applicants.
+    let officer = app.user("case_officer", None).await;
+    app.login(&officer).await;
+    let (status, html) = app.page("/invoices").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains(hds_part["number"].as_str().unwrap()) && html.contains(fhi_part["number"].as_str().unwrap()));
+    let (_, html) = app.page("/invoices?status=paid").await;
+    assert!(
+        html.contains(fhi_part["number"].as_str().unwrap()) && !html.contains(hds_part["number"].as_str().unwrap())
+    );
+    let fhi_user = app.user("register_owner", Some("983744516")).await;
+    app.login(&fhi_user).await;
+    let (_, html) = app.page("/invoices").await;
+    assert!(
+        html.contains(fhi_part["number"].as_str().unwrap()) && !html.contains(hds_part["number"].as_str().unwrap())
+    );
+    app.login(&c.applicant).await;
+    let (status, _) = app.page("/invoices").await;
+    assert_eq!(status, Status::Forbidden);
+
     // The printable bill names every organisation; strangers get 404.
     app.login(&c.applicant).await;
     let (status, html) = app.page(&format!("/applications/{id}/invoice")).await;

@@ -26,7 +26,8 @@ pub fn routes() -> Vec<rocket::Route> {
         record_hours,
         generate_invoice,
         invoice_action,
-        invoice
+        invoice,
+        invoices
     ]
 }
 
@@ -353,4 +354,37 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
             "date": Utc::now().format("%d.%m.%Y").to_string(),
         }),
     ))
+}
+
+const INVOICE_STATUSES: [&str; 4] = ["draft", "issued", "paid", "waived"];
+
+/// The invoice parts to handle: every part for case officers and admins, the own
+/// organisation's for register owners.
+#[get("/invoices?<status>")]
+async fn invoices(ctx: Ctx, pool: &State<Pool>, status: Option<&str>) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let scope = match Role::from_code(&user.role) {
+        Some(r) if r.may(Permission::ManageInvoices) => None,
+        Some(Role::RegisterOwner) => Some(user.organisation_id.ok_or(AppError::NotFound)?),
+        _ => return Err(AppError::Forbidden("err-forbidden".into())),
+    };
+    let status = status.filter(|s| INVOICE_STATUSES.contains(s));
+    let mut conn = services::conn(pool).await?;
+    let orgs = db::catalogue::organisations(&mut conn).await?;
+    let rows: Vec<Value> = db::pricing::invoice_overview(&mut conn, scope, status)
+        .await?
+        .iter()
+        .map(|(p, reference, title)| {
+            json!({
+                "id": p.id, "application_id": p.application_id, "number": p.number, "reference": reference, "title": title,
+                "organisation": org_name(&ctx, &orgs, p.organisation_id), "status_key": format!("invoice-{}", p.status),
+                "total": format_nok(p.total_ore), "created": p.created_at.format("%d.%m.%Y").to_string(),
+            })
+        })
+        .collect();
+    let statuses: Vec<Value> = INVOICE_STATUSES
+        .iter()
+        .map(|s| json!({"value": s, "label_key": format!("invoice-{s}"), "selected": Some(*s) == status}))
+        .collect();
+    Ok(ctx.page("pages/payment/invoices", json!({"invoices": rows, "statuses": statuses, "count": rows.len()})))
 }
