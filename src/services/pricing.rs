@@ -38,20 +38,20 @@ pub fn vat_rate_bp() -> u32 {
 pub const PENDING_ESTIMATE: &str =
     "a revised price estimate waits for the applicant's acceptance; the case goes on once it is accepted";
 
-/// Helsedataservice's own organisation.
-pub async fn hds_organisation(conn: &mut AsyncPgConnection) -> AppResult<Organisation> {
-    db::catalogue::organisations(conn)
-        .await?
-        .into_iter()
-        .find(|o| o.is_hds)
-        .ok_or_else(|| AppError::Internal("no organisation is marked as Helsedataservice".into()))
+/// Helsedataservice's own organisation (an installation without one charges no intake or case
+/// handling, and officers cannot record hours until an admin marks it).
+pub async fn hds_organisation(conn: &mut AsyncPgConnection) -> AppResult<Option<Organisation>> {
+    Ok(db::catalogue::organisations(conn).await?.into_iter().find(|o| o.is_hds))
 }
 
 /// The organisation a user records hours and estimates for: officers count for
 /// Helsedataservice, register owners for their own organisation.
 async fn working_organisation(conn: &mut AsyncPgConnection, user: &User, access: Access) -> AppResult<i64> {
     match access {
-        Access::CaseOfficer => Ok(hds_organisation(conn).await?.id),
+        Access::CaseOfficer => hds_organisation(conn)
+            .await?
+            .map(|o| o.id)
+            .ok_or_else(|| AppError::Conflict("no organisation is marked as Helsedataservice".into())),
         Access::RegisterOwner => user.organisation_id.ok_or(AppError::NotFound),
         _ => Err(AppError::Forbidden("only case officers and register owners record work and estimates".into())),
     }
@@ -77,9 +77,10 @@ pub async fn estimate_form(
     day: NaiveDate,
 ) -> AppResult<Estimate> {
     let versions = db::pricing::published(conn).await?;
-    let hds = hds_organisation(conn).await?;
+    // Without Helsedataservice's organisation no list matches id 0: no intake fee.
+    let hds = hds_organisation(conn).await?.map_or(0, |o| o.id);
     let facts = case_facts(conn, form).await?;
-    Ok(pricing::estimate(&versions, hds.id, &facts, &[], day))
+    Ok(pricing::estimate(&versions, hds, &facts, &[], day))
 }
 
 /// The latest (not superseded) revised estimate of each organisation.
@@ -353,8 +354,7 @@ pub async fn draft_invoices(
     let facts = case_facts(tx, &form).await?;
     let versions = db::pricing::published(tx).await?;
     let organisations = db::catalogue::organisations(tx).await?;
-    let hds =
-        organisations.iter().find(|o| o.is_hds).ok_or_else(|| AppError::Internal("no HDS organisation".into()))?;
+    let hds_id = organisations.iter().find(|o| o.is_hds).map_or(0, |o| o.id);
     let time = db::pricing::time_of(tx, app.id).await?;
     let releases = db::cases::releases_of(tx, app.id).await?;
     let today = now.date_naive();
@@ -362,11 +362,11 @@ pub async fn draft_invoices(
 
     let mut wanted: Vec<i64> = vec![];
     if parts != Parts::Owners {
-        wanted.push(hds.id);
+        wanted.push(hds_id);
     }
     if parts != Parts::Hds {
         for org in facts.sources.iter().map(|s| s.owner_id).chain(time.iter().map(|t| t.organisation_id)) {
-            if org != hds.id && !wanted.contains(&org) {
+            if org != hds_id && !wanted.contains(&org) {
                 wanted.push(org);
             }
         }

@@ -673,3 +673,22 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     assert_eq!(case["estimate"]["pending"], false);
     assert_eq!(case["estimate"]["amount_ore"], 300_000 + 4 * 115_500);
 }
+
+#[rocket::async_test]
+async fn without_a_helsedataservice_organisation_nothing_breaks() {
+    let app = TestApp::new().await;
+    app.sql("UPDATE organisations SET is_hds = false").await.unwrap();
+    let (c, id) = two_source_case(&app).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    assert_eq!(case["estimate"]["amount_ore"], 0, "no intake fee without Helsedataservice's list");
+    let (status, _) =
+        app.post_json(&format!("/api/applications/{id}/hours"), Some(&c.officer_token), json!({"hours": 1})).await;
+    assert_eq!(status, Status::Conflict);
+    let (_, case) = cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    let (npr, krg) = (release_id(&case, "NPR"), release_id(&case, "KRG"));
+    app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.officer_token), json!({"approve": true})).await;
+    app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), json!({"approve": true})).await;
+    let (status, case) = cmd(&app, &c.officer_token, id, "decide", json!({})).await;
+    assert_eq!(status, Status::Ok, "{case}");
+    assert!(case["invoice"].is_null());
+}
