@@ -42,7 +42,7 @@ async fn inbox(
         data_source_id: source,
         overdue_on: overdue.filter(|o| *o).map(|_| today),
     };
-    let waiting = db::pricing::applications_with_pending_estimates(&mut conn).await?;
+    let waiting = db::billing::applications_with_pending_estimates(&mut conn).await?;
     let rows: Vec<Value> = db::cases::inbox(&mut conn, &filter)
         .await?
         .iter()
@@ -83,7 +83,7 @@ async fn queue(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let org = user.organisation_id.ok_or(AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
-    let waiting = db::pricing::applications_with_pending_estimates(&mut conn).await?;
+    let waiting = db::billing::applications_with_pending_estimates(&mut conn).await?;
     let rows: Vec<Value> = db::cases::releases_for_organisation(&mut conn, org)
         .await?
         .into_iter()
