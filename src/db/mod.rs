@@ -2,6 +2,7 @@
 //! table group.
 
 pub mod applications;
+pub mod billing;
 pub mod cases;
 pub mod catalogue;
 pub mod cluster;

@@ -166,7 +166,7 @@ pub async fn command(
                 payload["outcome"] = json!(outcome);
                 payload["appeal_deadline"] = json!(deadline);
                 // Helsedataservice's part of the bill (intake and case handling) at the decision.
-                super::pricing::draft_invoices(tx, &actor, &updated, super::pricing::Parts::Hds, now).await?;
+                super::invoices::draft_invoices(tx, &actor, &updated, super::invoices::Parts::Hds, now).await?;
             }
             Command::Reconsider => {
                 payload["reopened_releases"] = json!(db::cases::reopen_rejected(tx, id).await?);
@@ -381,7 +381,7 @@ pub async fn finish_if_all_delivered(
     let updated = db::cases::update_case(tx, app, &changes, now).await?;
     record(tx, actor, now, app.id, "application.delivered", json!({"from": app.state})).await?;
     // The register owners' parts of the bill (their hours and deliveries) at delivery.
-    super::pricing::draft_invoices(tx, actor, &updated, super::pricing::Parts::Owners, now).await?;
+    super::invoices::draft_invoices(tx, actor, &updated, super::invoices::Parts::Owners, now).await?;
     Ok(())
 }
 

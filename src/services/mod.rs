@@ -5,6 +5,7 @@ pub mod applications;
 pub mod cases;
 pub mod catalogue;
 pub mod demo;
+pub mod invoices;
 pub mod notifications;
 pub mod price_lists;
 pub mod pricing;

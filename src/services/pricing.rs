@@ -1,20 +1,19 @@
-//! User payment commands: estimates (computed, revised, accepted), time records, and the
-//! invoice parts of the combined bill. Price list administration lives in `price_lists`.
+//! User payment commands: estimates (computed, revised, accepted) and time records. Price
+//! list administration lives in `price_lists`, the bill in `invoices`.
 
 use super::Actor;
 use super::applications::{self as apps, Access, record};
 use crate::db::{
     self,
     applications::Application,
+    billing::{EstimateRow, NewEstimate},
     catalogue::Organisation,
-    pricing::{EstimateRow, Invoice, NewEstimate, Recipient},
     users::User,
 };
 use crate::domain::case::State;
 use crate::domain::fields::FieldErrors;
 use crate::domain::form::ApplicationForm;
 use crate::domain::pricing::{self, CaseFacts, Estimate, Line, SourceFact};
-use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -38,20 +37,20 @@ pub fn vat_rate_bp() -> u32 {
 pub const PENDING_ESTIMATE: &str =
     "a revised price estimate waits for the applicant's acceptance; the case goes on once it is accepted";
 
-/// Helsedataservice's own organisation.
-pub async fn hds_organisation(conn: &mut AsyncPgConnection) -> AppResult<Organisation> {
-    db::catalogue::organisations(conn)
-        .await?
-        .into_iter()
-        .find(|o| o.is_hds)
-        .ok_or_else(|| AppError::Internal("no organisation is marked as Helsedataservice".into()))
+/// Helsedataservice's own organisation (an installation without one charges no intake or case
+/// handling, and officers cannot record hours until an admin marks it).
+pub async fn hds_organisation(conn: &mut AsyncPgConnection) -> AppResult<Option<Organisation>> {
+    Ok(db::catalogue::organisations(conn).await?.into_iter().find(|o| o.is_hds))
 }
 
 /// The organisation a user records hours and estimates for: officers count for
 /// Helsedataservice, register owners for their own organisation.
 async fn working_organisation(conn: &mut AsyncPgConnection, user: &User, access: Access) -> AppResult<i64> {
     match access {
-        Access::CaseOfficer => Ok(hds_organisation(conn).await?.id),
+        Access::CaseOfficer => hds_organisation(conn)
+            .await?
+            .map(|o| o.id)
+            .ok_or_else(|| AppError::Conflict("no organisation is marked as Helsedataservice".into())),
         Access::RegisterOwner => user.organisation_id.ok_or(AppError::NotFound),
         _ => Err(AppError::Forbidden("only case officers and register owners record work and estimates".into())),
     }
@@ -77,9 +76,10 @@ pub async fn estimate_form(
     day: NaiveDate,
 ) -> AppResult<Estimate> {
     let versions = db::pricing::published(conn).await?;
-    let hds = hds_organisation(conn).await?;
+    // Without Helsedataservice's organisation no list matches id 0: no intake fee.
+    let hds = hds_organisation(conn).await?.map_or(0, |o| o.id);
     let facts = case_facts(conn, form).await?;
-    Ok(pricing::estimate(&versions, hds.id, &facts, &[], day))
+    Ok(pricing::estimate(&versions, hds, &facts, &[], day))
 }
 
 /// The latest (not superseded) revised estimate of each organisation.
@@ -97,7 +97,7 @@ fn latest_per_organisation(rows: &[EstimateRow]) -> Vec<&EstimateRow> {
 pub async fn estimate_application(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<Estimate> {
     let day = app.first_submitted_at.unwrap_or_else(Utc::now).date_naive();
     let mut estimate = estimate_form(conn, &apps::form_of(app), day).await?;
-    let revised = db::pricing::estimates_of(conn, app.id).await?;
+    let revised = db::billing::estimates_of(conn, app.id).await?;
     for r in latest_per_organisation(&revised) {
         let lines: Vec<Line> = serde_json::from_value(r.lines.clone()).unwrap_or_default();
         estimate.lines.extend(lines);
@@ -114,8 +114,18 @@ pub struct RevisedEstimate {
     pub hours: Option<serde_json::Value>,
     /// Or estimated minutes.
     pub minutes: Option<i64>,
+    /// Amounts not priced by the hour (e.g. a fixed price for an extract), in øre.
+    pub lines: Vec<AmountLine>,
     /// Why the estimate changes (shown to the applicant).
     pub message: Option<String>,
+}
+
+/// A fixed amount in a revised estimate.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AmountLine {
+    pub description: Option<String>,
+    pub amount_ore: Option<i64>,
 }
 
 fn duration_of(value: Option<&serde_json::Value>, minutes: Option<i64>, field: &str, errors: &mut FieldErrors) -> i64 {
@@ -153,21 +163,51 @@ pub async fn revise_estimate(
         return Err(AppError::Conflict("a revised estimate is sent while the case is open".into()));
     }
     let mut errors = FieldErrors::new();
-    let minutes = duration_of(input.hours.as_ref(), input.minutes, "hours", &mut errors);
+    // Hours, fixed amounts, or both; at least one of them.
+    let hours_given = input.hours.is_some() || input.minutes.is_some() || input.lines.is_empty();
+    let minutes = if hours_given { duration_of(input.hours.as_ref(), input.minutes, "hours", &mut errors) } else { 0 };
     let message = errors.text("message", input.message.as_deref().unwrap_or(""), 1, 4000);
     if minutes > 100_000 * 60 {
         errors.add("hours", "err-duration");
     }
+    let mut fixed: Vec<Line> = vec![];
+    if input.lines.len() > 20 {
+        errors.add_n("lines", "err-too-many", 20);
+    }
+    for (i, l) in input.lines.iter().enumerate() {
+        let description =
+            errors.text(&format!("lines.{i}.description"), l.description.as_deref().unwrap_or(""), 1, 300);
+        let amount_ore = match l.amount_ore {
+            Some(a) if (0..=10_000_000_000).contains(&a) => a,
+            _ => {
+                errors.add(format!("lines.{i}.amount_ore"), "err-amount");
+                0
+            }
+        };
+        fixed.push(Line {
+            organisation_id,
+            price_list_id: None,
+            item_code: "estimate".into(),
+            description_nb: description.clone(),
+            description_en: description,
+            unit: "fixed".into(),
+            quantity: 1,
+            unit_ore: amount_ore,
+            amount_ore,
+            exempt: None,
+        });
+    }
     errors.into_result().map_err(AppError::Validation)?;
     let versions = db::pricing::published(conn).await?;
     let facts = case_facts(conn, &apps::form_of(&app)).await?;
-    let Some(list) = pricing::in_force(&versions, organisation_id, now.date_naive()) else {
-        return Err(AppError::field("hours", "err-no-hourly-price"));
-    };
-    if pricing::hourly_item(list, &facts).is_none() {
-        return Err(AppError::field("hours", "err-no-hourly-price"));
+    let mut lines = vec![];
+    if minutes > 0 {
+        let list = pricing::in_force(&versions, organisation_id, now.date_naive())
+            .filter(|l| pricing::hourly_item(l, &facts).is_some())
+            .ok_or_else(|| AppError::field("hours", "err-no-hourly-price"))?;
+        lines = pricing::work_lines(list, &facts, minutes, 0);
     }
-    let lines = pricing::work_lines(list, &facts, minutes, 0);
+    lines.extend(fixed);
     let total_ore: i64 = lines.iter().map(|l| l.amount_ore).sum();
     let (actor, by) = (actor.clone(), user.id);
     conn.transaction::<_, AppError, _>(async move |tx| {
@@ -184,7 +224,7 @@ pub async fn revise_estimate(
             message: &message,
             created_by: by,
         };
-        let row = db::pricing::insert_estimate(tx, &new, now).await?;
+        let row = db::billing::insert_estimate(tx, &new, now).await?;
         let payload = json!({"estimate_id": row.id, "organisation_id": organisation_id, "total_ore": total_ore, "minutes": minutes});
         record(tx, &actor, now, id, "estimate.revised", payload).await?;
         Ok(row)
@@ -205,14 +245,14 @@ pub async fn accept_estimate(
     if access != Access::Applicant {
         return Err(AppError::Forbidden("only the applicant accepts an estimate".into()));
     }
-    if !db::pricing::has_pending_estimate(conn, id).await? {
+    if !db::billing::has_pending_estimate(conn, id).await? {
         return Err(AppError::Conflict("no revised estimate waits for your acceptance".into()));
     }
     let (actor, by) = (actor.clone(), user.id);
     let accepted = conn
         .transaction::<_, AppError, _>(async move |tx| {
             db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-            let accepted = db::pricing::accept_estimates(tx, id, by, now).await?;
+            let accepted = db::billing::accept_estimates(tx, id, by, now).await?;
             if accepted.is_empty() {
                 return Err(AppError::Conflict("no revised estimate waits for your acceptance".into()));
             }
@@ -220,7 +260,7 @@ pub async fn accept_estimate(
                 record(tx, &actor, now, id, "estimate.accepted", json!({"estimate_id": e.id})).await?;
             }
             let total = estimate_application(tx, &app).await?.total_ore;
-            db::pricing::set_accepted_estimate(tx, id, total, now).await?;
+            db::billing::set_accepted_estimate(tx, id, total, now).await?;
             Ok(accepted)
         })
         .await?;
@@ -229,7 +269,7 @@ pub async fn accept_estimate(
 
 /// Refuses to go on while a revised estimate waits (call inside the case's transaction).
 pub async fn require_no_pending_estimate(tx: &mut AsyncPgConnection, application_id: i64) -> AppResult<()> {
-    if db::pricing::has_pending_estimate(tx, application_id).await? {
+    if db::billing::has_pending_estimate(tx, application_id).await? {
         return Err(AppError::Conflict(PENDING_ESTIMATE.into()));
     }
     Ok(())
@@ -281,256 +321,10 @@ pub async fn record_hours(
         }
         let exempt = (current.state == State::Appealed.code()).then_some("appeal");
         let record_id =
-            db::pricing::insert_time(tx, id, organisation_id, by, minutes as i32, &note, exempt, now).await?;
+            db::billing::insert_time(tx, id, organisation_id, by, minutes as i32, &note, exempt, now).await?;
         let payload = json!({"time_record_id": record_id, "organisation_id": organisation_id, "minutes": minutes, "exempt": exempt});
         record(tx, &actor, now, id, "hours.recorded", payload).await?;
         Ok(record_id)
     })
     .await
-}
-
-/// Which parts of the bill to (re)draft.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Parts {
-    /// Helsedataservice's intake and case handling (at the decision).
-    Hds,
-    /// The register owners' work and deliveries (at delivery).
-    Owners,
-    /// Everything (an officer's action).
-    All,
-}
-
-/// Drafts (or re-drafts) invoice parts inside the caller's transaction; issued parts are kept.
-/// Returns the parts drafted.
-pub async fn draft_invoices(
-    tx: &mut AsyncPgConnection,
-    actor: &Actor,
-    app: &Application,
-    parts: Parts,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<Invoice>> {
-    let form = apps::form_of(app);
-    let facts = case_facts(tx, &form).await?;
-    let versions = db::pricing::published(tx).await?;
-    let organisations = db::catalogue::organisations(tx).await?;
-    let hds =
-        organisations.iter().find(|o| o.is_hds).ok_or_else(|| AppError::Internal("no HDS organisation".into()))?;
-    let time = db::pricing::time_of(tx, app.id).await?;
-    let releases = db::cases::releases_of(tx, app.id).await?;
-    let today = now.date_naive();
-    let submitted_on = app.first_submitted_at.unwrap_or(now).date_naive();
-
-    let mut wanted: Vec<i64> = vec![];
-    if parts != Parts::Owners {
-        wanted.push(hds.id);
-    }
-    if parts != Parts::Hds {
-        for org in facts.sources.iter().map(|s| s.owner_id).chain(time.iter().map(|t| t.organisation_id)) {
-            if org != hds.id && !wanted.contains(&org) {
-                wanted.push(org);
-            }
-        }
-    }
-    let recipient = match (&form.invoice_recipient, &form.controller) {
-        (Some(r), _) => Recipient {
-            name: r.name.clone(),
-            organisation_number: r.organisation_number.clone(),
-            reference: r.reference.clone(),
-        },
-        (None, Some(c)) => Recipient {
-            name: c.name.clone(),
-            organisation_number: c.organisation_number.clone(),
-            reference: String::new(),
-        },
-        (None, None) => Recipient { name: String::new(), organisation_number: String::new(), reference: String::new() },
-    };
-    let reference = app.reference.clone().unwrap_or_else(|| format!("APP-{}", app.id));
-    let mut drafted = vec![];
-    for org_id in wanted {
-        let Some(org) = organisations.iter().find(|o| o.id == org_id) else { continue };
-        let mut lines: Vec<Line> = vec![];
-        if org.is_hds
-            && let Some(line) =
-                pricing::in_force(&versions, org.id, submitted_on).and_then(|l| pricing::intake_line(l, &facts))
-        {
-            lines.push(line);
-        }
-        if let Some(list) = pricing::in_force(&versions, org.id, today) {
-            let mine = time.iter().filter(|t| t.organisation_id == org.id);
-            let charged: i64 = mine.clone().filter(|t| t.exempt.is_none()).map(|t| i64::from(t.minutes)).sum();
-            let appeal: i64 = mine.filter(|t| t.exempt.is_some()).map(|t| i64::from(t.minutes)).sum();
-            lines.extend(pricing::work_lines(list, &facts, charged, appeal));
-            let delivered = releases
-                .iter()
-                .filter(|r| r.release.owner_organisation_id == org.id && r.release.state == "delivered")
-                .count() as i64;
-            lines.extend(pricing::delivery_lines(list, &facts, delivered));
-        }
-        if lines.is_empty() {
-            continue;
-        }
-        let number = format!("{reference}-{}", org.organisation_number);
-        if let Some(invoice) =
-            db::pricing::upsert_draft(tx, app.id, org.id, &number, &recipient, &lines, vat_rate_bp(), now).await?
-        {
-            let payload = json!({"invoice_id": invoice.id, "organisation_id": org.id, "total_ore": invoice.total_ore});
-            record(tx, actor, now, app.id, "invoice.drafted", payload).await?;
-            drafted.push(invoice);
-        }
-    }
-    Ok(drafted)
-}
-
-/// An officer (or admin) drafts every part of the bill now.
-pub async fn generate_invoices(
-    conn: &mut AsyncPgConnection,
-    user: &User,
-    actor: &Actor,
-    id: i64,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<Invoice>> {
-    let app = load_for_invoicing(conn, user, id).await?;
-    crate::web::guards::require(user, Permission::ManageInvoices)?;
-    if CLOSED_STATES[..2].contains(&app.state.as_str()) {
-        return Err(AppError::Conflict("a draft or withdrawn application is not invoiced".into()));
-    }
-    let actor = actor.clone();
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        draft_invoices(tx, &actor, &current, Parts::All, now).await
-    })
-    .await
-}
-
-/// Loads an application for invoice work: admins see every submitted one, others as usual.
-async fn load_for_invoicing(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<Application> {
-    if Role::from_code(&user.role) == Some(Role::Admin) {
-        let app = db::applications::by_id(conn, id).await?.ok_or(AppError::NotFound)?;
-        return if app.first_submitted_at.is_some() { Ok(app) } else { Err(AppError::NotFound) };
-    }
-    Ok(apps::load(conn, user, id).await?.0)
-}
-
-/// What may be done to an invoice part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvoiceAction {
-    /// draft → issued.
-    Issue,
-    /// issued → paid.
-    Pay,
-    /// draft or issued → waived, with a reason (officers and admins only).
-    Waive,
-}
-
-impl InvoiceAction {
-    /// Parses the action's name in the URL.
-    pub fn from_code(code: &str) -> Option<InvoiceAction> {
-        match code {
-            "issue" => Some(InvoiceAction::Issue),
-            "pay" => Some(InvoiceAction::Pay),
-            "waive" => Some(InvoiceAction::Waive),
-            _ => None,
-        }
-    }
-}
-
-/// Issues, marks paid or waives one organisation's part. Officers and admins act on every
-/// part; a register owner issues and marks paid its own organisation's part.
-pub async fn invoice_action(
-    conn: &mut AsyncPgConnection,
-    user: &User,
-    actor: &Actor,
-    invoice_id: i64,
-    action: InvoiceAction,
-    reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> AppResult<Invoice> {
-    let invoice = db::pricing::invoice(conn, invoice_id).await?.ok_or(AppError::NotFound)?;
-    let app = load_for_invoicing(conn, user, invoice.application_id).await?;
-    let role = Role::from_code(&user.role);
-    let own_part = role == Some(Role::RegisterOwner) && user.organisation_id == Some(invoice.organisation_id);
-    let allowed =
-        role.is_some_and(|r| r.may(Permission::ManageInvoices)) || (own_part && action != InvoiceAction::Waive);
-    if !allowed {
-        return Err(AppError::Forbidden(match action {
-            InvoiceAction::Waive => "only case officers and admins waive an invoice".into(),
-            _ => "only case officers, admins and the part's own organisation handle this invoice".into(),
-        }));
-    }
-    let mut errors = FieldErrors::new();
-    let reason =
-        if action == InvoiceAction::Waive { Some(errors.text("reason", reason.unwrap_or(""), 1, 1000)) } else { None };
-    errors.into_result().map_err(AppError::Validation)?;
-    let actor = actor.clone();
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
-        let current = db::pricing::lock_invoice(tx, invoice_id).await?.ok_or(AppError::NotFound)?;
-        let (from_ok, to, kind) = match action {
-            InvoiceAction::Issue => (current.status == "draft", "issued", "invoice.issued"),
-            InvoiceAction::Pay => (current.status == "issued", "paid", "invoice.paid"),
-            InvoiceAction::Waive => (matches!(current.status.as_str(), "draft" | "issued"), "waived", "invoice.waived"),
-        };
-        if !from_ok {
-            return Err(AppError::Conflict(format!("an invoice that is {} cannot become {to}", current.status)));
-        }
-        let updated = db::pricing::set_invoice_status(tx, invoice_id, to, reason.as_deref(), now).await?;
-        let payload = match action {
-            InvoiceAction::Issue => json!({"invoice_id": invoice_id, "total_ore": updated.total_ore}),
-            InvoiceAction::Pay => json!({"invoice_id": invoice_id, "total_ore": updated.total_ore}),
-            InvoiceAction::Waive => json!({"invoice_id": invoice_id, "reason": reason}),
-        };
-        record(tx, &actor, now, app.id, kind, payload).await?;
-        Ok(updated)
-    })
-    .await
-}
-
-/// The combined bill's status from its parts: the least advanced part decides.
-pub fn combined_status(parts: &[Invoice]) -> &'static str {
-    if parts.iter().any(|p| p.status == "draft") {
-        "draft"
-    } else if parts.iter().any(|p| p.status == "issued") {
-        "issued"
-    } else if parts.iter().all(|p| p.status == "waived") {
-        "waived"
-    } else {
-        "paid"
-    }
-}
-
-/// The EHF / PEPPOL-style UBL document of one invoice part, for whoever may see the application.
-pub async fn ehf_document(conn: &mut AsyncPgConnection, user: &User, invoice_id: i64) -> AppResult<(String, String)> {
-    use crate::domain::ehf::{EhfInvoice, EhfLine, Party};
-    let invoice = db::pricing::invoice(conn, invoice_id).await?.ok_or(AppError::NotFound)?;
-    load_for_invoicing(conn, user, invoice.application_id).await?;
-    let seller = db::catalogue::organisation(conn, invoice.organisation_id).await?.ok_or(AppError::NotFound)?;
-    let lines = db::pricing::lines_of(conn, &[invoice.id]).await?;
-    let doc = EhfInvoice {
-        number: invoice.number.clone(),
-        issue_date: invoice.issued_at.unwrap_or_else(Utc::now).date_naive(),
-        buyer_reference: invoice.recipient_reference.clone(),
-        seller: Party { name: seller.name, organisation_number: seller.organisation_number },
-        buyer: Party {
-            name: invoice.recipient_name.clone(),
-            organisation_number: invoice.recipient_organisation_number.clone(),
-        },
-        lines: lines
-            .iter()
-            .map(|l| EhfLine {
-                name: match &l.exempt {
-                    Some(e) => format!("{} (free: {e})", l.description_nb),
-                    None => l.description_nb.clone(),
-                },
-                unit: l.unit.clone(),
-                quantity: l.quantity,
-                unit_ore: l.unit_ore,
-                amount_ore: l.amount_ore,
-            })
-            .collect(),
-        vat_rate_bp: invoice.vat_rate_bp.max(0) as u32,
-        net_ore: invoice.net_ore,
-        vat_ore: invoice.vat_ore,
-        total_ore: invoice.total_ore,
-    };
-    Ok((invoice.number, crate::domain::ehf::invoice_xml(&doc)))
 }

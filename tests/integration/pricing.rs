@@ -66,6 +66,8 @@ async fn the_estimate_is_shown_before_submit_with_rates_and_exemptions() {
     let id = draft["id"].as_i64().unwrap();
     attach_required(&app, &token, id).await;
     app.login(&applicant).await;
+    let (_, html) = app.page(&format!("/applications/{id}/edit")).await;
+    assert!(html.contains("NOK 1\u{a0}500,00"), "the form itself shows the estimate");
     let (status, html) = app.page(&format!("/applications/{id}/submit")).await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("1\u{a0}500,00"), "the intake fee of one source");
@@ -139,6 +141,7 @@ async fn a_revised_estimate_holds_the_case_until_the_applicant_accepts_it() {
 
     let (status, case) = cmd(&app, &c.officer_token, id, "complete", json!({})).await;
     assert_eq!(status, Status::Ok, "{case}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
 
     // A new estimate in review holds release decisions and the decision too.
     let (status, _) = app
@@ -157,6 +160,29 @@ async fn a_revised_estimate_holds_the_case_until_the_applicant_accepts_it() {
     let (status, _) =
         app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), json!({"approve": true})).await;
     assert_eq!(status, Status::Ok);
+
+    // An estimate may also be a fixed amount; its lines are checked like any field.
+    let (status, body) = app
+        .post_json(
+            &path,
+            Some(&c.fhi_token),
+            json!({"lines": [{"description": "", "amount_ore": -1}], "message": "Fast pris."}),
+        )
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(
+        body["fields"]["lines.0.amount_ore"].is_array() && body["fields"]["lines.0.description"].is_array(),
+        "{body}"
+    );
+    let (status, body) = app
+        .post_json(&path, Some(&c.fhi_token), json!({"lines": [{"description": "Fast pris for uttrekk", "amount_ore": 500_000}], "message": "Fast pris."}))
+        .await;
+    assert_eq!(status, Status::Created, "{body}");
+    assert_eq!(body["total_ore"], 500_000);
+    app.post_json(&accept, Some(&c.applicant_token), json!({})).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    // Intake + the officer's 1:30 (2 started hours) + FHI's latest estimate, which replaced its hours.
+    assert_eq!(case["estimate"]["amount_ore"], 300_000 + 2 * 115_500 + 500_000);
 }
 
 #[rocket::async_test]
@@ -264,6 +290,26 @@ async fn hours_become_a_combined_bill_whose_totals_are_the_sum_of_its_lines() {
     let xml = resp.into_string().await.unwrap();
     assert!(xml.contains("<cbc:PayableAmount currencyID=\"NOK\">8200.00</cbc:PayableAmount>"), "{xml}");
     assert!(xml.contains("983744516") && xml.contains("971035854"));
+
+    // The invoice lists: every part for officers, the own organisation's for owners, none for applicants.
+    let officer = app.user("case_officer", None).await;
+    app.login(&officer).await;
+    let (status, html) = app.page("/invoices").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains(hds_part["number"].as_str().unwrap()) && html.contains(fhi_part["number"].as_str().unwrap()));
+    let (_, html) = app.page("/invoices?status=paid").await;
+    assert!(
+        html.contains(fhi_part["number"].as_str().unwrap()) && !html.contains(hds_part["number"].as_str().unwrap())
+    );
+    let fhi_user = app.user("register_owner", Some("983744516")).await;
+    app.login(&fhi_user).await;
+    let (_, html) = app.page("/invoices").await;
+    assert!(
+        html.contains(fhi_part["number"].as_str().unwrap()) && !html.contains(hds_part["number"].as_str().unwrap())
+    );
+    app.login(&c.applicant).await;
+    let (status, _) = app.page("/invoices").await;
+    assert_eq!(status, Status::Forbidden);
 
     // The printable bill names every organisation; strangers get 404.
     app.login(&c.applicant).await;
@@ -610,10 +656,14 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     assert_eq!(resp.status(), Status::SeeOther);
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("Kontroll") && html.contains("1:30"));
+    let (_, inbox) = app.page("/inbox").await;
+    assert!(inbox.contains("estimat venter på godkjenning"), "the inbox marks cases waiting for the applicant");
 
     app.login(&c.applicant).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("Mer arbeid enn ventet."));
+    assert!(html.contains("Du må godta det reviderte prisestimatet"), "the next step is the applicant's");
+    assert!(html.contains("Et revidert prisestimat ble sendt"), "the timeline names the event");
     assert!(!html.contains(&format!("action=\"/applications/{id}/hours\"")), "applicants record no hours");
     assert!(!html.contains("Kontroll"), "time records are internal");
     let csrf = csrf_in(&html);
@@ -622,4 +672,23 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
     assert_eq!(case["estimate"]["pending"], false);
     assert_eq!(case["estimate"]["amount_ore"], 300_000 + 4 * 115_500);
+}
+
+#[rocket::async_test]
+async fn without_a_helsedataservice_organisation_nothing_breaks() {
+    let app = TestApp::new().await;
+    app.sql("UPDATE organisations SET is_hds = false").await.unwrap();
+    let (c, id) = two_source_case(&app).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    assert_eq!(case["estimate"]["amount_ore"], 0, "no intake fee without Helsedataservice's list");
+    let (status, _) =
+        app.post_json(&format!("/api/applications/{id}/hours"), Some(&c.officer_token), json!({"hours": 1})).await;
+    assert_eq!(status, Status::Conflict);
+    let (_, case) = cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    let (npr, krg) = (release_id(&case, "NPR"), release_id(&case, "KRG"));
+    app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.officer_token), json!({"approve": true})).await;
+    app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), json!({"approve": true})).await;
+    let (status, case) = cmd(&app, &c.officer_token, id, "decide", json!({})).await;
+    assert_eq!(status, Status::Ok, "{case}");
+    assert!(case["invoice"].is_null());
 }

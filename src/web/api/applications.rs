@@ -51,7 +51,7 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
     let releases = db::cases::releases_of(conn, app.id).await?;
     let decision = db::cases::latest_decision(conn, app.id).await?;
     let estimate = services::pricing::estimate_application(conn, app).await?;
-    let revised = db::pricing::estimates_of(conn, app.id).await?;
+    let revised = db::billing::estimates_of(conn, app.id).await?;
     let invoice = super::pricing::invoice_json(conn, app.id).await?;
     let fields = json!({
         "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,

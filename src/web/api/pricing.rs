@@ -4,7 +4,7 @@
 use super::ApiJson;
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
-use crate::services::{self, price_lists, pricing};
+use crate::services::{self, invoices, price_lists, pricing};
 use crate::web::guards::{ApiUser, ClientAddress, actor};
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
@@ -39,17 +39,17 @@ pub fn routes() -> Vec<rocket::Route> {
 /// The combined bill of an application: every part's lines (each naming its organisation),
 /// totals, VAT and the combined status; `null` while there is none.
 pub async fn invoice_json(conn: &mut AsyncPgConnection, application_id: i64) -> AppResult<Value> {
-    let parts = db::pricing::invoices_of(conn, application_id).await?;
+    let parts = db::billing::invoices_of(conn, application_id).await?;
     if parts.is_empty() {
         return Ok(Value::Null);
     }
     let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
-    let lines = db::pricing::lines_of(conn, &ids).await?;
+    let lines = db::billing::lines_of(conn, &ids).await?;
     let organisations = db::catalogue::organisations(conn).await?;
     let name = |id: i64| organisations.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_default();
     let first = &parts[0];
     Ok(json!({
-        "status": pricing::combined_status(&parts),
+        "status": invoices::combined_status(&parts),
         "net_ore": parts.iter().map(|p| p.net_ore).sum::<i64>(),
         "vat_ore": parts.iter().map(|p| p.vat_ore).sum::<i64>(),
         "total_ore": parts.iter().map(|p| p.total_ore).sum::<i64>(),
@@ -245,7 +245,7 @@ async fn hours(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Valu
     if !access.sees_internal() {
         return Err(AppError::Forbidden("time records are for case officers and register owners".into()));
     }
-    Ok(Json(json!(db::pricing::time_of(&mut conn, id).await?)))
+    Ok(Json(json!(db::billing::time_of(&mut conn, id).await?)))
 }
 
 #[get("/applications/<id>/invoice")]
@@ -261,7 +261,7 @@ async fn invoice(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Va
 #[post("/applications/<id>/invoice", rank = 2)]
 async fn generate_invoice(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    pricing::generate_invoices(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
+    invoices::generate_invoices(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
     Ok(Json(invoice_json(&mut conn, id).await?))
 }
 
@@ -280,10 +280,10 @@ async fn invoice_action(
     action: &str,
     body: ApiJson<Option<ActionBody>>,
 ) -> AppResult<Json<Value>> {
-    let action = pricing::InvoiceAction::from_code(action).ok_or(AppError::NotFound)?;
+    let action = invoices::InvoiceAction::from_code(action).ok_or(AppError::NotFound)?;
     let reason = body.0.unwrap_or_default().reason;
     let mut conn = services::conn(pool).await?;
-    let part = pricing::invoice_action(
+    let part = invoices::invoice_action(
         &mut conn,
         &api.user,
         &actor(Some(&api.user), &address),
@@ -300,6 +300,6 @@ async fn invoice_action(
 #[get("/invoices/<id>/ehf")]
 async fn ehf(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<(rocket::http::ContentType, String)> {
     let mut conn = services::conn(pool).await?;
-    let (_, xml) = pricing::ehf_document(&mut conn, &api.user, id).await?;
+    let (_, xml) = invoices::ehf_document(&mut conn, &api.user, id).await?;
     Ok((rocket::http::ContentType::XML, xml))
 }

@@ -139,6 +139,12 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     let state = State::from_code(&app.state).unwrap_or(State::Draft);
     let is_applicant = access == Access::Applicant;
     let payment = super::payment::status_data(&mut conn, &ctx, user, &app, access).await?;
+    // A revised estimate waiting for acceptance is what happens next, whatever the state.
+    let next_key = match (payment["pending"].as_array().is_some_and(|p| !p.is_empty()), is_applicant) {
+        (true, true) => "next-accept-estimate",
+        (true, false) => "next-estimate-pending",
+        _ => next_step(&app.state),
+    };
     let facts = crate::services::cases::case_of(&mut conn, &app).await?;
     let me = crate::domain::case::Actor {
         id: user.id,
@@ -177,7 +183,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     Ok(ctx.page(
         "pages/applicant/status",
         json!({
-            "app": summary_json(&app), "next_key": next_step(&app.state), "timeline": timeline, "messages": messages,
+            "app": summary_json(&app), "next_key": next_key, "timeline": timeline, "messages": messages,
             "attachments": attachments,
             "payment": payment,
             "can_edit": is_applicant && state.editable(),
@@ -262,8 +268,11 @@ async fn form_page(
     let thesis = form.student_thesis.clone().unwrap_or_default();
     let attachments = attachments_json(conn, app.id).await?;
     let required: Vec<Value> = form.required_attachments().iter().map(|k| json!(format!("attachment-{k}"))).collect();
+    // The price estimate of the form as saved, from the price lists in force today (SPEC §8).
+    let estimate = services::pricing::estimate_form(conn, &form, Utc::now().date_naive()).await?;
     Ok(json!({
         "app": summary_json(app), "version": app.version, "form": form_value, "rows": rows, "errors": error_map,
+        "estimate": format_nok(estimate.total_ore), "estimate_exemption_key": estimate.exemption.map(|e| format!("exempt-{e}")),
         "members_text": form.members.join("\n"),
         "kinds": options(&form::KINDS, &form.kind, "app-kind"),
         "types": options(&form::TYPES, &form.application_type, "app-type"),

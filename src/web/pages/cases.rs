@@ -42,6 +42,7 @@ async fn inbox(
         data_source_id: source,
         overdue_on: overdue.filter(|o| *o).map(|_| today),
     };
+    let waiting = db::billing::applications_with_pending_estimates(&mut conn).await?;
     let rows: Vec<Value> = db::cases::inbox(&mut conn, &filter)
         .await?
         .iter()
@@ -51,6 +52,7 @@ async fn inbox(
                 "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()), "assigned_to_me": a.assignee_id == Some(user.id), "unassigned": a.assignee_id.is_none(),
                 "overdue": a.due_date.is_some_and(|d| d < today) && matches!(a.state.as_str(), "submitted" | "returned" | "in_review" | "appealed"),
                 "submitted": a.submitted_at.map(|t| t.format("%d.%m.%Y").to_string()),
+                "estimate_pending": waiting.contains(&a.id),
             })
         })
         .collect();
@@ -81,6 +83,7 @@ async fn queue(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let org = user.organisation_id.ok_or(AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
+    let waiting = db::billing::applications_with_pending_estimates(&mut conn).await?;
     let rows: Vec<Value> = db::cases::releases_for_organisation(&mut conn, org)
         .await?
         .into_iter()
@@ -92,6 +95,7 @@ async fn queue(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
                 "to_decide": r.release.state == "pending" && r.release.decider == "owner" && a.state == "in_review",
                 "to_deliver": r.release.state == "approved" && matches!(a.state.as_str(), "approved" | "partially_approved"),
                 "waiting_days": (now - r.release.created_at).num_days(),
+                "estimate_pending": waiting.contains(&a.id),
             })
         })
         .collect();

@@ -6,7 +6,7 @@ use crate::domain::language::Language;
 use crate::domain::pricing::{Estimate, format_nok};
 use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
-use crate::services::{self, applications::Access, price_lists, pricing};
+use crate::services::{self, applications::Access, invoices as bill, price_lists, pricing};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use chrono::Utc;
@@ -26,7 +26,8 @@ pub fn routes() -> Vec<rocket::Route> {
         record_hours,
         generate_invoice,
         invoice_action,
-        invoice
+        invoice,
+        invoice_list
     ]
 }
 
@@ -110,7 +111,7 @@ pub async fn status_data(
     let estimate = pricing::estimate_application(conn, app).await?;
     let (lines, rates) = estimate_rows(conn, ctx, &estimate).await?;
     let orgs = db::catalogue::organisations(conn).await?;
-    let revised = db::pricing::estimates_of(conn, app.id).await?;
+    let revised = db::billing::estimates_of(conn, app.id).await?;
     let pending: Vec<Value> = revised
         .iter()
         .filter(|r| r.pending())
@@ -118,7 +119,7 @@ pub async fn status_data(
         .collect();
     let staff = matches!(access, Access::CaseOfficer | Access::RegisterOwner);
     let time: Vec<Value> = if staff {
-        db::pricing::time_of(conn, app.id)
+        db::billing::time_of(conn, app.id)
             .await?
             .iter()
             .map(|t| json!({"who": t.user_name, "organisation": org_name(ctx, &orgs, t.organisation_id), "hours": format!("{}:{:02}", t.minutes / 60, t.minutes % 60), "note": t.note, "appeal": t.exempt.is_some(), "at": t.recorded_at.format("%d.%m.%Y").to_string()}))
@@ -126,7 +127,7 @@ pub async fn status_data(
     } else {
         vec![]
     };
-    let parts = db::pricing::invoices_of(conn, app.id).await?;
+    let parts = db::billing::invoices_of(conn, app.id).await?;
     let role = Role::from_code(&user.role);
     let manages = role.is_some_and(|r| r.may(Permission::ManageInvoices));
     let invoice_parts: Vec<Value> = parts
@@ -226,6 +227,7 @@ async fn revise_estimate(
     let input = pricing::RevisedEstimate {
         hours: Some(Value::String(form.0.hours)),
         minutes: None,
+        lines: vec![],
         message: Some(form.0.message),
     };
     let result = pricing::revise_estimate(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
@@ -274,7 +276,7 @@ async fn generate_invoice(
 ) -> AppResult<Flash<Redirect>> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let result = pricing::generate_invoices(&mut conn, user, &ctx.actor(), id, Utc::now()).await;
+    let result = bill::generate_invoices(&mut conn, user, &ctx.actor(), id, Utc::now()).await;
     back(&ctx, id, "invoice", result, "invoice-generated-done")
 }
 
@@ -292,11 +294,11 @@ async fn invoice_action(
     form: CsrfForm<InvoiceActionForm>,
 ) -> AppResult<Flash<Redirect>> {
     let user = ctx.user()?;
-    let action = pricing::InvoiceAction::from_code(action).ok_or(AppError::NotFound)?;
+    let action = bill::InvoiceAction::from_code(action).ok_or(AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
-    let part = db::pricing::invoice(&mut conn, invoice).await?.ok_or(AppError::NotFound)?;
+    let part = db::billing::invoice(&mut conn, invoice).await?.ok_or(AppError::NotFound)?;
     let result =
-        pricing::invoice_action(&mut conn, user, &ctx.actor(), invoice, action, form.0.reason.as_deref(), Utc::now())
+        bill::invoice_action(&mut conn, user, &ctx.actor(), invoice, action, form.0.reason.as_deref(), Utc::now())
             .await;
     if matches!(result, Err(AppError::NotFound)) {
         return Err(AppError::NotFound);
@@ -316,11 +318,11 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     } else {
         services::applications::load(&mut conn, user, id).await?.0
     };
-    let parts = db::pricing::invoices_of(&mut conn, id).await?;
+    let parts = db::billing::invoices_of(&mut conn, id).await?;
     if parts.is_empty() {
         return Err(AppError::NotFound);
     }
-    let lines = db::pricing::lines_of(&mut conn, &parts.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    let lines = db::billing::lines_of(&mut conn, &parts.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
     let orgs = db::catalogue::organisations(&mut conn).await?;
     let groups: Vec<Value> = parts
         .iter()
@@ -344,7 +346,7 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     Ok(ctx.page(
         "pages/payment/invoice",
         json!({
-            "app_id": app.id, "reference": app.reference, "title": app.title, "status_key": format!("invoice-{}", pricing::combined_status(&parts)),
+            "app_id": app.id, "reference": app.reference, "title": app.title, "status_key": format!("invoice-{}", bill::combined_status(&parts)),
             "recipient": {"name": first.recipient_name, "organisation_number": first.recipient_organisation_number, "reference": first.recipient_reference},
             "groups": groups,
             "net": format_nok(parts.iter().map(|p| p.net_ore).sum()), "vat": format_nok(parts.iter().map(|p| p.vat_ore).sum()),
@@ -352,4 +354,37 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
             "date": Utc::now().format("%d.%m.%Y").to_string(),
         }),
     ))
+}
+
+const INVOICE_STATUSES: [&str; 4] = ["draft", "issued", "paid", "waived"];
+
+/// The invoice parts to handle: every part for case officers and admins, the own
+/// organisation's for register owners.
+#[get("/invoices?<status>")]
+async fn invoice_list(ctx: Ctx, pool: &State<Pool>, status: Option<&str>) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let scope = match Role::from_code(&user.role) {
+        Some(r) if r.may(Permission::ManageInvoices) => None,
+        Some(Role::RegisterOwner) => Some(user.organisation_id.ok_or(AppError::NotFound)?),
+        _ => return Err(AppError::Forbidden("err-forbidden".into())),
+    };
+    let status = status.filter(|s| INVOICE_STATUSES.contains(s));
+    let mut conn = services::conn(pool).await?;
+    let orgs = db::catalogue::organisations(&mut conn).await?;
+    let rows: Vec<Value> = db::billing::invoice_overview(&mut conn, scope, status)
+        .await?
+        .iter()
+        .map(|(p, reference, title)| {
+            json!({
+                "id": p.id, "application_id": p.application_id, "number": p.number, "reference": reference, "title": title,
+                "organisation": org_name(&ctx, &orgs, p.organisation_id), "status_key": format!("invoice-{}", p.status),
+                "total": format_nok(p.total_ore), "created": p.created_at.format("%d.%m.%Y").to_string(),
+            })
+        })
+        .collect();
+    let statuses: Vec<Value> = INVOICE_STATUSES
+        .iter()
+        .map(|s| json!({"value": s, "label_key": format!("invoice-{s}"), "selected": Some(*s) == status}))
+        .collect();
+    Ok(ctx.page("pages/payment/invoices", json!({"invoices": rows, "statuses": statuses, "count": rows.len()})))
 }

@@ -1,0 +1,264 @@
+//! Invoices: the parts of an application's combined bill, one per organisation — drafted at
+//! the decision, at delivery or by an officer; issued, paid or waived; exported as EHF.
+
+use super::Actor;
+use super::applications::{self as apps, record};
+use super::pricing::{case_facts, vat_rate_bp};
+use crate::db::{
+    self,
+    applications::Application,
+    billing::{Invoice, Recipient},
+    users::User,
+};
+use crate::domain::fields::FieldErrors;
+use crate::domain::pricing::{self, Line};
+use crate::domain::role::{Permission, Role};
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::json;
+
+/// Which parts of the bill to (re)draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    /// Helsedataservice's intake and case handling (at the decision).
+    Hds,
+    /// The register owners' work and deliveries (at delivery).
+    Owners,
+    /// Everything (an officer's action).
+    All,
+}
+
+/// Drafts (or re-drafts) invoice parts inside the caller's transaction; issued parts are kept.
+/// Returns the parts drafted.
+pub async fn draft_invoices(
+    tx: &mut AsyncPgConnection,
+    actor: &Actor,
+    app: &Application,
+    parts: Parts,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Invoice>> {
+    let form = apps::form_of(app);
+    let facts = case_facts(tx, &form).await?;
+    let versions = db::pricing::published(tx).await?;
+    let organisations = db::catalogue::organisations(tx).await?;
+    let hds_id = organisations.iter().find(|o| o.is_hds).map_or(0, |o| o.id);
+    let time = db::billing::time_of(tx, app.id).await?;
+    let releases = db::cases::releases_of(tx, app.id).await?;
+    let today = now.date_naive();
+    let submitted_on = app.first_submitted_at.unwrap_or(now).date_naive();
+
+    let mut wanted: Vec<i64> = vec![];
+    if parts != Parts::Owners {
+        wanted.push(hds_id);
+    }
+    if parts != Parts::Hds {
+        for org in facts.sources.iter().map(|s| s.owner_id).chain(time.iter().map(|t| t.organisation_id)) {
+            if org != hds_id && !wanted.contains(&org) {
+                wanted.push(org);
+            }
+        }
+    }
+    let recipient = match (&form.invoice_recipient, &form.controller) {
+        (Some(r), _) => Recipient {
+            name: r.name.clone(),
+            organisation_number: r.organisation_number.clone(),
+            reference: r.reference.clone(),
+        },
+        (None, Some(c)) => Recipient {
+            name: c.name.clone(),
+            organisation_number: c.organisation_number.clone(),
+            reference: String::new(),
+        },
+        (None, None) => Recipient { name: String::new(), organisation_number: String::new(), reference: String::new() },
+    };
+    let reference = app.reference.clone().unwrap_or_else(|| format!("APP-{}", app.id));
+    let mut drafted = vec![];
+    for org_id in wanted {
+        let Some(org) = organisations.iter().find(|o| o.id == org_id) else { continue };
+        let mut lines: Vec<Line> = vec![];
+        if org.is_hds
+            && let Some(line) =
+                pricing::in_force(&versions, org.id, submitted_on).and_then(|l| pricing::intake_line(l, &facts))
+        {
+            lines.push(line);
+        }
+        if let Some(list) = pricing::in_force(&versions, org.id, today) {
+            let mine = time.iter().filter(|t| t.organisation_id == org.id);
+            let charged: i64 = mine.clone().filter(|t| t.exempt.is_none()).map(|t| i64::from(t.minutes)).sum();
+            let appeal: i64 = mine.filter(|t| t.exempt.is_some()).map(|t| i64::from(t.minutes)).sum();
+            lines.extend(pricing::work_lines(list, &facts, charged, appeal));
+            let delivered = releases
+                .iter()
+                .filter(|r| r.release.owner_organisation_id == org.id && r.release.state == "delivered")
+                .count() as i64;
+            lines.extend(pricing::delivery_lines(list, &facts, delivered));
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        let number = format!("{reference}-{}", org.organisation_number);
+        if let Some(invoice) =
+            db::billing::upsert_draft(tx, app.id, org.id, &number, &recipient, &lines, vat_rate_bp(), now).await?
+        {
+            let payload = json!({"invoice_id": invoice.id, "organisation_id": org.id, "total_ore": invoice.total_ore});
+            record(tx, actor, now, app.id, "invoice.drafted", payload).await?;
+            drafted.push(invoice);
+        }
+    }
+    Ok(drafted)
+}
+
+/// An officer (or admin) drafts every part of the bill now.
+pub async fn generate_invoices(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Invoice>> {
+    let app = load_for_invoicing(conn, user, id).await?;
+    crate::web::guards::require(user, Permission::ManageInvoices)?;
+    if matches!(app.state.as_str(), "draft" | "withdrawn") {
+        return Err(AppError::Conflict("a draft or withdrawn application is not invoiced".into()));
+    }
+    let actor = actor.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+        draft_invoices(tx, &actor, &current, Parts::All, now).await
+    })
+    .await
+}
+
+/// Loads an application for invoice work: admins see every submitted one, others as usual.
+async fn load_for_invoicing(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<Application> {
+    if Role::from_code(&user.role) == Some(Role::Admin) {
+        let app = db::applications::by_id(conn, id).await?.ok_or(AppError::NotFound)?;
+        return if app.first_submitted_at.is_some() { Ok(app) } else { Err(AppError::NotFound) };
+    }
+    Ok(apps::load(conn, user, id).await?.0)
+}
+
+/// What may be done to an invoice part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceAction {
+    /// draft → issued.
+    Issue,
+    /// issued → paid.
+    Pay,
+    /// draft or issued → waived, with a reason (officers and admins only).
+    Waive,
+}
+
+impl InvoiceAction {
+    /// Parses the action's name in the URL.
+    pub fn from_code(code: &str) -> Option<InvoiceAction> {
+        match code {
+            "issue" => Some(InvoiceAction::Issue),
+            "pay" => Some(InvoiceAction::Pay),
+            "waive" => Some(InvoiceAction::Waive),
+            _ => None,
+        }
+    }
+}
+
+/// Issues, marks paid or waives one organisation's part. Officers and admins act on every
+/// part; a register owner issues and marks paid its own organisation's part.
+pub async fn invoice_action(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    invoice_id: i64,
+    action: InvoiceAction,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<Invoice> {
+    let invoice = db::billing::invoice(conn, invoice_id).await?.ok_or(AppError::NotFound)?;
+    let app = load_for_invoicing(conn, user, invoice.application_id).await?;
+    let role = Role::from_code(&user.role);
+    let own_part = role == Some(Role::RegisterOwner) && user.organisation_id == Some(invoice.organisation_id);
+    let allowed =
+        role.is_some_and(|r| r.may(Permission::ManageInvoices)) || (own_part && action != InvoiceAction::Waive);
+    if !allowed {
+        return Err(AppError::Forbidden(match action {
+            InvoiceAction::Waive => "only case officers and admins waive an invoice".into(),
+            _ => "only case officers, admins and the part's own organisation handle this invoice".into(),
+        }));
+    }
+    let mut errors = FieldErrors::new();
+    let reason =
+        if action == InvoiceAction::Waive { Some(errors.text("reason", reason.unwrap_or(""), 1, 1000)) } else { None };
+    errors.into_result().map_err(AppError::Validation)?;
+    let actor = actor.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
+        let current = db::billing::lock_invoice(tx, invoice_id).await?.ok_or(AppError::NotFound)?;
+        let (from_ok, to, kind) = match action {
+            InvoiceAction::Issue => (current.status == "draft", "issued", "invoice.issued"),
+            InvoiceAction::Pay => (current.status == "issued", "paid", "invoice.paid"),
+            InvoiceAction::Waive => (matches!(current.status.as_str(), "draft" | "issued"), "waived", "invoice.waived"),
+        };
+        if !from_ok {
+            return Err(AppError::Conflict(format!("an invoice that is {} cannot become {to}", current.status)));
+        }
+        let updated = db::billing::set_invoice_status(tx, invoice_id, to, reason.as_deref(), now).await?;
+        let payload = match action {
+            InvoiceAction::Issue => json!({"invoice_id": invoice_id, "total_ore": updated.total_ore}),
+            InvoiceAction::Pay => json!({"invoice_id": invoice_id, "total_ore": updated.total_ore}),
+            InvoiceAction::Waive => json!({"invoice_id": invoice_id, "reason": reason}),
+        };
+        record(tx, &actor, now, app.id, kind, payload).await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// The combined bill's status from its parts: the least advanced part decides.
+pub fn combined_status(parts: &[Invoice]) -> &'static str {
+    if parts.iter().any(|p| p.status == "draft") {
+        "draft"
+    } else if parts.iter().any(|p| p.status == "issued") {
+        "issued"
+    } else if parts.iter().all(|p| p.status == "waived") {
+        "waived"
+    } else {
+        "paid"
+    }
+}
+
+/// The EHF / PEPPOL-style UBL document of one invoice part, for whoever may see the application.
+pub async fn ehf_document(conn: &mut AsyncPgConnection, user: &User, invoice_id: i64) -> AppResult<(String, String)> {
+    use crate::domain::ehf::{EhfInvoice, EhfLine, Party};
+    let invoice = db::billing::invoice(conn, invoice_id).await?.ok_or(AppError::NotFound)?;
+    load_for_invoicing(conn, user, invoice.application_id).await?;
+    let seller = db::catalogue::organisation(conn, invoice.organisation_id).await?.ok_or(AppError::NotFound)?;
+    let lines = db::billing::lines_of(conn, &[invoice.id]).await?;
+    let doc = EhfInvoice {
+        number: invoice.number.clone(),
+        issue_date: invoice.issued_at.unwrap_or_else(Utc::now).date_naive(),
+        buyer_reference: invoice.recipient_reference.clone(),
+        seller: Party { name: seller.name, organisation_number: seller.organisation_number },
+        buyer: Party {
+            name: invoice.recipient_name.clone(),
+            organisation_number: invoice.recipient_organisation_number.clone(),
+        },
+        lines: lines
+            .iter()
+            .map(|l| EhfLine {
+                name: match &l.exempt {
+                    Some(e) => format!("{} (free: {e})", l.description_nb),
+                    None => l.description_nb.clone(),
+                },
+                unit: l.unit.clone(),
+                quantity: l.quantity,
+                unit_ore: l.unit_ore,
+                amount_ore: l.amount_ore,
+            })
+            .collect(),
+        vat_rate_bp: invoice.vat_rate_bp.max(0) as u32,
+        net_ore: invoice.net_ore,
+        vat_ore: invoice.vat_ore,
+        total_ore: invoice.total_ore,
+    };
+    Ok((invoice.number, crate::domain::ehf::invoice_xml(&doc)))
+}
