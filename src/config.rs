@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 10] = [
+pub const SETTINGS: [&str; 11] = [
     "CASE_TARGET_WORKING_DAYS",
     "DATABASE_URL",
     "SMTP_URL",
@@ -21,6 +21,7 @@ pub const SETTINGS: [&str; 10] = [
     "DATABASE_POOL_SIZE",
     "STORAGE_MASTER_KEY",
     "MAX_UPLOAD_BYTES",
+    "MAX_TRANSFER_BYTES",
 ];
 
 /// Validated settings.
@@ -42,6 +43,8 @@ pub struct Config {
     pub master_key: Option<[u8; 32]>,
     /// Largest accepted upload (attachments, transfer files).
     pub max_upload_bytes: u64,
+    /// Largest accepted file of a secure file transfer (multi-gigabyte files are expected).
+    pub max_transfer_bytes: u64,
     /// Working days allowed for person-identifiable cases (statistics follow fixed rules).
     pub case_target_working_days: u32,
 }
@@ -57,6 +60,7 @@ struct Raw {
     database_pool_size: Option<String>,
     storage_master_key: Option<String>,
     max_upload_bytes: Option<String>,
+    max_transfer_bytes: Option<String>,
     case_target_working_days: Option<String>,
 }
 
@@ -151,6 +155,14 @@ impl Config {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| bad("MAX_UPLOAD_BYTES", "must be a positive whole number of bytes"))?,
         };
+        let max_transfer_bytes = match non_empty(raw.max_transfer_bytes) {
+            None => 100 * 1024 * 1024 * 1024,
+            Some(s) => s
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| bad("MAX_TRANSFER_BYTES", "must be a positive whole number of bytes"))?,
+        };
         let case_target_working_days = match non_empty(raw.case_target_working_days) {
             None => 60,
             Some(s) => s.parse::<u32>().ok().filter(|n| (1..=365).contains(n)).ok_or_else(|| {
@@ -166,6 +178,7 @@ impl Config {
             pool_size,
             master_key,
             max_upload_bytes,
+            max_transfer_bytes,
             case_target_working_days,
         })
     }
@@ -181,6 +194,7 @@ impl Config {
             pool_size: 4,
             master_key: Some([3u8; 32]),
             max_upload_bytes: 2 * 1024 * 1024,
+            max_transfer_bytes: 8 * 1024 * 1024,
             case_target_working_days: 60,
         }
     }

@@ -32,6 +32,13 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
     let storage = storage::Storage::open(&config.storage_dir, master_key)
         .await
         .map_err(|e| format!("cannot use STORAGE_DIR {}: {e}", config.storage_dir.display()))?;
+    {
+        // Uploads cut off by a crash or restart are never finished: drop their reservations.
+        let mut conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+        services::transfers::clean_unfinished_uploads(&mut conn, &storage, chrono::Utc::now())
+            .await
+            .map_err(|e| format!("cleaning unfinished uploads: {e}"))?;
+    }
     let documents =
         templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
     let rocket = rocket::custom(figment)

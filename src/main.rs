@@ -122,8 +122,10 @@ async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool)
         demo::seed_catalogue(&mut conn, now).await.map_err(|e| format!("demo catalogue: {e}"))?;
         demo::seed_users(&mut conn, now).await.map_err(|e| format!("demo users: {e}"))?;
     }
-    if let Some(pool) = rocket.state::<db::Pool>() {
-        helsedataservice::jobs::spawn(pool.clone());
+    if let (Some(pool), Some(storage)) =
+        (rocket.state::<db::Pool>(), rocket.state::<helsedataservice::storage::Storage>())
+    {
+        helsedataservice::jobs::spawn(pool.clone(), storage.clone());
     }
     let rocket = rocket
         .attach(rocket::fairing::AdHoc::on_liftoff("banner", move |r| {

@@ -502,3 +502,11 @@ analysis-environment = Analysis environment (access granted in)
 record-delivery = Record the delivery
 release-delivered-done = The delivery is recorded.
 verify-chain = Verify the chain now
+
+## ---- transfers (issue 6) ----
+err-checksum-format = The checksum must be a SHA-256 in hexadecimal (64 characters).
+err-checksum-mismatch = The file does not match the checksum sent with it; nothing was kept.
+err-expiry-past = The expiry date must be in the future.
+err-expiry-too-far = The expiry date can be at most a year ahead.
+err-recipient-organisation = Choose another organisation that exists as the recipient.
+## ---- end transfers ----

@@ -502,3 +502,11 @@ analysis-environment = Analysemiljø (tilgang gitt i)
 record-delivery = Registrer utlevering
 release-delivered-done = Utleveringen er registrert.
 verify-chain = Kontroller kjeden nå
+
+## ---- transfers (issue 6) ----
+err-checksum-format = Sjekksummen må være en SHA-256 i heksadesimal form (64 tegn).
+err-checksum-mismatch = Filen stemmer ikke med sjekksummen som fulgte den; ingenting ble lagret.
+err-expiry-past = Utløpsdatoen må ligge fram i tid.
+err-expiry-too-far = Utløpsdatoen kan ligge høyst ett år fram i tid.
+err-recipient-organisation = Velg en annen organisasjon som finnes, som mottaker.
+## ---- end transfers ----

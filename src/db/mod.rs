@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod cluster;
 pub mod events;
 pub mod schema;
+pub mod transfers;
 pub mod users;
 
 use diesel::prelude::*;

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod cases;
 pub mod catalogue;
 pub mod demo;
+pub mod transfers;
 
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};

@@ -87,8 +87,26 @@ impl Storage {
     }
 
     /// Streams `reader` into a new encrypted object, refusing more than `max_size` bytes.
-    pub async fn put<R: AsyncRead + Unpin>(&self, mut reader: R, max_size: u64) -> Result<StoredObject, StorageError> {
-        let key = uuid::Uuid::new_v4().to_string();
+    pub async fn put<R: AsyncRead + Unpin>(&self, reader: R, max_size: u64) -> Result<StoredObject, StorageError> {
+        self.put_as(&Storage::new_key(), reader, max_size).await
+    }
+
+    /// A fresh object key, for callers that record the key before the bytes arrive.
+    pub fn new_key() -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    /// Streams `reader` into a new encrypted object under `key` (from [`Storage::new_key`]).
+    pub async fn put_as<R: AsyncRead + Unpin>(
+        &self,
+        key: &str,
+        mut reader: R,
+        max_size: u64,
+    ) -> Result<StoredObject, StorageError> {
+        if !valid_key(key) {
+            return Err(StorageError::NotFound);
+        }
+        let key = key.to_string();
         let tmp_path = self.root.join("tmp").join(format!("{key}.part"));
         let result = self.write(&mut reader, &tmp_path, max_size).await;
         let (size, sha256, head) = match result {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod catalogue;
+pub mod transfers;
 
 use crate::error::AppError;
 use crate::web::csrf::fail;
@@ -15,6 +16,7 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut routes = accounts::routes();
     routes.extend(catalogue::routes());
     routes.extend(applications::routes());
+    routes.extend(transfers::routes());
     routes
 }
 
