@@ -216,7 +216,11 @@ pub async fn incomplete_before(conn: &mut AsyncPgConnection, before: DateTime<Ut
 }
 
 /// Records that a transfer's stored bytes are gone.
-pub async fn mark_bytes_deleted(conn: &mut AsyncPgConnection, transfer_id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+pub async fn mark_bytes_deleted(
+    conn: &mut AsyncPgConnection,
+    transfer_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::update(
         transfer_files::table
             .filter(transfer_files::transfer_id.eq(transfer_id).and(transfer_files::bytes_deleted_at.is_null())),

@@ -76,7 +76,11 @@ pub enum TransferRefusal {
 
 /// Checks that a transfer may be published: open, with at least one complete file and no
 /// upload in progress.
-pub fn check_publish(state: TransferState, complete_files: usize, uploads_in_progress: usize) -> Result<(), TransferRefusal> {
+pub fn check_publish(
+    state: TransferState,
+    complete_files: usize,
+    uploads_in_progress: usize,
+) -> Result<(), TransferRefusal> {
     if state != TransferState::Open {
         return Err(TransferRefusal::Conflict("only an open transfer can be published"));
     }

@@ -148,8 +148,8 @@ pub async fn create(
         let app = db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
         let release = db::cases::lock_release(tx, release_id).await?.ok_or(AppError::NotFound)?;
         deliverable_release(&release, &app)?;
-        let t = db::transfers::insert(tx, release_id, app.id, input.recipient_organisation_id, by, expires_at, now)
-            .await?;
+        let t =
+            db::transfers::insert(tx, release_id, app.id, input.recipient_organisation_id, by, expires_at, now).await?;
         let mut payload = json!({"transfer_id": t.id, "release_id": release_id, "expires_at": expires_at});
         if let Some(org) = t.recipient_organisation_id {
             payload["recipient_organisation_id"] = json!(org);

@@ -54,17 +54,6 @@ impl<'r> Responder<'r, 'static> for Download {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn disposition_is_safe() {
-        assert_eq!(
-            super::disposition("søknad 1.pdf"),
-            "attachment; filename=\"s_knad_1.pdf\"; filename*=UTF-8''s%C3%B8knad%201.pdf"
-        );
-    }
-}
-
 /// What to do once a streamed file has gone out in full: given the bytes sent and their SHA-256.
 pub type OnComplete =
     Box<dyn FnOnce(u64, String) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
@@ -88,8 +77,12 @@ struct Progress {
 impl<'r> Responder<'r, 'static> for ReceiptedDownload {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         use sha2::Digest;
-        let start =
-            Progress { reader: self.reader, hasher: sha2::Sha256::new(), bytes: 0, on_complete: Some(self.on_complete) };
+        let start = Progress {
+            reader: self.reader,
+            hasher: sha2::Sha256::new(),
+            bytes: 0,
+            on_complete: Some(self.on_complete),
+        };
         let chunks = stream::unfold(Some(start), |state| async move {
             let mut p = state?;
             match p.reader.next_chunk().await {
@@ -118,5 +111,16 @@ impl<'r> Responder<'r, 'static> for ReceiptedDownload {
             .header(Header::new("Cache-Control", "no-store"))
             .streamed_body(StreamReader::new(chunks))
             .ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn disposition_is_safe() {
+        assert_eq!(
+            super::disposition("søknad 1.pdf"),
+            "attachment; filename=\"s_knad_1.pdf\"; filename*=UTF-8''s%C3%B8knad%201.pdf"
+        );
     }
 }

@@ -14,3 +14,4 @@ mod catalogue;
 mod pages;
 mod permissions;
 mod startup;
+mod transfers;

@@ -58,10 +58,15 @@ async fn detail_json(conn: &mut AsyncPgConnection, l: &svc::Loaded) -> AppResult
     let mut v = transfer_json(&l.transfer, &files);
     if l.role != TransferRole::Recipient {
         let receipts = db::transfers::receipts_of(conn, l.transfer.id).await?;
-        v["receipts"] = json!(receipts.iter().map(|(r, file, name, email)| json!({
-            "file": file, "user_id": r.user_id, "user_name": name, "user_email": email, "at": r.at,
-            "bytes": r.bytes, "sha256": r.sha256, "address": r.address,
-        })).collect::<Vec<_>>());
+        v["receipts"] = json!(
+            receipts
+                .iter()
+                .map(|(r, file, name, email)| json!({
+                    "file": file, "user_id": r.user_id, "user_name": name, "user_email": email, "at": r.at,
+                    "bytes": r.bytes, "sha256": r.sha256, "address": r.address,
+                }))
+                .collect::<Vec<_>>()
+        );
     }
     Ok(v)
 }
