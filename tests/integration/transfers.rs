@@ -443,3 +443,91 @@ async fn linkage_transfers_go_to_the_receiving_organisation_only() {
     assert_eq!(detail["state"], "downloaded");
     assert_eq!(detail["receipts"][0]["user_email"], fhi.email.as_str());
 }
+
+fn multipart(csrf: Option<&str>, file_name: &str, body: &[u8]) -> (rocket::http::ContentType, Vec<u8>) {
+    let boundary = "----hdsboundary7MA4YWxkTrZu0gW";
+    let mut out = Vec::new();
+    if let Some(token) = csrf {
+        out.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n")
+                .as_bytes(),
+        );
+    }
+    out.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(body);
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let ct = rocket::http::ContentType::new("multipart", "form-data").with_params(("boundary", boundary));
+    (ct, out)
+}
+
+#[rocket::async_test]
+async fn the_pages_create_upload_publish_list_download_and_show_receipts() {
+    let app = TestApp::new().await;
+    let c = decided_case(&app, true).await;
+    let owner = app.user("register_owner", Some(HDIR)).await;
+
+    // The owner sees the create button on the case page and creates a transfer with a form.
+    app.login(&owner).await;
+    let (status, html) = app.page(&format!("/applications/{}", c.id)).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains(&format!("action=\"/releases/{}/transfers\"", c.release)), "create form offered");
+    let csrf = crate::common::csrf_in(&html);
+    let resp = app.form(&format!("/releases/{}/transfers", c.release), &[("expires_on", "")], None).await;
+    assert_eq!(resp.status(), Status::Forbidden, "CSRF checked");
+    let resp = app.form(&format!("/releases/{}/transfers", c.release), &[("expires_on", "")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let location = resp.headers().get_one("Location").unwrap().to_string();
+    let id: i64 = location.trim_start_matches("/transfers/").parse().unwrap();
+
+    // Upload one file through the multipart form: refused without the token, stored with it.
+    let body = data(300 * 1024);
+    let (ct, form) = multipart(None, "uttrekk.csv", &body);
+    let resp = app.client.post(format!("/transfers/{id}/files")).header(ct).body(form).dispatch().await;
+    assert_eq!(resp.status(), Status::Forbidden);
+    assert!(files(&app, id).await.is_empty());
+    let (ct, form) = multipart(Some(&csrf), "C:\\data\\uttrekk.csv", &body);
+    let resp = app.client.post(format!("/transfers/{id}/files")).header(ct).body(form).dispatch().await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let stored = files(&app, id).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].name, "uttrekk.csv");
+    assert_eq!(stored[0].sha256, hex::encode(Sha256::digest(&body)));
+    let (status, html) = app.page(&format!("/transfers/{id}")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("uttrekk.csv") && html.contains(&stored[0].sha256));
+    assert!(html.contains(&format!("action=\"/transfers/{id}/publish\"")));
+    let resp = app.form(&format!("/transfers/{id}/publish"), &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+
+    // The applicant's status page lists it with a download link; the download is receipted.
+    app.login(&c.applicant).await;
+    let (_, html) = app.page(&format!("/applications/{}", c.id)).await;
+    let link = format!("/transfers/{id}/files/uttrekk.csv");
+    assert!(html.contains(&link), "download link on the status page");
+    let resp = app.client.get(link).dispatch().await;
+    assert_eq!(resp.status(), Status::Ok);
+    assert!(resp.into_bytes().await.unwrap() == body);
+    let (status, html) = app.page(&format!("/transfers/{id}")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(!html.contains("/revoke"), "recipients do not manage the transfer");
+
+    app.login(&owner).await;
+    let (_, html) = app.page(&format!("/transfers/{id}")).await;
+    assert!(html.contains(&c.applicant.email), "the owner sees who downloaded");
+    let (_, case) = app.get_json(&format!("/api/applications/{}", c.id), Some(&c.officer_token)).await;
+    assert_eq!(case["state"], "delivered");
+
+    // A stranger's browser gets 404.
+    let stranger = app.user("applicant", None).await;
+    app.login(&stranger).await;
+    assert_eq!(app.page(&format!("/transfers/{id}")).await.0, Status::NotFound);
+    assert_eq!(
+        app.client.get(format!("/transfers/{id}/files/uttrekk.csv")).dispatch().await.status(),
+        Status::NotFound
+    );
+}

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod form_fields;
 pub mod public;
+pub mod transfers;
 
 /// Every page route.
 pub fn routes() -> Vec<rocket::Route> {
@@ -14,5 +15,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(admin::routes());
     routes.extend(applicant::routes());
     routes.extend(cases::routes());
+    routes.extend(transfers::routes());
     routes
 }
