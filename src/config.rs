@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 11] = [
+pub const SETTINGS: [&str; 16] = [
     "CASE_TARGET_WORKING_DAYS",
     "DATABASE_URL",
     "SMTP_URL",
@@ -22,6 +22,11 @@ pub const SETTINGS: [&str; 11] = [
     "STORAGE_MASTER_KEY",
     "MAX_UPLOAD_BYTES",
     "MAX_TRANSFER_BYTES",
+    "STORAGE_S3_URL",
+    "STORAGE_S3_BUCKET",
+    "STORAGE_S3_ACCESS_KEY_ID",
+    "STORAGE_S3_SECRET_ACCESS_KEY",
+    "STORAGE_S3_REGION",
 ];
 
 /// Validated settings.
@@ -43,6 +48,8 @@ pub struct Config {
     pub master_key: Option<[u8; 32]>,
     /// Largest accepted upload (attachments, transfer files).
     pub max_upload_bytes: u64,
+    /// The S3-compatible object store for files, when configured (else the local `storage_dir`).
+    pub storage_s3: Option<S3Settings>,
     /// Largest accepted file of a secure file transfer (multi-gigabyte files are expected).
     pub max_transfer_bytes: u64,
     /// Working days allowed for person-identifiable cases (statistics follow fixed rules).
@@ -61,7 +68,23 @@ struct Raw {
     storage_master_key: Option<String>,
     max_upload_bytes: Option<String>,
     max_transfer_bytes: Option<String>,
+    storage_s3_url: Option<String>,
+    storage_s3_bucket: Option<String>,
+    storage_s3_access_key_id: Option<String>,
+    storage_s3_secret_access_key: Option<String>,
+    storage_s3_region: Option<String>,
     case_target_working_days: Option<String>,
+}
+
+/// Where and how to reach an S3-compatible object store (`STORAGE_S3_*`).
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    /// Endpoint URL, e.g. `https://s3.example.no` or `http://127.0.0.1:9000`.
+    pub url: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub region: String,
 }
 
 /// A setting that is missing or malformed.
@@ -163,6 +186,25 @@ impl Config {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| bad("MAX_TRANSFER_BYTES", "must be a positive whole number of bytes"))?,
         };
+        let storage_s3 = match (non_empty(raw.storage_s3_url), non_empty(raw.storage_s3_bucket)) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(bad("STORAGE_S3_URL", "is required when STORAGE_S3_BUCKET is set")),
+            (Some(_), None) => return Err(bad("STORAGE_S3_BUCKET", "is required when STORAGE_S3_URL is set")),
+            (Some(url), Some(bucket)) => {
+                if !(url.starts_with("https://")
+                    || url.starts_with("http://127.")
+                    || url.starts_with("http://localhost"))
+                {
+                    return Err(bad("STORAGE_S3_URL", "must be an https:// URL (plain http only on loopback)"));
+                }
+                let access_key_id = non_empty(raw.storage_s3_access_key_id)
+                    .ok_or_else(|| bad("STORAGE_S3_ACCESS_KEY_ID", "is required with STORAGE_S3_URL"))?;
+                let secret_access_key = non_empty(raw.storage_s3_secret_access_key)
+                    .ok_or_else(|| bad("STORAGE_S3_SECRET_ACCESS_KEY", "is required with STORAGE_S3_URL"))?;
+                let region = non_empty(raw.storage_s3_region).unwrap_or_else(|| "us-east-1".into());
+                Some(S3Settings { url, bucket, access_key_id, secret_access_key, region })
+            }
+        };
         let case_target_working_days = match non_empty(raw.case_target_working_days) {
             None => 60,
             Some(s) => s.parse::<u32>().ok().filter(|n| (1..=365).contains(n)).ok_or_else(|| {
@@ -179,6 +221,7 @@ impl Config {
             master_key,
             max_upload_bytes,
             max_transfer_bytes,
+            storage_s3,
             case_target_working_days,
         })
     }
@@ -195,6 +238,7 @@ impl Config {
             master_key: Some([3u8; 32]),
             max_upload_bytes: 2 * 1024 * 1024,
             max_transfer_bytes: 8 * 1024 * 1024,
+            storage_s3: None,
             case_target_working_days: 60,
         }
     }

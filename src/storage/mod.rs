@@ -1,8 +1,14 @@
 //! Encrypted object storage. Every object gets its own random key; the data are encrypted in
 //! 64 KiB chunks with AES-256-GCM in the STREAM construction (so memory stays flat and a
 //! truncated, reordered or altered chunk fails loudly); the object key is wrapped by the master
-//! key from the configuration. Objects are written to `tmp/` and renamed into `objects/` only
-//! when complete, so a crash never leaves a half object in place; `tmp/` is emptied at start.
+//! key from the configuration. Two back-ends keep the encrypted bytes: the local disk under
+//! `STORAGE_DIR` (objects are written to `tmp/` and renamed into `objects/` only when complete,
+//! so a crash never leaves a half object in place; `tmp/` is emptied at start) and, with the
+//! `s3` feature, an S3-compatible object store (an object becomes visible only when its upload
+//! completes; see `s3.rs`).
+
+#[cfg(feature = "s3")]
+pub mod s3;
 
 use aes_gcm::aead::stream::{DecryptorBE32, EncryptorBE32};
 use aes_gcm::aead::{Aead, KeyInit};
@@ -11,7 +17,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::fs::File;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Plaintext bytes per encrypted chunk.
 pub const CHUNK: usize = 64 * 1024;
@@ -46,12 +52,26 @@ pub struct StoredObject {
     pub head: Vec<u8>,
 }
 
-/// The local-disk store under `STORAGE_DIR`.
+/// Where the encrypted bytes live.
+#[derive(Clone)]
+enum Backend {
+    /// Files under `STORAGE_DIR`.
+    Local,
+    /// An S3-compatible bucket.
+    #[cfg(feature = "s3")]
+    S3(s3::Bucket),
+}
+
+/// The encrypted object store (local disk under `STORAGE_DIR`, or S3-compatible).
 #[derive(Clone)]
 pub struct Storage {
     root: PathBuf,
     master: Key<Aes256Gcm>,
+    backend: Backend,
 }
+
+/// A readable stream of stored (encrypted) bytes.
+type RawReader = Box<dyn AsyncRead + Send + Unpin>;
 
 /// Reads until `buf` is full or the reader ends; returns the bytes read.
 async fn fill<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -79,7 +99,27 @@ impl Storage {
             tokio::fs::remove_dir_all(&tmp).await?;
         }
         tokio::fs::create_dir_all(&tmp).await?;
-        Ok(Storage { root: root.to_path_buf(), master: Key::<Aes256Gcm>::from(master_key) })
+        Ok(Storage { root: root.to_path_buf(), master: Key::<Aes256Gcm>::from(master_key), backend: Backend::Local })
+    }
+
+    /// Opens an S3-compatible bucket (checking that it answers).
+    #[cfg(feature = "s3")]
+    pub async fn open_s3(settings: &s3::S3Settings, master_key: [u8; 32]) -> Result<Storage, StorageError> {
+        let bucket = s3::Bucket::connect(settings).await?;
+        Ok(Storage {
+            root: PathBuf::from("s3"),
+            master: Key::<Aes256Gcm>::from(master_key),
+            backend: Backend::S3(bucket),
+        })
+    }
+
+    /// Which back-end holds the bytes (`local` or `s3`), for logs.
+    pub fn kind(&self) -> &'static str {
+        match self.backend {
+            Backend::Local => "local",
+            #[cfg(feature = "s3")]
+            Backend::S3(_) => "s3",
+        }
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -107,25 +147,51 @@ impl Storage {
             return Err(StorageError::NotFound);
         }
         let key = key.to_string();
-        let tmp_path = self.root.join("tmp").join(format!("{key}.part"));
-        let result = self.write(&mut reader, &tmp_path, max_size).await;
-        let (size, sha256, head) = match result {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp_path).await;
-                return Err(e);
+        let (size, sha256, head) = match &self.backend {
+            Backend::Local => {
+                let tmp_path = self.root.join("tmp").join(format!("{key}.part"));
+                let result = async {
+                    let mut out = File::create(&tmp_path).await?;
+                    let facts = self.write(&mut reader, &mut out, max_size).await?;
+                    out.sync_all().await?;
+                    Ok::<_, StorageError>(facts)
+                }
+                .await;
+                match result {
+                    Ok(facts) => {
+                        let final_path = self.path(&key);
+                        tokio::fs::create_dir_all(final_path.parent().expect("objects/xx")).await?;
+                        tokio::fs::rename(&tmp_path, &final_path).await?;
+                        facts
+                    }
+                    Err(e) => {
+                        let _ = tokio::fs::remove_file(&tmp_path).await;
+                        return Err(e);
+                    }
+                }
+            }
+            #[cfg(feature = "s3")]
+            Backend::S3(bucket) => {
+                let mut out = bucket.writer(&key);
+                match self.write(&mut reader, &mut out, max_size).await {
+                    Ok(facts) => {
+                        out.shutdown().await?;
+                        facts
+                    }
+                    Err(e) => {
+                        let _ = out.abort().await;
+                        return Err(e);
+                    }
+                }
             }
         };
-        let final_path = self.path(&key);
-        tokio::fs::create_dir_all(final_path.parent().expect("objects/xx")).await?;
-        tokio::fs::rename(&tmp_path, &final_path).await?;
         Ok(StoredObject { key, size, sha256, head })
     }
 
-    async fn write<R: AsyncRead + Unpin>(
+    async fn write<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
         &self,
         reader: &mut R,
-        tmp_path: &Path,
+        out: &mut W,
         max_size: u64,
     ) -> Result<(u64, String, Vec<u8>), StorageError> {
         let mut file_key = [0u8; 32];
@@ -138,7 +204,6 @@ impl Storage {
             .encrypt(Nonce::from_slice(&wrap_nonce), file_key.as_slice())
             .map_err(|_| StorageError::Integrity)?;
 
-        let mut out = File::create(tmp_path).await?;
         out.write_all(MAGIC).await?;
         out.write_all(&wrap_nonce).await?;
         out.write_all(&wrapped).await?;
@@ -175,7 +240,6 @@ impl Storage {
             current_len = next_len;
         }
         out.flush().await?;
-        out.sync_all().await?;
         Ok((size, hex::encode(hasher.finalize()), head))
     }
 
@@ -184,10 +248,14 @@ impl Storage {
         if !valid_key(key) {
             return Err(StorageError::NotFound);
         }
-        let mut file = match File::open(self.path(key)).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StorageError::NotFound),
-            Err(e) => return Err(e.into()),
+        let mut file: RawReader = match &self.backend {
+            Backend::Local => match File::open(self.path(key)).await {
+                Ok(f) => Box::new(f),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StorageError::NotFound),
+                Err(e) => return Err(e.into()),
+            },
+            #[cfg(feature = "s3")]
+            Backend::S3(bucket) => bucket.reader(key).await?,
         };
         let mut header = [0u8; HEADER];
         if fill(&mut file, &mut header).await? != HEADER || &header[..4] != MAGIC {
@@ -222,13 +290,17 @@ impl Storage {
         if !valid_key(key) {
             return Ok(());
         }
-        match tokio::fs::remove_file(self.path(key)).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
+        match &self.backend {
+            Backend::Local => match tokio::fs::remove_file(self.path(key)).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+            #[cfg(feature = "s3")]
+            Backend::S3(bucket) => bucket.delete(key).await,
         }
     }
 
-    /// Where an object lives on disk (for tests that tamper with it).
+    /// Where an object lives on disk with the local back-end (for tests that tamper with it).
     pub fn object_path(&self, key: &str) -> PathBuf {
         self.path(key)
     }
@@ -236,7 +308,7 @@ impl Storage {
 
 /// Decrypts an object chunk by chunk.
 pub struct ObjectReader {
-    file: File,
+    file: RawReader,
     decryptor: Option<DecryptorBE32<Aes256Gcm>>,
     pending: Vec<u8>,
 }

@@ -14,4 +14,5 @@ mod catalogue;
 mod pages;
 mod permissions;
 mod startup;
+mod storage_s3;
 mod transfers;
