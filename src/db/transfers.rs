@@ -291,3 +291,22 @@ pub async fn final_with_bytes(conn: &mut AsyncPgConnection) -> QueryResult<Vec<i
         .load(conn)
         .await
 }
+
+/// Every storage key whose bytes are still kept (attachments and transfer files), for master key
+/// rotation.
+pub async fn live_storage_keys(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
+    use super::schema::attachments;
+    let mut keys: Vec<String> = attachments::table
+        .filter(attachments::deleted_at.is_null())
+        .select(attachments::storage_key)
+        .load(conn)
+        .await?;
+    keys.extend(
+        transfer_files::table
+            .filter(transfer_files::complete.eq(true).and(transfer_files::bytes_deleted_at.is_null()))
+            .select(transfer_files::storage_key)
+            .load::<String>(conn)
+            .await?,
+    );
+    Ok(keys)
+}

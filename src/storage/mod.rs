@@ -243,12 +243,9 @@ impl Storage {
         Ok((size, hex::encode(hasher.finalize()), head))
     }
 
-    /// Opens an object for decrypting reads.
-    pub async fn reader(&self, key: &str) -> Result<ObjectReader, StorageError> {
-        if !valid_key(key) {
-            return Err(StorageError::NotFound);
-        }
-        let mut file: RawReader = match &self.backend {
+    /// The stored (encrypted) bytes of an object.
+    async fn raw_reader(&self, key: &str) -> Result<RawReader, StorageError> {
+        Ok(match &self.backend {
             Backend::Local => match File::open(self.path(key)).await {
                 Ok(f) => Box::new(f),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StorageError::NotFound),
@@ -256,7 +253,77 @@ impl Storage {
             },
             #[cfg(feature = "s3")]
             Backend::S3(bucket) => bucket.reader(key).await?,
-        };
+        })
+    }
+
+    /// Re-wraps an object's file key under `new_master` (master key rotation). The data stay as
+    /// they are; the object is rewritten whole and replaces the old one atomically, so an
+    /// interrupted rotation can simply be run again. `Ok(false)` when it was already re-wrapped.
+    pub async fn rewrap(&self, key: &str, new_master: [u8; 32]) -> Result<bool, StorageError> {
+        if !valid_key(key) {
+            return Err(StorageError::NotFound);
+        }
+        let mut raw = self.raw_reader(key).await?;
+        let mut header = [0u8; HEADER];
+        if fill(&mut raw, &mut header).await? != HEADER || &header[..4] != MAGIC {
+            return Err(StorageError::Integrity);
+        }
+        let new_master = Key::<Aes256Gcm>::from(new_master);
+        let wrap_nonce = Nonce::clone_from_slice(&header[4..4 + WRAP_NONCE]);
+        let wrapped = header[4 + WRAP_NONCE..4 + WRAP_NONCE + WRAPPED_KEY].to_vec();
+        if Aes256Gcm::new(&new_master).decrypt(&wrap_nonce, wrapped.as_slice()).is_ok() {
+            return Ok(false);
+        }
+        let file_key = Aes256Gcm::new(&self.master)
+            .decrypt(&wrap_nonce, wrapped.as_slice())
+            .map_err(|_| StorageError::Integrity)?;
+        let mut nonce = [0u8; WRAP_NONCE];
+        OsRng.fill_bytes(&mut nonce);
+        let rewrapped = Aes256Gcm::new(&new_master)
+            .encrypt(Nonce::from_slice(&nonce), file_key.as_slice())
+            .map_err(|_| StorageError::Integrity)?;
+        header[4..4 + WRAP_NONCE].copy_from_slice(&nonce);
+        header[4 + WRAP_NONCE..4 + WRAP_NONCE + WRAPPED_KEY].copy_from_slice(&rewrapped);
+        match &self.backend {
+            Backend::Local => {
+                let tmp_path = self.root.join("tmp").join(format!("{key}.rewrap"));
+                let result = async {
+                    let mut out = File::create(&tmp_path).await?;
+                    out.write_all(&header).await?;
+                    tokio::io::copy(&mut raw, &mut out).await?;
+                    out.sync_all().await?;
+                    tokio::fs::rename(&tmp_path, self.path(key)).await
+                }
+                .await;
+                if result.is_err() {
+                    let _ = tokio::fs::remove_file(&tmp_path).await;
+                }
+                result?;
+            }
+            #[cfg(feature = "s3")]
+            Backend::S3(bucket) => {
+                let mut out = bucket.writer(key);
+                let result = async {
+                    out.write_all(&header).await?;
+                    tokio::io::copy(&mut raw, &mut out).await?;
+                    out.shutdown().await
+                }
+                .await;
+                if result.is_err() {
+                    let _ = out.abort().await;
+                }
+                result?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Opens an object for decrypting reads.
+    pub async fn reader(&self, key: &str) -> Result<ObjectReader, StorageError> {
+        if !valid_key(key) {
+            return Err(StorageError::NotFound);
+        }
+        let mut file = self.raw_reader(key).await?;
         let mut header = [0u8; HEADER];
         if fill(&mut file, &mut header).await? != HEADER || &header[..4] != MAGIC {
             return Err(StorageError::Integrity);
@@ -365,6 +432,20 @@ mod tests {
         let data = vec![1u8; 2 * CHUNK];
         assert!(matches!(s.put(data.as_slice(), CHUNK as u64).await, Err(StorageError::TooLarge(_))));
         assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn rotation_rewraps_keys_and_can_run_twice() {
+        let (dir, s) = store().await;
+        let data = vec![4u8; 2 * CHUNK + 9];
+        let obj = s.put(data.as_slice(), u64::MAX).await.unwrap();
+        assert!(s.rewrap(&obj.key, [1u8; 32]).await.unwrap());
+        assert!(matches!(s.read_all(&obj.key).await, Err(StorageError::Integrity)), "the old key no longer opens it");
+        let rotated = Storage::open(dir.path(), [1u8; 32]).await.unwrap();
+        assert_eq!(rotated.read_all(&obj.key).await.unwrap(), data);
+        assert!(!s.rewrap(&obj.key, [1u8; 32]).await.unwrap(), "already done: skipped");
+        let stranger = Storage::open(dir.path(), [2u8; 32]).await.unwrap();
+        assert!(matches!(stranger.rewrap(&obj.key, [3u8; 32]).await, Err(StorageError::Integrity)));
     }
 
     #[tokio::test]

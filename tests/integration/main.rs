@@ -14,5 +14,6 @@ mod catalogue;
 mod pages;
 mod permissions;
 mod startup;
+#[cfg(feature = "s3")]
 mod storage_s3;
 mod transfers;

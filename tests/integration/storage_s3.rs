@@ -94,6 +94,10 @@ async fn s3_back_end_round_trips_refuses_and_deletes() {
     let other = Storage::open_s3(&settings, [6u8; 32]).await.unwrap();
     assert!(matches!(other.read_all(&obj.key).await, Err(StorageError::Integrity)));
     assert_eq!(store.read_all(&obj.key).await.unwrap(), b"fiktive data");
+    // Master key rotation re-wraps in place; the new key reads it, the old one no longer does.
+    assert!(store.rewrap(&obj.key, [6u8; 32]).await.unwrap());
+    assert_eq!(other.read_all(&obj.key).await.unwrap(), b"fiktive data");
+    assert!(matches!(store.read_all(&obj.key).await, Err(StorageError::Integrity)));
     store.delete(&obj.key).await.unwrap();
     store.delete(&obj.key).await.unwrap();
 

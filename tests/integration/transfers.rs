@@ -143,6 +143,11 @@ async fn a_3_mb_file_round_trips_encrypted_with_receipts_and_delivers_the_applic
     let on_disk = std::fs::read(storage(&app).object_path(&stored[0].storage_key)).unwrap();
     assert!(on_disk.len() > body.len());
     assert!(!on_disk.windows(37).any(|w| w == &body[..37]), "the plaintext is not stored");
+    let mut conn = app.conn().await;
+    let live = db::transfers::live_storage_keys(&mut conn).await.unwrap();
+    assert!(live.contains(&stored[0].storage_key), "master key rotation covers transfer files");
+    assert_eq!(live.len(), 4, "and the three attachments");
+    drop(conn);
 
     // Before publishing: recipients neither download nor see it.
     assert_eq!(get_file(&app, &c.applicant_token, id, "uttrekk.csv").await.0, Status::Conflict);
