@@ -56,24 +56,62 @@ pub struct Config {
     pub case_target_working_days: u32,
 }
 
+// The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
+// as text whatever it looks like, and parsed below.
 #[derive(Deserialize, Default)]
 struct Raw {
+    #[serde(default, deserialize_with = "as_text")]
     database_url: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     smtp_url: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     mail_from: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     storage_dir: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     admin_email: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     admin_password: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     database_pool_size: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     storage_master_key: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     max_upload_bytes: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     max_transfer_bytes: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     storage_s3_url: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     storage_s3_bucket: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     storage_s3_access_key_id: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     storage_s3_secret_access_key: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     storage_s3_region: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     case_target_working_days: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Text(String),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+fn as_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<Scalar>::deserialize(d)?.map(|v| match v {
+        Scalar::Text(s) => s,
+        Scalar::Unsigned(n) => n.to_string(),
+        Scalar::Signed(n) => n.to_string(),
+        Scalar::Float(n) => n.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+    }))
 }
 
 /// Where and how to reach an S3-compatible object store (`STORAGE_S3_*`).
@@ -274,4 +312,38 @@ pub fn with_secret_key(figment: Figment, key: &[u8]) -> Figment {
     }
     let encoded = base64::engine::general_purpose::STANDARD.encode(key);
     figment.merge(Serialized::default("secret_key", encoded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_from_the_environment_are_read_as_text() {
+        let figment = Figment::new()
+            .merge(("max_transfer_bytes", 67_108_865u64))
+            .merge(("database_pool_size", 8))
+            .merge(("admin_email", "admin@example.no"))
+            .merge(("admin_password", 12_345_678_901_234i64));
+        let c = Config::from_figment(&figment);
+        let err = c.err().expect("an all-digit password is refused, not misread");
+        assert_eq!(err.setting, "ADMIN_PASSWORD");
+        let figment = Figment::new().merge(("max_transfer_bytes", 67_108_865u64)).merge(("database_pool_size", 8));
+        let c = Config::from_figment(&figment).unwrap();
+        assert_eq!(c.max_transfer_bytes, 67_108_865);
+        assert_eq!(c.pool_size, 8);
+    }
+
+    #[test]
+    fn s3_settings_come_together() {
+        let base = Figment::new().merge(("storage_s3_url", "http://127.0.0.1:9000"));
+        assert_eq!(Config::from_figment(&base).unwrap_err().setting, "STORAGE_S3_BUCKET");
+        let f = base.clone().merge(("storage_s3_bucket", "hds"));
+        assert_eq!(Config::from_figment(&f).unwrap_err().setting, "STORAGE_S3_ACCESS_KEY_ID");
+        let f = f.merge(("storage_s3_access_key_id", "a")).merge(("storage_s3_secret_access_key", "b"));
+        let s3 = Config::from_figment(&f).unwrap().storage_s3.unwrap();
+        assert_eq!((s3.bucket.as_str(), s3.region.as_str()), ("hds", "us-east-1"));
+        let f = f.merge(("storage_s3_url", "http://s3.example.no"));
+        assert_eq!(Config::from_figment(&f).unwrap_err().setting, "STORAGE_S3_URL", "plain http only on loopback");
+    }
 }
