@@ -325,8 +325,7 @@ mod tests {
             .merge(("database_pool_size", 8))
             .merge(("admin_email", "admin@example.no"))
             .merge(("admin_password", 12_345_678_901_234i64));
-        let c = Config::from_figment(&figment);
-        let err = c.err().expect("an all-digit password is refused, not misread");
+        let err = Config::from_figment(&figment).expect_err("an all-digit password is refused, not misread");
         assert_eq!(err.setting, "ADMIN_PASSWORD");
         let figment = Figment::new().merge(("max_transfer_bytes", 67_108_865u64)).merge(("database_pool_size", 8));
         let c = Config::from_figment(&figment).unwrap();
