@@ -10,7 +10,10 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 16] = [
+pub const SETTINGS: [&str; 20] = [
+    "PUBLIC_URL",
+    "MAIL_DIR",
+    "RELEASE_REMINDER_DAYS",
     "CASE_TARGET_WORKING_DAYS",
     "DATABASE_URL",
     "SMTP_URL",
@@ -21,6 +24,7 @@ pub const SETTINGS: [&str; 16] = [
     "DATABASE_POOL_SIZE",
     "STORAGE_MASTER_KEY",
     "MAX_UPLOAD_BYTES",
+    "VAT_RATE_PERCENT",
     "MAX_TRANSFER_BYTES",
     "STORAGE_S3_URL",
     "STORAGE_S3_BUCKET",
@@ -38,6 +42,12 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of every e-mail.
     pub mail_from: String,
+    /// Where mail goes when there is no SMTP server: one `.eml` file per message.
+    pub mail_dir: PathBuf,
+    /// The address people reach the service at, for links in e-mail (no trailing slash).
+    pub public_url: String,
+    /// Days a release may wait for its decider before a reminder is sent (and again after as many).
+    pub release_reminder_days: u32,
     /// Where uploaded files are stored (encrypted).
     pub storage_dir: PathBuf,
     /// The first administrator, created at start-up when absent.
@@ -54,6 +64,8 @@ pub struct Config {
     pub max_transfer_bytes: u64,
     /// Working days allowed for person-identifiable cases (statistics follow fixed rules).
     pub case_target_working_days: u32,
+    /// VAT on invoices in basis points (`VAT_RATE_PERCENT`, e.g. "25" → 2 500); default 0.
+    pub vat_rate_bp: u32,
 }
 
 // The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
@@ -92,6 +104,14 @@ struct Raw {
     storage_s3_region: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
     case_target_working_days: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    mail_dir: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    public_url: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    release_reminder_days: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    vat_rate_percent: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +193,20 @@ impl Config {
             return Err(bad("MAIL_FROM", "must be an address like \"Helsedataservice <noreply@example.no>\""));
         }
         let storage_dir = PathBuf::from(non_empty(raw.storage_dir).unwrap_or_else(|| "var/storage".into()));
+        let mail_dir = PathBuf::from(non_empty(raw.mail_dir).unwrap_or_else(|| "var/mail".into()));
+        let public_url = non_empty(raw.public_url).unwrap_or_else(|| "http://127.0.0.1:8000".into());
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(bad("PUBLIC_URL", "must be an http:// or https:// address"));
+        }
+        let public_url = public_url.trim_end_matches('/').to_string();
+        let release_reminder_days = match non_empty(raw.release_reminder_days) {
+            None => 14,
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=365).contains(n))
+                .ok_or_else(|| bad("RELEASE_REMINDER_DAYS", "must be a whole number of days from 1 to 365"))?,
+        };
 
         let admin = match (non_empty(raw.admin_email), raw.admin_password.filter(|p| !p.is_empty())) {
             (None, None) => None,
@@ -249,10 +283,19 @@ impl Config {
                 bad("CASE_TARGET_WORKING_DAYS", "must be a whole number of working days from 1 to 365")
             })?,
         };
+        let vat_rate_bp = match non_empty(raw.vat_rate_percent) {
+            None => 0,
+            Some(s) => crate::domain::pricing::parse_vat_rate(&s).ok_or_else(|| {
+                bad("VAT_RATE_PERCENT", "must be a percentage from 0 to 100 with at most two decimals, e.g. 25")
+            })?,
+        };
         Ok(Config {
             database_url,
             smtp_url,
             mail_from,
+            mail_dir,
+            public_url,
+            release_reminder_days,
             storage_dir,
             admin,
             pool_size,
@@ -261,6 +304,7 @@ impl Config {
             max_transfer_bytes,
             storage_s3,
             case_target_working_days,
+            vat_rate_bp,
         })
     }
 
@@ -270,6 +314,9 @@ impl Config {
             database_url: Some(database_url),
             smtp_url: None,
             mail_from: "Helsedataservice <noreply@helsedata.localhost>".into(),
+            mail_dir: storage_dir.join("mail"),
+            public_url: "http://helsedata.test".into(),
+            release_reminder_days: 14,
             storage_dir,
             admin: None,
             pool_size: 4,
@@ -278,6 +325,7 @@ impl Config {
             max_transfer_bytes: 8 * 1024 * 1024,
             storage_s3: None,
             case_target_working_days: 60,
+            vat_rate_bp: 0,
         }
     }
 }
@@ -344,5 +392,20 @@ mod tests {
         assert_eq!((s3.bucket.as_str(), s3.region.as_str()), ("hds", "us-east-1"));
         let f = f.merge(("storage_s3_url", "http://s3.example.no"));
         assert_eq!(Config::from_figment(&f).unwrap_err().setting, "STORAGE_S3_URL", "plain http only on loopback");
+    }
+
+    fn with(key: &str, value: &str) -> Figment {
+        Figment::new().merge(Serialized::default(key, value))
+    }
+
+    #[test]
+    fn vat_rate_is_a_percentage_kept_in_basis_points() {
+        assert_eq!(Config::from_figment(&Figment::new()).unwrap().vat_rate_bp, 0, "0 % unless configured");
+        assert_eq!(Config::from_figment(&with("vat_rate_percent", "25")).unwrap().vat_rate_bp, 2_500);
+        assert_eq!(Config::from_figment(&with("vat_rate_percent", "12,5")).unwrap().vat_rate_bp, 1_250);
+        for bad in ["abc", "101", "-1", "2.555"] {
+            let e = Config::from_figment(&with("vat_rate_percent", bad)).unwrap_err();
+            assert_eq!(e.setting, "VAT_RATE_PERCENT", "{bad}");
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod jobs;
+pub mod mail;
 pub mod services;
 pub mod storage;
 pub mod templating;
@@ -39,8 +40,11 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
     }
     let documents =
         templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
+    let mailer = std::sync::Arc::new(mail::Mailer::new(&config)?);
+    services::pricing::configure_vat(config.vat_rate_bp);
     let rocket = rocket::custom(figment)
         .manage(documents)
+        .manage(mailer)
         .manage(pool)
         .manage(storage)
         .manage(config)

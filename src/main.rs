@@ -42,7 +42,13 @@ fn settings() -> Result<(rocket::figment::Figment, Config), String> {
     let figment = config::figment();
     let config = Config::from_figment(&figment).map_err(|e| e.to_string())?;
     let figment = config::with_secret_key(figment, &secret_key()?);
-    config::check_rocket_settings(&figment).map_err(|e| e.to_string())?;
+    let rocket_config = config::check_rocket_settings(&figment).map_err(|e| e.to_string())?;
+    let mut config = config;
+    if std::env::var_os("PUBLIC_URL").is_none() {
+        let address = rocket_config.address;
+        let host = if address.is_unspecified() { "127.0.0.1".to_string() } else { address.to_string() };
+        config.public_url = format!("http://{host}:{}", rocket_config.port);
+    }
     Ok((figment, config))
 }
 
@@ -123,10 +129,11 @@ async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool)
         demo::seed_catalogue(&mut conn, now).await.map_err(|e| format!("demo catalogue: {e}"))?;
         demo::seed_users(&mut conn, now).await.map_err(|e| format!("demo users: {e}"))?;
     }
-    if let (Some(pool), Some(storage)) =
-        (rocket.state::<db::Pool>(), rocket.state::<helsedataservice::storage::Storage>())
-    {
-        helsedataservice::jobs::spawn(pool.clone(), storage.clone());
+    if let Some(pool) = rocket.state::<db::Pool>() {
+        let mailer = rocket.state::<std::sync::Arc<helsedataservice::mail::Mailer>>().ok_or("no mailer")?;
+        let config = rocket.state::<Config>().ok_or("no config")?;
+        let storage = rocket.state::<helsedataservice::storage::Storage>().ok_or("no storage")?;
+        helsedataservice::jobs::spawn(pool.clone(), mailer.clone(), config.clone(), storage.clone());
     }
     let rocket = rocket
         .attach(rocket::fairing::AdHoc::on_liftoff("banner", move |r| {

@@ -38,6 +38,8 @@ pub struct Application {
     pub appeal_grounds: Option<String>,
     pub sent_to_helseklage_at: Option<DateTime<Utc>>,
     pub interim_reply_at: Option<DateTime<Utc>>,
+    pub deletion_reminded_at: Option<DateTime<Utc>>,
+    pub deletion_confirmed_at: Option<DateTime<Utc>>,
 }
 
 /// The parts of the form kept in columns.

@@ -230,3 +230,12 @@ pub async fn counts(conn: &mut AsyncPgConnection) -> QueryResult<(i64, i64, i64)
     let vars = variables::table.count().get_result(conn).await?;
     Ok((on_form, all, vars))
 }
+
+/// Sources in the variable explorer: those with at least one described variable.
+pub async fn sources_with_variables(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    data_sources::table
+        .filter(diesel::dsl::exists(variables::table.filter(variables::data_source_id.eq(data_sources::id))))
+        .count()
+        .get_result(conn)
+        .await
+}

@@ -6,7 +6,10 @@ pub mod cases;
 pub mod catalogue;
 pub mod cluster;
 pub mod events;
+pub mod notifications;
+pub mod pricing;
 pub mod schema;
+pub mod statistics;
 pub mod transfers;
 pub mod users;
 

@@ -27,6 +27,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        mail_preference -> Text,
+        last_digest_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -143,6 +145,8 @@ diesel::table! {
         appeal_grounds -> Nullable<Text>,
         sent_to_helseklage_at -> Nullable<Timestamptz>,
         interim_reply_at -> Nullable<Timestamptz>,
+        deletion_reminded_at -> Nullable<Timestamptz>,
+        deletion_confirmed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -163,6 +167,7 @@ diesel::table! {
         environment -> Nullable<Text>,
         created_at -> Timestamptz,
         version -> Int4,
+        reminded_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -239,6 +244,120 @@ diesel::joinable!(releases -> data_sources (data_source_id));
 diesel::joinable!(releases -> organisations (owner_organisation_id));
 diesel::joinable!(decisions -> applications (application_id));
 
+// User payment (migration 2026-11-23-000005_pricing).
+diesel::table! {
+    price_lists (id) {
+        id -> Int8,
+        organisation_id -> Int8,
+        valid_from -> Date,
+        state -> Text,
+        note_nb -> Text,
+        note_en -> Text,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        published_by -> Nullable<Int8>,
+        published_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    price_items (id) {
+        id -> Int8,
+        price_list_id -> Int8,
+        code -> Text,
+        description_nb -> Text,
+        description_en -> Text,
+        unit -> Text,
+        amount_ore -> Int8,
+        minimum_quantity -> Int4,
+        exempt_kinds -> Array<Text>,
+        data_source_code -> Nullable<Text>,
+        requires_hds_authority -> Bool,
+    }
+}
+
+diesel::table! {
+    estimates (id) {
+        id -> Int8,
+        application_id -> Int8,
+        organisation_id -> Int8,
+        minutes -> Int4,
+        lines -> Jsonb,
+        total_ore -> Int8,
+        message -> Text,
+        created_by -> Int8,
+        created_at -> Timestamptz,
+        accepted_by -> Nullable<Int8>,
+        accepted_at -> Nullable<Timestamptz>,
+        superseded_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    time_records (id) {
+        id -> Int8,
+        application_id -> Int8,
+        organisation_id -> Int8,
+        user_id -> Int8,
+        minutes -> Int4,
+        note -> Text,
+        exempt -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> Int8,
+        application_id -> Int8,
+        organisation_id -> Int8,
+        number -> Text,
+        status -> Text,
+        recipient_name -> Text,
+        recipient_organisation_number -> Text,
+        recipient_reference -> Text,
+        net_ore -> Int8,
+        vat_rate_bp -> Int4,
+        vat_ore -> Int8,
+        total_ore -> Int8,
+        waived_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        issued_at -> Nullable<Timestamptz>,
+        paid_at -> Nullable<Timestamptz>,
+        waived_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    invoice_lines (id) {
+        id -> Int8,
+        invoice_id -> Int8,
+        position -> Int4,
+        price_list_id -> Nullable<Int8>,
+        item_code -> Text,
+        description_nb -> Text,
+        description_en -> Text,
+        unit -> Text,
+        quantity -> Int8,
+        unit_ore -> Int8,
+        amount_ore -> Int8,
+        exempt -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(price_lists -> organisations (organisation_id));
+diesel::joinable!(price_items -> price_lists (price_list_id));
+diesel::joinable!(estimates -> applications (application_id));
+diesel::joinable!(estimates -> organisations (organisation_id));
+diesel::joinable!(time_records -> applications (application_id));
+diesel::joinable!(time_records -> organisations (organisation_id));
+diesel::joinable!(time_records -> users (user_id));
+diesel::joinable!(invoices -> applications (application_id));
+diesel::joinable!(invoices -> organisations (organisation_id));
+diesel::joinable!(invoice_lines -> invoices (invoice_id));
+
 // ---- transfers (issue 6) ----
 diesel::table! {
     transfers (id) {
@@ -312,7 +431,50 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     releases,
     decisions,
+    notifications,
+    outbox,
+    price_lists,
+    price_items,
+    estimates,
+    time_records,
+    invoices,
+    invoice_lines,
     transfers,
     transfer_files,
     transfer_receipts,
 );
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        user_id -> Int8,
+        event_id -> Nullable<Int8>,
+        application_id -> Nullable<Int8>,
+        kind -> Text,
+        params -> Jsonb,
+        urgent -> Bool,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+        mail -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        user_id -> Nullable<Int8>,
+        recipient -> Text,
+        language -> Text,
+        template -> Text,
+        context -> Jsonb,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        message_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(notifications -> users (user_id));

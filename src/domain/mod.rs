@@ -3,6 +3,7 @@
 pub mod case;
 pub mod catalogue;
 pub mod deadlines;
+pub mod ehf;
 pub mod email;
 pub mod fields;
 pub mod files;

@@ -31,6 +31,11 @@ pub enum Permission {
     ManageCatalogue,
     /// Read the audit log.
     ReadAudit,
+    /// Draft and publish price list versions (admins: every organisation's; register owners:
+    /// their own organisation's).
+    ManagePriceLists,
+    /// Draft, issue, mark paid and waive invoices.
+    ManageInvoices,
 }
 
 impl Role {
@@ -65,7 +70,9 @@ impl Role {
             (Role::Applicant, Apply)
                 | (Role::CaseOfficer, HandleCases)
                 | (Role::RegisterOwner, DecideOwnReleases)
-                | (Role::Admin, ManageUsers | ManageCatalogue | ReadAudit)
+                | (Role::CaseOfficer, ManageInvoices)
+                | (Role::RegisterOwner, ManagePriceLists)
+                | (Role::Admin, ManageUsers | ManageCatalogue | ReadAudit | ManagePriceLists | ManageInvoices)
         )
     }
 }

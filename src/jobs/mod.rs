@@ -1,45 +1,72 @@
-//! Background work of the service: scheduled tasks that run in every instance (each task is
-//! safe to run concurrently: rows are locked and re-checked before they change).
+//! Background work of the service, in every instance: the mail worker drains the outbox every few
+//! seconds, and scheduled tasks run every quarter of an hour (interim replies, digests, reminders, transfer
+//! expiry, abandoned uploads).
+//! Each task is safe to run concurrently in several instances: rows are locked (or claimed with
+//! `SKIP LOCKED`) and re-checked before they change.
 
+use crate::config::Config;
 use crate::db::Pool;
+use crate::mail::Mailer;
 use crate::storage::Storage;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the scheduled tasks run.
 pub const PERIOD: Duration = Duration::from_secs(15 * 60);
+/// How often the mail worker looks for due messages.
+pub const MAIL_PERIOD: Duration = Duration::from_secs(5);
 
-/// Starts the scheduler on the current runtime.
-pub fn spawn(pool: Pool, storage: Storage) {
+/// Starts the mail worker and the scheduler on the current runtime.
+pub fn spawn(pool: Pool, mailer: Arc<Mailer>, config: Config, storage: Storage) {
+    let mail_pool = pool.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(MAIL_PERIOD);
+        loop {
+            tick.tick().await;
+            let Ok(mut conn) = mail_pool.get().await else { continue };
+            let round = crate::mail::send_due(&mut conn, &mailer, Utc::now(), 100).await;
+            if round.sent + round.failed > 0 {
+                tracing::info!("mail: {} sent, {} failed ({} given up)", round.sent, round.failed, round.dead);
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PERIOD);
         loop {
             tick.tick().await;
-            run_once(&pool, &storage).await;
+            run_once(&pool, &storage, &config, Utc::now()).await;
         }
     });
 }
 
 /// One round of every scheduled task; failures are logged and retried next round.
-pub async fn run_once(pool: &Pool, storage: &Storage) {
+pub async fn run_once(pool: &Pool, storage: &Storage, config: &Config, now: DateTime<Utc>) {
     let Ok(mut conn) = pool.get().await else {
         tracing::warn!("scheduled tasks skipped: the database is not available");
         return;
     };
-    match crate::services::cases::send_interim_replies(&mut conn, chrono::Utc::now()).await {
+    let conn = &mut *conn;
+    let report = |what: &str, result: crate::error::AppResult<usize>| match result {
         Ok(0) => {}
-        Ok(n) => tracing::info!("sent {n} interim replies"),
-        Err(e) => tracing::error!("interim replies: {e}"),
-    }
-    let now = chrono::Utc::now();
-    match crate::services::transfers::expire(&mut conn, storage, now).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!("expired {n} transfers and deleted their files"),
-        Err(e) => tracing::error!("transfer expiry: {e}"),
-    }
-    let before = now - crate::services::transfers::upload_grace();
-    match crate::services::transfers::clean_unfinished_uploads(&mut conn, storage, before).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!("removed {n} abandoned uploads"),
-        Err(e) => tracing::error!("abandoned uploads: {e}"),
-    }
+        Ok(n) => tracing::info!("{what}: {n}"),
+        Err(e) => tracing::error!("{what}: {e}"),
+    };
+    report("interim replies", crate::services::cases::send_interim_replies(conn, now).await);
+    report(
+        "release reminders",
+        crate::services::reminders::release_reminders(conn, now, config.release_reminder_days).await,
+    );
+    report("deletion reminders", crate::services::reminders::deletion_reminders(conn, now).await);
+    report("digests", crate::services::notifications::queue_digests(conn, now).await);
+    report("expired transfers", crate::services::transfers::expire(conn, storage, now).await);
+    report(
+        "abandoned uploads",
+        crate::services::transfers::clean_unfinished_uploads(
+            conn,
+            storage,
+            now - crate::services::transfers::upload_grace(),
+        )
+        .await,
+    );
 }

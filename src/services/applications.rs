@@ -12,7 +12,7 @@ use crate::domain::case::{self, Command, Refusal, State};
 use crate::domain::fields::FieldErrors;
 use crate::domain::form::{self, ATTACHMENT_KINDS, ApplicationForm, Mode, SourceInfo};
 use crate::domain::role::{Permission, Role};
-use crate::domain::{deadlines, files, pricing, reference};
+use crate::domain::{deadlines, files, reference};
 use crate::error::{AppError, AppResult};
 use crate::storage::{Storage, StorageError};
 use chrono::{DateTime, Datelike, Utc};
@@ -121,7 +121,8 @@ pub(crate) fn case_actor(user: &User) -> AppResult<case::Actor> {
     Ok(case::Actor { id: user.id, role })
 }
 
-/// Appends an event about an application (inside the caller's transaction).
+/// Appends an event about an application and notifies whoever must act or should know (inside
+/// the caller's transaction, after the change it records has been written).
 pub(crate) async fn record(
     tx: &mut AsyncPgConnection,
     actor: &Actor,
@@ -130,7 +131,7 @@ pub(crate) async fn record(
     kind: &str,
     payload: Value,
 ) -> AppResult<()> {
-    db::events::append(
+    let event = db::events::append(
         tx,
         now,
         NewEvent {
@@ -143,6 +144,7 @@ pub(crate) async fn record(
         },
     )
     .await?;
+    super::notifications::notify(tx, &event, now).await?;
     Ok(())
 }
 
@@ -185,12 +187,6 @@ pub fn check(form: &ApplicationForm, mode: Mode, facts: &ValidationFacts) -> Fie
         own_references: &facts.own_references,
     };
     form::validate(form, mode, &ctx)
-}
-
-/// The estimate the applicant accepts at submission: the intake fee (or nothing when exempt).
-pub fn estimate(form: &ApplicationForm) -> (i64, Option<&'static str>) {
-    let exemption = form.fee_exemption();
-    (pricing::intake_fee_ore(form.source_ids().len(), exemption.is_some()), exemption)
 }
 
 /// Creates a draft from a (partial) form.
@@ -283,7 +279,9 @@ pub async fn submit(
     let form = form_of(&app).normalised();
     let facts = facts(conn, app.applicant_id, Some(id)).await?;
     check(&form, Mode::Submit, &facts).into_result().map_err(AppError::Validation)?;
-    let (estimate_ore, exemption) = estimate(&form);
+    // The estimate from the price lists in force today (SPEC §8), as the review page showed it.
+    let estimate = super::pricing::estimate_form(conn, &form, now.date_naive()).await?;
+    let (estimate_ore, exemption) = (estimate.total_ore, estimate.exemption.clone());
     if let Some((_, Some(accepted))) = expected
         && accepted != estimate_ore
     {

@@ -143,6 +143,10 @@ pub async fn command(
         if current.state != app.state || current.version != app.version {
             return Err(AppError::Conflict("the case changed while you worked on it; reload and try again".into()));
         }
+        // A revised estimate the applicant has not accepted holds the case (SPEC §8).
+        if matches!(command, Command::Complete | Command::Decide) {
+            super::pricing::require_no_pending_estimate(tx, id).await?;
+        }
         let updated = db::cases::update_case(tx, &current, &changes, now).await?;
         match command {
             Command::Return => {
@@ -161,6 +165,8 @@ pub async fn command(
                 db::cases::insert_decision(tx, id, &outcome, &reasons, &lang, &html, officer, now, deadline).await?;
                 payload["outcome"] = json!(outcome);
                 payload["appeal_deadline"] = json!(deadline);
+                // Helsedataservice's part of the bill (intake and case handling) at the decision.
+                super::pricing::draft_invoices(tx, &actor, &updated, super::pricing::Parts::Hds, now).await?;
             }
             Command::Reconsider => {
                 payload["reopened_releases"] = json!(db::cases::reopen_rejected(tx, id).await?);
@@ -304,6 +310,7 @@ pub async fn decide_release(
         if case.state != State::InReview.code() {
             return Err(AppError::Conflict("releases are decided while the case is in review".into()));
         }
+        super::pricing::require_no_pending_estimate(tx, app.id).await?;
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
         if current.state != "pending" {
             return Err(AppError::Conflict("this release has already been decided".into()));
@@ -343,6 +350,7 @@ pub async fn deliver_in_environment(
         if !matches!(app.state.as_str(), "approved" | "partially_approved") {
             return Err(AppError::Conflict("data are delivered after the decision".into()));
         }
+        super::pricing::require_no_pending_estimate(tx, app.id).await?;
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
         if current.state != "approved" {
             return Err(AppError::Conflict("this release has already been delivered".into()));
@@ -370,8 +378,11 @@ pub async fn finish_if_all_delivered(
         return Ok(());
     }
     let changes = CaseChanges { state: Some("delivered".into()), delivered_at: Some(now), ..CaseChanges::default() };
-    db::cases::update_case(tx, app, &changes, now).await?;
-    record(tx, actor, now, app.id, "application.delivered", json!({"from": app.state})).await
+    let updated = db::cases::update_case(tx, app, &changes, now).await?;
+    record(tx, actor, now, app.id, "application.delivered", json!({"from": app.state})).await?;
+    // The register owners' parts of the bill (their hours and deliveries) at delivery.
+    super::pricing::draft_invoices(tx, actor, &updated, super::pricing::Parts::Owners, now).await?;
+    Ok(())
 }
 
 /// Records an interim reply (foreløpig svar) for every case undecided a month after submission.

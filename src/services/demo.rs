@@ -20,6 +20,33 @@ const CATALOGUE: &str = include_str!("../demo/catalogue.json");
 struct Catalogue {
     organisations: Vec<Org>,
     data_sources: Vec<Source>,
+    #[serde(default)]
+    price_lists: Vec<DemoPriceList>,
+}
+
+/// A published price list version of the demo (SPEC §8: the real helsedata.no prices).
+#[derive(Deserialize)]
+struct DemoPriceList {
+    organisation: String,
+    valid_from: chrono::NaiveDate,
+    note_nb: String,
+    note_en: String,
+    items: Vec<DemoItem>,
+}
+
+#[derive(Deserialize)]
+struct DemoItem {
+    code: String,
+    description_nb: String,
+    description_en: String,
+    unit: String,
+    amount_nok: i64,
+    minimum_quantity: i32,
+    exempt_kinds: Vec<String>,
+    #[serde(default)]
+    data_source_code: Option<String>,
+    #[serde(default)]
+    requires_hds_authority: bool,
 }
 
 #[derive(Deserialize)]
@@ -29,6 +56,14 @@ struct Org {
     name_en: Option<String>,
     organisation_number: String,
     is_hds: bool,
+    /// The demo hourly rate for organisations without their own list in `price_lists`.
+    #[serde(default)]
+    hourly_rate_nok: Option<i64>,
+    #[serde(default)]
+    minimum_hours: i32,
+    /// Whether the rate is illustrative (not published by the organisation).
+    #[serde(default)]
+    rate_is_demo: bool,
 }
 
 #[derive(Deserialize)]
@@ -58,7 +93,7 @@ pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) ->
     let catalogue: Catalogue =
         serde_json::from_str(CATALOGUE).map_err(|e| AppError::Internal(format!("demo catalogue: {e}")))?;
     if !db::catalogue::organisations(conn).await?.is_empty() {
-        return Ok(());
+        return seed_price_lists(conn, now).await;
     }
     conn.transaction::<_, AppError, _>(async move |tx| {
         let mut ids = HashMap::new();
@@ -118,6 +153,109 @@ pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) ->
                 subject_id: None,
                 kind: "demo.catalogue_loaded",
                 payload: serde_json::json!({}),
+            },
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    seed_price_lists(conn, now).await
+}
+
+/// Publishes the demo price lists unless some price list exists: the helsedata.no prices of
+/// SPEC §8 for Helsedataservice and FHI (with Kreftregisteret's extracts), and for every other
+/// organisation an hourly rate from the catalogue — illustrative, and said so in its note.
+pub async fn seed_price_lists(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<()> {
+    let catalogue: Catalogue =
+        serde_json::from_str(CATALOGUE).map_err(|e| AppError::Internal(format!("demo catalogue: {e}")))?;
+    if !db::pricing::lists(conn, None).await?.is_empty() {
+        return Ok(());
+    }
+    let stored = db::catalogue::organisations(conn).await?;
+    let id_of = |key: &str| {
+        let number = catalogue.organisations.iter().find(|o| o.key == key).map(|o| o.organisation_number.clone());
+        stored.iter().find(|o| Some(&o.organisation_number) == number.as_ref()).map(|o| o.id)
+    };
+    let mut lists: Vec<(i64, &DemoPriceList)> = vec![];
+    for l in &catalogue.price_lists {
+        let org = id_of(&l.organisation)
+            .ok_or_else(|| AppError::Internal(format!("demo price list: unknown organisation {}", l.organisation)))?;
+        lists.push((org, l));
+    }
+    let generated: Vec<(i64, DemoPriceList)> = catalogue
+        .organisations
+        .iter()
+        .filter(|o| !catalogue.price_lists.iter().any(|l| l.organisation == o.key))
+        .filter_map(|o| {
+            let rate = o.hourly_rate_nok?;
+            let (nb, en) = if o.rate_is_demo {
+                (
+                    "Illustrativ timepris i demodataene, ikke publisert av virksomheten.",
+                    "Illustrative hourly rate of the demo data, not published by the organisation.",
+                )
+            } else {
+                ("", "")
+            };
+            let list = DemoPriceList {
+                organisation: o.key.clone(),
+                valid_from: chrono::NaiveDate::from_ymd_opt(2023, 1, 1)?,
+                note_nb: nb.into(),
+                note_en: en.into(),
+                items: vec![DemoItem {
+                    code: "hour".into(),
+                    description_nb: "Tilrettelegging og utlevering av data, per påbegynte time".into(),
+                    description_en: "Preparation and release of data, per started hour".into(),
+                    unit: "per_started_hour".into(),
+                    amount_nok: rate,
+                    minimum_quantity: o.minimum_hours,
+                    exempt_kinds: vec!["student_thesis".into(), "appeal".into()],
+                    data_source_code: None,
+                    requires_hds_authority: false,
+                }],
+            };
+            Some((id_of(&o.key)?, list))
+        })
+        .collect();
+    let all: Vec<(i64, &DemoPriceList)> = lists.into_iter().chain(generated.iter().map(|(o, l)| (*o, l))).collect();
+    let rows: Vec<(i64, chrono::NaiveDate, String, String, Vec<db::pricing::ItemFields>)> = all
+        .iter()
+        .map(|(org, l)| {
+            let items = l
+                .items
+                .iter()
+                .map(|i| db::pricing::ItemFields {
+                    code: i.code.clone(),
+                    description_nb: i.description_nb.clone(),
+                    description_en: i.description_en.clone(),
+                    unit: i.unit.clone(),
+                    amount_ore: i.amount_nok * 100,
+                    minimum_quantity: i.minimum_quantity,
+                    exempt_kinds: i.exempt_kinds.clone(),
+                    data_source_code: i.data_source_code.clone(),
+                    requires_hds_authority: i.requires_hds_authority,
+                })
+                .collect();
+            (*org, l.valid_from, l.note_nb.clone(), l.note_en.clone(), items)
+        })
+        .collect();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        for (org, valid_from, note_nb, note_en, items) in &rows {
+            let list = db::pricing::insert_list(tx, *org, *valid_from, (note_nb, note_en), None, now).await?;
+            for item in items {
+                db::pricing::insert_item(tx, list.id, item).await?;
+            }
+            db::pricing::publish(tx, list.id, None, now).await?;
+        }
+        db::events::append(
+            tx,
+            now,
+            NewEvent {
+                actor_id: None,
+                address: None,
+                subject_type: "system",
+                subject_id: None,
+                kind: "demo.price_lists_loaded",
+                payload: serde_json::json!({"versions": rows.len()}),
             },
         )
         .await?;

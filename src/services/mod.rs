@@ -5,6 +5,11 @@ pub mod applications;
 pub mod cases;
 pub mod catalogue;
 pub mod demo;
+pub mod notifications;
+pub mod price_lists;
+pub mod pricing;
+pub mod reminders;
+pub mod statistics;
 pub mod transfers;
 
 use crate::db::Pool;

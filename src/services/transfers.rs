@@ -260,7 +260,11 @@ pub async fn publish(
             ..TransferChanges::default()
         };
         let t = db::transfers::update(tx, id, &changes, now).await?;
-        let payload = json!({"transfer_id": id, "release_id": t.release_id, "files": complete});
+        let mut payload = json!({"transfer_id": id, "release_id": t.release_id, "files": complete});
+        if let Some(org) = t.recipient_organisation_id {
+            // A linkage extract: its recipients are that organisation's staff, not the applicant.
+            payload["recipient_organisation_id"] = json!(org);
+        }
         record(tx, &actor, now, app_id, "transfer.published", payload).await?;
         Ok(t)
     })
@@ -356,25 +360,30 @@ pub async fn record_download(
         let name = files.iter().find(|f| f.id == file_id).map(|f| f.name.clone()).unwrap_or_default();
         let payload = json!({"transfer_id": transfer_id, "release_id": release.id, "name": name, "bytes": bytes, "sha256": sha256, "receipt_id": receipt.id});
         record(tx, &actor, now, app.id, "transfer.downloaded", payload).await?;
-        if current.state != TransferState::Available.code() {
+        let mut state = current.state.clone();
+        if state == TransferState::Available.code() {
+            let downloaded = db::transfers::downloaded_file_ids(tx, transfer_id).await?;
+            let status: Vec<(i64, bool)> =
+                files.iter().filter(|f| f.complete).map(|f| (f.id, downloaded.contains(&f.id))).collect();
+            if transfer::all_downloaded(&status) {
+                let changes = TransferChanges {
+                    state: Some(TransferState::Downloaded.code().into()),
+                    downloaded_at: Some(now),
+                    ..TransferChanges::default()
+                };
+                state = db::transfers::update(tx, transfer_id, &changes, now).await?.state;
+            }
+        }
+        if state != TransferState::Downloaded.code() {
             return Ok(());
         }
-        let downloaded = db::transfers::downloaded_file_ids(tx, transfer_id).await?;
-        let status: Vec<(i64, bool)> =
-            files.iter().filter(|f| f.complete).map(|f| (f.id, downloaded.contains(&f.id))).collect();
-        if !transfer::all_downloaded(&status) {
-            return Ok(());
-        }
-        let changes = TransferChanges {
-            state: Some(TransferState::Downloaded.code().into()),
-            downloaded_at: Some(now),
-            ..TransferChanges::default()
-        };
-        db::transfers::update(tx, transfer_id, &changes, now).await?;
         // A linkage extract goes to another data holder, not to the applicant: no delivery yet.
+        // Nor while a revised price estimate waits for the applicant (user payment): the receipt
+        // stands, and the delivery is then recorded by the next complete download.
         let delivers = current.recipient_organisation_id.is_none()
             && release.state == "approved"
-            && matches!(app.state.as_str(), "approved" | "partially_approved");
+            && matches!(app.state.as_str(), "approved" | "partially_approved")
+            && !db::pricing::has_pending_estimate(tx, app.id).await?;
         if delivers {
             db::cases::deliver_release(tx, release.id, None, current.created_by, now).await?;
             let payload = json!({"release_id": release.id, "transfer_id": transfer_id});

@@ -21,6 +21,8 @@ pub struct Ctx {
     pub path: String,
     pub address: ClientAddress,
     flash: Option<(String, String)>,
+    /// Unread notices of the logged-in user (the bell in the header).
+    unread: i64,
 }
 
 #[rocket::async_trait]
@@ -39,7 +41,14 @@ impl<'r> FromRequest<'r> for Ctx {
             .flatten()
             .map(|f| (f.kind().to_string(), f.message().to_string()));
         let address = req.guard::<ClientAddress>().await.succeeded().unwrap_or(ClientAddress("unknown".into()));
+        let mut unread = 0;
+        if let (Some(u), Some(pool)) = (&user, req.rocket().state::<crate::db::Pool>())
+            && let Ok(mut conn) = pool.get().await
+        {
+            unread = crate::db::notifications::unread_count(&mut conn, u.id).await.unwrap_or(0);
+        }
         Outcome::Success(Ctx {
+            unread,
             lang: language_of(req, user.as_ref()),
             csrf: super::csrf::token(req),
             path: req.uri().path().to_string(),
@@ -54,6 +63,7 @@ impl Ctx {
     /// Renders `templates/<name>.html.hbs` with `data` merged over the common context.
     pub fn page(&self, name: &'static str, data: Value) -> Template {
         let mut root = base_context(self.lang, self.user.as_ref(), &self.csrf, &self.path);
+        root.insert("unread".into(), json!(self.unread));
         if let Some((kind, message)) = &self.flash {
             root.insert("flash".into(), json!({"kind": kind, "message": message}));
         }

@@ -7,16 +7,19 @@ use crate::common::{TestApp, TestUser};
 use rocket::http::Status;
 use serde_json::{Value, json};
 
-struct Cast {
-    applicant: TestUser,
-    applicant_token: String,
-    officer_token: String,
-    hdir_token: String,
-    fhi_token: String,
+pub(crate) struct Cast {
+    pub applicant: TestUser,
+    pub applicant_token: String,
+    pub officer_token: String,
+    pub hdir_token: String,
+    pub fhi_token: String,
+    pub officer: TestUser,
+    pub hdir: TestUser,
+    pub fhi: TestUser,
 }
 
 /// Applies for NPR (Helsedirektoratet, `hds` authority) and KRG (FHI, `owner` authority).
-async fn two_source_case(app: &TestApp) -> (Cast, i64) {
+pub(crate) async fn two_source_case(app: &TestApp) -> (Cast, i64) {
     let applicant = app.user("applicant", None).await;
     let applicant_token = app.token(&applicant).await;
     let officer = app.user("case_officer", None).await;
@@ -41,15 +44,18 @@ async fn two_source_case(app: &TestApp) -> (Cast, i64) {
         fhi_token: app.token(&fhi).await,
         applicant,
         applicant_token,
+        officer,
+        hdir,
+        fhi,
     };
     (cast, id)
 }
 
-async fn cmd(app: &TestApp, token: &str, id: i64, command: &str, body: Value) -> (Status, Value) {
+pub(crate) async fn cmd(app: &TestApp, token: &str, id: i64, command: &str, body: Value) -> (Status, Value) {
     app.post_json(&format!("/api/applications/{id}/{command}"), Some(token), body).await
 }
 
-fn release<'a>(case: &'a Value, code: &str) -> &'a Value {
+pub(crate) fn release<'a>(case: &'a Value, code: &str) -> &'a Value {
     case["releases"].as_array().unwrap().iter().find(|r| r["code"] == code).unwrap()
 }
 

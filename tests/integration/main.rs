@@ -11,9 +11,12 @@ mod audit;
 mod case_handling;
 mod case_pages;
 mod catalogue;
+mod notifications;
 mod pages;
 mod permissions;
+mod pricing;
 mod startup;
+mod statistics;
 #[cfg(feature = "s3")]
 mod storage_s3;
 mod transfers;

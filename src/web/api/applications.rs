@@ -50,8 +50,9 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
     let messages = db::applications::messages_of(conn, app.id, access.sees_internal()).await?;
     let releases = db::cases::releases_of(conn, app.id).await?;
     let decision = db::cases::latest_decision(conn, app.id).await?;
-    let form = apps::form_of(app);
-    let (estimate_ore, exemption) = apps::estimate(&form);
+    let estimate = services::pricing::estimate_application(conn, app).await?;
+    let revised = db::pricing::estimates_of(conn, app.id).await?;
+    let invoice = super::pricing::invoice_json(conn, app.id).await?;
     let fields = json!({
         "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,
         "kind": app.kind, "type": app.application_type, "title": app.title, "applicant_id": app.applicant_id,
@@ -59,7 +60,11 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
         "created_at": app.created_at, "updated_at": app.updated_at, "submitted_at": app.submitted_at,
         "first_submitted_at": app.first_submitted_at, "completed_at": app.completed_at, "decided_at": app.decided_at,
         "delivered_at": app.delivered_at, "due_date": app.due_date,
-        "estimate": {"amount_ore": app.estimate_ore.unwrap_or(estimate_ore), "accepted_at": app.estimate_accepted_at, "fee_exemption": exemption},
+        "estimate": {
+            "amount_ore": app.estimate_ore.unwrap_or(estimate.total_ore), "accepted_at": app.estimate_accepted_at,
+            "fee_exemption": estimate.exemption, "current_ore": estimate.total_ore, "lines": estimate.lines, "rates": estimate.rates,
+            "pending": revised.iter().any(|r| r.pending()), "revised": revised,
+        },
         "attachments": attachments,
         "releases": releases.iter().map(|r| json!({
             "id": r.release.id, "data_source_id": r.release.data_source_id, "code": r.code, "name": r.name_nb,
@@ -72,7 +77,7 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
             "language": d.language, "letter_url": format!("/applications/{}/decision", app.id),
         })),
         "appeal_grounds": app.appeal_grounds, "sent_to_helseklage_at": app.sent_to_helseklage_at, "interim_reply_at": app.interim_reply_at,
-        "invoice": null, "transfers": [],
+        "invoice": invoice, "transfers": [],
         "messages": messages,
         "events": events.iter().map(|e| json!({"id": e.id, "at": e.at, "kind": e.kind, "actor_id": e.actor_id, "payload": e.payload})).collect::<Vec<_>>(),
     });

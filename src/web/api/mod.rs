@@ -3,6 +3,9 @@
 pub mod accounts;
 pub mod applications;
 pub mod catalogue;
+pub mod notifications;
+pub mod pricing;
+pub mod statistics;
 pub mod transfers;
 
 use crate::error::AppError;
@@ -16,6 +19,9 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut routes = accounts::routes();
     routes.extend(catalogue::routes());
     routes.extend(applications::routes());
+    routes.extend(notifications::routes());
+    routes.extend(statistics::routes());
+    routes.extend(pricing::routes());
     routes.extend(transfers::routes());
     routes
 }

@@ -138,8 +138,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     let attachments = attachments_json(&mut conn, id).await?;
     let state = State::from_code(&app.state).unwrap_or(State::Draft);
     let is_applicant = access == Access::Applicant;
-    let form = apps::form_of(&app);
-    let (estimate, exemption) = apps::estimate(&form);
+    let payment = super::payment::status_data(&mut conn, &ctx, user, &app, access).await?;
     let facts = crate::services::cases::case_of(&mut conn, &app).await?;
     let me = crate::domain::case::Actor {
         id: user.id,
@@ -182,11 +181,14 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         json!({
             "app": summary_json(&app), "next_key": next_step(&app.state), "timeline": timeline, "messages": messages,
             "attachments": attachments,
-            "estimate": format_nok(app.estimate_ore.unwrap_or(estimate)), "estimate_accepted": app.estimate_accepted_at.map(|t| t.format("%d.%m.%Y").to_string()),
-            "exemption_key": exemption.map(|e| format!("exempt-{e}")),
+            "payment": payment,
             "can_edit": is_applicant && state.editable(),
             "can_withdraw": is_applicant && crate::domain::case::apply(&facts, Command::Withdraw, me, now).is_ok(),
             "can_copy": is_applicant && state != State::Draft,
+            "can_confirm_deletion": is_applicant
+                && app.deletion_confirmed_at.is_none()
+                && matches!(state, State::Approved | State::PartiallyApproved | State::Delivered | State::Closed),
+            "deletion_confirmed": app.deletion_confirmed_at.map(|t| t.format("%d.%m.%Y").to_string()),
             "can_message": state != State::Draft && access != Access::Member,
             "can_note": access.sees_internal(),
             "note_only": access == Access::RegisterOwner,
@@ -342,11 +344,13 @@ async fn review_data(
         .iter()
         .map(|(field, list)| json!({"field": field, "label_key": format!("field-{}", field.split('.').filter(|p| p.parse::<usize>().is_err()).collect::<Vec<_>>().join("-").replace('_', "-")), "messages": list.iter().map(|e| crate::i18n::field_error(ctx.lang, e)).collect::<Vec<_>>()}))
         .collect();
-    let (estimate, exemption) = apps::estimate(&form);
+    let estimate = services::pricing::estimate_form(conn, &form, Utc::now().date_naive()).await?;
+    let (lines, rates) = super::payment::estimate_rows(conn, ctx, &estimate).await?;
     Ok(json!({
         "app": summary_json(app), "version": app.version, "problems": problems, "ready": errors.is_empty(),
-        "estimate_ore": estimate, "estimate": format_nok(estimate), "sources": form.source_ids().len(),
-        "exemption_key": exemption.map(|e| format!("exempt-{e}")), "accept_error": accept_error,
+        "estimate_ore": estimate.total_ore, "estimate": format_nok(estimate.total_ore), "sources": form.source_ids().len(),
+        "estimate_lines": lines, "estimate_rates": rates,
+        "exemption_key": estimate.exemption.map(|e| format!("exempt-{e}")), "accept_error": accept_error,
     }))
 }
 

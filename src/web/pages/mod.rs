@@ -5,7 +5,11 @@ pub mod applicant;
 pub mod auth;
 pub mod cases;
 pub mod form_fields;
+pub mod notifications;
+pub mod payment;
+pub mod price_lists;
 pub mod public;
+pub mod statistics;
 pub mod transfers;
 
 /// Every page route.
@@ -15,6 +19,10 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(admin::routes());
     routes.extend(applicant::routes());
     routes.extend(cases::routes());
+    routes.extend(notifications::routes());
+    routes.extend(statistics::routes());
+    routes.extend(payment::routes());
+    routes.extend(price_lists::routes());
     routes.extend(transfers::routes());
     routes
 }

@@ -21,6 +21,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod smtp;
+
 struct Server {
     /// URL of the maintenance database (`postgres`); other databases replace its last segment.
     admin_url: String,
@@ -156,6 +158,11 @@ pub const PASSWORD: &str = "Test-passord-2026";
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with_config(|_| {}).await
+    }
+
+    /// The app with settings changed by `change` (e.g. an SMTP server).
+    pub async fn with_config(change: impl FnOnce(&mut Config)) -> TestApp {
         let server = server();
         let database = format!("hds_t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let sql = format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&database), quote_ident(&server.template));
@@ -166,7 +173,8 @@ impl TestApp {
         });
         let storage = tempfile::tempdir().unwrap();
         let database_url = server.url(&database);
-        let config = Config::for_tests(database_url.clone(), storage.path().to_path_buf());
+        let mut config = Config::for_tests(database_url.clone(), storage.path().to_path_buf());
+        change(&mut config);
         let figment = config::with_secret_key(config::figment().merge(("log_level", "off")), &[7u8; 64]);
         let rocket = helsedataservice::build(figment, config).await.expect("the app builds");
         let client = Client::tracked(rocket).await.expect("valid rocket");
@@ -175,6 +183,20 @@ impl TestApp {
 
     pub fn pool(&self) -> &Pool {
         self.client.rocket().state::<Pool>().expect("pool")
+    }
+
+    pub fn mailer(&self) -> &helsedataservice::mail::Mailer {
+        self.client.rocket().state::<std::sync::Arc<helsedataservice::mail::Mailer>>().expect("mailer")
+    }
+
+    pub fn config(&self) -> &Config {
+        self.client.rocket().state::<Config>().expect("config")
+    }
+
+    /// One round of the mail worker at `now`.
+    pub async fn send_mail(&self, now: chrono::DateTime<chrono::Utc>) -> helsedataservice::mail::Round {
+        let mut conn = self.conn().await;
+        helsedataservice::mail::send_due(&mut conn, self.mailer(), now, 1000).await
     }
 
     pub async fn conn(&self) -> db::Conn {

@@ -1,0 +1,603 @@
+//! User payment: price list versions and items, revised estimates, time records and invoices.
+
+use super::schema::{estimates, invoice_lines, invoices, price_items, price_lists, time_records, users};
+use crate::domain::pricing::{self, Line, PriceItem, PriceList};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+
+/// A stored price list version.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = price_lists)]
+pub struct PriceListRow {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub valid_from: NaiveDate,
+    pub state: String,
+    pub note_nb: String,
+    pub note_en: String,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub published_by: Option<i64>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A stored price item.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = price_items)]
+pub struct ItemRow {
+    pub id: i64,
+    pub price_list_id: i64,
+    pub code: String,
+    pub description_nb: String,
+    pub description_en: String,
+    pub unit: String,
+    pub amount_ore: i64,
+    pub minimum_quantity: i32,
+    pub exempt_kinds: Vec<String>,
+    pub data_source_code: Option<String>,
+    pub requires_hds_authority: bool,
+}
+
+impl ItemRow {
+    /// The item as pricing sees it (an unknown unit never matches anything).
+    pub fn to_domain(&self) -> Option<PriceItem> {
+        Some(PriceItem {
+            code: self.code.clone(),
+            description_nb: self.description_nb.clone(),
+            description_en: self.description_en.clone(),
+            unit: pricing::Unit::from_code(&self.unit)?,
+            amount_ore: self.amount_ore,
+            minimum_quantity: i64::from(self.minimum_quantity),
+            exempt_kinds: self.exempt_kinds.clone(),
+            data_source_code: self.data_source_code.clone(),
+            requires_hds_authority: self.requires_hds_authority,
+        })
+    }
+}
+
+/// The fields of an item as written.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = price_items)]
+pub struct ItemFields {
+    pub code: String,
+    pub description_nb: String,
+    pub description_en: String,
+    pub unit: String,
+    pub amount_ore: i64,
+    pub minimum_quantity: i32,
+    pub exempt_kinds: Vec<String>,
+    #[diesel(treat_none_as_null = true)]
+    pub data_source_code: Option<String>,
+    pub requires_hds_authority: bool,
+}
+
+/// Every version, newest first; of one organisation when given.
+pub async fn lists(conn: &mut AsyncPgConnection, organisation_id: Option<i64>) -> QueryResult<Vec<PriceListRow>> {
+    let mut q = price_lists::table.select(PriceListRow::as_select()).into_boxed();
+    if let Some(org) = organisation_id {
+        q = q.filter(price_lists::organisation_id.eq(org));
+    }
+    q.order((price_lists::organisation_id, price_lists::valid_from.desc(), price_lists::id.desc())).load(conn).await
+}
+
+pub async fn list(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<PriceListRow>> {
+    price_lists::table.find(id).select(PriceListRow::as_select()).first(conn).await.optional()
+}
+
+pub async fn lock_list(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<PriceListRow>> {
+    price_lists::table.find(id).for_update().select(PriceListRow::as_select()).first(conn).await.optional()
+}
+
+pub async fn items_of(conn: &mut AsyncPgConnection, list_ids: &[i64]) -> QueryResult<Vec<ItemRow>> {
+    price_items::table
+        .filter(price_items::price_list_id.eq_any(list_ids))
+        .order((price_items::price_list_id, price_items::id))
+        .select(ItemRow::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn item(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<ItemRow>> {
+    price_items::table.find(id).select(ItemRow::as_select()).first(conn).await.optional()
+}
+
+/// Every published version with its items, as pricing sees them.
+pub async fn published(conn: &mut AsyncPgConnection) -> QueryResult<Vec<PriceList>> {
+    let rows: Vec<PriceListRow> = price_lists::table
+        .filter(price_lists::state.eq("published"))
+        .select(PriceListRow::as_select())
+        .load(conn)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let items = items_of(conn, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PriceList {
+            id: r.id,
+            organisation_id: r.organisation_id,
+            valid_from: r.valid_from,
+            items: items.iter().filter(|i| i.price_list_id == r.id).filter_map(ItemRow::to_domain).collect(),
+        })
+        .collect())
+}
+
+pub async fn insert_list(
+    conn: &mut AsyncPgConnection,
+    organisation_id: i64,
+    valid_from: NaiveDate,
+    notes: (&str, &str),
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> QueryResult<PriceListRow> {
+    diesel::insert_into(price_lists::table)
+        .values((
+            price_lists::organisation_id.eq(organisation_id),
+            price_lists::valid_from.eq(valid_from),
+            price_lists::note_nb.eq(notes.0),
+            price_lists::note_en.eq(notes.1),
+            price_lists::created_by.eq(by),
+            price_lists::created_at.eq(now),
+        ))
+        .returning(PriceListRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Changes a draft's date and notes if `version` is current.
+pub async fn update_list(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    version: i32,
+    valid_from: NaiveDate,
+    notes: (&str, &str),
+) -> QueryResult<Option<PriceListRow>> {
+    diesel::update(price_lists::table.find(id).filter(price_lists::version.eq(version)))
+        .set((
+            price_lists::valid_from.eq(valid_from),
+            price_lists::note_nb.eq(notes.0),
+            price_lists::note_en.eq(notes.1),
+            price_lists::version.eq(price_lists::version + 1),
+        ))
+        .returning(PriceListRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Counts an edit of a draft's items in its version (so a stale page cannot publish).
+pub async fn bump_list(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(price_lists::table.find(id))
+        .set(price_lists::version.eq(price_lists::version + 1))
+        .execute(conn)
+        .await
+}
+
+pub async fn publish(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> QueryResult<PriceListRow> {
+    diesel::update(price_lists::table.find(id))
+        .set((
+            price_lists::state.eq("published"),
+            price_lists::published_by.eq(by),
+            price_lists::published_at.eq(now),
+            price_lists::version.eq(price_lists::version + 1),
+        ))
+        .returning(PriceListRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn delete_list(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(price_lists::table.find(id)).execute(conn).await
+}
+
+pub async fn insert_item(conn: &mut AsyncPgConnection, list_id: i64, fields: &ItemFields) -> QueryResult<ItemRow> {
+    diesel::insert_into(price_items::table)
+        .values((fields, price_items::price_list_id.eq(list_id)))
+        .returning(ItemRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn update_item(conn: &mut AsyncPgConnection, id: i64, fields: &ItemFields) -> QueryResult<ItemRow> {
+    diesel::update(price_items::table.find(id)).set(fields).returning(ItemRow::as_returning()).get_result(conn).await
+}
+
+pub async fn delete_item(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(price_items::table.find(id)).execute(conn).await
+}
+
+/// A revised estimate.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = estimates)]
+pub struct EstimateRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub organisation_id: i64,
+    pub minutes: i32,
+    pub lines: Value,
+    pub total_ore: i64,
+    pub message: String,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub accepted_by: Option<i64>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub superseded_at: Option<DateTime<Utc>>,
+}
+
+impl EstimateRow {
+    /// Waiting for the applicant.
+    pub fn pending(&self) -> bool {
+        self.accepted_at.is_none() && self.superseded_at.is_none()
+    }
+}
+
+/// The revised estimates of an application, oldest first.
+pub async fn estimates_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<EstimateRow>> {
+    estimates::table
+        .filter(estimates::application_id.eq(application_id))
+        .order(estimates::id)
+        .select(EstimateRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Whether a revised estimate waits for the applicant.
+pub async fn has_pending_estimate(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        estimates::table
+            .filter(estimates::application_id.eq(application_id))
+            .filter(estimates::accepted_at.is_null())
+            .filter(estimates::superseded_at.is_null()),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// A revised estimate to store.
+pub struct NewEstimate<'a> {
+    pub application_id: i64,
+    pub organisation_id: i64,
+    pub minutes: i32,
+    pub lines: Value,
+    pub total_ore: i64,
+    pub message: &'a str,
+    pub created_by: i64,
+}
+
+/// Stores a revised estimate, superseding the organisation's pending one.
+pub async fn insert_estimate(
+    conn: &mut AsyncPgConnection,
+    new: &NewEstimate<'_>,
+    now: DateTime<Utc>,
+) -> QueryResult<EstimateRow> {
+    diesel::update(
+        estimates::table
+            .filter(estimates::application_id.eq(new.application_id))
+            .filter(estimates::organisation_id.eq(new.organisation_id))
+            .filter(estimates::accepted_at.is_null())
+            .filter(estimates::superseded_at.is_null()),
+    )
+    .set(estimates::superseded_at.eq(now))
+    .execute(conn)
+    .await?;
+    diesel::insert_into(estimates::table)
+        .values((
+            estimates::application_id.eq(new.application_id),
+            estimates::organisation_id.eq(new.organisation_id),
+            estimates::minutes.eq(new.minutes),
+            estimates::lines.eq(&new.lines),
+            estimates::total_ore.eq(new.total_ore),
+            estimates::message.eq(new.message),
+            estimates::created_by.eq(new.created_by),
+            estimates::created_at.eq(now),
+        ))
+        .returning(EstimateRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Accepts every pending estimate of an application; returns the ones accepted.
+pub async fn accept_estimates(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    by: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<EstimateRow>> {
+    diesel::update(
+        estimates::table
+            .filter(estimates::application_id.eq(application_id))
+            .filter(estimates::accepted_at.is_null())
+            .filter(estimates::superseded_at.is_null()),
+    )
+    .set((estimates::accepted_at.eq(now), estimates::accepted_by.eq(by)))
+    .returning(EstimateRow::as_returning())
+    .get_results(conn)
+    .await
+}
+
+/// A time record with its author's name.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TimeRecord {
+    pub id: i64,
+    pub application_id: i64,
+    pub organisation_id: i64,
+    pub user_id: i64,
+    pub user_name: String,
+    pub minutes: i32,
+    pub note: String,
+    pub exempt: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_time(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    organisation_id: i64,
+    user_id: i64,
+    minutes: i32,
+    note: &str,
+    exempt: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<i64> {
+    diesel::insert_into(time_records::table)
+        .values((
+            time_records::application_id.eq(application_id),
+            time_records::organisation_id.eq(organisation_id),
+            time_records::user_id.eq(user_id),
+            time_records::minutes.eq(minutes),
+            time_records::note.eq(note),
+            time_records::exempt.eq(exempt),
+            time_records::recorded_at.eq(now),
+        ))
+        .returning(time_records::id)
+        .get_result(conn)
+        .await
+}
+
+/// The time recorded on an application, oldest first.
+pub async fn time_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<TimeRecord>> {
+    type Row = (i64, i64, i64, i64, String, i32, String, Option<String>, DateTime<Utc>);
+    let rows: Vec<Row> = time_records::table
+        .inner_join(users::table)
+        .filter(time_records::application_id.eq(application_id))
+        .order(time_records::id)
+        .select((
+            time_records::id,
+            time_records::application_id,
+            time_records::organisation_id,
+            time_records::user_id,
+            users::name,
+            time_records::minutes,
+            time_records::note,
+            time_records::exempt,
+            time_records::recorded_at,
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, application_id, organisation_id, user_id, user_name, minutes, note, exempt, recorded_at)| {
+            TimeRecord { id, application_id, organisation_id, user_id, user_name, minutes, note, exempt, recorded_at }
+        })
+        .collect())
+}
+
+/// One organisation's part of an application's combined bill.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = invoices)]
+pub struct Invoice {
+    pub id: i64,
+    pub application_id: i64,
+    pub organisation_id: i64,
+    pub number: String,
+    pub status: String,
+    pub recipient_name: String,
+    pub recipient_organisation_number: String,
+    pub recipient_reference: String,
+    pub net_ore: i64,
+    pub vat_rate_bp: i32,
+    pub vat_ore: i64,
+    pub total_ore: i64,
+    pub waived_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub waived_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+/// A stored invoice line.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = invoice_lines)]
+pub struct InvoiceLine {
+    pub id: i64,
+    pub invoice_id: i64,
+    pub position: i32,
+    pub price_list_id: Option<i64>,
+    pub item_code: String,
+    pub description_nb: String,
+    pub description_en: String,
+    pub unit: String,
+    pub quantity: i64,
+    pub unit_ore: i64,
+    pub amount_ore: i64,
+    pub exempt: Option<String>,
+}
+
+/// The parts of an application's bill, by organisation.
+pub async fn invoices_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Invoice>> {
+    invoices::table
+        .filter(invoices::application_id.eq(application_id))
+        .order(invoices::id)
+        .select(Invoice::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn invoice(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Invoice>> {
+    invoices::table.find(id).select(Invoice::as_select()).first(conn).await.optional()
+}
+
+pub async fn lock_invoice(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Invoice>> {
+    invoices::table.find(id).for_update().select(Invoice::as_select()).first(conn).await.optional()
+}
+
+pub async fn lines_of(conn: &mut AsyncPgConnection, invoice_ids: &[i64]) -> QueryResult<Vec<InvoiceLine>> {
+    invoice_lines::table
+        .filter(invoice_lines::invoice_id.eq_any(invoice_ids))
+        .order((invoice_lines::invoice_id, invoice_lines::position))
+        .select(InvoiceLine::as_select())
+        .load(conn)
+        .await
+}
+
+/// The recipient of an invoice, from the form.
+pub struct Recipient {
+    pub name: String,
+    pub organisation_number: String,
+    pub reference: String,
+}
+
+/// Creates a draft part, or replaces a draft part's lines and totals; an issued, paid or
+/// waived part is left alone (returns `None`).
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert_draft(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    organisation_id: i64,
+    number: &str,
+    recipient: &Recipient,
+    lines: &[Line],
+    vat_rate_bp: u32,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Invoice>> {
+    let existing: Option<Invoice> = invoices::table
+        .filter(invoices::application_id.eq(application_id))
+        .filter(invoices::organisation_id.eq(organisation_id))
+        .for_update()
+        .select(Invoice::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    let (net, vat, total) = pricing::totals(lines, vat_rate_bp);
+    let invoice = match existing {
+        Some(i) if i.status != "draft" => return Ok(None),
+        Some(i) => {
+            diesel::delete(invoice_lines::table.filter(invoice_lines::invoice_id.eq(i.id))).execute(conn).await?;
+            diesel::update(invoices::table.find(i.id))
+                .set((
+                    invoices::recipient_name.eq(&recipient.name),
+                    invoices::recipient_organisation_number.eq(&recipient.organisation_number),
+                    invoices::recipient_reference.eq(&recipient.reference),
+                    invoices::net_ore.eq(net),
+                    invoices::vat_rate_bp.eq(vat_rate_bp as i32),
+                    invoices::vat_ore.eq(vat),
+                    invoices::total_ore.eq(total),
+                    invoices::version.eq(invoices::version + 1),
+                ))
+                .returning(Invoice::as_returning())
+                .get_result(conn)
+                .await?
+        }
+        None => {
+            diesel::insert_into(invoices::table)
+                .values((
+                    invoices::application_id.eq(application_id),
+                    invoices::organisation_id.eq(organisation_id),
+                    invoices::number.eq(number),
+                    invoices::recipient_name.eq(&recipient.name),
+                    invoices::recipient_organisation_number.eq(&recipient.organisation_number),
+                    invoices::recipient_reference.eq(&recipient.reference),
+                    invoices::net_ore.eq(net),
+                    invoices::vat_rate_bp.eq(vat_rate_bp as i32),
+                    invoices::vat_ore.eq(vat),
+                    invoices::total_ore.eq(total),
+                    invoices::created_at.eq(now),
+                ))
+                .returning(Invoice::as_returning())
+                .get_result(conn)
+                .await?
+        }
+    };
+    for (position, l) in lines.iter().enumerate() {
+        diesel::insert_into(invoice_lines::table)
+            .values((
+                invoice_lines::invoice_id.eq(invoice.id),
+                invoice_lines::position.eq(position as i32 + 1),
+                invoice_lines::price_list_id.eq(l.price_list_id),
+                invoice_lines::item_code.eq(&l.item_code),
+                invoice_lines::description_nb.eq(&l.description_nb),
+                invoice_lines::description_en.eq(&l.description_en),
+                invoice_lines::unit.eq(&l.unit),
+                invoice_lines::quantity.eq(l.quantity),
+                invoice_lines::unit_ore.eq(l.unit_ore),
+                invoice_lines::amount_ore.eq(l.amount_ore),
+                invoice_lines::exempt.eq(&l.exempt),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(Some(invoice))
+}
+
+/// Moves a part to `status` (with its time column and a waiver's reason).
+pub async fn set_invoice_status(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    status: &str,
+    waived_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<Invoice> {
+    let target = invoices::table.find(id);
+    let bump = invoices::version.eq(invoices::version + 1);
+    match status {
+        "issued" => {
+            diesel::update(target)
+                .set((invoices::status.eq(status), invoices::issued_at.eq(now), bump))
+                .returning(Invoice::as_returning())
+                .get_result(conn)
+                .await
+        }
+        "paid" => {
+            diesel::update(target)
+                .set((invoices::status.eq(status), invoices::paid_at.eq(now), bump))
+                .returning(Invoice::as_returning())
+                .get_result(conn)
+                .await
+        }
+        _ => {
+            diesel::update(target)
+                .set((
+                    invoices::status.eq(status),
+                    invoices::waived_at.eq(now),
+                    invoices::waived_reason.eq(waived_reason),
+                    bump,
+                ))
+                .returning(Invoice::as_returning())
+                .get_result(conn)
+                .await
+        }
+    }
+}
+
+/// Records the estimate the applicant has now accepted on the application.
+pub async fn set_accepted_estimate(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    total_ore: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    use super::schema::applications;
+    diesel::update(applications::table.find(application_id))
+        .set((applications::estimate_ore.eq(total_ore), applications::estimate_accepted_at.eq(now)))
+        .execute(conn)
+        .await
+}

@@ -1,0 +1,299 @@
+//! The figures of SPEC §11, computed in the database (aggregates over indexed timestamps), with
+//! `now` passed in so tests can place cases in time. Months are calendar months in Norwegian
+//! time (Europe/Oslo).
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamptz};
+use diesel::{QueryResult, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct MonthCount {
+    #[diesel(sql_type = Text)]
+    pub month: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+pub struct Durations {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub code: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub name_nb: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub name_en: Option<String>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub median_days: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub p90_days: Option<f64>,
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Share {
+    #[diesel(sql_type = BigInt)]
+    pub assessed: i64,
+    #[diesel(sql_type = BigInt)]
+    pub complete_first_time: i64,
+}
+
+/// Counts per month of `column` (an expression yielding a timestamptz) from `from_clause`, for
+/// timestamps in `[start, now]`.
+async fn per_month(
+    conn: &mut AsyncPgConnection,
+    column: &str,
+    from_clause: &str,
+    condition: &str,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<MonthCount>> {
+    let sql = format!(
+        "SELECT to_char(date_trunc('month', {column} AT TIME ZONE 'Europe/Oslo'), 'YYYY-MM') AS month, count(*) AS n \
+         FROM {from_clause} WHERE {condition} {column} >= $1 AND {column} <= $2 GROUP BY 1 ORDER BY 1"
+    );
+    diesel::sql_query(sql).bind::<Timestamptz, _>(start).bind::<Timestamptz, _>(now).load(conn).await
+}
+
+/// Applications received (first submission) per month.
+pub async fn received(
+    conn: &mut AsyncPgConnection,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<MonthCount>> {
+    per_month(conn, "first_submitted_at", "applications", "", start, now).await
+}
+
+/// Applications decided per month (each application once, by its first decision).
+pub async fn decided(
+    conn: &mut AsyncPgConnection,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<MonthCount>> {
+    per_month(
+        conn,
+        "first_decided",
+        "(SELECT min(decided_at) AS first_decided FROM decisions GROUP BY application_id) AS d",
+        "",
+        start,
+        now,
+    )
+    .await
+}
+
+/// Applications whose data were all delivered, per month.
+pub async fn delivered(
+    conn: &mut AsyncPgConnection,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<MonthCount>> {
+    per_month(conn, "delivered_at", "applications", "", start, now).await
+}
+
+/// Files transfers published per month (each transfer once).
+pub async fn transfers(
+    conn: &mut AsyncPgConnection,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<MonthCount>> {
+    let exists: bool = diesel::sql_query("SELECT to_regclass('transfers') IS NOT NULL AS present")
+        .get_result::<Present>(conn)
+        .await?
+        .present;
+    if !exists {
+        return Ok(vec![]);
+    }
+    per_month(conn, "published_at", "transfers", "", start, now).await
+}
+
+#[derive(QueryableByName)]
+struct Present {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    present: bool,
+}
+
+const DAYS: &str = "extract(epoch FROM a.delivered_at - a.completed_at) / 86400.0";
+
+/// Case-handling time, complete application to data delivered, of cases delivered in
+/// `[start, now]`: overall (`code` None) and per data source.
+pub async fn handling_time(
+    conn: &mut AsyncPgConnection,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<(Durations, Vec<Durations>)> {
+    let overall: Durations = diesel::sql_query(format!(
+        "SELECT NULL::text AS code, NULL::text AS name_nb, NULL::text AS name_en, \
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY {DAYS}) AS median_days, \
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY {DAYS}) AS p90_days, count(*) AS count \
+         FROM applications a \
+         WHERE a.delivered_at >= $1 AND a.delivered_at <= $2 AND a.completed_at IS NOT NULL"
+    ))
+    .bind::<Timestamptz, _>(start)
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)
+    .await?;
+    let per_source: Vec<Durations> = diesel::sql_query(format!(
+        "SELECT s.code AS code, s.name_nb AS name_nb, s.name_en AS name_en, \
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY {DAYS}) AS median_days, \
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY {DAYS}) AS p90_days, count(*) AS count \
+         FROM applications a \
+         JOIN application_sources x ON x.application_id = a.id \
+         JOIN data_sources s ON s.id = x.data_source_id \
+         WHERE a.delivered_at >= $1 AND a.delivered_at <= $2 AND a.completed_at IS NOT NULL \
+         GROUP BY s.code, s.name_nb, s.name_en ORDER BY s.code"
+    ))
+    .bind::<Timestamptz, _>(start)
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await?;
+    Ok((overall, per_source))
+}
+
+/// Of the applications first submitted in `[start, now]` and assessed (completed or returned),
+/// how many were complete at the first submission (completed without ever being returned).
+pub async fn complete_at_first_submission(
+    conn: &mut AsyncPgConnection,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Share> {
+    diesel::sql_query(
+        "WITH c AS ( \
+           SELECT a.completed_at IS NOT NULL AS completed, \
+                  EXISTS (SELECT 1 FROM events e WHERE e.subject_type = 'application' AND e.subject_id = a.id \
+                          AND e.kind = 'application.returned') AS returned \
+           FROM applications a WHERE a.first_submitted_at >= $1 AND a.first_submitted_at <= $2) \
+         SELECT count(*) FILTER (WHERE completed OR returned) AS assessed, \
+                count(*) FILTER (WHERE completed AND NOT returned) AS complete_first_time FROM c",
+    )
+    .bind::<Timestamptz, _>(start)
+    .bind::<Timestamptz, _>(now)
+    .get_result(conn)
+    .await
+}
+
+/// An approved project for the public register (no personal data).
+#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+pub struct ApprovedProject {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reference: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub institution: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub start_date: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub end_date: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub outcome: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub decided_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    pub sources_nb: String,
+    #[diesel(sql_type = Text)]
+    pub sources_en: String,
+}
+
+/// Projects whose latest decision approves them (fully or partly), newest first; the sources
+/// are those whose release was approved.
+pub async fn approved_projects(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<ApprovedProject>> {
+    diesel::sql_query(
+        "SELECT a.id, a.reference, a.title, \
+                coalesce(nullif(a.form #>> '{project_leader,institution}', ''), a.form #>> '{controller,name}') AS institution, \
+                a.form ->> 'start_date' AS start_date, a.form ->> 'end_date' AS end_date, \
+                d.outcome, d.decided_at, \
+                coalesce((SELECT string_agg(s.name_nb, ', ' ORDER BY s.code) FROM releases r \
+                          JOIN data_sources s ON s.id = r.data_source_id \
+                          WHERE r.application_id = a.id AND r.state IN ('approved', 'delivered')), '') AS sources_nb, \
+                coalesce((SELECT string_agg(s.name_en, ', ' ORDER BY s.code) FROM releases r \
+                          JOIN data_sources s ON s.id = r.data_source_id \
+                          WHERE r.application_id = a.id AND r.state IN ('approved', 'delivered')), '') AS sources_en \
+         FROM applications a \
+         JOIN LATERAL (SELECT outcome, decided_at FROM decisions WHERE application_id = a.id ORDER BY id DESC LIMIT 1) d ON true \
+         WHERE a.state IN ('approved', 'partially_approved', 'delivered', 'closed') \
+           AND d.outcome IN ('approved', 'partially_approved') \
+         ORDER BY d.decided_at DESC, a.id DESC LIMIT $1 OFFSET $2",
+    )
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(conn)
+    .await
+}
+
+#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+pub struct Workload {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub officer_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub officer: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub open: i64,
+    #[diesel(sql_type = BigInt)]
+    pub overdue: i64,
+}
+
+/// Open cases per assigned officer (and unassigned), with how many are past their due date.
+pub async fn workload(conn: &mut AsyncPgConnection, today: chrono::NaiveDate) -> QueryResult<Vec<Workload>> {
+    diesel::sql_query(
+        "SELECT a.assignee_id AS officer_id, u.name AS officer, count(*) AS open, \
+                count(*) FILTER (WHERE a.due_date < $1) AS overdue \
+         FROM applications a LEFT JOIN users u ON u.id = a.assignee_id \
+         WHERE a.state IN ('submitted', 'returned', 'in_review', 'appealed') \
+         GROUP BY a.assignee_id, u.name ORDER BY u.name NULLS FIRST",
+    )
+    .bind::<diesel::sql_types::Date, _>(today)
+    .load(conn)
+    .await
+}
+
+#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+pub struct AgeBucket {
+    #[diesel(sql_type = Text)]
+    pub bucket: String,
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+/// Open cases (or, with `organisation`, that organisation's pending releases) by age in days
+/// since first submission (releases: since routing): 0–29, 30–59, 60–89, 90+.
+pub async fn ages(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    organisation: Option<i64>,
+) -> QueryResult<Vec<AgeBucket>> {
+    let (since, from) = match organisation {
+        None => (
+            "a.first_submitted_at",
+            "applications a WHERE a.state IN ('submitted', 'returned', 'in_review', 'appealed')".to_string(),
+        ),
+        Some(org) => {
+            ("a.created_at", format!("releases a WHERE a.state = 'pending' AND a.owner_organisation_id = {org}"))
+        }
+    };
+    diesel::sql_query(format!(
+        "SELECT b.bucket, count(x.age) AS n FROM (VALUES (0, '0–29'), (1, '30–59'), (2, '60–89'), (3, '90+')) AS b(i, bucket) \
+         LEFT JOIN (SELECT least(floor(extract(epoch FROM $1 - {since}) / 86400 / 30), 3)::int AS age FROM {from}) x \
+           ON x.age = b.i GROUP BY b.i, b.bucket ORDER BY b.i"
+    ))
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await
+}
+
+/// Releases of an organisation delivered per month.
+pub async fn deliveries_of(
+    conn: &mut AsyncPgConnection,
+    organisation: i64,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<MonthCount>> {
+    let condition = format!("owner_organisation_id = {organisation} AND");
+    per_month(conn, "delivered_at", "releases", &condition, start, now).await
+}

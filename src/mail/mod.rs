@@ -1,0 +1,325 @@
+//! The mail worker: renders outbox messages (Handlebars, HTML with a plain-text alternative, in
+//! the recipient's language) and sends them over SMTP with lettre, or writes them as `.eml` files
+//! under `MAIL_DIR` when no `SMTP_URL` is set. Failures are retried with exponential backoff; after
+//! [`MAX_ATTEMPTS`] a message is dead and shown to admins. Each message is claimed with
+//! `FOR UPDATE SKIP LOCKED` in its own transaction, so several instances never send one twice.
+
+use crate::config::Config;
+use crate::db::{self, notifications::OutboxMessage};
+use crate::domain::language::Language;
+use crate::domain::pricing::format_nok;
+use crate::i18n;
+use crate::templating::register_helpers;
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rocket_dyn_templates::handlebars::Handlebars;
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// Attempts before a message is given up (dead) and left for an admin.
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// Wait before attempt `n + 1` after `n` failures: 1, 2, 4 … minutes, at most 6 hours.
+pub fn backoff(failures: i32) -> Duration {
+    let minutes = 1i64 << failures.clamp(0, 12);
+    Duration::minutes(minutes.min(6 * 60))
+}
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Renders and sends mail.
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+    public_url: String,
+    html: Handlebars<'static>,
+    text: Handlebars<'static>,
+}
+
+/// The translation key of a notice kind: `notice-application-submitted`.
+pub fn notice_key(kind: &str) -> String {
+    format!("notice-{}", kind.replace(['.', '_'], "-"))
+}
+
+/// The arguments a notice text may use, taken from its parameters.
+fn args(params: &Value) -> Vec<(String, i18n::Arg)> {
+    let mut out = vec![];
+    if let Value::Object(map) = params {
+        for (k, v) in map {
+            match v {
+                Value::String(s) => out.push((k.clone(), i18n::Arg::from(s.clone()))),
+                Value::Number(n) => out.push((k.clone(), i18n::Arg::from(n.to_string()))),
+                _ => {}
+            }
+        }
+        if let Some(ore) = map.get("total_ore").and_then(Value::as_i64) {
+            out.push(("amount".into(), i18n::Arg::from(format_nok(ore))));
+        }
+        if let Some(at) = map.get("expires_at").and_then(Value::as_str).and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
+            out.push(("expires".into(), i18n::Arg::from(at.format("%d.%m.%Y").to_string())));
+        }
+    }
+    out
+}
+
+/// The one-sentence text of a notice (in-app list, mail subject and body).
+pub fn notice_text(lang: Language, kind: &str, params: &Value) -> String {
+    let args = args(params);
+    let borrowed: Vec<(&str, i18n::Arg)> = args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    i18n::t_args(lang, &notice_key(kind), &borrowed)
+}
+
+fn load(dir: &Path, escape: bool) -> Result<Handlebars<'static>, String> {
+    let mut hb = Handlebars::new();
+    register_helpers(&mut hb);
+    if !escape {
+        hb.register_escape_fn(rocket_dyn_templates::handlebars::no_escape);
+    }
+    let suffix = if escape { "-html.hbs" } else { "-text.hbs" };
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(suffix)).map(str::to_string);
+        if let Some(name) = name {
+            hb.register_template_file(&name, &path).map_err(|e| format!("template {}: {e}", path.display()))?;
+        }
+    }
+    Ok(hb)
+}
+
+/// A rendered message.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Mailer {
+    /// The mailer of a configuration: SMTP when `SMTP_URL` is set, `.eml` files otherwise.
+    pub fn new(config: &Config) -> Result<Mailer, String> {
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| format!("SMTP_URL: {e}"))?
+                    .timeout(Some(std::time::Duration::from_secs(20)))
+                    .build(),
+            ),
+            None => {
+                std::fs::create_dir_all(&config.mail_dir)
+                    .map_err(|e| format!("cannot create MAIL_DIR {}: {e}", config.mail_dir.display()))?;
+                Transport::Files(AsyncFileTransport::new(&config.mail_dir))
+            }
+        };
+        let from = config.mail_from.parse().map_err(|e| format!("MAIL_FROM: {e}"))?;
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/mail"));
+        Ok(Mailer {
+            transport,
+            from,
+            public_url: config.public_url.clone(),
+            html: load(dir, true)?,
+            text: load(dir, false)?,
+        })
+    }
+
+    /// Renders an outbox message in its recipient's language.
+    pub fn render(&self, template: &str, language: &str, context: &Value) -> Result<Rendered, String> {
+        let lang = Language::from_tag(language).unwrap_or_default();
+        let (name, subject, data) = if template == "digest" {
+            let items: Vec<Value> = context["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|i| {
+                            let kind = i["kind"].as_str().unwrap_or_default();
+                            json!({
+                                "text": notice_text(lang, kind, &i["params"]),
+                                "link": self.link(&i["params"]),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let subject = i18n::t_args(lang, "mail-digest-subject", &[("n", i18n::Arg::from(items.len()))]);
+            (
+                "digest",
+                subject,
+                json!({"lang": lang.code(), "name": context["name"], "items": items, "base": self.public_url}),
+            )
+        } else {
+            let text = notice_text(lang, template, &context["params"]);
+            let params = &context["params"];
+            let data = json!({
+                "lang": lang.code(),
+                "name": context["name"],
+                "text": text,
+                "message": params.get("message").or_else(|| params.get("reasons")).or_else(|| params.get("grounds")),
+                "link": self.link(params),
+                "base": self.public_url,
+            });
+            ("notice", format!("Helsedataservice: {text}"), data)
+        };
+        let html = self.html.render(name, &data).map_err(|e| format!("rendering {name}-html: {e}"))?;
+        let text = self.text.render(name, &data).map_err(|e| format!("rendering {name}-text: {e}"))?;
+        Ok(Rendered { subject, text, html })
+    }
+
+    fn link(&self, params: &Value) -> Option<String> {
+        params.get("application_id").and_then(Value::as_i64).map(|id| format!("{}/applications/{id}", self.public_url))
+    }
+
+    /// Builds and sends one message; returns its Message-ID.
+    async fn send(&self, msg: &OutboxMessage) -> Result<String, String> {
+        let rendered = self.render(&msg.template, &msg.language, &msg.context)?;
+        let to: Mailbox = msg.recipient.parse().map_err(|e| format!("recipient {}: {e}", msg.recipient))?;
+        let message_id = format!("<outbox-{}.{}@helsedataservice>", msg.id, msg.created_at.timestamp());
+        let email = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .message_id(Some(message_id.clone()))
+            .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
+            .map_err(|e| format!("building the message: {e}"))?;
+        match &self.transport {
+            Transport::Smtp(t) => t.send(email).await.map(|_| ()).map_err(|e| e.to_string())?,
+            Transport::Files(t) => t.send(email).await.map(|_| ()).map_err(|e| e.to_string())?,
+        }
+        Ok(message_id)
+    }
+}
+
+/// What one round of the worker did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub sent: usize,
+    pub failed: usize,
+    pub dead: usize,
+}
+
+/// Sends every due message (at most `limit`), one transaction each.
+pub async fn send_due(conn: &mut AsyncPgConnection, mailer: &Mailer, now: DateTime<Utc>, limit: usize) -> Round {
+    let mut round = Round::default();
+    for _ in 0..limit {
+        let result = conn
+            .transaction::<_, diesel::result::Error, _>(async |tx| {
+                let Some(msg) = db::notifications::claim_due(tx, now).await? else {
+                    return Ok(None);
+                };
+                let outcome = mailer.send(&msg).await;
+                match &outcome {
+                    Ok(id) => {
+                        db::notifications::mark_sent(tx, msg.id, id, Utc::now()).await?;
+                    }
+                    Err(e) => {
+                        let dead = msg.attempts + 1 >= MAX_ATTEMPTS;
+                        tracing::warn!(
+                            "mail {} to {} failed (attempt {}): {e}",
+                            msg.id,
+                            msg.recipient,
+                            msg.attempts + 1
+                        );
+                        db::notifications::mark_failed(tx, msg.id, e, now + backoff(msg.attempts), dead).await?;
+                    }
+                }
+                Ok(Some((outcome.is_ok(), msg.attempts + 1 >= MAX_ATTEMPTS)))
+            })
+            .await;
+        match result {
+            Ok(None) => break,
+            Ok(Some((true, _))) => round.sent += 1,
+            Ok(Some((false, dead))) => {
+                round.failed += 1;
+                round.dead += usize::from(dead);
+            }
+            Err(e) => {
+                tracing::error!("mail outbox: {e}");
+                break;
+            }
+        }
+    }
+    round
+}
+
+/// The `.eml` files under the mail folder, newest first (the development mailbox).
+pub fn eml_files(dir: &Path) -> Vec<(String, u64, DateTime<Utc>)> {
+    let mut files: Vec<(String, u64, DateTime<Utc>)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            let meta = e.metadata().ok()?;
+            name.ends_with(".eml").then(|| (name, meta.len(), meta.modified().ok().map(DateTime::<Utc>::from)))
+        })
+        .filter_map(|(n, l, m)| Some((n, l, m?)))
+        .collect();
+    files.sort_by_key(|f| std::cmp::Reverse(f.2));
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::notifications::KINDS;
+
+    fn mailer() -> Mailer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_tests("postgres://x".into(), dir.path().to_path_buf());
+        config.mail_dir = dir.keep();
+        Mailer::new(&config).unwrap()
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(0), Duration::minutes(1));
+        assert_eq!(backoff(3), Duration::minutes(8));
+        assert_eq!(backoff(20), Duration::hours(6));
+    }
+
+    /// Every kind has a text in both languages, and every placeholder renders.
+    #[test]
+    fn every_kind_renders_in_both_languages() {
+        let mailer = mailer();
+        let params = json!({
+            "application_id": 7, "reference": "HDS-2026-00042", "title": "Kreft og kosthold",
+            "message": "Legg ved REK-vedtaket.", "outcome": "approved", "name": "data.csv",
+            "total_ore": 150000, "expires_at": "2027-01-31T12:00:00Z", "code": "KREFT", "release_id": 3,
+        });
+        let root = env!("CARGO_MANIFEST_DIR");
+        for kind in KINDS {
+            for (lang, dir) in [(Language::Nb, "nb-NO"), (Language::En, "en-GB")] {
+                let ftl = std::fs::read_to_string(format!("{root}/locales/{dir}/main.ftl")).unwrap();
+                let line = format!("{} = ", notice_key(kind));
+                assert!(ftl.lines().any(|l| l.starts_with(&line)), "{dir} has no {} text", notice_key(kind));
+                let r = mailer.render(kind, lang.code(), &json!({"name": "Kari", "params": params})).unwrap();
+                for part in [&r.subject, &r.text, &r.html] {
+                    assert!(!part.contains("notice-"), "{kind} {}: untranslated: {part}", lang.code());
+                    assert!(!part.contains('{'), "{kind}: placeholder left: {part}");
+                }
+                assert!(r.subject.contains("HDS-2026-00042"), "{kind}: {}", r.subject);
+                assert!(r.text.contains("http://helsedata.test/applications/7"), "{kind}");
+                assert!(r.html.contains("href=\"http://helsedata.test/applications/7\""), "{kind}");
+                assert!(r.text.contains("Kari") && r.html.contains("Kari"));
+            }
+        }
+        let digest = mailer
+            .render("digest", "en", &json!({"name": "Kari", "items": [{"kind": "release.decided", "params": params}]}))
+            .unwrap();
+        assert!(digest.subject.contains('1') && digest.text.contains("HDS-2026-00042"), "{digest:?}");
+    }
+
+    #[test]
+    fn the_two_languages_differ() {
+        let mailer = mailer();
+        let ctx = json!({"name": "Kari", "params": {"reference": "HDS-2026-00001", "application_id": 1}});
+        let nb = mailer.render("application.returned", "nb", &ctx).unwrap();
+        let en = mailer.render("application.returned", "en", &ctx).unwrap();
+        assert_ne!(nb.subject, en.subject);
+    }
+}

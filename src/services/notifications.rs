@@ -1,0 +1,300 @@
+//! Who hears of what (SPEC §10). Every event about an application passes through [`notify`] in
+//! the transaction that records it: each person who must act or should know gets an in-app
+//! notice, and an e-mail is written to the outbox in that same transaction (or, for non-urgent
+//! notices to people who chose it, kept for the daily digest). The mail worker
+//! ([`crate::mail`]) renders and sends the outbox later, so nothing is lost when the mail server
+//! is down.
+
+use crate::db::{
+    self,
+    applications::Application,
+    events::Event,
+    notifications::{NewNotification, NewOutboxMessage, Recipient},
+};
+use crate::error::AppResult;
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use serde_json::{Map, Value, json};
+
+/// Every kind of notice, each with a text in both languages (checked by a test) and a mail.
+pub const KINDS: &[&str] = &[
+    "application.submitted",
+    "application.submitted_receipt",
+    "application.returned",
+    "application.completed",
+    "application.assigned",
+    "application.withdrawn",
+    "application.decided",
+    "application.appealed",
+    "application.delivered",
+    "application.interim_reply",
+    "application.deletion_reminder",
+    "appeal.reconsidered",
+    "appeal.upheld",
+    "message.posted",
+    "release.to_decide",
+    "release.to_deliver",
+    "release.decided",
+    "release.reminder",
+    "estimate.revised",
+    "estimate.accepted",
+    "invoice.issued",
+    "transfer.published",
+    "transfer.downloaded",
+    "transfer.expiring",
+];
+
+/// One notice to one person.
+#[derive(Debug)]
+struct Notice {
+    to: Recipient,
+    kind: &'static str,
+    urgent: bool,
+}
+
+fn notices(people: Vec<Recipient>, kind: &'static str, urgent: bool) -> impl Iterator<Item = Notice> {
+    people.into_iter().map(move |to| Notice { to, kind, urgent })
+}
+
+/// The officer handling the case, or every case officer while nobody is assigned.
+async fn handlers(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<Vec<Recipient>> {
+    Ok(match app.assignee_id {
+        Some(id) => db::notifications::users_by_id(conn, &[id]).await?,
+        None => db::notifications::users_with_role(conn, "case_officer").await?,
+    })
+}
+
+async fn applicant(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<Vec<Recipient>> {
+    Ok(db::notifications::users_by_id(conn, &[app.applicant_id]).await?)
+}
+
+async fn applicant_and_members(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<Vec<Recipient>> {
+    let mut people = applicant(conn, app).await?;
+    people.extend(db::notifications::members_with_accounts(conn, app.id).await?);
+    Ok(people)
+}
+
+fn release_id(payload: &Value) -> Option<i64> {
+    payload.get("release_id").and_then(Value::as_i64)
+}
+
+/// Releases of the application with the given decider and in one of the given states.
+async fn releases_where(
+    conn: &mut AsyncPgConnection,
+    app: &Application,
+    decider: Option<&str>,
+    states: &[&str],
+) -> AppResult<Vec<i64>> {
+    Ok(db::notifications::releases_of(conn, app.id)
+        .await?
+        .into_iter()
+        .filter(|(_, d, s)| decider.is_none_or(|want| want == d) && states.contains(&s.as_str()))
+        .map(|(id, _, _)| id)
+        .collect())
+}
+
+/// Who hears of an event, and how urgently.
+async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Event) -> AppResult<Vec<Notice>> {
+    let mut out: Vec<Notice> = Vec::new();
+    let payload = &event.payload;
+    match event.kind.as_str() {
+        "application.submitted" => {
+            out.extend(notices(applicant(conn, app).await?, "application.submitted_receipt", true));
+            // A resubmission goes to the officer who returned it.
+            let urgent = app.assignee_id.is_some();
+            out.extend(notices(handlers(conn, app).await?, "application.submitted", urgent));
+        }
+        "application.returned" => out.extend(notices(applicant(conn, app).await?, "application.returned", true)),
+        "application.completed" => {
+            out.extend(notices(applicant(conn, app).await?, "application.completed", false));
+            let to_decide = releases_where(conn, app, Some("owner"), &["pending"]).await?;
+            out.extend(notices(
+                db::notifications::owners_of_releases(conn, &to_decide).await?,
+                "release.to_decide",
+                true,
+            ));
+        }
+        "application.assigned" => {
+            if let Some(id) = app.assignee_id {
+                out.extend(notices(db::notifications::users_by_id(conn, &[id]).await?, "application.assigned", false));
+            }
+        }
+        "application.withdrawn" if app.submitted_at.is_some() => {
+            out.extend(notices(handlers(conn, app).await?, "application.withdrawn", false));
+            let open = releases_where(conn, app, None, &["pending", "approved"]).await?;
+            out.extend(notices(
+                db::notifications::owners_of_releases(conn, &open).await?,
+                "application.withdrawn",
+                false,
+            ));
+        }
+        "application.decided" | "appeal.upheld" => {
+            let kind = if event.kind == "appeal.upheld" { "appeal.upheld" } else { "application.decided" };
+            out.extend(notices(applicant(conn, app).await?, kind, true));
+            out.extend(notices(db::notifications::members_with_accounts(conn, app.id).await?, kind, false));
+            if app.state == "approved" || app.state == "partially_approved" {
+                let to_deliver = releases_where(conn, app, None, &["approved"]).await?;
+                out.extend(notices(
+                    db::notifications::owners_of_releases(conn, &to_deliver).await?,
+                    "release.to_deliver",
+                    true,
+                ));
+            }
+        }
+        "appeal.reconsidered" => out.extend(notices(applicant(conn, app).await?, "appeal.reconsidered", false)),
+        "application.appealed" => out.extend(notices(handlers(conn, app).await?, "application.appealed", true)),
+        "application.delivered" => {
+            out.extend(notices(applicant_and_members(conn, app).await?, "application.delivered", false))
+        }
+        "application.interim_reply" => {
+            out.extend(notices(applicant(conn, app).await?, "application.interim_reply", true))
+        }
+        "application.deletion_reminder" => {
+            out.extend(notices(applicant(conn, app).await?, "application.deletion_reminder", true))
+        }
+        "message.posted" => {
+            let from_applicant_side = event.actor_id == Some(app.applicant_id)
+                || matches!(event.actor_id, Some(a) if db::notifications::members_with_accounts(conn, app.id).await?.iter().any(|m| m.id == a));
+            if from_applicant_side {
+                out.extend(notices(handlers(conn, app).await?, "message.posted", true));
+            } else {
+                out.extend(notices(applicant(conn, app).await?, "message.posted", true));
+            }
+        }
+        "release.decided" => out.extend(notices(handlers(conn, app).await?, "release.decided", false)),
+        "release.reminder" => {
+            if payload.get("decider").and_then(Value::as_str) == Some("hds") {
+                out.extend(notices(handlers(conn, app).await?, "release.reminder", true));
+            } else if let Some(id) = release_id(payload) {
+                out.extend(notices(
+                    db::notifications::owners_of_releases(conn, &[id]).await?,
+                    "release.reminder",
+                    true,
+                ));
+            }
+        }
+        "estimate.revised" => out.extend(notices(applicant(conn, app).await?, "estimate.revised", true)),
+        "estimate.accepted" => out.extend(notices(handlers(conn, app).await?, "estimate.accepted", false)),
+        "invoice.issued" => out.extend(notices(applicant(conn, app).await?, "invoice.issued", true)),
+        // A linkage extract (to another data holder) is not data for the applicant.
+        "transfer.published" if payload.get("recipient_organisation_id").is_none() => {
+            out.extend(notices(applicant_and_members(conn, app).await?, "transfer.published", true))
+        }
+        "transfer.expiring" => out.extend(notices(applicant_and_members(conn, app).await?, "transfer.expiring", true)),
+        "transfer.downloaded" => {
+            if let Some(id) = release_id(payload) {
+                out.extend(notices(
+                    db::notifications::owners_of_releases(conn, &[id]).await?,
+                    "transfer.downloaded",
+                    false,
+                ));
+            }
+        }
+        _ => {}
+    }
+    // Nobody is told of their own action, except the receipt of a submission; each person once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|n| {
+        (n.kind == "application.submitted_receipt" || Some(n.to.id) != event.actor_id) && seen.insert(n.to.id)
+    });
+    Ok(out)
+}
+
+/// What a notice says besides its kind: the case's reference and title and the event's details.
+fn params(app: &Application, event: &Event) -> Value {
+    let mut map = match &event.payload {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    map.insert("application_id".into(), json!(app.id));
+    map.insert("reference".into(), json!(app.reference.clone().unwrap_or_else(|| format!("#{}", app.id))));
+    map.insert("title".into(), json!(app.title));
+    Value::Object(map)
+}
+
+/// Writes the notices and outbox messages for an event about an application. Runs inside the
+/// transaction that appended the event.
+pub async fn notify(conn: &mut AsyncPgConnection, event: &Event, now: DateTime<Utc>) -> AppResult<usize> {
+    let Some(application_id) = event.subject_id.filter(|_| event.subject_type == "application") else {
+        return Ok(0);
+    };
+    let Some(app) = db::applications::by_id(conn, application_id).await? else {
+        return Ok(0);
+    };
+    let people = recipients(conn, &app, event).await?;
+    let params = params(&app, event);
+    for notice in &people {
+        let digest = !notice.urgent && notice.to.mail_preference == "digest";
+        db::notifications::insert_notification(
+            conn,
+            &NewNotification {
+                user_id: notice.to.id,
+                event_id: Some(event.id),
+                application_id: Some(app.id),
+                kind: notice.kind,
+                params: &params,
+                urgent: notice.urgent,
+                created_at: now,
+                mail: if digest { "digest" } else { "queued" },
+            },
+        )
+        .await?;
+        if !digest {
+            let context = json!({"kind": notice.kind, "name": notice.to.name, "params": params});
+            db::notifications::enqueue(
+                conn,
+                &NewOutboxMessage {
+                    user_id: Some(notice.to.id),
+                    recipient: &notice.to.email,
+                    language: &notice.to.language,
+                    template: notice.kind,
+                    context: &context,
+                    next_attempt_at: now,
+                    created_at: now,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(people.len())
+}
+
+/// Collects each due user's waiting non-urgent notices into one digest mail (daily: a user gets at
+/// most one digest per 24 hours). Returns the number of digests queued.
+pub async fn queue_digests(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
+    use diesel_async::AsyncConnection;
+    let due = db::notifications::digest_due(conn, now - chrono::Duration::hours(24)).await?;
+    let mut queued = 0;
+    for user_id in due {
+        let done = conn
+            .transaction::<_, crate::error::AppError, _>(async move |tx| {
+                let Some(user) = db::notifications::users_by_id(tx, &[user_id]).await?.pop() else {
+                    return Ok(false);
+                };
+                let items = db::notifications::take_digest(tx, user_id, now).await?;
+                if items.is_empty() {
+                    return Ok(false);
+                }
+                let items: Vec<Value> =
+                    items.iter().map(|n| json!({"kind": n.kind, "params": n.params, "at": n.created_at})).collect();
+                let context = json!({"kind": "digest", "name": user.name, "items": items});
+                db::notifications::enqueue(
+                    tx,
+                    &NewOutboxMessage {
+                        user_id: Some(user.id),
+                        recipient: &user.email,
+                        language: &user.language,
+                        template: "digest",
+                        context: &context,
+                        next_attempt_at: now,
+                        created_at: now,
+                    },
+                )
+                .await?;
+                Ok(true)
+            })
+            .await?;
+        queued += usize::from(done);
+    }
+    Ok(queued)
+}

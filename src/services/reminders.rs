@@ -1,0 +1,131 @@
+//! Scheduled reminders: to deciders of releases that have waited more than N days (again every N
+//! days), and to applicants 30 days before their project's end date asking them to confirm that
+//! the data have been deleted. Each reminder is an event (and so a notice and a mail).
+
+use super::Actor;
+use super::applications::record;
+use crate::db::schema::{applications, releases};
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+
+/// A release as the reminder checks it: application, state, created, last reminded, decider.
+type WaitingRelease = (i64, String, DateTime<Utc>, Option<DateTime<Utc>>, String);
+
+/// Days before the project's end date that the applicant is asked to confirm deletion.
+pub const DELETION_NOTICE_DAYS: i64 = 30;
+
+/// Reminds the deciders of releases pending for more than `days` days (once per `days`).
+pub async fn release_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>, days: u32) -> AppResult<usize> {
+    let cutoff = now - Duration::days(days.into());
+    let due: Vec<i64> = releases::table
+        .filter(releases::state.eq("pending"))
+        .filter(releases::created_at.lt(cutoff))
+        .filter(releases::reminded_at.is_null().or(releases::reminded_at.lt(cutoff)))
+        .select(releases::id)
+        .load(conn)
+        .await?;
+    let mut sent = 0;
+    for id in due {
+        let done = conn
+            .transaction::<_, AppError, _>(async move |tx| {
+                // Another instance may hold or have handled it: skip it then.
+                let row: Option<WaitingRelease> = releases::table
+                    .find(id)
+                    .for_update()
+                    .skip_locked()
+                    .select((
+                        releases::application_id,
+                        releases::state,
+                        releases::created_at,
+                        releases::reminded_at,
+                        releases::decider,
+                    ))
+                    .first(tx)
+                    .await
+                    .optional()?;
+                let Some((application_id, state, created, reminded, decider)) = row else { return Ok(false) };
+                if state != "pending" || created >= cutoff || reminded.is_some_and(|r| r >= cutoff) {
+                    return Ok(false);
+                }
+                diesel::update(releases::table.find(id)).set(releases::reminded_at.eq(now)).execute(tx).await?;
+                let payload = json!({"release_id": id, "decider": decider, "days_waiting": (now - created).num_days()});
+                record(tx, &Actor::system(), now, application_id, "release.reminder", payload).await?;
+                Ok(true)
+            })
+            .await?;
+        sent += usize::from(done);
+    }
+    Ok(sent)
+}
+
+/// Asks applicants to confirm deletion when their project ends within [`DELETION_NOTICE_DAYS`].
+pub async fn deletion_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
+    let horizon = (now + Duration::days(DELETION_NOTICE_DAYS)).date_naive();
+    let candidates: Vec<(i64, Option<String>)> = applications::table
+        .filter(applications::state.eq_any(["approved", "partially_approved", "delivered", "closed"]))
+        .filter(applications::deletion_reminded_at.is_null())
+        .filter(applications::deletion_confirmed_at.is_null())
+        .select((
+            applications::id,
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>("form->>'end_date'"),
+        ))
+        .load(conn)
+        .await?;
+    let mut sent = 0;
+    for (id, end) in candidates {
+        let Some(end) = end.and_then(|e| NaiveDate::parse_from_str(&e, "%Y-%m-%d").ok()) else { continue };
+        if end > horizon {
+            continue;
+        }
+        let done = conn
+            .transaction::<_, AppError, _>(async move |tx| {
+                let changed =
+                    diesel::update(applications::table.find(id).filter(applications::deletion_reminded_at.is_null()))
+                        .set(applications::deletion_reminded_at.eq(now))
+                        .execute(tx)
+                        .await?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                record(tx, &Actor::system(), now, id, "application.deletion_reminder", json!({"end_date": end}))
+                    .await?;
+                Ok(true)
+            })
+            .await?;
+        sent += usize::from(done);
+    }
+    Ok(sent)
+}
+
+/// The applicant confirms that the project's data have been deleted.
+pub async fn confirm_deletion(
+    conn: &mut AsyncPgConnection,
+    user: &crate::db::users::User,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let (app, _) = super::applications::load(conn, user, id).await?;
+    if app.applicant_id != user.id {
+        return Err(AppError::Forbidden("only the applicant confirms deletion".into()));
+    }
+    if !matches!(app.state.as_str(), "approved" | "partially_approved" | "delivered" | "closed") {
+        return Err(AppError::Conflict("there are no released data to delete in this case".into()));
+    }
+    let actor = actor.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let changed =
+            diesel::update(applications::table.find(id).filter(applications::deletion_confirmed_at.is_null()))
+                .set(applications::deletion_confirmed_at.eq(now))
+                .execute(tx)
+                .await?;
+        if changed == 0 {
+            return Err(AppError::Conflict("deletion has already been confirmed".into()));
+        }
+        record(tx, &actor, now, id, "application.deletion_confirmed", json!({})).await
+    })
+    .await
+}

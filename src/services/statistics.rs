@@ -1,0 +1,121 @@
+//! The public statistics (SPEC §11): the figures of the last twelve calendar months, as one JSON
+//! document that the page and `GET /api/statistics` share.
+
+use crate::db::{self, statistics::MonthCount};
+use crate::error::AppResult;
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use diesel_async::AsyncPgConnection;
+use serde_json::{Value, json};
+
+/// How many calendar months the figures cover.
+pub const MONTHS: u32 = 12;
+
+/// The first instant of the month `months_back` months before the month of `now` (Oslo time is
+/// within a day of UTC: the window starts at UTC midnight of the 1st minus one day's margin, and
+/// months are bucketed in Oslo time by the database).
+pub fn window_start(now: DateTime<Utc>, months_back: u32) -> DateTime<Utc> {
+    let mut year = now.year();
+    let mut month = now.month() as i32 - months_back as i32;
+    while month < 1 {
+        month += 12;
+        year -= 1;
+    }
+    let first = NaiveDate::from_ymd_opt(year, month as u32, 1).expect("a valid date");
+    // Midnight in Oslo is 22:00 or 23:00 UTC the day before.
+    Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).expect("midnight")) - chrono::Duration::hours(2)
+}
+
+/// The labels `YYYY-MM` of the window, oldest first.
+pub fn month_labels(now: DateTime<Utc>, months: u32) -> Vec<String> {
+    (0..months)
+        .rev()
+        .map(|back| {
+            let mut year = now.year();
+            let mut month = now.month() as i32 - back as i32;
+            while month < 1 {
+                month += 12;
+                year -= 1;
+            }
+            format!("{year:04}-{month:02}")
+        })
+        .collect()
+}
+
+/// Counts aligned to `labels` (0 where the database has no row).
+pub fn align(labels: &[String], counts: &[MonthCount]) -> Vec<i64> {
+    labels.iter().map(|l| counts.iter().find(|c| &c.month == l).map_or(0, |c| c.n)).collect()
+}
+
+fn round1(v: Option<f64>) -> Option<f64> {
+    v.map(|d| (d * 10.0).round() / 10.0)
+}
+
+/// Every public figure.
+pub async fn figures(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Value> {
+    let start = window_start(now, MONTHS - 1);
+    let labels = month_labels(now, MONTHS);
+    let received = db::statistics::received(conn, start, now).await?;
+    let decided = db::statistics::decided(conn, start, now).await?;
+    let delivered = db::statistics::delivered(conn, start, now).await?;
+    let transfers = db::statistics::transfers(conn, start, now).await?;
+    let (received, decided, delivered, transfers) =
+        (align(&labels, &received), align(&labels, &decided), align(&labels, &delivered), align(&labels, &transfers));
+    let months: Vec<Value> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            json!({"month": m, "received": received[i], "decided": decided[i], "delivered": delivered[i], "transfers": transfers[i]})
+        })
+        .collect();
+    let (overall, per_source) = db::statistics::handling_time(conn, start, now).await?;
+    let share = db::statistics::complete_at_first_submission(conn, start, now).await?;
+    let (on_form, all_sources, variables) = db::catalogue::counts(conn).await?;
+    let explorer = db::catalogue::sources_with_variables(conn).await?;
+    Ok(json!({
+        "generated_at": now,
+        "period": {"from": labels.first(), "to": labels.last()},
+        "months": months,
+        "totals": {
+            "received": received.iter().sum::<i64>(),
+            "decided": decided.iter().sum::<i64>(),
+            "delivered": delivered.iter().sum::<i64>(),
+            "transfers": transfers.iter().sum::<i64>(),
+        },
+        "case_handling_days": {
+            "from": "complete", "to": "delivered",
+            "median": round1(overall.median_days), "p90": round1(overall.p90_days), "count": overall.count,
+            "per_source": per_source.iter().map(|d| json!({
+                "code": d.code, "name_nb": d.name_nb, "name_en": d.name_en, "median": round1(d.median_days), "p90": round1(d.p90_days), "count": d.count,
+            })).collect::<Vec<_>>(),
+        },
+        "complete_at_first_submission": {
+            "assessed": share.assessed,
+            "complete": share.complete_first_time,
+            "share": (share.assessed > 0).then(|| (share.complete_first_time as f64 / share.assessed as f64 * 1000.0).round() / 1000.0),
+        },
+        "catalogue": {
+            "sources": all_sources,
+            "sources_on_common_form": on_form,
+            "sources_in_variable_explorer": explorer,
+            "variables": variables,
+        },
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_is_twelve_calendar_months() {
+        let now: DateTime<Utc> = "2026-03-15T10:00:00Z".parse().unwrap();
+        let labels = month_labels(now, 12);
+        assert_eq!(labels.first().unwrap(), "2025-04");
+        assert_eq!(labels.last().unwrap(), "2026-03");
+        assert_eq!(labels.len(), 12);
+        assert_eq!(window_start(now, 11), "2025-03-31T22:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let counts = vec![MonthCount { month: "2026-01".into(), n: 4 }];
+        assert_eq!(align(&labels, &counts)[9], 4);
+        assert_eq!(align(&labels, &counts).iter().sum::<i64>(), 4);
+    }
+}

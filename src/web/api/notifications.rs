@@ -1,0 +1,45 @@
+//! Each user's notices over the API: `GET /api/notifications`, `POST /api/notifications/{id}/read`
+//! (and `POST /api/notifications/read` for all).
+
+use crate::db::{self, Pool};
+use crate::error::{AppError, AppResult};
+use crate::services;
+use crate::web::guards::ApiUser;
+use chrono::Utc;
+use rocket::serde::json::Json;
+use rocket::{State, get, post, routes};
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![list, read_one, read_all]
+}
+
+#[get("/notifications")]
+async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let lang = crate::domain::language::Language::from_tag(&api.user.language).unwrap_or_default();
+    let items: Vec<Value> = db::notifications::of_user(&mut conn, api.user.id, 200)
+        .await?
+        .iter()
+        .map(|n| crate::web::pages::notifications::view(lang, n))
+        .collect();
+    let unread = db::notifications::unread_count(&mut conn, api.user.id).await?;
+    Ok(Json(json!({"unread": unread, "notifications": items})))
+}
+
+#[post("/notifications/<id>/read")]
+async fn read_one(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    if !db::notifications::belongs_to(&mut conn, api.user.id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    db::notifications::mark_read(&mut conn, api.user.id, Some(id), Utc::now()).await?;
+    Ok(Json(json!({"id": id, "read": true})))
+}
+
+#[post("/notifications/read")]
+async fn read_all(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let n = db::notifications::mark_read(&mut conn, api.user.id, None, Utc::now()).await?;
+    Ok(Json(json!({"marked": n})))
+}

@@ -1,0 +1,305 @@
+//! User payment over the JSON API: the public price list, price list administration, revised
+//! estimates and their acceptance, time records, and invoices.
+
+use super::ApiJson;
+use crate::db::{self, Pool};
+use crate::error::{AppError, AppResult};
+use crate::services::{self, price_lists, pricing};
+use crate::web::guards::{ApiUser, ClientAddress, actor};
+use chrono::Utc;
+use diesel_async::AsyncPgConnection;
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{State, delete, get, post, put, routes};
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![
+        price_list,
+        managed_lists,
+        create_list,
+        show_list,
+        update_list,
+        add_item,
+        update_item,
+        remove_item,
+        publish_list,
+        delete_list,
+        revise_estimate,
+        accept_estimate,
+        record_hours,
+        hours,
+        invoice,
+        generate_invoice,
+        invoice_action,
+        ehf
+    ]
+}
+
+/// The combined bill of an application: every part's lines (each naming its organisation),
+/// totals, VAT and the combined status; `null` while there is none.
+pub async fn invoice_json(conn: &mut AsyncPgConnection, application_id: i64) -> AppResult<Value> {
+    let parts = db::pricing::invoices_of(conn, application_id).await?;
+    if parts.is_empty() {
+        return Ok(Value::Null);
+    }
+    let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
+    let lines = db::pricing::lines_of(conn, &ids).await?;
+    let organisations = db::catalogue::organisations(conn).await?;
+    let name = |id: i64| organisations.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_default();
+    let first = &parts[0];
+    Ok(json!({
+        "status": pricing::combined_status(&parts),
+        "net_ore": parts.iter().map(|p| p.net_ore).sum::<i64>(),
+        "vat_ore": parts.iter().map(|p| p.vat_ore).sum::<i64>(),
+        "total_ore": parts.iter().map(|p| p.total_ore).sum::<i64>(),
+        "recipient": {"name": first.recipient_name, "organisation_number": first.recipient_organisation_number, "reference": first.recipient_reference},
+        "url": format!("/applications/{application_id}/invoice"),
+        "lines": lines.iter().map(|l| {
+            let part = parts.iter().find(|p| p.id == l.invoice_id);
+            json!({
+                "invoice_id": l.invoice_id, "organisation_id": part.map(|p| p.organisation_id), "organisation": part.map(|p| name(p.organisation_id)),
+                "item_code": l.item_code, "description_nb": l.description_nb, "description_en": l.description_en, "unit": l.unit,
+                "quantity": l.quantity, "unit_ore": l.unit_ore, "amount_ore": l.amount_ore, "exempt": l.exempt, "price_list_id": l.price_list_id,
+            })
+        }).collect::<Vec<_>>(),
+        "parts": parts.iter().map(|p| json!({
+            "id": p.id, "number": p.number, "organisation_id": p.organisation_id, "organisation": name(p.organisation_id),
+            "status": p.status, "net_ore": p.net_ore, "vat_rate_bp": p.vat_rate_bp, "vat_ore": p.vat_ore, "total_ore": p.total_ore,
+            "waived_reason": p.waived_reason, "created_at": p.created_at, "issued_at": p.issued_at, "paid_at": p.paid_at, "waived_at": p.waived_at,
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+#[get("/price-list")]
+async fn price_list(pool: &State<Pool>) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let today = Utc::now().date_naive();
+    let (current, upcoming) = price_lists::public(&mut conn, today).await?;
+    Ok(Json(
+        json!({"date": today, "currency": "NOK", "amounts": "øre, excluding VAT", "price_lists": current, "upcoming": upcoming}),
+    ))
+}
+
+#[get("/price-lists")]
+async fn managed_lists(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
+    let scope = price_lists::managed_organisation(&api.user)?;
+    let mut conn = services::conn(pool).await?;
+    let rows = db::pricing::lists(&mut conn, scope).await?;
+    let items = db::pricing::items_of(&mut conn, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    let orgs = db::catalogue::organisations(&mut conn).await?;
+    Ok(Json(json!(
+        rows.iter()
+            .map(|r| price_lists::list_json(r, &items, orgs.iter().find(|o| o.id == r.organisation_id)))
+            .collect::<Vec<_>>()
+    )))
+}
+
+async fn list_value(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Value> {
+    let row = db::pricing::list(conn, id).await?.ok_or(AppError::NotFound)?;
+    let items = db::pricing::items_of(conn, &[id]).await?;
+    let org = db::catalogue::organisation(conn, row.organisation_id).await?;
+    Ok(price_lists::list_json(&row, &items, org.as_ref()))
+}
+
+#[post("/price-lists", data = "<body>")]
+async fn create_list(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    body: ApiJson<price_lists::ListInput>,
+) -> AppResult<(Status, Json<Value>)> {
+    let mut conn = services::conn(pool).await?;
+    let list = price_lists::create(&mut conn, &api.user, &actor(Some(&api.user), &address), body.0, Utc::now()).await?;
+    Ok((Status::Created, Json(list_value(&mut conn, list.id).await?)))
+}
+
+#[get("/price-lists/<id>")]
+async fn show_list(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    price_lists::load(&mut conn, &api.user, id).await?;
+    Ok(Json(list_value(&mut conn, id).await?))
+}
+
+#[put("/price-lists/<id>", data = "<body>")]
+async fn update_list(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<price_lists::ListInput>,
+) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    price_lists::update(&mut conn, &api.user, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
+    Ok(Json(list_value(&mut conn, id).await?))
+}
+
+#[post("/price-lists/<id>/items", data = "<body>")]
+async fn add_item(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<price_lists::ItemInput>,
+) -> AppResult<(Status, Json<Value>)> {
+    let mut conn = services::conn(pool).await?;
+    price_lists::add_item(&mut conn, &api.user, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
+    Ok((Status::Created, Json(list_value(&mut conn, id).await?)))
+}
+
+#[put("/price-lists/<id>/items/<item>", data = "<body>")]
+async fn update_item(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    item: i64,
+    body: ApiJson<price_lists::ItemInput>,
+) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    price_lists::update_item(&mut conn, &api.user, &actor(Some(&api.user), &address), id, item, body.0, Utc::now())
+        .await?;
+    Ok(Json(list_value(&mut conn, id).await?))
+}
+
+#[delete("/price-lists/<id>/items/<item>")]
+async fn remove_item(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    item: i64,
+) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    price_lists::remove_item(&mut conn, &api.user, &actor(Some(&api.user), &address), id, item, Utc::now()).await?;
+    Ok(Json(list_value(&mut conn, id).await?))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Publish {
+    version: Option<i32>,
+}
+
+#[post("/price-lists/<id>/publish", data = "<body>")]
+async fn publish_list(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<Option<Publish>>,
+) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let version = body.0.unwrap_or_default().version;
+    price_lists::publish(&mut conn, &api.user, &actor(Some(&api.user), &address), id, version, Utc::now()).await?;
+    Ok(Json(list_value(&mut conn, id).await?))
+}
+
+#[delete("/price-lists/<id>")]
+async fn delete_list(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Status> {
+    let mut conn = services::conn(pool).await?;
+    price_lists::delete_draft(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
+    Ok(Status::NoContent)
+}
+
+#[post("/applications/<id>/estimate", data = "<body>", rank = 2)]
+async fn revise_estimate(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<pricing::RevisedEstimate>,
+) -> AppResult<(Status, Json<Value>)> {
+    let mut conn = services::conn(pool).await?;
+    let e = pricing::revise_estimate(&mut conn, &api.user, &actor(Some(&api.user), &address), id, body.0, Utc::now())
+        .await?;
+    Ok((Status::Created, Json(json!(e))))
+}
+
+#[post("/applications/<id>/accept-estimate", rank = 2)]
+async fn accept_estimate(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let accepted =
+        pricing::accept_estimate(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
+    Ok(Json(json!({"accepted": accepted})))
+}
+
+#[post("/applications/<id>/hours", data = "<body>", rank = 2)]
+async fn record_hours(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<pricing::Hours>,
+) -> AppResult<(Status, Json<Value>)> {
+    let mut conn = services::conn(pool).await?;
+    let record_id =
+        pricing::record_hours(&mut conn, &api.user, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
+    Ok((Status::Created, Json(json!({"id": record_id}))))
+}
+
+#[get("/applications/<id>/hours")]
+async fn hours(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let (_, access) = services::applications::load(&mut conn, &api.user, id).await?;
+    if !access.sees_internal() {
+        return Err(AppError::Forbidden("time records are for case officers and register owners".into()));
+    }
+    Ok(Json(json!(db::pricing::time_of(&mut conn, id).await?)))
+}
+
+#[get("/applications/<id>/invoice")]
+async fn invoice(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    services::applications::load(&mut conn, &api.user, id).await?;
+    match invoice_json(&mut conn, id).await? {
+        Value::Null => Err(AppError::NotFound),
+        v => Ok(Json(v)),
+    }
+}
+
+#[post("/applications/<id>/invoice", rank = 2)]
+async fn generate_invoice(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    pricing::generate_invoices(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
+    Ok(Json(invoice_json(&mut conn, id).await?))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ActionBody {
+    reason: Option<String>,
+}
+
+#[post("/invoices/<id>/<action>", data = "<body>")]
+async fn invoice_action(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    action: &str,
+    body: ApiJson<Option<ActionBody>>,
+) -> AppResult<Json<Value>> {
+    let action = pricing::InvoiceAction::from_code(action).ok_or(AppError::NotFound)?;
+    let reason = body.0.unwrap_or_default().reason;
+    let mut conn = services::conn(pool).await?;
+    let part = pricing::invoice_action(
+        &mut conn,
+        &api.user,
+        &actor(Some(&api.user), &address),
+        id,
+        action,
+        reason.as_deref(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(json!(part)))
+}
+
+/// The part as an EHF / PEPPOL BIS Billing 3.0-style UBL document.
+#[get("/invoices/<id>/ehf")]
+async fn ehf(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<(rocket::http::ContentType, String)> {
+    let mut conn = services::conn(pool).await?;
+    let (_, xml) = pricing::ehf_document(&mut conn, &api.user, id).await?;
+    Ok((rocket::http::ContentType::XML, xml))
+}

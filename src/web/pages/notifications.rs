@@ -1,0 +1,170 @@
+//! Notifications: each person's notices (the bell), their mail preference, the applicant's
+//! confirmation of deletion, and the admins' view of the outbox and the development mailbox.
+
+use crate::config::Config;
+use crate::db::{self, Pool, events::NewEvent};
+use crate::domain::role::Permission;
+use crate::error::{AppError, AppResult};
+use crate::mail::notice_text;
+use crate::services;
+use crate::web::context::Ctx;
+use crate::web::csrf::{CsrfForm, CsrfOnly};
+use chrono::Utc;
+use rocket::form::FromForm;
+use rocket::response::{Flash, Redirect};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::Template;
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![list, mark_read, preference, confirm_deletion, admin_mail, retry]
+}
+
+/// A notice as the pages and the API show it.
+pub fn view(lang: crate::domain::language::Language, n: &db::notifications::Notification) -> Value {
+    json!({
+        "id": n.id,
+        "kind": n.kind,
+        "text": notice_text(lang, &n.kind, &n.params),
+        "application_id": n.application_id,
+        "urgent": n.urgent,
+        "created_at": n.created_at,
+        "when": n.created_at.format("%d.%m.%Y %H:%M").to_string(),
+        "read": n.read_at.is_some(),
+    })
+}
+
+#[get("/notifications")]
+async fn list(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let items: Vec<Value> =
+        db::notifications::of_user(&mut conn, user.id, 200).await?.iter().map(|n| view(ctx.lang, n)).collect();
+    let digest = db::notifications::users_by_id(&mut conn, &[user.id])
+        .await?
+        .first()
+        .is_some_and(|r| r.mail_preference == "digest");
+    Ok(ctx
+        .page("pages/notifications", json!({"title": ctx.t("notifications-title"), "items": items, "digest": digest})))
+}
+
+#[derive(FromForm)]
+struct ReadForm {
+    /// One notice; absent: all of them.
+    id: Option<i64>,
+}
+
+#[post("/notifications/read", data = "<form>")]
+async fn mark_read(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<ReadForm>) -> AppResult<Redirect> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    db::notifications::mark_read(&mut conn, user.id, form.0.id, Utc::now()).await?;
+    Ok(Redirect::to("/notifications"))
+}
+
+#[derive(FromForm)]
+struct PreferenceForm {
+    mail: String,
+}
+
+#[post("/notifications/preference", data = "<form>")]
+async fn preference(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<PreferenceForm>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let choice = form.0.mail;
+    if choice != "immediate" && choice != "digest" {
+        return Err(AppError::field("mail", "err-choose-one"));
+    }
+    let mut conn = services::conn(pool).await?;
+    db::notifications::set_mail_preference(&mut conn, user.id, &choice).await?;
+    Ok(Flash::success(Redirect::to("/notifications"), ctx.t("notifications-preference-saved")))
+}
+
+#[post("/applications/<id>/confirm-deletion", data = "<_form>")]
+async fn confirm_deletion(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    id: i64,
+    _form: CsrfForm<CsrfOnly>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    services::reminders::confirm_deletion(&mut conn, user, &ctx.actor(), id, Utc::now()).await?;
+    Ok(Flash::success(Redirect::to(format!("/applications/{id}")), ctx.t("deletion-confirmed")))
+}
+
+#[get("/admin/mail?<state>")]
+async fn admin_mail(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    config: &State<Config>,
+    state: Option<String>,
+) -> AppResult<Template> {
+    ctx.require(Permission::ReadAudit)?;
+    let state = state.filter(|s| ["pending", "sent", "dead"].contains(&s.as_str()));
+    let mut conn = services::conn(pool).await?;
+    let counts: Vec<Value> = db::notifications::outbox_counts(&mut conn)
+        .await?
+        .into_iter()
+        .map(|(s, n)| json!({"state": s, "label": ctx.t(&format!("state-mail-{s}")), "n": n}))
+        .collect();
+    let messages: Vec<Value> = db::notifications::outbox_list(&mut conn, state.as_deref(), 200)
+        .await?
+        .into_iter()
+        .map(|m| {
+            json!({
+                "id": m.id, "recipient": m.recipient, "template": m.template, "state": m.state,
+                "state_label": ctx.t(&format!("state-mail-{}", m.state)), "attempts": m.attempts,
+                "error": m.last_error, "dead": m.state == "dead",
+                "next": (m.state == "pending").then(|| m.next_attempt_at.format("%d.%m.%Y %H:%M").to_string()),
+                "created": m.created_at.format("%d.%m.%Y %H:%M").to_string(),
+            })
+        })
+        .collect();
+    let files: Vec<Value> = if config.smtp_url.is_none() {
+        crate::mail::eml_files(&config.mail_dir)
+            .into_iter()
+            .take(50)
+            .map(|(name, size, at)| json!({"name": name, "size": size, "at": at.format("%d.%m.%Y %H:%M").to_string()}))
+            .collect()
+    } else {
+        vec![]
+    };
+    Ok(ctx.page(
+        "pages/admin/mail",
+        json!({
+            "title": ctx.t("admin-mail-title"), "counts": counts, "messages": messages,
+            "files": files, "file_mode": config.smtp_url.is_none(), "mail_dir": config.mail_dir.display().to_string(),
+            "state": state,
+        }),
+    ))
+}
+
+#[post("/admin/mail/<id>/retry", data = "<_form>")]
+async fn retry(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<Redirect> {
+    ctx.require(Permission::ReadAudit)?;
+    let actor = ctx.actor();
+    let mut conn = services::conn(pool).await?;
+    let now = Utc::now();
+    use diesel_async::AsyncConnection;
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        if db::notifications::retry(tx, id, now).await? == 0 {
+            return Err(AppError::Conflict("only a message that was given up can be retried".into()));
+        }
+        db::events::append(
+            tx,
+            now,
+            NewEvent {
+                actor_id: actor.user_id,
+                address: actor.address.as_deref(),
+                subject_type: "outbox",
+                subject_id: Some(id),
+                kind: "mail.retried",
+                payload: json!({}),
+            },
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(Redirect::to("/admin/mail?state=pending"))
+}

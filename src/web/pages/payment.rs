@@ -1,0 +1,355 @@
+//! User payment pages: the public price list, the payment part of the case page (estimate,
+//! revised estimates, hours, invoice actions) with its forms, and the printable invoice.
+
+use crate::db::{self, Pool, applications::Application, users::User};
+use crate::domain::language::Language;
+use crate::domain::pricing::{Estimate, format_nok};
+use crate::domain::role::{Permission, Role};
+use crate::error::{AppError, AppResult};
+use crate::services::{self, applications::Access, price_lists, pricing};
+use crate::web::context::Ctx;
+use crate::web::csrf::{CsrfForm, CsrfOnly};
+use chrono::Utc;
+use diesel_async::AsyncPgConnection;
+use rocket::form::FromForm;
+use rocket::response::{Flash, Redirect};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::Template;
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![
+        public_price_list,
+        prices,
+        revise_estimate,
+        accept_estimate,
+        record_hours,
+        generate_invoice,
+        invoice_action,
+        invoice
+    ]
+}
+
+fn localised(ctx: &Ctx, nb: &str, en: &str) -> String {
+    if ctx.lang == Language::En { en.to_string() } else { nb.to_string() }
+}
+
+fn org_name(ctx: &Ctx, orgs: &[db::catalogue::Organisation], id: i64) -> String {
+    orgs.iter()
+        .find(|o| o.id == id)
+        .map(|o| localised(ctx, &o.name, o.name_en.as_deref().unwrap_or(&o.name)))
+        .unwrap_or_default()
+}
+
+/// One line of an estimate or invoice as a table row.
+fn line_row(ctx: &Ctx, orgs: &[db::catalogue::Organisation], org: i64, l: &LineView) -> Value {
+    json!({
+        "organisation": org_name(ctx, orgs, org), "description": localised(ctx, &l.description_nb, &l.description_en),
+        "quantity": l.quantity, "unit_key": format!("unit-{}", l.unit), "unit_price": format_nok(l.unit_ore),
+        "amount": format_nok(l.amount_ore), "exempt_key": l.exempt.as_ref().map(|e| format!("exempt-{e}")),
+    })
+}
+
+struct LineView {
+    description_nb: String,
+    description_en: String,
+    quantity: i64,
+    unit: String,
+    unit_ore: i64,
+    amount_ore: i64,
+    exempt: Option<String>,
+}
+
+/// The estimate's lines and the hourly rates that come on top, as table rows.
+pub async fn estimate_rows(
+    conn: &mut AsyncPgConnection,
+    ctx: &Ctx,
+    estimate: &Estimate,
+) -> AppResult<(Vec<Value>, Vec<Value>)> {
+    let orgs = db::catalogue::organisations(conn).await?;
+    let lines = estimate
+        .lines
+        .iter()
+        .map(|l| {
+            let view = LineView {
+                description_nb: l.description_nb.clone(),
+                description_en: l.description_en.clone(),
+                quantity: l.quantity,
+                unit: l.unit.clone(),
+                unit_ore: l.unit_ore,
+                amount_ore: l.amount_ore,
+                exempt: l.exempt.clone(),
+            };
+            line_row(ctx, &orgs, l.organisation_id, &view)
+        })
+        .collect();
+    let rates = estimate
+        .rates
+        .iter()
+        .map(|r| {
+            json!({
+                "organisation": org_name(ctx, &orgs, r.organisation_id), "description": localised(ctx, &r.description_nb, &r.description_en),
+                "rate": format_nok(r.unit_ore), "minimum": r.minimum_hours, "exempt": r.exempt,
+            })
+        })
+        .collect();
+    Ok((lines, rates))
+}
+
+const OPEN_FOR_ESTIMATES: [&str; 6] =
+    ["submitted", "returned", "in_review", "appealed", "approved", "partially_approved"];
+
+/// The payment part of the case page for `user`.
+pub async fn status_data(
+    conn: &mut AsyncPgConnection,
+    ctx: &Ctx,
+    user: &User,
+    app: &Application,
+    access: Access,
+) -> AppResult<Value> {
+    let estimate = pricing::estimate_application(conn, app).await?;
+    let (lines, rates) = estimate_rows(conn, ctx, &estimate).await?;
+    let orgs = db::catalogue::organisations(conn).await?;
+    let revised = db::pricing::estimates_of(conn, app.id).await?;
+    let pending: Vec<Value> = revised
+        .iter()
+        .filter(|r| r.pending())
+        .map(|r| json!({"organisation": org_name(ctx, &orgs, r.organisation_id), "total": format_nok(r.total_ore), "message": r.message, "hours": (r.minutes + 59) / 60}))
+        .collect();
+    let staff = matches!(access, Access::CaseOfficer | Access::RegisterOwner);
+    let time: Vec<Value> = if staff {
+        db::pricing::time_of(conn, app.id)
+            .await?
+            .iter()
+            .map(|t| json!({"who": t.user_name, "organisation": org_name(ctx, &orgs, t.organisation_id), "hours": format!("{}:{:02}", t.minutes / 60, t.minutes % 60), "note": t.note, "appeal": t.exempt.is_some(), "at": t.recorded_at.format("%d.%m.%Y").to_string()}))
+            .collect()
+    } else {
+        vec![]
+    };
+    let parts = db::pricing::invoices_of(conn, app.id).await?;
+    let role = Role::from_code(&user.role);
+    let manages = role.is_some_and(|r| r.may(Permission::ManageInvoices));
+    let invoice_parts: Vec<Value> = parts
+        .iter()
+        .map(|p| {
+            let own = role == Some(Role::RegisterOwner) && user.organisation_id == Some(p.organisation_id);
+            json!({
+                "id": p.id, "number": p.number, "organisation": org_name(ctx, &orgs, p.organisation_id), "status_key": format!("invoice-{}", p.status),
+                "total": format_nok(p.total_ore), "issue": (manages || own) && p.status == "draft", "pay": (manages || own) && p.status == "issued",
+                "waive": manages && matches!(p.status.as_str(), "draft" | "issued"),
+            })
+        })
+        .collect();
+    let open = OPEN_FOR_ESTIMATES.contains(&app.state.as_str());
+    Ok(json!({
+        "estimate": format_nok(app.estimate_ore.unwrap_or(estimate.total_ore)),
+        "estimate_accepted": app.estimate_accepted_at.map(|t| t.format("%d.%m.%Y").to_string()),
+        "exemption_key": estimate.exemption.as_ref().map(|e| format!("exempt-{e}")),
+        "lines": lines, "rates": rates, "current_total": format_nok(estimate.total_ore),
+        "pending": pending, "can_accept": access == Access::Applicant && revised.iter().any(|r| r.pending()),
+        "can_revise": staff && open,
+        "can_record_hours": staff && !matches!(app.state.as_str(), "draft" | "withdrawn" | "closed"),
+        "time": time, "staff": staff,
+        "invoice_parts": invoice_parts, "has_invoice": !parts.is_empty(),
+        "can_generate": manages && app.first_submitted_at.is_some() && app.state != "withdrawn",
+    }))
+}
+
+#[get("/price-list")]
+async fn public_price_list(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
+    let mut conn = services::conn(pool).await?;
+    let today = Utc::now().date_naive();
+    let (current, upcoming) = price_lists::public(&mut conn, today).await?;
+    let view = |v: &Value| -> Value {
+        let org = &v["organisation"];
+        json!({
+            "organisation": localised(&ctx, org["name"].as_str().unwrap_or(""), org["name_en"].as_str().or(org["name"].as_str()).unwrap_or("")),
+            "valid_from": v["valid_from"].as_str().and_then(|d| d.parse::<chrono::NaiveDate>().ok()).map(|d| d.format("%d.%m.%Y").to_string()),
+            "note": localised(&ctx, v["note_nb"].as_str().unwrap_or(""), v["note_en"].as_str().unwrap_or("")),
+            "items": v["items"].as_array().cloned().unwrap_or_default().iter().map(|i| json!({
+                "description": localised(&ctx, i["description_nb"].as_str().unwrap_or(""), i["description_en"].as_str().unwrap_or("")),
+                "unit_key": format!("unit-{}", i["unit"].as_str().unwrap_or("")), "amount": format_nok(i["amount_ore"].as_i64().unwrap_or(0)),
+                "minimum": i["minimum_quantity"].as_i64().filter(|m| *m > 0), "source": i["data_source_code"],
+                "exempt": i["exempt_kinds"].as_array().cloned().unwrap_or_default().iter().filter_map(|k| k.as_str().map(|k| format!("exempt-kind-{k}"))).collect::<Vec<_>>(),
+                "hds_only": i["requires_hds_authority"],
+            })).collect::<Vec<_>>(),
+        })
+    };
+    Ok(ctx.page(
+        "pages/public/price_list",
+        json!({"lists": current.iter().map(view).collect::<Vec<_>>(), "upcoming": upcoming.iter().map(view).collect::<Vec<_>>(), "today": today.format("%d.%m.%Y").to_string()}),
+    ))
+}
+
+/// SPEC §12 names `/prices`; the page lives at `/price-list`.
+#[get("/prices")]
+fn prices() -> Redirect {
+    Redirect::permanent("/price-list")
+}
+
+/// Answers a case-page form: back to the case with a success or the problem as a flash.
+fn back<T>(ctx: &Ctx, id: i64, anchor: &str, result: AppResult<T>, done_key: &str) -> AppResult<Flash<Redirect>> {
+    let to = Redirect::to(format!("/applications/{id}#{anchor}"));
+    match result {
+        Ok(_) => Ok(Flash::success(to, ctx.t(done_key))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            let text = match &e {
+                AppError::Validation(_) => e
+                    .fields(ctx.lang)
+                    .into_iter()
+                    .map(|(k, v)| format!("{}: {}", ctx.t(&format!("payment-field-{k}")), v.join(" ")))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.public_message(ctx.lang),
+            };
+            Ok(Flash::error(to, text))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+struct EstimateForm {
+    hours: String,
+    message: String,
+}
+
+#[post("/applications/<id>/estimate", data = "<form>")]
+async fn revise_estimate(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    id: i64,
+    form: CsrfForm<EstimateForm>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let input = pricing::RevisedEstimate {
+        hours: Some(Value::String(form.0.hours)),
+        minutes: None,
+        message: Some(form.0.message),
+    };
+    let result = pricing::revise_estimate(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
+    back(&ctx, id, "payment", result, "estimate-revised-done")
+}
+
+#[post("/applications/<id>/accept-estimate", data = "<_form>")]
+async fn accept_estimate(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    id: i64,
+    _form: CsrfForm<CsrfOnly>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let result = pricing::accept_estimate(&mut conn, user, &ctx.actor(), id, Utc::now()).await;
+    back(&ctx, id, "payment", result, "estimate-accepted-done")
+}
+
+#[derive(FromForm)]
+struct HoursForm {
+    hours: String,
+    note: String,
+}
+
+#[post("/applications/<id>/hours", data = "<form>")]
+async fn record_hours(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<HoursForm>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let input = pricing::Hours {
+        hours: Some(Value::String(form.0.hours)),
+        hours_minutes: None,
+        minutes: None,
+        note: Some(form.0.note),
+    };
+    let result = pricing::record_hours(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
+    back(&ctx, id, "hours", result, "hours-recorded-done")
+}
+
+#[post("/applications/<id>/invoice/generate", data = "<_form>")]
+async fn generate_invoice(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    id: i64,
+    _form: CsrfForm<CsrfOnly>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let result = pricing::generate_invoices(&mut conn, user, &ctx.actor(), id, Utc::now()).await;
+    back(&ctx, id, "invoice", result, "invoice-generated-done")
+}
+
+#[derive(FromForm)]
+struct InvoiceActionForm {
+    reason: Option<String>,
+}
+
+#[post("/invoices/<invoice>/<action>", data = "<form>")]
+async fn invoice_action(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    invoice: i64,
+    action: &str,
+    form: CsrfForm<InvoiceActionForm>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let action = pricing::InvoiceAction::from_code(action).ok_or(AppError::NotFound)?;
+    let mut conn = services::conn(pool).await?;
+    let part = db::pricing::invoice(&mut conn, invoice).await?.ok_or(AppError::NotFound)?;
+    let result =
+        pricing::invoice_action(&mut conn, user, &ctx.actor(), invoice, action, form.0.reason.as_deref(), Utc::now())
+            .await;
+    if matches!(result, Err(AppError::NotFound)) {
+        return Err(AppError::NotFound);
+    }
+    back(&ctx, part.application_id, "invoice", result, "invoice-action-done")
+}
+
+#[get("/applications/<id>/invoice")]
+async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let app = if user.role == "admin" {
+        db::applications::by_id(&mut conn, id)
+            .await?
+            .filter(|a| a.first_submitted_at.is_some())
+            .ok_or(AppError::NotFound)?
+    } else {
+        services::applications::load(&mut conn, user, id).await?.0
+    };
+    let parts = db::pricing::invoices_of(&mut conn, id).await?;
+    if parts.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let lines = db::pricing::lines_of(&mut conn, &parts.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    let orgs = db::catalogue::organisations(&mut conn).await?;
+    let groups: Vec<Value> = parts
+        .iter()
+        .map(|p| {
+            let org = orgs.iter().find(|o| o.id == p.organisation_id);
+            json!({
+                "number": p.number, "organisation": org_name(&ctx, &orgs, p.organisation_id),
+                "organisation_number": org.map(|o| o.organisation_number.clone()), "status_key": format!("invoice-{}", p.status),
+                "net": format_nok(p.net_ore), "vat": format_nok(p.vat_ore), "total": format_nok(p.total_ore),
+                "vat_rate": format!("{},{:02}", p.vat_rate_bp / 100, p.vat_rate_bp % 100),
+                "issued": p.issued_at.map(|t| t.format("%d.%m.%Y").to_string()), "paid": p.paid_at.map(|t| t.format("%d.%m.%Y").to_string()),
+                "waived_reason": p.waived_reason,
+                "lines": lines.iter().filter(|l| l.invoice_id == p.id).map(|l| line_row(&ctx, &orgs, p.organisation_id, &LineView {
+                    description_nb: l.description_nb.clone(), description_en: l.description_en.clone(), quantity: l.quantity,
+                    unit: l.unit.clone(), unit_ore: l.unit_ore, amount_ore: l.amount_ore, exempt: l.exempt.clone(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let first = &parts[0];
+    Ok(ctx.page(
+        "pages/payment/invoice",
+        json!({
+            "app_id": app.id, "reference": app.reference, "title": app.title, "status_key": format!("invoice-{}", pricing::combined_status(&parts)),
+            "recipient": {"name": first.recipient_name, "organisation_number": first.recipient_organisation_number, "reference": first.recipient_reference},
+            "groups": groups,
+            "net": format_nok(parts.iter().map(|p| p.net_ore).sum()), "vat": format_nok(parts.iter().map(|p| p.vat_ore).sum()),
+            "total": format_nok(parts.iter().map(|p| p.total_ore).sum()),
+            "date": Utc::now().format("%d.%m.%Y").to_string(),
+        }),
+    ))
+}

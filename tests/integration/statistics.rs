@@ -1,0 +1,251 @@
+//! Statistics computed by the database for a known set of cases, checked against figures worked
+//! out by hand; the public page with its charts and tables; the register of approved projects
+//! without personal data; the dashboards and who may see them.
+
+use crate::common::TestApp;
+use chrono::{DateTime, Utc};
+use diesel_async::RunQueryDsl;
+use helsedataservice::db::events::{NewEvent, append};
+use rocket::http::Status;
+use serde_json::{Value, json};
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// Inserts an application with the given timestamps (None: not reached) and sources.
+#[allow(clippy::too_many_arguments)]
+async fn case(
+    app: &TestApp,
+    applicant: i64,
+    state: &str,
+    submitted: &str,
+    completed: Option<&str>,
+    delivered: Option<&str>,
+    sources: &[&str],
+    form: Value,
+) -> i64 {
+    use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz};
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let mut conn = app.conn().await;
+    let id = diesel::sql_query(
+        "INSERT INTO applications (applicant_id, state, title, form, first_submitted_at, submitted_at, completed_at, delivered_at, submit_count) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, 1) RETURNING id",
+    )
+    .bind::<BigInt, _>(applicant)
+    .bind::<Text, _>(state)
+    .bind::<Text, _>(format!("Prosjekt fra {submitted}"))
+    .bind::<Jsonb, _>(form)
+    .bind::<Timestamptz, _>(at(submitted))
+    .bind::<Nullable<Timestamptz>, _>(completed.map(at))
+    .bind::<Nullable<Timestamptz>, _>(delivered.map(at))
+    .get_result::<Id>(&mut conn)
+    .await
+    .unwrap()
+    .id;
+    for code in sources {
+        app.sql(&format!(
+            "INSERT INTO application_sources (application_id, data_source_id) SELECT {id}, id FROM data_sources WHERE code = '{code}'"
+        ))
+        .await
+        .unwrap();
+    }
+    id
+}
+
+async fn decision(app: &TestApp, id: i64, outcome: &str, when: &str, officer: i64) {
+    app.sql(&format!(
+        "INSERT INTO decisions (application_id, outcome, language, letter_html, decided_by, decided_at, appeal_deadline) \
+         VALUES ({id}, '{outcome}', 'nb', '<p>vedtak</p>', {officer}, '{when}', '2030-01-01')"
+    ))
+    .await
+    .unwrap();
+}
+
+#[rocket::async_test]
+async fn figures_match_a_hand_computed_set_of_cases() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let officer = app.user("case_officer", None).await;
+    let (a, o) = (applicant.id, officer.id);
+    let form = json!({"project_leader": {"name": "Kari Nordmann", "email": "kari@uio.no", "institution": "Universitetet i Oslo"},
+                      "start_date": "2026-03-01", "end_date": "2029-12-31"});
+    // A1: complete 20 Jan, delivered 21 days later; KRG.
+    let a1 = case(
+        &app,
+        a,
+        "delivered",
+        "2026-01-10T09:00:00Z",
+        Some("2026-01-20T09:00:00Z"),
+        Some("2026-02-10T09:00:00Z"),
+        &["KRG"],
+        form.clone(),
+    )
+    .await;
+    decision(&app, a1, "approved", "2026-02-01T09:00:00Z", o).await;
+    app.sql(&format!(
+        "INSERT INTO releases (application_id, data_source_id, decider, owner_organisation_id, state) \
+         SELECT {a1}, id, 'owner', owner_id, 'delivered' FROM data_sources WHERE code = 'KRG'"
+    ))
+    .await
+    .unwrap();
+    // A2: returned once, complete 1 Mar, delivered 30 days later; KRG and NPR.
+    let a2 = case(
+        &app,
+        a,
+        "delivered",
+        "2026-02-05T09:00:00Z",
+        Some("2026-03-01T09:00:00Z"),
+        Some("2026-03-31T09:00:00Z"),
+        &["KRG", "NPR"],
+        json!({}),
+    )
+    .await;
+    decision(&app, a2, "approved", "2026-03-10T09:00:00Z", o).await;
+    {
+        let mut conn = app.conn().await;
+        let returned = NewEvent {
+            actor_id: Some(o),
+            address: None,
+            subject_type: "application",
+            subject_id: Some(a2),
+            kind: "application.returned",
+            payload: json!({}),
+        };
+        append(&mut conn, at("2026-02-10T09:00:00Z"), returned).await.unwrap();
+    }
+    // A3: complete, rejected, never delivered; NPR.
+    let a3 = case(&app, a, "rejected", "2026-03-03T09:00:00Z", Some("2026-03-05T09:00:00Z"), None, &["NPR"], json!({}))
+        .await;
+    decision(&app, a3, "rejected", "2026-04-01T09:00:00Z", o).await;
+    // A4: submitted, not yet assessed.
+    case(&app, a, "submitted", "2026-05-20T09:00:00Z", None, None, &["KRG"], json!({})).await;
+    // A5: received before the window, delivered in it after 244 days; NPR.
+    let _a5 = case(
+        &app,
+        a,
+        "delivered",
+        "2025-05-01T09:00:00Z",
+        Some("2025-05-10T09:00:00Z"),
+        Some("2026-01-09T09:00:00Z"),
+        &["NPR"],
+        json!({}),
+    )
+    .await;
+    // A6: rejected, appealed, approved: decided once (its first decision) in April.
+    let a6 = case(&app, a, "approved", "2026-03-20T09:00:00Z", Some("2026-03-25T09:00:00Z"), None, &["KRG"], json!({}))
+        .await;
+    decision(&app, a6, "rejected", "2026-04-02T09:00:00Z", o).await;
+    decision(&app, a6, "approved", "2026-05-02T09:00:00Z", o).await;
+
+    let now = at("2026-06-15T12:00:00Z");
+    let mut conn = app.conn().await;
+    let f = helsedataservice::services::statistics::figures(&mut conn, now).await.unwrap();
+    assert_eq!(f["period"], json!({"from": "2025-07", "to": "2026-06"}));
+    let month = |m: &str| f["months"].as_array().unwrap().iter().find(|r| r["month"] == m).unwrap().clone();
+    assert_eq!(
+        month("2026-01"),
+        json!({"month": "2026-01", "received": 1, "decided": 0, "delivered": 1, "transfers": 0})
+    );
+    assert_eq!(
+        month("2026-02"),
+        json!({"month": "2026-02", "received": 1, "decided": 1, "delivered": 1, "transfers": 0})
+    );
+    assert_eq!(
+        month("2026-03"),
+        json!({"month": "2026-03", "received": 2, "decided": 1, "delivered": 1, "transfers": 0})
+    );
+    assert_eq!(
+        month("2026-04"),
+        json!({"month": "2026-04", "received": 0, "decided": 2, "delivered": 0, "transfers": 0})
+    );
+    assert_eq!(month("2026-05")["received"], 1);
+    assert_eq!(f["totals"], json!({"received": 5, "decided": 4, "delivered": 3, "transfers": 0}));
+    // Handling time: 21, 30 and 244 days → median 30, p90 = 30 + 0.8 × 214 = 201.2.
+    let k = &f["case_handling_days"];
+    assert_eq!((k["median"].as_f64(), k["p90"].as_f64(), k["count"].as_i64()), (Some(30.0), Some(201.2), Some(3)));
+    let source = |code: &str| k["per_source"].as_array().unwrap().iter().find(|s| s["code"] == code).unwrap().clone();
+    // KRG: 21 and 30 → 25.5 and 21 + 0.9 × 9 = 29.1; NPR: 30 and 244 → 137 and 30 + 0.9 × 214 = 222.6.
+    assert_eq!((source("KRG")["median"].as_f64(), source("KRG")["p90"].as_f64()), (Some(25.5), Some(29.1)));
+    assert_eq!((source("NPR")["median"].as_f64(), source("NPR")["p90"].as_f64()), (Some(137.0), Some(222.6)));
+    // Assessed in the window: A1, A2, A3, A6; complete the first time: A1, A3, A6.
+    assert_eq!(f["complete_at_first_submission"], json!({"assessed": 4, "complete": 3, "share": 0.75}));
+    assert_eq!(f["catalogue"]["sources"], 18);
+    assert!(f["catalogue"]["sources_on_common_form"].as_i64().unwrap() > 0);
+    assert!(f["catalogue"]["variables"].as_i64().unwrap() >= 116);
+
+    // The register: A6, A2, A1 (latest decision approving), with the institution, not the person.
+    let (status, body) = app.get_json("/api/projects", None).await;
+    assert_eq!(status, Status::Ok);
+    let ids: Vec<i64> = body["projects"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![a6, a2, a1]);
+    let first = &body["projects"][2];
+    assert_eq!(first["institution"], "Universitetet i Oslo");
+    assert_eq!(first["sources_nb"], "Kreftregisteret");
+    assert_eq!((first["start_date"].as_str(), first["end_date"].as_str()), (Some("2026-03-01"), Some("2029-12-31")));
+    let text = body.to_string();
+    assert!(!text.contains("Kari") && !text.contains("kari@uio.no") && !text.contains(&applicant.email));
+    let (status, html) = app.page("/projects").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Universitetet i Oslo") && !html.contains("Kari Nordmann"));
+}
+
+#[rocket::async_test]
+async fn the_public_page_has_charts_with_text_alternatives_and_tables() {
+    let app = TestApp::new().await;
+    let (status, body) = app.get_json("/api/statistics", None).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(body["months"].as_array().unwrap().len(), 12);
+    for key in ["totals", "case_handling_days", "complete_at_first_submission", "catalogue"] {
+        assert!(body[key].is_object(), "{key}");
+    }
+    let (status, html) = app.page("/statistics").await;
+    assert_eq!(status, Status::Ok);
+    for id in ["chart-applications", "chart-transfers"] {
+        assert!(
+            html.contains(&format!(
+                "<svg id=\"{id}\" class=\"chart\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\""
+            )),
+            "{id}"
+        );
+        assert!(html.contains(&format!("<title id=\"{id}-title\">")));
+        assert!(html.contains(&format!("<desc id=\"{id}-desc\">")));
+    }
+    assert_eq!(html.matches("<table>").count(), 3, "a table beside every chart");
+    assert!(html.contains("Søknader per måned"));
+    assert!(!html.contains("<script"), "no JavaScript");
+}
+
+#[rocket::async_test]
+async fn dashboards_are_for_officers_owners_and_admins() {
+    let app = TestApp::new().await;
+    let (c, _id) = crate::case_handling::two_source_case(&app).await;
+    app.login(&c.applicant).await;
+    let (status, _) = app.page("/dashboard").await;
+    assert_eq!(status, Status::Forbidden);
+
+    app.login(&c.officer).await;
+    let (status, html) = app.page("/dashboard").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Arbeidsmengde per saksbehandler") && html.contains("Alder på åpne saker"));
+    assert!(html.contains("chart-workload"), "{html}");
+    assert!(!html.contains("id=\"health\""), "the service health is for admins");
+
+    let (_, body) = crate::case_handling::cmd(&app, &c.officer_token, _id, "complete", json!({})).await;
+    assert_eq!(body["state"], "in_review");
+    app.login(&c.fhi).await;
+    let (status, html) = app.page("/dashboard").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("1 utleveringer venter."), "FHI's KRG release waits");
+    assert!(!html.contains("chart-workload"));
+
+    let admin = app.user("admin", None).await;
+    app.login(&admin).await;
+    let (status, html) = app.page("/dashboard").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("id=\"health\"") && html.contains("chart-workload"));
+}
