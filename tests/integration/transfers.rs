@@ -89,6 +89,12 @@ async fn post(app: &TestApp, token: &str, path: String) -> (Status, Value) {
     app.post_json(&path, Some(token), json!({})).await
 }
 
+/// Whether the user has an in-app notice that files are ready.
+async fn published_notice(app: &TestApp, token: &str) -> bool {
+    let (_, body) = app.get_json("/api/notifications", Some(token)).await;
+    body["notifications"].as_array().unwrap().iter().any(|n| n["kind"] == "transfer.published")
+}
+
 fn data(size: usize) -> Vec<u8> {
     // Text-like bytes so that a plaintext window is easy to look for in the stored object.
     (0..size).map(|i| b"Fiktive registerdata;lopenr;diagnose\n"[i % 37]).collect()
@@ -443,6 +449,7 @@ async fn linkage_transfers_go_to_the_receiving_organisation_only() {
     assert_eq!(get_file(&app, &fhi_token, id, "koblingsnokkel.csv").await.0, Status::Ok);
     let (_, case) = app.get_json(&format!("/api/applications/{}", c.id), Some(&c.applicant_token)).await;
     assert_eq!(case["transfers"], json!([]), "the applicant does not see linkage extracts");
+    assert!(!published_notice(&app, &c.applicant_token).await, "nor is told of them");
     assert_eq!(case["state"], "approved", "a linkage extract is not the delivery to the applicant");
     let (_, detail) = app.get_json(&format!("/api/transfers/{id}"), Some(&c.owner_token)).await;
     assert_eq!(detail["state"], "downloaded");
@@ -508,6 +515,8 @@ async fn the_pages_create_upload_publish_list_download_and_show_receipts() {
     assert!(html.contains(&format!("action=\"/transfers/{id}/publish\"")));
     let resp = app.form(&format!("/transfers/{id}/publish"), &[], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
+
+    assert!(published_notice(&app, &c.applicant_token).await, "the applicant is told the files are ready");
 
     // The applicant's status page lists it with a download link; the download is receipted.
     app.login(&c.applicant).await;
