@@ -20,6 +20,7 @@ CREATE TABLE transfers (
     expired_at                TIMESTAMPTZ,
     revoked_at                TIMESTAMPTZ,
     revoked_by                BIGINT REFERENCES users (id),
+    expiry_warned_at          TIMESTAMPTZ,
     version                   INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX transfers_release ON transfers (release_id);

@@ -375,6 +375,7 @@ diesel::table! {
         expired_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
         revoked_by -> Nullable<Int8>,
+        expiry_warned_at -> Nullable<Timestamptz>,
         version -> Int4,
     }
 }

@@ -23,6 +23,7 @@ pub struct Transfer {
     pub expired_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_by: Option<i64>,
+    pub expiry_warned_at: Option<DateTime<Utc>>,
     pub version: i32,
 }
 
@@ -309,4 +310,23 @@ pub async fn live_storage_keys(conn: &mut AsyncPgConnection) -> QueryResult<Vec<
             .await?,
     );
     Ok(keys)
+}
+
+/// Published transfers expiring before `before` whose recipients have not been warned.
+pub async fn due_for_expiry_warning(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<Vec<i64>> {
+    transfers::table
+        .filter(transfers::state.eq_any(["available", "downloaded"]).and(transfers::expires_at.le(before)))
+        .filter(transfers::expiry_warned_at.is_null())
+        .select(transfers::id)
+        .order(transfers::id)
+        .load(conn)
+        .await
+}
+
+/// Records the warning (no version change: nobody's edit is made stale).
+pub async fn mark_expiry_warned(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(transfers::table.find(id).filter(transfers::expiry_warned_at.is_null()))
+        .set(transfers::expiry_warned_at.eq(now))
+        .execute(conn)
+        .await
 }

@@ -59,6 +59,7 @@ pub async fn run_once(pool: &Pool, storage: &Storage, config: &Config, now: Date
     );
     report("deletion reminders", crate::services::reminders::deletion_reminders(conn, now).await);
     report("digests", crate::services::notifications::queue_digests(conn, now).await);
+    report("expiring transfers", crate::services::transfers::warn_expiring(conn, now).await);
     report("expired transfers", crate::services::transfers::expire(conn, storage, now).await);
     report(
         "abandoned uploads",

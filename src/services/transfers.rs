@@ -429,6 +429,35 @@ pub async fn expire(conn: &mut AsyncPgConnection, storage: &Storage, now: DateTi
     Ok(expired)
 }
 
+/// Days before expiry when the recipients are told to download (`transfer.expiring`).
+pub const EXPIRY_WARNING_DAYS: i64 = 3;
+
+/// Records `transfer.expiring` once for each published transfer (not a linkage extract) that
+/// expires within [`EXPIRY_WARNING_DAYS`]; the notifications tell the recipients.
+pub async fn warn_expiring(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
+    let mut warned = 0;
+    for id in db::transfers::due_for_expiry_warning(conn, now + Duration::days(EXPIRY_WARNING_DAYS)).await? {
+        let done = conn
+            .transaction::<_, AppError, _>(async move |tx| {
+                let Some(t) = db::transfers::lock(tx, id).await? else { return Ok(false) };
+                let published = matches!(t.state.as_str(), "available" | "downloaded");
+                if t.expiry_warned_at.is_some() || !published || t.expires_at <= now {
+                    return Ok(false);
+                }
+                db::transfers::mark_expiry_warned(tx, id, now).await?;
+                if t.recipient_organisation_id.is_some() {
+                    return Ok(false);
+                }
+                let payload = json!({"transfer_id": id, "release_id": t.release_id, "expires_at": t.expires_at});
+                record(tx, &Actor::system(), now, t.application_id, "transfer.expiring", payload).await?;
+                Ok(true)
+            })
+            .await?;
+        warned += usize::from(done);
+    }
+    Ok(warned)
+}
+
 /// Removes unfinished uploads reserved before `before` (rows and any bytes): what a crash or a
 /// dropped connection left behind. Run at start-up and by the scheduled job.
 pub async fn clean_unfinished_uploads(

@@ -334,6 +334,15 @@ async fn expiry_deletes_the_bytes_and_keeps_metadata_and_receipts() {
 
     let mut conn = app.conn().await;
     let now = chrono::Utc::now();
+    // Three days before expiry the recipients are warned, once.
+    use helsedataservice::services::transfers::warn_expiring;
+    assert_eq!(warn_expiring(&mut conn, now).await.unwrap(), 0);
+    let soon = now + chrono::Duration::days(28);
+    assert_eq!(warn_expiring(&mut conn, soon).await.unwrap(), 1);
+    assert_eq!(warn_expiring(&mut conn, soon).await.unwrap(), 0);
+    assert!(app.event_kinds("application", c.id).await.contains(&"transfer.expiring".to_string()));
+    let (_, body) = app.get_json("/api/notifications", Some(&c.applicant_token)).await;
+    assert!(body["notifications"].as_array().unwrap().iter().any(|n| n["kind"] == "transfer.expiring"));
     assert_eq!(helsedataservice::services::transfers::expire(&mut conn, storage(&app), now).await.unwrap(), 0);
     let later = now + chrono::Duration::days(31);
     assert_eq!(helsedataservice::services::transfers::expire(&mut conn, storage(&app), later).await.unwrap(), 1);
