@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 14] = [
+pub const SETTINGS: [&str; 20] = [
     "PUBLIC_URL",
     "MAIL_DIR",
     "RELEASE_REMINDER_DAYS",
@@ -25,6 +25,12 @@ pub const SETTINGS: [&str; 14] = [
     "STORAGE_MASTER_KEY",
     "MAX_UPLOAD_BYTES",
     "VAT_RATE_PERCENT",
+    "MAX_TRANSFER_BYTES",
+    "STORAGE_S3_URL",
+    "STORAGE_S3_BUCKET",
+    "STORAGE_S3_ACCESS_KEY_ID",
+    "STORAGE_S3_SECRET_ACCESS_KEY",
+    "STORAGE_S3_REGION",
 ];
 
 /// Validated settings.
@@ -52,28 +58,91 @@ pub struct Config {
     pub master_key: Option<[u8; 32]>,
     /// Largest accepted upload (attachments, transfer files).
     pub max_upload_bytes: u64,
+    /// The S3-compatible object store for files, when configured (else the local `storage_dir`).
+    pub storage_s3: Option<S3Settings>,
+    /// Largest accepted file of a secure file transfer (multi-gigabyte files are expected).
+    pub max_transfer_bytes: u64,
     /// Working days allowed for person-identifiable cases (statistics follow fixed rules).
     pub case_target_working_days: u32,
     /// VAT on invoices in basis points (`VAT_RATE_PERCENT`, e.g. "25" → 2 500); default 0.
     pub vat_rate_bp: u32,
 }
 
+// The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
+// as text whatever it looks like, and parsed below.
 #[derive(Deserialize, Default)]
 struct Raw {
+    #[serde(default, deserialize_with = "as_text")]
     database_url: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     smtp_url: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     mail_from: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     storage_dir: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     admin_email: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     admin_password: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     database_pool_size: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     storage_master_key: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     max_upload_bytes: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    max_transfer_bytes: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    storage_s3_url: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    storage_s3_bucket: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    storage_s3_access_key_id: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    storage_s3_secret_access_key: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    storage_s3_region: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     case_target_working_days: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     mail_dir: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     public_url: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     release_reminder_days: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
     vat_rate_percent: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Text(String),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+fn as_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<Scalar>::deserialize(d)?.map(|v| match v {
+        Scalar::Text(s) => s,
+        Scalar::Unsigned(n) => n.to_string(),
+        Scalar::Signed(n) => n.to_string(),
+        Scalar::Float(n) => n.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+    }))
+}
+
+/// Where and how to reach an S3-compatible object store (`STORAGE_S3_*`).
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    /// Endpoint URL, e.g. `https://s3.example.no` or `http://127.0.0.1:9000`.
+    pub url: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub region: String,
 }
 
 /// A setting that is missing or malformed.
@@ -181,6 +250,33 @@ impl Config {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| bad("MAX_UPLOAD_BYTES", "must be a positive whole number of bytes"))?,
         };
+        let max_transfer_bytes = match non_empty(raw.max_transfer_bytes) {
+            None => 100 * 1024 * 1024 * 1024,
+            Some(s) => s
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| bad("MAX_TRANSFER_BYTES", "must be a positive whole number of bytes"))?,
+        };
+        let storage_s3 = match (non_empty(raw.storage_s3_url), non_empty(raw.storage_s3_bucket)) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(bad("STORAGE_S3_URL", "is required when STORAGE_S3_BUCKET is set")),
+            (Some(_), None) => return Err(bad("STORAGE_S3_BUCKET", "is required when STORAGE_S3_URL is set")),
+            (Some(url), Some(bucket)) => {
+                if !(url.starts_with("https://")
+                    || url.starts_with("http://127.")
+                    || url.starts_with("http://localhost"))
+                {
+                    return Err(bad("STORAGE_S3_URL", "must be an https:// URL (plain http only on loopback)"));
+                }
+                let access_key_id = non_empty(raw.storage_s3_access_key_id)
+                    .ok_or_else(|| bad("STORAGE_S3_ACCESS_KEY_ID", "is required with STORAGE_S3_URL"))?;
+                let secret_access_key = non_empty(raw.storage_s3_secret_access_key)
+                    .ok_or_else(|| bad("STORAGE_S3_SECRET_ACCESS_KEY", "is required with STORAGE_S3_URL"))?;
+                let region = non_empty(raw.storage_s3_region).unwrap_or_else(|| "us-east-1".into());
+                Some(S3Settings { url, bucket, access_key_id, secret_access_key, region })
+            }
+        };
         let case_target_working_days = match non_empty(raw.case_target_working_days) {
             None => 60,
             Some(s) => s.parse::<u32>().ok().filter(|n| (1..=365).contains(n)).ok_or_else(|| {
@@ -205,6 +301,8 @@ impl Config {
             pool_size,
             master_key,
             max_upload_bytes,
+            max_transfer_bytes,
+            storage_s3,
             case_target_working_days,
             vat_rate_bp,
         })
@@ -224,6 +322,8 @@ impl Config {
             pool_size: 4,
             master_key: Some([3u8; 32]),
             max_upload_bytes: 2 * 1024 * 1024,
+            max_transfer_bytes: 8 * 1024 * 1024,
+            storage_s3: None,
             case_target_working_days: 60,
             vat_rate_bp: 0,
         }
@@ -265,6 +365,34 @@ pub fn with_secret_key(figment: Figment, key: &[u8]) -> Figment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_from_the_environment_are_read_as_text() {
+        let figment = Figment::new()
+            .merge(("max_transfer_bytes", 67_108_865u64))
+            .merge(("database_pool_size", 8))
+            .merge(("admin_email", "admin@example.no"))
+            .merge(("admin_password", 12_345_678_901_234i64));
+        let err = Config::from_figment(&figment).expect_err("an all-digit password is refused, not misread");
+        assert_eq!(err.setting, "ADMIN_PASSWORD");
+        let figment = Figment::new().merge(("max_transfer_bytes", 67_108_865u64)).merge(("database_pool_size", 8));
+        let c = Config::from_figment(&figment).unwrap();
+        assert_eq!(c.max_transfer_bytes, 67_108_865);
+        assert_eq!(c.pool_size, 8);
+    }
+
+    #[test]
+    fn s3_settings_come_together() {
+        let base = Figment::new().merge(("storage_s3_url", "http://127.0.0.1:9000"));
+        assert_eq!(Config::from_figment(&base).unwrap_err().setting, "STORAGE_S3_BUCKET");
+        let f = base.clone().merge(("storage_s3_bucket", "hds"));
+        assert_eq!(Config::from_figment(&f).unwrap_err().setting, "STORAGE_S3_ACCESS_KEY_ID");
+        let f = f.merge(("storage_s3_access_key_id", "a")).merge(("storage_s3_secret_access_key", "b"));
+        let s3 = Config::from_figment(&f).unwrap().storage_s3.unwrap();
+        assert_eq!((s3.bucket.as_str(), s3.region.as_str()), ("hds", "us-east-1"));
+        let f = f.merge(("storage_s3_url", "http://s3.example.no"));
+        assert_eq!(Config::from_figment(&f).unwrap_err().setting, "STORAGE_S3_URL", "plain http only on loopback");
+    }
 
     fn with(key: &str, value: &str) -> Figment {
         Figment::new().merge(Serialized::default(key, value))

@@ -30,9 +30,14 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
             .map_err(|e| format!("creating the first admin ({email}): {e}"))?;
     }
     let master_key = config.master_key.ok_or("STORAGE_MASTER_KEY is not set")?;
-    let storage = storage::Storage::open(&config.storage_dir, master_key)
-        .await
-        .map_err(|e| format!("cannot use STORAGE_DIR {}: {e}", config.storage_dir.display()))?;
+    let storage = open_storage(&config, master_key).await?;
+    {
+        // Uploads cut off by a crash or restart are never finished: drop their reservations.
+        let mut conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+        services::transfers::clean_unfinished_uploads(&mut conn, &storage, chrono::Utc::now())
+            .await
+            .map_err(|e| format!("cleaning unfinished uploads: {e}"))?;
+    }
     let documents =
         templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
     let mailer = std::sync::Arc::new(mail::Mailer::new(&config)?);
@@ -47,4 +52,19 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         .attach(web::security::shield())
         .attach(web::security::SecurityHeaders);
     Ok(web::mount(rocket))
+}
+
+/// The configured object store: S3-compatible when `STORAGE_S3_URL` is set, else `STORAGE_DIR`.
+pub async fn open_storage(config: &Config, master_key: [u8; 32]) -> Result<storage::Storage, String> {
+    match &config.storage_s3 {
+        None => storage::Storage::open(&config.storage_dir, master_key)
+            .await
+            .map_err(|e| format!("cannot use STORAGE_DIR {}: {e}", config.storage_dir.display())),
+        #[cfg(feature = "s3")]
+        Some(s3) => storage::Storage::open_s3(s3, master_key)
+            .await
+            .map_err(|e| format!("cannot use the S3 bucket {} at STORAGE_S3_URL {}: {e}", s3.bucket, s3.url)),
+        #[cfg(not(feature = "s3"))]
+        Some(_) => Err("STORAGE_S3_URL is set but this build has no S3 support (build with the `s3` feature)".into()),
+    }
 }

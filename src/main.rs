@@ -1,4 +1,4 @@
-//! Starts Helsedataservice: `helsedataservice [serve|demo|verify-audit|stop-cluster DIR]`.
+//! Starts Helsedataservice: `helsedataservice [serve|demo|verify-audit|rotate-master-key|stop-cluster DIR]`.
 
 use helsedataservice::config::{self, Config};
 use helsedataservice::db::{
@@ -9,7 +9,7 @@ use helsedataservice::services::demo;
 use std::path::Path;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: helsedataservice [serve | demo | verify-audit | stop-cluster DIR]";
+const USAGE: &str = "usage: helsedataservice [serve | demo | verify-audit | rotate-master-key | stop-cluster DIR]";
 
 #[rocket::main]
 async fn main() -> ExitCode {
@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
         [] | ["serve"] => serve(false).await,
         ["demo"] => serve(true).await,
         ["verify-audit"] => verify_audit().await,
+        ["rotate-master-key"] => rotate_master_key().await,
         ["stop-cluster", dir] => Cluster::stop_if_running(Path::new(dir)).map(|_| ()).map_err(|e| e.to_string()),
         _ => Err(USAGE.to_string()),
     };
@@ -131,7 +132,8 @@ async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool)
     if let Some(pool) = rocket.state::<db::Pool>() {
         let mailer = rocket.state::<std::sync::Arc<helsedataservice::mail::Mailer>>().ok_or("no mailer")?;
         let config = rocket.state::<Config>().ok_or("no config")?;
-        helsedataservice::jobs::spawn(pool.clone(), mailer.clone(), config.clone());
+        let storage = rocket.state::<helsedataservice::storage::Storage>().ok_or("no storage")?;
+        helsedataservice::jobs::spawn(pool.clone(), mailer.clone(), config.clone(), storage.clone());
     }
     let rocket = rocket
         .attach(rocket::fairing::AdHoc::on_liftoff("banner", move |r| {
@@ -174,4 +176,56 @@ async fn verify_audit() -> Result<(), String> {
         }
         Some(id) => Err(format!("audit chain BROKEN at event {id} (after {} intact events)", report.checked)),
     }
+}
+
+/// Re-wraps every stored file's key under `NEW_STORAGE_MASTER_KEY` (run with the service
+/// stopped). Safe to run again after an interruption: objects already re-wrapped are skipped.
+async fn rotate_master_key() -> Result<(), String> {
+    let (_, mut config) = settings()?;
+    let key_from_file = config.master_key.is_none();
+    master_key(&mut config)?;
+    let old = config.master_key.ok_or("no master key")?;
+    let new = std::env::var("NEW_STORAGE_MASTER_KEY")
+        .ok()
+        .and_then(|t| config::parse_master_key(&t))
+        .ok_or("set NEW_STORAGE_MASTER_KEY to the new key: 32 bytes in base64 (e.g. `openssl rand -base64 32`)")?;
+    let cluster = database(&mut config).await?;
+    let url = config.database_url.clone().unwrap_or_default();
+    let pool = db::pool(&url, 1)?;
+    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    let keys = db::transfers::live_storage_keys(&mut conn).await.map_err(|e| e.to_string())?;
+    drop(conn);
+    let storage = helsedataservice::open_storage(&config, old).await?;
+    let (mut rewrapped, mut skipped, mut missing) = (0, 0, 0);
+    let mut failure = None;
+    for key in &keys {
+        match storage.rewrap(key, new).await {
+            Ok(true) => rewrapped += 1,
+            Ok(false) => skipped += 1,
+            Err(helsedataservice::storage::StorageError::NotFound) => missing += 1,
+            Err(e) => {
+                failure = Some(format!("object {key}: {e}; fix the cause and run the command again"));
+                break;
+            }
+        }
+    }
+    if let Some(c) = cluster.filter(|c| c.started_here) {
+        let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+    }
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    println!("{rewrapped} objects re-wrapped, {skipped} already under the new key, {missing} missing");
+    if key_from_file {
+        let path = Path::new("var/storage_master_key");
+        let tmp = Path::new("var/storage_master_key.new");
+        std::fs::write(tmp, new).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(0o600));
+        std::fs::rename(tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))?;
+        println!("{} now holds the new key", path.display());
+    } else {
+        println!("now set STORAGE_MASTER_KEY to the new key and start the service");
+    }
+    Ok(())
 }

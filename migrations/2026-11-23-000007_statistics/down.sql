@@ -1,3 +1,4 @@
+DROP INDEX transfers_published;
 DROP INDEX releases_delivered;
 DROP INDEX events_returned;
 DROP INDEX decisions_decided;

@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod pricing;
 pub mod schema;
 pub mod statistics;
+pub mod transfers;
 pub mod users;
 
 use diesel::prelude::*;

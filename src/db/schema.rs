@@ -361,6 +361,63 @@ diesel::joinable!(invoices -> applications (application_id));
 diesel::joinable!(invoices -> organisations (organisation_id));
 diesel::joinable!(invoice_lines -> invoices (invoice_id));
 
+// ---- transfers (issue 6) ----
+diesel::table! {
+    transfers (id) {
+        id -> Int8,
+        release_id -> Int8,
+        application_id -> Int8,
+        recipient_organisation_id -> Nullable<Int8>,
+        created_by -> Int8,
+        state -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+        downloaded_at -> Nullable<Timestamptz>,
+        expired_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Int8>,
+        expiry_warned_at -> Nullable<Timestamptz>,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    transfer_files (id) {
+        id -> Int8,
+        transfer_id -> Int8,
+        name -> Text,
+        size -> Int8,
+        sha256 -> Text,
+        storage_key -> Text,
+        complete -> Bool,
+        uploaded_by -> Int8,
+        created_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+        bytes_deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    transfer_receipts (id) {
+        id -> Int8,
+        transfer_file_id -> Int8,
+        user_id -> Int8,
+        at -> Timestamptz,
+        bytes -> Int8,
+        sha256 -> Text,
+        address -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(transfers -> releases (release_id));
+diesel::joinable!(transfers -> applications (application_id));
+diesel::joinable!(transfer_files -> transfers (transfer_id));
+diesel::joinable!(transfer_receipts -> transfer_files (transfer_file_id));
+diesel::joinable!(transfer_receipts -> users (user_id));
+// ---- end transfers ----
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -386,6 +443,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     time_records,
     invoices,
     invoice_lines,
+    transfers,
+    transfer_files,
+    transfer_receipts,
 );
 
 diesel::table! {

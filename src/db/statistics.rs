@@ -91,26 +91,13 @@ pub async fn delivered(
     per_month(conn, "delivered_at", "applications", "", start, now).await
 }
 
-/// Files transfers published per month (each transfer once).
+/// File transfers published per month (each transfer once).
 pub async fn transfers(
     conn: &mut AsyncPgConnection,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<MonthCount>> {
-    let exists: bool = diesel::sql_query("SELECT to_regclass('transfers') IS NOT NULL AS present")
-        .get_result::<Present>(conn)
-        .await?
-        .present;
-    if !exists {
-        return Ok(vec![]);
-    }
     per_month(conn, "published_at", "transfers", "", start, now).await
-}
-
-#[derive(QueryableByName)]
-struct Present {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    present: bool,
 }
 
 const DAYS: &str = "extract(epoch FROM a.delivered_at - a.completed_at) / 86400.0";

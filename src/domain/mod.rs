@@ -14,3 +14,4 @@ pub mod password;
 pub mod pricing;
 pub mod reference;
 pub mod role;
+pub mod transfer;

@@ -1,11 +1,13 @@
 //! Background work of the service, in every instance: the mail worker drains the outbox every few
-//! seconds, and scheduled tasks run every quarter of an hour (interim replies, digests, reminders).
+//! seconds, and scheduled tasks run every quarter of an hour (interim replies, digests, reminders, transfer
+//! expiry, abandoned uploads).
 //! Each task is safe to run concurrently in several instances: rows are locked (or claimed with
 //! `SKIP LOCKED`) and re-checked before they change.
 
 use crate::config::Config;
 use crate::db::Pool;
 use crate::mail::Mailer;
+use crate::storage::Storage;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +18,7 @@ pub const PERIOD: Duration = Duration::from_secs(15 * 60);
 pub const MAIL_PERIOD: Duration = Duration::from_secs(5);
 
 /// Starts the mail worker and the scheduler on the current runtime.
-pub fn spawn(pool: Pool, mailer: Arc<Mailer>, config: Config) {
+pub fn spawn(pool: Pool, mailer: Arc<Mailer>, config: Config, storage: Storage) {
     let mail_pool = pool.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(MAIL_PERIOD);
@@ -33,13 +35,13 @@ pub fn spawn(pool: Pool, mailer: Arc<Mailer>, config: Config) {
         let mut tick = tokio::time::interval(PERIOD);
         loop {
             tick.tick().await;
-            run_once(&pool, &config, Utc::now()).await;
+            run_once(&pool, &storage, &config, Utc::now()).await;
         }
     });
 }
 
 /// One round of every scheduled task; failures are logged and retried next round.
-pub async fn run_once(pool: &Pool, config: &Config, now: DateTime<Utc>) {
+pub async fn run_once(pool: &Pool, storage: &Storage, config: &Config, now: DateTime<Utc>) {
     let Ok(mut conn) = pool.get().await else {
         tracing::warn!("scheduled tasks skipped: the database is not available");
         return;
@@ -57,4 +59,15 @@ pub async fn run_once(pool: &Pool, config: &Config, now: DateTime<Utc>) {
     );
     report("deletion reminders", crate::services::reminders::deletion_reminders(conn, now).await);
     report("digests", crate::services::notifications::queue_digests(conn, now).await);
+    report("expiring transfers", crate::services::transfers::warn_expiring(conn, now).await);
+    report("expired transfers", crate::services::transfers::expire(conn, storage, now).await);
+    report(
+        "abandoned uploads",
+        crate::services::transfers::clean_unfinished_uploads(
+            conn,
+            storage,
+            now - crate::services::transfers::upload_grace(),
+        )
+        .await,
+    );
 }

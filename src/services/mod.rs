@@ -11,6 +11,7 @@ pub mod price_lists;
 pub mod pricing;
 pub mod reminders;
 pub mod statistics;
+pub mod transfers;
 
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};

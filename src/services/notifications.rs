@@ -176,7 +176,8 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
         "estimate.revised" => out.extend(notices(applicant(conn, app).await?, "estimate.revised", true)),
         "estimate.accepted" => out.extend(notices(handlers(conn, app).await?, "estimate.accepted", false)),
         "invoice.issued" => out.extend(notices(applicant(conn, app).await?, "invoice.issued", true)),
-        "transfer.published" => {
+        // A linkage extract (to another data holder) is not data for the applicant.
+        "transfer.published" if payload.get("recipient_organisation_id").is_none() => {
             out.extend(notices(applicant_and_members(conn, app).await?, "transfer.published", true))
         }
         "transfer.expiring" => out.extend(notices(applicant_and_members(conn, app).await?, "transfer.expiring", true)),

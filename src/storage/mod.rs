@@ -1,8 +1,14 @@
 //! Encrypted object storage. Every object gets its own random key; the data are encrypted in
 //! 64 KiB chunks with AES-256-GCM in the STREAM construction (so memory stays flat and a
 //! truncated, reordered or altered chunk fails loudly); the object key is wrapped by the master
-//! key from the configuration. Objects are written to `tmp/` and renamed into `objects/` only
-//! when complete, so a crash never leaves a half object in place; `tmp/` is emptied at start.
+//! key from the configuration. Two back-ends keep the encrypted bytes: the local disk under
+//! `STORAGE_DIR` (objects are written to `tmp/` and renamed into `objects/` only when complete,
+//! so a crash never leaves a half object in place; `tmp/` is emptied at start) and, with the
+//! `s3` feature, an S3-compatible object store (an object becomes visible only when its upload
+//! completes; see `s3.rs`).
+
+#[cfg(feature = "s3")]
+pub mod s3;
 
 use aes_gcm::aead::stream::{DecryptorBE32, EncryptorBE32};
 use aes_gcm::aead::{Aead, KeyInit};
@@ -11,7 +17,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::fs::File;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Plaintext bytes per encrypted chunk.
 pub const CHUNK: usize = 64 * 1024;
@@ -46,12 +52,26 @@ pub struct StoredObject {
     pub head: Vec<u8>,
 }
 
-/// The local-disk store under `STORAGE_DIR`.
+/// Where the encrypted bytes live.
+#[derive(Clone)]
+enum Backend {
+    /// Files under `STORAGE_DIR`.
+    Local,
+    /// An S3-compatible bucket.
+    #[cfg(feature = "s3")]
+    S3(s3::Bucket),
+}
+
+/// The encrypted object store (local disk under `STORAGE_DIR`, or S3-compatible).
 #[derive(Clone)]
 pub struct Storage {
     root: PathBuf,
     master: Key<Aes256Gcm>,
+    backend: Backend,
 }
+
+/// A readable stream of stored (encrypted) bytes.
+type RawReader = Box<dyn AsyncRead + Send + Unpin>;
 
 /// Reads until `buf` is full or the reader ends; returns the bytes read.
 async fn fill<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -79,7 +99,27 @@ impl Storage {
             tokio::fs::remove_dir_all(&tmp).await?;
         }
         tokio::fs::create_dir_all(&tmp).await?;
-        Ok(Storage { root: root.to_path_buf(), master: Key::<Aes256Gcm>::from(master_key) })
+        Ok(Storage { root: root.to_path_buf(), master: Key::<Aes256Gcm>::from(master_key), backend: Backend::Local })
+    }
+
+    /// Opens an S3-compatible bucket (checking that it answers).
+    #[cfg(feature = "s3")]
+    pub async fn open_s3(settings: &s3::S3Settings, master_key: [u8; 32]) -> Result<Storage, StorageError> {
+        let bucket = s3::Bucket::connect(settings).await?;
+        Ok(Storage {
+            root: PathBuf::from("s3"),
+            master: Key::<Aes256Gcm>::from(master_key),
+            backend: Backend::S3(bucket),
+        })
+    }
+
+    /// Which back-end holds the bytes (`local` or `s3`), for logs.
+    pub fn kind(&self) -> &'static str {
+        match self.backend {
+            Backend::Local => "local",
+            #[cfg(feature = "s3")]
+            Backend::S3(_) => "s3",
+        }
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -87,27 +127,71 @@ impl Storage {
     }
 
     /// Streams `reader` into a new encrypted object, refusing more than `max_size` bytes.
-    pub async fn put<R: AsyncRead + Unpin>(&self, mut reader: R, max_size: u64) -> Result<StoredObject, StorageError> {
-        let key = uuid::Uuid::new_v4().to_string();
-        let tmp_path = self.root.join("tmp").join(format!("{key}.part"));
-        let result = self.write(&mut reader, &tmp_path, max_size).await;
-        let (size, sha256, head) = match result {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp_path).await;
-                return Err(e);
+    pub async fn put<R: AsyncRead + Unpin>(&self, reader: R, max_size: u64) -> Result<StoredObject, StorageError> {
+        self.put_as(&Storage::new_key(), reader, max_size).await
+    }
+
+    /// A fresh object key, for callers that record the key before the bytes arrive.
+    pub fn new_key() -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    /// Streams `reader` into a new encrypted object under `key` (from [`Storage::new_key`]).
+    pub async fn put_as<R: AsyncRead + Unpin>(
+        &self,
+        key: &str,
+        mut reader: R,
+        max_size: u64,
+    ) -> Result<StoredObject, StorageError> {
+        if !valid_key(key) {
+            return Err(StorageError::NotFound);
+        }
+        let key = key.to_string();
+        let (size, sha256, head) = match &self.backend {
+            Backend::Local => {
+                let tmp_path = self.root.join("tmp").join(format!("{key}.part"));
+                let result = async {
+                    let mut out = File::create(&tmp_path).await?;
+                    let facts = self.write(&mut reader, &mut out, max_size).await?;
+                    out.sync_all().await?;
+                    Ok::<_, StorageError>(facts)
+                }
+                .await;
+                match result {
+                    Ok(facts) => {
+                        let final_path = self.path(&key);
+                        tokio::fs::create_dir_all(final_path.parent().expect("objects/xx")).await?;
+                        tokio::fs::rename(&tmp_path, &final_path).await?;
+                        facts
+                    }
+                    Err(e) => {
+                        let _ = tokio::fs::remove_file(&tmp_path).await;
+                        return Err(e);
+                    }
+                }
+            }
+            #[cfg(feature = "s3")]
+            Backend::S3(bucket) => {
+                let mut out = bucket.writer(&key);
+                match self.write(&mut reader, &mut out, max_size).await {
+                    Ok(facts) => {
+                        out.shutdown().await?;
+                        facts
+                    }
+                    Err(e) => {
+                        let _ = out.abort().await;
+                        return Err(e);
+                    }
+                }
             }
         };
-        let final_path = self.path(&key);
-        tokio::fs::create_dir_all(final_path.parent().expect("objects/xx")).await?;
-        tokio::fs::rename(&tmp_path, &final_path).await?;
         Ok(StoredObject { key, size, sha256, head })
     }
 
-    async fn write<R: AsyncRead + Unpin>(
+    async fn write<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
         &self,
         reader: &mut R,
-        tmp_path: &Path,
+        out: &mut W,
         max_size: u64,
     ) -> Result<(u64, String, Vec<u8>), StorageError> {
         let mut file_key = [0u8; 32];
@@ -120,7 +204,6 @@ impl Storage {
             .encrypt(Nonce::from_slice(&wrap_nonce), file_key.as_slice())
             .map_err(|_| StorageError::Integrity)?;
 
-        let mut out = File::create(tmp_path).await?;
         out.write_all(MAGIC).await?;
         out.write_all(&wrap_nonce).await?;
         out.write_all(&wrapped).await?;
@@ -157,8 +240,82 @@ impl Storage {
             current_len = next_len;
         }
         out.flush().await?;
-        out.sync_all().await?;
         Ok((size, hex::encode(hasher.finalize()), head))
+    }
+
+    /// The stored (encrypted) bytes of an object.
+    async fn raw_reader(&self, key: &str) -> Result<RawReader, StorageError> {
+        Ok(match &self.backend {
+            Backend::Local => match File::open(self.path(key)).await {
+                Ok(f) => Box::new(f),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StorageError::NotFound),
+                Err(e) => return Err(e.into()),
+            },
+            #[cfg(feature = "s3")]
+            Backend::S3(bucket) => bucket.reader(key).await?,
+        })
+    }
+
+    /// Re-wraps an object's file key under `new_master` (master key rotation). The data stay as
+    /// they are; the object is rewritten whole and replaces the old one atomically, so an
+    /// interrupted rotation can simply be run again. `Ok(false)` when it was already re-wrapped.
+    pub async fn rewrap(&self, key: &str, new_master: [u8; 32]) -> Result<bool, StorageError> {
+        if !valid_key(key) {
+            return Err(StorageError::NotFound);
+        }
+        let mut raw = self.raw_reader(key).await?;
+        let mut header = [0u8; HEADER];
+        if fill(&mut raw, &mut header).await? != HEADER || &header[..4] != MAGIC {
+            return Err(StorageError::Integrity);
+        }
+        let new_master = Key::<Aes256Gcm>::from(new_master);
+        let wrap_nonce = Nonce::clone_from_slice(&header[4..4 + WRAP_NONCE]);
+        let wrapped = header[4 + WRAP_NONCE..4 + WRAP_NONCE + WRAPPED_KEY].to_vec();
+        if Aes256Gcm::new(&new_master).decrypt(&wrap_nonce, wrapped.as_slice()).is_ok() {
+            return Ok(false);
+        }
+        let file_key = Aes256Gcm::new(&self.master)
+            .decrypt(&wrap_nonce, wrapped.as_slice())
+            .map_err(|_| StorageError::Integrity)?;
+        let mut nonce = [0u8; WRAP_NONCE];
+        OsRng.fill_bytes(&mut nonce);
+        let rewrapped = Aes256Gcm::new(&new_master)
+            .encrypt(Nonce::from_slice(&nonce), file_key.as_slice())
+            .map_err(|_| StorageError::Integrity)?;
+        header[4..4 + WRAP_NONCE].copy_from_slice(&nonce);
+        header[4 + WRAP_NONCE..4 + WRAP_NONCE + WRAPPED_KEY].copy_from_slice(&rewrapped);
+        match &self.backend {
+            Backend::Local => {
+                let tmp_path = self.root.join("tmp").join(format!("{key}.rewrap"));
+                let result = async {
+                    let mut out = File::create(&tmp_path).await?;
+                    out.write_all(&header).await?;
+                    tokio::io::copy(&mut raw, &mut out).await?;
+                    out.sync_all().await?;
+                    tokio::fs::rename(&tmp_path, self.path(key)).await
+                }
+                .await;
+                if result.is_err() {
+                    let _ = tokio::fs::remove_file(&tmp_path).await;
+                }
+                result?;
+            }
+            #[cfg(feature = "s3")]
+            Backend::S3(bucket) => {
+                let mut out = bucket.writer(key);
+                let result = async {
+                    out.write_all(&header).await?;
+                    tokio::io::copy(&mut raw, &mut out).await?;
+                    out.shutdown().await
+                }
+                .await;
+                if result.is_err() {
+                    let _ = out.abort().await;
+                }
+                result?;
+            }
+        }
+        Ok(true)
     }
 
     /// Opens an object for decrypting reads.
@@ -166,11 +323,7 @@ impl Storage {
         if !valid_key(key) {
             return Err(StorageError::NotFound);
         }
-        let mut file = match File::open(self.path(key)).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StorageError::NotFound),
-            Err(e) => return Err(e.into()),
-        };
+        let mut file = self.raw_reader(key).await?;
         let mut header = [0u8; HEADER];
         if fill(&mut file, &mut header).await? != HEADER || &header[..4] != MAGIC {
             return Err(StorageError::Integrity);
@@ -204,13 +357,17 @@ impl Storage {
         if !valid_key(key) {
             return Ok(());
         }
-        match tokio::fs::remove_file(self.path(key)).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
+        match &self.backend {
+            Backend::Local => match tokio::fs::remove_file(self.path(key)).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+            #[cfg(feature = "s3")]
+            Backend::S3(bucket) => bucket.delete(key).await,
         }
     }
 
-    /// Where an object lives on disk (for tests that tamper with it).
+    /// Where an object lives on disk with the local back-end (for tests that tamper with it).
     pub fn object_path(&self, key: &str) -> PathBuf {
         self.path(key)
     }
@@ -218,7 +375,7 @@ impl Storage {
 
 /// Decrypts an object chunk by chunk.
 pub struct ObjectReader {
-    file: File,
+    file: RawReader,
     decryptor: Option<DecryptorBE32<Aes256Gcm>>,
     pending: Vec<u8>,
 }
@@ -275,6 +432,20 @@ mod tests {
         let data = vec![1u8; 2 * CHUNK];
         assert!(matches!(s.put(data.as_slice(), CHUNK as u64).await, Err(StorageError::TooLarge(_))));
         assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn rotation_rewraps_keys_and_can_run_twice() {
+        let (dir, s) = store().await;
+        let data = vec![4u8; 2 * CHUNK + 9];
+        let obj = s.put(data.as_slice(), u64::MAX).await.unwrap();
+        assert!(s.rewrap(&obj.key, [1u8; 32]).await.unwrap());
+        assert!(matches!(s.read_all(&obj.key).await, Err(StorageError::Integrity)), "the old key no longer opens it");
+        let rotated = Storage::open(dir.path(), [1u8; 32]).await.unwrap();
+        assert_eq!(rotated.read_all(&obj.key).await.unwrap(), data);
+        assert!(!s.rewrap(&obj.key, [1u8; 32]).await.unwrap(), "already done: skipped");
+        let stranger = Storage::open(dir.path(), [2u8; 32]).await.unwrap();
+        assert!(matches!(stranger.rewrap(&obj.key, [3u8; 32]).await, Err(StorageError::Integrity)));
     }
 
     #[tokio::test]

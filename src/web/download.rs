@@ -18,7 +18,7 @@ pub struct Download {
 }
 
 /// `attachment; filename*=UTF-8''…` with the name percent-encoded.
-fn disposition(name: &str) -> String {
+pub(crate) fn disposition(name: &str) -> String {
     let ascii: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
     let encoded: String = name
@@ -49,6 +49,66 @@ impl<'r> Responder<'r, 'static> for Download {
             .header(Header::new("Content-Disposition", disposition(&self.name)))
             .header(Header::new("X-Checksum-SHA256", self.sha256))
             .header(Header::new("X-Content-Type-Options", "nosniff"))
+            .streamed_body(StreamReader::new(chunks))
+            .ok()
+    }
+}
+
+/// What to do once a streamed file has gone out in full: given the bytes sent and their SHA-256.
+pub type OnComplete =
+    Box<dyn FnOnce(u64, String) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
+
+/// A download that calls back when the last byte has been handed over (a transfer's receipt);
+/// an aborted or tampered stream never reaches the callback.
+pub struct ReceiptedDownload {
+    pub reader: ObjectReader,
+    pub name: String,
+    pub sha256: String,
+    pub on_complete: OnComplete,
+}
+
+struct Progress {
+    reader: ObjectReader,
+    hasher: sha2::Sha256,
+    bytes: u64,
+    on_complete: Option<OnComplete>,
+}
+
+impl<'r> Responder<'r, 'static> for ReceiptedDownload {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        use sha2::Digest;
+        let start = Progress {
+            reader: self.reader,
+            hasher: sha2::Sha256::new(),
+            bytes: 0,
+            on_complete: Some(self.on_complete),
+        };
+        let chunks = stream::unfold(Some(start), |state| async move {
+            let mut p = state?;
+            match p.reader.next_chunk().await {
+                Ok(Some(chunk)) => {
+                    p.hasher.update(&chunk);
+                    p.bytes += chunk.len() as u64;
+                    Some((Ok(Cursor::new(chunk)), Some(p)))
+                }
+                Ok(None) => {
+                    if let Some(done) = p.on_complete.take() {
+                        done(p.bytes, hex::encode(p.hasher.finalize())).await;
+                    }
+                    None
+                }
+                Err(e) => {
+                    tracing::error!("download aborted: {e}");
+                    Some((Err(std::io::Error::other(e.to_string())), None))
+                }
+            }
+        });
+        Response::build()
+            .header(ContentType::Binary)
+            .header(Header::new("Content-Disposition", disposition(&self.name)))
+            .header(Header::new("X-Checksum-SHA256", self.sha256))
+            .header(Header::new("X-Content-Type-Options", "nosniff"))
+            .header(Header::new("Cache-Control", "no-store"))
             .streamed_body(StreamReader::new(chunks))
             .ok()
     }

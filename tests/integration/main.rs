@@ -17,3 +17,6 @@ mod permissions;
 mod pricing;
 mod startup;
 mod statistics;
+#[cfg(feature = "s3")]
+mod storage_s3;
+mod transfers;

@@ -93,6 +93,15 @@ async fn figures_match_a_hand_computed_set_of_cases() {
     ))
     .await
     .unwrap();
+    // Two transfers of A1's release published in February, one still open (not counted).
+    for published in ["'2026-02-05T10:00:00Z'", "'2026-02-06T10:00:00Z'", "NULL"] {
+        app.sql(&format!(
+            "INSERT INTO transfers (release_id, application_id, created_by, state, expires_at, created_at, updated_at, published_at) \
+             SELECT r.id, {a1}, {o}, 'available', '2027-01-01', now(), now(), {published} FROM releases r WHERE r.application_id = {a1}"
+        ))
+        .await
+        .unwrap();
+    }
     // A2: returned once, complete 1 Mar, delivered 30 days later; KRG and NPR.
     let a2 = case(
         &app,
@@ -153,7 +162,7 @@ async fn figures_match_a_hand_computed_set_of_cases() {
     );
     assert_eq!(
         month("2026-02"),
-        json!({"month": "2026-02", "received": 1, "decided": 1, "delivered": 1, "transfers": 0})
+        json!({"month": "2026-02", "received": 1, "decided": 1, "delivered": 1, "transfers": 2})
     );
     assert_eq!(
         month("2026-03"),
@@ -164,7 +173,7 @@ async fn figures_match_a_hand_computed_set_of_cases() {
         json!({"month": "2026-04", "received": 0, "decided": 2, "delivered": 0, "transfers": 0})
     );
     assert_eq!(month("2026-05")["received"], 1);
-    assert_eq!(f["totals"], json!({"received": 5, "decided": 4, "delivered": 3, "transfers": 0}));
+    assert_eq!(f["totals"], json!({"received": 5, "decided": 4, "delivered": 3, "transfers": 2}));
     // Handling time: 21, 30 and 244 days → median 30, p90 = 30 + 0.8 × 214 = 201.2.
     let k = &f["case_handling_days"];
     assert_eq!((k["median"].as_f64(), k["p90"].as_f64(), k["count"].as_i64()), (Some(30.0), Some(201.2), Some(3)));

@@ -84,6 +84,11 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
     if let Value::Object(extra) = fields {
         v.extend(extra);
     }
+    let transfers = services::transfers::of_application(conn, app.id, access).await?;
+    v.insert(
+        "transfers".into(),
+        transfers.iter().map(|t| super::transfers::transfer_json(&t.transfer, &t.files)).collect(),
+    );
     Ok(Value::Object(v))
 }
 

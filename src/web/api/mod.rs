@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod notifications;
 pub mod pricing;
 pub mod statistics;
+pub mod transfers;
 
 use crate::error::AppError;
 use crate::web::csrf::fail;
@@ -21,6 +22,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(notifications::routes());
     routes.extend(statistics::routes());
     routes.extend(pricing::routes());
+    routes.extend(transfers::routes());
     routes
 }
 

@@ -176,9 +176,11 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
                 "state_key": format!("release-{}", r.release.state), "decider_key": format!("decider-{}", r.release.decider),
                 "conditions": r.release.conditions, "reasons": r.release.reasons, "environment": r.release.environment,
                 "decide": mine_to_decide, "deliver": mine_to_deliver,
+                "send_files": mine_to_deliver || (r.release.state == "delivered" && user.role == "register_owner" && user.organisation_id == Some(r.release.owner_organisation_id)),
             })
         })
         .collect();
+    let transfers = crate::web::pages::transfers::list_json(&mut conn, id, access).await?;
     let decision = db::cases::latest_decision(&mut conn, id).await?.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
     Ok(ctx.page(
         "pages/applicant/status",
@@ -197,7 +199,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "can_note": access.sees_internal(),
             "note_only": access == Access::RegisterOwner,
             "is_member": access == Access::Member,
-            "commands": commands, "releases": releases, "decision": decision,
+            "commands": commands, "releases": releases, "decision": decision, "transfers": transfers,
             "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
         }),
     ))

@@ -10,6 +10,7 @@ pub mod payment;
 pub mod price_lists;
 pub mod public;
 pub mod statistics;
+pub mod transfers;
 
 /// Every page route.
 pub fn routes() -> Vec<rocket::Route> {
@@ -22,5 +23,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(statistics::routes());
     routes.extend(payment::routes());
     routes.extend(price_lists::routes());
+    routes.extend(transfers::routes());
     routes
 }

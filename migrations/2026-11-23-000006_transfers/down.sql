@@ -1,0 +1,3 @@
+DROP TABLE transfer_receipts;
+DROP TABLE transfer_files;
+DROP TABLE transfers;

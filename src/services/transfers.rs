@@ -1,0 +1,504 @@
+//! Secure file transfers (SPEC §9): created by a release's register owner, files streamed in
+//! encrypted, published to the recipients, downloads receipted; the release (and, when every
+//! approved release is, the application) becomes delivered once a recipient has downloaded every
+//! file; expiry and revocation delete the stored bytes and keep metadata and receipts.
+
+use super::Actor;
+use super::applications::{self as apps, Access, record};
+use super::cases;
+use crate::db::{
+    self,
+    applications::Application,
+    cases::Release,
+    transfers::{Transfer, TransferChanges, TransferFile},
+    users::User,
+};
+use crate::domain::files;
+use crate::domain::transfer::{self, ExpiryError, TransferRefusal, TransferState};
+use crate::error::{AppError, AppResult};
+use crate::storage::{Storage, StorageError};
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::json;
+use tokio::io::AsyncRead;
+
+/// How a user stands to a transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferRole {
+    /// Staff of the organisation owning the release's source: uploads, publishes, revokes, sees receipts.
+    Owner,
+    /// The applicant and project members (or, for linkage, the receiving organisation's staff).
+    Recipient,
+    /// A case officer: sees the transfer and its receipts, neither uploads nor downloads.
+    Officer,
+}
+
+/// A transfer with its release and application, loaded for `user`.
+pub struct Loaded {
+    pub transfer: Transfer,
+    pub release: Release,
+    pub app: Application,
+    pub role: TransferRole,
+}
+
+impl Loaded {
+    fn state(&self) -> TransferState {
+        TransferState::from_code(&self.transfer.state).unwrap_or(TransferState::Revoked)
+    }
+}
+
+fn is_staff_of(user: &User, organisation_id: i64) -> bool {
+    user.role == "register_owner" && user.active && user.organisation_id == Some(organisation_id)
+}
+
+fn refused(r: TransferRefusal) -> AppError {
+    match r {
+        TransferRefusal::Conflict(m) => AppError::Conflict(m.into()),
+        TransferRefusal::Gone(m) => AppError::Status(410, m.into()),
+    }
+}
+
+fn storage_error(e: StorageError) -> AppError {
+    match e {
+        StorageError::TooLarge(_) => AppError::PayloadTooLarge,
+        other => AppError::Internal(other.to_string()),
+    }
+}
+
+/// Loads a transfer if `user` has a part in it; otherwise 404 (never someone else's transfer).
+pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<Loaded> {
+    let transfer = db::transfers::by_id(conn, id).await?.ok_or(AppError::NotFound)?;
+    let release = db::cases::release(conn, transfer.release_id).await?.ok_or(AppError::NotFound)?;
+    let app = db::applications::by_id(conn, transfer.application_id).await?.ok_or(AppError::NotFound)?;
+    let role = if is_staff_of(user, release.owner_organisation_id) {
+        Some(TransferRole::Owner)
+    } else if let Some(recipient) = transfer.recipient_organisation_id {
+        if is_staff_of(user, recipient) {
+            Some(TransferRole::Recipient)
+        } else if user.role == "case_officer" {
+            Some(TransferRole::Officer)
+        } else {
+            None
+        }
+    } else {
+        match apps::load(conn, user, app.id).await {
+            Ok((_, Access::Applicant | Access::Member)) => Some(TransferRole::Recipient),
+            Ok((_, Access::CaseOfficer)) => Some(TransferRole::Officer),
+            Ok((_, Access::RegisterOwner)) | Err(AppError::NotFound) => None,
+            Err(e) => return Err(e),
+        }
+    };
+    let role = role.ok_or(AppError::NotFound)?;
+    Ok(Loaded { transfer, release, app, role })
+}
+
+fn require_owner(l: &Loaded) -> AppResult<()> {
+    if l.role != TransferRole::Owner {
+        return Err(AppError::Forbidden("only the register owner who holds the data manages this transfer".into()));
+    }
+    Ok(())
+}
+
+/// What creating a transfer takes.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewTransfer {
+    /// When the files are deleted (default: 30 days from now).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// For linkage between data holders: the organisation that receives the extract.
+    pub recipient_organisation_id: Option<i64>,
+}
+
+fn deliverable_release(release: &Release, app: &Application) -> AppResult<()> {
+    if !matches!(release.state.as_str(), "approved" | "delivered") {
+        return Err(AppError::Conflict("only an approved release can be delivered through a transfer".into()));
+    }
+    if !matches!(app.state.as_str(), "approved" | "partially_approved" | "delivered") {
+        return Err(AppError::Conflict("data are delivered after the decision".into()));
+    }
+    Ok(())
+}
+
+/// Creates an open transfer for an approved release, by its register owner.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    release_id: i64,
+    input: NewTransfer,
+    now: DateTime<Utc>,
+) -> AppResult<Transfer> {
+    let (release, app, _) = cases::load_release(conn, user, release_id).await?;
+    if !is_staff_of(user, release.owner_organisation_id) {
+        return Err(AppError::Forbidden("only the source's register owner delivers its data".into()));
+    }
+    deliverable_release(&release, &app)?;
+    let expires_at = transfer::expiry(input.expires_at, now).map_err(|e| match e {
+        ExpiryError::InThePast => AppError::field("expires_at", "err-expiry-past"),
+        ExpiryError::TooFar => AppError::field("expires_at", "err-expiry-too-far"),
+    })?;
+    if let Some(org) = input.recipient_organisation_id {
+        let exists = db::catalogue::organisations(conn).await?.iter().any(|o| o.id == org);
+        if !exists || Some(org) == user.organisation_id {
+            return Err(AppError::field("recipient_organisation_id", "err-recipient-organisation"));
+        }
+    }
+    let (actor, by) = (actor.clone(), user.id);
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let app = db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
+        let release = db::cases::lock_release(tx, release_id).await?.ok_or(AppError::NotFound)?;
+        deliverable_release(&release, &app)?;
+        let t =
+            db::transfers::insert(tx, release_id, app.id, input.recipient_organisation_id, by, expires_at, now).await?;
+        let mut payload = json!({"transfer_id": t.id, "release_id": release_id, "expires_at": expires_at});
+        if let Some(org) = t.recipient_organisation_id {
+            payload["recipient_organisation_id"] = json!(org);
+        }
+        record(tx, &actor, now, app.id, "transfer.created", payload).await?;
+        Ok(t)
+    })
+    .await
+}
+
+/// Streams one file into an open transfer (replacing a file of the same name). The row is
+/// reserved first and marked complete only when the bytes are stored and the checksum (if the
+/// client sent one) matches; on any failure nothing is kept.
+#[allow(clippy::too_many_arguments)]
+pub async fn upload<R: AsyncRead + Unpin>(
+    conn: &mut AsyncPgConnection,
+    storage: &Storage,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    raw_name: &str,
+    body: R,
+    max_bytes: u64,
+    expected_sha256: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<TransferFile> {
+    let l = load(conn, user, id).await?;
+    require_owner(&l)?;
+    if !l.state().accepts_uploads() {
+        return Err(AppError::Conflict("files are added while the transfer is open".into()));
+    }
+    let name = files::sanitise_name(raw_name).ok_or_else(|| AppError::field("name", "err-file-name"))?;
+    let expected = match expected_sha256 {
+        None => None,
+        Some(text) => {
+            Some(transfer::parse_checksum(text).ok_or_else(|| AppError::field("sha256", "err-checksum-format"))?)
+        }
+    };
+    let key = Storage::new_key();
+    let reserved = db::transfers::reserve_file(conn, id, &name, &key, user.id, now).await?;
+    let discard = async |conn: &mut AsyncPgConnection| {
+        let _ = storage.delete(&key).await;
+        let _ = db::transfers::delete_file(conn, reserved.id).await;
+    };
+    let stored = match storage.put_as(&key, body, max_bytes).await {
+        Ok(s) => s,
+        Err(e) => {
+            discard(conn).await;
+            return Err(storage_error(e));
+        }
+    };
+    if expected.as_ref().is_some_and(|e| *e != stored.sha256) {
+        discard(conn).await;
+        return Err(AppError::field("sha256", "err-checksum-mismatch"));
+    }
+    let (actor, app_id, file_id) = (actor.clone(), l.app.id, reserved.id);
+    let (size, sha256, file_name) = (stored.size as i64, stored.sha256.clone(), name.clone());
+    let result = conn
+        .transaction::<_, AppError, _>(async move |tx| {
+            let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+            if !TransferState::from_code(&current.state).is_some_and(TransferState::accepts_uploads) {
+                return Err(AppError::Conflict("the transfer was published or closed during the upload".into()));
+            }
+            let replaced = db::transfers::complete_file_named(tx, id, &file_name).await?;
+            if let Some(old) = &replaced {
+                db::transfers::delete_file(tx, old.id).await?;
+            }
+            let file = db::transfers::complete_file(tx, file_id, size, &sha256, now).await?;
+            let payload = json!({"transfer_id": id, "name": file.name, "size": file.size, "sha256": file.sha256, "replaced": replaced.is_some()});
+            record(tx, &actor, now, app_id, "transfer.file_uploaded", payload).await?;
+            Ok((file, replaced))
+        })
+        .await;
+    match result {
+        Ok((file, replaced)) => {
+            if let Some(old) = replaced {
+                let _ = storage.delete(&old.storage_key).await;
+            }
+            Ok(file)
+        }
+        Err(e) => {
+            discard(conn).await;
+            Err(e)
+        }
+    }
+}
+
+/// Makes an open transfer with at least one file available to its recipients.
+pub async fn publish(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Transfer> {
+    let l = load(conn, user, id).await?;
+    require_owner(&l)?;
+    let (actor, app_id) = (actor.clone(), l.app.id);
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+        let state = TransferState::from_code(&current.state).unwrap_or(TransferState::Revoked);
+        let files = db::transfers::files_of(tx, id).await?;
+        let complete = files.iter().filter(|f| f.complete).count();
+        transfer::check_publish(state, complete, files.len() - complete).map_err(refused)?;
+        let changes = TransferChanges {
+            state: Some(TransferState::Available.code().into()),
+            published_at: Some(now),
+            ..TransferChanges::default()
+        };
+        let t = db::transfers::update(tx, id, &changes, now).await?;
+        let mut payload = json!({"transfer_id": id, "release_id": t.release_id, "files": complete});
+        if let Some(org) = t.recipient_organisation_id {
+            // A linkage extract: its recipients are that organisation's staff, not the applicant.
+            payload["recipient_organisation_id"] = json!(org);
+        }
+        record(tx, &actor, now, app_id, "transfer.published", payload).await?;
+        Ok(t)
+    })
+    .await
+}
+
+/// Revokes a transfer: no more downloads, and the stored bytes are deleted.
+pub async fn revoke(
+    conn: &mut AsyncPgConnection,
+    storage: &Storage,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Transfer> {
+    let l = load(conn, user, id).await?;
+    require_owner(&l)?;
+    let (actor, app_id, by) = (actor.clone(), l.app.id, user.id);
+    let t = conn
+        .transaction::<_, AppError, _>(async move |tx| {
+            let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+            let state = TransferState::from_code(&current.state).unwrap_or(TransferState::Revoked);
+            transfer::check_revoke(state).map_err(refused)?;
+            let changes = TransferChanges {
+                state: Some(TransferState::Revoked.code().into()),
+                revoked_at: Some(now),
+                revoked_by: Some(by),
+                ..TransferChanges::default()
+            };
+            let t = db::transfers::update(tx, id, &changes, now).await?;
+            let payload = json!({"transfer_id": id, "release_id": t.release_id, "from": current.state});
+            record(tx, &actor, now, app_id, "transfer.revoked", payload).await?;
+            Ok(t)
+        })
+        .await?;
+    purge_bytes(conn, storage, id, now).await?;
+    Ok(t)
+}
+
+/// Deletes the stored bytes of a transfer's files and records that they are gone (after the
+/// delete succeeded, so an interrupted purge is finished by the next round of the job).
+async fn purge_bytes(conn: &mut AsyncPgConnection, storage: &Storage, id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    for f in db::transfers::files_of(conn, id).await? {
+        if f.bytes_deleted_at.is_none() {
+            storage.delete(&f.storage_key).await.map_err(storage_error)?;
+        }
+    }
+    db::transfers::mark_bytes_deleted(conn, id, now).await?;
+    Ok(())
+}
+
+/// Finds a file for download by a recipient of a published transfer.
+pub async fn open_download(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    id: i64,
+    raw_name: &str,
+) -> AppResult<(Loaded, TransferFile)> {
+    let l = load(conn, user, id).await?;
+    if l.role != TransferRole::Recipient {
+        return Err(AppError::Forbidden("only the recipients download the files of a transfer".into()));
+    }
+    transfer::check_download(l.state()).map_err(refused)?;
+    let name = files::sanitise_name(raw_name).ok_or(AppError::NotFound)?;
+    let file = db::transfers::complete_file_named(conn, id, &name).await?.ok_or(AppError::NotFound)?;
+    Ok((l, file))
+}
+
+/// Records a completed download as a receipt; once a recipient has downloaded every file, the
+/// transfer is `downloaded` and its release delivered (the application too when it was the last).
+#[allow(clippy::too_many_arguments)]
+pub async fn record_download(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    user_id: i64,
+    transfer_id: i64,
+    file_id: i64,
+    bytes: u64,
+    sha256: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let t = db::transfers::by_id(conn, transfer_id).await?.ok_or(AppError::NotFound)?;
+    let (actor, sha256) = (actor.clone(), sha256.to_string());
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        // Lock order as in every case command: application, then release, then transfer.
+        let app = db::applications::lock(tx, t.application_id).await?.ok_or(AppError::NotFound)?;
+        let release = db::cases::lock_release(tx, t.release_id).await?.ok_or(AppError::NotFound)?;
+        let current = db::transfers::lock(tx, transfer_id).await?.ok_or(AppError::NotFound)?;
+        let receipt =
+            db::transfers::insert_receipt(tx, file_id, user_id, now, bytes as i64, &sha256, actor.address.as_deref())
+                .await?;
+        let files = db::transfers::files_of(tx, transfer_id).await?;
+        let name = files.iter().find(|f| f.id == file_id).map(|f| f.name.clone()).unwrap_or_default();
+        let payload = json!({"transfer_id": transfer_id, "release_id": release.id, "name": name, "bytes": bytes, "sha256": sha256, "receipt_id": receipt.id});
+        record(tx, &actor, now, app.id, "transfer.downloaded", payload).await?;
+        let mut state = current.state.clone();
+        if state == TransferState::Available.code() {
+            let downloaded = db::transfers::downloaded_file_ids(tx, transfer_id).await?;
+            let status: Vec<(i64, bool)> =
+                files.iter().filter(|f| f.complete).map(|f| (f.id, downloaded.contains(&f.id))).collect();
+            if transfer::all_downloaded(&status) {
+                let changes = TransferChanges {
+                    state: Some(TransferState::Downloaded.code().into()),
+                    downloaded_at: Some(now),
+                    ..TransferChanges::default()
+                };
+                state = db::transfers::update(tx, transfer_id, &changes, now).await?.state;
+            }
+        }
+        if state != TransferState::Downloaded.code() {
+            return Ok(());
+        }
+        // A linkage extract goes to another data holder, not to the applicant: no delivery yet.
+        // Nor while a revised price estimate waits for the applicant (user payment): the receipt
+        // stands, and the delivery is then recorded by the next complete download.
+        let delivers = current.recipient_organisation_id.is_none()
+            && release.state == "approved"
+            && matches!(app.state.as_str(), "approved" | "partially_approved")
+            && !db::billing::has_pending_estimate(tx, app.id).await?;
+        if delivers {
+            db::cases::deliver_release(tx, release.id, None, current.created_by, now).await?;
+            let payload = json!({"release_id": release.id, "transfer_id": transfer_id});
+            record(tx, &actor, now, app.id, "release.delivered", payload).await?;
+            cases::finish_if_all_delivered(tx, &actor, &app, now).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Expires every transfer past its expiry date: state `expired`, stored bytes deleted,
+/// metadata and receipts kept. Also finishes purges an earlier round could not complete.
+pub async fn expire(conn: &mut AsyncPgConnection, storage: &Storage, now: DateTime<Utc>) -> AppResult<usize> {
+    let mut expired = 0;
+    for id in db::transfers::due_to_expire(conn, now).await? {
+        let done = conn
+            .transaction::<_, AppError, _>(async move |tx| {
+                let Some(current) = db::transfers::lock(tx, id).await? else { return Ok(false) };
+                let state = TransferState::from_code(&current.state).unwrap_or(TransferState::Revoked);
+                if !transfer::is_due_to_expire(state, current.expires_at, now) {
+                    return Ok(false);
+                }
+                let changes = TransferChanges {
+                    state: Some(TransferState::Expired.code().into()),
+                    expired_at: Some(now),
+                    ..TransferChanges::default()
+                };
+                db::transfers::update(tx, id, &changes, now).await?;
+                let payload = json!({"transfer_id": id, "release_id": current.release_id, "from": current.state});
+                record(tx, &Actor::system(), now, current.application_id, "transfer.expired", payload).await?;
+                Ok(true)
+            })
+            .await?;
+        if done {
+            purge_bytes(conn, storage, id, now).await?;
+            expired += 1;
+        }
+    }
+    for id in db::transfers::final_with_bytes(conn).await? {
+        purge_bytes(conn, storage, id, now).await?;
+    }
+    Ok(expired)
+}
+
+/// Days before expiry when the recipients are told to download (`transfer.expiring`).
+pub const EXPIRY_WARNING_DAYS: i64 = 3;
+
+/// Records `transfer.expiring` once for each published transfer (not a linkage extract) that
+/// expires within [`EXPIRY_WARNING_DAYS`]; the notifications tell the recipients.
+pub async fn warn_expiring(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
+    let mut warned = 0;
+    for id in db::transfers::due_for_expiry_warning(conn, now + Duration::days(EXPIRY_WARNING_DAYS)).await? {
+        let done = conn
+            .transaction::<_, AppError, _>(async move |tx| {
+                let Some(t) = db::transfers::lock(tx, id).await? else { return Ok(false) };
+                let published = matches!(t.state.as_str(), "available" | "downloaded");
+                if t.expiry_warned_at.is_some() || !published || t.expires_at <= now {
+                    return Ok(false);
+                }
+                db::transfers::mark_expiry_warned(tx, id, now).await?;
+                if t.recipient_organisation_id.is_some() {
+                    return Ok(false);
+                }
+                let payload = json!({"transfer_id": id, "release_id": t.release_id, "expires_at": t.expires_at});
+                record(tx, &Actor::system(), now, t.application_id, "transfer.expiring", payload).await?;
+                Ok(true)
+            })
+            .await?;
+        warned += usize::from(done);
+    }
+    Ok(warned)
+}
+
+/// Removes unfinished uploads reserved before `before` (rows and any bytes): what a crash or a
+/// dropped connection left behind. Run at start-up and by the scheduled job.
+pub async fn clean_unfinished_uploads(
+    conn: &mut AsyncPgConnection,
+    storage: &Storage,
+    before: DateTime<Utc>,
+) -> AppResult<usize> {
+    let stale = db::transfers::incomplete_before(conn, before).await?;
+    for f in &stale {
+        storage.delete(&f.storage_key).await.map_err(storage_error)?;
+        db::transfers::delete_file(conn, f.id).await?;
+    }
+    Ok(stale.len())
+}
+
+/// How long an upload may run before the job treats its reservation as abandoned.
+pub fn upload_grace() -> Duration {
+    Duration::hours(24)
+}
+
+/// A transfer with its complete files, as a list shows it.
+pub struct TransferView {
+    pub transfer: Transfer,
+    pub files: Vec<TransferFile>,
+}
+
+/// The transfers of an application that someone with `access` sees: recipients see published
+/// transfers addressed to them (not linkage extracts); officers and owners see all.
+pub async fn of_application(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    access: Access,
+) -> AppResult<Vec<TransferView>> {
+    let mut out = vec![];
+    for t in db::transfers::of_application(conn, application_id).await? {
+        let recipient_view = matches!(access, Access::Applicant | Access::Member);
+        if recipient_view && (t.state == "open" || t.recipient_organisation_id.is_some()) {
+            continue;
+        }
+        let files = db::transfers::files_of(conn, t.id).await?.into_iter().filter(|f| f.complete).collect();
+        out.push(TransferView { transfer: t, files });
+    }
+    Ok(out)
+}

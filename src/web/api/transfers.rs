@@ -1,0 +1,193 @@
+//! Secure file transfers over the JSON API (SPEC §9, §12).
+
+use super::ApiJson;
+use crate::config::Config;
+use crate::db::{self, Pool};
+use crate::error::{AppError, AppResult};
+use crate::services::{self, Actor, transfers as svc, transfers::TransferRole};
+use crate::storage::Storage;
+use crate::web::download::ReceiptedDownload;
+use crate::web::guards::{ApiUser, ClientAddress, actor};
+use chrono::Utc;
+use diesel_async::AsyncPgConnection;
+use rocket::data::{Data, ToByteUnit};
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::serde::json::Json;
+use rocket::{State, get, post, put, routes};
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![create, show, upload, publish, revoke, download]
+}
+
+/// The optional `X-Checksum-SHA256` a client sends with an upload.
+pub struct ClientChecksum(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientChecksum {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(ClientChecksum(req.headers().get_one("X-Checksum-SHA256").map(str::to_string)))
+    }
+}
+
+/// A file as the API shows it.
+pub fn file_json(transfer_id: i64, f: &db::transfers::TransferFile) -> Value {
+    json!({
+        "name": f.name, "size": f.size, "sha256": f.sha256, "uploaded_at": f.completed_at,
+        "deleted": f.bytes_deleted_at.is_some(),
+        "url": format!("/api/transfers/{transfer_id}/files/{}", crate::web::url_encode(&f.name)),
+    })
+}
+
+/// A transfer as the API shows it (in `GET /api/applications/{id}` too).
+pub fn transfer_json(t: &db::transfers::Transfer, files: &[db::transfers::TransferFile]) -> Value {
+    json!({
+        "id": t.id, "release_id": t.release_id, "application_id": t.application_id,
+        "recipient_organisation_id": t.recipient_organisation_id, "state": t.state, "version": t.version,
+        "expires_at": t.expires_at, "created_at": t.created_at, "published_at": t.published_at,
+        "downloaded_at": t.downloaded_at, "expired_at": t.expired_at, "revoked_at": t.revoked_at,
+        "files": files.iter().filter(|f| f.complete).map(|f| file_json(t.id, f)).collect::<Vec<_>>(),
+    })
+}
+
+/// A transfer with its receipts for the register owner and case officers.
+async fn detail_json(conn: &mut AsyncPgConnection, l: &svc::Loaded) -> AppResult<Value> {
+    let files = db::transfers::files_of(conn, l.transfer.id).await?;
+    let mut v = transfer_json(&l.transfer, &files);
+    if l.role != TransferRole::Recipient {
+        let receipts = db::transfers::receipts_of(conn, l.transfer.id).await?;
+        v["receipts"] = json!(
+            receipts
+                .iter()
+                .map(|(r, file, name, email)| json!({
+                    "file": file, "user_id": r.user_id, "user_name": name, "user_email": email, "at": r.at,
+                    "bytes": r.bytes, "sha256": r.sha256, "address": r.address,
+                }))
+                .collect::<Vec<_>>()
+        );
+    }
+    Ok(v)
+}
+
+#[post("/releases/<id>/transfers", data = "<body>")]
+async fn create(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<Option<svc::NewTransfer>>,
+) -> AppResult<(Status, Json<Value>)> {
+    let mut conn = services::conn(pool).await?;
+    let input = body.0.unwrap_or_default();
+    let t = svc::create(&mut conn, &api.user, &actor(Some(&api.user), &address), id, input, Utc::now()).await?;
+    Ok((Status::Created, Json(transfer_json(&t, &[]))))
+}
+
+#[get("/transfers/<id>")]
+async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let l = svc::load(&mut conn, &api.user, id).await?;
+    if l.role == TransferRole::Recipient && l.transfer.state == "open" {
+        return Err(AppError::Conflict("the transfer has not been published yet".into()));
+    }
+    Ok(Json(detail_json(&mut conn, &l).await?))
+}
+
+#[put("/transfers/<id>/files/<name>", data = "<data>")]
+#[allow(clippy::too_many_arguments)]
+async fn upload(
+    pool: &State<Pool>,
+    storage: &State<Storage>,
+    config: &State<Config>,
+    api: ApiUser,
+    address: ClientAddress,
+    checksum: ClientChecksum,
+    id: i64,
+    name: &str,
+    data: Data<'_>,
+) -> AppResult<(Status, Json<Value>)> {
+    let mut conn = services::conn(pool).await?;
+    let limit = config.max_transfer_bytes;
+    // One byte over the limit is read so that an oversized body is refused, not cut short.
+    let body = data.open((limit + 1).bytes());
+    let f = svc::upload(
+        &mut conn,
+        storage,
+        &api.user,
+        &actor(Some(&api.user), &address),
+        id,
+        name,
+        body,
+        limit,
+        checksum.0.as_deref(),
+        Utc::now(),
+    )
+    .await?;
+    Ok((Status::Created, Json(json!({"name": f.name, "size": f.size, "sha256": f.sha256}))))
+}
+
+#[post("/transfers/<id>/publish")]
+async fn publish(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    svc::publish(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
+    let l = svc::load(&mut conn, &api.user, id).await?;
+    Ok(Json(detail_json(&mut conn, &l).await?))
+}
+
+#[post("/transfers/<id>/revoke")]
+async fn revoke(
+    pool: &State<Pool>,
+    storage: &State<Storage>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    svc::revoke(&mut conn, storage, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
+    let l = svc::load(&mut conn, &api.user, id).await?;
+    Ok(Json(detail_json(&mut conn, &l).await?))
+}
+
+/// Opens a transfer file for `user` and streams it, recording the receipt when the last byte
+/// has gone out (shared by the API and the pages).
+pub async fn stream_file(
+    pool: &Pool,
+    storage: &Storage,
+    user: &db::users::User,
+    actor: Actor,
+    id: i64,
+    name: &str,
+) -> AppResult<ReceiptedDownload> {
+    let mut conn = services::conn(pool).await?;
+    let (_, file) = svc::open_download(&mut conn, user, id, name).await?;
+    drop(conn);
+    let reader = storage.reader(&file.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    let (pool, user_id, file_id) = (pool.clone(), user.id, file.id);
+    let on_complete: crate::web::download::OnComplete = Box::new(move |bytes, sha256| {
+        Box::pin(async move {
+            let result = async {
+                let mut conn = services::conn(&pool).await?;
+                svc::record_download(&mut conn, &actor, user_id, id, file_id, bytes, &sha256, Utc::now()).await
+            }
+            .await;
+            if let Err(e) = result {
+                tracing::error!(transfer = id, file = file_id, "the receipt of a download was not recorded: {e}");
+            }
+        })
+    });
+    Ok(ReceiptedDownload { reader, name: file.name, sha256: file.sha256, on_complete })
+}
+
+#[get("/transfers/<id>/files/<name>")]
+async fn download(
+    pool: &State<Pool>,
+    storage: &State<Storage>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    name: &str,
+) -> AppResult<ReceiptedDownload> {
+    stream_file(pool, storage, &api.user, actor(Some(&api.user), &address), id, name).await
+}

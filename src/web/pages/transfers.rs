@@ -1,0 +1,256 @@
+//! Transfer pages: the register owner creates a transfer, uploads files one at a time (streamed
+//! from the multipart body straight into encrypted storage), publishes or revokes it and sees the
+//! receipts; recipients download from the same page.
+
+use crate::config::Config;
+use crate::db::{self, Pool};
+use crate::domain::transfer::TransferState;
+use crate::error::{AppError, AppResult};
+use crate::services::{self, transfers as svc, transfers::TransferRole};
+use crate::storage::Storage;
+use crate::web::context::Ctx;
+use crate::web::csrf::{CsrfForm, CsrfOnly, fail, verify};
+use crate::web::download::ReceiptedDownload;
+use chrono::{NaiveDate, Utc};
+use rocket::data::{self, Data, FromData, ToByteUnit};
+use rocket::form::FromForm;
+use rocket::futures::StreamExt;
+use rocket::request::Request;
+use rocket::response::{Flash, Redirect};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::Template;
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![create, show, upload, publish, revoke, download]
+}
+
+/// A refusal shown as a flash message on the page it came from; other errors propagate.
+fn flash_or(ctx: &Ctx, back: Redirect, e: AppError) -> AppResult<Flash<Redirect>> {
+    match &e {
+        AppError::Validation(_) => {
+            Ok(Flash::error(back, e.fields(ctx.lang).into_values().flatten().collect::<Vec<_>>().join(" ")))
+        }
+        AppError::Conflict(_) | AppError::Forbidden(_) | AppError::PayloadTooLarge | AppError::Status(410, _) => {
+            Ok(Flash::error(back, e.public_message(ctx.lang)))
+        }
+        _ => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+struct NewTransferForm {
+    /// The last day of availability (`YYYY-MM-DD`); empty for the default.
+    expires_on: Option<String>,
+}
+
+#[post("/releases/<id>/transfers", data = "<form>")]
+async fn create(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<NewTransferForm>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let (release, _, _) = services::cases::load_release(&mut conn, user, id).await?;
+    let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
+    let expires_at = match form.0.expires_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(day) => day.and_hms_opt(23, 59, 59).map(|t| t.and_utc()),
+            Err(_) => return Ok(Flash::error(back, ctx.t("err-expiry-past"))),
+        },
+    };
+    let input = svc::NewTransfer { expires_at, recipient_organisation_id: None };
+    match svc::create(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
+        Ok(t) => Ok(Flash::success(Redirect::to(format!("/transfers/{}", t.id)), ctx.t("transfer-created"))),
+        Err(e) => flash_or(&ctx, back, e),
+    }
+}
+
+fn size_text(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} kB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+#[get("/transfers/<id>")]
+async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let l = svc::load(&mut conn, user, id).await?;
+    let state = TransferState::from_code(&l.transfer.state).unwrap_or(TransferState::Revoked);
+    if l.role == TransferRole::Recipient && state == TransferState::Open {
+        return Err(AppError::NotFound);
+    }
+    let owner = l.role == TransferRole::Owner;
+    let files: Vec<Value> = db::transfers::files_of(&mut conn, id)
+        .await?
+        .iter()
+        .filter(|f| f.complete)
+        .map(|f| {
+            json!({
+                "name": f.name, "size": size_text(f.size), "sha256": f.sha256,
+                "url": format!("/transfers/{id}/files/{}", crate::web::url_encode(&f.name)),
+                "deleted": f.bytes_deleted_at.is_some(),
+            })
+        })
+        .collect();
+    let receipts: Vec<Value> = if l.role == TransferRole::Recipient {
+        vec![]
+    } else {
+        db::transfers::receipts_of(&mut conn, id)
+            .await?
+            .iter()
+            .map(|(r, file, name, email)| {
+                json!({"file": file, "who": name, "email": email, "at": r.at.format("%d.%m.%Y %H:%M").to_string(), "iso": r.at.to_rfc3339(), "size": size_text(r.bytes), "address": r.address})
+            })
+            .collect()
+    };
+    Ok(ctx.page(
+        "pages/transfers/transfer",
+        json!({
+            "transfer": {
+                "id": l.transfer.id, "state_key": format!("transfer-state-{}", l.transfer.state),
+                "expires": l.transfer.expires_at.format("%d.%m.%Y").to_string(),
+                "published": l.transfer.published_at.map(|t| t.format("%d.%m.%Y %H:%M").to_string()),
+                "linkage": l.transfer.recipient_organisation_id.is_some(),
+            },
+            "app": {"id": l.app.id, "reference": l.app.reference, "title": l.app.title},
+            "files": files, "receipts": receipts, "is_owner": owner,
+            "show_receipts": l.role != TransferRole::Recipient,
+            "can_upload": owner && state.accepts_uploads(),
+            "can_publish": owner && state == TransferState::Open && !files.is_empty(),
+            "can_revoke": owner && !state.is_final(),
+            "can_download": l.role == TransferRole::Recipient && state.downloadable(),
+            "max_size": size_text(config.max_transfer_bytes as i64),
+        }),
+    ))
+}
+
+/// One file from a `multipart/form-data` upload, its CSRF token (which must come first) already
+/// checked; the bytes are read as they arrive, never held whole in memory or written in clear.
+pub struct StreamedFile<'r> {
+    pub file_name: String,
+    pub field: multer::Field<'r>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for StreamedFile<'r> {
+    type Error = AppError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let boundary = req
+            .content_type()
+            .filter(|ct| ct.is_form_data())
+            .and_then(|ct| ct.param("boundary"))
+            .map(|b| b.to_string());
+        let Some(boundary) = boundary else {
+            return fail(req, AppError::Status(415, "the upload must be multipart/form-data".into()));
+        };
+        let limit = req.rocket().state::<Config>().map(|c| c.max_transfer_bytes).unwrap_or(0) + 64 * 1024;
+        let stream = tokio_util::io::ReaderStream::new(data.open(limit.bytes()));
+        let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().for_field("csrf_token", 1024));
+        let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
+        let token = match multipart.next_field().await {
+            Ok(Some(f)) if f.name() == Some("csrf_token") => f.text().await.ok(),
+            _ => None,
+        };
+        if let Err(e) = verify(req, token.as_deref()) {
+            return fail(req, e);
+        }
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => {
+                let file_name = field.file_name().unwrap_or_default().to_string();
+                data::Outcome::Success(StreamedFile { file_name, field })
+            }
+            _ => fail(req, AppError::field("file", "err-required")),
+        }
+    }
+}
+
+#[post("/transfers/<id>/files", data = "<file>")]
+async fn upload(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    storage: &State<Storage>,
+    config: &State<Config>,
+    id: i64,
+    file: StreamedFile<'_>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let back = Redirect::to(format!("/transfers/{id}"));
+    let body = tokio_util::io::StreamReader::new(file.field.map(|chunk| chunk.map_err(std::io::Error::other)));
+    let limit = config.max_transfer_bytes;
+    match svc::upload(&mut conn, storage, user, &ctx.actor(), id, &file.file_name, body, limit, None, Utc::now()).await
+    {
+        Ok(f) => Ok(Flash::success(back, format!("{}: {}", ctx.t("transfer-file-uploaded"), f.name))),
+        Err(e) => flash_or(&ctx, back, e),
+    }
+}
+
+#[post("/transfers/<id>/publish", data = "<_form>")]
+async fn publish(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let back = Redirect::to(format!("/transfers/{id}"));
+    match svc::publish(&mut conn, user, &ctx.actor(), id, Utc::now()).await {
+        Ok(_) => Ok(Flash::success(back, ctx.t("transfer-published"))),
+        Err(e) => flash_or(&ctx, back, e),
+    }
+}
+
+#[post("/transfers/<id>/revoke", data = "<_form>")]
+async fn revoke(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    storage: &State<Storage>,
+    id: i64,
+    _form: CsrfForm<CsrfOnly>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let back = Redirect::to(format!("/transfers/{id}"));
+    match svc::revoke(&mut conn, storage, user, &ctx.actor(), id, Utc::now()).await {
+        Ok(_) => Ok(Flash::success(back, ctx.t("transfer-revoked"))),
+        Err(e) => flash_or(&ctx, back, e),
+    }
+}
+
+#[get("/transfers/<id>/files/<name>")]
+async fn download(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    storage: &State<Storage>,
+    id: i64,
+    name: &str,
+) -> AppResult<ReceiptedDownload> {
+    let user = ctx.user()?;
+    crate::web::api::transfers::stream_file(pool, storage, user, ctx.actor(), id, name).await
+}
+
+/// The transfers of an application for its status page (what `access` may see).
+pub async fn list_json(
+    conn: &mut diesel_async::AsyncPgConnection,
+    application_id: i64,
+    access: services::applications::Access,
+) -> AppResult<Vec<Value>> {
+    Ok(svc::of_application(conn, application_id, access)
+        .await?
+        .iter()
+        .map(|v| {
+            let t = &v.transfer;
+            let downloadable =
+                matches!(access, services::applications::Access::Applicant | services::applications::Access::Member)
+                    && TransferState::from_code(&t.state).is_some_and(TransferState::downloadable);
+            json!({
+                "id": t.id, "state_key": format!("transfer-state-{}", t.state),
+                "expires": t.expires_at.format("%d.%m.%Y").to_string(), "downloadable": downloadable,
+                "files": v.files.iter().map(|f| json!({
+                    "name": f.name, "size": size_text(f.size),
+                    "url": format!("/transfers/{}/files/{}", t.id, crate::web::url_encode(&f.name)),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect())
+}
