@@ -45,6 +45,7 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
     let rocket = rocket::custom(figment)
         .manage(documents)
         .manage(mailer)
+        .manage(services::statistics::Cache::default())
         .manage(pool)
         .manage(storage)
         .manage(config)

@@ -50,6 +50,28 @@ fn round1(v: Option<f64>) -> Option<f64> {
     v.map(|d| (d * 10.0).round() / 10.0)
 }
 
+/// The public figures, computed at most once per [`CACHE_SECONDS`] per instance: they describe
+/// whole months, and the page is public, so a burst of visitors costs one computation.
+#[derive(Default)]
+pub struct Cache(tokio::sync::Mutex<Option<(std::time::Instant, Value)>>);
+
+/// How long computed figures are served before they are computed again.
+pub const CACHE_SECONDS: u64 = 60;
+
+impl Cache {
+    pub async fn figures(&self, conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Value> {
+        let mut slot = self.0.lock().await;
+        if let Some((at, value)) = slot.as_ref()
+            && at.elapsed() < std::time::Duration::from_secs(CACHE_SECONDS)
+        {
+            return Ok(value.clone());
+        }
+        let value = figures(conn, now).await?;
+        *slot = Some((std::time::Instant::now(), value.clone()));
+        Ok(value)
+    }
+}
+
 /// Every public figure.
 pub async fn figures(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Value> {
     let start = window_start(now, MONTHS - 1);

@@ -14,9 +14,9 @@ pub fn routes() -> Vec<rocket::Route> {
 }
 
 #[get("/statistics")]
-async fn statistics(pool: &State<Pool>) -> AppResult<Json<Value>> {
+async fn statistics(pool: &State<Pool>, cache: &State<services::statistics::Cache>) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    Ok(Json(services::statistics::figures(&mut conn, Utc::now()).await?))
+    Ok(Json(cache.figures(&mut conn, Utc::now()).await?))
 }
 
 #[get("/projects?<page>")]
