@@ -113,6 +113,8 @@ async fn a_revised_estimate_holds_the_case_until_the_applicant_accepts_it() {
         app.post_json(&path, Some(&c.fhi_token), json!({"hours": 2, "message": "Uttrekk fra KRG."})).await;
     assert_eq!(status, Status::Created, "{revised}");
     assert_eq!(revised["total_ore"], 820_000);
+    let (_, notices) = app.get_json("/api/notifications", Some(&c.applicant_token)).await;
+    assert!(notices.to_string().contains("estimate.revised"), "the applicant is told: {notices}");
 
     // While it waits, the case does not go on.
     let (status, body) = cmd(&app, &c.officer_token, id, "complete", json!({})).await;
@@ -132,6 +134,8 @@ async fn a_revised_estimate_holds_the_case_until_the_applicant_accepts_it() {
     assert_eq!(status, Status::Conflict, "nothing left to accept");
     let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
     assert_eq!(case["estimate"]["pending"], false);
+    let (_, notices) = app.get_json("/api/notifications", Some(&c.officer_token)).await;
+    assert!(notices.to_string().contains("estimate.accepted"), "the officers are told: {notices}");
     assert_eq!(case["estimate"]["amount_ore"], 300_000 + 820_000, "the accepted estimate is the new total");
     let kinds = app.event_kinds("application", id).await;
     assert!(kinds.contains(&"estimate.revised".to_string()) && kinds.contains(&"estimate.accepted".to_string()));
@@ -249,6 +253,8 @@ async fn hours_become_a_combined_bill_whose_totals_are_the_sum_of_its_lines() {
     let (status, _) = app.post_json(&format!("/api/invoices/{hds_id}/issue"), Some(&c.fhi_token), json!({})).await;
     assert_eq!(status, Status::Forbidden);
     let (status, part) = app.post_json(&format!("/api/invoices/{fhi_id}/issue"), Some(&c.fhi_token), json!({})).await;
+    let (_, notices) = app.get_json("/api/notifications", Some(&c.applicant_token)).await;
+    assert!(notices.to_string().contains("invoice.issued"), "the applicant is told: {notices}");
     assert_eq!(status, Status::Ok, "{part}");
     assert_eq!(part["status"], "issued");
     let (status, _) = app.post_json(&format!("/api/invoices/{fhi_id}/issue"), Some(&c.fhi_token), json!({})).await;
