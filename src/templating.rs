@@ -106,6 +106,19 @@ pub fn register_helpers(hb: &mut Handlebars<'_>) {
     hb.set_strict_mode(false);
 }
 
+/// Registers every file in `dir` whose name ends in `suffix`, named by what comes before it.
+pub fn register_dir(hb: &mut Handlebars<'_>, dir: &Path, suffix: &str) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(suffix)).map(str::to_string);
+        if let Some(name) = name {
+            hb.register_template_file(&name, &path).map_err(|e| format!("template {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Documents rendered to text at the moment of an event, from `templates/documents/`.
 pub struct Documents {
     hb: Handlebars<'static>,
@@ -116,15 +129,7 @@ impl Documents {
     pub fn load(dir: &Path) -> Result<Documents, String> {
         let mut hb = Handlebars::new();
         register_helpers(&mut hb);
-        let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name =
-                path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hbs")).map(str::to_string);
-            if let Some(name) = name {
-                hb.register_template_file(&name, &path).map_err(|e| format!("template {}: {e}", path.display()))?;
-            }
-        }
+        register_dir(&mut hb, dir, ".hbs")?;
         Ok(Documents { hb })
     }
 

@@ -110,16 +110,6 @@ pub async fn owners_of_releases(conn: &mut AsyncPgConnection, release_ids: &[i64
         .await
 }
 
-/// The releases of an application, as (id, decider, state).
-pub async fn releases_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<(i64, String, String)>> {
-    releases::table
-        .filter(releases::application_id.eq(application_id))
-        .select((releases::id, releases::decider, releases::state))
-        .order(releases::id)
-        .load(conn)
-        .await
-}
-
 /// Project members of an application who have an active account.
 pub async fn members_with_accounts(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Recipient>> {
     let emails = application_members::table

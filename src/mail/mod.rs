@@ -9,7 +9,7 @@ use crate::db::{self, notifications::OutboxMessage};
 use crate::domain::language::Language;
 use crate::domain::pricing::format_nok;
 use crate::i18n;
-use crate::templating::register_helpers;
+use crate::templating::{register_dir, register_helpers};
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use lettre::message::{Mailbox, MultiPart};
@@ -80,15 +80,7 @@ fn load(dir: &Path, escape: bool) -> Result<Handlebars<'static>, String> {
     if !escape {
         hb.register_escape_fn(rocket_dyn_templates::handlebars::no_escape);
     }
-    let suffix = if escape { "-html.hbs" } else { "-text.hbs" };
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(suffix)).map(str::to_string);
-        if let Some(name) = name {
-            hb.register_template_file(&name, &path).map_err(|e| format!("template {}: {e}", path.display()))?;
-        }
-    }
+    register_dir(&mut hb, dir, if escape { "-html.hbs" } else { "-text.hbs" })?;
     Ok(hb)
 }
 

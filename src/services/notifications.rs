@@ -85,11 +85,12 @@ async fn releases_where(
     decider: Option<&str>,
     states: &[&str],
 ) -> AppResult<Vec<i64>> {
-    Ok(db::notifications::releases_of(conn, app.id)
+    Ok(db::cases::releases_of(conn, app.id)
         .await?
         .into_iter()
-        .filter(|(_, d, s)| decider.is_none_or(|want| want == d) && states.contains(&s.as_str()))
-        .map(|(id, _, _)| id)
+        .map(|r| r.release)
+        .filter(|r| decider.is_none_or(|want| want == r.decider) && states.contains(&r.state.as_str()))
+        .map(|r| r.id)
         .collect())
 }
 

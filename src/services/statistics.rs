@@ -14,15 +14,16 @@ pub const MONTHS: u32 = 12;
 /// within a day of UTC: the window starts at UTC midnight of the 1st minus one day's margin, and
 /// months are bucketed in Oslo time by the database).
 pub fn window_start(now: DateTime<Utc>, months_back: u32) -> DateTime<Utc> {
-    let mut year = now.year();
-    let mut month = now.month() as i32 - months_back as i32;
-    while month < 1 {
-        month += 12;
-        year -= 1;
-    }
-    let first = NaiveDate::from_ymd_opt(year, month as u32, 1).expect("a valid date");
+    let (year, month) = month_before(now, months_back);
+    let first = NaiveDate::from_ymd_opt(year, month, 1).expect("a valid date");
     // Midnight in Oslo is 22:00 or 23:00 UTC the day before.
     Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).expect("midnight")) - chrono::Duration::hours(2)
+}
+
+/// The (year, month) `back` calendar months before the month of `now`.
+fn month_before(now: DateTime<Utc>, back: u32) -> (i32, u32) {
+    let index = now.year() * 12 + now.month0() as i32 - back as i32;
+    (index.div_euclid(12), index.rem_euclid(12) as u32 + 1)
 }
 
 /// The labels `YYYY-MM` of the window, oldest first.
@@ -30,12 +31,7 @@ pub fn month_labels(now: DateTime<Utc>, months: u32) -> Vec<String> {
     (0..months)
         .rev()
         .map(|back| {
-            let mut year = now.year();
-            let mut month = now.month() as i32 - back as i32;
-            while month < 1 {
-                month += 12;
-                year -= 1;
-            }
+            let (year, month) = month_before(now, back);
             format!("{year:04}-{month:02}")
         })
         .collect()
