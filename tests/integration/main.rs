@@ -6,6 +6,7 @@ mod common;
 mod accounts_api;
 mod api_errors;
 mod applicant_pages;
+mod browser;
 mod applications_api;
 mod audit;
 mod case_handling;

@@ -181,6 +181,28 @@ impl TestApp {
         TestApp { client, database, database_url, _storage: storage }
     }
 
+    /// Serves the same app (same database, storage and keys) on a loopback port, for a real
+    /// browser; returns its base URL. The server stops when the test's runtime does.
+    pub async fn serve(&self) -> String {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let shutdown = rocket::config::Shutdown { ctrlc: false, ..Default::default() };
+        let figment = config::figment()
+            .merge(("log_level", "off"))
+            .merge(("address", "127.0.0.1"))
+            .merge(("port", port))
+            .merge(("shutdown", shutdown));
+        let figment = config::with_secret_key(figment, &[7u8; 64]);
+        let rocket = helsedataservice::build(figment, self.config().clone()).await.expect("the app builds");
+        tokio::spawn(rocket.launch());
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return format!("http://127.0.0.1:{port}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the app did not start listening on port {port}");
+    }
+
     pub fn pool(&self) -> &Pool {
         self.client.rocket().state::<Pool>().expect("pool")
     }
