@@ -10,8 +10,12 @@ pub mod notifications;
 pub mod price_lists;
 pub mod pricing;
 pub mod reminders;
+pub mod search;
 pub mod statistics;
+pub mod tokens;
 pub mod transfers;
+pub mod webhooks;
+pub mod oidc;
 
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};

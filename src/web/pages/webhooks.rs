@@ -1,0 +1,4 @@
+//! stub
+pub fn routes() -> Vec<rocket::Route> {
+    vec![]
+}
