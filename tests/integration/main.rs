@@ -12,6 +12,7 @@ mod case_handling;
 mod case_pages;
 mod catalogue;
 mod notifications;
+mod oidc;
 mod pages;
 mod permissions;
 mod pricing;
