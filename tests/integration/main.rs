@@ -11,13 +11,16 @@ mod audit;
 mod case_handling;
 mod case_pages;
 mod catalogue;
+mod exports;
 mod notifications;
 mod oidc;
 mod pages;
 mod permissions;
 mod pricing;
+mod search;
 mod startup;
 mod statistics;
 #[cfg(feature = "s3")]
 mod storage_s3;
+mod tokens;
 mod transfers;

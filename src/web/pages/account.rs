@@ -53,7 +53,7 @@ async fn account(ctx: Ctx, pool: &State<Pool>) -> AppResult<(Status, Template)> 
 struct TokenForm {
     name: String,
     scope: String,
-    days: Option<i64>,
+    expires_in_days: Option<i64>,
 }
 
 /// Creates a token and shows its secret on the page this once (never in a cookie or a redirect).
@@ -61,7 +61,7 @@ struct TokenForm {
 async fn create_token(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<TokenForm>) -> AppResult<(Status, Template)> {
     let user = ctx.user()?;
     let form = form.0;
-    let req = tokens::TokenRequest { name: form.name.clone(), scope: form.scope.clone(), expires_in_days: form.days };
+    let req = tokens::TokenRequest { name: form.name.clone(), scope: form.scope.clone(), expires_in_days: form.expires_in_days };
     let mut conn = services::conn(pool).await?;
     match tokens::create(&mut conn, user, &ctx.actor(), &req, Utc::now()).await {
         Ok((secret, token)) => {
@@ -69,7 +69,7 @@ async fn create_token(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<TokenForm>) -
             render(&ctx, pool, json!({"created": created}), Status::Created).await
         }
         Err(e @ AppError::Validation(_)) => {
-            let extra = json!({"errors": ctx.errors(&e), "form": {"name": form.name, "scope": form.scope, "days": form.days}});
+            let extra = json!({"errors": ctx.errors(&e), "form": {"name": form.name, "scope": form.scope, "days": form.expires_in_days}});
             render(&ctx, pool, extra, e.status()).await
         }
         Err(e) => Err(e),
