@@ -12,7 +12,8 @@ use std::path::PathBuf;
 pub mod oidc;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 22] = [
+pub const SETTINGS: [&str; 23] = [
+    "WEBHOOK_ALLOW_LOOPBACK",
     "OIDC_PROVIDERS",
     "LOCAL_PASSWORDS",
     "PUBLIC_URL",
@@ -74,6 +75,9 @@ pub struct Config {
     pub oidc: Vec<oidc::OidcProvider>,
     /// Whether e-mail and password log-in is allowed (`LOCAL_PASSWORDS`, default true).
     pub local_passwords: bool,
+    /// Whether webhook endpoints may be plain http on loopback (`WEBHOOK_ALLOW_LOOPBACK`, for
+    /// development and tests; otherwise https only).
+    pub webhook_allow_loopback: bool,
 }
 
 // The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
@@ -321,6 +325,7 @@ impl Config {
             vat_rate_bp,
             oidc: oidc::providers(figment)?,
             local_passwords: oidc::local_passwords(figment)?,
+            webhook_allow_loopback: oidc::flag(figment, "webhook_allow_loopback", "WEBHOOK_ALLOW_LOOPBACK", false)?,
         })
     }
 
@@ -344,6 +349,7 @@ impl Config {
             vat_rate_bp: 0,
             oidc: vec![],
             local_passwords: true,
+            webhook_allow_loopback: true,
         }
     }
 }

@@ -89,10 +89,16 @@ pub fn providers(figment: &Figment) -> Result<Vec<OidcProvider>, ConfigError> {
 
 /// `LOCAL_PASSWORDS` ("true" by default; "false" hides the password form and refuses it).
 pub fn local_passwords(figment: &Figment) -> Result<bool, ConfigError> {
-    match text(figment, "local_passwords").as_deref() {
-        None | Some("true") => Ok(true),
+    flag(figment, "local_passwords", "LOCAL_PASSWORDS", true)
+}
+
+/// A true/false setting.
+pub fn flag(figment: &Figment, key: &str, setting: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match text(figment, key).as_deref() {
+        None => Ok(default),
+        Some("true") => Ok(true),
         Some("false") => Ok(false),
-        Some(_) => Err(bad("LOCAL_PASSWORDS", "must be true or false")),
+        Some(_) => Err(bad(setting, "must be true or false")),
     }
 }
 
