@@ -24,3 +24,4 @@ mod statistics;
 mod storage_s3;
 mod tokens;
 mod transfers;
+mod webhooks;
