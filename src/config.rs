@@ -173,13 +173,9 @@ fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
 
 /// Rocket's figment with our settings merged in from the plain environment variables.
 pub fn figment() -> Figment {
-    rocket::Config::figment()
-        .merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into()))
-        .merge(
-            Env::raw()
-                .filter(|k| k.as_str().to_uppercase().starts_with("OIDC_"))
-                .map(|k| k.as_str().to_lowercase().into()),
-        )
+    rocket::Config::figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into())).merge(
+        Env::raw().filter(|k| k.as_str().to_uppercase().starts_with("OIDC_")).map(|k| k.as_str().to_lowercase().into()),
+    )
 }
 
 impl Config {

@@ -53,7 +53,8 @@ pub fn providers(figment: &Figment) -> Result<Vec<OidcProvider>, ConfigError> {
         }
         let setting = |suffix: &str| format!("OIDC_{}_{suffix}", key.to_uppercase());
         let get = |suffix: &str| text(figment, &setting(suffix).to_lowercase());
-        let need = |suffix: &str| get(suffix).ok_or_else(|| bad("OIDC_PROVIDERS", format!("{} is required", setting(suffix))));
+        let need =
+            |suffix: &str| get(suffix).ok_or_else(|| bad("OIDC_PROVIDERS", format!("{} is required", setting(suffix))));
         let issuer = need("ISSUER")?.trim_end_matches('/').to_string();
         if !issuer_allowed(&issuer) {
             return Err(bad("OIDC_PROVIDERS", format!("{} must be an https:// URL", setting("ISSUER"))));
@@ -72,7 +73,9 @@ pub fn providers(figment: &Figment) -> Result<Vec<OidcProvider>, ConfigError> {
         let create_accounts = match get("CREATE_ACCOUNTS").as_deref() {
             None | Some("true") => true,
             Some("false") => false,
-            Some(_) => return Err(bad("OIDC_PROVIDERS", format!("{} must be true or false", setting("CREATE_ACCOUNTS")))),
+            Some(_) => {
+                return Err(bad("OIDC_PROVIDERS", format!("{} must be true or false", setting("CREATE_ACCOUNTS"))));
+            }
         };
         out.push(OidcProvider {
             client_id: need("CLIENT_ID")?,
@@ -120,13 +123,15 @@ mod tests {
             .merge(("oidc_helseid_client_id", "x"))
             .merge(("oidc_helseid_client_secret", "y"));
         assert!(providers(&f).unwrap_err().message.contains("https"), "plain http only on loopback");
-        let f = f.merge(("oidc_helseid_issuer", "https://helseid-sts.nhn.no")).merge(("oidc_helseid_create_accounts", "false"));
+        let f = f
+            .merge(("oidc_helseid_issuer", "https://helseid-sts.nhn.no"))
+            .merge(("oidc_helseid_create_accounts", "false"));
         let list = providers(&f).unwrap();
         assert_eq!(list[0].label, "ID-porten");
         assert_eq!(list[0].issuer, "https://idporten.no");
         assert_eq!(list[0].scopes, ["email", "profile"]);
         assert!(!list[1].create_accounts);
-        assert_eq!(local_passwords(&Figment::new().merge(("local_passwords", false))).unwrap(), false);
+        assert!(!local_passwords(&Figment::new().merge(("local_passwords", false))).unwrap());
         assert!(local_passwords(&Figment::new().merge(("local_passwords", "nei"))).is_err());
     }
 }

@@ -62,7 +62,12 @@ pub async fn insert(
         .await
 }
 
-pub async fn touch(conn: &mut AsyncPgConnection, id: i64, email: Option<&str>, now: DateTime<Utc>) -> QueryResult<usize> {
+pub async fn touch(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    email: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::update(identities::table.find(id))
         .set((identities::last_login_at.eq(now), identities::email.eq(email)))
         .execute(conn)

@@ -212,9 +212,15 @@ pub async fn revoke_token(conn: &mut AsyncPgConnection, id: i64, now: DateTime<U
 }
 
 /// A user's tokens that are neither revoked nor expired, newest first.
-pub async fn live_tokens_of(conn: &mut AsyncPgConnection, user_id: i64, now: DateTime<Utc>) -> QueryResult<Vec<ApiToken>> {
+pub async fn live_tokens_of(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<ApiToken>> {
     api_tokens::table
-        .filter(api_tokens::user_id.eq(user_id).and(api_tokens::revoked_at.is_null()).and(api_tokens::expires_at.gt(now)))
+        .filter(
+            api_tokens::user_id.eq(user_id).and(api_tokens::revoked_at.is_null()).and(api_tokens::expires_at.gt(now)),
+        )
         .order(api_tokens::id.desc())
         .select(ApiToken::as_select())
         .load(conn)
@@ -222,11 +228,14 @@ pub async fn live_tokens_of(conn: &mut AsyncPgConnection, user_id: i64, now: Dat
 }
 
 /// Revokes token `id` only when it belongs to `user_id` and is still live.
-pub async fn revoke_own_token(conn: &mut AsyncPgConnection, user_id: i64, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+pub async fn revoke_own_token(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::update(
-        api_tokens::table
-            .find(id)
-            .filter(api_tokens::user_id.eq(user_id).and(api_tokens::revoked_at.is_null())),
+        api_tokens::table.find(id).filter(api_tokens::user_id.eq(user_id).and(api_tokens::revoked_at.is_null())),
     )
     .set(api_tokens::revoked_at.eq(now))
     .execute(conn)

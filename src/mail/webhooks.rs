@@ -22,7 +22,11 @@ pub fn client() -> Result<reqwest::Client, String> {
 }
 
 /// Delivers one message; returns a short receipt ("HTTP 200") or the failure.
-pub async fn deliver(tx: &mut AsyncPgConnection, client: &reqwest::Client, msg: &OutboxMessage) -> Result<String, String> {
+pub async fn deliver(
+    tx: &mut AsyncPgConnection,
+    client: &reqwest::Client,
+    msg: &OutboxMessage,
+) -> Result<String, String> {
     let endpoint = match msg.endpoint_id {
         Some(id) => db::webhooks::by_id(tx, id).await.map_err(|e| e.to_string())?,
         None => None,

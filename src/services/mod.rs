@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod demo;
 pub mod invoices;
 pub mod notifications;
+pub mod oidc;
 pub mod price_lists;
 pub mod pricing;
 pub mod reminders;
@@ -15,7 +16,6 @@ pub mod statistics;
 pub mod tokens;
 pub mod transfers;
 pub mod webhooks;
-pub mod oidc;
 
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};

@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AsyncHttpClient, AuthorizationCode, EndpointMaybeSet, EndpointNotSet, EndpointSet, ClientId, ClientSecret, CsrfToken, HttpRequest, HttpResponse, IssuerUrl, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AsyncHttpClient, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, HttpRequest, HttpResponse, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -216,7 +217,15 @@ pub async fn account_for(
                     },
                 )
                 .await?;
-                append(tx, actor, user.id, "user.registered", json!({"email": user.email, "role": user.role, "provider": provider.key}), now).await?;
+                append(
+                    tx,
+                    actor,
+                    user.id,
+                    "user.registered",
+                    json!({"email": user.email, "role": user.role, "provider": provider.key}),
+                    now,
+                )
+                .await?;
                 user
             }
             None => return Err(refused("no account with this e-mail address")),
@@ -224,8 +233,16 @@ pub async fn account_for(
         if user.email_verified_at.is_none() {
             db::users::mark_verified(tx, user.id, now).await?;
         }
-        db::identities::insert(tx, user.id, &provider.key, &identity.issuer, &identity.subject, Some(email.as_str()), now)
-            .await?;
+        db::identities::insert(
+            tx,
+            user.id,
+            &provider.key,
+            &identity.issuer,
+            &identity.subject,
+            Some(email.as_str()),
+            now,
+        )
+        .await?;
         let payload = json!({"provider": provider.key, "issuer": identity.issuer, "subject": identity.subject});
         append(tx, actor, user.id, "identity.linked", payload, now).await?;
         Ok(user)

@@ -55,7 +55,8 @@ fn kind_ok(kind: &str) -> bool {
 pub fn check(req: &EndpointRequest, allow_loopback: bool) -> Result<(String, Vec<String>), FieldErrors> {
     let mut errors = FieldErrors::new();
     let url = errors.text("url", &req.url, 1, 500);
-    let loopback = url.starts_with("http://127.") || url.starts_with("http://localhost") || url.starts_with("http://[::1]");
+    let loopback =
+        url.starts_with("http://127.") || url.starts_with("http://localhost") || url.starts_with("http://[::1]");
     let parsed = reqwest::Url::parse(&url).ok().filter(|u| u.host_str().is_some());
     if !url.is_empty() && (parsed.is_none() || !(url.starts_with("https://") || (allow_loopback && loopback))) {
         errors.add("url", "err-webhook-url");
@@ -116,8 +117,15 @@ pub async fn register(
     let endpoint = conn
         .transaction::<_, AppError, _>(async |tx| {
             let e = db::webhooks::insert(tx, org, &url, &kinds, &secret, Some(user.id), now).await?;
-            append(tx, actor, org, "webhook.registered", json!({"endpoint_id": e.id, "url": e.url, "event_kinds": e.event_kinds}), now)
-                .await?;
+            append(
+                tx,
+                actor,
+                org,
+                "webhook.registered",
+                json!({"endpoint_id": e.id, "url": e.url, "event_kinds": e.event_kinds}),
+                now,
+            )
+            .await?;
             Ok(e)
         })
         .await?;

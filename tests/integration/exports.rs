@@ -63,7 +63,8 @@ async fn the_case_archives_as_one_json_document_and_prints() {
     let transfer = create_transfer(&app, &c).await;
     let (status, _) = put_file(&app, &c.owner_token, transfer, "uttrekk.csv", b"lopenr;diagnose\n1;I50\n", None).await;
     assert_eq!(status, Status::Created);
-    let (status, _) = app.post_json(&format!("/api/transfers/{transfer}/publish"), Some(&c.owner_token), json!({})).await;
+    let (status, _) =
+        app.post_json(&format!("/api/transfers/{transfer}/publish"), Some(&c.owner_token), json!({})).await;
     assert_eq!(status, Status::Ok);
     assert_eq!(get_file(&app, &c.applicant_token, transfer, "uttrekk.csv").await.0, Status::Ok);
 

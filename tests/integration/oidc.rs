@@ -16,8 +16,8 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessToken, Audience, AuthUrl, EmptyAdditionalClaims, EmptyAdditionalProviderMetadata, EmptyExtraTokenFields,
-    EndUserEmail, IssuerUrl, JsonWebKeyId, JsonWebKeySetUrl, Nonce, PrivateSigningKey, ResponseTypes,
-    StandardClaims, SubjectIdentifier, TokenUrl,
+    EndUserEmail, IssuerUrl, JsonWebKeyId, JsonWebKeySetUrl, Nonce, PrivateSigningKey, ResponseTypes, StandardClaims,
+    SubjectIdentifier, TokenUrl,
 };
 use rocket::http::Status;
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -206,12 +206,13 @@ async fn log_in(app: &TestApp) -> (Status, String) {
     let resp = app.client.get(path).dispatch().await;
     let status = resp.status();
     let location = resp.headers().get_one("Location").map(str::to_string);
-    (status, location.unwrap_or_else(|| String::new()))
+    (status, location.unwrap_or_default())
 }
 
 async fn logged_in_email(app: &TestApp) -> Option<String> {
     let (status, html) = app.page("/account").await;
-    (status == Status::Ok).then(|| html.split("·").nth(1).unwrap_or("").split('<').next().unwrap_or("").trim().to_string())
+    (status == Status::Ok)
+        .then(|| html.split("·").nth(1).unwrap_or("").split('<').next().unwrap_or("").trim().to_string())
 }
 
 #[rocket::async_test]
@@ -233,7 +234,10 @@ async fn the_code_flow_with_pkce_creates_and_then_finds_the_linked_account() {
     assert!(user.password_hash.is_none(), "no password for a federated account");
     assert!(user.email_verified_at.is_some());
     let kinds = app.event_kinds("user", user.id).await;
-    assert!(kinds.contains(&"user.registered".to_string()) && kinds.contains(&"identity.linked".to_string()), "{kinds:?}");
+    assert!(
+        kinds.contains(&"user.registered".to_string()) && kinds.contains(&"identity.linked".to_string()),
+        "{kinds:?}"
+    );
 
     // The link is by subject: a changed e-mail address at the provider reaches the same account.
     provider.lock().unwrap().person.email = "kari.nordmann@example.no".into();

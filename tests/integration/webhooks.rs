@@ -88,7 +88,11 @@ async fn deliveries_are_signed_retried_and_visible() {
     let id = endpoint["id"].as_i64().unwrap();
     // An endpoint for other kinds only, and one of another organisation: neither hears of this.
     let (status, _) = app
-        .post_json("/api/webhooks", Some(&owner_token), json!({"url": format!("{base}/other"), "event_kinds": ["release.delivered"]}))
+        .post_json(
+            "/api/webhooks",
+            Some(&owner_token),
+            json!({"url": format!("{base}/other"), "event_kinds": ["release.delivered"]}),
+        )
         .await;
     assert_eq!(status, Status::Created);
     let (status, _) = app.post_json("/api/webhooks", Some(&fhi_token), json!({"url": format!("{base}/fhi")})).await;
@@ -114,7 +118,10 @@ async fn deliveries_are_signed_retried_and_visible() {
     let (_, deliveries) = app.get_json(&path, Some(&owner_token)).await;
     assert_eq!(deliveries.as_array().unwrap().len(), 1);
     let d = &deliveries[0];
-    assert_eq!((d["state"].as_str(), d["attempts"].as_i64(), d["response_status"].as_i64()), (Some("pending"), Some(1), Some(503)));
+    assert_eq!(
+        (d["state"].as_str(), d["attempts"].as_i64(), d["response_status"].as_i64()),
+        (Some("pending"), Some(1), Some(503))
+    );
     assert_eq!(d["response_excerpt"], "vedlikehold, prøv igjen");
     assert!(d["next_attempt_at"].is_string(), "retried later");
 
@@ -134,7 +141,12 @@ async fn deliveries_are_signed_retried_and_visible() {
 
     // Another organisation sees nothing of it.
     assert_eq!(app.get_json(&path, Some(&fhi_token)).await.0, Status::NotFound);
-    let resp = app.client.delete(format!("/api/webhooks/{id}")).header(Header::new("Authorization", format!("Bearer {fhi_token}"))).dispatch().await;
+    let resp = app
+        .client
+        .delete(format!("/api/webhooks/{id}"))
+        .header(Header::new("Authorization", format!("Bearer {fhi_token}")))
+        .dispatch()
+        .await;
     assert_eq!(resp.status(), Status::NotFound);
 
     // The owner's page and the admin's outbox page show the delivery and the answer.
@@ -152,11 +164,16 @@ async fn deliveries_are_signed_retried_and_visible() {
     let (_, html) = app.page("/webhooks").await;
     let csrf = csrf_in(&html);
     assert_eq!(app.form(&format!("/webhooks/{id}/disable"), &[], Some(&csrf)).await.status(), Status::SeeOther);
-    let (status, _) = app.post_json(&format!("/api/applications/{}/withdraw", case["id"]), Some(&applicant_token), json!({})).await;
+    let (status, _) =
+        app.post_json(&format!("/api/applications/{}/withdraw", case["id"]), Some(&applicant_token), json!({})).await;
     assert_eq!(status, Status::Ok);
     app.send_mail(Utc::now() + Duration::minutes(5)).await;
     assert_eq!(received.lock().unwrap().len(), 2);
-    assert!(app.event_kinds("organisation", owner_org(&app, &owner_token).await).await.contains(&"webhook.disabled".to_string()));
+    assert!(
+        app.event_kinds("organisation", owner_org(&app, &owner_token).await)
+            .await
+            .contains(&"webhook.disabled".to_string())
+    );
 }
 
 async fn owner_org(app: &TestApp, token: &str) -> i64 {
@@ -175,7 +192,14 @@ async fn the_page_registers_and_shows_the_secret_once() {
     assert_eq!(resp.status(), Status::UnprocessableEntity);
     assert!(resp.into_string().await.unwrap().contains("f-url-error"));
     let resp = app
-        .form("/webhooks", &[("url", "https://saksbehandling.example.no/hds"), ("event_kinds", "application.submitted, application.decided")], Some(&csrf))
+        .form(
+            "/webhooks",
+            &[
+                ("url", "https://saksbehandling.example.no/hds"),
+                ("event_kinds", "application.submitted, application.decided"),
+            ],
+            Some(&csrf),
+        )
         .await;
     assert_eq!(resp.status(), Status::Created);
     assert!(resp.into_string().await.unwrap().contains("whsec_"));

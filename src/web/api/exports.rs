@@ -58,5 +58,8 @@ async fn archive(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Archive
     let (app, access) = apps::load(&mut conn, &api.user, id).await?;
     let doc = archive_json(&mut conn, &app, access).await?;
     let name = format!("{}.json", app.reference.as_deref().unwrap_or("application").replace('/', "-"));
-    Ok(ArchiveFile { body: serde_json::to_string_pretty(&doc).unwrap_or_default(), disposition: Header::new("Content-Disposition", disposition(&name)) })
+    Ok(ArchiveFile {
+        body: serde_json::to_string_pretty(&doc).unwrap_or_default(),
+        disposition: Header::new("Content-Disposition", disposition(&name)),
+    })
 }

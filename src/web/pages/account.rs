@@ -37,7 +37,8 @@ async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResu
         .iter()
         .map(|i| json!({"provider": i.provider, "issuer": i.issuer, "since": i.created_at.format("%d.%m.%Y").to_string()}))
         .collect();
-    let mut data = json!({"title": ctx.t("account-title"), "tokens": list, "identities": identities, "form": {"days": 90}});
+    let mut data =
+        json!({"title": ctx.t("account-title"), "tokens": list, "identities": identities, "form": {"days": 90}});
     if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
         d.extend(e);
     }
@@ -61,7 +62,11 @@ struct TokenForm {
 async fn create_token(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<TokenForm>) -> AppResult<(Status, Template)> {
     let user = ctx.user()?;
     let form = form.0;
-    let req = tokens::TokenRequest { name: form.name.clone(), scope: form.scope.clone(), expires_in_days: form.expires_in_days };
+    let req = tokens::TokenRequest {
+        name: form.name.clone(),
+        scope: form.scope.clone(),
+        expires_in_days: form.expires_in_days,
+    };
     let mut conn = services::conn(pool).await?;
     match tokens::create(&mut conn, user, &ctx.actor(), &req, Utc::now()).await {
         Ok((secret, token)) => {

@@ -62,8 +62,10 @@ async fn inbox_csv(
     let mut conn = services::conn(pool).await?;
     let today = Utc::now().date_naive();
     let filter = super::cases::inbox_filter(user.id, state, assignee, source, overdue, today);
-    let header: Vec<String> =
-        ["reference", "title", "state", "submitted", "due-date", "assignee", "overdue"].iter().map(|k| ctx.t(&format!("csv-{k}"))).collect();
+    let header: Vec<String> = ["reference", "title", "state", "submitted", "due-date", "assignee", "overdue"]
+        .iter()
+        .map(|k| ctx.t(&format!("csv-{k}")))
+        .collect();
     let cases = db::cases::inbox(&mut conn, &filter).await?;
     let assignees: Vec<i64> = cases.iter().filter_map(|a| a.assignee_id).collect();
     let names = db::notifications::users_by_id(&mut conn, &assignees).await?;
@@ -78,7 +80,10 @@ async fn inbox_csv(
                 ctx.t(&format!("state-{}", a.state)),
                 a.submitted_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
                 a.due_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
-                a.assignee_id.and_then(|id| names.iter().find(|u| u.id == id)).map(|u| u.name.clone()).unwrap_or_default(),
+                a.assignee_id
+                    .and_then(|id| names.iter().find(|u| u.id == id))
+                    .map(|u| u.name.clone())
+                    .unwrap_or_default(),
                 ctx.t(if overdue { "csv-yes" } else { "csv-no" }),
             ]
         })

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod exports;
 pub mod form_fields;
 pub mod notifications;
+pub mod oidc;
 pub mod payment;
 pub mod price_lists;
 pub mod public;
@@ -15,7 +16,6 @@ pub mod search;
 pub mod statistics;
 pub mod transfers;
 pub mod webhooks;
-pub mod oidc;
 
 /// Every page route.
 pub fn routes() -> Vec<rocket::Route> {

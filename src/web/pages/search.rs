@@ -23,10 +23,8 @@ async fn page(ctx: Ctx, pool: &State<Pool>, q: Option<&str>) -> AppResult<Templa
         None => vec![],
     };
     let en = ctx.lang == Language::En;
-    let sources: Vec<_> = sources
-        .iter()
-        .map(|s| json!({"code": s.code, "name": if en { &s.name_en } else { &s.name_nb }}))
-        .collect();
+    let sources: Vec<_> =
+        sources.iter().map(|s| json!({"code": s.code, "name": if en { &s.name_en } else { &s.name_nb }})).collect();
     let variables: Vec<_> = variables
         .iter()
         .map(|v| json!({"code": v.code, "name": v.name, "description": if en { &v.description_en } else { &v.description_nb }}))

@@ -32,7 +32,8 @@ async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResu
     } else {
         vec![]
     };
-    let mut data = json!({"title": ctx.t("webhooks-title"), "endpoints": list, "organisations": organisations, "form": {}});
+    let mut data =
+        json!({"title": ctx.t("webhooks-title"), "endpoints": list, "organisations": organisations, "form": {}});
     if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
         d.extend(e);
     }

@@ -27,7 +27,9 @@ impl Request {
     /// A parameter of the query string.
     pub fn query(&self, key: &str) -> Option<String> {
         let query = self.target.split_once('?')?.1;
-        openidconnect::url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+        openidconnect::url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
     }
 
     /// A field of an `application/x-www-form-urlencoded` body.
@@ -74,7 +76,11 @@ pub async fn serve(handler: Handler) -> String {
             tokio::spawn(async move {
                 let Some(request) = read_request(&mut socket).await else { return };
                 let response = handler(request);
-                let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n", response.status, response.body.len());
+                let mut head = format!(
+                    "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    response.status,
+                    response.body.len()
+                );
                 for (k, v) in &response.headers {
                     head.push_str(&format!("{k}: {v}\r\n"));
                 }
@@ -108,9 +114,8 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Request> {
     let mut lines = head.split("\r\n");
     let mut first = lines.next()?.split(' ');
     let (method, target) = (first.next()?.to_string(), first.next()?.to_string());
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
     let length: usize = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
