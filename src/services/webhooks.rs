@@ -44,6 +44,23 @@ pub struct EndpointRequest {
     pub organisation_id: Option<i64>,
 }
 
+/// Whether the URL names an address of the service's own network by IP (private, loopback,
+/// link-local, unspecified), which deliveries must not reach. Names that resolve there are not
+/// caught here; see the README.
+fn internal_address(url: &reqwest::Url) -> bool {
+    use std::net::IpAddr;
+    let ip = match url.host() {
+        Some(openidconnect::url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(openidconnect::url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(openidconnect::url::Host::Domain(d)) => return d.eq_ignore_ascii_case("localhost"),
+        None => return true,
+    };
+    match ip {
+        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
 fn kind_ok(kind: &str) -> bool {
     let parts: Vec<&str> = kind.split('.').collect();
     parts.len() >= 2
@@ -58,7 +75,10 @@ pub fn check(req: &EndpointRequest, allow_loopback: bool) -> Result<(String, Vec
     let loopback =
         url.starts_with("http://127.") || url.starts_with("http://localhost") || url.starts_with("http://[::1]");
     let parsed = reqwest::Url::parse(&url).ok().filter(|u| u.host_str().is_some());
-    if !url.is_empty() && (parsed.is_none() || !(url.starts_with("https://") || (allow_loopback && loopback))) {
+    let internal = parsed.as_ref().is_some_and(|u| internal_address(u) && !(allow_loopback && loopback));
+    if !url.is_empty()
+        && (parsed.is_none() || internal || !(url.starts_with("https://") || (allow_loopback && loopback)))
+    {
         errors.add("url", "err-webhook-url");
     }
     let mut kinds: Vec<String> =

@@ -76,6 +76,8 @@ async fn deliveries_are_signed_retried_and_visible() {
     for (body, field) in [
         (json!({"url": "ftp://example.no/x"}), "url"),
         (json!({"url": "http://example.no/hook"}), "url"),
+        (json!({"url": "https://10.0.0.7/hook"}), "url"),
+        (json!({"url": "https://169.254.169.254/latest"}), "url"),
         (json!({"url": format!("{base}/hook"), "event_kinds": ["Submitted!"]}), "event_kinds"),
     ] {
         let (status, err) = app.post_json("/api/webhooks", Some(&owner_token), body).await;
