@@ -9,8 +9,13 @@ use rocket::figment::{
 use serde::Deserialize;
 use std::path::PathBuf;
 
+pub mod oidc;
+
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 20] = [
+pub const SETTINGS: [&str; 23] = [
+    "WEBHOOK_ALLOW_LOOPBACK",
+    "OIDC_PROVIDERS",
+    "LOCAL_PASSWORDS",
     "PUBLIC_URL",
     "MAIL_DIR",
     "RELEASE_REMINDER_DAYS",
@@ -66,6 +71,13 @@ pub struct Config {
     pub case_target_working_days: u32,
     /// VAT on invoices in basis points (`VAT_RATE_PERCENT`, e.g. "25" → 2 500); default 0.
     pub vat_rate_bp: u32,
+    /// OpenID Connect providers for "log in with …" (`OIDC_PROVIDERS`, `OIDC_<NAME>_*`).
+    pub oidc: Vec<oidc::OidcProvider>,
+    /// Whether e-mail and password log-in is allowed (`LOCAL_PASSWORDS`, default true).
+    pub local_passwords: bool,
+    /// Whether webhook endpoints may be plain http on loopback (`WEBHOOK_ALLOW_LOOPBACK`, for
+    /// development and tests; otherwise https only).
+    pub webhook_allow_loopback: bool,
 }
 
 // The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
@@ -161,7 +173,9 @@ fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
 
 /// Rocket's figment with our settings merged in from the plain environment variables.
 pub fn figment() -> Figment {
-    rocket::Config::figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into()))
+    rocket::Config::figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into())).merge(
+        Env::raw().filter(|k| k.as_str().to_uppercase().starts_with("OIDC_")).map(|k| k.as_str().to_lowercase().into()),
+    )
 }
 
 impl Config {
@@ -305,6 +319,9 @@ impl Config {
             storage_s3,
             case_target_working_days,
             vat_rate_bp,
+            oidc: oidc::providers(figment)?,
+            local_passwords: oidc::local_passwords(figment)?,
+            webhook_allow_loopback: oidc::flag(figment, "webhook_allow_loopback", "WEBHOOK_ALLOW_LOOPBACK", false)?,
         })
     }
 
@@ -326,6 +343,9 @@ impl Config {
             storage_s3: None,
             case_target_working_days: 60,
             vat_rate_bp: 0,
+            oidc: vec![],
+            local_passwords: true,
+            webhook_allow_loopback: true,
         }
     }
 }

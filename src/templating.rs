@@ -163,7 +163,11 @@ mod tests {
         let root = env!("CARGO_MANIFEST_DIR");
         let catalogues: Vec<(Language, String)> = [(Language::Nb, "nb-NO"), (Language::En, "en-GB")]
             .into_iter()
-            .map(|(l, dir)| (l, std::fs::read_to_string(format!("{root}/locales/{dir}/main.ftl")).unwrap()))
+            .map(|(l, dir)| {
+                let mut ftl = vec![];
+                walk(std::path::Path::new(&format!("{root}/locales/{dir}")), &mut ftl);
+                (l, ftl.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect::<Vec<_>>().join("\n"))
+            })
             .collect();
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();

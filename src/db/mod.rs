@@ -7,12 +7,15 @@ pub mod cases;
 pub mod catalogue;
 pub mod cluster;
 pub mod events;
+pub mod identities;
 pub mod notifications;
 pub mod pricing;
 pub mod schema;
+pub mod search;
 pub mod statistics;
 pub mod transfers;
 pub mod users;
+pub mod webhooks;
 
 use diesel::prelude::*;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;

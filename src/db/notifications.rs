@@ -64,6 +64,13 @@ pub struct OutboxMessage {
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub message_id: Option<String>,
+    /// `mail` or `webhook`.
+    pub channel: String,
+    /// The webhook endpoint of a delivery.
+    pub endpoint_id: Option<i64>,
+    /// A webhook receiver's last HTTP status and the start of its answer.
+    pub response_status: Option<i32>,
+    pub response_excerpt: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

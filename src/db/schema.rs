@@ -446,6 +446,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfers,
     transfer_files,
     transfer_receipts,
+    identities,
+    webhook_endpoints,
 );
 
 diesel::table! {
@@ -478,7 +480,42 @@ diesel::table! {
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
         message_id -> Nullable<Text>,
+        channel -> Text,
+        endpoint_id -> Nullable<Int8>,
+        response_status -> Nullable<Int4>,
+        response_excerpt -> Nullable<Text>,
     }
 }
 
 diesel::joinable!(notifications -> users (user_id));
+
+// ---- integrations ----
+diesel::table! {
+    identities (id) {
+        id -> Int8,
+        user_id -> Int8,
+        provider -> Text,
+        issuer -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_login_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Int8,
+        organisation_id -> Int8,
+        url -> Text,
+        event_kinds -> Array<Text>,
+        secret -> Text,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(identities -> users (user_id));
+diesel::joinable!(webhook_endpoints -> organisations (organisation_id));
+diesel::joinable!(outbox -> webhook_endpoints (endpoint_id));

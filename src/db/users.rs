@@ -211,6 +211,49 @@ pub async fn revoke_token(conn: &mut AsyncPgConnection, id: i64, now: DateTime<U
         .await
 }
 
+/// A user's tokens that are neither revoked nor expired, newest first.
+pub async fn live_tokens_of(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<ApiToken>> {
+    api_tokens::table
+        .filter(
+            api_tokens::user_id.eq(user_id).and(api_tokens::revoked_at.is_null()).and(api_tokens::expires_at.gt(now)),
+        )
+        .order(api_tokens::id.desc())
+        .select(ApiToken::as_select())
+        .load(conn)
+        .await
+}
+
+/// Revokes token `id` only when it belongs to `user_id` and is still live.
+pub async fn revoke_own_token(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table.find(id).filter(api_tokens::user_id.eq(user_id).and(api_tokens::revoked_at.is_null())),
+    )
+    .set(api_tokens::revoked_at.eq(now))
+    .execute(conn)
+    .await
+}
+
+/// Notes when a token was last used (at most once a minute, to spare writes).
+pub async fn touch_token(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(
+        api_tokens::table.find(id).filter(
+            api_tokens::last_used_at.is_null().or(api_tokens::last_used_at.lt(now - chrono::Duration::minutes(1))),
+        ),
+    )
+    .set(api_tokens::last_used_at.eq(now))
+    .execute(conn)
+    .await
+}
+
 pub async fn revoke_tokens_of(conn: &mut AsyncPgConnection, user_id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
     diesel::update(api_tokens::table.filter(api_tokens::user_id.eq(user_id).and(api_tokens::revoked_at.is_null())))
         .set(api_tokens::revoked_at.eq(now))

@@ -18,6 +18,8 @@ use rocket_dyn_templates::handlebars::Handlebars;
 use serde_json::{Value, json};
 use std::path::Path;
 
+pub mod webhooks;
+
 /// Attempts before a message is given up (dead) and left for an admin.
 pub const MAX_ATTEMPTS: i32 = 8;
 
@@ -39,6 +41,8 @@ pub struct Mailer {
     public_url: String,
     html: Handlebars<'static>,
     text: Handlebars<'static>,
+    /// For webhook deliveries, which share the outbox.
+    http: reqwest::Client,
 }
 
 /// The translation key of a notice kind: `notice-application-submitted`.
@@ -116,6 +120,7 @@ impl Mailer {
             public_url: config.public_url.clone(),
             html: load(dir, true)?,
             text: load(dir, false)?,
+            http: webhooks::client()?,
         })
     }
 
@@ -211,7 +216,11 @@ pub async fn send_due(conn: &mut AsyncPgConnection, mailer: &Mailer, now: DateTi
                 let Some(msg) = db::notifications::claim_due(tx, now).await? else {
                     return Ok(None);
                 };
-                let outcome = mailer.send(&msg).await;
+                let outcome = if msg.channel == "webhook" {
+                    webhooks::deliver(tx, &mailer.http, &msg).await
+                } else {
+                    mailer.send(&msg).await
+                };
                 match &outcome {
                     Ok(id) => {
                         db::notifications::mark_sent(tx, msg.id, id, Utc::now()).await?;

@@ -7,11 +7,15 @@ pub mod catalogue;
 pub mod demo;
 pub mod invoices;
 pub mod notifications;
+pub mod oidc;
 pub mod price_lists;
 pub mod pricing;
 pub mod reminders;
+pub mod search;
 pub mod statistics;
+pub mod tokens;
 pub mod transfers;
+pub mod webhooks;
 
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};

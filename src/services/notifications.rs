@@ -257,6 +257,7 @@ pub async fn notify(conn: &mut AsyncPgConnection, event: &Event, now: DateTime<U
             .await?;
         }
     }
+    super::webhooks::enqueue_for_event(conn, &app, event, now).await?;
     Ok(people.len())
 }
 

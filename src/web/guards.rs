@@ -118,6 +118,7 @@ impl<'r> FromRequest<'r> for ApiUser {
                 {
                     return refuse(req, AppError::Forbidden("this token may only read".into()));
                 }
+                let _ = db::users::touch_token(&mut conn, t.id, Utc::now()).await;
                 Outcome::Success(ApiUser { user, token_id: t.id, scope: t.scope })
             }
             Ok(None) => unauthorized("the token is unknown, expired or revoked"),

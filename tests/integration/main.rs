@@ -12,12 +12,17 @@ mod browser;
 mod case_handling;
 mod case_pages;
 mod catalogue;
+mod exports;
 mod notifications;
+mod oidc;
 mod pages;
 mod permissions;
 mod pricing;
+mod search;
 mod startup;
 mod statistics;
 #[cfg(feature = "s3")]
 mod storage_s3;
+mod tokens;
 mod transfers;
+mod webhooks;

@@ -6,6 +6,7 @@ use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, accounts};
 use crate::web::guards::{ApiUser, ClientAddress, actor, require};
+use crate::web::pages::auth::PasswordsAllowed;
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -31,7 +32,12 @@ struct Credentials {
 }
 
 #[post("/auth/token", data = "<body>")]
-async fn token(pool: &State<Pool>, address: ClientAddress, body: ApiJson<Credentials>) -> AppResult<Json<Value>> {
+async fn token(
+    pool: &State<Pool>,
+    _allowed: PasswordsAllowed,
+    address: ClientAddress,
+    body: ApiJson<Credentials>,
+) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
     let user = accounts::authenticate(&mut conn, &body.0.email, &body.0.password, &address.0, now).await?;
@@ -63,6 +69,7 @@ struct Registration {
 #[post("/register", data = "<body>")]
 async fn register(
     pool: &State<Pool>,
+    _allowed: PasswordsAllowed,
     address: ClientAddress,
     body: ApiJson<Registration>,
 ) -> AppResult<(Status, Json<Value>)> {

@@ -3,10 +3,14 @@
 pub mod accounts;
 pub mod applications;
 pub mod catalogue;
+pub mod exports;
 pub mod notifications;
 pub mod pricing;
+pub mod search;
 pub mod statistics;
+pub mod tokens;
 pub mod transfers;
+pub mod webhooks;
 
 use crate::error::AppError;
 use crate::web::csrf::fail;
@@ -23,6 +27,10 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(statistics::routes());
     routes.extend(pricing::routes());
     routes.extend(transfers::routes());
+    routes.extend(tokens::routes());
+    routes.extend(search::routes());
+    routes.extend(exports::routes());
+    routes.extend(webhooks::routes());
     routes
 }
 

@@ -1,5 +1,6 @@
 //! Login, logout and self-registration pages.
 
+use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::services::{self, accounts};
@@ -27,9 +28,39 @@ pub enum PageOr {
     Flash(rocket::response::Flash<Redirect>),
 }
 
+/// What the login page shows: the password form (unless `LOCAL_PASSWORDS=false`) and a button
+/// per OpenID Connect provider.
+pub fn login_page_data(config: &Config, next: &str, email: &str, error: Option<String>) -> serde_json::Value {
+    let providers: Vec<serde_json::Value> = config
+        .oidc
+        .iter()
+        .map(|p| json!({"key": p.key, "label": p.label, "next": crate::web::url_encode(next)}))
+        .collect();
+    json!({"next": next, "email": email, "error": error, "providers": providers, "local_passwords": config.local_passwords})
+}
+
+/// A request guard: 403 (before the body is read) when e-mail and password log-in is turned
+/// off (`LOCAL_PASSWORDS=false`).
+pub struct PasswordsAllowed;
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for PasswordsAllowed {
+    type Error = AppError;
+    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        match req.rocket().state::<Config>() {
+            Some(c) if !c.local_passwords => crate::web::guards::refuse(
+                req,
+                AppError::Forbidden("log-in with a password is turned off here; use the identity provider".into()),
+            ),
+            _ => rocket::request::Outcome::Success(PasswordsAllowed),
+        }
+    }
+}
+
 #[get("/login?<next>")]
-fn login_page(ctx: Ctx, next: Option<&str>) -> Template {
-    ctx.page("pages/auth/login", json!({"next": safe_next(next), "email": ""}))
+fn login_page(ctx: Ctx, config: &State<Config>, next: Option<&str>) -> Template {
+    let data = login_page_data(config, &safe_next(next), "", None);
+    ctx.page("pages/auth/login", data)
 }
 
 #[derive(FromForm)]
@@ -40,7 +71,14 @@ struct LoginForm {
 }
 
 #[post("/login", data = "<form>")]
-async fn login(ctx: Ctx, pool: &State<Pool>, cookies: &CookieJar<'_>, form: CsrfForm<LoginForm>) -> AppResult<PageOr> {
+async fn login(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    config: &State<Config>,
+    _allowed: PasswordsAllowed,
+    cookies: &CookieJar<'_>,
+    form: CsrfForm<LoginForm>,
+) -> AppResult<PageOr> {
     let form = form.0;
     let next = safe_next(form.next.as_deref());
     let mut conn = services::conn(pool).await?;
@@ -53,7 +91,7 @@ async fn login(ctx: Ctx, pool: &State<Pool>, cookies: &CookieJar<'_>, form: Csrf
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
             let key = if matches!(e, AppError::TooManyRequests(_)) { "login-throttled" } else { "login-failed" };
-            let page = ctx.page("pages/auth/login", json!({"next": next, "email": form.email, "error": ctx.t(key)}));
+            let page = ctx.page("pages/auth/login", login_page_data(config, &next, &form.email, Some(ctx.t(key))));
             Ok(PageOr::Page((e.status(), page)))
         }
         Err(e) => Err(e),
@@ -71,7 +109,7 @@ async fn logout(pool: &State<Pool>, cookies: &CookieJar<'_>, _form: CsrfForm<Csr
 }
 
 #[get("/register")]
-fn register_page(ctx: Ctx) -> Template {
+fn register_page(ctx: Ctx, _allowed: PasswordsAllowed) -> Template {
     ctx.page("pages/auth/register", json!({"form": {}}))
 }
 
@@ -87,6 +125,7 @@ struct RegisterForm {
 async fn register(
     ctx: Ctx,
     pool: &State<Pool>,
+    _allowed: PasswordsAllowed,
     cookies: &CookieJar<'_>,
     form: CsrfForm<RegisterForm>,
 ) -> AppResult<PageOr> {

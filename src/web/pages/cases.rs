@@ -32,16 +32,7 @@ async fn inbox(
     let user = ctx.require(Permission::HandleCases)?;
     let mut conn = services::conn(pool).await?;
     let today = Utc::now().date_naive();
-    let filter = db::cases::InboxFilter {
-        state: state.filter(|s| crate::domain::case::State::from_code(s).is_some()).map(str::to_string),
-        assignee: match assignee {
-            Some("me") => Some(Some(user.id)),
-            Some("none") => Some(None),
-            _ => None,
-        },
-        data_source_id: source,
-        overdue_on: overdue.filter(|o| *o).map(|_| today),
-    };
+    let filter = inbox_filter(user.id, state, assignee, source, overdue, today);
     let waiting = db::billing::applications_with_pending_estimates(&mut conn).await?;
     let rows: Vec<Value> = db::cases::inbox(&mut conn, &filter)
         .await?
@@ -73,8 +64,48 @@ async fn inbox(
         .collect();
     Ok(ctx.page(
         "pages/cases/inbox",
-        json!({"cases": rows, "counts": counts, "states": states, "sources": sources, "assignee": assignee.unwrap_or(""), "overdue": overdue.unwrap_or(false), "count": rows.len()}),
+        json!({"cases": rows, "counts": counts, "states": states, "sources": sources, "assignee": assignee.unwrap_or(""), "overdue": overdue.unwrap_or(false), "count": rows.len(),
+            "query": inbox_query(state, assignee, source, overdue)}),
     ))
+}
+
+/// The filter as a query string, for the CSV link.
+fn inbox_query(state: Option<&str>, assignee: Option<&str>, source: Option<i64>, overdue: Option<bool>) -> String {
+    let mut parts = vec![];
+    if let Some(s) = state {
+        parts.push(format!("state={}", crate::web::url_encode(s)));
+    }
+    if let Some(a) = assignee {
+        parts.push(format!("assignee={}", crate::web::url_encode(a)));
+    }
+    if let Some(s) = source {
+        parts.push(format!("source={s}"));
+    }
+    if overdue == Some(true) {
+        parts.push("overdue=true".into());
+    }
+    parts.join("&")
+}
+
+/// The inbox filter from the page's query (shared with the CSV export).
+pub(crate) fn inbox_filter(
+    user_id: i64,
+    state: Option<&str>,
+    assignee: Option<&str>,
+    source: Option<i64>,
+    overdue: Option<bool>,
+    today: chrono::NaiveDate,
+) -> db::cases::InboxFilter {
+    db::cases::InboxFilter {
+        state: state.filter(|s| crate::domain::case::State::from_code(s).is_some()).map(str::to_string),
+        assignee: match assignee {
+            Some("me") => Some(Some(user_id)),
+            Some("none") => Some(None),
+            _ => None,
+        },
+        data_source_id: source,
+        overdue_on: overdue.filter(|o| *o).map(|_| today),
+    }
 }
 
 #[get("/releases")]

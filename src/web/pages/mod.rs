@@ -1,16 +1,21 @@
 //! Server-rendered pages, one module per audience.
 
+pub mod account;
 pub mod admin;
 pub mod applicant;
 pub mod auth;
 pub mod cases;
+pub mod exports;
 pub mod form_fields;
 pub mod notifications;
+pub mod oidc;
 pub mod payment;
 pub mod price_lists;
 pub mod public;
+pub mod search;
 pub mod statistics;
 pub mod transfers;
+pub mod webhooks;
 
 /// Every page route.
 pub fn routes() -> Vec<rocket::Route> {
@@ -24,5 +29,10 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(payment::routes());
     routes.extend(price_lists::routes());
     routes.extend(transfers::routes());
+    routes.extend(account::routes());
+    routes.extend(search::routes());
+    routes.extend(exports::routes());
+    routes.extend(webhooks::routes());
+    routes.extend(oidc::routes());
     routes
 }

@@ -112,7 +112,8 @@ async fn admin_mail(
         .into_iter()
         .map(|m| {
             json!({
-                "id": m.id, "recipient": m.recipient, "template": m.template, "state": m.state,
+                "id": m.id, "recipient": m.recipient, "template": m.template, "state": m.state, "channel": m.channel,
+                "response_status": m.response_status, "response_excerpt": m.response_excerpt,
                 "state_label": ctx.t(&format!("state-mail-{}", m.state)), "attempts": m.attempts,
                 "error": m.last_error, "dead": m.state == "dead",
                 "next": (m.state == "pending").then(|| m.next_attempt_at.format("%d.%m.%Y %H:%M").to_string()),

@@ -21,6 +21,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod http_peer;
 pub mod smtp;
 
 struct Server {

@@ -1,0 +1,13 @@
+DROP INDEX variables_search;
+ALTER TABLE variables DROP COLUMN search;
+DROP INDEX data_sources_search;
+ALTER TABLE data_sources DROP COLUMN search;
+DROP INDEX applications_search;
+ALTER TABLE applications DROP COLUMN search;
+DROP INDEX outbox_endpoint;
+ALTER TABLE outbox DROP COLUMN response_excerpt;
+ALTER TABLE outbox DROP COLUMN response_status;
+ALTER TABLE outbox DROP COLUMN endpoint_id;
+ALTER TABLE outbox DROP COLUMN channel;
+DROP TABLE webhook_endpoints;
+DROP TABLE identities;

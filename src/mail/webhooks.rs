@@ -1,0 +1,65 @@
+//! Sends webhook deliveries from the outbox: a signed POST to the endpoint; any 2xx answer is
+//! success, anything else (or no answer) a failed attempt retried like mail. The receiver's
+//! status and the start of its answer are kept for the admin page.
+
+use crate::db::{self, notifications::OutboxMessage};
+use crate::services::webhooks::{SIGNATURE_HEADER, signature_header};
+use chrono::Utc;
+use diesel_async::AsyncPgConnection;
+
+/// Characters of a receiver's answer that are kept.
+pub const EXCERPT_CHARS: usize = 500;
+
+/// The HTTP client for deliveries: short timeouts, no redirects followed (a receiver cannot
+/// bounce a signed delivery elsewhere).
+pub fn client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(15))
+        .build()
+        .map_err(|e| format!("webhook client: {e}"))
+}
+
+/// Delivers one message; returns a short receipt ("HTTP 200") or the failure.
+pub async fn deliver(
+    tx: &mut AsyncPgConnection,
+    client: &reqwest::Client,
+    msg: &OutboxMessage,
+) -> Result<String, String> {
+    let endpoint = match msg.endpoint_id {
+        Some(id) => db::webhooks::by_id(tx, id).await.map_err(|e| e.to_string())?,
+        None => None,
+    };
+    let Some(endpoint) = endpoint.filter(|e| e.disabled_at.is_none()) else {
+        return Err("the endpoint was removed".into());
+    };
+    let body = msg.context.to_string();
+    let timestamp = Utc::now().timestamp();
+    let result = client
+        .post(&endpoint.url)
+        .header("Content-Type", "application/json")
+        .header("User-Agent", "Helsedataservice-Webhooks/1")
+        .header("X-HDS-Event", &msg.template)
+        .header("X-HDS-Delivery", msg.id.to_string())
+        .header(SIGNATURE_HEADER, signature_header(&endpoint.secret, timestamp, &body))
+        .body(body)
+        .send()
+        .await;
+    let (status, excerpt, outcome) = match result {
+        Err(e) => (None, String::new(), Err(format!("no answer: {e}"))),
+        Ok(resp) => {
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            let excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
+            let outcome = if status.is_success() {
+                Ok(format!("HTTP {}", status.as_u16()))
+            } else {
+                Err(format!("HTTP {}", status.as_u16()))
+            };
+            (Some(i32::from(status.as_u16())), excerpt, outcome)
+        }
+    };
+    db::webhooks::record_response(tx, msg.id, status, &excerpt).await.map_err(|e| e.to_string())?;
+    outcome
+}

@@ -1,0 +1,223 @@
+//! Webhooks: an organisation's own systems hear about events on the applications that ask for
+//! its data sources. Register owners manage their organisation's endpoints (admins any
+//! organisation's); every delivery goes through the outbox beside e-mail (same claiming, retries
+//! and backoff), signed with HMAC-SHA256 over `<timestamp>.<body>`.
+
+use super::Actor;
+use super::accounts::new_secret;
+use crate::db::{self, applications::Application, events::Event, events::NewEvent, users::User, webhooks::Endpoint};
+use crate::domain::fields::FieldErrors;
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+/// The header carrying the signature: `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
+pub const SIGNATURE_HEADER: &str = "X-HDS-Signature";
+/// Most event kinds one endpoint may choose.
+pub const MAX_KINDS: usize = 30;
+
+/// The hex HMAC-SHA256 of `<timestamp>.<body>` under the endpoint's secret.
+pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The value of [`SIGNATURE_HEADER`].
+pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
+    format!("t={timestamp},v1={}", sign(secret, timestamp, body))
+}
+
+/// What an organisation asks for when registering an endpoint.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct EndpointRequest {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub event_kinds: Vec<String>,
+    /// Only for admins (register owners always register for their own organisation).
+    #[serde(default)]
+    pub organisation_id: Option<i64>,
+}
+
+/// Whether the URL names an address of the service's own network by IP (private, loopback,
+/// link-local, unspecified), which deliveries must not reach. Names that resolve there are not
+/// caught here; see the README.
+fn internal_address(url: &reqwest::Url) -> bool {
+    use std::net::IpAddr;
+    let ip = match url.host() {
+        Some(openidconnect::url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(openidconnect::url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(openidconnect::url::Host::Domain(d)) => return d.eq_ignore_ascii_case("localhost"),
+        None => return true,
+    };
+    match ip {
+        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+fn kind_ok(kind: &str) -> bool {
+    let parts: Vec<&str> = kind.split('.').collect();
+    parts.len() >= 2
+        && kind.len() <= 60
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+}
+
+/// Checks a request; returns the URL and the de-duplicated kinds.
+pub fn check(req: &EndpointRequest, allow_loopback: bool) -> Result<(String, Vec<String>), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let url = errors.text("url", &req.url, 1, 500);
+    let loopback =
+        url.starts_with("http://127.") || url.starts_with("http://localhost") || url.starts_with("http://[::1]");
+    let parsed = reqwest::Url::parse(&url).ok().filter(|u| u.host_str().is_some());
+    let internal = parsed.as_ref().is_some_and(|u| internal_address(u) && !(allow_loopback && loopback));
+    if !url.is_empty()
+        && (parsed.is_none() || internal || !(url.starts_with("https://") || (allow_loopback && loopback)))
+    {
+        errors.add("url", "err-webhook-url");
+    }
+    let mut kinds: Vec<String> =
+        req.event_kinds.iter().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()).collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.len() > MAX_KINDS || !kinds.iter().all(|k| kind_ok(k)) {
+        errors.add("event_kinds", "err-webhook-kinds");
+    }
+    errors.into_result()?;
+    Ok((url, kinds))
+}
+
+/// The organisation whose endpoints `user` manages: their own (register owners) or the one asked
+/// for (admins); anyone else is refused.
+fn organisation_for(user: &User, asked: Option<i64>) -> AppResult<Option<i64>> {
+    match Role::from_code(&user.role) {
+        Some(Role::Admin) => Ok(asked),
+        Some(Role::RegisterOwner) => Ok(Some(user.organisation_id.ok_or(AppError::NotFound)?)),
+        _ => Err(AppError::Forbidden("only register owners and admins manage webhooks".into())),
+    }
+}
+
+/// The endpoints `user` may see: their organisation's, or every one for admins.
+pub async fn list(conn: &mut AsyncPgConnection, user: &User) -> AppResult<Vec<Endpoint>> {
+    let org = organisation_for(user, None)?;
+    Ok(db::webhooks::active(conn, org).await?)
+}
+
+/// One endpoint `user` may manage; 404 for anyone else's.
+pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<Endpoint> {
+    let org = organisation_for(user, None)?;
+    let endpoint = db::webhooks::by_id(conn, id).await?.ok_or(AppError::NotFound)?;
+    if org.is_some_and(|o| o != endpoint.organisation_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(endpoint)
+}
+
+/// Registers an endpoint; returns the signing secret (shown once) and the endpoint.
+pub async fn register(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    req: &EndpointRequest,
+    allow_loopback: bool,
+    now: DateTime<Utc>,
+) -> AppResult<(String, Endpoint)> {
+    let org = organisation_for(user, req.organisation_id)?;
+    let (url, kinds) = check(req, allow_loopback).map_err(AppError::Validation)?;
+    let org = match org {
+        Some(o) if db::catalogue::organisation(conn, o).await?.is_some() => o,
+        _ => return Err(AppError::field("organisation_id", "err-no-such-organisation")),
+    };
+    let secret = format!("whsec_{}", new_secret().0);
+    let endpoint = conn
+        .transaction::<_, AppError, _>(async |tx| {
+            let e = db::webhooks::insert(tx, org, &url, &kinds, &secret, Some(user.id), now).await?;
+            append(
+                tx,
+                actor,
+                org,
+                "webhook.registered",
+                json!({"endpoint_id": e.id, "url": e.url, "event_kinds": e.event_kinds}),
+                now,
+            )
+            .await?;
+            Ok(e)
+        })
+        .await?;
+    Ok((secret, endpoint))
+}
+
+/// Stops deliveries to an endpoint (queued ones fail and are given up).
+pub async fn disable(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let endpoint = load(conn, user, id).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        if db::webhooks::disable(tx, id, now).await? == 0 {
+            return Err(AppError::NotFound);
+        }
+        append(tx, actor, endpoint.organisation_id, "webhook.disabled", json!({"endpoint_id": id}), now).await
+    })
+    .await
+}
+
+async fn append(
+    tx: &mut AsyncPgConnection,
+    actor: &Actor,
+    organisation_id: i64,
+    kind: &str,
+    payload: Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let event = NewEvent {
+        actor_id: actor.user_id,
+        address: actor.address.as_deref(),
+        subject_type: "organisation",
+        subject_id: Some(organisation_id),
+        kind,
+        payload,
+    };
+    db::events::append(tx, now, event).await?;
+    Ok(())
+}
+
+/// The body of a delivery: the event and the application it is about, nothing personal; the
+/// receiver fetches details over the API with its own token.
+pub fn body(app: &Application, event: &Event) -> Value {
+    json!({
+        "id": event.id, "kind": event.kind, "at": event.at,
+        "application": {"id": app.id, "reference": app.reference, "state": app.state, "title": app.title},
+        "links": {"application": format!("/api/applications/{}", app.id)},
+    })
+}
+
+/// Queues deliveries of an application event to the endpoints of the organisations whose data
+/// sources it asks for (once it has been submitted). Runs in the event's transaction.
+pub async fn enqueue_for_event(
+    conn: &mut AsyncPgConnection,
+    app: &Application,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    if app.state == "draft" {
+        return Ok(0);
+    }
+    let orgs = db::webhooks::organisations_of_application(conn, app.id).await?;
+    let endpoints = db::webhooks::active_of(conn, &orgs).await?;
+    let body = body(app, event);
+    let mut n = 0;
+    for e in endpoints.iter().filter(|e| e.wants(&event.kind)) {
+        db::webhooks::enqueue(conn, e, &event.kind, &body, now).await?;
+        n += 1;
+    }
+    Ok(n)
+}

@@ -1,0 +1,65 @@
+//! The whole case as one JSON document for archiving (form, events, messages, releases, decision,
+//! invoice, transfers and their download receipts), under the application's own access rules.
+
+use crate::db::{self, Pool};
+use crate::error::AppResult;
+use crate::services::{self, applications as apps};
+use crate::web::download::disposition;
+use crate::web::guards::ApiUser;
+use chrono::Utc;
+use diesel_async::AsyncPgConnection;
+use rocket::http::Header;
+use rocket::{Responder, State, get, routes};
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![archive]
+}
+
+/// The version of the archive document's layout.
+pub const ARCHIVE_FORMAT: &str = "helsedataservice.case-archive/1";
+
+/// A JSON document offered as a file.
+#[derive(Responder)]
+#[response(content_type = "json")]
+pub struct ArchiveFile {
+    body: String,
+    disposition: Header<'static>,
+}
+
+/// Builds the archive document of an application the caller may see (`access` from `apps::load`).
+pub async fn archive_json(
+    conn: &mut AsyncPgConnection,
+    app: &db::applications::Application,
+    access: apps::Access,
+) -> AppResult<Value> {
+    let application = super::applications::application_json(conn, app, access).await?;
+    let mut receipts = vec![];
+    for t in services::transfers::of_application(conn, app.id, access).await? {
+        for (r, file, name, email) in db::transfers::receipts_of(conn, t.transfer.id).await? {
+            receipts.push(json!({
+                "transfer_id": t.transfer.id, "file": file, "at": r.at, "bytes": r.bytes, "sha256": r.sha256,
+                "user_id": r.user_id, "user_name": name, "user_email": email,
+            }));
+        }
+    }
+    Ok(json!({
+        "format": ARCHIVE_FORMAT,
+        "archived_at": Utc::now(),
+        "application": application,
+        "transfer_receipts": receipts,
+    }))
+}
+
+/// `GET /api/applications/{id}/archive`: 404 for anyone who may not see the application.
+#[get("/applications/<id>/archive")]
+async fn archive(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<ArchiveFile> {
+    let mut conn = services::conn(pool).await?;
+    let (app, access) = apps::load(&mut conn, &api.user, id).await?;
+    let doc = archive_json(&mut conn, &app, access).await?;
+    let name = format!("{}.json", app.reference.as_deref().unwrap_or("application").replace('/', "-"));
+    Ok(ArchiveFile {
+        body: serde_json::to_string_pretty(&doc).unwrap_or_default(),
+        disposition: Header::new("Content-Disposition", disposition(&name)),
+    })
+}

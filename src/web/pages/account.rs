@@ -1,0 +1,90 @@
+//! The user's own page: personal API tokens (created, shown once, revoked) and the identities
+//! (ID-porten, HelseID …) linked to the account.
+
+use crate::db::{self, Pool};
+use crate::error::{AppError, AppResult};
+use crate::services::{self, tokens};
+use crate::web::context::Ctx;
+use crate::web::csrf::{CsrfForm, CsrfOnly};
+use chrono::Utc;
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::response::{Flash, Redirect};
+use rocket::{State, get, post, routes};
+use rocket_dyn_templates::Template;
+use serde_json::{Value, json};
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![account, create_token, revoke_token]
+}
+
+async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResult<(Status, Template)> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let list: Vec<Value> = tokens::list(&mut conn, user, Utc::now())
+        .await?
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id, "name": t.name, "scope_label": ctx.t(&format!("token-scope-{}", t.scope)),
+                "created": t.created_at.format("%d.%m.%Y").to_string(), "expires": t.expires_at.format("%d.%m.%Y").to_string(),
+                "used": t.last_used_at.map(|at| at.format("%d.%m.%Y %H:%M").to_string()),
+            })
+        })
+        .collect();
+    let identities: Vec<Value> = db::identities::of_user(&mut conn, user.id)
+        .await?
+        .iter()
+        .map(|i| json!({"provider": i.provider, "issuer": i.issuer, "since": i.created_at.format("%d.%m.%Y").to_string()}))
+        .collect();
+    let mut data =
+        json!({"title": ctx.t("account-title"), "tokens": list, "identities": identities, "form": {"days": 90}});
+    if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
+        d.extend(e);
+    }
+    Ok((status, ctx.page("pages/account", data)))
+}
+
+#[get("/account")]
+async fn account(ctx: Ctx, pool: &State<Pool>) -> AppResult<(Status, Template)> {
+    render(&ctx, pool, json!({}), Status::Ok).await
+}
+
+#[derive(FromForm)]
+struct TokenForm {
+    name: String,
+    scope: String,
+    expires_in_days: Option<i64>,
+}
+
+/// Creates a token and shows its secret on the page this once (never in a cookie or a redirect).
+#[post("/account/tokens", data = "<form>")]
+async fn create_token(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<TokenForm>) -> AppResult<(Status, Template)> {
+    let user = ctx.user()?;
+    let form = form.0;
+    let req = tokens::TokenRequest {
+        name: form.name.clone(),
+        scope: form.scope.clone(),
+        expires_in_days: form.expires_in_days,
+    };
+    let mut conn = services::conn(pool).await?;
+    match tokens::create(&mut conn, user, &ctx.actor(), &req, Utc::now()).await {
+        Ok((secret, token)) => {
+            let created = json!({"secret": secret, "name": token.name, "expires": token.expires_at.format("%d.%m.%Y").to_string()});
+            render(&ctx, pool, json!({"created": created}), Status::Created).await
+        }
+        Err(e @ AppError::Validation(_)) => {
+            let extra = json!({"errors": ctx.errors(&e), "form": {"name": form.name, "scope": form.scope, "days": form.expires_in_days}});
+            render(&ctx, pool, extra, e.status()).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[post("/account/tokens/<id>/revoke", data = "<_form>")]
+async fn revoke_token(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    tokens::revoke(&mut conn, user, &ctx.actor(), id, Utc::now()).await?;
+    Ok(Flash::success(Redirect::to("/account"), ctx.t("token-revoked")))
+}
