@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 20] = [
+pub const SETTINGS: [&str; 21] = [
     "PUBLIC_URL",
     "MAIL_DIR",
     "RELEASE_REMINDER_DAYS",
@@ -31,6 +31,7 @@ pub const SETTINGS: [&str; 20] = [
     "STORAGE_S3_ACCESS_KEY_ID",
     "STORAGE_S3_SECRET_ACCESS_KEY",
     "STORAGE_S3_REGION",
+    "BENCH_ROUTES",
 ];
 
 /// Validated settings.
@@ -66,6 +67,8 @@ pub struct Config {
     pub case_target_working_days: u32,
     /// VAT on invoices in basis points (`VAT_RATE_PERCENT`, e.g. "25" → 2 500); default 0.
     pub vat_rate_bp: u32,
+    /// Mounts `/bench/noop` for the load benchmark (`BENCH_ROUTES=true`); off by default.
+    pub bench_routes: bool,
 }
 
 // The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
@@ -112,6 +115,8 @@ struct Raw {
     release_reminder_days: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
     vat_rate_percent: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    bench_routes: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -289,6 +294,11 @@ impl Config {
                 bad("VAT_RATE_PERCENT", "must be a percentage from 0 to 100 with at most two decimals, e.g. 25")
             })?,
         };
+        let bench_routes = match non_empty(raw.bench_routes).as_deref() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(_) => return Err(bad("BENCH_ROUTES", "must be true or false")),
+        };
         Ok(Config {
             database_url,
             smtp_url,
@@ -305,6 +315,7 @@ impl Config {
             storage_s3,
             case_target_working_days,
             vat_rate_bp,
+            bench_routes,
         })
     }
 
@@ -326,6 +337,7 @@ impl Config {
             storage_s3: None,
             case_target_working_days: 60,
             vat_rate_bp: 0,
+            bench_routes: false,
         }
     }
 }

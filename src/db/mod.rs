@@ -102,6 +102,30 @@ pub async fn healthy(pool: &Pool) -> bool {
     matches!(tokio::time::timeout(Duration::from_secs(2), check).await, Ok(Some(_)))
 }
 
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+/// Takes the session-level advisory lock `key` if no other session holds it (never waits).
+pub async fn try_advisory_lock(conn: &mut AsyncPgConnection, key: i64) -> QueryResult<bool> {
+    let row: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+        .bind::<diesel::sql_types::BigInt, _>(key)
+        .get_result(conn)
+        .await?;
+    Ok(row.locked)
+}
+
+/// Releases an advisory lock taken by `try_advisory_lock` on the same connection.
+pub async fn advisory_unlock(conn: &mut AsyncPgConnection, key: i64) -> QueryResult<bool> {
+    let row: Locked = diesel::sql_query("SELECT pg_advisory_unlock($1) AS locked")
+        .bind::<diesel::sql_types::BigInt, _>(key)
+        .get_result(conn)
+        .await?;
+    Ok(row.locked)
+}
+
 /// Why a pooled connection could not be had.
 pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
 
