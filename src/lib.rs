@@ -32,7 +32,8 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
     let master_key = config.master_key.ok_or("STORAGE_MASTER_KEY is not set")?;
     let storage = open_storage(&config, master_key).await?;
     {
-        // Uploads cut off by a crash or restart are never finished: drop their reservations.
+        // Uploads cut off by a crash or restart are never finished: drop their reservations (not
+        // those another instance on the same database is receiving right now).
         let mut conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
         services::transfers::clean_unfinished_uploads(&mut conn, &storage, chrono::Utc::now())
             .await

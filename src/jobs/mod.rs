@@ -42,7 +42,7 @@ pub fn spawn(pool: Pool, mailer: Arc<Mailer>, config: Config, storage: Storage) 
 }
 
 /// The advisory lock key held while one instance runs the scheduled tasks.
-const SCHEDULER_LOCK: i64 = 0x4844_5331; // "HDS1"
+pub const SCHEDULER_LOCK: i64 = 0x4844_5331; // "HDS1"
 
 /// One round of every scheduled task, unless another instance is running its round right now
 /// (returns whether this one ran); failures are logged and retried next round.
@@ -88,11 +88,6 @@ async fn tasks(conn: &mut diesel_async::AsyncPgConnection, storage: &Storage, co
     report("expired transfers", crate::services::transfers::expire(conn, storage, now).await);
     report(
         "abandoned uploads",
-        crate::services::transfers::clean_unfinished_uploads(
-            conn,
-            storage,
-            now - crate::services::transfers::upload_grace(),
-        )
-        .await,
+        crate::services::transfers::clean_unfinished_uploads(conn, storage, now).await,
     );
 }

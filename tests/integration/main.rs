@@ -15,6 +15,7 @@ mod notifications;
 mod pages;
 mod permissions;
 mod pricing;
+mod scale;
 mod startup;
 mod statistics;
 #[cfg(feature = "s3")]
