@@ -110,9 +110,9 @@ async fn main() -> Result<(), String> {
     };
     {
         let mut conn = AsyncPgConnection::establish(&admin_url).await.map_err(sql_error)?;
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE); CREATE DATABASE {DATABASE}"))
-            .await
-            .map_err(sql_error)?;
+        for sql in [format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"), format!("CREATE DATABASE {DATABASE}")] {
+            conn.batch_execute(&sql).await.map_err(sql_error)?;
+        }
         if queries {
             conn.batch_execute(&format!("ALTER DATABASE {DATABASE} SET log_statement = 'all'")).await.map_err(sql_error)?;
         }
@@ -213,6 +213,17 @@ async fn measure(
         .bind::<Text, _>(email)
     };
     let applicant_session = session(APPLICANT.0).get_result::<Hash>(&mut conn).await.map_err(sql_error)?.token_hash;
+    let token_hash = diesel::sql_query(
+        "SELECT t.token_hash FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.email = $1 ORDER BY t.id DESC LIMIT 1",
+    )
+    .bind::<Text, _>(APPLICANT.0)
+    .get_result::<Hash>(&mut conn)
+    .await
+    .map_err(sql_error)?
+    .token_hash;
+    let user_id = |email: &'static str| diesel::sql_query("SELECT id FROM users WHERE email = $1").bind::<Text, _>(email);
+    let applicant_id = user_id(APPLICANT.0).get_result::<Id>(&mut conn).await.map_err(sql_error)?.id;
+    let officer_id = user_id(OFFICER.0).get_result::<Id>(&mut conn).await.map_err(sql_error)?.id;
     let officer_session = session(OFFICER.0).get_result::<Hash>(&mut conn).await.map_err(sql_error)?.token_hash;
     let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let write = |name: &str, text: String| -> Result<PathBuf, String> {
@@ -252,7 +263,10 @@ async fn measure(
         ("applicant_session", applicant_session),
         ("officer_session", officer_session),
         ("npr", npr.id.to_string()),
-        ("form", submit_form.replace('\'', "''")),
+        ("token_hash", token_hash),
+        ("applicant", applicant_id.to_string()),
+        ("officer", officer_id.to_string()),
+        ("form", submit_form.clone()),
     ];
     let reference = |name: &str| -> Result<Figures, String> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/load").join(format!("{name}.sql"));

@@ -234,7 +234,9 @@ impl Config {
             }
         };
         let pool_size = match non_empty(raw.database_pool_size) {
-            None => 16,
+            // Sized for the machine: PostgreSQL and the service share its cores (see the load
+            // benchmark in the README); more connections only queue inside the database.
+            None => std::thread::available_parallelism().map_or(4, |n| (4 * n.get()).clamp(4, 16)),
             Some(s) => s
                 .parse::<usize>()
                 .ok()
