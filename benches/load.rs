@@ -114,7 +114,9 @@ async fn main() -> Result<(), String> {
             conn.batch_execute(&sql).await.map_err(sql_error)?;
         }
         if queries {
-            conn.batch_execute(&format!("ALTER DATABASE {DATABASE} SET log_statement = 'all'")).await.map_err(sql_error)?;
+            conn.batch_execute(&format!("ALTER DATABASE {DATABASE} SET log_statement = 'all'"))
+                .await
+                .map_err(sql_error)?;
         }
     }
 
@@ -172,10 +174,13 @@ async fn measure(
         return Err("the service did not start".into());
     }
     let mut conn = AsyncPgConnection::establish(url).await.map_err(sql_error)?;
-    let npr: Id =
-        diesel::sql_query("SELECT id FROM data_sources WHERE code = 'NPR'").get_result(&mut conn).await.map_err(sql_error)?;
+    let npr: Id = diesel::sql_query("SELECT id FROM data_sources WHERE code = 'NPR'")
+        .get_result(&mut conn)
+        .await
+        .map_err(sql_error)?;
     let started = std::time::Instant::now();
-    let data = include_str!("load/data.sql").replace("__FORM__", &form("identifiable", "medical_research", npr.id).replace('\'', "''"));
+    let data = include_str!("load/data.sql")
+        .replace("__FORM__", &form("identifiable", "medical_research", npr.id).replace('\'', "''"));
     conn.batch_execute(&data).await.map_err(sql_error)?;
     println!("generated 10 000 applications and 50 000 events in {:.1} s", started.elapsed().as_secs_f64());
 
@@ -221,7 +226,8 @@ async fn measure(
     .await
     .map_err(sql_error)?
     .token_hash;
-    let user_id = |email: &'static str| diesel::sql_query("SELECT id FROM users WHERE email = $1").bind::<Text, _>(email);
+    let user_id =
+        |email: &'static str| diesel::sql_query("SELECT id FROM users WHERE email = $1").bind::<Text, _>(email);
     let applicant_id = user_id(APPLICANT.0).get_result::<Id>(&mut conn).await.map_err(sql_error)?.id;
     let officer_id = user_id(OFFICER.0).get_result::<Id>(&mut conn).await.map_err(sql_error)?.id;
     let officer_session = session(OFFICER.0).get_result::<Hash>(&mut conn).await.map_err(sql_error)?.token_hash;
@@ -231,9 +237,15 @@ async fn measure(
         std::fs::write(&p, text).map_err(sql_error)?;
         Ok(p)
     };
-    let status_lua = write("status.lua", fill(include_str!("load/status.lua"), &[("__IDS__", &id_list), ("__COOKIE__", &applicant_cookie)]))?;
+    let status_lua = write(
+        "status.lua",
+        fill(include_str!("load/status.lua"), &[("__IDS__", &id_list), ("__COOKIE__", &applicant_cookie)]),
+    )?;
     let submit_form = form("aggregated", "health_analysis", npr.id);
-    let submit_lua = write("submit.lua", fill(include_str!("load/submit.lua"), &[("__TOKEN__", &token), ("__FORM__", &submit_form)]))?;
+    let submit_lua = write(
+        "submit.lua",
+        fill(include_str!("load/submit.lua"), &[("__TOKEN__", &token), ("__FORM__", &submit_form)]),
+    )?;
 
     if queries {
         return crate::print_queries(base, &ids, &applicant_cookie, &officer_cookie, &token, &submit_form);
@@ -243,7 +255,12 @@ async fn measure(
             "soak.lua",
             fill(
                 include_str!("load/soak.lua"),
-                &[("__IDS__", &id_list), ("__APPLICANT_COOKIE__", &applicant_cookie), ("__OFFICER_COOKIE__", &officer_cookie), ("__DELAY__", "20")],
+                &[
+                    ("__IDS__", &id_list),
+                    ("__APPLICANT_COOKIE__", &applicant_cookie),
+                    ("__OFFICER_COOKIE__", &officer_cookie),
+                    ("__DELAY__", "100"),
+                ],
             ),
         )?;
         return soak_run(base, pid, minutes, &soak_lua);
@@ -276,20 +293,31 @@ async fn measure(
     let pg_inbox = reference("inbox")?;
     let pg_catalogue = reference("catalogue")?;
     let (mut submit, report) = tools::wrk(&format!("{base}/"), connections, seconds, Some(&submit_lua), &[])?;
-    let submits: f64 =
-        report.lines().find_map(|l| l.strip_prefix("submits: ")?.split_whitespace().next()?.parse().ok()).unwrap_or(0.0);
+    let submits: f64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("submits: ")?.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
     let requests_per_second = submit.rate;
     submit.rate = submits / f64::from(seconds);
     let pg_submit = reference("submit")?;
 
     println!();
-    println!("{:<34} {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>6}", "", "HTTP /s", "p50 ms", "p99 ms", "pgbench/s", "p50 ms", "p99 ms", "ratio");
+    println!(
+        "{:<34} {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>6}",
+        "", "HTTP /s", "p50 ms", "p99 ms", "pgbench/s", "p50 ms", "p99 ms", "ratio"
+    );
     let row = |name: &str, h: &Figures, p: Option<&Figures>| {
         let errors = if h.errors > 0 { format!("  ({} failed)", h.errors) } else { String::new() };
         match p {
             Some(p) => println!(
                 "{name:<34} {:>9.0} {:>8.2} {:>8.2} | {:>9.0} {:>8.2} {:>8.2} | {:>6.2}{errors}",
-                h.rate, h.p50_ms, h.p99_ms, p.rate, p.p50_ms, p.p99_ms, h.rate / p.rate
+                h.rate,
+                h.p50_ms,
+                h.p99_ms,
+                p.rate,
+                p.p50_ms,
+                p.p99_ms,
+                h.rate / p.rate
             ),
             None => println!("{name:<34} {:>9.0} {:>8.2} {:>8.2} |{errors}", h.rate, h.p50_ms, h.p99_ms),
         }
@@ -307,7 +335,14 @@ async fn measure(
 }
 
 /// Runs one request of each kind and prints the statements the database received for it.
-fn print_queries(base: &str, ids: &[i64], applicant: &str, officer: &str, token: &str, form: &str) -> Result<(), String> {
+fn print_queries(
+    base: &str,
+    ids: &[i64],
+    applicant: &str,
+    officer: &str,
+    token: &str,
+    form: &str,
+) -> Result<(), String> {
     let log = Path::new(CLUSTER_DIR).join("postgres.log");
     let once = |name: &str, args: &[&str]| -> Result<String, String> {
         std::thread::sleep(std::time::Duration::from_millis(300));
@@ -316,7 +351,8 @@ fn print_queries(base: &str, ids: &[i64], applicant: &str, officer: &str, token:
         std::thread::sleep(std::time::Duration::from_millis(300));
         let text = std::fs::read(&log).map_err(sql_error)?;
         let added = String::from_utf8_lossy(&text[before.min(text.len())..]).into_owned();
-        let statements: Vec<&str> = added.lines().filter(|l| l.contains("LOG:  execute") || l.contains("LOG:  statement")).collect();
+        let statements: Vec<&str> =
+            added.lines().filter(|l| l.contains("LOG:  execute") || l.contains("LOG:  statement")).collect();
         println!("== {name}: {} statements", statements.len());
         for s in &statements {
             println!("  {}", s.split("LOG:  ").nth(1).unwrap_or(s));
@@ -328,25 +364,45 @@ fn print_queries(base: &str, ids: &[i64], applicant: &str, officer: &str, token:
     once("status page", &["-H", &format!("Cookie: {applicant}"), &format!("{base}/applications/{}", ids[0])])?;
     once("inbox", &["-H", &format!("Cookie: {officer}"), &format!("{base}/inbox")])?;
     once("catalogue", &[&format!("{base}/data-sources")])?;
-    let created = once("create", &["-H", &auth, "-H", "Content-Type: application/json", "-d", form, &format!("{base}/api/applications")])?;
+    let created = once(
+        "create",
+        &["-H", &auth, "-H", "Content-Type: application/json", "-d", form, &format!("{base}/api/applications")],
+    )?;
     println!("  (answer begins: {})", &created[..created.len().min(200)]);
     let id = serde_json::from_str::<serde_json::Value>(&created).map_err(sql_error)?["id"].clone();
-    let submitted = once("submit", &["-H", &auth, "-H", "Content-Type: application/json", "-d", "{}", &format!("{base}/api/applications/{id}/submit")])?;
+    let submitted = once(
+        "submit",
+        &[
+            "-H",
+            &auth,
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            "{}",
+            &format!("{base}/api/applications/{id}/submit"),
+        ],
+    )?;
     println!("  (answer begins: {})", &submitted[..submitted.len().min(200)]);
     Ok(())
 }
 
-/// Moderate load (8 connections, 20 ms between requests each) for `minutes`, printing the
+/// Moderate load (4 connections, 100 ms between requests each) for `minutes`, printing the
 /// service's resident memory after every minute.
 fn soak_run(base: &str, pid: u32, minutes: u64, script: &Path) -> Result<(), String> {
-    println!("soak: {minutes} min, 8 connections each waiting 20 ms between requests (status page, inbox, catalogue); {}", machine());
+    println!(
+        "soak: {minutes} min, 4 connections each waiting 100 ms between requests (status page, inbox, catalogue); {}",
+        machine()
+    );
     let start = tools::rss_kb(pid);
     println!("minute  0: RSS {start} kB");
     let mut last = start;
     for m in 1..=minutes {
-        let (f, _) = tools::wrk(&format!("{base}/"), 8, 60, Some(script), &[])?;
+        let (f, _) = tools::wrk(&format!("{base}/"), 4, 60, Some(script), &[])?;
         last = tools::rss_kb(pid);
-        println!("minute {m:>2}: RSS {last} kB, {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} failed", f.rate, f.p50_ms, f.p99_ms, f.errors);
+        println!(
+            "minute {m:>2}: RSS {last} kB, {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} failed",
+            f.rate, f.p50_ms, f.p99_ms, f.errors
+        );
     }
     println!("RSS grew by {} kB over {minutes} min", last as i64 - start as i64);
     Ok(())

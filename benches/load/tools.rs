@@ -111,9 +111,25 @@ fn millis(text: &str) -> f64 {
 }
 
 /// Runs wrk (2 threads, `connections`, `seconds`, latency percentiles) and reads its report.
-pub fn wrk(url: &str, connections: u32, seconds: u32, script: Option<&Path>, headers: &[String]) -> Result<(Figures, String), String> {
+pub fn wrk(
+    url: &str,
+    connections: u32,
+    seconds: u32,
+    script: Option<&Path>,
+    headers: &[String],
+) -> Result<(Figures, String), String> {
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t", "2", "-c", &connections.to_string(), "-d", &format!("{seconds}s"), "--latency", "--timeout", "10s"]);
+    cmd.args([
+        "-t",
+        "2",
+        "-c",
+        &connections.to_string(),
+        "-d",
+        &format!("{seconds}s"),
+        "--latency",
+        "--timeout",
+        "10s",
+    ]);
     for h in headers {
         cmd.args(["-H", h]);
     }
@@ -140,7 +156,14 @@ pub fn wrk(url: &str, connections: u32, seconds: u32, script: Option<&Path>, hea
 }
 
 /// Runs a pgbench script (prepared statements, 2 threads) and reads its report and latency log.
-pub fn pgbench(url: &str, script: &Path, connections: u32, seconds: u32, vars: &[(&str, String)], dir: &Path) -> Result<(Figures, String), String> {
+pub fn pgbench(
+    url: &str,
+    script: &Path,
+    connections: u32,
+    seconds: u32,
+    vars: &[(&str, String)],
+    dir: &Path,
+) -> Result<(Figures, String), String> {
     let logs = dir.join(format!("pgbench-{}", script.file_stem().and_then(|s| s.to_str()).unwrap_or("x")));
     std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
     let mut cmd = Command::new("pgbench");

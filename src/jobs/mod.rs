@@ -86,8 +86,5 @@ async fn tasks(conn: &mut diesel_async::AsyncPgConnection, storage: &Storage, co
     report("digests", crate::services::notifications::queue_digests(conn, now).await);
     report("expiring transfers", crate::services::transfers::warn_expiring(conn, now).await);
     report("expired transfers", crate::services::transfers::expire(conn, storage, now).await);
-    report(
-        "abandoned uploads",
-        crate::services::transfers::clean_unfinished_uploads(conn, storage, now).await,
-    );
+    report("abandoned uploads", crate::services::transfers::clean_unfinished_uploads(conn, storage, now).await);
 }

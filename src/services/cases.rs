@@ -50,7 +50,7 @@ pub fn case_from(
     let previous = latest.and_then(|d| State::from_code(&d.outcome));
     let approved: Vec<&db::cases::ReleaseView> =
         releases.iter().filter(|r| r.release.state == "approved" || r.release.state == "delivered").collect();
-    Ok(case::Case {
+    case::Case {
         state: State::from_code(&app.state).unwrap_or(State::Draft),
         applicant_id: app.applicant_id,
         assignee_id: app.assignee_id,

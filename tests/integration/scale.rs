@@ -78,9 +78,8 @@ async fn one_round_of_scheduled_tasks_runs_at_a_time() {
     let id = submitted(&a, &applicant).await["id"].as_i64().unwrap();
     // A month on, the case is due an interim reply.
     let later = Utc::now() + Duration::days(31);
-    let replies = format!(
-        "SELECT count(*) AS n FROM events WHERE subject_id = {id} AND kind = 'application.interim_reply'"
-    );
+    let replies =
+        format!("SELECT count(*) AS n FROM events WHERE subject_id = {id} AND kind = 'application.interim_reply'");
 
     // While B runs its round (it holds the scheduler's lock), A skips its own.
     let mut held = b.conn().await;
