@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub mod oidc;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 23] = [
+pub const SETTINGS: [&str; 24] = [
     "WEBHOOK_ALLOW_LOOPBACK",
     "OIDC_PROVIDERS",
     "LOCAL_PASSWORDS",
@@ -36,6 +36,7 @@ pub const SETTINGS: [&str; 23] = [
     "STORAGE_S3_ACCESS_KEY_ID",
     "STORAGE_S3_SECRET_ACCESS_KEY",
     "STORAGE_S3_REGION",
+    "BENCH_ROUTES",
 ];
 
 /// Validated settings.
@@ -78,6 +79,8 @@ pub struct Config {
     /// Whether webhook endpoints may be plain http on loopback (`WEBHOOK_ALLOW_LOOPBACK`, for
     /// development and tests; otherwise https only).
     pub webhook_allow_loopback: bool,
+    /// Mounts `/bench/noop` for the load benchmark (`BENCH_ROUTES=true`); off by default.
+    pub bench_routes: bool,
 }
 
 // The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
@@ -124,6 +127,8 @@ struct Raw {
     release_reminder_days: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
     vat_rate_percent: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    bench_routes: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -243,7 +248,9 @@ impl Config {
             }
         };
         let pool_size = match non_empty(raw.database_pool_size) {
-            None => 16,
+            // Sized for the machine: PostgreSQL and the service share its cores (see the load
+            // benchmark in the README); more connections only queue inside the database.
+            None => std::thread::available_parallelism().map_or(4, |n| (4 * n.get()).clamp(4, 16)),
             Some(s) => s
                 .parse::<usize>()
                 .ok()
@@ -303,6 +310,11 @@ impl Config {
                 bad("VAT_RATE_PERCENT", "must be a percentage from 0 to 100 with at most two decimals, e.g. 25")
             })?,
         };
+        let bench_routes = match non_empty(raw.bench_routes).as_deref() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(_) => return Err(bad("BENCH_ROUTES", "must be true or false")),
+        };
         Ok(Config {
             database_url,
             smtp_url,
@@ -322,6 +334,7 @@ impl Config {
             oidc: oidc::providers(figment)?,
             local_passwords: oidc::local_passwords(figment)?,
             webhook_allow_loopback: oidc::flag(figment, "webhook_allow_loopback", "WEBHOOK_ALLOW_LOOPBACK", false)?,
+            bench_routes,
         })
     }
 
@@ -346,6 +359,7 @@ impl Config {
             oidc: vec![],
             local_passwords: true,
             webhook_allow_loopback: true,
+            bench_routes: false,
         }
     }
 }

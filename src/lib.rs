@@ -32,7 +32,8 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
     let master_key = config.master_key.ok_or("STORAGE_MASTER_KEY is not set")?;
     let storage = open_storage(&config, master_key).await?;
     {
-        // Uploads cut off by a crash or restart are never finished: drop their reservations.
+        // Uploads cut off by a crash or restart are never finished: drop their reservations (not
+        // those another instance on the same database is receiving right now).
         let mut conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
         services::transfers::clean_unfinished_uploads(&mut conn, &storage, chrono::Utc::now())
             .await
@@ -42,6 +43,7 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
     let mailer = std::sync::Arc::new(mail::Mailer::new(&config)?);
     services::pricing::configure_vat(config.vat_rate_bp);
+    let bench_routes = config.bench_routes;
     let rocket = rocket::custom(figment)
         .manage(documents)
         .manage(mailer)
@@ -52,7 +54,8 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         .attach(web::context::templates())
         .attach(web::security::shield())
         .attach(web::security::SecurityHeaders);
-    Ok(web::mount(rocket))
+    let rocket = web::mount(rocket);
+    Ok(if bench_routes { rocket.mount("/", web::bench::routes()) } else { rocket })
 }
 
 /// The configured object store: S3-compatible when `STORAGE_S3_URL` is set, else `STORAGE_DIR`.

@@ -272,11 +272,24 @@ pub struct InboxFilter {
     pub overdue_on: Option<NaiveDate>,
 }
 
+/// One line of the inbox: what the list shows, without the form (hundreds of rows a page).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = applications)]
+pub struct InboxRow {
+    pub id: i64,
+    pub reference: Option<String>,
+    pub title: String,
+    pub state: String,
+    pub assignee_id: Option<i64>,
+    pub due_date: Option<NaiveDate>,
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
 /// Submitted applications matching the filter, oldest due first.
-pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryResult<Vec<Application>> {
+pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryResult<Vec<InboxRow>> {
     let mut q = applications::table
         .filter(applications::first_submitted_at.is_not_null())
-        .select(Application::as_select())
+        .select(InboxRow::as_select())
         .into_boxed();
     if let Some(state) = &filter.state {
         q = q.filter(applications::state.eq(state.clone()));

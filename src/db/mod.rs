@@ -18,7 +18,7 @@ pub mod users;
 pub mod webhooks;
 
 use diesel::prelude::*;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::time::Duration;
@@ -33,7 +33,11 @@ pub type Conn = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnect
 
 /// Builds a pool that gives up quickly when the database is away, so requests fail with 503.
 pub fn pool(url: &str, size: usize) -> Result<Pool, String> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    // A checked-out connection is not pinged first (a round trip per checkout): one the server
+    // closed is seen as closed and replaced, and a failing query answers 503 like a ping would.
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(size)
         .runtime(deadpool::Runtime::Tokio1)
@@ -45,11 +49,20 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, String> {
 }
 
 /// Applies pending migrations (needs the multi-threaded runtime: the harness blocks in place).
+/// Instances starting together take turns (an advisory lock): the first applies what is pending.
 pub async fn migrate(pool: &Pool) -> Result<(), String> {
-    let conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+    const MIGRATION_LOCK: i64 = 0x4844_534d; // "HDSM"
+    let mut conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+        .execute(&mut conn)
+        .await
+        .map_err(|e| format!("cannot lock for migrations: {e}"))?;
     let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-    harness.run_pending_migrations(MIGRATIONS).map_err(|e| format!("migrations failed: {e}"))?;
-    Ok(())
+    let result = harness.run_pending_migrations(MIGRATIONS).map(|_| ()).map_err(|e| format!("migrations failed: {e}"));
+    let mut conn = harness.into_inner();
+    let _ = advisory_unlock(&mut conn, MIGRATION_LOCK).await;
+    result
 }
 
 /// Creates `database` on the server behind `admin_url` unless it exists.
@@ -103,6 +116,30 @@ pub async fn healthy(pool: &Pool) -> bool {
         diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
     };
     matches!(tokio::time::timeout(Duration::from_secs(2), check).await, Ok(Some(_)))
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+/// Takes the session-level advisory lock `key` if no other session holds it (never waits).
+pub async fn try_advisory_lock(conn: &mut AsyncPgConnection, key: i64) -> QueryResult<bool> {
+    let row: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+        .bind::<diesel::sql_types::BigInt, _>(key)
+        .get_result(conn)
+        .await?;
+    Ok(row.locked)
+}
+
+/// Releases an advisory lock taken by `try_advisory_lock` on the same connection.
+pub async fn advisory_unlock(conn: &mut AsyncPgConnection, key: i64) -> QueryResult<bool> {
+    let row: Locked = diesel::sql_query("SELECT pg_advisory_unlock($1) AS locked")
+        .bind::<diesel::sql_types::BigInt, _>(key)
+        .get_result(conn)
+        .await?;
+    Ok(row.locked)
 }
 
 /// Why a pooled connection could not be had.

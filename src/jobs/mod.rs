@@ -2,7 +2,8 @@
 //! seconds, and scheduled tasks run every quarter of an hour (interim replies, digests, reminders, transfer
 //! expiry, abandoned uploads).
 //! Each task is safe to run concurrently in several instances: rows are locked (or claimed with
-//! `SKIP LOCKED`) and re-checked before they change.
+//! `SKIP LOCKED`) and re-checked before they change; on top of that one round of scheduled tasks
+//! runs at a time across all instances (a PostgreSQL advisory lock), so none does the work twice.
 
 use crate::config::Config;
 use crate::db::Pool;
@@ -40,13 +41,37 @@ pub fn spawn(pool: Pool, mailer: Arc<Mailer>, config: Config, storage: Storage) 
     });
 }
 
-/// One round of every scheduled task; failures are logged and retried next round.
-pub async fn run_once(pool: &Pool, storage: &Storage, config: &Config, now: DateTime<Utc>) {
+/// The advisory lock key held while one instance runs the scheduled tasks.
+pub const SCHEDULER_LOCK: i64 = 0x4844_5331; // "HDS1"
+
+/// One round of every scheduled task, unless another instance is running its round right now
+/// (returns whether this one ran); failures are logged and retried next round.
+pub async fn run_once(pool: &Pool, storage: &Storage, config: &Config, now: DateTime<Utc>) -> bool {
     let Ok(mut conn) = pool.get().await else {
         tracing::warn!("scheduled tasks skipped: the database is not available");
-        return;
+        return false;
     };
-    let conn = &mut *conn;
+    match crate::db::try_advisory_lock(&mut conn, SCHEDULER_LOCK).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!("scheduled tasks skipped: another instance is running them");
+            return false;
+        }
+        Err(e) => {
+            tracing::warn!("scheduled tasks skipped: {e}");
+            return false;
+        }
+    }
+    tasks(&mut conn, storage, config, now).await;
+    if let Err(e) = crate::db::advisory_unlock(&mut conn, SCHEDULER_LOCK).await {
+        // The lock goes with the session: drop the connection rather than keep it locked.
+        tracing::warn!("releasing the scheduler lock: {e}");
+        let _ = deadpool::managed::Object::take(conn);
+    }
+    true
+}
+
+async fn tasks(conn: &mut diesel_async::AsyncPgConnection, storage: &Storage, config: &Config, now: DateTime<Utc>) {
     let report = |what: &str, result: crate::error::AppResult<usize>| match result {
         Ok(0) => {}
         Ok(n) => tracing::info!("{what}: {n}"),
@@ -61,13 +86,5 @@ pub async fn run_once(pool: &Pool, storage: &Storage, config: &Config, now: Date
     report("digests", crate::services::notifications::queue_digests(conn, now).await);
     report("expiring transfers", crate::services::transfers::warn_expiring(conn, now).await);
     report("expired transfers", crate::services::transfers::expire(conn, storage, now).await);
-    report(
-        "abandoned uploads",
-        crate::services::transfers::clean_unfinished_uploads(
-            conn,
-            storage,
-            now - crate::services::transfers::upload_grace(),
-        )
-        .await,
-    );
+    report("abandoned uploads", crate::services::transfers::clean_unfinished_uploads(conn, storage, now).await);
 }

@@ -37,10 +37,20 @@ pub struct Params {
 /// The lifecycle's view of a stored case.
 pub async fn case_of(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<case::Case> {
     let releases = db::cases::releases_of(conn, app.id).await?;
-    let previous = db::cases::latest_decision(conn, app.id).await?.and_then(|d| State::from_code(&d.outcome));
+    let latest = db::cases::latest_decision(conn, app.id).await?;
+    Ok(case_from(app, &releases, latest.as_ref()))
+}
+
+/// The lifecycle's view of a case from rows the caller has already read.
+pub fn case_from(
+    app: &Application,
+    releases: &[db::cases::ReleaseView],
+    latest: Option<&db::cases::Decision>,
+) -> case::Case {
+    let previous = latest.and_then(|d| State::from_code(&d.outcome));
     let approved: Vec<&db::cases::ReleaseView> =
         releases.iter().filter(|r| r.release.state == "approved" || r.release.state == "delivered").collect();
-    Ok(case::Case {
+    case::Case {
         state: State::from_code(&app.state).unwrap_or(State::Draft),
         applicant_id: app.applicant_id,
         assignee_id: app.assignee_id,
@@ -52,7 +62,7 @@ pub async fn case_of(conn: &mut AsyncPgConnection, app: &Application) -> AppResu
         all_delivered: !approved.is_empty() && approved.iter().all(|r| r.release.state == "delivered"),
         previous_outcome: previous,
         sent_to_helseklage: app.sent_to_helseklage_at.is_some(),
-    })
+    }
 }
 
 fn required_text(field: &str, value: Option<&str>, max: usize) -> AppResult<String> {

@@ -189,6 +189,30 @@ pub async fn upload<R: AsyncRead + Unpin>(
         }
     };
     let key = Storage::new_key();
+    // Held while the bytes stream in: no instance's clean-up takes this upload for an abandoned one.
+    let lock = upload_lock(&key);
+    crate::db::try_advisory_lock(conn, lock).await?;
+    let result = receive(conn, storage, user, actor, &l, &name, &key, body, max_bytes, expected, now).await;
+    let _ = crate::db::advisory_unlock(conn, lock).await;
+    result
+}
+
+/// Reserves the file's row, stores the bytes and marks the row complete (see `upload`).
+#[allow(clippy::too_many_arguments)]
+async fn receive<R: AsyncRead + Unpin>(
+    conn: &mut AsyncPgConnection,
+    storage: &Storage,
+    user: &User,
+    actor: &Actor,
+    l: &Loaded,
+    name: &str,
+    key: &str,
+    body: R,
+    max_bytes: u64,
+    expected: Option<String>,
+    now: DateTime<Utc>,
+) -> AppResult<TransferFile> {
+    let (id, name, key) = (l.transfer.id, name.to_string(), key.to_string());
     let reserved = db::transfers::reserve_file(conn, id, &name, &key, user.id, now).await?;
     let discard = async |conn: &mut AsyncPgConnection| {
         let _ = storage.delete(&key).await;
@@ -458,19 +482,41 @@ pub async fn warn_expiring(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> 
     Ok(warned)
 }
 
-/// Removes unfinished uploads reserved before `before` (rows and any bytes): what a crash or a
-/// dropped connection left behind. Run at start-up and by the scheduled job.
+/// Removes unfinished uploads reserved before `now` (rows and any bytes) that no instance is
+/// receiving (its upload lock is free): what a crash or a dropped connection left behind; past
+/// `upload_grace` even when locked. Run at start-up and by the scheduled job, in every instance.
 pub async fn clean_unfinished_uploads(
     conn: &mut AsyncPgConnection,
     storage: &Storage,
-    before: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    let stale = db::transfers::incomplete_before(conn, before).await?;
-    for f in &stale {
-        storage.delete(&f.storage_key).await.map_err(storage_error)?;
-        db::transfers::delete_file(conn, f.id).await?;
+    let unfinished = db::transfers::incomplete_before(conn, now).await?;
+    let mut cleaned = 0;
+    for f in &unfinished {
+        let lock = upload_lock(&f.storage_key);
+        let free = crate::db::try_advisory_lock(conn, lock).await?;
+        if !free && f.created_at >= now - upload_grace() {
+            continue; // streaming into an instance right now
+        }
+        let result = async {
+            storage.delete(&f.storage_key).await.map_err(storage_error)?;
+            db::transfers::delete_file(conn, f.id).await.map_err(AppError::from)
+        }
+        .await;
+        if free {
+            crate::db::advisory_unlock(conn, lock).await?;
+        }
+        result?;
+        cleaned += 1;
     }
-    Ok(stale.len())
+    Ok(cleaned)
+}
+
+/// The advisory lock key of an upload in progress, from its storage key.
+pub fn upload_lock(storage_key: &str) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(storage_key.as_bytes());
+    i64::from_be_bytes([digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]])
 }
 
 /// How long an upload may run before the job treats its reservation as abandoned.

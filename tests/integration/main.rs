@@ -18,6 +18,7 @@ mod oidc;
 mod pages;
 mod permissions;
 mod pricing;
+mod scale;
 mod search;
 mod startup;
 mod statistics;

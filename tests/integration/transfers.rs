@@ -14,12 +14,12 @@ const HDIR: &str = "983544622";
 const FHI: &str = "983744516";
 
 pub(crate) struct Case {
-    pub id: i64,
-    pub release: i64,
-    pub applicant: TestUser,
-    pub applicant_token: String,
-    pub officer_token: String,
-    pub owner_token: String,
+    pub(crate) id: i64,
+    pub(crate) release: i64,
+    pub(crate) applicant: TestUser,
+    pub(crate) applicant_token: String,
+    pub(crate) officer_token: String,
+    pub(crate) owner_token: String,
 }
 
 /// An application for NPR (owned by Helsedirektoratet, decided by Helsedataservice), decided
@@ -90,7 +90,7 @@ pub(crate) async fn get_file(
     (status, sum, resp.into_bytes().await)
 }
 
-async fn post(app: &TestApp, token: &str, path: String) -> (Status, Value) {
+pub(crate) async fn post(app: &TestApp, token: &str, path: String) -> (Status, Value) {
     app.post_json(&path, Some(token), json!({})).await
 }
 
@@ -105,7 +105,7 @@ fn data(size: usize) -> Vec<u8> {
     (0..size).map(|i| b"Fiktive registerdata;lopenr;diagnose\n"[i % 37]).collect()
 }
 
-async fn files(app: &TestApp, id: i64) -> Vec<db::transfers::TransferFile> {
+pub(crate) async fn files(app: &TestApp, id: i64) -> Vec<db::transfers::TransferFile> {
     let mut conn = app.conn().await;
     db::transfers::files_of(&mut conn, id).await.unwrap()
 }

@@ -145,7 +145,9 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         (true, false) => "next-estimate-pending",
         _ => next_step(&app.state),
     };
-    let facts = crate::services::cases::case_of(&mut conn, &app).await?;
+    let release_rows = db::cases::releases_of(&mut conn, id).await?;
+    let latest_decision = db::cases::latest_decision(&mut conn, id).await?;
+    let facts = crate::services::cases::case_from(&app, &release_rows, latest_decision.as_ref());
     let me = crate::domain::case::Actor {
         id: user.id,
         role: crate::domain::role::Role::from_code(&user.role).unwrap_or(crate::domain::role::Role::Applicant),
@@ -157,8 +159,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         .filter(|c| access != Access::Member && access != Access::RegisterOwner && crate::domain::case::apply(&facts, **c, me, now).is_ok())
         .map(|c| json!({"name": c.code(), "label_key": format!("command-{}", c.code()), "message": *c == Command::Return, "reasons": *c == Command::Decide, "grounds": *c == Command::Appeal}))
         .collect();
-    let releases: Vec<Value> = db::cases::releases_of(&mut conn, id)
-        .await?
+    let releases: Vec<Value> = release_rows
         .iter()
         .map(|r| {
             let mine_to_decide = app.state == "in_review"
@@ -181,7 +182,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         })
         .collect();
     let transfers = crate::web::pages::transfers::list_json(&mut conn, id, access).await?;
-    let decision = db::cases::latest_decision(&mut conn, id).await?.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
+    let decision = latest_decision.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
     Ok(ctx.page(
         "pages/applicant/status",
         json!({

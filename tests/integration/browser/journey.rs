@@ -36,6 +36,7 @@ async fn a_case_from_registration_to_download() {
     let outcome = AssertUnwindSafe(journey(&mut browser, &people)).catch_unwind().await;
     let audited = browser.audited.len();
     browser.finish("journey", outcome).await;
+    println!("axe-core checked {audited} pages");
     assert!(audited >= 30, "axe-core checked {audited} pages");
 }
 

@@ -204,6 +204,23 @@ impl TestApp {
         panic!("the app did not start listening on port {port}");
     }
 
+    /// A second instance of the service on the same database and storage folder, as behind a load
+    /// balancer: the same settings, and the same cookie key unless `secret_key` gives another.
+    /// It leaves the database to the first instance.
+    pub async fn second_instance(&self, secret_key: Option<[u8; 64]>) -> TestApp {
+        let config = self.config().clone();
+        let key = secret_key.unwrap_or([7u8; 64]);
+        let figment = config::with_secret_key(config::figment().merge(("log_level", "off")), &key);
+        let rocket = helsedataservice::build(figment, config).await.expect("the second instance builds");
+        let client = Client::tracked(rocket).await.expect("valid rocket");
+        TestApp {
+            client,
+            database: String::new(),
+            database_url: self.database_url.clone(),
+            _storage: tempfile::tempdir().unwrap(),
+        }
+    }
+
     pub fn pool(&self) -> &Pool {
         self.client.rocket().state::<Pool>().expect("pool")
     }
@@ -343,6 +360,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if self.database.is_empty() {
+            return; // a second instance: the first drops the database
+        }
         let server = server();
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&self.database));
         let admin_url = server.admin_url.clone();

@@ -1,0 +1,409 @@
+//! Load benchmark (SPEC §13): the service's release build on a fresh database with generated
+//! data (10 000 applications, 50 000 events), driven over loopback by `wrk`, against the same
+//! work done by `pgbench` directly on the same PostgreSQL (scripts with the SQL the routes run,
+//! prepared statements) as the reference. Prints requests per second and p50/p99 latency for the
+//! status page of an application, the officers' inbox, the catalogue and a submit (create +
+//! submit through the API), each with its pgbench figures and the ratio, and a route that does
+//! nothing (`/bench/noop`, mounted with `BENCH_ROUTES=true`) as the framework's ceiling.
+//!
+//! `cargo bench --bench load` (or `scripts/bench-load`, which installs wrk first). Settings:
+//! `BENCH_DATABASE_URL` (a server where it may create a database; else a private cluster under
+//! `var/bench-load-pg`, fsync on), `BENCH_SECONDS` per run (15), `BENCH_CONNECTIONS` (16),
+//! `BENCH_POOL_SIZE` (the service's `DATABASE_POOL_SIZE`, else its default).
+//! `-- --queries` prints the SQL each route runs instead of measuring (private cluster only);
+//! `-- --soak MINUTES` runs a soak at moderate load and prints the service's RSS every minute.
+
+#[path = "load/tools.rs"]
+mod tools;
+
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use helsedataservice::db::cluster::{Cluster, Durability};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tools::Figures;
+
+const CLUSTER_DIR: &str = "var/bench-load-pg";
+const DATABASE: &str = "hds_bench_load";
+const APPLICANT: (&str, &str) = ("forsker@demo.helsedata.no", "Demo-forsker-2026");
+const OFFICER: (&str, &str) = ("saksbehandler@demo.helsedata.no", "Demo-saksbehandler-2026");
+
+#[derive(diesel::QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Hash {
+    #[diesel(sql_type = Text)]
+    token_hash: String,
+}
+
+fn setting(name: &str, default: u32) -> u32 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn sql_error(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn fill(template: &str, pairs: &[(&str, &str)]) -> String {
+    pairs.iter().fold(template.to_string(), |t, (k, v)| t.replace(k, v))
+}
+
+/// A complete form of the given kind naming one source (fictitious project).
+fn form(kind: &str, purpose: &str, source_id: i64) -> String {
+    serde_json::json!({
+        "kind": kind, "type": "new", "title": "Belastningsmåling", "summary": "Fiktivt prosjekt for måling.",
+        "purpose": purpose, "start_date": "2027-01-01", "end_date": "2030-12-31",
+        "project_leader": {"name": "Kari Forsker", "email": "kari@example.no", "institution": "Universitetet i Oslo"},
+        "controller": {"name": "Universitetet i Oslo", "organisation_number": "971035854"}, "processor": null,
+        "members": [], "legal_basis": {"gdpr_article_6": "6(1)(e)", "gdpr_article_9": "9(2)(j)", "justification": "Forskning."},
+        "rek_reference": "2026/12345", "dpia_done": true, "dispensation": "requested", "consent_based": false,
+        "controller_approved": true,
+        "data_sources": [{"data_source_id": source_id, "variables": ["lopenr"], "period_from": "2010-01-01", "period_to": "2025-12-31", "selection": "Alle"}],
+        "linkage": false, "linkage_key": null, "storage": "TSD", "access": "Prosjektgruppen", "deletion_date": "2031-12-31",
+        "publication": "Aggregert", "invoice_recipient": {"name": "UiO", "organisation_number": "971035854", "reference": "B"},
+        "student_thesis": null,
+    })
+    .to_string()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split(':').nth(1).map(|s| s.trim().to_string()))
+        .unwrap_or_default();
+    let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:")?.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("{cores} cores ({cpu}), {:.0} GiB", mem_kb as f64 / 1048576.0)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().collect();
+    if !args.iter().any(|a| a == "--bench") {
+        println!("load benchmark: run it with `cargo bench --bench load` or scripts/bench-load");
+        return Ok(());
+    }
+    let queries = args.iter().any(|a| a == "--queries");
+    let soak: Option<u64> = args.iter().position(|a| a == "--soak").and_then(|i| args.get(i + 1)?.parse().ok());
+    tools::check_programs()?;
+    let (seconds, connections) = (setting("BENCH_SECONDS", 15), setting("BENCH_CONNECTIONS", 16));
+
+    let (admin_url, cluster) = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(url) => (url, None),
+        Err(_) => {
+            let c = Cluster::ensure(Path::new(CLUSTER_DIR), Durability::Durable).map_err(sql_error)?;
+            (c.url("postgres"), Some(c))
+        }
+    };
+    let url = match admin_url.rfind('/') {
+        Some(i) => format!("{}/{DATABASE}", &admin_url[..i]),
+        None => return Err("BENCH_DATABASE_URL must name a database".into()),
+    };
+    {
+        let mut conn = AsyncPgConnection::establish(&admin_url).await.map_err(sql_error)?;
+        for sql in [format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"), format!("CREATE DATABASE {DATABASE}")] {
+            conn.batch_execute(&sql).await.map_err(sql_error)?;
+        }
+        if queries {
+            conn.batch_execute(&format!("ALTER DATABASE {DATABASE} SET log_statement = 'all'"))
+                .await
+                .map_err(sql_error)?;
+        }
+    }
+
+    let work = tempfile::tempdir().map_err(sql_error)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(sql_error)?.port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log = std::fs::File::create(work.path().join("service.log")).map_err(sql_error)?;
+    let key: Vec<u8> = uuid::Uuid::new_v4().as_bytes().iter().chain(uuid::Uuid::new_v4().as_bytes()).copied().collect();
+    use base64::Engine;
+    let mut service = Command::new(env!("CARGO_BIN_EXE_helsedataservice"));
+    service
+        .arg("demo")
+        .env("DATABASE_URL", &url)
+        .env("ROCKET_ADDRESS", "127.0.0.1")
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_LOG_LEVEL", "critical")
+        .env("RUST_LOG", "warn")
+        .env("STORAGE_DIR", work.path().join("storage"))
+        .env("MAIL_DIR", work.path().join("mail"))
+        .env("STORAGE_MASTER_KEY", base64::engine::general_purpose::STANDARD.encode(&key))
+        .env("BENCH_ROUTES", "true")
+        .stdout(log.try_clone().map_err(sql_error)?)
+        .stderr(log);
+    if let Ok(size) = std::env::var("BENCH_POOL_SIZE") {
+        service.env("DATABASE_POOL_SIZE", size);
+    }
+    let mut child = service.spawn().map_err(sql_error)?;
+    let result = measure(&base, &url, work.path(), child.id(), seconds, connections, queries, soak).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    if result.is_err() {
+        eprintln!("{}", std::fs::read_to_string(work.path().join("service.log")).unwrap_or_default());
+    }
+    if let Ok(mut conn) = AsyncPgConnection::establish(&admin_url).await {
+        let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")).await;
+    }
+    if let Some(c) = cluster.filter(|c| c.started_here) {
+        let _ = c.stop();
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn measure(
+    base: &str,
+    url: &str,
+    dir: &Path,
+    pid: u32,
+    seconds: u32,
+    connections: u32,
+    queries: bool,
+    soak: Option<u64>,
+) -> Result<(), String> {
+    if !tools::wait_healthy(base) {
+        return Err("the service did not start".into());
+    }
+    let mut conn = AsyncPgConnection::establish(url).await.map_err(sql_error)?;
+    let npr: Id = diesel::sql_query("SELECT id FROM data_sources WHERE code = 'NPR'")
+        .get_result(&mut conn)
+        .await
+        .map_err(sql_error)?;
+    let started = std::time::Instant::now();
+    let data = include_str!("load/data.sql")
+        .replace("__FORM__", &form("identifiable", "medical_research", npr.id).replace('\'', "''"));
+    conn.batch_execute(&data).await.map_err(sql_error)?;
+    println!("generated 10 000 applications and 50 000 events in {:.1} s", started.elapsed().as_secs_f64());
+
+    let applicant_cookie = tools::login(base, dir, APPLICANT.0, APPLICANT.1)?;
+    let officer_cookie = tools::login(base, dir, OFFICER.0, OFFICER.1)?;
+    let token: serde_json::Value = serde_json::from_str(&tools::curl(&[
+        "-f",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        &serde_json::json!({"email": APPLICANT.0, "password": APPLICANT.1}).to_string(),
+        &format!("{base}/api/auth/token"),
+    ])?)
+    .map_err(sql_error)?;
+    let token = token["token"].as_str().ok_or("no token")?.to_string();
+    let ids: Vec<i64> = diesel::sql_query(
+        "SELECT a.id FROM applications a JOIN users u ON u.id = a.applicant_id WHERE u.email = $1 ORDER BY a.id",
+    )
+    .bind::<Text, _>(APPLICANT.0)
+    .load::<Id>(&mut conn)
+    .await
+    .map_err(sql_error)?
+    .into_iter()
+    .map(|r| r.id)
+    .collect();
+    // pgbench picks `:first + 10 * random(0, 999)`: the generator gives the applicant every tenth.
+    let first = *<[i64]>::first(&ids).ok_or("the applicant has no applications")?;
+    if ids.len() != 1000 || ids.iter().enumerate().any(|(k, id)| *id != first + 10 * k as i64) {
+        return Err(format!("unexpected application ids of the applicant: {} rows from {first}", ids.len()));
+    }
+    let session = |email: &'static str| {
+        diesel::sql_query(
+            "SELECT s.token_hash FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1 ORDER BY s.id DESC LIMIT 1",
+        )
+        .bind::<Text, _>(email)
+    };
+    let applicant_session = session(APPLICANT.0).get_result::<Hash>(&mut conn).await.map_err(sql_error)?.token_hash;
+    let token_hash = diesel::sql_query(
+        "SELECT t.token_hash FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.email = $1 ORDER BY t.id DESC LIMIT 1",
+    )
+    .bind::<Text, _>(APPLICANT.0)
+    .get_result::<Hash>(&mut conn)
+    .await
+    .map_err(sql_error)?
+    .token_hash;
+    let user_id =
+        |email: &'static str| diesel::sql_query("SELECT id FROM users WHERE email = $1").bind::<Text, _>(email);
+    let applicant_id = user_id(APPLICANT.0).get_result::<Id>(&mut conn).await.map_err(sql_error)?.id;
+    let officer_id = user_id(OFFICER.0).get_result::<Id>(&mut conn).await.map_err(sql_error)?.id;
+    let officer_session = session(OFFICER.0).get_result::<Hash>(&mut conn).await.map_err(sql_error)?.token_hash;
+    let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let write = |name: &str, text: String| -> Result<PathBuf, String> {
+        let p = dir.join(name);
+        std::fs::write(&p, text).map_err(sql_error)?;
+        Ok(p)
+    };
+    let status_lua = write(
+        "status.lua",
+        fill(include_str!("load/status.lua"), &[("__IDS__", &id_list), ("__COOKIE__", &applicant_cookie)]),
+    )?;
+    let submit_form = form("aggregated", "health_analysis", npr.id);
+    let submit_lua = write(
+        "submit.lua",
+        fill(include_str!("load/submit.lua"), &[("__TOKEN__", &token), ("__FORM__", &submit_form)]),
+    )?;
+
+    if queries {
+        return crate::print_queries(base, &ids, &applicant_cookie, &officer_cookie, &token, &submit_form);
+    }
+    if let Some(minutes) = soak {
+        let soak_lua = write(
+            "soak.lua",
+            fill(
+                include_str!("load/soak.lua"),
+                &[
+                    ("__IDS__", &id_list),
+                    ("__APPLICANT_COOKIE__", &applicant_cookie),
+                    ("__OFFICER_COOKIE__", &officer_cookie),
+                    ("__DELAY__", "100"),
+                ],
+            ),
+        )?;
+        return soak_run(base, pid, minutes, &soak_lua);
+    }
+
+    println!("machine: {}; {connections} connections, {seconds} s per run, service pid {pid}", machine());
+    let http = |path: &str, script: Option<&Path>, headers: &[String]| -> Result<Figures, String> {
+        tools::wrk(&format!("{base}{path}"), connections, 2, script, headers)?; // warm-up
+        Ok(tools::wrk(&format!("{base}{path}"), connections, seconds, script, headers)?.0)
+    };
+    let noop = http("/bench/noop", None, &[])?;
+    let status = http("/", Some(&status_lua), &[])?;
+    let inbox = http("/inbox", None, &[format!("Cookie: {officer_cookie}")])?;
+    let catalogue = http("/data-sources", None, &[])?;
+    let vars = vec![
+        ("first", first.to_string()),
+        ("applicant_session", applicant_session),
+        ("officer_session", officer_session),
+        ("npr", npr.id.to_string()),
+        ("token_hash", token_hash),
+        ("applicant", applicant_id.to_string()),
+        ("officer", officer_id.to_string()),
+        ("form", submit_form.clone()),
+    ];
+    let reference = |name: &str| -> Result<Figures, String> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/load").join(format!("{name}.sql"));
+        Ok(tools::pgbench(url, &script, connections, seconds, &vars, dir)?.0)
+    };
+    let pg_status = reference("status")?;
+    let pg_inbox = reference("inbox")?;
+    let pg_catalogue = reference("catalogue")?;
+    let (mut submit, report) = tools::wrk(&format!("{base}/"), connections, seconds, Some(&submit_lua), &[])?;
+    let submits: f64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("submits: ")?.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let requests_per_second = submit.rate;
+    submit.rate = submits / f64::from(seconds);
+    let pg_submit = reference("submit")?;
+
+    println!();
+    println!(
+        "{:<34} {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>6}",
+        "", "HTTP /s", "p50 ms", "p99 ms", "pgbench/s", "p50 ms", "p99 ms", "ratio"
+    );
+    let row = |name: &str, h: &Figures, p: Option<&Figures>| {
+        let errors = if h.errors > 0 { format!("  ({} failed)", h.errors) } else { String::new() };
+        match p {
+            Some(p) => println!(
+                "{name:<34} {:>9.0} {:>8.2} {:>8.2} | {:>9.0} {:>8.2} {:>8.2} | {:>6.2}{errors}",
+                h.rate,
+                h.p50_ms,
+                h.p99_ms,
+                p.rate,
+                p.p50_ms,
+                p.p99_ms,
+                h.rate / p.rate
+            ),
+            None => println!("{name:<34} {:>9.0} {:>8.2} {:>8.2} |{errors}", h.rate, h.p50_ms, h.p99_ms),
+        }
+    };
+    row("no-op route (framework ceiling)", &noop, None);
+    row("status page GET /applications/{id}", &status, Some(&pg_status));
+    row("officers' inbox GET /inbox", &inbox, Some(&pg_inbox));
+    row("catalogue GET /data-sources", &catalogue, Some(&pg_catalogue));
+    row("submit (create + submit, per pair)", &submit, Some(&pg_submit));
+    println!("(submit: {requests_per_second:.0} HTTP requests/s; its latencies are per request, create or submit)");
+    println!();
+    println!("status page / no-op route: {:.2} (goal ≥ 0.50)", status.rate / noop.rate);
+    println!("submit / pgbench submit:   {:.2} (goal ≥ 0.50)", submit.rate / pg_submit.rate);
+    Ok(())
+}
+
+/// Runs one request of each kind and prints the statements the database received for it.
+fn print_queries(
+    base: &str,
+    ids: &[i64],
+    applicant: &str,
+    officer: &str,
+    token: &str,
+    form: &str,
+) -> Result<(), String> {
+    let log = Path::new(CLUSTER_DIR).join("postgres.log");
+    let once = |name: &str, args: &[&str]| -> Result<String, String> {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) as usize;
+        let body = tools::curl(args)?;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let text = std::fs::read(&log).map_err(sql_error)?;
+        let added = String::from_utf8_lossy(&text[before.min(text.len())..]).into_owned();
+        let statements: Vec<&str> =
+            added.lines().filter(|l| l.contains("LOG:  execute") || l.contains("LOG:  statement")).collect();
+        println!("== {name}: {} statements", statements.len());
+        for s in &statements {
+            println!("  {}", s.split("LOG:  ").nth(1).unwrap_or(s));
+        }
+        Ok(body)
+    };
+    let auth = format!("Authorization: Bearer {token}");
+    once("no-op", &[&format!("{base}/bench/noop")])?;
+    once("status page", &["-H", &format!("Cookie: {applicant}"), &format!("{base}/applications/{}", ids[0])])?;
+    once("inbox", &["-H", &format!("Cookie: {officer}"), &format!("{base}/inbox")])?;
+    once("catalogue", &[&format!("{base}/data-sources")])?;
+    let created = once(
+        "create",
+        &["-H", &auth, "-H", "Content-Type: application/json", "-d", form, &format!("{base}/api/applications")],
+    )?;
+    println!("  (answer begins: {})", &created[..created.len().min(200)]);
+    let id = serde_json::from_str::<serde_json::Value>(&created).map_err(sql_error)?["id"].clone();
+    let submitted = once(
+        "submit",
+        &[
+            "-H",
+            &auth,
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            "{}",
+            &format!("{base}/api/applications/{id}/submit"),
+        ],
+    )?;
+    println!("  (answer begins: {})", &submitted[..submitted.len().min(200)]);
+    Ok(())
+}
+
+/// Moderate load (4 connections, 100 ms between requests each) for `minutes`, printing the
+/// service's resident memory after every minute.
+fn soak_run(base: &str, pid: u32, minutes: u64, script: &Path) -> Result<(), String> {
+    println!(
+        "soak: {minutes} min, 4 connections each waiting 100 ms between requests (status page, inbox, catalogue); {}",
+        machine()
+    );
+    let start = tools::rss_kb(pid);
+    println!("minute  0: RSS {start} kB");
+    let mut last = start;
+    for m in 1..=minutes {
+        let (f, _) = tools::wrk(&format!("{base}/"), 4, 60, Some(script), &[])?;
+        last = tools::rss_kb(pid);
+        println!(
+            "minute {m:>2}: RSS {last} kB, {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} failed",
+            f.rate, f.p50_ms, f.p99_ms, f.errors
+        );
+    }
+    println!("RSS grew by {} kB over {minutes} min", last as i64 - start as i64);
+    Ok(())
+}
