@@ -11,6 +11,8 @@ mod audit;
 mod case_handling;
 mod case_pages;
 mod catalogue;
+mod faults;
+mod faults_upload;
 mod notifications;
 mod pages;
 mod permissions;

@@ -13,18 +13,18 @@ use sha2::{Digest, Sha256};
 const HDIR: &str = "983544622";
 const FHI: &str = "983744516";
 
-struct Case {
-    id: i64,
-    release: i64,
-    applicant: TestUser,
-    applicant_token: String,
-    officer_token: String,
-    owner_token: String,
+pub(crate) struct Case {
+    pub id: i64,
+    pub release: i64,
+    pub applicant: TestUser,
+    pub applicant_token: String,
+    pub officer_token: String,
+    pub owner_token: String,
 }
 
 /// An application for NPR (owned by Helsedirektoratet, decided by Helsedataservice), decided
 /// with the release approved (or rejected).
-async fn decided_case(app: &TestApp, approve: bool) -> Case {
+pub(crate) async fn decided_case(app: &TestApp, approve: bool) -> Case {
     let applicant = app.user("applicant", None).await;
     let applicant_token = app.token(&applicant).await;
     let body = submitted(app, &applicant).await;
@@ -45,7 +45,7 @@ async fn decided_case(app: &TestApp, approve: bool) -> Case {
     Case { id, release, applicant, applicant_token, officer_token, owner_token }
 }
 
-async fn create_transfer(app: &TestApp, c: &Case) -> i64 {
+pub(crate) async fn create_transfer(app: &TestApp, c: &Case) -> i64 {
     let (status, t) =
         app.post_json(&format!("/api/releases/{}/transfers", c.release), Some(&c.owner_token), json!({})).await;
     assert_eq!(status, Status::Created, "{t}");
@@ -73,7 +73,7 @@ async fn put_file(
     crate::common::read_json(req.dispatch().await).await
 }
 
-async fn get_file(app: &TestApp, token: &str, id: i64, name: &str) -> (Status, Option<String>, Option<Vec<u8>>) {
+pub(crate) async fn get_file(app: &TestApp, token: &str, id: i64, name: &str) -> (Status, Option<String>, Option<Vec<u8>>) {
     let resp = app
         .client
         .get(format!("/api/transfers/{id}/files/{name}"))
@@ -100,7 +100,7 @@ fn data(size: usize) -> Vec<u8> {
     (0..size).map(|i| b"Fiktive registerdata;lopenr;diagnose\n"[i % 37]).collect()
 }
 
-async fn files(app: &TestApp, id: i64) -> Vec<db::transfers::TransferFile> {
+pub(crate) async fn files(app: &TestApp, id: i64) -> Vec<db::transfers::TransferFile> {
     let mut conn = app.conn().await;
     db::transfers::files_of(&mut conn, id).await.unwrap()
 }
@@ -112,7 +112,7 @@ fn stored_objects(app: &TestApp) -> usize {
     std::fs::read_dir(root).unwrap().flatten().map(|d| std::fs::read_dir(d.path()).unwrap().count()).sum()
 }
 
-fn storage(app: &TestApp) -> &Storage {
+pub(crate) fn storage(app: &TestApp) -> &Storage {
     app.client.rocket().state::<Storage>().unwrap()
 }
 
