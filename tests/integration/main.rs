@@ -14,6 +14,7 @@ mod catalogue;
 mod faults;
 mod faults_upload;
 mod notifications;
+mod openapi;
 mod pages;
 mod permissions;
 mod pricing;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod catalogue;
+pub mod doc;
 pub mod notifications;
 pub mod pricing;
 pub mod statistics;
@@ -23,6 +24,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(statistics::routes());
     routes.extend(pricing::routes());
     routes.extend(transfers::routes());
+    routes.extend(doc::routes());
     routes
 }
 

@@ -5,6 +5,7 @@ use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::services;
 use chrono::Utc;
+use super::doc::ApiErrors;
 use rocket::serde::json::Json;
 use rocket::{State, get, routes};
 use serde_json::{Value, json};
@@ -13,12 +14,21 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![statistics, projects]
 }
 
+/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(statistics, projects))]
+pub struct Doc;
+
+#[utoipa::path(tag = "statistics",
+    responses((status = 200, description = "The public figures", body = Value), ApiErrors))]
 #[get("/statistics")]
 async fn statistics(pool: &State<Pool>, cache: &State<services::statistics::Cache>) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     Ok(Json(cache.figures(&mut conn, Utc::now()).await?))
 }
 
+#[utoipa::path(tag = "statistics",
+    responses((status = 200, description = "The public register of approved projects (100 a page)", body = Value), ApiErrors))]
 #[get("/projects?<page>")]
 async fn projects(pool: &State<Pool>, page: Option<i64>) -> AppResult<Json<Value>> {
     let page = page.unwrap_or(1).max(1);
