@@ -13,6 +13,7 @@ mod case_pages;
 mod catalogue;
 mod faults;
 mod faults_upload;
+mod fuzz_regressions;
 mod notifications;
 mod openapi;
 mod pages;

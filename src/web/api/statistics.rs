@@ -31,8 +31,8 @@ async fn statistics(pool: &State<Pool>, cache: &State<services::statistics::Cach
     responses((status = 200, description = "The public register of approved projects (100 a page)", body = Value), ApiErrors))]
 #[get("/projects?<page>")]
 async fn projects(pool: &State<Pool>, page: Option<i64>) -> AppResult<Json<Value>> {
-    let page = page.unwrap_or(1).max(1);
+    let (page, offset) = db::statistics::page_and_offset(page);
     let mut conn = services::conn(pool).await?;
-    let rows = db::statistics::approved_projects(&mut conn, 100, (page - 1) * 100).await?;
+    let rows = db::statistics::approved_projects(&mut conn, 100, offset).await?;
     Ok(Json(json!({"page": page, "projects": rows})))
 }
