@@ -167,7 +167,10 @@ impl Cluster {
             ClusterError::Command(n, t) => {
                 let tail = fs::read_to_string(&log).unwrap_or_default();
                 let tail: Vec<&str> = tail.lines().rev().take(5).collect();
-                ClusterError::Command(n, format!("{t}; log: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")))
+                ClusterError::Command(
+                    n,
+                    format!("{t}; log: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")),
+                )
             }
             other => other,
         })

@@ -119,8 +119,11 @@ async fn the_outbox_holds_while_the_mail_server_is_down_and_the_worker_sends_onc
         assert_eq!(pending, queued, "round {i}: nothing given up or lost");
     }
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM outbox WHERE attempts = 3 AND next_attempt_at > now() + interval '30 minutes'")
-            .await,
+        count(
+            &app,
+            "SELECT count(*) AS n FROM outbox WHERE attempts = 3 AND next_attempt_at > now() + interval '30 minutes'"
+        )
+        .await,
         queued,
         "backed off after three failures"
     );

@@ -73,7 +73,12 @@ async fn put_file(
     crate::common::read_json(req.dispatch().await).await
 }
 
-pub(crate) async fn get_file(app: &TestApp, token: &str, id: i64, name: &str) -> (Status, Option<String>, Option<Vec<u8>>) {
+pub(crate) async fn get_file(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    name: &str,
+) -> (Status, Option<String>, Option<Vec<u8>>) {
     let resp = app
         .client
         .get(format!("/api/transfers/{id}/files/{name}"))

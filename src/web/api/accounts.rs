@@ -1,6 +1,7 @@
 //! Tokens, self-registration and user management over the API.
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::db::{Pool, users::User};
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
@@ -8,7 +9,6 @@ use crate::services::{self, accounts};
 use crate::web::guards::{ApiUser, ClientAddress, actor, require};
 use chrono::Utc;
 use rocket::http::Status;
-use super::doc::ApiErrors;
 use rocket::serde::json::Json;
 use rocket::{State, delete, get, post, routes};
 use serde::Deserialize;

@@ -1,6 +1,7 @@
 //! Applications over the JSON API (SPEC §12).
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::config::Config;
 use crate::db::{self, Pool, applications::Application};
 use crate::domain::case::Command;
@@ -15,7 +16,6 @@ use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::Status;
-use super::doc::ApiErrors;
 use rocket::serde::json::Json;
 use rocket::{State, delete, get, post, put, routes};
 use serde_json::{Map, Value, json};
@@ -38,7 +38,19 @@ pub fn routes() -> Vec<rocket::Route> {
 
 /// These routes in the OpenAPI document (`super::doc`); list every new route here too.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(create, list, show, replace, command, upload, download, remove_attachment, message, decide_release, delivered))]
+#[openapi(paths(
+    create,
+    list,
+    show,
+    replace,
+    command,
+    upload,
+    download,
+    remove_attachment,
+    message,
+    decide_release,
+    delivered
+))]
 pub struct Doc;
 
 /// The application as `GET /api/applications/{id}` shows it: the form's fields at the top

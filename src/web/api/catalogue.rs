@@ -1,6 +1,7 @@
 //! The public catalogue and organisations over the API; admin writes.
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::db::{self, Pool};
 use crate::domain::catalogue::is_valid_source_code;
 use crate::domain::role::Permission;
@@ -10,7 +11,6 @@ use crate::web::guards::{ApiUser, ClientAddress, actor, require};
 use crate::web::pages::public::catalogue_json;
 use chrono::Utc;
 use rocket::http::Status;
-use super::doc::ApiErrors;
 use rocket::serde::json::Json;
 use rocket::{State, get, post, put, routes};
 use serde_json::{Value, json};

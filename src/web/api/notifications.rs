@@ -1,12 +1,12 @@
 //! Each user's notices over the API: `GET /api/notifications`, `POST /api/notifications/{id}/read`
 //! (and `POST /api/notifications/read` for all).
 
+use super::doc::ApiErrors;
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::services;
 use crate::web::guards::ApiUser;
 use chrono::Utc;
-use super::doc::ApiErrors;
 use rocket::serde::json::Json;
 use rocket::{State, get, post, routes};
 use serde_json::{Value, json};

@@ -2,6 +2,7 @@
 //! estimates and their acceptance, time records, and invoices.
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::services::{self, invoices, price_lists, pricing};
@@ -9,7 +10,6 @@ use crate::web::guards::{ApiUser, ClientAddress, actor};
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::http::Status;
-use super::doc::ApiErrors;
 use rocket::serde::json::Json;
 use rocket::{State, delete, get, post, put, routes};
 use serde_json::{Value, json};
@@ -39,7 +39,26 @@ pub fn routes() -> Vec<rocket::Route> {
 
 /// These routes in the OpenAPI document (`super::doc`); list every new route here too.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(price_list, managed_lists, create_list, show_list, update_list, add_item, update_item, remove_item, publish_list, delete_list, revise_estimate, accept_estimate, record_hours, hours, invoice, generate_invoice, invoice_action, ehf))]
+#[openapi(paths(
+    price_list,
+    managed_lists,
+    create_list,
+    show_list,
+    update_list,
+    add_item,
+    update_item,
+    remove_item,
+    publish_list,
+    delete_list,
+    revise_estimate,
+    accept_estimate,
+    record_hours,
+    hours,
+    invoice,
+    generate_invoice,
+    invoice_action,
+    ehf
+))]
 pub struct Doc;
 
 /// The combined bill of an application: every part's lines (each naming its organisation),

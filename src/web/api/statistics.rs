@@ -1,11 +1,11 @@
 //! `GET /api/statistics` (the public figures of SPEC §11) and `GET /api/projects` (the public
 //! register of approved projects, without personal data).
 
+use super::doc::ApiErrors;
 use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::services;
 use chrono::Utc;
-use super::doc::ApiErrors;
 use rocket::serde::json::Json;
 use rocket::{State, get, routes};
 use serde_json::{Value, json};

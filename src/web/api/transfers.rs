@@ -1,6 +1,7 @@
 //! Secure file transfers over the JSON API (SPEC §9, §12).
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
@@ -13,7 +14,6 @@ use diesel_async::AsyncPgConnection;
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
-use super::doc::ApiErrors;
 use rocket::serde::json::Json;
 use rocket::{State, get, post, put, routes};
 use serde_json::{Value, json};
