@@ -139,35 +139,46 @@ impl Cluster {
             cluster.port = port;
         } else {
             cluster.port = free_port()?;
-            let log = dir.join("postgres.log");
-            let mut cmd = cluster.pg_command("pg_ctl", account.is_some());
-            let out = cmd.args([
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-l".as_ref(),
-                log.as_os_str(),
-                "-w".as_ref(),
-                "-t".as_ref(),
-                "60".as_ref(),
-                "-o".as_ref(),
-                format!("-p {}", cluster.port).as_ref(),
-                "start".as_ref(),
-            ]);
-            check("pg_ctl start", out.output()).map_err(|e| match e {
-                ClusterError::Command(n, t) => {
-                    let tail = fs::read_to_string(&log).unwrap_or_default();
-                    let tail: Vec<&str> = tail.lines().rev().take(5).collect();
-                    ClusterError::Command(
-                        n,
-                        format!("{t}; log: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")),
-                    )
-                }
-                other => other,
-            })?;
+            cluster.start_server(account.is_some())?;
             cluster.started_here = true;
         }
         drop(lock);
         Ok(cluster)
+    }
+
+    /// Starts the server on this cluster's port and waits until it accepts connections.
+    fn start_server(&self, as_postgres: bool) -> Result<(), ClusterError> {
+        let data = self.dir.join("data");
+        let log = self.dir.join("postgres.log");
+        let mut cmd = self.pg_command("pg_ctl", as_postgres);
+        let out = cmd.args([
+            "-D".as_ref(),
+            data.as_os_str(),
+            "-l".as_ref(),
+            log.as_os_str(),
+            "-w".as_ref(),
+            "-t".as_ref(),
+            "60".as_ref(),
+            "-o".as_ref(),
+            format!("-p {}", self.port).as_ref(),
+            "start".as_ref(),
+        ]);
+        check("pg_ctl start", out.output()).map(|_| ()).map_err(|e| match e {
+            ClusterError::Command(n, t) => {
+                let tail = fs::read_to_string(&log).unwrap_or_default();
+                let tail: Vec<&str> = tail.lines().rev().take(5).collect();
+                ClusterError::Command(
+                    n,
+                    format!("{t}; log: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")),
+                )
+            }
+            other => other,
+        })
+    }
+
+    /// Starts a stopped server again on the same port (so existing connection URLs work again).
+    pub fn restart(&self) -> Result<(), ClusterError> {
+        self.start_server(running_as_root())
     }
 
     fn pg_command(&self, program: &str, as_postgres: bool) -> Command {

@@ -184,6 +184,16 @@ pub struct ApprovedProject {
     pub sources_en: String,
 }
 
+/// The highest page number of the project register that is looked up (beyond it the list is
+/// empty); keeps the offset arithmetic far from overflow (a fuzzing find: `?page=i64::MAX`).
+pub const MAX_PAGE: i64 = 1_000_000;
+
+/// A requested page of the project register (1 when absent or out of range) and its offset.
+pub fn page_and_offset(page: Option<i64>) -> (i64, i64) {
+    let page = page.unwrap_or(1).clamp(1, MAX_PAGE);
+    (page, (page - 1) * 100)
+}
+
 /// Projects whose latest decision approves them (fully or partly), newest first; the sources
 /// are those whose release was approved.
 pub async fn approved_projects(

@@ -339,7 +339,11 @@ pub fn parse_duration(text: &str) -> Option<i64> {
     if let Some((h, m)) = text.split_once(':') {
         let h: i64 = h.trim().parse().ok()?;
         let m: i64 = m.trim().parse().ok()?;
-        return (h >= 0 && (0..60).contains(&m)).then_some(h * 60 + m);
+        if h < 0 || !(0..60).contains(&m) {
+            return None;
+        }
+        // Checked: `then_some(h * 60 + m)` overflowed on huge hours (found by cargo fuzz).
+        return h.checked_mul(60)?.checked_add(m);
     }
     let hundredths = parse_scaled(text, 2)?;
     Some((hundredths * 60 + 99) / 100)

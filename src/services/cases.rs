@@ -21,7 +21,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 
 /// Parameters some commands take.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Params {
     /// `return`: what is missing (sent to the applicant).
@@ -235,7 +235,7 @@ async fn decision_letter(
 }
 
 /// What a release decision says.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ReleaseDecision {
     pub approve: Option<bool>,

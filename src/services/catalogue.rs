@@ -42,7 +42,7 @@ async fn record(
 }
 
 /// Input for an organisation.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct OrganisationInput {
     pub name: String,
     #[serde(default)]
@@ -129,7 +129,7 @@ pub async fn update_organisation(
 }
 
 /// Input for a data source.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct SourceInput {
     pub code: String,
     pub name_nb: String,

@@ -66,7 +66,7 @@ pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResu
 }
 
 /// A version's header as written.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ListInput {
     pub organisation_id: Option<i64>,
@@ -211,7 +211,7 @@ pub async fn update(
 }
 
 /// An item as written (amount in øre, or in kroner as text from a page).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ItemInput {
     pub code: Option<String>,

@@ -107,7 +107,7 @@ pub async fn estimate_application(conn: &mut AsyncPgConnection, app: &Applicatio
 }
 
 /// What a revised estimate says.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct RevisedEstimate {
     /// Estimated hours ("12", "7.5", "7:30").
@@ -121,7 +121,7 @@ pub struct RevisedEstimate {
 }
 
 /// A fixed amount in a revised estimate.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct AmountLine {
     pub description: Option<String>,
@@ -276,7 +276,7 @@ pub async fn require_no_pending_estimate(tx: &mut AsyncPgConnection, application
 }
 
 /// What a time record says.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Hours {
     /// "1:30", "1.5" or a number of hours.

@@ -100,7 +100,7 @@ fn require_owner(l: &Loaded) -> AppResult<()> {
 }
 
 /// What creating a transfer takes.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewTransfer {
     /// When the files are deleted (default: 30 days from now).

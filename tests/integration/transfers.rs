@@ -117,7 +117,7 @@ fn stored_objects(app: &TestApp) -> usize {
     std::fs::read_dir(root).unwrap().flatten().map(|d| std::fs::read_dir(d.path()).unwrap().count()).sum()
 }
 
-fn storage(app: &TestApp) -> &Storage {
+pub(crate) fn storage(app: &TestApp) -> &Storage {
     app.client.rocket().state::<Storage>().unwrap()
 }
 

@@ -213,3 +213,13 @@ fn units_round_trip_and_nok_formats() {
     assert_eq!(format_nok(123_456_789), "1\u{a0}234\u{a0}567,89");
     assert_eq!(format_nok(5), "0,05");
 }
+
+/// cargo fuzz (`domain_parsers`): hours that overflow once turned into minutes panicked.
+#[test]
+fn durations_with_huge_or_negative_hours_are_refused_not_a_panic() {
+    assert_eq!(parse_duration("-7777777777777777777:7"), None);
+    assert_eq!(parse_duration("9223372036854775807:00"), None);
+    assert_eq!(parse_duration("153722867280912930:59"), None);
+    assert_eq!(parse_duration("153722867280912929:59"), Some(153_722_867_280_912_929 * 60 + 59));
+    assert_eq!(parse_duration("-1:30"), None);
+}

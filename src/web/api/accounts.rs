@@ -1,6 +1,7 @@
 //! Tokens, self-registration and user management over the API.
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::db::{Pool, users::User};
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
@@ -18,12 +19,17 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![token, revoke_token, register, create_user, me]
 }
 
+/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(token, revoke_token, register, create_user, me))]
+pub struct Doc;
+
 /// A user as the API shows it (never the password hash).
 pub fn user_json(u: &User) -> Value {
     json!({"id": u.id, "email": u.email, "name": u.name, "role": u.role, "organisation_id": u.organisation_id, "language": u.language, "active": u.active, "version": u.version})
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Credentials {
     #[serde(default)]
     email: String,
@@ -31,6 +37,8 @@ struct Credentials {
     password: String,
 }
 
+#[utoipa::path(tag = "accounts", request_body = Credentials,
+    responses((status = 200, description = "A bearer token for 24 hours, with the user", body = Value), ApiErrors))]
 #[post("/auth/token", data = "<body>")]
 async fn token(
     pool: &State<Pool>,
@@ -47,6 +55,8 @@ async fn token(
 }
 
 /// Revokes the token used for this request.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])),
+    responses((status = 204, description = "The token is revoked"), ApiErrors))]
 #[delete("/auth/token")]
 async fn revoke_token(pool: &State<Pool>, api: ApiUser) -> AppResult<Status> {
     let mut conn = services::conn(pool).await?;
@@ -54,7 +64,7 @@ async fn revoke_token(pool: &State<Pool>, api: ApiUser) -> AppResult<Status> {
     Ok(Status::NoContent)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Registration {
     #[serde(default)]
     email: String,
@@ -66,6 +76,8 @@ struct Registration {
     language: Option<String>,
 }
 
+#[utoipa::path(tag = "accounts", request_body = Registration,
+    responses((status = 201, description = "The account is created (the address is confirmed by a mailed link)", body = Value), ApiErrors))]
 #[post("/register", data = "<body>")]
 async fn register(
     pool: &State<Pool>,
@@ -87,7 +99,7 @@ async fn register(
     Ok((Status::Created, Json(user_json(&user))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct NewUserBody {
     #[serde(default)]
     email: String,
@@ -103,6 +115,8 @@ struct NewUserBody {
     language: Option<String>,
 }
 
+#[utoipa::path(tag = "accounts", request_body = NewUserBody, security(("bearer" = [])),
+    responses((status = 201, description = "The user is created (administrators)", body = Value), ApiErrors))]
 #[post("/users", data = "<body>")]
 async fn create_user(
     pool: &State<Pool>,
@@ -128,6 +142,8 @@ async fn create_user(
     Ok((Status::Created, Json(user_json(&user))))
 }
 
+#[utoipa::path(tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "The user behind the token", body = Value), ApiErrors))]
 #[get("/users/me")]
 fn me(api: ApiUser) -> Json<Value> {
     Json(user_json(&api.user))

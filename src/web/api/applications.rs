@@ -1,6 +1,7 @@
 //! Applications over the JSON API (SPEC §12).
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::config::Config;
 use crate::db::{self, Pool, applications::Application};
 use crate::domain::case::Command;
@@ -34,6 +35,23 @@ pub fn routes() -> Vec<rocket::Route> {
         delivered
     ]
 }
+
+/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create,
+    list,
+    show,
+    replace,
+    command,
+    upload,
+    download,
+    remove_attachment,
+    message,
+    decide_release,
+    delivered
+))]
+pub struct Doc;
 
 /// The application as `GET /api/applications/{id}` shows it: the form's fields at the top
 /// level beside id, reference, state, version and the case's parts.
@@ -96,6 +114,8 @@ fn parse_form(body: &Value) -> AppResult<ApplicationForm> {
     serde_json::from_value(body.clone()).map_err(|e| super::json_shape_error(&e))
 }
 
+#[utoipa::path(tag = "applications", request_body = crate::web::api::doc::ApplicationFormBody, security(("bearer" = [])),
+    responses((status = 201, description = "The draft application", body = Value), ApiErrors))]
 #[post("/applications", data = "<body>")]
 async fn create(
     pool: &State<Pool>,
@@ -109,6 +129,8 @@ async fn create(
     Ok((Status::Created, Json(application_json(&mut conn, &app, Access::Applicant).await?)))
 }
 
+#[utoipa::path(tag = "applications", security(("bearer" = [])),
+    responses((status = 200, description = "The applications this user may see", body = Value), ApiErrors))]
 #[get("/applications")]
 async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
@@ -120,6 +142,8 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
     ))
 }
 
+#[utoipa::path(tag = "applications", security(("bearer" = [])),
+    responses((status = 200, description = "The application with its case, releases, messages, estimate and transfers", body = Value), ApiErrors))]
 #[get("/applications/<id>")]
 async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -127,6 +151,8 @@ async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value
     Ok(Json(application_json(&mut conn, &app, access).await?))
 }
 
+#[utoipa::path(tag = "applications", request_body = crate::web::api::doc::ApplicationFormBody, security(("bearer" = [])),
+    responses((status = 200, description = "The saved application", body = Value), ApiErrors))]
 #[put("/applications/<id>", data = "<body>")]
 async fn replace(
     pool: &State<Pool>,
@@ -144,6 +170,9 @@ async fn replace(
     Ok(Json(application_json(&mut conn, &app, Access::Applicant).await?))
 }
 
+#[utoipa::path(tag = "applications", request_body = crate::web::api::doc::CommandBody, security(("bearer" = [])),
+    params(("command" = String, Path, description = "submit, withdraw, copy, assign, return, complete, decide, appeal, reconsider, uphold, deliver or close")),
+    responses((status = 200, description = "The application after the command (`copy` answers 201 with the copy)", body = Value), (status = 201, description = "The copy (`copy`)", body = Value), ApiErrors))]
 #[post("/applications/<id>/<command>", data = "<body>", rank = 3)]
 #[allow(clippy::too_many_arguments)]
 async fn command(
@@ -192,6 +221,8 @@ async fn command(
     Ok((status, Json(application_json(&mut conn, &app, access).await?)))
 }
 
+#[utoipa::path(tag = "applications", request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"), security(("bearer" = [])),
+    responses((status = 201, description = "The attachment is stored", body = Value), ApiErrors))]
 #[put("/applications/<id>/attachments/<kind>/<name>", data = "<data>")]
 #[allow(clippy::too_many_arguments)]
 async fn upload(
@@ -229,6 +260,8 @@ async fn upload(
     ))
 }
 
+#[utoipa::path(tag = "applications", security(("bearer" = [])),
+    responses((status = 200, description = "The attachment", body = Vec<u8>, content_type = "application/octet-stream"), ApiErrors))]
 #[get("/applications/<id>/attachments/<attachment>")]
 async fn download(
     pool: &State<Pool>,
@@ -247,6 +280,8 @@ async fn download(
     Ok(Download { reader, name: a.name, content_type: a.content_type, sha256: a.sha256 })
 }
 
+#[utoipa::path(tag = "applications", security(("bearer" = [])),
+    responses((status = 204, description = "The attachment is removed"), ApiErrors))]
 #[delete("/applications/<id>/attachments/<attachment>")]
 async fn remove_attachment(
     pool: &State<Pool>,
@@ -271,7 +306,7 @@ async fn remove_attachment(
     Ok(Status::NoContent)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 struct MessageBody {
     #[serde(default)]
     body: String,
@@ -279,6 +314,8 @@ struct MessageBody {
     internal: bool,
 }
 
+#[utoipa::path(tag = "applications", request_body = MessageBody, security(("bearer" = [])),
+    responses((status = 201, description = "The message is posted", body = Value), ApiErrors))]
 #[post("/applications/<id>/messages", data = "<body>", rank = 2)]
 async fn message(
     pool: &State<Pool>,
@@ -309,6 +346,8 @@ fn release_json(r: &db::cases::Release) -> Value {
     })
 }
 
+#[utoipa::path(tag = "applications", request_body = cases::ReleaseDecision, security(("bearer" = [])),
+    responses((status = 200, description = "The decided release", body = Value), ApiErrors))]
 #[post("/releases/<id>/decide", data = "<body>")]
 async fn decide_release(
     pool: &State<Pool>,
@@ -323,12 +362,14 @@ async fn decide_release(
     Ok(Json(release_json(&r)))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 struct Delivered {
     #[serde(default)]
     environment: String,
 }
 
+#[utoipa::path(tag = "applications", request_body = Delivered, security(("bearer" = [])),
+    responses((status = 200, description = "The release, delivered in the named analysis environment", body = Value), ApiErrors))]
 #[post("/releases/<id>/delivered", data = "<body>")]
 async fn delivered(
     pool: &State<Pool>,

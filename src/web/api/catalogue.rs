@@ -1,6 +1,7 @@
 //! The public catalogue and organisations over the API; admin writes.
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::db::{self, Pool};
 use crate::domain::catalogue::is_valid_source_code;
 use crate::domain::role::Permission;
@@ -18,16 +19,25 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![organisations, create_organisation, data_sources, data_source, create_source, update_source]
 }
 
+/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(organisations, create_organisation, data_sources, data_source, create_source, update_source))]
+pub struct Doc;
+
 fn organisation_json(o: &db::catalogue::Organisation) -> Value {
     json!({"id": o.id, "name": o.name, "name_en": o.name_en, "organisation_number": o.organisation_number, "is_hds": o.is_hds})
 }
 
+#[utoipa::path(tag = "catalogue",
+    responses((status = 200, description = "Every organisation", body = Value), ApiErrors))]
 #[get("/organisations")]
 async fn organisations(pool: &State<Pool>) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
     Ok(Json(db::catalogue::organisations(&mut conn).await?.iter().map(organisation_json).collect()))
 }
 
+#[utoipa::path(tag = "catalogue", request_body = catalogue::OrganisationInput, security(("bearer" = [])),
+    responses((status = 201, description = "The organisation is created", body = Value), ApiErrors))]
 #[post("/organisations", data = "<body>")]
 async fn create_organisation(
     pool: &State<Pool>,
@@ -41,12 +51,16 @@ async fn create_organisation(
     Ok((Status::Created, Json(organisation_json(&org))))
 }
 
+#[utoipa::path(tag = "catalogue",
+    responses((status = 200, description = "The catalogue of data sources (filtered by `q`)", body = Value), ApiErrors))]
 #[get("/data-sources?<q>")]
 async fn data_sources(pool: &State<Pool>, q: Option<&str>) -> AppResult<Json<Vec<Value>>> {
     Ok(Json(catalogue_json(pool, q).await?))
 }
 
 /// One source by id or by code.
+#[utoipa::path(tag = "catalogue",
+    responses((status = 200, description = "One data source (by id or code) with its variables", body = Value), ApiErrors))]
 #[get("/data-sources/<key>")]
 async fn data_source(pool: &State<Pool>, key: &str) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -62,6 +76,8 @@ async fn data_source(pool: &State<Pool>, key: &str) -> AppResult<Json<Value>> {
     Ok(Json(crate::web::pages::public::source_json(&s, &owner, &variables)))
 }
 
+#[utoipa::path(tag = "catalogue", request_body = catalogue::SourceInput, security(("bearer" = [])),
+    responses((status = 201, description = "The data source is created", body = Value), ApiErrors))]
 #[post("/data-sources", data = "<body>")]
 async fn create_source(
     pool: &State<Pool>,
@@ -76,6 +92,8 @@ async fn create_source(
     Ok((Status::Created, Json(crate::web::pages::public::source_json(&s, &owner, &[]))))
 }
 
+#[utoipa::path(tag = "catalogue", request_body = catalogue::SourceInput, security(("bearer" = [])),
+    responses((status = 200, description = "The updated data source", body = Value), ApiErrors))]
 #[put("/data-sources/<id>", data = "<body>")]
 async fn update_source(
     pool: &State<Pool>,

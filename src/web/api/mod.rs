@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod applications;
 pub mod catalogue;
 pub mod exports;
+pub mod doc;
 pub mod notifications;
 pub mod pricing;
 pub mod search;
@@ -31,6 +32,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(search::routes());
     routes.extend(exports::routes());
     routes.extend(webhooks::routes());
+    routes.extend(doc::routes());
     routes
 }
 

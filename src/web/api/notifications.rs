@@ -1,6 +1,7 @@
 //! Each user's notices over the API: `GET /api/notifications`, `POST /api/notifications/{id}/read`
 //! (and `POST /api/notifications/read` for all).
 
+use super::doc::ApiErrors;
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::services;
@@ -14,6 +15,13 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![list, read_one, read_all]
 }
 
+/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, read_one, read_all))]
+pub struct Doc;
+
+#[utoipa::path(tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, description = "The user's notices and the unread count", body = Value), ApiErrors))]
 #[get("/notifications")]
 async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -27,6 +35,8 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
     Ok(Json(json!({"unread": unread, "notifications": items})))
 }
 
+#[utoipa::path(tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, description = "The notice is marked read", body = Value), ApiErrors))]
 #[post("/notifications/<id>/read")]
 async fn read_one(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -37,6 +47,8 @@ async fn read_one(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<V
     Ok(Json(json!({"id": id, "read": true})))
 }
 
+#[utoipa::path(tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, description = "Every notice is marked read", body = Value), ApiErrors))]
 #[post("/notifications/read")]
 async fn read_all(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;

@@ -2,6 +2,7 @@
 //! estimates and their acceptance, time records, and invoices.
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::services::{self, invoices, price_lists, pricing};
@@ -35,6 +36,30 @@ pub fn routes() -> Vec<rocket::Route> {
         ehf
     ]
 }
+
+/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    price_list,
+    managed_lists,
+    create_list,
+    show_list,
+    update_list,
+    add_item,
+    update_item,
+    remove_item,
+    publish_list,
+    delete_list,
+    revise_estimate,
+    accept_estimate,
+    record_hours,
+    hours,
+    invoice,
+    generate_invoice,
+    invoice_action,
+    ehf
+))]
+pub struct Doc;
 
 /// The combined bill of an application: every part's lines (each naming its organisation),
 /// totals, VAT and the combined status; `null` while there is none.
@@ -71,6 +96,8 @@ pub async fn invoice_json(conn: &mut AsyncPgConnection, application_id: i64) -> 
     }))
 }
 
+#[utoipa::path(tag = "pricing",
+    responses((status = 200, description = "The published price lists in force and upcoming", body = Value), ApiErrors))]
 #[get("/price-list")]
 async fn price_list(pool: &State<Pool>) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -81,6 +108,8 @@ async fn price_list(pool: &State<Pool>) -> AppResult<Json<Value>> {
     ))
 }
 
+#[utoipa::path(tag = "pricing", security(("bearer" = [])),
+    responses((status = 200, description = "The price lists this user manages", body = Value), ApiErrors))]
 #[get("/price-lists")]
 async fn managed_lists(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
     let scope = price_lists::managed_organisation(&api.user)?;
@@ -102,6 +131,8 @@ async fn list_value(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Value> {
     Ok(price_lists::list_json(&row, &items, org.as_ref()))
 }
 
+#[utoipa::path(tag = "pricing", request_body = price_lists::ListInput, security(("bearer" = [])),
+    responses((status = 201, description = "The draft price list", body = Value), ApiErrors))]
 #[post("/price-lists", data = "<body>")]
 async fn create_list(
     pool: &State<Pool>,
@@ -114,6 +145,8 @@ async fn create_list(
     Ok((Status::Created, Json(list_value(&mut conn, list.id).await?)))
 }
 
+#[utoipa::path(tag = "pricing", security(("bearer" = [])),
+    responses((status = 200, description = "One price list with its items", body = Value), ApiErrors))]
 #[get("/price-lists/<id>")]
 async fn show_list(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -121,6 +154,8 @@ async fn show_list(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<
     Ok(Json(list_value(&mut conn, id).await?))
 }
 
+#[utoipa::path(tag = "pricing", request_body = price_lists::ListInput, security(("bearer" = [])),
+    responses((status = 200, description = "The updated price list", body = Value), ApiErrors))]
 #[put("/price-lists/<id>", data = "<body>")]
 async fn update_list(
     pool: &State<Pool>,
@@ -134,6 +169,8 @@ async fn update_list(
     Ok(Json(list_value(&mut conn, id).await?))
 }
 
+#[utoipa::path(tag = "pricing", request_body = price_lists::ItemInput, security(("bearer" = [])),
+    responses((status = 201, description = "The item is added", body = Value), ApiErrors))]
 #[post("/price-lists/<id>/items", data = "<body>")]
 async fn add_item(
     pool: &State<Pool>,
@@ -147,6 +184,8 @@ async fn add_item(
     Ok((Status::Created, Json(list_value(&mut conn, id).await?)))
 }
 
+#[utoipa::path(tag = "pricing", request_body = price_lists::ItemInput, security(("bearer" = [])),
+    responses((status = 200, description = "The updated price list", body = Value), ApiErrors))]
 #[put("/price-lists/<id>/items/<item>", data = "<body>")]
 async fn update_item(
     pool: &State<Pool>,
@@ -162,6 +201,8 @@ async fn update_item(
     Ok(Json(list_value(&mut conn, id).await?))
 }
 
+#[utoipa::path(tag = "pricing", security(("bearer" = [])),
+    responses((status = 200, description = "The price list without the item", body = Value), ApiErrors))]
 #[delete("/price-lists/<id>/items/<item>")]
 async fn remove_item(
     pool: &State<Pool>,
@@ -175,12 +216,14 @@ async fn remove_item(
     Ok(Json(list_value(&mut conn, id).await?))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 struct Publish {
     version: Option<i32>,
 }
 
+#[utoipa::path(tag = "pricing", request_body = Option<Publish>, security(("bearer" = [])),
+    responses((status = 200, description = "The published price list", body = Value), ApiErrors))]
 #[post("/price-lists/<id>/publish", data = "<body>")]
 async fn publish_list(
     pool: &State<Pool>,
@@ -195,6 +238,8 @@ async fn publish_list(
     Ok(Json(list_value(&mut conn, id).await?))
 }
 
+#[utoipa::path(tag = "pricing", security(("bearer" = [])),
+    responses((status = 204, description = "The draft price list is deleted"), ApiErrors))]
 #[delete("/price-lists/<id>")]
 async fn delete_list(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Status> {
     let mut conn = services::conn(pool).await?;
@@ -202,6 +247,8 @@ async fn delete_list(pool: &State<Pool>, api: ApiUser, address: ClientAddress, i
     Ok(Status::NoContent)
 }
 
+#[utoipa::path(tag = "pricing", request_body = pricing::RevisedEstimate, security(("bearer" = [])),
+    responses((status = 201, description = "The revised estimate, sent to the applicant for acceptance", body = Value), ApiErrors))]
 #[post("/applications/<id>/estimate", data = "<body>", rank = 2)]
 async fn revise_estimate(
     pool: &State<Pool>,
@@ -216,6 +263,8 @@ async fn revise_estimate(
     Ok((Status::Created, Json(json!(e))))
 }
 
+#[utoipa::path(tag = "pricing", security(("bearer" = [])),
+    responses((status = 200, description = "The estimate is accepted", body = Value), ApiErrors))]
 #[post("/applications/<id>/accept-estimate", rank = 2)]
 async fn accept_estimate(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -224,6 +273,8 @@ async fn accept_estimate(pool: &State<Pool>, api: ApiUser, address: ClientAddres
     Ok(Json(json!({"accepted": accepted})))
 }
 
+#[utoipa::path(tag = "pricing", request_body = pricing::Hours, security(("bearer" = [])),
+    responses((status = 201, description = "The hours are recorded", body = Value), ApiErrors))]
 #[post("/applications/<id>/hours", data = "<body>", rank = 2)]
 async fn record_hours(
     pool: &State<Pool>,
@@ -238,6 +289,8 @@ async fn record_hours(
     Ok((Status::Created, Json(json!({"id": record_id}))))
 }
 
+#[utoipa::path(tag = "pricing", security(("bearer" = [])),
+    responses((status = 200, description = "The hours recorded on the case", body = Value), ApiErrors))]
 #[get("/applications/<id>/hours")]
 async fn hours(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -248,6 +301,8 @@ async fn hours(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Valu
     Ok(Json(json!(db::billing::time_of(&mut conn, id).await?)))
 }
 
+#[utoipa::path(tag = "pricing", security(("bearer" = [])),
+    responses((status = 200, description = "The invoice of the application (null before one is made)", body = Value), ApiErrors))]
 #[get("/applications/<id>/invoice")]
 async fn invoice(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -258,6 +313,8 @@ async fn invoice(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Va
     }
 }
 
+#[utoipa::path(tag = "pricing", security(("bearer" = [])),
+    responses((status = 200, description = "The invoice is drawn up", body = Value), ApiErrors))]
 #[post("/applications/<id>/invoice", rank = 2)]
 async fn generate_invoice(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -265,12 +322,15 @@ async fn generate_invoice(pool: &State<Pool>, api: ApiUser, address: ClientAddre
     Ok(Json(invoice_json(&mut conn, id).await?))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 struct ActionBody {
     reason: Option<String>,
 }
 
+#[utoipa::path(tag = "pricing", request_body = Option<ActionBody>, security(("bearer" = [])),
+    params(("action" = String, Path, description = "issue, paid or waive")),
+    responses((status = 200, description = "The invoice after the action", body = Value), ApiErrors))]
 #[post("/invoices/<id>/<action>", data = "<body>")]
 async fn invoice_action(
     pool: &State<Pool>,
@@ -297,6 +357,8 @@ async fn invoice_action(
 }
 
 /// The part as an EHF / PEPPOL BIS Billing 3.0-style UBL document.
+#[utoipa::path(tag = "pricing", security(("bearer" = [])),
+    responses((status = 200, description = "The invoice as EHF (PEPPOL BIS Billing 3.0) XML", body = String, content_type = "application/xml"), ApiErrors))]
 #[get("/invoices/<id>/ehf")]
 async fn ehf(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<(rocket::http::ContentType, String)> {
     let mut conn = services::conn(pool).await?;

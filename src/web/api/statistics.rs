@@ -1,6 +1,7 @@
 //! `GET /api/statistics` (the public figures of SPEC §11) and `GET /api/projects` (the public
 //! register of approved projects, without personal data).
 
+use super::doc::ApiErrors;
 use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::services;
@@ -13,16 +14,25 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![statistics, projects]
 }
 
+/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(statistics, projects))]
+pub struct Doc;
+
+#[utoipa::path(tag = "statistics",
+    responses((status = 200, description = "The public figures", body = Value), ApiErrors))]
 #[get("/statistics")]
 async fn statistics(pool: &State<Pool>, cache: &State<services::statistics::Cache>) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     Ok(Json(cache.figures(&mut conn, Utc::now()).await?))
 }
 
+#[utoipa::path(tag = "statistics",
+    responses((status = 200, description = "The public register of approved projects (100 a page)", body = Value), ApiErrors))]
 #[get("/projects?<page>")]
 async fn projects(pool: &State<Pool>, page: Option<i64>) -> AppResult<Json<Value>> {
-    let page = page.unwrap_or(1).max(1);
+    let (page, offset) = db::statistics::page_and_offset(page);
     let mut conn = services::conn(pool).await?;
-    let rows = db::statistics::approved_projects(&mut conn, 100, (page - 1) * 100).await?;
+    let rows = db::statistics::approved_projects(&mut conn, 100, offset).await?;
     Ok(Json(json!({"page": page, "projects": rows})))
 }

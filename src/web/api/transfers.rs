@@ -1,6 +1,7 @@
 //! Secure file transfers over the JSON API (SPEC §9, §12).
 
 use super::ApiJson;
+use super::doc::ApiErrors;
 use crate::config::Config;
 use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
@@ -20,6 +21,11 @@ use serde_json::{Value, json};
 pub fn routes() -> Vec<rocket::Route> {
     routes![create, show, upload, publish, revoke, download]
 }
+
+/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, show, upload, publish, revoke, download))]
+pub struct Doc;
 
 /// The optional `X-Checksum-SHA256` a client sends with an upload.
 pub struct ClientChecksum(pub Option<String>);
@@ -71,6 +77,8 @@ async fn detail_json(conn: &mut AsyncPgConnection, l: &svc::Loaded) -> AppResult
     Ok(v)
 }
 
+#[utoipa::path(tag = "transfers", request_body = Option<svc::NewTransfer>, security(("bearer" = [])),
+    responses((status = 201, description = "The open transfer", body = Value), ApiErrors))]
 #[post("/releases/<id>/transfers", data = "<body>")]
 async fn create(
     pool: &State<Pool>,
@@ -85,6 +93,8 @@ async fn create(
     Ok((Status::Created, Json(transfer_json(&t, &[]))))
 }
 
+#[utoipa::path(tag = "transfers", security(("bearer" = [])),
+    responses((status = 200, description = "The transfer with its files (and receipts for the owner and officers)", body = Value), ApiErrors))]
 #[get("/transfers/<id>")]
 async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -95,6 +105,8 @@ async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value
     Ok(Json(detail_json(&mut conn, &l).await?))
 }
 
+#[utoipa::path(tag = "transfers", request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"), security(("bearer" = [])),
+    responses((status = 201, description = "The file is stored, encrypted", body = Value), ApiErrors))]
 #[put("/transfers/<id>/files/<name>", data = "<data>")]
 #[allow(clippy::too_many_arguments)]
 async fn upload(
@@ -128,6 +140,8 @@ async fn upload(
     Ok((Status::Created, Json(json!({"name": f.name, "size": f.size, "sha256": f.sha256}))))
 }
 
+#[utoipa::path(tag = "transfers", security(("bearer" = [])),
+    responses((status = 200, description = "The published transfer", body = Value), ApiErrors))]
 #[post("/transfers/<id>/publish")]
 async fn publish(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
@@ -136,6 +150,8 @@ async fn publish(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i
     Ok(Json(detail_json(&mut conn, &l).await?))
 }
 
+#[utoipa::path(tag = "transfers", security(("bearer" = [])),
+    responses((status = 200, description = "The revoked transfer", body = Value), ApiErrors))]
 #[post("/transfers/<id>/revoke")]
 async fn revoke(
     pool: &State<Pool>,
@@ -180,6 +196,8 @@ pub async fn stream_file(
     Ok(ReceiptedDownload { reader, name: file.name, sha256: file.sha256, on_complete })
 }
 
+#[utoipa::path(tag = "transfers", security(("bearer" = [])),
+    responses((status = 200, description = "The file (a receipt is recorded when the last byte has gone out)", body = Vec<u8>, content_type = "application/octet-stream"), ApiErrors))]
 #[get("/transfers/<id>/files/<name>")]
 async fn download(
     pool: &State<Pool>,

@@ -73,9 +73,9 @@ async fn statistics(ctx: Ctx, pool: &State<Pool>, cache: &State<services::statis
 
 #[get("/projects?<page>")]
 async fn projects(ctx: Ctx, pool: &State<Pool>, page: Option<i64>) -> AppResult<Template> {
-    let page = page.unwrap_or(1).max(1);
+    let (page, offset) = db::statistics::page_and_offset(page);
     let mut conn = services::conn(pool).await?;
-    let rows = db::statistics::approved_projects(&mut conn, 101, (page - 1) * 100).await?;
+    let rows = db::statistics::approved_projects(&mut conn, 101, offset).await?;
     let more = rows.len() > 100;
     let items: Vec<Value> = rows
         .iter()

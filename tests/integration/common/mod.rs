@@ -143,6 +143,8 @@ pub struct TestApp {
     pub client: Client,
     pub database: String,
     pub database_url: String,
+    /// Whether the database is a clone on the shared test server (dropped at the end).
+    cloned: bool,
     _storage: tempfile::TempDir,
 }
 
@@ -172,14 +174,22 @@ impl TestApp {
             let mut conn = AsyncPgConnection::establish(&admin_url).await.unwrap();
             diesel::sql_query(sql).execute(&mut conn).await.unwrap();
         });
+        TestApp::start(database.clone(), server.url(&database), true, change).await
+    }
+
+    /// The app on a database of the caller's (e.g. on a private cluster a test stops and starts).
+    pub async fn on_database(database_url: String, change: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::start(String::new(), database_url, false, change).await
+    }
+
+    async fn start(database: String, database_url: String, cloned: bool, change: impl FnOnce(&mut Config)) -> TestApp {
         let storage = tempfile::tempdir().unwrap();
-        let database_url = server.url(&database);
         let mut config = Config::for_tests(database_url.clone(), storage.path().to_path_buf());
         change(&mut config);
         let figment = config::with_secret_key(config::figment().merge(("log_level", "off")), &[7u8; 64]);
         let rocket = helsedataservice::build(figment, config).await.expect("the app builds");
         let client = Client::tracked(rocket).await.expect("valid rocket");
-        TestApp { client, database, database_url, _storage: storage }
+        TestApp { client, database, database_url, cloned, _storage: storage }
     }
 
     /// Serves the same app (same database, storage and keys) on a loopback port, for a real
@@ -217,6 +227,7 @@ impl TestApp {
             client,
             database: String::new(),
             database_url: self.database_url.clone(),
+            cloned: false,
             _storage: tempfile::tempdir().unwrap(),
         }
     }
@@ -360,8 +371,8 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if self.database.is_empty() {
-            return; // a second instance: the first drops the database
+        if !self.cloned {
+            return; // a second instance or a database of its own: not ours to drop
         }
         let server = server();
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&self.database));
