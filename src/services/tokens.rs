@@ -16,7 +16,7 @@ pub const MAX_DAYS: i64 = 365;
 pub const SCOPES: [&str; 2] = ["read", "write"];
 
 /// What a user asks for when creating a token.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
     #[serde(default)]
     pub name: String,

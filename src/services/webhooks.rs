@@ -33,7 +33,7 @@ pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
 }
 
 /// What an organisation asks for when registering an endpoint.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct EndpointRequest {
     #[serde(default)]
     pub url: String,

@@ -129,6 +129,10 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             super::pricing::Doc::openapi(),
             super::statistics::Doc::openapi(),
             super::transfers::Doc::openapi(),
+            super::tokens::Doc::openapi(),
+            super::search::Doc::openapi(),
+            super::exports::Doc::openapi(),
+            super::webhooks::Doc::openapi(),
             Doc::openapi(),
         ] {
             modules.merge(part);

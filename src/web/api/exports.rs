@@ -4,6 +4,7 @@
 use crate::db::{self, Pool};
 use crate::error::AppResult;
 use crate::services::{self, applications as apps};
+use crate::web::api::doc::ApiErrors;
 use crate::web::download::disposition;
 use crate::web::guards::ApiUser;
 use chrono::Utc;
@@ -52,6 +53,8 @@ pub async fn archive_json(
 }
 
 /// `GET /api/applications/{id}/archive`: 404 for anyone who may not see the application.
+#[utoipa::path(tag = "exports", security(("bearer" = [])), 
+    responses((status = 200, description = "The whole case as one JSON document (form, events, messages, releases, decision, invoice, transfers and receipts)", body = Object), ApiErrors))]
 #[get("/applications/<id>/archive")]
 async fn archive(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<ArchiveFile> {
     let mut conn = services::conn(pool).await?;
@@ -63,3 +66,7 @@ async fn archive(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Archive
         disposition: Header::new("Content-Disposition", disposition(&name)),
     })
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(archive))]
+pub struct Doc;

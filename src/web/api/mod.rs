@@ -3,8 +3,8 @@
 pub mod accounts;
 pub mod applications;
 pub mod catalogue;
-pub mod exports;
 pub mod doc;
+pub mod exports;
 pub mod notifications;
 pub mod pricing;
 pub mod search;

@@ -3,6 +3,7 @@
 use crate::db::Pool;
 use crate::error::AppResult;
 use crate::services::{self, search};
+use crate::web::api::doc::ApiErrors;
 use crate::web::guards::ApiUser;
 use rocket::serde::json::Json;
 use rocket::{State, get, routes};
@@ -13,6 +14,8 @@ pub fn routes() -> Vec<rocket::Route> {
 }
 
 /// `GET /api/search/cases?q=` → `[{id, reference, title, state, submitted_at, rank}]`, best first.
+#[utoipa::path(tag = "search", security(("bearer" = [])), 
+    responses((status = 200, description = "Matching cases the caller may see, best first", body = Object), ApiErrors))]
 #[get("/search/cases?<q>")]
 async fn cases(pool: &State<Pool>, api: ApiUser, q: Option<&str>) -> AppResult<Json<Vec<Value>>> {
     let q = search::query(q)?;
@@ -22,6 +25,8 @@ async fn cases(pool: &State<Pool>, api: ApiUser, q: Option<&str>) -> AppResult<J
 }
 
 /// `GET /api/search/catalogue?q=` → `{data_sources: […], variables: […]}`, best first.
+#[utoipa::path(tag = "search", 
+    responses((status = 200, description = "Matching data sources and variables, best first", body = Object), ApiErrors))]
 #[get("/search/catalogue?<q>")]
 async fn catalogue(pool: &State<Pool>, q: Option<&str>) -> AppResult<Json<Value>> {
     let q = search::query(q)?;
@@ -29,3 +34,7 @@ async fn catalogue(pool: &State<Pool>, q: Option<&str>) -> AppResult<Json<Value>
     let (sources, variables) = search::catalogue(&mut conn, &q).await?;
     Ok(Json(json!({"data_sources": sources, "variables": variables})))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(cases, catalogue))]
+pub struct Doc;

@@ -4,6 +4,7 @@ use super::ApiJson;
 use crate::db::Pool;
 use crate::error::AppResult;
 use crate::services::{self, tokens};
+use crate::web::api::doc::ApiErrors;
 use crate::web::guards::{ApiUser, ClientAddress, actor};
 use chrono::Utc;
 use rocket::http::Status;
@@ -15,6 +16,8 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![list, create, revoke]
 }
 
+#[utoipa::path(tag = "tokens", security(("bearer" = [])), 
+    responses((status = 200, description = "The user's personal tokens (without their secrets)", body = Object), ApiErrors))]
 #[get("/tokens")]
 async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
@@ -23,6 +26,8 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
 }
 
 /// `{name, scope: "read"|"write", expires_in_days?}` → 201 with the secret, shown this once.
+#[utoipa::path(tag = "tokens", request_body = crate::services::tokens::TokenRequest, security(("bearer" = [])), 
+    responses((status = 201, description = "The new token, with its secret shown this once", body = Object), ApiErrors))]
 #[post("/tokens", data = "<body>")]
 async fn create(
     pool: &State<Pool>,
@@ -38,9 +43,15 @@ async fn create(
     Ok((Status::Created, Json(v)))
 }
 
+#[utoipa::path(tag = "tokens", security(("bearer" = [])), 
+    responses((status = 204, description = "The token is revoked", body = Object), ApiErrors))]
 #[delete("/tokens/<id>")]
 async fn revoke(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Status> {
     let mut conn = services::conn(pool).await?;
     tokens::revoke(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
     Ok(Status::NoContent)
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, create, revoke))]
+pub struct Doc;

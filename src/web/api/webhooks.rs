@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::db::{self, Pool, notifications::OutboxMessage, webhooks::Endpoint};
 use crate::error::AppResult;
 use crate::services::{self, webhooks};
+use crate::web::api::doc::ApiErrors;
 use crate::web::guards::{ApiUser, ClientAddress, actor};
 use chrono::Utc;
 use rocket::http::Status;
@@ -30,6 +31,8 @@ pub fn delivery_json(m: &OutboxMessage) -> Value {
     })
 }
 
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), 
+    responses((status = 200, description = "The webhook endpoints of the caller's organisation (all, for admins)", body = Object), ApiErrors))]
 #[get("/webhooks")]
 async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
@@ -37,6 +40,8 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
 }
 
 /// `{url, event_kinds: [..], organisation_id? (admins)}` → 201 with `secret`, shown this once.
+#[utoipa::path(tag = "webhooks", request_body = crate::services::webhooks::EndpointRequest, security(("bearer" = [])), 
+    responses((status = 201, description = "The new endpoint, with its signing secret shown this once", body = Object), ApiErrors))]
 #[post("/webhooks", data = "<body>")]
 async fn register(
     pool: &State<Pool>,
@@ -54,6 +59,8 @@ async fn register(
     Ok((Status::Created, Json(v)))
 }
 
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), 
+    responses((status = 204, description = "The endpoint is removed", body = Object), ApiErrors))]
 #[delete("/webhooks/<id>")]
 async fn remove(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Status> {
     let mut conn = services::conn(pool).await?;
@@ -61,6 +68,8 @@ async fn remove(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i6
     Ok(Status::NoContent)
 }
 
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), 
+    responses((status = 200, description = "The endpoint's recent deliveries with the receiver's answers", body = Object), ApiErrors))]
 #[get("/webhooks/<id>/deliveries")]
 async fn deliveries(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
@@ -68,3 +77,7 @@ async fn deliveries(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json
     let list = db::webhooks::deliveries(&mut conn, endpoint.id, 200).await?;
     Ok(Json(list.iter().map(delivery_json).collect()))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, register, remove, deliveries))]
+pub struct Doc;
