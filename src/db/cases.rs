@@ -306,12 +306,9 @@ pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryR
         q = q.filter(applications::id.eq_any(ids));
     }
     if let Some(day) = filter.overdue_on {
-        q = q.filter(applications::due_date.lt(day).and(applications::state.eq_any([
-            "submitted",
-            "returned",
-            "in_review",
-            "appealed",
-        ])));
+        q = q.filter(
+            applications::due_date.lt(day).and(applications::state.eq_any(crate::domain::case::AWAITING_DECISION)),
+        );
     }
     q.order((applications::due_date.asc().nulls_last(), applications::id)).limit(500).load(conn).await
 }
@@ -342,7 +339,7 @@ pub async fn due_for_interim_reply(
     applications::table
         .filter(
             applications::state
-                .eq_any(["submitted", "returned", "in_review", "appealed"])
+                .eq_any(crate::domain::case::AWAITING_DECISION)
                 .and(applications::first_submitted_at.lt(submitted_before))
                 .and(applications::interim_reply_at.is_null()),
         )

@@ -39,6 +39,14 @@ super::catalogue::code_enum! {
     }
 }
 
+/// The states of a case waiting for a decision: the only states in which a case can be overdue.
+pub const AWAITING_DECISION: [&str; 4] = ["submitted", "returned", "in_review", "appealed"];
+
+/// Whether a case in `state` (its stored name) is waiting for a decision.
+pub fn awaiting_decision(state: &str) -> bool {
+    AWAITING_DECISION.contains(&state)
+}
+
 /// How long after the decision an appeal may be lodged (three weeks).
 pub const APPEAL_WEEKS: i64 = 3;
 

@@ -403,7 +403,7 @@ pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Ut
         let done = conn
             .transaction::<_, AppError, _>(async move |tx| {
                 let Some(current) = db::applications::lock(tx, app.id).await? else { return Ok(false) };
-                let undecided = matches!(current.state.as_str(), "submitted" | "returned" | "in_review" | "appealed");
+                let undecided = crate::domain::case::awaiting_decision(&current.state);
                 if current.interim_reply_at.is_some() || !undecided {
                     return Ok(false);
                 }

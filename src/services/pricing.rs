@@ -145,7 +145,9 @@ fn duration_of(value: Option<&serde_json::Value>, minutes: Option<i64>, field: &
     }
 }
 
-const ESTIMATE_STATES: [&str; 6] = ["submitted", "returned", "in_review", "appealed", "approved", "partially_approved"];
+/// The states in which a revised estimate may be sent (the page offers the form in the same states).
+pub const ESTIMATE_STATES: [&str; 6] =
+    ["submitted", "returned", "in_review", "appealed", "approved", "partially_approved"];
 
 /// An owner or case officer sends a revised estimate of their organisation's work; the case
 /// waits until the applicant accepts it.

@@ -41,7 +41,7 @@ async fn inbox(
             json!({
                 "id": a.id, "reference": a.reference, "title": a.title, "state": a.state, "state_key": format!("state-{}", a.state),
                 "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()), "assigned_to_me": a.assignee_id == Some(user.id), "unassigned": a.assignee_id.is_none(),
-                "overdue": a.due_date.is_some_and(|d| d < today) && matches!(a.state.as_str(), "submitted" | "returned" | "in_review" | "appealed"),
+                "overdue": a.due_date.is_some_and(|d| d < today) && crate::domain::case::awaiting_decision(&a.state),
                 "submitted": a.submitted_at.map(|t| t.format("%d.%m.%Y").to_string()),
                 "estimate_pending": waiting.contains(&a.id),
             })

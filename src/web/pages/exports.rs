@@ -72,8 +72,7 @@ async fn inbox_csv(
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|a| {
-            let overdue = a.due_date.is_some_and(|d| d < today)
-                && matches!(a.state.as_str(), "submitted" | "returned" | "in_review" | "appealed");
+            let overdue = a.due_date.is_some_and(|d| d < today) && crate::domain::case::awaiting_decision(&a.state);
             vec![
                 a.reference.clone().unwrap_or_default(),
                 a.title.clone(),

@@ -97,9 +97,6 @@ pub async fn estimate_rows(
     Ok((lines, rates))
 }
 
-const OPEN_FOR_ESTIMATES: [&str; 6] =
-    ["submitted", "returned", "in_review", "appealed", "approved", "partially_approved"];
-
 /// The payment part of the case page for `user`.
 pub async fn status_data(
     conn: &mut AsyncPgConnection,
@@ -141,7 +138,7 @@ pub async fn status_data(
             })
         })
         .collect();
-    let open = OPEN_FOR_ESTIMATES.contains(&app.state.as_str());
+    let open = crate::services::pricing::ESTIMATE_STATES.contains(&app.state.as_str());
     Ok(json!({
         "estimate": format_nok(app.estimate_ore.unwrap_or(estimate.total_ore)),
         "estimate_accepted": app.estimate_accepted_at.map(|t| t.format("%d.%m.%Y").to_string()),
