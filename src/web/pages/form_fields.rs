@@ -8,6 +8,10 @@ use serde_json::{Map, Value};
 
 const BOOLS: [&str; 4] = ["dpia_done", "consent_based", "controller_approved", "linkage"];
 
+/// The deepest name the form has (`data_sources.0.variables`) is three parts; a forged name
+/// nested deeper is ignored, so it cannot recurse through a worker's stack.
+const MAX_PARTS: usize = 4;
+
 fn leaf(name: &str, value: &str) -> Value {
     let last = name.rsplit('.').next().unwrap_or(name);
     if BOOLS.contains(&last) {
@@ -77,6 +81,9 @@ pub fn to_json(body: &str) -> Value {
         }
         let value = RawStr::new(field.value).url_decode_lossy().to_string();
         let path: Vec<&str> = name.split('.').collect();
+        if path.len() > MAX_PARTS {
+            continue;
+        }
         insert(&mut root, &path, leaf(&name, &value), is_list(&name));
     }
     root
@@ -116,5 +123,25 @@ mod tests {
     fn forged_indices_are_capped() {
         let v = to_json("data_sources.999999.selection=x");
         assert_eq!(v, json!({"data_sources": []}));
+    }
+
+    /// A forged name nested as deep as the `form` limit allows (64 KiB) must not overflow the
+    /// stack of a Rocket worker (2 MiB) while the form is built, read or dropped.
+    #[test]
+    fn forged_deep_names_do_not_overflow_a_worker_stack() {
+        let deep = format!("{}=x", "a.".repeat(32 * 1024 - 2));
+        let listed = format!("{}=x", "0.".repeat(32 * 1024 - 2));
+        let worker = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                for body in [deep, listed] {
+                    let v = to_json(&body);
+                    let _ = serde_json::from_value::<crate::domain::form::ApplicationForm>(v);
+                }
+            })
+            .unwrap();
+        worker.join().unwrap();
+        assert_eq!(to_json("a.b.c.d.e=x&title=T"), json!({"title": "T"}), "too deep: ignored");
+        assert_eq!(to_json("a.b.c.d=x"), json!({"a": {"b": {"c": {"d": "x"}}}}));
     }
 }
