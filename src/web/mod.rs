@@ -10,6 +10,7 @@ pub mod download;
 pub mod guards;
 pub mod pages;
 pub mod security;
+pub mod uploads;
 
 use rocket::http::RawStr;
 

@@ -15,10 +15,10 @@ use crate::storage::Storage;
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfBody, CsrfForm, CsrfOnly, CsrfToken};
 use crate::web::download::Download;
+use crate::web::uploads::UploadedFile;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
-use rocket::data::ToByteUnit;
-use rocket::form::{DataField, Form, FromForm, FromFormField};
+use rocket::form::{Form, FromForm};
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{State as RocketState, get, post, routes};
@@ -459,25 +459,6 @@ async fn message(
             Ok(Flash::error(Redirect::to(format!("/applications/{id}#messages")), ctx.t("message-empty")))
         }
         Err(e) => Err(e),
-    }
-}
-
-/// A file from a multipart form, read into memory (bounded by the `data-form` limit).
-struct UploadedFile {
-    name: String,
-    bytes: Vec<u8>,
-}
-
-#[rocket::async_trait]
-impl<'r> FromFormField<'r> for UploadedFile {
-    async fn from_data(field: DataField<'r, '_>) -> rocket::form::Result<'r, Self> {
-        let name = field.file_name.map(|n| n.dangerous_unsafe_unsanitized_raw().to_string()).unwrap_or_default();
-        let limit = field.request.limits().get("file").unwrap_or(25.mebibytes());
-        let data = field.data.open(limit).into_bytes().await?;
-        if !data.is_complete() {
-            return Err(rocket::form::Error::validation("the file is too large").into());
-        }
-        Ok(UploadedFile { name, bytes: data.into_inner() })
     }
 }
 

@@ -11,6 +11,7 @@ use crate::storage::Storage;
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly, fail, verify};
 use crate::web::download::ReceiptedDownload;
+use crate::web::uploads::TokenThenFile;
 use chrono::{NaiveDate, Utc};
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::FromForm;
@@ -148,22 +149,14 @@ impl<'r> FromData<'r> for StreamedFile<'r> {
             return fail(req, AppError::Status(415, "the upload must be multipart/form-data".into()));
         };
         let limit = req.rocket().state::<Config>().map(|c| c.max_transfer_bytes).unwrap_or(0) + 64 * 1024;
-        let stream = tokio_util::io::ReaderStream::new(data.open(limit.bytes()));
-        let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().for_field("csrf_token", 1024));
-        let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
-        let token = match multipart.next_field().await {
-            Ok(Some(f)) if f.name() == Some("csrf_token") => f.text().await.ok(),
-            _ => None,
-        };
+        let mut upload = TokenThenFile::new(tokio_util::io::ReaderStream::new(data.open(limit.bytes())), boundary);
+        let token = upload.token().await;
         if let Err(e) = verify(req, token.as_deref()) {
             return fail(req, e);
         }
-        match multipart.next_field().await {
-            Ok(Some(field)) if field.name() == Some("file") => {
-                let file_name = field.file_name().unwrap_or_default().to_string();
-                data::Outcome::Success(StreamedFile { file_name, field })
-            }
-            _ => fail(req, AppError::field("file", "err-required")),
+        match upload.file().await {
+            Some((file_name, field)) => data::Outcome::Success(StreamedFile { file_name, field }),
+            None => fail(req, AppError::field("file", "err-required")),
         }
     }
 }

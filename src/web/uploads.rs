@@ -1,0 +1,67 @@
+//! Reading files out of `multipart/form-data` bodies: an attachment read whole into memory
+//! ([`UploadedFile`], bounded by the `file` limit), and a transfer file streamed after its CSRF
+//! token ([`TokenThenFile`]). This file uses only Rocket and multer, so the fuzz crate compiles
+//! it as it is (`fuzz/fuzz_targets/multipart.rs`).
+
+use rocket::data::ToByteUnit;
+use rocket::form::{DataField, FromFormField};
+
+/// A file from a multipart form, read into memory (bounded by the `file` limit).
+pub struct UploadedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+#[rocket::async_trait]
+impl<'r> FromFormField<'r> for UploadedFile {
+    async fn from_data(field: DataField<'r, '_>) -> rocket::form::Result<'r, Self> {
+        let name = field.file_name.map(|n| n.dangerous_unsafe_unsanitized_raw().to_string()).unwrap_or_default();
+        let limit = field.request.limits().get("file").unwrap_or(25.mebibytes());
+        let data = field.data.open(limit).into_bytes().await?;
+        if !data.is_complete() {
+            return Err(rocket::form::Error::validation("the file is too large").into());
+        }
+        Ok(UploadedFile { name, bytes: data.into_inner() })
+    }
+}
+
+/// The largest CSRF token field a transfer upload may carry.
+pub const MAX_TOKEN_BYTES: u64 = 1024;
+
+/// A transfer upload: first a `csrf_token` field, then a `file` field whose bytes are read as
+/// they arrive (never held whole in memory).
+pub struct TokenThenFile<'r> {
+    multipart: multer::Multipart<'r>,
+}
+
+impl<'r> TokenThenFile<'r> {
+    /// Reads `stream` as multipart with this `boundary`; the token field is capped.
+    pub fn new<S, O, E>(stream: S, boundary: String) -> Self
+    where
+        S: rocket::futures::Stream<Item = Result<O, E>> + Send + 'r,
+        O: Into<multer::bytes::Bytes> + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'r,
+    {
+        let constraints =
+            multer::Constraints::new().size_limit(multer::SizeLimit::new().for_field("csrf_token", MAX_TOKEN_BYTES));
+        TokenThenFile { multipart: multer::Multipart::with_constraints(stream, boundary, constraints) }
+    }
+
+    /// The token, when the first field is `csrf_token` and is text within the cap.
+    pub async fn token(&mut self) -> Option<String> {
+        match self.multipart.next_field().await {
+            Ok(Some(f)) if f.name() == Some("csrf_token") => f.text().await.ok(),
+            _ => None,
+        }
+    }
+
+    /// The next field when it is `file`: the name the browser gave it and the field to stream.
+    pub async fn file(mut self) -> Option<(String, multer::Field<'r>)> {
+        match self.multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => {
+                Some((field.file_name().unwrap_or_default().to_string(), field))
+            }
+            _ => None,
+        }
+    }
+}
