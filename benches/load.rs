@@ -21,7 +21,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use helsedataservice::db::cluster::{Cluster, Durability};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tools::Figures;
+use tools::{Cpu, CpuPerRequest, Figures};
 
 const CLUSTER_DIR: &str = "var/bench-load-pg";
 const DATABASE: &str = "hds_bench_load";
@@ -267,14 +267,17 @@ async fn measure(
     }
 
     println!("machine: {}; {connections} connections, {seconds} s per run, service pid {pid}", machine());
-    let http = |path: &str, script: Option<&Path>, headers: &[String]| -> Result<Figures, String> {
+    let http = |path: &str, script: Option<&Path>, headers: &[String]| -> Result<(Figures, CpuPerRequest), String> {
         tools::wrk(&format!("{base}{path}"), connections, 2, script, headers)?; // warm-up
-        Ok(tools::wrk(&format!("{base}{path}"), connections, seconds, script, headers)?.0)
+        let before = Cpu::sample(pid, DATABASE);
+        let (figures, _) = tools::wrk(&format!("{base}{path}"), connections, seconds, script, headers)?;
+        let cpu = before.per_request(&Cpu::sample(pid, DATABASE), figures.rate * f64::from(seconds));
+        Ok((figures, cpu))
     };
-    let noop = http("/bench/noop", None, &[])?;
-    let status = http("/", Some(&status_lua), &[])?;
-    let inbox = http("/inbox", None, &[format!("Cookie: {officer_cookie}")])?;
-    let catalogue = http("/data-sources", None, &[])?;
+    let (noop, noop_cpu) = http("/bench/noop", None, &[])?;
+    let (status, status_cpu) = http("/", Some(&status_lua), &[])?;
+    let (inbox, inbox_cpu) = http("/inbox", None, &[format!("Cookie: {officer_cookie}")])?;
+    let (catalogue, catalogue_cpu) = http("/data-sources", None, &[])?;
     let vars = vec![
         ("first", first.to_string()),
         ("applicant_session", applicant_session),
@@ -292,14 +295,17 @@ async fn measure(
     let pg_status = reference("status")?;
     let pg_inbox = reference("inbox")?;
     let pg_catalogue = reference("catalogue")?;
+    let before = Cpu::sample(pid, DATABASE);
     let (mut submit, report) = tools::wrk(&format!("{base}/"), connections, seconds, Some(&submit_lua), &[])?;
     let submits: f64 = report
         .lines()
         .find_map(|l| l.strip_prefix("submits: ")?.split_whitespace().next()?.parse().ok())
         .unwrap_or(0.0);
+    let submit_cpu = before.per_request(&Cpu::sample(pid, DATABASE), submits);
     let requests_per_second = submit.rate;
     submit.rate = submits / f64::from(seconds);
     let pg_submit = reference("submit")?;
+    let pg_submit_answers = reference("submit_answers")?;
 
     println!();
     println!(
@@ -327,7 +333,33 @@ async fn measure(
     row("officers' inbox GET /inbox", &inbox, Some(&pg_inbox));
     row("catalogue GET /data-sources", &catalogue, Some(&pg_catalogue));
     row("submit (create + submit, per pair)", &submit, Some(&pg_submit));
+    row("  against writes and answers' reads", &submit, Some(&pg_submit_answers));
     println!("(submit: {requests_per_second:.0} HTTP requests/s; its latencies are per request, create or submit)");
+    println!();
+    // Where the CPU goes: the service, PostgreSQL's backends serving it, and wrk, per request.
+    // All three share the machine's cores, so even a service that cost nothing could not serve
+    // more than cores / (PostgreSQL + wrk) requests a second.
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+    println!(
+        "{:<34} {:>9} {:>10} {:>9} | {:>22}",
+        "CPU per request, µs", "service", "PostgreSQL", "wrk", "bound with a free service"
+    );
+    let cpu_row = |name: &str, c: &CpuPerRequest| {
+        let bound = cores * 1e6 / (c.postgres + c.load_generator).max(1.0);
+        println!(
+            "{name:<34} {:>9.0} {:>10.0} {:>9.0} | {:>8.0}/s = {:>4.2} of no-op",
+            c.service,
+            c.postgres,
+            c.load_generator,
+            bound,
+            bound / noop.rate
+        );
+    };
+    cpu_row("no-op route", &noop_cpu);
+    cpu_row("status page", &status_cpu);
+    cpu_row("officers' inbox", &inbox_cpu);
+    cpu_row("catalogue", &catalogue_cpu);
+    cpu_row("submit (per pair)", &submit_cpu);
     println!();
     println!("status page / no-op route: {:.2} (goal ≥ 0.50)", status.rate / noop.rate);
     println!("submit / pgbench submit:   {:.2} (goal ≥ 0.50)", submit.rate / pg_submit.rate);

@@ -9,6 +9,12 @@ use helsedataservice::services::demo;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's allocator: page rendering allocates many small values (JSON
+/// contexts, strings), and glibc's malloc took about 40 % of the service's CPU under load
+/// (`perf`; README, "Load benchmark").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: helsedataservice [serve | demo | verify-audit | rotate-master-key | stop-cluster DIR]";
 
 #[rocket::main]

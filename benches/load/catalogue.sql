@@ -1,3 +1,3 @@
--- pgbench reference for the public catalogue: the two statements the route runs.
+-- pgbench reference for the public catalogue: the statement the route runs (the list shows no
+-- variables; each source's own page does).
 SELECT d.*, o.* FROM data_sources d JOIN organisations o ON o.id = d.owner_id ORDER BY d.code;
-SELECT * FROM variables WHERE data_source_id IN (SELECT id FROM data_sources) ORDER BY data_source_id, name;

@@ -1,8 +1,7 @@
 -- pgbench reference for the status page: each distinct statement the route runs (from
 -- `--queries`), once. Variables from benches/load.rs: first, applicant_session.
 \set id :first + 10 * random(0, 999)
-SELECT u.* FROM sessions s JOIN users u ON s.user_id = u.id WHERE s.token_hash = :applicant_session AND s.expires_at > now() AND u.active LIMIT 1;
-SELECT count(*) FROM notifications WHERE user_id = (SELECT id FROM users WHERE email = 'forsker@demo.helsedata.no') AND read_at IS NULL;
+SELECT u.*, (SELECT count(*) FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL) FROM sessions s JOIN users u ON s.user_id = u.id WHERE s.token_hash = :applicant_session AND s.expires_at > now() AND u.active LIMIT 1;
 SELECT * FROM applications WHERE id = :id LIMIT 1;
 SELECT * FROM events WHERE subject_type = 'application' AND subject_id = :id ORDER BY id;
 SELECT m.id, m.author_id, u.name, u.role, m.internal, m.body, m.created_at FROM messages m JOIN users u ON m.author_id = u.id WHERE m.application_id = :id AND m.internal = false ORDER BY m.id;

@@ -207,3 +207,67 @@ pub fn rss_kb(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:")?.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
 }
+
+/// CPU time in µs so far (user + system): of the service, of each PostgreSQL backend connected
+/// to `database` (by process id), and of this process's finished children (wrk, pgbench).
+pub struct Cpu {
+    service: u64,
+    backends: std::collections::HashMap<u32, u64>,
+    children: u64,
+}
+
+/// Per request of a run, in µs of CPU.
+pub struct CpuPerRequest {
+    pub service: f64,
+    pub postgres: f64,
+    pub load_generator: f64,
+}
+
+fn ticks_per_second() -> u64 {
+    run(Command::new("getconf").arg("CLK_TCK")).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(100)
+}
+
+/// (own user + system, finished children's user + system) of a process, in clock ticks.
+fn ticks(pid: &str) -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<u64> =
+        stat.rsplit_once(") ")?.1.split_whitespace().skip(11).take(4).filter_map(|f| f.parse().ok()).collect();
+    match fields.as_slice() {
+        [utime, stime, cutime, cstime] => Some((utime + stime, cutime + cstime)),
+        _ => None,
+    }
+}
+
+impl Cpu {
+    pub fn sample(service: u32, database: &str) -> Cpu {
+        let us = 1_000_000 / ticks_per_second();
+        let mut backends = std::collections::HashMap::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(pid) = name.parse::<u32>() else { continue };
+            // A backend's title: "postgres: <user> <database> <address> <state>".
+            let title = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let title = String::from_utf8_lossy(&title);
+            if title.starts_with("postgres: ") && title.split_whitespace().nth(2) == Some(database) {
+                backends.insert(pid, ticks(&name).map_or(0, |t| t.0) * us);
+            }
+        }
+        Cpu {
+            service: ticks(&service.to_string()).map_or(0, |t| t.0) * us,
+            backends,
+            children: ticks("self").map_or(0, |t| t.1) * us,
+        }
+    }
+
+    /// What was used between `self` and `later`, divided over `requests`.
+    pub fn per_request(&self, later: &Cpu, requests: f64) -> CpuPerRequest {
+        let postgres: u64 =
+            later.backends.iter().map(|(pid, t)| t.saturating_sub(*self.backends.get(pid).unwrap_or(&0))).sum();
+        let per = |us: u64| us as f64 / requests.max(1.0);
+        CpuPerRequest {
+            service: per(later.service.saturating_sub(self.service)),
+            postgres: per(postgres),
+            load_generator: per(later.children.saturating_sub(self.children)),
+        }
+    }
+}

@@ -122,18 +122,27 @@ pub async fn create_session(
 }
 
 /// The active user behind a live session.
-pub async fn user_by_session(
+/// The user of a live session and their unread notices (the bell in the page header), in one
+/// statement: every page of a logged-in user needs both.
+pub async fn session_with_unread(
     conn: &mut AsyncPgConnection,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> QueryResult<Option<User>> {
-    sessions::table
+) -> QueryResult<Option<(User, i64)>> {
+    use super::schema::notifications;
+    let unread = notifications::table
+        .filter(notifications::user_id.eq(users::id))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .single_value();
+    let row: Option<(User, Option<i64>)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash).and(sessions::expires_at.gt(now)).and(users::active.eq(true)))
-        .select(User::as_select())
+        .select((User::as_select(), unread))
         .first(conn)
         .await
-        .optional()
+        .optional()?;
+    Ok(row.map(|(user, unread)| (user, unread.unwrap_or(0))))
 }
 
 pub async fn delete_session(conn: &mut AsyncPgConnection, token_hash: &str) -> QueryResult<usize> {

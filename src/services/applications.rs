@@ -46,6 +46,11 @@ pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResu
     Ok((app, access))
 }
 
+/// What `user` may do with `app` (already read), or not found.
+pub async fn access_to(conn: &mut AsyncPgConnection, user: &User, app: &Application) -> AppResult<Access> {
+    access(conn, user, app).await?.ok_or(AppError::NotFound)
+}
+
 async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) -> AppResult<Option<Access>> {
     if app.applicant_id == user.id {
         return Ok(Some(Access::Applicant));
@@ -286,16 +291,9 @@ pub async fn submit(
         return Err(stale());
     }
     let form = form_of(&app).normalised();
-    let facts = facts(conn, app.applicant_id, Some(id)).await?;
-    check(&form, Mode::Submit, &facts).into_result().map_err(AppError::Validation)?;
     // The estimate from the price lists in force today (SPEC §8), as the review page showed it.
     let estimate = super::pricing::estimate_form(conn, &form, now.date_naive()).await?;
     let (estimate_ore, exemption) = (estimate.total_ore, estimate.exemption.clone());
-    if let Some((_, Some(accepted))) = expected
-        && accepted != estimate_ore
-    {
-        return Err(AppError::Conflict("the price estimate has changed; review it and submit again".into()));
-    }
     let sources = form.source_ids().len();
     let allowed = deadlines::allowed_working_days(form.kind == "aggregated", sources, target_working_days);
     let due_date = deadlines::add_working_days(now.date_naive(), allowed);
@@ -305,9 +303,14 @@ pub async fn submit(
         if current.version != app.version || !State::from_code(&current.state).is_some_and(State::editable) {
             return Err(stale());
         }
-        // Attachments change without a version: check again under the lock.
-        let locked_facts = self::facts(tx, current.applicant_id, Some(id)).await?;
-        check(&form, Mode::Submit, &locked_facts).into_result().map_err(AppError::Validation)?;
+        // Checked under the lock: attachments change without a version.
+        let facts = self::facts(tx, current.applicant_id, Some(id)).await?;
+        check(&form, Mode::Submit, &facts).into_result().map_err(AppError::Validation)?;
+        if let Some((_, Some(accepted))) = expected
+            && accepted != estimate_ore
+        {
+            return Err(AppError::Conflict("the price estimate has changed; review it and submit again".into()));
+        }
         let reference = match &current.reference {
             Some(r) => r.clone(),
             None => {

@@ -75,9 +75,20 @@ pub async fn estimate_form(
     form: &ApplicationForm,
     day: NaiveDate,
 ) -> AppResult<Estimate> {
+    let orgs = db::catalogue::organisations(conn).await?;
+    estimate_form_among(conn, form, day, &orgs).await
+}
+
+/// As [`estimate_form`], with the organisations already read.
+pub async fn estimate_form_among(
+    conn: &mut AsyncPgConnection,
+    form: &ApplicationForm,
+    day: NaiveDate,
+    orgs: &[Organisation],
+) -> AppResult<Estimate> {
     let versions = db::pricing::published(conn).await?;
     // Without Helsedataservice's organisation no list matches id 0: no intake fee.
-    let hds = hds_organisation(conn).await?.map_or(0, |o| o.id);
+    let hds = orgs.iter().find(|o| o.is_hds).map_or(0, |o| o.id);
     let facts = case_facts(conn, form).await?;
     Ok(pricing::estimate(&versions, hds, &facts, &[], day))
 }
@@ -95,10 +106,22 @@ fn latest_per_organisation(rows: &[EstimateRow]) -> Vec<&EstimateRow> {
 /// The estimate of an application: the intake fee at (first) submission — or today for a
 /// draft — plus each organisation's latest revised estimate.
 pub async fn estimate_application(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<Estimate> {
-    let day = app.first_submitted_at.unwrap_or_else(Utc::now).date_naive();
-    let mut estimate = estimate_form(conn, &apps::form_of(app), day).await?;
+    let orgs = db::catalogue::organisations(conn).await?;
     let revised = db::billing::estimates_of(conn, app.id).await?;
-    for r in latest_per_organisation(&revised) {
+    estimate_application_from(conn, app, &orgs, &revised).await
+}
+
+/// As [`estimate_application`], with the organisations and the application's revised
+/// estimates already read (pages that show them too).
+pub async fn estimate_application_from(
+    conn: &mut AsyncPgConnection,
+    app: &Application,
+    orgs: &[Organisation],
+    revised: &[EstimateRow],
+) -> AppResult<Estimate> {
+    let day = app.first_submitted_at.unwrap_or_else(Utc::now).date_naive();
+    let mut estimate = estimate_form_among(conn, &apps::form_of(app), day, orgs).await?;
+    for r in latest_per_organisation(revised) {
         let lines: Vec<Line> = serde_json::from_value(r.lines.clone()).unwrap_or_default();
         estimate.lines.extend(lines);
     }

@@ -41,12 +41,8 @@ impl<'r> FromRequest<'r> for Ctx {
             .flatten()
             .map(|f| (f.kind().to_string(), f.message().to_string()));
         let address = req.guard::<ClientAddress>().await.succeeded().unwrap_or(ClientAddress("unknown".into()));
-        let mut unread = 0;
-        if let (Some(u), Some(pool)) = (&user, req.rocket().state::<crate::db::Pool>())
-            && let Ok(mut conn) = pool.get().await
-        {
-            unread = crate::db::notifications::unread_count(&mut conn, u.id).await.unwrap_or(0);
-        }
+        // Read with the session, in the same statement.
+        let unread = if user.is_some() { super::guards::session_unread(req).await } else { 0 };
         Outcome::Success(Ctx {
             unread,
             lang: language_of(req, user.as_ref()),

@@ -36,20 +36,30 @@ pub fn session_cookie(secret: String) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, secret)).http_only(true).same_site(SameSite::Lax).path("/").build()
 }
 
-async fn session_user(req: &Request<'_>) -> Result<Option<User>, AppError> {
-    let cached: &Result<Option<User>, String> = req
+/// The session's user and their unread notices, read once per request (one statement).
+async fn session_row(req: &Request<'_>) -> Result<Option<(User, i64)>, AppError> {
+    let cached: &Result<Option<(User, i64)>, String> = req
         .local_cache_async(async {
             let Some(cookie) = req.cookies().get_private(SESSION_COOKIE) else {
                 return Ok(None);
             };
             let pool = req.rocket().state::<Pool>().ok_or("no pool")?;
             let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-            db::users::user_by_session(&mut conn, &secret_hash(cookie.value()), Utc::now())
+            db::users::session_with_unread(&mut conn, &secret_hash(cookie.value()), Utc::now())
                 .await
                 .map_err(|e| e.to_string())
         })
         .await;
     cached.clone().map_err(AppError::Unavailable)
+}
+
+async fn session_user(req: &Request<'_>) -> Result<Option<User>, AppError> {
+    Ok(session_row(req).await?.map(|(user, _)| user))
+}
+
+/// Unread notices of the session's user (0 without a session).
+pub async fn session_unread(req: &Request<'_>) -> i64 {
+    session_row(req).await.ok().flatten().map_or(0, |(_, unread)| unread)
 }
 
 /// Fails a guard with `err`, keeping it for the catcher.
@@ -118,7 +128,11 @@ impl<'r> FromRequest<'r> for ApiUser {
                 {
                     return refuse(req, AppError::Forbidden("this token may only read".into()));
                 }
-                let _ = db::users::touch_token(&mut conn, t.id, Utc::now()).await;
+                // At most once a minute (the statement repeats the condition for concurrent requests).
+                let now = Utc::now();
+                if t.last_used_at.is_none_or(|at| at < now - chrono::Duration::minutes(1)) {
+                    let _ = db::users::touch_token(&mut conn, t.id, now).await;
+                }
                 Outcome::Success(ApiUser { user, token_id: t.id, scope: t.scope })
             }
             Ok(None) => unauthorized("the token is unknown, expired or revoked"),

@@ -68,8 +68,9 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
     let messages = db::applications::messages_of(conn, app.id, access.sees_internal()).await?;
     let releases = db::cases::releases_of(conn, app.id).await?;
     let decision = db::cases::latest_decision(conn, app.id).await?;
-    let estimate = services::pricing::estimate_application(conn, app).await?;
+    let orgs = db::catalogue::organisations(conn).await?;
     let revised = db::billing::estimates_of(conn, app.id).await?;
+    let estimate = services::pricing::estimate_application_from(conn, app, &orgs, &revised).await?;
     let invoice = super::pricing::invoice_json(conn, app.id).await?;
     let fields = json!({
         "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,
@@ -217,7 +218,8 @@ async fn command(
             (cases::command(&mut conn, documents, &api.user, &who, id, cmd, params, now).await?, Status::Ok)
         }
     };
-    let (app, access) = apps::load(&mut conn, &api.user, app.id).await?;
+    // The command's answer is the application as it stands after it (no second read).
+    let access = apps::access_to(&mut conn, &api.user, &app).await?;
     Ok((status, Json(application_json(&mut conn, &app, access).await?)))
 }
 

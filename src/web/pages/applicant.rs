@@ -354,8 +354,9 @@ async fn review_data(
         .iter()
         .map(|(field, list)| json!({"field": field, "label_key": format!("field-{}", field.split('.').filter(|p| p.parse::<usize>().is_err()).collect::<Vec<_>>().join("-").replace('_', "-")), "messages": list.iter().map(|e| crate::i18n::field_error(ctx.lang, e)).collect::<Vec<_>>()}))
         .collect();
-    let estimate = services::pricing::estimate_form(conn, &form, Utc::now().date_naive()).await?;
-    let (lines, rates) = super::payment::estimate_rows(conn, ctx, &estimate).await?;
+    let orgs = db::catalogue::organisations(conn).await?;
+    let estimate = services::pricing::estimate_form_among(conn, &form, Utc::now().date_naive(), &orgs).await?;
+    let (lines, rates) = super::payment::estimate_rows(ctx, &orgs, &estimate);
     Ok(json!({
         "app": summary_json(app), "version": app.version, "problems": problems, "ready": errors.is_empty(),
         "estimate_ore": estimate.total_ore, "estimate": format_nok(estimate.total_ore), "sources": form.source_ids().len(),

@@ -20,19 +20,56 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![inbox, queue, decision, command, decide_release, delivered]
 }
 
-#[get("/inbox?<state>&<assignee>&<source>&<overdue>")]
-async fn inbox(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    state: Option<&str>,
-    assignee: Option<&str>,
+/// The inbox's filters, as the query of `/inbox` and `/inbox.csv`.
+#[derive(FromForm)]
+pub(crate) struct InboxQuery<'r> {
+    state: Option<&'r str>,
+    /// `me` or `none`.
+    assignee: Option<&'r str>,
     source: Option<i64>,
     overdue: Option<bool>,
-) -> AppResult<Template> {
+}
+
+impl InboxQuery<'_> {
+    /// The filter for the database (unknown states and assignees are ignored).
+    pub(crate) fn filter(&self, user_id: i64, today: chrono::NaiveDate) -> db::cases::InboxFilter {
+        db::cases::InboxFilter {
+            state: self.state.filter(|s| crate::domain::case::State::from_code(s).is_some()).map(str::to_string),
+            assignee: match self.assignee {
+                Some("me") => Some(Some(user_id)),
+                Some("none") => Some(None),
+                _ => None,
+            },
+            data_source_id: self.source,
+            overdue_on: self.overdue.filter(|o| *o).map(|_| today),
+        }
+    }
+
+    /// The filter as a query string, for the CSV link.
+    fn query_string(&self) -> String {
+        let mut parts = vec![];
+        if let Some(s) = self.state {
+            parts.push(format!("state={}", crate::web::url_encode(s)));
+        }
+        if let Some(a) = self.assignee {
+            parts.push(format!("assignee={}", crate::web::url_encode(a)));
+        }
+        if let Some(s) = self.source {
+            parts.push(format!("source={s}"));
+        }
+        if self.overdue == Some(true) {
+            parts.push("overdue=true".into());
+        }
+        parts.join("&")
+    }
+}
+
+#[get("/inbox?<q..>")]
+async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Template> {
     let user = ctx.require(Permission::HandleCases)?;
     let mut conn = services::conn(pool).await?;
     let today = Utc::now().date_naive();
-    let filter = inbox_filter(user.id, state, assignee, source, overdue, today);
+    let filter = q.filter(user.id, today);
     let waiting = db::billing::applications_with_pending_estimates(&mut conn).await?;
     let rows: Vec<Value> = db::cases::inbox(&mut conn, &filter)
         .await?
@@ -55,57 +92,18 @@ async fn inbox(
     let states: Vec<Value> = crate::domain::case::State::ALL
         .iter()
         .filter(|s| **s != crate::domain::case::State::Draft)
-        .map(|s| json!({"value": s.code(), "label_key": format!("state-{}", s.code()), "selected": Some(s.code()) == state}))
+        .map(|s| json!({"value": s.code(), "label_key": format!("state-{}", s.code()), "selected": Some(s.code()) == q.state}))
         .collect();
     let sources: Vec<Value> = db::catalogue::sources(&mut conn, None)
         .await?
         .iter()
-        .map(|(s, _)| json!({"value": s.id, "label": s.code, "selected": Some(s.id) == source}))
+        .map(|(s, _)| json!({"value": s.id, "label": s.code, "selected": Some(s.id) == q.source}))
         .collect();
     Ok(ctx.page(
         "pages/cases/inbox",
-        json!({"cases": rows, "counts": counts, "states": states, "sources": sources, "assignee": assignee.unwrap_or(""), "overdue": overdue.unwrap_or(false), "count": rows.len(),
-            "query": inbox_query(state, assignee, source, overdue)}),
+        json!({"cases": rows, "counts": counts, "states": states, "sources": sources, "assignee": q.assignee.unwrap_or(""), "overdue": q.overdue.unwrap_or(false), "count": rows.len(),
+            "query": q.query_string()}),
     ))
-}
-
-/// The filter as a query string, for the CSV link.
-fn inbox_query(state: Option<&str>, assignee: Option<&str>, source: Option<i64>, overdue: Option<bool>) -> String {
-    let mut parts = vec![];
-    if let Some(s) = state {
-        parts.push(format!("state={}", crate::web::url_encode(s)));
-    }
-    if let Some(a) = assignee {
-        parts.push(format!("assignee={}", crate::web::url_encode(a)));
-    }
-    if let Some(s) = source {
-        parts.push(format!("source={s}"));
-    }
-    if overdue == Some(true) {
-        parts.push("overdue=true".into());
-    }
-    parts.join("&")
-}
-
-/// The inbox filter from the page's query (shared with the CSV export).
-pub(crate) fn inbox_filter(
-    user_id: i64,
-    state: Option<&str>,
-    assignee: Option<&str>,
-    source: Option<i64>,
-    overdue: Option<bool>,
-    today: chrono::NaiveDate,
-) -> db::cases::InboxFilter {
-    db::cases::InboxFilter {
-        state: state.filter(|s| crate::domain::case::State::from_code(s).is_some()).map(str::to_string),
-        assignee: match assignee {
-            Some("me") => Some(Some(user_id)),
-            Some("none") => Some(None),
-            _ => None,
-        },
-        data_source_id: source,
-        overdue_on: overdue.filter(|o| *o).map(|_| today),
-    }
 }
 
 #[get("/releases")]

@@ -49,19 +49,12 @@ pub fn csv_file(name: &str, header: &[String], rows: &[Vec<String>]) -> AppResul
 }
 
 /// The inbox as the page shows it, with the same filters, as CSV.
-#[get("/inbox.csv?<state>&<assignee>&<source>&<overdue>")]
-async fn inbox_csv(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    state: Option<&str>,
-    assignee: Option<&str>,
-    source: Option<i64>,
-    overdue: Option<bool>,
-) -> AppResult<CsvFile> {
+#[get("/inbox.csv?<q..>")]
+async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>) -> AppResult<CsvFile> {
     let user = ctx.require(Permission::HandleCases)?;
     let mut conn = services::conn(pool).await?;
     let today = Utc::now().date_naive();
-    let filter = super::cases::inbox_filter(user.id, state, assignee, source, overdue, today);
+    let filter = q.filter(user.id, today);
     let header: Vec<String> = ["reference", "title", "state", "submitted", "due-date", "assignee", "overdue"]
         .iter()
         .map(|k| ctx.t(&format!("csv-{k}")))

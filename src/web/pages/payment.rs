@@ -62,12 +62,7 @@ struct LineView {
 }
 
 /// The estimate's lines and the hourly rates that come on top, as table rows.
-pub async fn estimate_rows(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    estimate: &Estimate,
-) -> AppResult<(Vec<Value>, Vec<Value>)> {
-    let orgs = db::catalogue::organisations(conn).await?;
+pub fn estimate_rows(ctx: &Ctx, orgs: &[db::catalogue::Organisation], estimate: &Estimate) -> (Vec<Value>, Vec<Value>) {
     let lines = estimate
         .lines
         .iter()
@@ -81,7 +76,7 @@ pub async fn estimate_rows(
                 amount_ore: l.amount_ore,
                 exempt: l.exempt.clone(),
             };
-            line_row(ctx, &orgs, l.organisation_id, &view)
+            line_row(ctx, orgs, l.organisation_id, &view)
         })
         .collect();
     let rates = estimate
@@ -89,12 +84,12 @@ pub async fn estimate_rows(
         .iter()
         .map(|r| {
             json!({
-                "organisation": org_name(ctx, &orgs, r.organisation_id), "description": localised(ctx, &r.description_nb, &r.description_en),
+                "organisation": org_name(ctx, orgs, r.organisation_id), "description": localised(ctx, &r.description_nb, &r.description_en),
                 "rate": format_nok(r.unit_ore), "minimum": r.minimum_hours, "exempt": r.exempt,
             })
         })
         .collect();
-    Ok((lines, rates))
+    (lines, rates)
 }
 
 /// The payment part of the case page for `user`.
@@ -105,10 +100,10 @@ pub async fn status_data(
     app: &Application,
     access: Access,
 ) -> AppResult<Value> {
-    let estimate = pricing::estimate_application(conn, app).await?;
-    let (lines, rates) = estimate_rows(conn, ctx, &estimate).await?;
     let orgs = db::catalogue::organisations(conn).await?;
     let revised = db::billing::estimates_of(conn, app.id).await?;
+    let estimate = pricing::estimate_application_from(conn, app, &orgs, &revised).await?;
+    let (lines, rates) = estimate_rows(ctx, &orgs, &estimate);
     let pending: Vec<Value> = revised
         .iter()
         .filter(|r| r.pending())

@@ -55,7 +55,10 @@ pub async fn catalogue_json(pool: &Pool, search: Option<&str>) -> AppResult<Vec<
 #[get("/data-sources?<q>")]
 async fn catalogue(ctx: Ctx, pool: &State<Pool>, q: Option<&str>) -> AppResult<Template> {
     let q = q.map(|s| s.chars().take(100).collect::<String>());
-    let sources = catalogue_json(pool, q.as_deref()).await?;
+    // The list shows no variables (each source's page does): one statement, a smaller context.
+    let mut conn = services::conn(pool).await?;
+    let sources: Vec<Value> =
+        db::catalogue::sources(&mut conn, q.as_deref()).await?.iter().map(|(s, o)| source_json(s, o, &[])).collect();
     Ok(ctx.page("pages/public/catalogue", json!({"sources": sources, "q": q, "count": sources.len()})))
 }
 

@@ -1,0 +1,59 @@
+-- pgbench reference for a submit, with the reads that build the two JSON answers: benches/load/
+-- submit.sql (the writes of POST /api/applications and of POST /api/applications/{id}/submit,
+-- with the look-ups their validation needs), and after each COMMIT the twelve statements that
+-- build the application as GET /api/applications/{id} shows it (SPEC §12: create answers with the
+-- draft, a command with the application after it). All the work of the two requests.
+SELECT t.*, u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND t.expires_at > now() LIMIT 1;
+SELECT d.*, o.* FROM data_sources d JOIN organisations o ON o.id = d.owner_id ORDER BY d.code;
+SELECT * FROM variables WHERE data_source_id IN (SELECT id FROM data_sources) ORDER BY data_source_id, name;
+BEGIN;
+INSERT INTO applications (kind, application_type, title, form, applicant_id, created_at, updated_at) VALUES ('aggregated', 'new', 'Belastningsmåling', :form, :applicant, now(), now()) RETURNING id AS app \gset
+DELETE FROM application_members WHERE application_id = :app;
+DELETE FROM application_sources WHERE application_id = :app;
+INSERT INTO application_sources (application_id, data_source_id) VALUES (:app, :npr) ON CONFLICT DO NOTHING;
+SELECT pg_advisory_xact_lock(20341323194521172);
+SELECT hash AS prev FROM events ORDER BY id DESC LIMIT 1 \gset
+INSERT INTO events (at, actor_id, subject_type, subject_id, kind, payload, prev_hash, hash) VALUES (now(), :applicant, 'application', :app, 'application.created', '{}', :prev, md5(:prev::text || 'c' || :app::text) || md5(:app::text || 'c'));
+COMMIT;
+SELECT * FROM attachments WHERE application_id = :app AND deleted_at IS NULL ORDER BY created_at;
+SELECT * FROM events WHERE subject_type = 'application' AND subject_id = :app ORDER BY id;
+SELECT m.id, m.author_id, u.name, u.role, m.internal, m.body, m.created_at FROM messages m JOIN users u ON m.author_id = u.id WHERE m.application_id = :app AND m.internal = false ORDER BY m.id;
+SELECT r.*, d.code, d.name_nb, d.name_en FROM releases r JOIN data_sources d ON d.id = r.data_source_id WHERE r.application_id = :app ORDER BY d.code;
+SELECT * FROM decisions WHERE application_id = :app ORDER BY id DESC LIMIT 1;
+SELECT * FROM organisations ORDER BY name;
+SELECT * FROM estimates WHERE application_id = :app ORDER BY id;
+SELECT * FROM price_lists WHERE state = 'published';
+SELECT * FROM price_items WHERE price_list_id IN (SELECT id FROM price_lists WHERE state = 'published') ORDER BY price_list_id, id;
+SELECT d.*, o.* FROM data_sources d JOIN organisations o ON o.id = d.owner_id ORDER BY d.code;
+SELECT * FROM invoices WHERE application_id = :app ORDER BY id;
+SELECT * FROM transfers WHERE application_id = :app ORDER BY id;
+SELECT t.*, u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = :token_hash AND t.revoked_at IS NULL AND t.expires_at > now() LIMIT 1;
+SELECT d.*, o.* FROM data_sources d JOIN organisations o ON o.id = d.owner_id ORDER BY d.code;
+SELECT * FROM variables WHERE data_source_id IN (SELECT id FROM data_sources) ORDER BY data_source_id, name;
+SELECT reference FROM applications WHERE applicant_id = :applicant AND reference IS NOT NULL AND id <> :app;
+BEGIN;
+SELECT * FROM applications WHERE id = :app FOR UPDATE;
+INSERT INTO reference_counters (year, last) VALUES (2099, 1) ON CONFLICT (year) DO UPDATE SET last = reference_counters.last + 1 RETURNING last AS n \gset
+UPDATE applications SET state = 'submitted', reference = 'HDS-2099-' || lpad(:n::text, 5, '0'), submitted_at = now(), first_submitted_at = now(), submit_count = 1, estimate_ore = 150000, estimate_accepted_at = now(), due_date = current_date + 60, version = version + 1, updated_at = now() WHERE id = :app RETURNING id;
+SELECT pg_advisory_xact_lock(20341323194521172);
+SELECT hash AS prev FROM events ORDER BY id DESC LIMIT 1 \gset
+INSERT INTO events (at, actor_id, subject_type, subject_id, kind, payload, prev_hash, hash) VALUES (now(), :applicant, 'application', :app, 'application.submitted', '{}', :prev, md5(:prev::text || 's' || :app::text) || md5(:app::text || 's')) RETURNING id AS event \gset
+SELECT id, email, name, role, language, mail_preference FROM users WHERE id = ANY(ARRAY[:applicant]::bigint[]) AND active;
+SELECT id, email, name, role, language, mail_preference FROM users WHERE role = 'case_officer' AND active;
+INSERT INTO notifications (user_id, event_id, application_id, kind, params, urgent, created_at, mail) VALUES (:applicant, :event, :app, 'application.submitted', '{}', true, now(), 'queued') ON CONFLICT (user_id, event_id) DO NOTHING;
+INSERT INTO outbox (user_id, recipient, language, template, context, next_attempt_at, created_at) VALUES (:applicant, 'forsker@demo.helsedata.no', 'nb', 'application_submitted', '{}', now() + interval '1 day', now()) RETURNING id;
+INSERT INTO notifications (user_id, event_id, application_id, kind, params, urgent, created_at, mail) VALUES (:officer, :event, :app, 'application.submitted', '{}', true, now(), 'queued') ON CONFLICT (user_id, event_id) DO NOTHING;
+INSERT INTO outbox (user_id, recipient, language, template, context, next_attempt_at, created_at) VALUES (:officer, 'saksbehandler@demo.helsedata.no', 'nb', 'application_submitted', '{}', now() + interval '1 day', now()) RETURNING id;
+COMMIT;
+SELECT * FROM attachments WHERE application_id = :app AND deleted_at IS NULL ORDER BY created_at;
+SELECT * FROM events WHERE subject_type = 'application' AND subject_id = :app ORDER BY id;
+SELECT m.id, m.author_id, u.name, u.role, m.internal, m.body, m.created_at FROM messages m JOIN users u ON m.author_id = u.id WHERE m.application_id = :app AND m.internal = false ORDER BY m.id;
+SELECT r.*, d.code, d.name_nb, d.name_en FROM releases r JOIN data_sources d ON d.id = r.data_source_id WHERE r.application_id = :app ORDER BY d.code;
+SELECT * FROM decisions WHERE application_id = :app ORDER BY id DESC LIMIT 1;
+SELECT * FROM organisations ORDER BY name;
+SELECT * FROM estimates WHERE application_id = :app ORDER BY id;
+SELECT * FROM price_lists WHERE state = 'published';
+SELECT * FROM price_items WHERE price_list_id IN (SELECT id FROM price_lists WHERE state = 'published') ORDER BY price_list_id, id;
+SELECT d.*, o.* FROM data_sources d JOIN organisations o ON o.id = d.owner_id ORDER BY d.code;
+SELECT * FROM invoices WHERE application_id = :app ORDER BY id;
+SELECT * FROM transfers WHERE application_id = :app ORDER BY id;
