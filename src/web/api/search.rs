@@ -15,7 +15,7 @@ pub fn routes() -> Vec<rocket::Route> {
 
 /// `GET /api/search/cases?q=` → `[{id, reference, title, state, submitted_at, rank}]`, best first.
 #[utoipa::path(tag = "search", security(("bearer" = [])), 
-    responses((status = 200, description = "Matching cases the caller may see, best first", body = Object), ApiErrors))]
+    responses((status = 200, description = "Matching cases the caller may see, best first", body = Vec<Value>), ApiErrors))]
 #[get("/search/cases?<q>")]
 async fn cases(pool: &State<Pool>, api: ApiUser, q: Option<&str>) -> AppResult<Json<Vec<Value>>> {
     let q = search::query(q)?;

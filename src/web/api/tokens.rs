@@ -17,7 +17,7 @@ pub fn routes() -> Vec<rocket::Route> {
 }
 
 #[utoipa::path(tag = "tokens", security(("bearer" = [])), 
-    responses((status = 200, description = "The user's personal tokens (without their secrets)", body = Object), ApiErrors))]
+    responses((status = 200, description = "The user's personal tokens (without their secrets)", body = Vec<Value>), ApiErrors))]
 #[get("/tokens")]
 async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
@@ -44,7 +44,7 @@ async fn create(
 }
 
 #[utoipa::path(tag = "tokens", security(("bearer" = [])), 
-    responses((status = 204, description = "The token is revoked", body = Object), ApiErrors))]
+    responses((status = 204, description = "The token is revoked"), ApiErrors))]
 #[delete("/tokens/<id>")]
 async fn revoke(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Status> {
     let mut conn = services::conn(pool).await?;

@@ -32,7 +32,7 @@ pub fn delivery_json(m: &OutboxMessage) -> Value {
 }
 
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), 
-    responses((status = 200, description = "The webhook endpoints of the caller's organisation (all, for admins)", body = Object), ApiErrors))]
+    responses((status = 200, description = "The webhook endpoints of the caller's organisation (all, for admins)", body = Vec<Value>), ApiErrors))]
 #[get("/webhooks")]
 async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
@@ -60,7 +60,7 @@ async fn register(
 }
 
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), 
-    responses((status = 204, description = "The endpoint is removed", body = Object), ApiErrors))]
+    responses((status = 204, description = "The endpoint is removed"), ApiErrors))]
 #[delete("/webhooks/<id>")]
 async fn remove(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Status> {
     let mut conn = services::conn(pool).await?;
@@ -69,7 +69,7 @@ async fn remove(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i6
 }
 
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), 
-    responses((status = 200, description = "The endpoint's recent deliveries with the receiver's answers", body = Object), ApiErrors))]
+    responses((status = 200, description = "The endpoint's recent deliveries with the receiver's answers", body = Vec<Value>), ApiErrors))]
 #[get("/webhooks/<id>/deliveries")]
 async fn deliveries(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
