@@ -288,10 +288,22 @@ async fn measure(
         ("officer", officer_id.to_string()),
         ("form", submit_form.clone()),
     ];
+    let script = |name: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/load").join(format!("{name}.sql"));
     let reference = |name: &str| -> Result<Figures, String> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/load").join(format!("{name}.sql"));
-        Ok(tools::pgbench(url, &script, connections, seconds, &vars, dir)?.0)
+        Ok(tools::pgbench(url, &script(name), connections, seconds, &vars, dir)?.0)
     };
+    // submit.sql with the reads of each JSON answer (answer.sql) after each of its two commits.
+    let answer = std::fs::read_to_string(script("answer")).map_err(sql_error)?;
+    let answer: Vec<&str> = answer.lines().filter(|l| !l.starts_with("--")).collect();
+    let submit_sql = std::fs::read_to_string(script("submit")).map_err(sql_error)?;
+    let submit_answers = write(
+        "submit_answers.sql",
+        submit_sql
+            .lines()
+            .flat_map(|l| std::iter::once(l).chain(answer.iter().copied().filter(move |_| l == "COMMIT;")))
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    )?;
     let pg_status = reference("status")?;
     let pg_inbox = reference("inbox")?;
     let pg_catalogue = reference("catalogue")?;
@@ -305,7 +317,7 @@ async fn measure(
     let requests_per_second = submit.rate;
     submit.rate = submits / f64::from(seconds);
     let pg_submit = reference("submit")?;
-    let pg_submit_answers = reference("submit_answers")?;
+    let pg_submit_answers = tools::pgbench(url, &submit_answers, connections, seconds, &vars, dir)?.0;
 
     println!();
     println!(
