@@ -11,18 +11,11 @@ use crate::web::pages::auth::PasswordsAllowed;
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, delete, get, post, routes};
+use rocket::{State, delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![token, revoke_token, register, create_user, me]
-}
-
-/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(token, revoke_token, register, create_user, me))]
-pub struct Doc;
+super::api_routes!(token, revoke_token, register, create_user, me);
 
 /// A user as the API shows it (never the password hash).
 pub fn user_json(u: &User) -> Value {

@@ -17,28 +17,10 @@ use diesel_async::AsyncPgConnection;
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, delete, get, post, put, routes};
+use rocket::{State, delete, get, post, put};
 use serde_json::{Map, Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![
-        create,
-        list,
-        show,
-        replace,
-        command,
-        upload,
-        download,
-        remove_attachment,
-        message,
-        decide_release,
-        delivered
-    ]
-}
-
-/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
+super::api_routes!(
     create,
     list,
     show,
@@ -50,8 +32,7 @@ pub fn routes() -> Vec<rocket::Route> {
     message,
     decide_release,
     delivered
-))]
-pub struct Doc;
+);
 
 /// The application as `GET /api/applications/{id}` shows it: the form's fields at the top
 /// level beside id, reference, state, version and the case's parts.

@@ -12,17 +12,10 @@ use crate::web::pages::public::catalogue_json;
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, get, post, put, routes};
+use rocket::{State, get, post, put};
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![organisations, create_organisation, data_sources, data_source, create_source, update_source]
-}
-
-/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(organisations, create_organisation, data_sources, data_source, create_source, update_source))]
-pub struct Doc;
+super::api_routes!(organisations, create_organisation, data_sources, data_source, create_source, update_source);
 
 fn organisation_json(o: &db::catalogue::Organisation) -> Value {
     json!({"id": o.id, "name": o.name, "name_en": o.name_en, "organisation_number": o.organisation_number, "is_hds": o.is_hds})

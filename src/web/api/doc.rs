@@ -1,7 +1,8 @@
 //! The OpenAPI 3 document of `/api`, generated from the `#[utoipa::path]` annotation above each
 //! route (utoipa reads the Rocket attribute below it for the method, path and parameters) and
-//! served at `GET /api/openapi.json`. Each API module lists its routes in its own `Doc`; a test
-//! compares the document with the mounted routes in both directions (README, "OpenAPI").
+//! served at `GET /api/openapi.json`. Each API module lists its routes once, in `api_routes!`,
+//! which gives both its `routes()` and its `Doc`; a test compares the document with the
+//! mounted routes in both directions (README, "OpenAPI").
 
 use rocket::serde::json::Json;
 use rocket::{get, routes};

@@ -10,12 +10,10 @@ use crate::web::guards::ApiUser;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::http::Header;
-use rocket::{Responder, State, get, routes};
+use rocket::{Responder, State, get};
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![archive]
-}
+super::api_routes!(archive);
 
 /// The version of the archive document's layout.
 pub const ARCHIVE_FORMAT: &str = "helsedataservice.case-archive/1";
@@ -66,7 +64,3 @@ async fn archive(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Archive
         disposition: Header::new("Content-Disposition", disposition(&name)),
     })
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(archive))]
-pub struct Doc;

@@ -1,5 +1,22 @@
 //! The JSON API of SPEC §12. Every error is `{"error", "fields"}` with a 4xx status.
 
+/// One list of a module's routes for Rocket and for the OpenAPI document: `routes()` to mount
+/// them and `Doc` (merged by [`doc`]) to document them. Each route still needs its
+/// `#[utoipa::path]`; the `openapi` test compares the document with the mounted routes.
+macro_rules! api_routes {
+    ($($route:ident),+ $(,)?) => {
+        pub fn routes() -> Vec<rocket::Route> {
+            rocket::routes![$($route),+]
+        }
+
+        /// These routes in the OpenAPI document (`super::doc`).
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($route),+))]
+        pub struct Doc;
+    };
+}
+use api_routes;
+
 pub mod accounts;
 pub mod applications;
 pub mod catalogue;

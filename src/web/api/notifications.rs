@@ -8,17 +8,10 @@ use crate::services;
 use crate::web::guards::ApiUser;
 use chrono::Utc;
 use rocket::serde::json::Json;
-use rocket::{State, get, post, routes};
+use rocket::{State, get, post};
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![list, read_one, read_all]
-}
-
-/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(list, read_one, read_all))]
-pub struct Doc;
+super::api_routes!(list, read_one, read_all);
 
 #[utoipa::path(tag = "notifications", security(("bearer" = [])),
     responses((status = 200, description = "The user's notices and the unread count", body = Value), ApiErrors))]

@@ -11,35 +11,10 @@ use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, delete, get, post, put, routes};
+use rocket::{State, delete, get, post, put};
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![
-        price_list,
-        managed_lists,
-        create_list,
-        show_list,
-        update_list,
-        add_item,
-        update_item,
-        remove_item,
-        publish_list,
-        delete_list,
-        revise_estimate,
-        accept_estimate,
-        record_hours,
-        hours,
-        invoice,
-        generate_invoice,
-        invoice_action,
-        ehf
-    ]
-}
-
-/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
+super::api_routes!(
     price_list,
     managed_lists,
     create_list,
@@ -58,8 +33,7 @@ pub fn routes() -> Vec<rocket::Route> {
     generate_invoice,
     invoice_action,
     ehf
-))]
-pub struct Doc;
+);
 
 /// The combined bill of an application: every part's lines (each naming its organisation),
 /// totals, VAT and the combined status; `null` while there is none.

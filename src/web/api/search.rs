@@ -6,12 +6,10 @@ use crate::services::{self, search};
 use crate::web::api::doc::ApiErrors;
 use crate::web::guards::ApiUser;
 use rocket::serde::json::Json;
-use rocket::{State, get, routes};
+use rocket::{State, get};
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![cases, catalogue]
-}
+super::api_routes!(cases, catalogue);
 
 /// `GET /api/search/cases?q=` → `[{id, reference, title, state, submitted_at, rank}]`, best first.
 #[utoipa::path(tag = "search", security(("bearer" = [])), 
@@ -34,7 +32,3 @@ async fn catalogue(pool: &State<Pool>, q: Option<&str>) -> AppResult<Json<Value>
     let (sources, variables) = search::catalogue(&mut conn, &q).await?;
     Ok(Json(json!({"data_sources": sources, "variables": variables})))
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(cases, catalogue))]
-pub struct Doc;

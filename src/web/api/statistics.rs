@@ -7,17 +7,10 @@ use crate::error::AppResult;
 use crate::services;
 use chrono::Utc;
 use rocket::serde::json::Json;
-use rocket::{State, get, routes};
+use rocket::{State, get};
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![statistics, projects]
-}
-
-/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(statistics, projects))]
-pub struct Doc;
+super::api_routes!(statistics, projects);
 
 #[utoipa::path(tag = "statistics",
     responses((status = 200, description = "The public figures", body = Value), ApiErrors))]

@@ -9,12 +9,10 @@ use crate::web::guards::{ApiUser, ClientAddress, actor};
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, delete, get, post, routes};
+use rocket::{State, delete, get, post};
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![list, create, revoke]
-}
+super::api_routes!(list, create, revoke);
 
 #[utoipa::path(tag = "tokens", security(("bearer" = [])), 
     responses((status = 200, description = "The user's personal tokens (without their secrets)", body = Vec<Value>), ApiErrors))]
@@ -51,7 +49,3 @@ async fn revoke(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i6
     tokens::revoke(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
     Ok(Status::NoContent)
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(list, create, revoke))]
-pub struct Doc;

@@ -15,17 +15,10 @@ use rocket::data::{Data, ToByteUnit};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
-use rocket::{State, get, post, put, routes};
+use rocket::{State, get, post, put};
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![create, show, upload, publish, revoke, download]
-}
-
-/// These routes in the OpenAPI document (`super::doc`); list every new route here too.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(create, show, upload, publish, revoke, download))]
-pub struct Doc;
+super::api_routes!(create, show, upload, publish, revoke, download);
 
 /// The optional `X-Checksum-SHA256` a client sends with an upload.
 pub struct ClientChecksum(pub Option<String>);

@@ -11,12 +11,10 @@ use crate::web::guards::{ApiUser, ClientAddress, actor};
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{State, delete, get, post, routes};
+use rocket::{State, delete, get, post};
 use serde_json::{Value, json};
 
-pub fn routes() -> Vec<rocket::Route> {
-    routes![list, register, remove, deliveries]
-}
+super::api_routes!(list, register, remove, deliveries);
 
 pub fn endpoint_json(e: &Endpoint) -> Value {
     json!({"id": e.id, "organisation_id": e.organisation_id, "url": e.url, "event_kinds": e.event_kinds, "created_at": e.created_at, "disabled_at": e.disabled_at})
@@ -77,7 +75,3 @@ async fn deliveries(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json
     let list = db::webhooks::deliveries(&mut conn, endpoint.id, 200).await?;
     Ok(Json(list.iter().map(delivery_json).collect()))
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(list, register, remove, deliveries))]
-pub struct Doc;
