@@ -3,9 +3,7 @@
 
 use crate::applications_api::submitted;
 use crate::case_handling::{cmd, release, two_source_case};
-use crate::common::{TestApp, smtp::Sink};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use crate::common::{TestApp, count, smtp::Sink};
 use helsedataservice::db::{
     self,
     cluster::{Cluster, Durability},
@@ -25,17 +23,6 @@ impl Drop for StopOnDrop {
 
 const UNAVAILABLE_EN: &str = "The service is temporarily unavailable. Try again shortly.";
 const UNAVAILABLE_NB: &str = "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.";
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let mut conn = app.conn().await;
-    diesel::sql_query(sql).get_result::<Count>(&mut conn).await.unwrap().n
-}
 
 #[rocket::async_test]
 async fn a_database_outage_answers_503_and_the_same_instance_recovers_with_nothing_lost() {

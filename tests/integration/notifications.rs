@@ -3,23 +3,11 @@
 //! nothing sent twice by two workers; dead letters; in-app notices; digests; reminders.
 
 use crate::case_handling::{cmd, release, two_source_case};
-use crate::common::{TestApp, csrf_in, smtp::Sink};
+use crate::common::{TestApp, count, csrf_in, smtp::Sink};
 use chrono::{Duration, Utc};
 use helsedataservice::mail::MAX_ATTEMPTS;
 use rocket::http::Status;
 use serde_json::json;
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    use diesel::sql_types::BigInt;
-    use diesel_async::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let mut conn = app.conn().await;
-    diesel::sql_query(sql).get_result::<N>(&mut conn).await.unwrap().n
-}
 
 #[rocket::async_test]
 async fn each_event_reaches_the_right_people_in_their_language_over_smtp() {

@@ -4,23 +4,11 @@
 //! scheduled tasks runs at a time, and a file uploaded through one is downloaded through the other.
 
 use crate::applications_api::submitted;
-use crate::common::{TestApp, smtp::Sink};
+use crate::common::{TestApp, count, smtp::Sink};
 use crate::transfers::{create_transfer, decided_case, files, get_file, post, put_file};
 use chrono::{Duration, Utc};
-use diesel::sql_types::BigInt;
-use diesel_async::RunQueryDsl;
 use helsedataservice::{db, jobs, storage::Storage};
 use rocket::http::{Cookie, Status};
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let mut conn = app.conn().await;
-    diesel::sql_query(sql).get_result::<N>(&mut conn).await.unwrap().n
-}
 
 fn storage(app: &TestApp) -> &Storage {
     app.client.rocket().state::<Storage>().expect("storage")

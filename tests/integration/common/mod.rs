@@ -427,3 +427,14 @@ pub fn org_number(seed: u32) -> String {
         })
         .unwrap()
 }
+
+/// The one `bigint` column `n` of the first row `sql` returns (counts, ids) from the test's database.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.conn().await;
+    diesel::sql_query(sql).get_result::<N>(&mut conn).await.unwrap().n
+}
