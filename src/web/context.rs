@@ -41,8 +41,8 @@ impl<'r> FromRequest<'r> for Ctx {
             .flatten()
             .map(|f| (f.kind().to_string(), f.message().to_string()));
         let address = req.guard::<ClientAddress>().await.succeeded().unwrap_or(ClientAddress("unknown".into()));
-        // Read with the session, in the same statement.
-        let unread = if user.is_some() { super::guards::session_unread(req).await } else { 0 };
+        // Read with the session, in the same statement (0 without one).
+        let unread = super::guards::session_unread(req).await;
         Outcome::Success(Ctx {
             unread,
             lang: language_of(req, user.as_ref()),
