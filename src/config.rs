@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub mod oidc;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 24] = [
+pub const SETTINGS: [&str; 26] = [
     "WEBHOOK_ALLOW_LOOPBACK",
     "OIDC_PROVIDERS",
     "LOCAL_PASSWORDS",
@@ -37,6 +37,8 @@ pub const SETTINGS: [&str; 24] = [
     "STORAGE_S3_SECRET_ACCESS_KEY",
     "STORAGE_S3_REGION",
     "BENCH_ROUTES",
+    "PAGE_CACHE_SECONDS",
+    "PAGE_CACHE_MB",
 ];
 
 /// Validated settings.
@@ -81,6 +83,11 @@ pub struct Config {
     pub webhook_allow_loopback: bool,
     /// Mounts `/bench/noop` for the load benchmark (`BENCH_ROUTES=true`); off by default.
     pub bench_routes: bool,
+    /// Longest a rendered page is kept in memory (`PAGE_CACHE_SECONDS`, default 10; 0 turns the
+    /// page cache off). Changes in the database end it at once; see `web::page_cache`.
+    pub page_cache_seconds: u64,
+    /// Memory for cached pages (`PAGE_CACHE_MB`, default 64).
+    pub page_cache_mb: u64,
 }
 
 // The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
@@ -129,6 +136,10 @@ struct Raw {
     vat_rate_percent: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
     bench_routes: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    page_cache_seconds: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    page_cache_mb: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -315,6 +326,21 @@ impl Config {
             Some("true" | "1") => true,
             Some(_) => return Err(bad("BENCH_ROUTES", "must be true or false")),
         };
+        let page_cache_seconds =
+            match non_empty(raw.page_cache_seconds) {
+                None => 10,
+                Some(s) => s.parse::<u64>().ok().filter(|n| *n <= 3600).ok_or_else(|| {
+                    bad("PAGE_CACHE_SECONDS", "must be a whole number of seconds from 0 (off) to 3600")
+                })?,
+            };
+        let page_cache_mb = match non_empty(raw.page_cache_mb) {
+            None => 64,
+            Some(s) => s
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=65536).contains(n))
+                .ok_or_else(|| bad("PAGE_CACHE_MB", "must be a whole number of megabytes from 1 to 65536"))?,
+        };
         Ok(Config {
             database_url,
             smtp_url,
@@ -335,6 +361,8 @@ impl Config {
             local_passwords: oidc::local_passwords(figment)?,
             webhook_allow_loopback: oidc::flag(figment, "webhook_allow_loopback", "WEBHOOK_ALLOW_LOOPBACK", false)?,
             bench_routes,
+            page_cache_seconds,
+            page_cache_mb,
         })
     }
 
@@ -360,6 +388,8 @@ impl Config {
             local_passwords: true,
             webhook_allow_loopback: true,
             bench_routes: false,
+            page_cache_seconds: 10,
+            page_cache_mb: 16,
         }
     }
 }

@@ -44,12 +44,15 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
     let mailer = std::sync::Arc::new(mail::Mailer::new(&config)?);
     services::pricing::configure_vat(config.vat_rate_bp);
     let bench_routes = config.bench_routes;
+    let page_cache = web::page_cache::PageCache::new(&config);
     let rocket = rocket::custom(figment)
         .manage(documents)
         .manage(mailer)
         .manage(services::statistics::Cache::default())
         .manage(pool)
         .manage(storage)
+        .manage(page_cache.clone())
+        .attach(page_cache)
         .manage(config)
         .attach(web::context::templates())
         .attach(web::security::shield())

@@ -1,10 +1,11 @@
 -- The status page of an application (GET /applications/{id}) as its applicant, round-robin over
--- the applicant's applications. __IDS__ and __COOKIE__ are filled in by benches/load.rs.
+-- the applicant's applications. __IDS__, __COOKIE__ and __HEADERS__ are filled in by
+-- benches/load.rs (__HEADERS__: nothing, or a Cache-Control header asking for a fresh render).
 local ids = {__IDS__}
 local cookie = "__COOKIE__"
 local n = 0
 math.randomseed(os.time())
 request = function()
   n = n + 1
-  return wrk.format("GET", "/applications/" .. ids[(n + math.random(#ids)) % #ids + 1], {["Cookie"] = cookie})
+  return wrk.format("GET", "/applications/" .. ids[(n + math.random(#ids)) % #ids + 1], {["Cookie"] = cookie__HEADERS__})
 end

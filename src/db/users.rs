@@ -121,28 +121,35 @@ pub async fn create_session(
         .await
 }
 
-/// The active user behind a live session.
-/// The user of a live session and their unread notices (the bell in the page header), in one
-/// statement: every page of a logged-in user needs both.
+/// A live session: its user, when it expires, and the user's unread notices.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user: User,
+    pub expires_at: DateTime<Utc>,
+    pub unread: i64,
+}
+
+/// The user of a live session, its expiry and the user's unread notices (the bell in the page
+/// header), in one statement: every page of a logged-in user needs them.
 pub async fn session_with_unread(
     conn: &mut AsyncPgConnection,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> QueryResult<Option<(User, i64)>> {
+) -> QueryResult<Option<SessionRow>> {
     use super::schema::notifications;
     let unread = notifications::table
         .filter(notifications::user_id.eq(users::id))
         .filter(notifications::read_at.is_null())
         .count()
         .single_value();
-    let row: Option<(User, Option<i64>)> = sessions::table
+    let row: Option<(User, DateTime<Utc>, Option<i64>)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash).and(sessions::expires_at.gt(now)).and(users::active.eq(true)))
-        .select((User::as_select(), unread))
+        .select((User::as_select(), sessions::expires_at, unread))
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(|(user, unread)| (user, unread.unwrap_or(0))))
+    Ok(row.map(|(user, expires_at, unread)| SessionRow { user, expires_at, unread: unread.unwrap_or(0) }))
 }
 
 pub async fn delete_session(conn: &mut AsyncPgConnection, token_hash: &str) -> QueryResult<usize> {

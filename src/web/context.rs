@@ -23,6 +23,10 @@ pub struct Ctx {
     flash: Option<(String, String)>,
     /// Unread notices of the logged-in user (the bell in the header).
     unread: i64,
+    /// When the session expires, and the page cache's ticket for this request (see
+    /// [`Ctx::cacheable_page`]).
+    session_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ticket: Option<super::page_cache::Ticket>,
 }
 
 #[rocket::async_trait]
@@ -45,6 +49,8 @@ impl<'r> FromRequest<'r> for Ctx {
         let unread = super::guards::session_unread(req).await;
         Outcome::Success(Ctx {
             unread,
+            session_expires_at: super::guards::session_expires_at(req).await,
+            ticket: super::page_cache::ticket(req),
             lang: language_of(req, user.as_ref()),
             csrf: super::csrf::token(req),
             path: req.uri().path().to_string(),
@@ -58,6 +64,30 @@ impl<'r> FromRequest<'r> for Ctx {
 impl Ctx {
     /// Renders `templates/<name>.html.hbs` with `data` merged over the common context.
     pub fn page(&self, name: &'static str, data: Value) -> Template {
+        Template::render(name, self.context(data))
+    }
+
+    /// Renders like [`Ctx::page`] and lets the page cache keep the HTML for this session when the
+    /// request may be cached (see `web::page_cache`): for pages whose route has a `Hit` route
+    /// in front of it, called only once the route has checked the user's right to see the page.
+    pub fn cacheable_page(
+        &self,
+        templates: &rocket_dyn_templates::Metadata<'_>,
+        cache: &super::page_cache::PageCache,
+        name: &'static str,
+        data: Value,
+    ) -> AppResult<rocket::response::content::RawHtml<String>> {
+        let (_, html) = templates
+            .render(name, self.context(data))
+            .ok_or_else(|| AppError::Internal(format!("the template {name} did not render")))?;
+        if let (Some(ticket), Some(expires_at), None) = (&self.ticket, self.session_expires_at, &self.flash) {
+            cache.store(ticket, &html, expires_at);
+        }
+        Ok(rocket::response::content::RawHtml(html))
+    }
+
+    /// The common context with `data` merged over it.
+    fn context(&self, data: Value) -> Value {
         let mut root = base_context(self.lang, self.user.as_ref(), &self.csrf, &self.path);
         root.insert("unread".into(), json!(self.unread));
         if let Some((kind, message)) = &self.flash {
@@ -66,7 +96,7 @@ impl Ctx {
         if let Value::Object(extra) = data {
             root.extend(extra);
         }
-        Template::render(name, Value::Object(root))
+        Value::Object(root)
     }
 
     /// The logged-in user, or a redirect to the login page.

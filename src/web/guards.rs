@@ -36,9 +36,10 @@ pub fn session_cookie(secret: String) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, secret)).http_only(true).same_site(SameSite::Lax).path("/").build()
 }
 
-/// The session's user and their unread notices, read once per request (one statement).
-async fn session_row(req: &Request<'_>) -> Result<Option<(User, i64)>, AppError> {
-    let cached: &Result<Option<(User, i64)>, String> = req
+/// The session's user, their unread notices and when the session expires, read once per request
+/// (one statement).
+async fn session_row(req: &Request<'_>) -> Result<Option<db::users::SessionRow>, AppError> {
+    let cached: &Result<Option<db::users::SessionRow>, String> = req
         .local_cache_async(async {
             let Some(cookie) = req.cookies().get_private(SESSION_COOKIE) else {
                 return Ok(None);
@@ -54,12 +55,17 @@ async fn session_row(req: &Request<'_>) -> Result<Option<(User, i64)>, AppError>
 }
 
 async fn session_user(req: &Request<'_>) -> Result<Option<User>, AppError> {
-    Ok(session_row(req).await?.map(|(user, _)| user))
+    Ok(session_row(req).await?.map(|s| s.user))
 }
 
 /// Unread notices of the session's user (0 without a session).
 pub async fn session_unread(req: &Request<'_>) -> i64 {
-    session_row(req).await.ok().flatten().map_or(0, |(_, unread)| unread)
+    session_row(req).await.ok().flatten().map_or(0, |s| s.unread)
+}
+
+/// When the request's session expires (`None` without a valid session).
+pub async fn session_expires_at(req: &Request<'_>) -> Option<chrono::DateTime<Utc>> {
+    session_row(req).await.ok().flatten().map(|s| s.expires_at)
 }
 
 /// Fails a guard with `err`, keeping it for the catcher.

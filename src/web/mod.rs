@@ -8,6 +8,7 @@ pub mod context;
 pub mod csrf;
 pub mod download;
 pub mod guards;
+pub mod page_cache;
 pub mod pages;
 pub mod security;
 pub mod uploads;

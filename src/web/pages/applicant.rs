@@ -15,11 +15,13 @@ use crate::storage::Storage;
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfBody, CsrfForm, CsrfOnly, CsrfToken};
 use crate::web::download::Download;
+use crate::web::page_cache;
 use crate::web::uploads::UploadedFile;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::form::{Form, FromForm};
 use rocket::http::Status;
+use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{State as RocketState, get, post, routes};
 use rocket_dyn_templates::Template;
@@ -29,6 +31,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![
         list,
         create,
+        status_cached,
         status,
         edit,
         save,
@@ -117,8 +120,21 @@ fn next_step(state: &str) -> &'static str {
     }
 }
 
-#[get("/applications/<id>")]
-async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template> {
+/// The status page from the page cache, when this session has it from before the last change;
+/// otherwise the guard forwards to [`status`].
+#[get("/applications/<_id>", rank = 1)]
+fn status_cached(_id: i64, hit: page_cache::Hit) -> page_cache::Hit {
+    hit
+}
+
+#[get("/applications/<id>", rank = 2)]
+async fn status(
+    ctx: Ctx,
+    pool: &RocketState<Pool>,
+    templates: rocket_dyn_templates::Metadata<'_>,
+    cache: &RocketState<page_cache::PageCache>,
+    id: i64,
+) -> AppResult<RawHtml<String>> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (app, access) = apps::load(&mut conn, user, id).await?;
@@ -183,7 +199,9 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         .collect();
     let transfers = crate::web::pages::transfers::list_json(&mut conn, id, access).await?;
     let decision = latest_decision.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
-    Ok(ctx.page(
+    ctx.cacheable_page(
+        &templates,
+        cache,
         "pages/applicant/status",
         json!({
             "app": summary_json(&app), "next_key": next_key, "timeline": timeline, "messages": messages,
@@ -203,7 +221,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "commands": commands, "releases": releases, "decision": decision, "transfers": transfers,
             "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
         }),
-    ))
+    )
 }
 
 async fn attachments_json(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Vec<Value>> {
