@@ -21,7 +21,8 @@
 //! - a page is never served after its session expires;
 //! - a request with `Cache-Control: no-cache` (a browser's hard reload) gets a fresh page;
 //! - while the listening connection is down (database restart, network) nothing is served from
-//!   the cache, and the first generation after it is back starts empty.
+//!   the cache, and the first generation after it is back starts empty; the connection is asked
+//!   `SELECT 1` every 5 s, so one that silently stopped carrying anything is noticed.
 //!
 //! Other instances on the same database hear of a change when PostgreSQL delivers the
 //! notification, normally within a millisecond of the commit.
@@ -40,6 +41,8 @@ use std::time::Duration;
 
 /// The channel the triggers notify.
 pub const CHANNEL: &str = "hds_changes";
+/// How often the listening connection is checked, and how long an answer may take.
+const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Payload prefix of [`PageCache::sync`]'s own notifications.
 const SYNC_PREFIX: &str = "sync:";
 
@@ -248,7 +251,10 @@ impl PageCache {
 
     async fn listen_once(&self, url: &str) -> Result<(), String> {
         let (client, mut connection) =
-            tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
+            tokio::time::timeout(HEARTBEAT, tokio_postgres::connect(url, tokio_postgres::NoTls))
+                .await
+                .map_err(|_| "no answer from the database".to_string())?
+                .map_err(|e| e.to_string())?;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         // The connection delivers notifications to whoever polls it; it also carries the LISTEN.
         let driver = tokio::spawn(async move {
@@ -270,10 +276,26 @@ impl PageCache {
             self.changed();
             self.shared.listens.fetch_add(1, Ordering::AcqRel);
             self.shared.listening.store(true, Ordering::Release);
-            while let Some(payload) = rx.recv().await {
-                self.heard(&payload);
+            // A connection that silently stopped carrying anything (a network partition) would
+            // leave the cache deaf: ask the server something now and then, and give up on it
+            // when it does not answer.
+            let mut heartbeat = tokio::time::interval(HEARTBEAT);
+            heartbeat.tick().await;
+            loop {
+                tokio::select! {
+                    payload = rx.recv() => match payload {
+                        Some(payload) => self.heard(&payload),
+                        None => return Ok(()),
+                    },
+                    _ = heartbeat.tick() => {
+                        match tokio::time::timeout(HEARTBEAT, client.simple_query("SELECT 1")).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) => return Err(e.to_string()),
+                            Err(_) => return Err("the database stopped answering".to_string()),
+                        }
+                    }
+                }
             }
-            Ok::<(), String>(())
         }
         .await;
         match outcome {

@@ -80,6 +80,30 @@ async fn a_page_viewed_again_comes_from_memory_until_a_write_changes_it() {
 }
 
 #[rocket::async_test]
+async fn a_request_that_may_write_ends_the_stored_pages_as_soon_as_it_is_answered() {
+    let app = TestApp::new().await;
+    let (_, _, path) = case(&app).await;
+    let (_, html) = app.page(&path).await;
+    let (_, _) = app.page(&path).await;
+    assert!(!app.page_cache().is_empty());
+    // A POST that changes nothing in the database (its CSRF token is wrong, so no notification
+    // comes): the generation moves all the same, the moment the answer is ready.
+    let before = stats(&app).generation;
+    let resp = app.form(&format!("{path}/messages"), &[("body", "x")], Some("forged")).await;
+    assert_eq!(resp.status(), Status::Forbidden);
+    assert_eq!(stats(&app).generation, before + 1);
+    assert!(app.page_cache().is_empty());
+    let hits = stats(&app).hits;
+    let (_, again) = raw_page(&app, &path).await;
+    assert_eq!(stats(&app).hits, hits, "rendered afresh");
+    assert_eq!(again, html);
+    // A GET moves nothing.
+    let generation = stats(&app).generation;
+    let _ = raw_page(&app, "/applications").await;
+    assert_eq!(stats(&app).generation, generation);
+}
+
+#[rocket::async_test]
 async fn a_change_behind_the_services_back_ends_the_page_as_soon_as_it_is_heard() {
     let app = TestApp::new().await;
     let (_, id, path) = case(&app).await;
@@ -106,30 +130,40 @@ async fn a_change_behind_the_services_back_ends_the_page_as_soon_as_it_is_heard(
 async fn a_page_is_kept_for_its_own_session_only() {
     let app = TestApp::new().await;
     let (applicant, _, path) = case(&app).await;
-    let (_, _) = app.page(&path).await;
-    let (_, _) = app.page(&path).await;
-    assert!(!app.page_cache().is_empty());
-
-    // Someone else logs in on the same browser (a session of their own, the same CSRF cookie):
-    // not the applicant's page, and nothing from memory.
+    let mine: Vec<Cookie<'static>> = app.client.cookies().iter().cloned().collect();
     let other = app.user("applicant", None).await;
     app.login(&other).await;
-    let hits = stats(&app).hits;
-    let (status, _) = app.page(&path).await;
-    assert_eq!(status, Status::NotFound, "not their application");
-    assert_eq!(stats(&app).hits, hits, "nothing served from memory to another session");
-
-    // The applicant again; then the session ends in the database (as a password change or an
-    // admin's deactivation ends it): the page kept for it is not served any more.
-    app.login(&applicant).await;
-    let (_, _) = app.page(&path).await;
-    let (status, _) = app.page(&path).await;
+    let theirs: Vec<Cookie<'static>> = app.client.cookies().iter().cloned().collect();
+    // Viewed through a second instance with each browser's cookies as they are (every log-in is
+    // a write, which would empty the first instance's cache between the two).
+    let b = app.second_instance(None).await;
+    listening(&b).await;
+    b.page_cache().sync(b.pool()).await;
+    let view = |cookies: Vec<Cookie<'static>>| async {
+        let resp = b.client.get(path.clone()).cookies(cookies).dispatch().await;
+        (resp.status(), resp.into_string().await.unwrap_or_default())
+    };
+    let (status, page) = view(mine.clone()).await;
     assert_eq!(status, Status::Ok);
-    assert_eq!(stats(&app).hits, hits + 1, "kept for the new session");
+    assert_eq!(view(mine.clone()).await.1, page);
+    let hits = b.page_cache().stats().hits;
+    assert!(hits >= 1, "kept for the applicant's session");
+
+    // Someone else's session, with the same CSRF cookie (the same browser): not the applicant's
+    // page, and nothing from memory.
+    let (status, html) = view(theirs).await;
+    assert_eq!(status, Status::NotFound, "not their application: {html}");
+    assert_eq!(b.page_cache().stats().hits, hits, "nothing served from memory to another session");
+    assert_eq!(view(mine.clone()).await.1, page);
+    assert_eq!(b.page_cache().stats().hits, hits + 1, "still kept for the applicant");
+
+    // The applicant's session ends in the database (as a password change or an admin's
+    // deactivation ends it): the page kept for it is not served any more.
     app.sql(&format!("DELETE FROM sessions WHERE user_id = {}", applicant.id)).await.unwrap();
-    let (status, _) = app.page(&path).await;
+    b.page_cache().sync(b.pool()).await;
+    let (status, _) = view(mine).await;
     assert_eq!(status, Status::SeeOther, "the session is gone: to the login page");
-    assert_eq!(stats(&app).hits, hits + 1);
+    assert_eq!(b.page_cache().stats().hits, hits + 1);
 }
 
 #[rocket::async_test]
