@@ -68,22 +68,23 @@ impl Ctx {
     }
 
     /// Renders like [`Ctx::page`] and lets the page cache keep the HTML for this session when the
-    /// request may be cached (see `web::page_cache`): for pages whose route has a `Hit` route
-    /// in front of it, called only once the route has checked the user's right to see the page.
+    /// request may be cached (see `web::page_cache`): for routes whose guard is
+    /// `page_cache::View`, called only once the route has checked the user's right to see the page.
     pub fn cacheable_page(
         &self,
         templates: &rocket_dyn_templates::Metadata<'_>,
         cache: &super::page_cache::PageCache,
         name: &'static str,
         data: Value,
-    ) -> AppResult<rocket::response::content::RawHtml<String>> {
+    ) -> AppResult<super::page_cache::Page> {
         let (_, html) = templates
             .render(name, self.context(data))
             .ok_or_else(|| AppError::Internal(format!("the template {name} did not render")))?;
+        let html: std::sync::Arc<str> = html.into();
         if let (Some(ticket), Some(expires_at), None) = (&self.ticket, self.session_expires_at, &self.flash) {
             cache.store(ticket, &html, expires_at);
         }
-        Ok(rocket::response::content::RawHtml(html))
+        Ok(super::page_cache::Page(html))
     }
 
     /// The common context with `data` merged over it.

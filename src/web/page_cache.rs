@@ -2,7 +2,8 @@
 //! served without asking the database.
 //!
 //! **What is cached.** The HTML of a page a route chooses to cache (today: the status page of an
-//! application), per browser session: the key holds the session, the CSRF token the page embeds,
+//! application; its guard is [`View`]), per browser session: the key holds the session cookie and
+//! the CSRF cookie (whose token the page embeds) as the browser sent them,
 //! the language inputs (cookie and `Accept-Language`) and the path. A page is stored only after
 //! the route has checked the session and the user's right to see it, and only for requests that
 //! carry no flash message and already have their CSRF cookie (nothing to set).
@@ -27,8 +28,10 @@
 //! Other instances on the same database hear of a change when PostgreSQL delivers the
 //! notification, normally within a millisecond of the commit.
 
+use super::context::Ctx;
 use crate::config::Config;
 use crate::db::Pool;
+use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use moka::sync::Cache;
 use rocket::fairing::{Fairing, Info, Kind};
@@ -50,7 +53,7 @@ const SYNC_PREFIX: &str = "sync:";
 /// page's forms), its language choice, and the page.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Key {
-    session_hash: String,
+    session: String,
     csrf: String,
     lang_cookie: Option<String>,
     accept_language: Option<String>,
@@ -65,7 +68,7 @@ struct Entry {
 }
 
 /// A page that may be stored once rendered: its key and the generation read before the route
-/// read anything (kept in the request's local cache by [`Hit`]).
+/// read anything (kept in the request's local cache by [`View`]).
 #[derive(Clone, Debug)]
 pub struct Ticket {
     key: Key,
@@ -113,7 +116,7 @@ impl PageCache {
         let pages = Cache::builder()
             .max_capacity(config.page_cache_mb.max(1) * 1024 * 1024)
             .weigher(|key: &Key, entry: &Arc<Entry>| {
-                let bytes = entry.html.len() + key.session_hash.len() + key.csrf.len() + key.path.len() + 128;
+                let bytes = entry.html.len() + key.session.len() + key.csrf.len() + key.path.len() + 128;
                 u32::try_from(bytes).unwrap_or(u32::MAX)
             })
             .time_to_live(Duration::from_secs(config.page_cache_seconds.max(1)))
@@ -159,11 +162,11 @@ impl PageCache {
     }
 
     /// Stores a page rendered for `ticket` (unless a change has come since the ticket was taken).
-    pub fn store(&self, ticket: &Ticket, html: &str, session_expires_at: DateTime<Utc>) {
+    pub fn store(&self, ticket: &Ticket, html: &Arc<str>, session_expires_at: DateTime<Utc>) {
         if !self.serving() || ticket.generation != self.generation() {
             return;
         }
-        let entry = Entry { html: Arc::from(html), generation: ticket.generation, session_expires_at };
+        let entry = Entry { html: html.clone(), generation: ticket.generation, session_expires_at };
         self.shared.pages.insert(ticket.key.clone(), Arc::new(entry));
         // A change may have come between the check and the insert: it emptied the cache before
         // the insert, so look again.
@@ -333,48 +336,65 @@ impl Fairing for PageCache {
 /// Name of Rocket's flash cookie (a page showing a flash message is never cached).
 const FLASH_COOKIE: &str = "_flash";
 
-/// A cached page for this request. On a miss the guard forwards to the route that renders the
-/// page, leaving a [`Ticket`] for it when the page may be stored.
-pub struct Hit(pub Arc<str>);
+/// A page from the cache, or what it takes to render one: the guard of a cacheable route.
+/// On a miss it runs the page context's guard (which reads the session from the database) and
+/// leaves a [`Ticket`] for [`Ctx::cacheable_page`] when the page may be stored.
+pub enum View {
+    Cached(Page),
+    Render(Ctx),
+}
+
+/// The stored page for this request, if there is a current one; on a miss, the ticket.
+fn lookup(req: &Request<'_>) -> Option<Page> {
+    let cache = req.rocket().state::<PageCache>()?;
+    let cookies = req.cookies();
+    if !cache.serving() || cookies.get(FLASH_COOKIE).is_some() {
+        return None;
+    }
+    // The cookies as the browser sent them, still encrypted: the same bytes mean the same
+    // session and token (whoever has them has the session), and a hit costs no decryption. A
+    // page is stored only for cookies that decrypted to a live session.
+    let (Some(session), Some(csrf)) =
+        (cookies.get(super::guards::SESSION_COOKIE), cookies.get(super::csrf::CSRF_COOKIE))
+    else {
+        return None;
+    };
+    // Read first: whatever the route reads after this is at least as new as this generation.
+    let generation = cache.generation();
+    let key = Key {
+        session: session.value().to_string(),
+        csrf: csrf.value().to_string(),
+        lang_cookie: cookies.get(super::guards::LANG_COOKIE).map(|c| c.value().to_string()),
+        accept_language: req.headers().get_one("Accept-Language").map(str::to_string),
+        path: req.uri().path().to_string(),
+    };
+    // A browser's hard reload asks for a fresh page (`Cache-Control: no-cache`): render it, and
+    // keep that.
+    let fresh = ["Cache-Control", "Pragma"]
+        .iter()
+        .any(|h| req.headers().get(h).any(|v| v.to_ascii_lowercase().contains("no-cache")));
+    if let Some(html) = cache.get(&key, Utc::now()).filter(|_| !fresh) {
+        cache.shared.hits.fetch_add(1, Ordering::Relaxed);
+        return Some(Page(html));
+    }
+    cache.shared.misses.fetch_add(1, Ordering::Relaxed);
+    req.local_cache(|| Some(Ticket { key, generation }));
+    None
+}
 
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for Hit {
-    type Error = std::convert::Infallible;
+impl<'r> FromRequest<'r> for View {
+    type Error = AppError;
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let miss = Outcome::Forward(rocket::http::Status::NotFound);
-        let Some(cache) = req.rocket().state::<PageCache>() else { return miss };
-        if !cache.serving() || req.cookies().get(FLASH_COOKIE).is_some() {
-            return miss;
+        if let Some(page) = lookup(req) {
+            return Outcome::Success(View::Cached(page));
         }
-        let cookies = req.cookies();
-        let (Some(session), Some(csrf)) =
-            (cookies.get_private(super::guards::SESSION_COOKIE), cookies.get_private(super::csrf::CSRF_COOKIE))
-        else {
-            return miss;
-        };
-        // Read first: whatever the route reads after this is at least as new as this generation.
-        let generation = cache.generation();
-        let key = Key {
-            session_hash: crate::services::accounts::secret_hash(session.value()),
-            csrf: csrf.value().to_string(),
-            lang_cookie: cookies.get(super::guards::LANG_COOKIE).map(|c| c.value().to_string()),
-            accept_language: req.headers().get_one("Accept-Language").map(str::to_string),
-            path: req.uri().path().to_string(),
-        };
-        // A browser's hard reload asks for a fresh page (`Cache-Control: no-cache`): render it,
-        // and keep that.
-        let fresh = ["Cache-Control", "Pragma"]
-            .iter()
-            .any(|h| req.headers().get(h).any(|v| v.to_ascii_lowercase().contains("no-cache")));
-        if let Some(html) = cache.get(&key, Utc::now()).filter(|_| !fresh) {
-            cache.shared.hits.fetch_add(1, Ordering::Relaxed);
-            return Outcome::Success(Hit(html));
-        }
-        cache.shared.misses.fetch_add(1, Ordering::Relaxed);
-        req.local_cache(|| Some(Ticket { key, generation }));
-        miss
+        req.guard::<Ctx>().await.map(View::Render)
     }
 }
+
+/// A page's HTML, shared with the cache.
+pub struct Page(pub Arc<str>);
 
 /// The stored HTML as a response body, without a copy.
 struct Body(Arc<str>);
@@ -385,7 +405,7 @@ impl AsRef<[u8]> for Body {
     }
 }
 
-impl<'r> rocket::response::Responder<'r, 'static> for Hit {
+impl<'r> rocket::response::Responder<'r, 'static> for Page {
     fn respond_to(self, _req: &'r Request<'_>) -> rocket::response::Result<'static> {
         Response::build()
             .header(rocket::http::ContentType::HTML)
@@ -394,7 +414,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for Hit {
     }
 }
 
-/// The ticket [`Hit`] left for this request, if its page may be stored.
+/// The ticket [`View`] left for this request, if its page may be stored.
 pub fn ticket(req: &Request<'_>) -> Option<Ticket> {
     req.local_cache(|| None::<Ticket>).clone()
 }
@@ -413,7 +433,7 @@ mod tests {
 
     fn key(session: &str) -> Key {
         Key {
-            session_hash: session.into(),
+            session: session.into(),
             csrf: "c".into(),
             lang_cookie: None,
             accept_language: Some("nb".into()),
@@ -429,7 +449,7 @@ mod tests {
     fn a_stored_page_is_served_to_its_session_only() {
         let cache = cache();
         let later = Utc::now() + chrono::Duration::hours(1);
-        cache.store(&ticket(&cache, "a"), "<p>a</p>", later);
+        cache.store(&ticket(&cache, "a"), &Arc::from("<p>a</p>"), later);
         assert_eq!(cache.get(&key("a"), Utc::now()).as_deref(), Some("<p>a</p>"));
         assert_eq!(cache.get(&key("b"), Utc::now()), None);
         let mut other_csrf = key("a");
@@ -444,7 +464,7 @@ mod tests {
     fn a_change_ends_every_stored_page() {
         let cache = cache();
         let later = Utc::now() + chrono::Duration::hours(1);
-        cache.store(&ticket(&cache, "a"), "<p>a</p>", later);
+        cache.store(&ticket(&cache, "a"), &Arc::from("<p>a</p>"), later);
         cache.heard("applications");
         assert_eq!(cache.get(&key("a"), Utc::now()), None);
         assert!(cache.is_empty());
@@ -455,14 +475,14 @@ mod tests {
         let cache = cache();
         let taken = ticket(&cache, "a");
         cache.heard("messages"); // committed while the page was being rendered
-        cache.store(&taken, "<p>old</p>", Utc::now() + chrono::Duration::hours(1));
+        cache.store(&taken, &Arc::from("<p>old</p>"), Utc::now() + chrono::Duration::hours(1));
         assert_eq!(cache.get(&key("a"), Utc::now()), None);
     }
 
     #[test]
     fn a_sync_notification_is_no_change() {
         let cache = cache();
-        cache.store(&ticket(&cache, "a"), "<p>a</p>", Utc::now() + chrono::Duration::hours(1));
+        cache.store(&ticket(&cache, "a"), &Arc::from("<p>a</p>"), Utc::now() + chrono::Duration::hours(1));
         cache.heard("sync:7");
         assert!(cache.get(&key("a"), Utc::now()).is_some());
         assert_eq!(*cache.shared.sync_heard.borrow(), 7);
@@ -472,7 +492,7 @@ mod tests {
     fn no_page_outlives_its_session() {
         let cache = cache();
         let expires = Utc::now() + chrono::Duration::seconds(5);
-        cache.store(&ticket(&cache, "a"), "<p>a</p>", expires);
+        cache.store(&ticket(&cache, "a"), &Arc::from("<p>a</p>"), expires);
         assert!(cache.get(&key("a"), expires - chrono::Duration::seconds(1)).is_some());
         assert_eq!(cache.get(&key("a"), expires), None);
     }
@@ -480,10 +500,10 @@ mod tests {
     #[test]
     fn nothing_is_served_or_stored_while_not_listening() {
         let cache = cache();
-        cache.store(&ticket(&cache, "a"), "<p>a</p>", Utc::now() + chrono::Duration::hours(1));
+        cache.store(&ticket(&cache, "a"), &Arc::from("<p>a</p>"), Utc::now() + chrono::Duration::hours(1));
         cache.shared.listening.store(false, Ordering::Release);
         assert_eq!(cache.get(&key("a"), Utc::now()), None);
-        cache.store(&ticket(&cache, "b"), "<p>b</p>", Utc::now() + chrono::Duration::hours(1));
+        cache.store(&ticket(&cache, "b"), &Arc::from("<p>b</p>"), Utc::now() + chrono::Duration::hours(1));
         cache.shared.listening.store(true, Ordering::Release);
         assert_eq!(cache.get(&key("b"), Utc::now()), None);
     }

@@ -21,7 +21,6 @@ use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::form::{Form, FromForm};
 use rocket::http::Status;
-use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{State as RocketState, get, post, routes};
 use rocket_dyn_templates::Template;
@@ -31,7 +30,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![
         list,
         create,
-        status_cached,
         status,
         edit,
         save,
@@ -120,21 +118,19 @@ fn next_step(state: &str) -> &'static str {
     }
 }
 
-/// The status page from the page cache, when this session has it from before the last change;
-/// otherwise the guard forwards to [`status`].
-#[get("/applications/<_id>", rank = 1)]
-fn status_cached(_id: i64, hit: page_cache::Hit) -> page_cache::Hit {
-    hit
-}
-
-#[get("/applications/<id>", rank = 2)]
+/// The status page: from the page cache when this session has it from before the last change.
+#[get("/applications/<id>")]
 async fn status(
-    ctx: Ctx,
+    view: page_cache::View,
     pool: &RocketState<Pool>,
     templates: rocket_dyn_templates::Metadata<'_>,
     cache: &RocketState<page_cache::PageCache>,
     id: i64,
-) -> AppResult<RawHtml<String>> {
+) -> AppResult<page_cache::Page> {
+    let ctx = match view {
+        page_cache::View::Cached(page) => return Ok(page),
+        page_cache::View::Render(ctx) => ctx,
+    };
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (app, access) = apps::load(&mut conn, user, id).await?;
