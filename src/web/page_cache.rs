@@ -341,7 +341,7 @@ const FLASH_COOKIE: &str = "_flash";
 /// leaves a [`Ticket`] for [`Ctx::cacheable_page`] when the page may be stored.
 pub enum View {
     Cached(Page),
-    Render(Ctx),
+    Render(Box<Ctx>),
 }
 
 /// The stored page for this request, if there is a current one; on a miss, the ticket.
@@ -389,7 +389,7 @@ impl<'r> FromRequest<'r> for View {
         if let Some(page) = lookup(req) {
             return Outcome::Success(View::Cached(page));
         }
-        req.guard::<Ctx>().await.map(View::Render)
+        req.guard::<Ctx>().await.map(|ctx| View::Render(Box::new(ctx)))
     }
 }
 
