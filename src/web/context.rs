@@ -50,7 +50,10 @@ impl<'r> FromRequest<'r> for Ctx {
         Outcome::Success(Ctx {
             unread,
             session_expires_at: super::guards::session_expires_at(req).await,
-            ticket: super::page_cache::ticket(req),
+            // Only pages whose CSRF token came from the browser's cookie (none was set now) are
+            // kept under that cookie.
+            ticket: super::page_cache::ticket(req)
+                .filter(|_| req.cookies().get_private(super::csrf::CSRF_COOKIE).is_some()),
             lang: language_of(req, user.as_ref()),
             csrf: super::csrf::token(req),
             path: req.uri().path().to_string(),
