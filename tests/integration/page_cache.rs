@@ -30,6 +30,21 @@ async fn raw_page(app: &TestApp, path: &str) -> (Status, String) {
     (resp.status(), resp.into_string().await.unwrap_or_default())
 }
 
+/// Views a page every 20 ms until it shows `text`, for at most 5 s.
+async fn shows_within_5s<F, V>(view: F, text: &str) -> bool
+where
+    F: Fn() -> V,
+    V: std::future::Future<Output = (Status, String)>,
+{
+    for _ in 0..250 {
+        if view().await.1.contains(text) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
 /// An applicant with a submitted application, logged in, the cache listening: the status page's path.
 async fn case(app: &TestApp) -> (crate::common::TestUser, i64, String) {
     let applicant = app.user("applicant", None).await;
@@ -114,15 +129,7 @@ async fn a_change_behind_the_services_back_ends_the_page_as_soon_as_it_is_heard(
     // Straight into the database, as another program would: the trigger notifies, the listener
     // hears it (no sync here: the page changes on its own within moments).
     app.sql(&format!("UPDATE applications SET title = 'Ny tittel fra databasen' WHERE id = {id}")).await.unwrap();
-    let mut seen = false;
-    for _ in 0..250 {
-        let (_, html) = raw_page(&app, &path).await;
-        if html.contains("Ny tittel fra databasen") {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let seen = shows_within_5s(|| raw_page(&app, &path), "Ny tittel fra databasen").await;
     assert!(seen, "the change reached the cached page within 5 s");
 }
 
@@ -207,16 +214,7 @@ async fn another_instance_hears_of_a_change_made_through_the_first() {
         )
         .await;
     assert_eq!(status, Status::Created, "{body}");
-    let mut seen = false;
-    for _ in 0..250 {
-        let (_, html) = view_on_b().await;
-        if html.contains("Melding via instans A") {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(seen, "B heard of A's change within 5 s");
+    assert!(shows_within_5s(view_on_b, "Melding via instans A").await, "B heard of A's change within 5 s");
 }
 
 #[rocket::async_test]
