@@ -83,8 +83,9 @@ pub struct Config {
     pub webhook_allow_loopback: bool,
     /// Mounts `/bench/noop` for the load benchmark (`BENCH_ROUTES=true`); off by default.
     pub bench_routes: bool,
-    /// Longest a rendered page is kept in memory (`PAGE_CACHE_SECONDS`, default 10; 0 turns the
-    /// page cache off). Changes in the database end it at once; see `web::page_cache`.
+    /// Longest a rendered page is kept in memory (`PAGE_CACHE_SECONDS`, default 10, at most 60 for
+    /// what changes with the clock alone; 0 turns the page cache off). Changes in the database end
+    /// it at once; see `web::page_cache`.
     pub page_cache_seconds: u64,
     /// Memory for cached pages (`PAGE_CACHE_MB`, default 64).
     pub page_cache_mb: u64,
@@ -326,13 +327,14 @@ impl Config {
             Some("true" | "1") => true,
             Some(_) => return Err(bad("BENCH_ROUTES", "must be true or false")),
         };
-        let page_cache_seconds =
-            match non_empty(raw.page_cache_seconds) {
-                None => 10,
-                Some(s) => s.parse::<u64>().ok().filter(|n| *n <= 3600).ok_or_else(|| {
-                    bad("PAGE_CACHE_SECONDS", "must be a whole number of seconds from 0 (off) to 3600")
-                })?,
-            };
+        let page_cache_seconds = match non_empty(raw.page_cache_seconds) {
+            None => 10,
+            Some(s) => s
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= 60)
+                .ok_or_else(|| bad("PAGE_CACHE_SECONDS", "must be a whole number of seconds from 0 (off) to 60"))?,
+        };
         let page_cache_mb = match non_empty(raw.page_cache_mb) {
             None => 64,
             Some(s) => s

@@ -14,16 +14,20 @@
 //! only while its generation is the current one. The generation is read before the route reads
 //! anything, so a page rendered while a change committed is already stale when it is stored.
 //! Besides:
-//! - a request that may write (any method but GET, HEAD and OPTIONS) starts a new generation as
-//!   soon as its answer is ready, so a browser never sees its own change missing, even before
-//!   the notification arrives;
+//! - a request that may have written (a method other than GET, HEAD and OPTIONS, from a session or
+//!   a token, not refused with a 4xx) starts a new generation as soon as its answer is ready, so a
+//!   browser never sees its own change missing on the instance that made it, even before the
+//!   notification arrives;
 //! - a page is kept at most `PAGE_CACHE_SECONDS` (default 10), for what changes with the clock
 //!   alone (deadlines, overdue cases);
 //! - a page is never served after its session expires;
 //! - a request with `Cache-Control: no-cache` (a browser's hard reload) gets a fresh page;
 //! - while the listening connection is down (database restart, network) nothing is served from
 //!   the cache, and the first generation after it is back starts empty; the connection is asked
-//!   `SELECT 1` every 5 s, so one that silently stopped carrying anything is noticed.
+//!   `SELECT 1` every 5 s, so one that silently stopped carrying anything is noticed within 10 s.
+//!
+//! Writes with triggers disabled (`session_replication_role = replica`, `pg_restore
+//! --disable-triggers`) notify nobody: send `NOTIFY hds_changes` after them, or restart.
 //!
 //! Other instances on the same database hear of a change when PostgreSQL delivers the
 //! notification, normally within a millisecond of the commit.
@@ -80,6 +84,8 @@ struct Shared {
     generation: AtomicU64,
     /// Whether the listening connection is up (nothing is served while it is not).
     listening: AtomicBool,
+    /// This instance's name in its sync notifications (every instance hears every one).
+    instance: String,
     /// Counter of this instance's sync notifications, and the highest one heard back.
     sync_sent: AtomicU64,
     sync_heard: tokio::sync::watch::Sender<u64>,
@@ -95,7 +101,7 @@ pub struct Stats {
     pub hits: u64,
     /// Cacheable requests that found no current page (and were rendered).
     pub misses: u64,
-    /// Generations started (changes heard, writes answered, connections made).
+    /// Generations started (changes heard, writes answered, connections made and lost).
     pub generation: u64,
     /// Times the listening connection was made.
     pub listens: u64,
@@ -126,6 +132,7 @@ impl PageCache {
                 pages,
                 generation: AtomicU64::new(0),
                 listening: AtomicBool::new(false),
+                instance: uuid::Uuid::new_v4().simple().to_string(),
                 sync_sent: AtomicU64::new(0),
                 sync_heard: tokio::sync::watch::channel(0).0,
                 hits: AtomicU64::new(0),
@@ -167,12 +174,9 @@ impl PageCache {
             return;
         }
         let entry = Entry { html: html.clone(), generation: ticket.generation, session_expires_at };
+        // A change that comes between the check and the insert makes the entry stale all the same:
+        // `get` compares generations.
         self.shared.pages.insert(ticket.key.clone(), Arc::new(entry));
-        // A change may have come between the check and the insert: it emptied the cache before
-        // the insert, so look again.
-        if self.generation() != ticket.generation {
-            self.shared.pages.invalidate(&ticket.key);
-        }
     }
 
     /// Counters, for tests and monitoring.
@@ -210,7 +214,7 @@ impl PageCache {
         use diesel_async::RunQueryDsl;
         let sent = diesel::sql_query("SELECT pg_notify($1, $2)")
             .bind::<diesel::sql_types::Text, _>(CHANNEL)
-            .bind::<diesel::sql_types::Text, _>(format!("{SYNC_PREFIX}{n}"))
+            .bind::<diesel::sql_types::Text, _>(format!("{SYNC_PREFIX}{}:{n}", self.shared.instance))
             .execute(&mut conn)
             .await;
         if sent.is_ok() {
@@ -218,12 +222,20 @@ impl PageCache {
         }
     }
 
-    /// What the listener does with one notification.
+    /// What the listener does with one notification: a change, or a sync (this instance's own,
+    /// or another's, which changes nothing).
     fn heard(&self, payload: &str) {
-        if let Some(n) = payload.strip_prefix(SYNC_PREFIX).and_then(|n| n.parse::<u64>().ok()) {
-            self.shared.sync_heard.send_modify(|h| *h = (*h).max(n));
-        } else {
-            self.changed();
+        match payload.strip_prefix(SYNC_PREFIX) {
+            Some(sync) => {
+                let mine = sync
+                    .split_once(':')
+                    .filter(|(instance, _)| *instance == self.shared.instance)
+                    .and_then(|(_, n)| n.parse::<u64>().ok());
+                if let Some(n) = mine {
+                    self.shared.sync_heard.send_modify(|h| *h = (*h).max(n));
+                }
+            }
+            None => self.changed(),
         }
     }
 
@@ -233,17 +245,20 @@ impl PageCache {
     async fn listen(self, url: String, mut shutdown: rocket::Shutdown) {
         let mut pause = Duration::from_millis(100);
         loop {
-            let round = self.listen_once(&url);
+            let listens = self.stats().listens;
             tokio::select! {
-                result = round => {
+                result = self.listen_once(&url) => {
                     if let Err(e) = result {
                         tracing::warn!("page cache: not listening for changes ({e}); pages are rendered afresh meanwhile");
                     }
                 }
-                _ = &mut shutdown => return,
+                _ = &mut shutdown => {}
             }
             self.shared.listening.store(false, Ordering::Release);
             self.changed();
+            if self.stats().listens > listens {
+                pause = Duration::from_millis(100); // it was listening: try again soon
+            }
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
                 _ = &mut shutdown => return,
@@ -253,21 +268,19 @@ impl PageCache {
     }
 
     async fn listen_once(&self, url: &str) -> Result<(), String> {
+        let silent = || "the database stopped answering".to_string();
         let (client, mut connection) =
             tokio::time::timeout(HEARTBEAT, tokio_postgres::connect(url, tokio_postgres::NoTls))
                 .await
-                .map_err(|_| "no answer from the database".to_string())?
+                .map_err(|_| silent())?
                 .map_err(|e| e.to_string())?;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-        // The connection delivers notifications to whoever polls it; it also carries the LISTEN.
-        let driver = tokio::spawn(async move {
+        // The connection delivers notifications to whoever polls it (this task, which acts on
+        // them at once); it also carries the LISTEN and the heartbeats.
+        let cache = self.clone();
+        let mut driver = tokio::spawn(async move {
             loop {
                 match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                    Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => {
-                        if tx.send(n.payload().to_string()).is_err() {
-                            return "stopped".to_string();
-                        }
-                    }
+                    Some(Ok(tokio_postgres::AsyncMessage::Notification(n))) => cache.heard(n.payload()),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return e.to_string(),
                     None => return "the server closed the connection".to_string(),
@@ -275,40 +288,30 @@ impl PageCache {
             }
         });
         let outcome = async {
-            client.batch_execute(&format!("LISTEN {CHANNEL}")).await.map_err(|e| e.to_string())?;
+            tokio::time::timeout(HEARTBEAT, client.batch_execute(&format!("LISTEN {CHANNEL}")))
+                .await
+                .map_err(|_| silent())?
+                .map_err(|e| e.to_string())?;
             self.changed();
             self.shared.listens.fetch_add(1, Ordering::AcqRel);
             self.shared.listening.store(true, Ordering::Release);
             // A connection that silently stopped carrying anything (a network partition) would
-            // leave the cache deaf: ask the server something now and then, and give up on it
-            // when it does not answer.
-            let mut heartbeat = tokio::time::interval(HEARTBEAT);
-            heartbeat.tick().await;
+            // leave the cache deaf: ask the server something every 5 s and give up on the
+            // connection when it does not answer within 5 s more.
             loop {
-                tokio::select! {
-                    payload = rx.recv() => match payload {
-                        Some(payload) => self.heard(&payload),
-                        None => return Ok(()),
-                    },
-                    _ = heartbeat.tick() => {
-                        match tokio::time::timeout(HEARTBEAT, client.simple_query("SELECT 1")).await {
-                            Ok(Ok(_)) => {}
-                            Ok(Err(e)) => return Err(e.to_string()),
-                            Err(_) => return Err("the database stopped answering".to_string()),
-                        }
-                    }
-                }
+                tokio::time::sleep(HEARTBEAT).await;
+                tokio::time::timeout(HEARTBEAT, client.simple_query("SELECT 1"))
+                    .await
+                    .map_err(|_| silent())?
+                    .map_err(|e| e.to_string())?;
             }
-        }
-        .await;
-        match outcome {
-            Err(e) => {
-                driver.abort();
-                Err(e)
-            }
-            // The driver dropped its sender: it has stopped, and says why.
-            Ok(()) => Err(driver.await.unwrap_or_else(|e| e.to_string())),
-        }
+        };
+        let result: Result<(), String> = tokio::select! {
+            result = outcome => result,
+            reason = &mut driver => Err(reason.unwrap_or_else(|e| e.to_string())),
+        };
+        driver.abort();
+        result
     }
 }
 
@@ -324,10 +327,16 @@ impl Fairing for PageCache {
         }
     }
 
-    async fn on_response<'r>(&self, req: &'r Request<'_>, _res: &mut Response<'r>) {
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         // The handler has committed by now: the next request of this browser must not see a page
-        // from before (the notification would say the same, a moment later).
-        if !matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+        // from before (the notification would say the same, a moment later). Only for requests
+        // that may have written: a non-safe method, from someone logged in (a session cookie or a
+        // token), answered without a refusal (4xx answers change nothing), so that anonymous or
+        // refused requests cannot keep emptying the cache.
+        let may_write = !matches!(req.method(), Method::Get | Method::Head | Method::Options)
+            && (req.cookies().get(super::guards::SESSION_COOKIE).is_some() || req.headers().contains("Authorization"))
+            && !res.status().class().is_client_error();
+        if may_write {
             self.changed();
         }
     }
@@ -483,9 +492,10 @@ mod tests {
     fn a_sync_notification_is_no_change() {
         let cache = cache();
         cache.store(&ticket(&cache, "a"), &Arc::from("<p>a</p>"), Utc::now() + chrono::Duration::hours(1));
-        cache.heard("sync:7");
+        cache.heard(&format!("sync:{}:7", cache.shared.instance));
+        cache.heard("sync:another-instance:9");
         assert!(cache.get(&key("a"), Utc::now()).is_some());
-        assert_eq!(*cache.shared.sync_heard.borrow(), 7);
+        assert_eq!(*cache.shared.sync_heard.borrow(), 7, "another instance's sync is not ours");
     }
 
     #[test]

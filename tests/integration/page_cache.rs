@@ -99,13 +99,25 @@ async fn a_request_that_may_write_ends_the_stored_pages_as_soon_as_it_is_answere
     let app = TestApp::new().await;
     let (_, _, path) = case(&app).await;
     let (_, html) = app.page(&path).await;
+    let csrf = csrf_in(&html);
+    // Mark every notice read (a write that notifies), so that the same request again changes
+    // nothing in the database and sends no notification.
+    let resp = app.form("/notifications/read", &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, html) = app.page(&path).await;
     let (_, _) = app.page(&path).await;
     assert!(!app.page_cache().is_empty());
-    // A POST that changes nothing in the database (its CSRF token is wrong, so no notification
-    // comes): the generation moves all the same, the moment the answer is ready.
+
+    // Refused (a forged CSRF token): nothing changed, and the pages stay.
     let before = stats(&app).generation;
     let resp = app.form(&format!("{path}/messages"), &[("body", "x")], Some("forged")).await;
     assert_eq!(resp.status(), Status::Forbidden);
+    assert_eq!(stats(&app).generation, before, "a refused request ends nothing");
+    assert!(!app.page_cache().is_empty());
+
+    // Accepted: the generation moves the moment the answer is ready, notification or not.
+    let resp = app.form("/notifications/read", &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
     assert_eq!(stats(&app).generation, before + 1);
     assert!(app.page_cache().is_empty());
     let hits = stats(&app).hits;
