@@ -83,7 +83,7 @@ pub struct Config {
     pub webhook_allow_loopback: bool,
     /// Mounts `/bench/noop` for the load benchmark (`BENCH_ROUTES=true`); off by default.
     pub bench_routes: bool,
-    /// Longest a rendered page is kept in memory (`PAGE_CACHE_SECONDS`, default 10, at most 60 for
+    /// Longest a rendered page is kept in memory (`PAGE_CACHE_SECONDS`, default and at most 60, for
     /// what changes with the clock alone; 0 turns the page cache off). Changes in the database end
     /// it at once; see `web::page_cache`.
     pub page_cache_seconds: u64,
@@ -328,7 +328,7 @@ impl Config {
             Some(_) => return Err(bad("BENCH_ROUTES", "must be true or false")),
         };
         let page_cache_seconds = match non_empty(raw.page_cache_seconds) {
-            None => 10,
+            None => 60,
             Some(s) => s
                 .parse::<u64>()
                 .ok()

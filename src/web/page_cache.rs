@@ -18,8 +18,9 @@
 //!   a token, not refused with a 4xx) starts a new generation as soon as its answer is ready, so a
 //!   browser never sees its own change missing on the instance that made it, even before the
 //!   notification arrives;
-//! - a page is kept at most `PAGE_CACHE_SECONDS` (default 10), for what changes with the clock
-//!   alone (deadlines, overdue cases);
+//! - a page is kept at most `PAGE_CACHE_SECONDS` (default and at most 60), for what changes with
+//!   the clock alone (deadlines, overdue cases; a command the page still offers is checked afresh
+//!   when given);
 //! - a page is never served after its session expires;
 //! - a request with `Cache-Control: no-cache` (a browser's hard reload) gets a fresh page;
 //! - while the listening connection is down (database restart, network) nothing is served from
