@@ -188,6 +188,24 @@ fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError { setting, message: message.into() }
 }
 
+/// A whole-number setting: `default` when it is unset, else a number within `range`; anything
+/// else is `message` about `setting`.
+fn whole<T>(
+    value: Option<String>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    setting: &'static str,
+    message: &str,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd,
+{
+    match value {
+        None => Ok(default),
+        Some(s) => s.parse::<T>().ok().filter(|n| range.contains(n)).ok_or_else(|| bad(setting, message)),
+    }
+}
+
 /// Rocket's figment with our settings merged in from the plain environment variables.
 pub fn figment() -> Figment {
     rocket::Config::figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into())).merge(
@@ -230,14 +248,13 @@ impl Config {
             return Err(bad("PUBLIC_URL", "must be an http:// or https:// address"));
         }
         let public_url = public_url.trim_end_matches('/').to_string();
-        let release_reminder_days = match non_empty(raw.release_reminder_days) {
-            None => 14,
-            Some(s) => s
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=365).contains(n))
-                .ok_or_else(|| bad("RELEASE_REMINDER_DAYS", "must be a whole number of days from 1 to 365"))?,
-        };
+        let release_reminder_days = whole(
+            non_empty(raw.release_reminder_days),
+            14u32,
+            1..=365,
+            "RELEASE_REMINDER_DAYS",
+            "must be a whole number of days from 1 to 365",
+        )?;
 
         let admin = match (non_empty(raw.admin_email), raw.admin_password.filter(|p| !p.is_empty())) {
             (None, None) => None,
@@ -259,38 +276,35 @@ impl Config {
                 Some((email, pw))
             }
         };
-        let pool_size = match non_empty(raw.database_pool_size) {
+        let pool_size = whole(
+            non_empty(raw.database_pool_size),
             // Sized for the machine: PostgreSQL and the service share its cores (see the load
             // benchmark in the README); more connections only queue inside the database.
-            None => std::thread::available_parallelism().map_or(4, |n| (4 * n.get()).clamp(4, 16)),
-            Some(s) => s
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| bad("DATABASE_POOL_SIZE", "must be a whole number from 1 to 1000"))?,
-        };
+            std::thread::available_parallelism().map_or(4, |n| (4 * n.get()).clamp(4, 16)),
+            1..=1000,
+            "DATABASE_POOL_SIZE",
+            "must be a whole number from 1 to 1000",
+        )?;
         let master_key = match non_empty(raw.storage_master_key) {
             None => None,
             Some(text) => Some(parse_master_key(&text).ok_or_else(|| {
                 bad("STORAGE_MASTER_KEY", "must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)")
             })?),
         };
-        let max_upload_bytes = match non_empty(raw.max_upload_bytes) {
-            None => 25 * 1024 * 1024,
-            Some(s) => s
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| bad("MAX_UPLOAD_BYTES", "must be a positive whole number of bytes"))?,
-        };
-        let max_transfer_bytes = match non_empty(raw.max_transfer_bytes) {
-            None => 100 * 1024 * 1024 * 1024,
-            Some(s) => s
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| bad("MAX_TRANSFER_BYTES", "must be a positive whole number of bytes"))?,
-        };
+        let max_upload_bytes = whole(
+            non_empty(raw.max_upload_bytes),
+            25 * 1024 * 1024u64,
+            1..=u64::MAX,
+            "MAX_UPLOAD_BYTES",
+            "must be a positive whole number of bytes",
+        )?;
+        let max_transfer_bytes = whole(
+            non_empty(raw.max_transfer_bytes),
+            100 * 1024 * 1024 * 1024u64,
+            1..=u64::MAX,
+            "MAX_TRANSFER_BYTES",
+            "must be a positive whole number of bytes",
+        )?;
         let storage_s3 = match (non_empty(raw.storage_s3_url), non_empty(raw.storage_s3_bucket)) {
             (None, None) => None,
             (None, Some(_)) => return Err(bad("STORAGE_S3_URL", "is required when STORAGE_S3_BUCKET is set")),
@@ -310,12 +324,13 @@ impl Config {
                 Some(S3Settings { url, bucket, access_key_id, secret_access_key, region })
             }
         };
-        let case_target_working_days = match non_empty(raw.case_target_working_days) {
-            None => 60,
-            Some(s) => s.parse::<u32>().ok().filter(|n| (1..=365).contains(n)).ok_or_else(|| {
-                bad("CASE_TARGET_WORKING_DAYS", "must be a whole number of working days from 1 to 365")
-            })?,
-        };
+        let case_target_working_days = whole(
+            non_empty(raw.case_target_working_days),
+            60u32,
+            1..=365,
+            "CASE_TARGET_WORKING_DAYS",
+            "must be a whole number of working days from 1 to 365",
+        )?;
         let vat_rate_bp = match non_empty(raw.vat_rate_percent) {
             None => 0,
             Some(s) => crate::domain::pricing::parse_vat_rate(&s).ok_or_else(|| {
@@ -327,22 +342,20 @@ impl Config {
             Some("true" | "1") => true,
             Some(_) => return Err(bad("BENCH_ROUTES", "must be true or false")),
         };
-        let page_cache_seconds = match non_empty(raw.page_cache_seconds) {
-            None => 60,
-            Some(s) => s
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n <= 60)
-                .ok_or_else(|| bad("PAGE_CACHE_SECONDS", "must be a whole number of seconds from 0 (off) to 60"))?,
-        };
-        let page_cache_mb = match non_empty(raw.page_cache_mb) {
-            None => 64,
-            Some(s) => s
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=65536).contains(n))
-                .ok_or_else(|| bad("PAGE_CACHE_MB", "must be a whole number of megabytes from 1 to 65536"))?,
-        };
+        let page_cache_seconds = whole(
+            non_empty(raw.page_cache_seconds),
+            60u64,
+            0..=60,
+            "PAGE_CACHE_SECONDS",
+            "must be a whole number of seconds from 0 (off) to 60",
+        )?;
+        let page_cache_mb = whole(
+            non_empty(raw.page_cache_mb),
+            64u64,
+            1..=65536,
+            "PAGE_CACHE_MB",
+            "must be a whole number of megabytes from 1 to 65536",
+        )?;
         Ok(Config {
             database_url,
             smtp_url,
