@@ -118,7 +118,7 @@ pub struct PageCache {
 }
 
 impl PageCache {
-    /// A cache keeping pages `seconds` (0: off) within `megabytes` of HTML.
+    /// A cache keeping pages `PAGE_CACHE_SECONDS` (0: off) within `PAGE_CACHE_MB` of HTML.
     pub fn new(config: &Config) -> PageCache {
         let pages = Cache::builder()
             .max_capacity(config.page_cache_mb.max(1) * 1024 * 1024)
@@ -383,7 +383,7 @@ fn lookup(req: &Request<'_>) -> Option<Page> {
     let fresh = ["Cache-Control", "Pragma"]
         .iter()
         .any(|h| req.headers().get(h).any(|v| v.to_ascii_lowercase().contains("no-cache")));
-    if let Some(html) = cache.get(&key, Utc::now()).filter(|_| !fresh) {
+    if let Some(html) = (!fresh).then(|| cache.get(&key, Utc::now())).flatten() {
         cache.shared.hits.fetch_add(1, Ordering::Relaxed);
         return Some(Page(html));
     }
