@@ -38,8 +38,8 @@ pub fn session_cookie(secret: String) -> Cookie<'static> {
 
 /// The session's user, their unread notices and when the session expires, read once per request
 /// (one statement).
-async fn session_row(req: &Request<'_>) -> Result<Option<db::users::SessionRow>, AppError> {
-    let cached: &Result<Option<db::users::SessionRow>, String> = req
+async fn session_row<'r>(req: &'r Request<'_>) -> Result<Option<&'r db::users::SessionRow>, AppError> {
+    let cached: &'r Result<Option<db::users::SessionRow>, String> = req
         .local_cache_async(async {
             let Some(cookie) = req.cookies().get_private(SESSION_COOKIE) else {
                 return Ok(None);
@@ -51,11 +51,11 @@ async fn session_row(req: &Request<'_>) -> Result<Option<db::users::SessionRow>,
                 .map_err(|e| e.to_string())
         })
         .await;
-    cached.clone().map_err(AppError::Unavailable)
+    cached.as_ref().map(Option::as_ref).map_err(|e| AppError::Unavailable(e.clone()))
 }
 
 async fn session_user(req: &Request<'_>) -> Result<Option<User>, AppError> {
-    Ok(session_row(req).await?.map(|s| s.user))
+    Ok(session_row(req).await?.map(|s| s.user.clone()))
 }
 
 /// Unread notices of the session's user (0 without a session).
