@@ -11,7 +11,9 @@
 //! `var/bench-load-pg`, fsync on), `BENCH_SECONDS` per run (15), `BENCH_CONNECTIONS` (16),
 //! `BENCH_POOL_SIZE` (the service's `DATABASE_POOL_SIZE`, else its default).
 //! `-- --queries` prints the SQL each route runs instead of measuring (private cluster only);
-//! `-- --soak MINUTES` runs a soak at moderate load and prints the service's RSS every minute.
+//! `-- --soak MINUTES` runs a soak at moderate load and prints the service's RSS every minute;
+//! `-- --submit` measures only the submit and its two references (a minute instead of five, for
+//! working on that route; `perf record -p` the printed pid while it runs).
 
 #[path = "load/tools.rs"]
 mod tools;
@@ -94,6 +96,7 @@ async fn main() -> Result<(), String> {
     }
     let queries = args.iter().any(|a| a == "--queries");
     let soak: Option<u64> = args.iter().position(|a| a == "--soak").and_then(|i| args.get(i + 1)?.parse().ok());
+    let only_submit = args.iter().any(|a| a == "--submit");
     tools::check_programs()?;
     let (seconds, connections) = (setting("BENCH_SECONDS", 15), setting("BENCH_CONNECTIONS", 16));
 
@@ -144,7 +147,8 @@ async fn main() -> Result<(), String> {
         service.env("DATABASE_POOL_SIZE", size);
     }
     let mut child = service.spawn().map_err(sql_error)?;
-    let result = measure(&base, &url, work.path(), child.id(), seconds, connections, queries, soak).await;
+    let result =
+        measure(&base, &url, work.path(), child.id(), seconds, connections, Mode { queries, soak, only_submit }).await;
     let _ = child.kill();
     let _ = child.wait();
     if result.is_err() {
@@ -159,7 +163,13 @@ async fn main() -> Result<(), String> {
     result
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a run does besides the figures: print each route's SQL, soak, or measure only the submit.
+struct Mode {
+    queries: bool,
+    soak: Option<u64>,
+    only_submit: bool,
+}
+
 async fn measure(
     base: &str,
     url: &str,
@@ -167,9 +177,9 @@ async fn measure(
     pid: u32,
     seconds: u32,
     connections: u32,
-    queries: bool,
-    soak: Option<u64>,
+    mode: Mode,
 ) -> Result<(), String> {
+    let Mode { queries, soak, only_submit } = mode;
     if !tools::wait_healthy(base) {
         return Err("the service did not start".into());
     }
@@ -290,12 +300,6 @@ async fn measure(
         let cpu = before.per_request(&Cpu::sample(pid, DATABASE), figures.rate * f64::from(seconds));
         Ok((figures, cpu))
     };
-    let (noop, noop_cpu) = http("/bench/noop", None, &[])?;
-    let (noop_scripted, noop_scripted_cpu) = http("/", Some(&noop_lua), &[])?;
-    let (status, status_cpu) = http("/", Some(&status_lua), &[])?;
-    let (rendered, rendered_cpu) = http("/", Some(&rendered_lua), &[])?;
-    let (inbox, inbox_cpu) = http("/inbox", None, &[format!("Cookie: {officer_cookie}")])?;
-    let (catalogue, catalogue_cpu) = http("/data-sources", None, &[])?;
     let vars = vec![
         ("first", first.to_string()),
         ("applicant_session", applicant_session),
@@ -322,26 +326,29 @@ async fn measure(
             .map(|l| format!("{l}\n"))
             .collect(),
     )?;
-    let pg_status = reference("status")?;
-    let pg_inbox = reference("inbox")?;
-    let pg_catalogue = reference("catalogue")?;
-    let before = Cpu::sample(pid, DATABASE);
-    let (mut submit, report) = tools::wrk(&format!("{base}/"), connections, seconds, Some(&submit_lua), &[])?;
-    let submits: f64 = report
-        .lines()
-        .find_map(|l| l.strip_prefix("submits: ")?.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0);
-    let submit_cpu = before.per_request(&Cpu::sample(pid, DATABASE), submits);
-    let requests_per_second = submit.rate;
-    submit.rate = submits / f64::from(seconds);
-    let pg_submit = reference("submit")?;
-    let pg_submit_answers = tools::pgbench(url, &submit_answers, connections, seconds, &vars, dir)?.0;
-
-    println!();
-    println!(
-        "{:<34} {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>6}",
-        "", "HTTP /s", "p50 ms", "p99 ms", "pgbench/s", "p50 ms", "p99 ms", "ratio"
-    );
+    // The submit and its two references: (pairs, HTTP requests/s, CPU per pair, pgbench writes,
+    // pgbench writes and answers' reads).
+    let submit_phase = || -> Result<(Figures, f64, CpuPerRequest, Figures, Figures), String> {
+        let before = Cpu::sample(pid, DATABASE);
+        let (mut submit, report) = tools::wrk(&format!("{base}/"), connections, seconds, Some(&submit_lua), &[])?;
+        let submits: f64 = report
+            .lines()
+            .find_map(|l| l.strip_prefix("submits: ")?.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0.0);
+        let cpu = before.per_request(&Cpu::sample(pid, DATABASE), submits);
+        let requests_per_second = submit.rate;
+        submit.rate = submits / f64::from(seconds);
+        let pg_submit = reference("submit")?;
+        let pg_submit_answers = tools::pgbench(url, &submit_answers, connections, seconds, &vars, dir)?.0;
+        Ok((submit, requests_per_second, cpu, pg_submit, pg_submit_answers))
+    };
+    let header = || {
+        println!();
+        println!(
+            "{:<34} {:>9} {:>8} {:>8} | {:>9} {:>8} {:>8} | {:>6}",
+            "", "HTTP /s", "p50 ms", "p99 ms", "pgbench/s", "p50 ms", "p99 ms", "ratio"
+        );
+    };
     let row = |name: &str, h: &Figures, p: Option<&Figures>| {
         let errors = if h.errors > 0 { format!("  ({} failed)", h.errors) } else { String::new() };
         match p {
@@ -358,42 +365,72 @@ async fn measure(
             None => println!("{name:<34} {:>9.0} {:>8.2} {:>8.2} |{errors}", h.rate, h.p50_ms, h.p99_ms),
         }
     };
+    let submit_rows = |submit: &Figures, requests_per_second: f64, pg: &Figures, pg_answers: &Figures| {
+        row("submit (create + submit, per pair)", submit, Some(pg));
+        row("  against writes and answers' reads", submit, Some(pg_answers));
+        println!("(submit: {requests_per_second:.0} HTTP requests/s; its latencies are per request, create or submit)");
+        println!();
+    };
+    // Where the CPU goes: the service, PostgreSQL's backends serving it, and wrk, per request.
+    // All three share the machine's cores, so even a service that cost nothing could not serve
+    // more than cores / (PostgreSQL + wrk) requests a second.
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+    let cpu_header = || {
+        println!(
+            "{:<34} {:>9} {:>10} {:>9} | {:>22}",
+            "CPU per request, µs", "service", "PostgreSQL", "wrk", "bound with a free service"
+        );
+    };
+    let cpu_row = |name: &str, c: &CpuPerRequest, ceiling: Option<f64>| {
+        let bound = cores * 1e6 / (c.postgres + c.load_generator).max(1.0);
+        let of_ceiling = ceiling.map(|n| format!(" = {:>4.2} of no-op", bound / n)).unwrap_or_default();
+        println!(
+            "{name:<34} {:>9.0} {:>10.0} {:>9.0} | {:>8.0}/s{of_ceiling}",
+            c.service, c.postgres, c.load_generator, bound
+        );
+    };
+    let submit_ratio = |submit: &Figures, pg: &Figures| {
+        println!("submit / pgbench submit:   {:.2} (goal ≥ 0.50)", submit.rate / pg.rate);
+    };
+    if only_submit {
+        let (submit, requests_per_second, submit_cpu, pg_submit, pg_submit_answers) = submit_phase()?;
+        header();
+        submit_rows(&submit, requests_per_second, &pg_submit, &pg_submit_answers);
+        cpu_header();
+        cpu_row("submit (per pair)", &submit_cpu, None);
+        println!();
+        submit_ratio(&submit, &pg_submit);
+        return Ok(());
+    }
+
+    let (noop, noop_cpu) = http("/bench/noop", None, &[])?;
+    let (noop_scripted, noop_scripted_cpu) = http("/", Some(&noop_lua), &[])?;
+    let (status, status_cpu) = http("/", Some(&status_lua), &[])?;
+    let (rendered, rendered_cpu) = http("/", Some(&rendered_lua), &[])?;
+    let (inbox, inbox_cpu) = http("/inbox", None, &[format!("Cookie: {officer_cookie}")])?;
+    let (catalogue, catalogue_cpu) = http("/data-sources", None, &[])?;
+    let pg_status = reference("status")?;
+    let pg_inbox = reference("inbox")?;
+    let pg_catalogue = reference("catalogue")?;
+    let (submit, requests_per_second, submit_cpu, pg_submit, pg_submit_answers) = submit_phase()?;
+
+    header();
     row("no-op route (framework ceiling)", &noop, None);
     row("  the same, through the status script", &noop_scripted, None);
     row("status page, from the page cache", &status, Some(&pg_status));
     row("status page, rendered (no-cache)", &rendered, Some(&pg_status));
     row("officers' inbox GET /inbox", &inbox, Some(&pg_inbox));
     row("catalogue GET /data-sources", &catalogue, Some(&pg_catalogue));
-    row("submit (create + submit, per pair)", &submit, Some(&pg_submit));
-    row("  against writes and answers' reads", &submit, Some(&pg_submit_answers));
-    println!("(submit: {requests_per_second:.0} HTTP requests/s; its latencies are per request, create or submit)");
-    println!();
-    // Where the CPU goes: the service, PostgreSQL's backends serving it, and wrk, per request.
-    // All three share the machine's cores, so even a service that cost nothing could not serve
-    // more than cores / (PostgreSQL + wrk) requests a second.
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
-    println!(
-        "{:<34} {:>9} {:>10} {:>9} | {:>22}",
-        "CPU per request, µs", "service", "PostgreSQL", "wrk", "bound with a free service"
-    );
-    let cpu_row = |name: &str, c: &CpuPerRequest| {
-        let bound = cores * 1e6 / (c.postgres + c.load_generator).max(1.0);
-        println!(
-            "{name:<34} {:>9.0} {:>10.0} {:>9.0} | {:>8.0}/s = {:>4.2} of no-op",
-            c.service,
-            c.postgres,
-            c.load_generator,
-            bound,
-            bound / noop.rate
-        );
-    };
-    cpu_row("no-op route", &noop_cpu);
-    cpu_row("  the same, through the status script", &noop_scripted_cpu);
-    cpu_row("status page, from the page cache", &status_cpu);
-    cpu_row("status page, rendered", &rendered_cpu);
-    cpu_row("officers' inbox", &inbox_cpu);
-    cpu_row("catalogue", &catalogue_cpu);
-    cpu_row("submit (per pair)", &submit_cpu);
+    submit_rows(&submit, requests_per_second, &pg_submit, &pg_submit_answers);
+    cpu_header();
+    let ceiling = Some(noop.rate);
+    cpu_row("no-op route", &noop_cpu, ceiling);
+    cpu_row("  the same, through the status script", &noop_scripted_cpu, ceiling);
+    cpu_row("status page, from the page cache", &status_cpu, ceiling);
+    cpu_row("status page, rendered", &rendered_cpu, ceiling);
+    cpu_row("officers' inbox", &inbox_cpu, ceiling);
+    cpu_row("catalogue", &catalogue_cpu, ceiling);
+    cpu_row("submit (per pair)", &submit_cpu, ceiling);
     println!();
     println!(
         "status page / no-op route: {:.2} (goal ≥ 0.50); / the no-op route through the same script: {:.2}; rendered afresh: {:.2}",
@@ -402,7 +439,7 @@ async fn measure(
         rendered.rate / noop.rate
     );
     println!("rendered status page / pgbench status: {:.2}", rendered.rate / pg_status.rate);
-    println!("submit / pgbench submit:   {:.2} (goal ≥ 0.50)", submit.rate / pg_submit.rate);
+    submit_ratio(&submit, &pg_submit);
     Ok(())
 }
 

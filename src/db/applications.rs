@@ -202,7 +202,7 @@ pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64
 
 /// References of the applicant's earlier cases.
 pub async fn references_of(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     applicant_id: i64,
     except: Option<i64>,
 ) -> QueryResult<Vec<String>> {
@@ -210,7 +210,7 @@ pub async fn references_of(
         .filter(applications::applicant_id.eq(applicant_id).and(applications::reference.is_not_null()))
         .filter(applications::id.ne(except.unwrap_or(0)))
         .select(applications::reference.assume_not_null())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -300,12 +300,12 @@ pub async fn insert_attachment(conn: &mut AsyncPgConnection, a: &Attachment) -> 
     diesel::insert_into(attachments::table).values(a).execute(conn).await
 }
 
-pub async fn attachments_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Attachment>> {
+pub async fn attachments_of(mut conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Attachment>> {
     attachments::table
         .filter(attachments::application_id.eq(application_id).and(attachments::deleted_at.is_null()))
         .order(attachments::created_at)
         .select(Attachment::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -375,7 +375,7 @@ pub async fn insert_message(
 
 /// Messages of an application, oldest first; internal notes only when `with_internal`.
 pub async fn messages_of(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     application_id: i64,
     with_internal: bool,
 ) -> QueryResult<Vec<Message>> {
@@ -397,7 +397,7 @@ pub async fn messages_of(
         q = q.filter(messages::internal.eq(false));
     }
     type Row = (i64, i64, String, String, bool, String, DateTime<Utc>);
-    let rows: Vec<Row> = q.load(conn).await?;
+    let rows: Vec<Row> = q.load(&mut conn).await?;
     Ok(rows
         .into_iter()
         .map(|(id, author_id, author_name, author_role, internal, body, created_at)| Message {

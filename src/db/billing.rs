@@ -33,12 +33,12 @@ impl EstimateRow {
 }
 
 /// The revised estimates of an application, oldest first.
-pub async fn estimates_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<EstimateRow>> {
+pub async fn estimates_of(mut conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<EstimateRow>> {
     estimates::table
         .filter(estimates::application_id.eq(application_id))
         .order(estimates::id)
         .select(EstimateRow::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -227,12 +227,12 @@ pub struct InvoiceLine {
 }
 
 /// The parts of an application's bill, by organisation.
-pub async fn invoices_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Invoice>> {
+pub async fn invoices_of(mut conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Invoice>> {
     invoices::table
         .filter(invoices::application_id.eq(application_id))
         .order(invoices::id)
         .select(Invoice::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -244,12 +244,12 @@ pub async fn lock_invoice(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<
     invoices::table.find(id).for_update().select(Invoice::as_select()).first(conn).await.optional()
 }
 
-pub async fn lines_of(conn: &mut AsyncPgConnection, invoice_ids: &[i64]) -> QueryResult<Vec<InvoiceLine>> {
+pub async fn lines_of(mut conn: &AsyncPgConnection, invoice_ids: &[i64]) -> QueryResult<Vec<InvoiceLine>> {
     invoice_lines::table
         .filter(invoice_lines::invoice_id.eq_any(invoice_ids))
         .order((invoice_lines::invoice_id, invoice_lines::position))
         .select(InvoiceLine::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

@@ -101,13 +101,13 @@ pub async fn insert_release(
         .await
 }
 
-pub async fn releases_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<ReleaseView>> {
+pub async fn releases_of(mut conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<ReleaseView>> {
     let rows: Vec<(Release, String, String, String)> = releases::table
         .inner_join(data_sources::table)
         .filter(releases::application_id.eq(application_id))
         .order(data_sources::code)
         .select((Release::as_select(), data_sources::code, data_sources::name_nb, data_sources::name_en))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     Ok(rows
         .into_iter()
@@ -252,12 +252,12 @@ pub async fn insert_decision(
         .await
 }
 
-pub async fn latest_decision(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Option<Decision>> {
+pub async fn latest_decision(mut conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Option<Decision>> {
     decisions::table
         .filter(decisions::application_id.eq(application_id))
         .order(decisions::id.desc())
         .select(Decision::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()
 }

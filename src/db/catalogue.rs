@@ -86,8 +86,8 @@ pub struct NewVariable {
     pub identifying: String,
 }
 
-pub async fn organisations(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Organisation>> {
-    organisations::table.order(organisations::name).select(Organisation::as_select()).load(conn).await
+pub async fn organisations(mut conn: &AsyncPgConnection) -> QueryResult<Vec<Organisation>> {
+    organisations::table.order(organisations::name).select(Organisation::as_select()).load(&mut conn).await
 }
 
 pub async fn organisation(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Organisation>> {
@@ -123,7 +123,7 @@ pub async fn update_organisation(
 /// Data sources with their owner, optionally filtered by a search text over code, names,
 /// descriptions and variable names.
 pub async fn sources(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     search: Option<&str>,
 ) -> QueryResult<Vec<(DataSource, Organisation)>> {
     let mut q = data_sources::table
@@ -151,7 +151,7 @@ pub async fn sources(
                 .or(data_sources::id.eq_any(in_variables)),
         );
     }
-    q.load(conn).await
+    q.load(&mut conn).await
 }
 
 pub async fn source_by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<(DataSource, Organisation)>> {
@@ -198,12 +198,12 @@ pub async fn update_source(
 }
 
 /// Variables of the given sources, in name order.
-pub async fn variables_of(conn: &mut AsyncPgConnection, source_ids: &[i64]) -> QueryResult<Vec<Variable>> {
+pub async fn variables_of(mut conn: &AsyncPgConnection, source_ids: &[i64]) -> QueryResult<Vec<Variable>> {
     variables::table
         .filter(variables::data_source_id.eq_any(source_ids))
         .order((variables::data_source_id, variables::name))
         .select(Variable::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

@@ -198,12 +198,12 @@ pub async fn latest(conn: &mut AsyncPgConnection, limit: i64, before: Option<i64
 }
 
 /// The events about one object, oldest first (timelines).
-pub async fn for_subject(conn: &mut AsyncPgConnection, subject_type: &str, subject_id: i64) -> QueryResult<Vec<Event>> {
+pub async fn for_subject(mut conn: &AsyncPgConnection, subject_type: &str, subject_id: i64) -> QueryResult<Vec<Event>> {
     events::table
         .filter(events::subject_type.eq(subject_type).and(events::subject_id.eq(subject_id)))
         .order(events::id)
         .select(Event::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

@@ -85,22 +85,22 @@ pub struct NewOutboxMessage<'a> {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn users_by_id(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<Recipient>> {
+pub async fn users_by_id(mut conn: &AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<Recipient>> {
     users::table
         .filter(users::id.eq_any(ids))
         .filter(users::active.eq(true))
         .select(Recipient::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
 /// Active users of a role (e.g. every case officer).
-pub async fn users_with_role(conn: &mut AsyncPgConnection, role: &str) -> QueryResult<Vec<Recipient>> {
+pub async fn users_with_role(mut conn: &AsyncPgConnection, role: &str) -> QueryResult<Vec<Recipient>> {
     users::table
         .filter(users::role.eq(role))
         .filter(users::active.eq(true))
         .select(Recipient::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -131,17 +131,17 @@ pub async fn members_with_accounts(conn: &mut AsyncPgConnection, application_id:
         .await
 }
 
-pub async fn insert_notification(conn: &mut AsyncPgConnection, new: &NewNotification<'_>) -> QueryResult<usize> {
+pub async fn insert_notification(mut conn: &AsyncPgConnection, new: &NewNotification<'_>) -> QueryResult<usize> {
     diesel::insert_into(notifications::table)
         .values(new)
         .on_conflict((notifications::user_id, notifications::event_id))
         .do_nothing()
-        .execute(conn)
+        .execute(&mut conn)
         .await
 }
 
-pub async fn enqueue(conn: &mut AsyncPgConnection, new: &NewOutboxMessage<'_>) -> QueryResult<i64> {
-    diesel::insert_into(outbox::table).values(new).returning(outbox::id).get_result(conn).await
+pub async fn enqueue(mut conn: &AsyncPgConnection, new: &NewOutboxMessage<'_>) -> QueryResult<i64> {
+    diesel::insert_into(outbox::table).values(new).returning(outbox::id).get_result(&mut conn).await
 }
 
 pub async fn unread_count(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<i64> {

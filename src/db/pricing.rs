@@ -90,12 +90,12 @@ pub async fn lock_list(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Opt
     price_lists::table.find(id).for_update().select(PriceListRow::as_select()).first(conn).await.optional()
 }
 
-pub async fn items_of(conn: &mut AsyncPgConnection, list_ids: &[i64]) -> QueryResult<Vec<ItemRow>> {
+pub async fn items_of(mut conn: &AsyncPgConnection, list_ids: &[i64]) -> QueryResult<Vec<ItemRow>> {
     price_items::table
         .filter(price_items::price_list_id.eq_any(list_ids))
         .order((price_items::price_list_id, price_items::id))
         .select(ItemRow::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -104,11 +104,11 @@ pub async fn item(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<I
 }
 
 /// Every published version with its items, as pricing sees them.
-pub async fn published(conn: &mut AsyncPgConnection) -> QueryResult<Vec<PriceList>> {
+pub async fn published(mut conn: &AsyncPgConnection) -> QueryResult<Vec<PriceList>> {
     let rows: Vec<PriceListRow> = price_lists::table
         .filter(price_lists::state.eq("published"))
         .select(PriceListRow::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let items = items_of(conn, &ids).await?;

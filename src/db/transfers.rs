@@ -90,12 +90,12 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<T
     transfers::table.find(id).for_update().select(Transfer::as_select()).first(conn).await.optional()
 }
 
-pub async fn of_application(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Transfer>> {
+pub async fn of_application(mut conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Transfer>> {
     transfers::table
         .filter(transfers::application_id.eq(application_id))
         .order(transfers::id)
         .select(Transfer::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -198,12 +198,12 @@ pub async fn complete_file_named(
 }
 
 /// Every file row of a transfer (complete or not), by name.
-pub async fn files_of(conn: &mut AsyncPgConnection, transfer_id: i64) -> QueryResult<Vec<TransferFile>> {
+pub async fn files_of(mut conn: &AsyncPgConnection, transfer_id: i64) -> QueryResult<Vec<TransferFile>> {
     transfer_files::table
         .filter(transfer_files::transfer_id.eq(transfer_id))
         .order((transfer_files::name, transfer_files::id))
         .select(TransferFile::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

@@ -87,18 +87,19 @@ pub async fn disable(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) 
 }
 
 /// The organisations that own a source the application asks for or a release of it.
-pub async fn organisations_of_application(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<i64>> {
-    let mut ids: Vec<i64> = application_sources::table
+pub async fn organisations_of_application(conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<i64>> {
+    let (mut a, mut b) = (conn, conn);
+    let sources = application_sources::table
         .inner_join(data_sources::table)
         .filter(application_sources::application_id.eq(application_id))
         .select(data_sources::owner_id)
-        .load(conn)
-        .await?;
-    let owners: Vec<i64> = releases::table
+        .load::<i64>(&mut a);
+    let releases = releases::table
         .filter(releases::application_id.eq(application_id))
         .select(releases::owner_organisation_id)
-        .load(conn)
-        .await?;
+        .load::<i64>(&mut b);
+    // Sent together (pipelined) on the one connection.
+    let (mut ids, owners) = tokio::try_join!(sources, releases)?;
     ids.extend(owners);
     ids.sort_unstable();
     ids.dedup();

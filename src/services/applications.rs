@@ -170,13 +170,25 @@ pub struct ValidationFacts {
 }
 
 pub async fn facts(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     applicant_id: i64,
     application_id: Option<i64>,
 ) -> AppResult<ValidationFacts> {
-    let sources = db::catalogue::sources(conn, None).await?;
-    let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
-    let variables = db::catalogue::variables_of(conn, &ids).await?;
+    // The catalogue, the attachments and the references are read at once (pipelined).
+    let catalogue = async {
+        let sources = db::catalogue::sources(conn, None).await?;
+        let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
+        let variables = db::catalogue::variables_of(conn, &ids).await?;
+        Ok::<_, diesel::result::Error>((sources, variables))
+    };
+    let attachments = async {
+        match application_id {
+            Some(id) => db::applications::attachments_of(conn, id).await,
+            None => Ok(vec![]),
+        }
+    };
+    let references = db::applications::references_of(conn, applicant_id, application_id);
+    let ((sources, variables), attachments, own_references) = tokio::try_join!(catalogue, attachments, references)?;
     let sources = sources
         .iter()
         .map(|(s, _)| SourceInfo {
@@ -185,11 +197,7 @@ pub async fn facts(
             variables: variables.iter().filter(|v| v.data_source_id == s.id).map(|v| v.name.clone()).collect(),
         })
         .collect();
-    let attachment_kinds = match application_id {
-        Some(id) => db::applications::attachments_of(conn, id).await?.into_iter().map(|a| a.kind).collect(),
-        None => vec![],
-    };
-    let own_references = db::applications::references_of(conn, applicant_id, application_id).await?;
+    let attachment_kinds = attachments.into_iter().map(|a| a.kind).collect();
     Ok(ValidationFacts { sources, attachment_kinds, own_references })
 }
 

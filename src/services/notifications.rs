@@ -52,19 +52,26 @@ struct Notice {
     urgent: bool,
 }
 
+impl Notice {
+    /// Whether the notice waits for the recipient's daily digest instead of a mail of its own.
+    fn digest(&self) -> bool {
+        !self.urgent && self.to.mail_preference == "digest"
+    }
+}
+
 fn notices(people: Vec<Recipient>, kind: &'static str, urgent: bool) -> impl Iterator<Item = Notice> {
     people.into_iter().map(move |to| Notice { to, kind, urgent })
 }
 
 /// The officer handling the case, or every case officer while nobody is assigned.
-async fn handlers(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<Vec<Recipient>> {
+async fn handlers(conn: &AsyncPgConnection, app: &Application) -> AppResult<Vec<Recipient>> {
     Ok(match app.assignee_id {
         Some(id) => db::notifications::users_by_id(conn, &[id]).await?,
         None => db::notifications::users_with_role(conn, "case_officer").await?,
     })
 }
 
-async fn applicant(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<Vec<Recipient>> {
+async fn applicant(conn: &AsyncPgConnection, app: &Application) -> AppResult<Vec<Recipient>> {
     Ok(db::notifications::users_by_id(conn, &[app.applicant_id]).await?)
 }
 
@@ -100,10 +107,11 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
     let payload = &event.payload;
     match event.kind.as_str() {
         "application.submitted" => {
-            out.extend(notices(applicant(conn, app).await?, "application.submitted_receipt", true));
+            let (applicant, handlers) = tokio::try_join!(applicant(conn, app), handlers(conn, app))?;
+            out.extend(notices(applicant, "application.submitted_receipt", true));
             // A resubmission goes to the officer who returned it.
             let urgent = app.assignee_id.is_some();
-            out.extend(notices(handlers(conn, app).await?, "application.submitted", urgent));
+            out.extend(notices(handlers, "application.submitted", urgent));
         }
         "application.returned" => out.extend(notices(applicant(conn, app).await?, "application.returned", true)),
         "application.completed" => {
@@ -224,39 +232,41 @@ pub async fn notify(conn: &mut AsyncPgConnection, event: &Event, now: DateTime<U
     };
     let people = recipients(conn, &app, event).await?;
     let params = params(&app, event);
-    for notice in &people {
-        let digest = !notice.urgent && notice.to.mail_preference == "digest";
-        db::notifications::insert_notification(
-            conn,
-            &NewNotification {
-                user_id: notice.to.id,
-                event_id: Some(event.id),
-                application_id: Some(app.id),
-                kind: notice.kind,
-                params: &params,
-                urgent: notice.urgent,
-                created_at: now,
-                mail: if digest { "digest" } else { "queued" },
-            },
-        )
-        .await?;
-        if !digest {
-            let context = json!({"kind": notice.kind, "name": notice.to.name, "params": params});
-            db::notifications::enqueue(
-                conn,
-                &NewOutboxMessage {
-                    user_id: Some(notice.to.id),
-                    recipient: &notice.to.email,
-                    language: &notice.to.language,
-                    template: notice.kind,
-                    context: &context,
-                    next_attempt_at: now,
-                    created_at: now,
-                },
-            )
-            .await?;
-        }
-    }
+    let contexts: Vec<Value> =
+        people.iter().map(|n| json!({"kind": n.kind, "name": n.to.name, "params": params})).collect();
+    let notifications: Vec<NewNotification> = people
+        .iter()
+        .map(|notice| NewNotification {
+            user_id: notice.to.id,
+            event_id: Some(event.id),
+            application_id: Some(app.id),
+            kind: notice.kind,
+            params: &params,
+            urgent: notice.urgent,
+            created_at: now,
+            mail: if notice.digest() { "digest" } else { "queued" },
+        })
+        .collect();
+    let mails: Vec<NewOutboxMessage> = people
+        .iter()
+        .zip(&contexts)
+        .filter(|(notice, _)| !notice.digest())
+        .map(|(notice, context)| NewOutboxMessage {
+            user_id: Some(notice.to.id),
+            recipient: &notice.to.email,
+            language: &notice.to.language,
+            template: notice.kind,
+            context,
+            next_attempt_at: now,
+            created_at: now,
+        })
+        .collect();
+    // Independent inserts, sent together (pipelined) on the transaction's connection.
+    let c: &AsyncPgConnection = conn;
+    tokio::try_join!(
+        futures::future::try_join_all(notifications.iter().map(|n| db::notifications::insert_notification(c, n))),
+        futures::future::try_join_all(mails.iter().map(|m| db::notifications::enqueue(c, m))),
+    )?;
     super::webhooks::enqueue_for_event(conn, &app, event, now).await?;
     Ok(people.len())
 }

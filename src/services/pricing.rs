@@ -13,7 +13,7 @@ use crate::db::{
 use crate::domain::case::State;
 use crate::domain::fields::FieldErrors;
 use crate::domain::form::ApplicationForm;
-use crate::domain::pricing::{self, CaseFacts, Estimate, Line, SourceFact};
+use crate::domain::pricing::{self, CaseFacts, Estimate, Line, PriceList, SourceFact};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -57,7 +57,7 @@ async fn working_organisation(conn: &mut AsyncPgConnection, user: &User, access:
 }
 
 /// What pricing needs to know of a form: its sources (owner, authority) and exemption.
-pub async fn case_facts(conn: &mut AsyncPgConnection, form: &ApplicationForm) -> AppResult<CaseFacts> {
+pub async fn case_facts(conn: &AsyncPgConnection, form: &ApplicationForm) -> AppResult<CaseFacts> {
     let ids = form.source_ids();
     let sources = db::catalogue::sources(conn, None)
         .await?
@@ -70,27 +70,33 @@ pub async fn case_facts(conn: &mut AsyncPgConnection, form: &ApplicationForm) ->
 
 /// The estimate of a form from the versions in force on `day` (before submission: intake fee
 /// and the hourly rates that come on top).
-pub async fn estimate_form(
-    conn: &mut AsyncPgConnection,
-    form: &ApplicationForm,
-    day: NaiveDate,
-) -> AppResult<Estimate> {
-    let orgs = db::catalogue::organisations(conn).await?;
-    estimate_form_among(conn, form, day, &orgs).await
+pub async fn estimate_form(conn: &AsyncPgConnection, form: &ApplicationForm, day: NaiveDate) -> AppResult<Estimate> {
+    // The three reads are sent together (pipelined).
+    let (orgs, versions, facts) = tokio::try_join!(
+        async { Ok(db::catalogue::organisations(conn).await?) },
+        async { Ok(db::pricing::published(conn).await?) },
+        case_facts(conn, form),
+    )?;
+    Ok(form_estimate(&versions, &orgs, &facts, day))
 }
 
 /// As [`estimate_form`], with the organisations already read.
 pub async fn estimate_form_among(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     form: &ApplicationForm,
     day: NaiveDate,
     orgs: &[Organisation],
 ) -> AppResult<Estimate> {
-    let versions = db::pricing::published(conn).await?;
+    let (versions, facts) =
+        tokio::try_join!(async { Ok(db::pricing::published(conn).await?) }, case_facts(conn, form))?;
+    Ok(form_estimate(&versions, orgs, &facts, day))
+}
+
+/// The estimate of a form's facts from the versions in force on `day`.
+fn form_estimate(versions: &[PriceList], orgs: &[Organisation], facts: &CaseFacts, day: NaiveDate) -> Estimate {
     // Without Helsedataservice's organisation no list matches id 0: no intake fee.
     let hds = orgs.iter().find(|o| o.is_hds).map_or(0, |o| o.id);
-    let facts = case_facts(conn, form).await?;
-    Ok(pricing::estimate(&versions, hds, &facts, &[], day))
+    pricing::estimate(versions, hds, facts, &[], day)
 }
 
 /// The latest (not superseded) revised estimate of each organisation.
@@ -114,19 +120,34 @@ pub async fn estimate_application(conn: &mut AsyncPgConnection, app: &Applicatio
 /// As [`estimate_application`], with the organisations and the application's revised
 /// estimates already read (pages that show them too).
 pub async fn estimate_application_from(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     app: &Application,
     orgs: &[Organisation],
     revised: &[EstimateRow],
 ) -> AppResult<Estimate> {
+    let form = apps::form_of(app);
+    let (versions, facts) =
+        tokio::try_join!(async { Ok(db::pricing::published(conn).await?) }, case_facts(conn, &form))?;
+    Ok(estimate_application_of(app, &versions, &facts, orgs, revised))
+}
+
+/// As [`estimate_application_from`], from what it reads: the published versions and the
+/// case's facts ([`case_facts`] of the application's form).
+pub fn estimate_application_of(
+    app: &Application,
+    versions: &[PriceList],
+    facts: &CaseFacts,
+    orgs: &[Organisation],
+    revised: &[EstimateRow],
+) -> Estimate {
     let day = app.first_submitted_at.unwrap_or_else(Utc::now).date_naive();
-    let mut estimate = estimate_form_among(conn, &apps::form_of(app), day, orgs).await?;
+    let mut estimate = form_estimate(versions, orgs, facts, day);
     for r in latest_per_organisation(revised) {
         let lines: Vec<Line> = serde_json::from_value(r.lines.clone()).unwrap_or_default();
         estimate.lines.extend(lines);
     }
     estimate.total_ore = estimate.lines.iter().map(|l| l.amount_ore).sum();
-    Ok(estimate)
+    estimate
 }
 
 /// What a revised estimate says.

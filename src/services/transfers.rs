@@ -533,7 +533,7 @@ pub struct TransferView {
 /// The transfers of an application that someone with `access` sees: recipients see published
 /// transfers addressed to them (not linkage extracts); officers and owners see all.
 pub async fn of_application(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     application_id: i64,
     access: Access,
 ) -> AppResult<Vec<TransferView>> {

@@ -106,8 +106,8 @@ fn data(size: usize) -> Vec<u8> {
 }
 
 pub(crate) async fn files(app: &TestApp, id: i64) -> Vec<db::transfers::TransferFile> {
-    let mut conn = app.conn().await;
-    db::transfers::files_of(&mut conn, id).await.unwrap()
+    let conn = app.conn().await;
+    db::transfers::files_of(&conn, id).await.unwrap()
 }
 
 /// How many objects the store holds (attachments included).
@@ -439,8 +439,8 @@ async fn linkage_transfers_go_to_the_receiving_organisation_only() {
     let app = TestApp::new().await;
     let c = decided_case(&app, true).await;
     let fhi_id = {
-        let mut conn = app.conn().await;
-        db::catalogue::organisations(&mut conn)
+        let conn = app.conn().await;
+        db::catalogue::organisations(&conn)
             .await
             .unwrap()
             .into_iter()

@@ -41,18 +41,27 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
         Value::Object(m) => m.clone(),
         _ => Map::new(),
     };
-    let attachments = db::applications::attachments_of(conn, app.id).await?;
-    let mut events = db::events::for_subject(conn, "application", app.id).await?;
+    // Eleven independent reads, sent together on the one connection (diesel-async pipelines
+    // queries polled at once over a shared reference) instead of one round trip each.
+    let c: &AsyncPgConnection = conn;
+    let form = apps::form_of(app);
+    let (attachments, mut events, messages, releases, decision, orgs, revised, versions, facts, invoice, transfers) = tokio::try_join!(
+        read(db::applications::attachments_of(c, app.id)),
+        read(db::events::for_subject(c, "application", app.id)),
+        read(db::applications::messages_of(c, app.id, access.sees_internal())),
+        read(db::cases::releases_of(c, app.id)),
+        read(db::cases::latest_decision(c, app.id)),
+        read(db::catalogue::organisations(c)),
+        read(db::billing::estimates_of(c, app.id)),
+        read(db::pricing::published(c)),
+        services::pricing::case_facts(c, &form),
+        super::pricing::invoice_json(c, app.id),
+        services::transfers::of_application(c, app.id, access),
+    )?;
     if !access.sees_internal() {
         events.retain(|e| e.kind != "note.posted");
     }
-    let messages = db::applications::messages_of(conn, app.id, access.sees_internal()).await?;
-    let releases = db::cases::releases_of(conn, app.id).await?;
-    let decision = db::cases::latest_decision(conn, app.id).await?;
-    let orgs = db::catalogue::organisations(conn).await?;
-    let revised = db::billing::estimates_of(conn, app.id).await?;
-    let estimate = services::pricing::estimate_application_from(conn, app, &orgs, &revised).await?;
-    let invoice = super::pricing::invoice_json(conn, app.id).await?;
+    let estimate = services::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
     let fields = json!({
         "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,
         "kind": app.kind, "type": app.application_type, "title": app.title, "applicant_id": app.applicant_id,
@@ -84,12 +93,16 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
     if let Value::Object(extra) = fields {
         v.extend(extra);
     }
-    let transfers = services::transfers::of_application(conn, app.id, access).await?;
     v.insert(
         "transfers".into(),
         transfers.iter().map(|t| super::transfers::transfer_json(&t.transfer, &t.files)).collect(),
     );
     Ok(Value::Object(v))
+}
+
+/// A read's database error as the service's error, so reads can be joined with services' reads.
+async fn read<T>(query: impl std::future::Future<Output = diesel::QueryResult<T>>) -> AppResult<T> {
+    Ok(query.await?)
 }
 
 fn parse_form(body: &Value) -> AppResult<ApplicationForm> {

@@ -25,8 +25,8 @@ fn organisation_json(o: &db::catalogue::Organisation) -> Value {
     responses((status = 200, description = "Every organisation", body = Value), ApiErrors))]
 #[get("/organisations")]
 async fn organisations(pool: &State<Pool>) -> AppResult<Json<Vec<Value>>> {
-    let mut conn = services::conn(pool).await?;
-    Ok(Json(db::catalogue::organisations(&mut conn).await?.iter().map(organisation_json).collect()))
+    let conn = services::conn(pool).await?;
+    Ok(Json(db::catalogue::organisations(&conn).await?.iter().map(organisation_json).collect()))
 }
 
 #[utoipa::path(tag = "catalogue", request_body = catalogue::OrganisationInput, security(("bearer" = [])),
@@ -65,7 +65,7 @@ async fn data_source(pool: &State<Pool>, key: &str) -> AppResult<Json<Value>> {
         Err(_) => None,
     };
     let (s, owner) = found.ok_or(AppError::NotFound)?;
-    let variables = db::catalogue::variables_of(&mut conn, &[s.id]).await?;
+    let variables = db::catalogue::variables_of(&conn, &[s.id]).await?;
     Ok(Json(crate::web::pages::public::source_json(&s, &owner, &variables)))
 }
 
@@ -99,6 +99,6 @@ async fn update_source(
     let mut conn = services::conn(pool).await?;
     catalogue::update_source(&mut conn, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
     let (s, owner) = db::catalogue::source_by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let variables = db::catalogue::variables_of(&mut conn, &[id]).await?;
+    let variables = db::catalogue::variables_of(&conn, &[id]).await?;
     Ok(Json(crate::web::pages::public::source_json(&s, &owner, &variables)))
 }

@@ -37,7 +37,7 @@ super::api_routes!(
 
 /// The combined bill of an application: every part's lines (each naming its organisation),
 /// totals, VAT and the combined status; `null` while there is none.
-pub async fn invoice_json(conn: &mut AsyncPgConnection, application_id: i64) -> AppResult<Value> {
+pub async fn invoice_json(conn: &AsyncPgConnection, application_id: i64) -> AppResult<Value> {
     let parts = db::billing::invoices_of(conn, application_id).await?;
     if parts.is_empty() {
         return Ok(Value::Null);
@@ -89,8 +89,8 @@ async fn managed_lists(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value
     let scope = price_lists::managed_organisation(&api.user)?;
     let mut conn = services::conn(pool).await?;
     let rows = db::pricing::lists(&mut conn, scope).await?;
-    let items = db::pricing::items_of(&mut conn, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
-    let orgs = db::catalogue::organisations(&mut conn).await?;
+    let items = db::pricing::items_of(&conn, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    let orgs = db::catalogue::organisations(&conn).await?;
     Ok(Json(json!(
         rows.iter()
             .map(|r| price_lists::list_json(r, &items, orgs.iter().find(|o| o.id == r.organisation_id)))
@@ -281,7 +281,7 @@ async fn hours(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Valu
 async fn invoice(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     services::applications::load(&mut conn, &api.user, id).await?;
-    match invoice_json(&mut conn, id).await? {
+    match invoice_json(&conn, id).await? {
         Value::Null => Err(AppError::NotFound),
         v => Ok(Json(v)),
     }
@@ -293,7 +293,7 @@ async fn invoice(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Va
 async fn generate_invoice(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     invoices::generate_invoices(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
-    Ok(Json(invoice_json(&mut conn, id).await?))
+    Ok(Json(invoice_json(&conn, id).await?))
 }
 
 #[derive(serde::Deserialize, Default, utoipa::ToSchema)]

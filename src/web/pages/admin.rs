@@ -80,8 +80,8 @@ fn role_options(selected: &str) -> Vec<Value> {
 }
 
 async fn org_options(pool: &Pool, selected: Option<i64>) -> AppResult<Vec<Value>> {
-    let mut conn = services::conn(pool).await?;
-    Ok(db::catalogue::organisations(&mut conn)
+    let conn = services::conn(pool).await?;
+    Ok(db::catalogue::organisations(&conn)
         .await?
         .into_iter()
         .map(|o| json!({"value": o.id, "label": o.name, "selected": Some(o.id) == selected}))
@@ -143,7 +143,7 @@ async fn create_user(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<UserForm>) -> 
 async fn user_data(pool: &Pool, id: i64, form: Option<Value>) -> AppResult<Value> {
     let mut conn = services::conn(pool).await?;
     let u = db::users::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let history: Vec<Value> = db::events::for_subject(&mut conn, "user", id)
+    let history: Vec<Value> = db::events::for_subject(&conn, "user", id)
         .await?
         .into_iter()
         .map(|e| json!({"at": e.at.to_rfc3339(), "kind": e.kind, "actor_id": e.actor_id}))
@@ -197,8 +197,8 @@ async fn update_user(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<UserE
 }
 
 async fn organisations_data(pool: &Pool, form: Value) -> AppResult<Value> {
-    let mut conn = services::conn(pool).await?;
-    let orgs = db::catalogue::organisations(&mut conn).await?;
+    let conn = services::conn(pool).await?;
+    let orgs = db::catalogue::organisations(&conn).await?;
     Ok(json!({"organisations": orgs, "form": form}))
 }
 
@@ -349,8 +349,8 @@ async fn create_source(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<SourceForm>)
 async fn source_value(pool: &Pool, id: i64) -> AppResult<Value> {
     let mut conn = services::conn(pool).await?;
     let (s, owner) = db::catalogue::source_by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let variables = db::catalogue::variables_of(&mut conn, &[id]).await?;
-    let history: Vec<Value> = db::events::for_subject(&mut conn, "data_source", id)
+    let variables = db::catalogue::variables_of(&conn, &[id]).await?;
+    let history: Vec<Value> = db::events::for_subject(&conn, "data_source", id)
         .await?
         .into_iter()
         .map(|e| json!({"at": e.at.format("%Y-%m-%d %H:%M").to_string(), "kind": e.kind, "payload": e.payload.to_string()}))

@@ -134,7 +134,7 @@ async fn status(
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (app, access) = apps::load(&mut conn, user, id).await?;
-    let mut events = db::events::for_subject(&mut conn, "application", id).await?;
+    let mut events = db::events::for_subject(&conn, "application", id).await?;
     if !access.sees_internal() {
         events.retain(|e| e.kind != "note.posted");
     }
@@ -142,7 +142,7 @@ async fn status(
         .iter()
         .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339(), "key": event_key(&e.kind), "mine": e.actor_id == Some(user.id)}))
         .collect();
-    let messages: Vec<Value> = db::applications::messages_of(&mut conn, id, access.sees_internal())
+    let messages: Vec<Value> = db::applications::messages_of(&conn, id, access.sees_internal())
         .await?
         .into_iter()
         .map(|m| json!({"author": m.author_name, "role_key": format!("role-{}", m.author_role), "internal": m.internal, "body": m.body, "at": m.created_at.format("%d.%m.%Y %H:%M").to_string()}))
@@ -157,8 +157,8 @@ async fn status(
         (true, false) => "next-estimate-pending",
         _ => next_step(&app.state),
     };
-    let release_rows = db::cases::releases_of(&mut conn, id).await?;
-    let latest_decision = db::cases::latest_decision(&mut conn, id).await?;
+    let release_rows = db::cases::releases_of(&conn, id).await?;
+    let latest_decision = db::cases::latest_decision(&conn, id).await?;
     let facts = crate::services::cases::case_from(&app, &release_rows, latest_decision.as_ref());
     let me = crate::domain::case::Actor {
         id: user.id,

@@ -94,7 +94,7 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
         .filter(|s| **s != crate::domain::case::State::Draft)
         .map(|s| json!({"value": s.code(), "label_key": format!("state-{}", s.code()), "selected": Some(s.code()) == q.state}))
         .collect();
-    let sources: Vec<Value> = db::catalogue::sources(&mut conn, None)
+    let sources: Vec<Value> = db::catalogue::sources(&conn, None)
         .await?
         .iter()
         .map(|(s, _)| json!({"value": s.id, "label": s.code, "selected": Some(s.id) == q.source}))
@@ -136,7 +136,7 @@ async fn decision(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> 
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (app, _) = apps::load(&mut conn, user, id).await?;
-    let d = db::cases::latest_decision(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let d = db::cases::latest_decision(&conn, id).await?.ok_or(AppError::NotFound)?;
     Ok(ctx.page("pages/cases/decision", json!({"app_id": app.id, "letter": d.letter_html})))
 }
 

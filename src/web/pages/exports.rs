@@ -61,7 +61,7 @@ async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>
         .collect();
     let cases = db::cases::inbox(&mut conn, &filter).await?;
     let assignees: Vec<i64> = cases.iter().filter_map(|a| a.assignee_id).collect();
-    let names = db::notifications::users_by_id(&mut conn, &assignees).await?;
+    let names = db::notifications::users_by_id(&conn, &assignees).await?;
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|a| {
@@ -142,15 +142,15 @@ async fn print(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
             .collect(),
         _ => vec![],
     };
-    let releases: Vec<Value> = db::cases::releases_of(&mut conn, id)
+    let releases: Vec<Value> = db::cases::releases_of(&conn, id)
         .await?
         .iter()
         .map(|r| json!({"code": r.code, "name": r.name_nb, "state_key": format!("release-{}", r.release.state), "conditions": r.release.conditions}))
         .collect();
-    let decision = db::cases::latest_decision(&mut conn, id).await?.map(|d| {
+    let decision = db::cases::latest_decision(&conn, id).await?.map(|d| {
         json!({"outcome_key": format!("outcome-{}", d.outcome), "reasons": d.reasons, "at": d.decided_at.format("%d.%m.%Y").to_string()})
     });
-    let mut events = db::events::for_subject(&mut conn, "application", id).await?;
+    let mut events = db::events::for_subject(&conn, "application", id).await?;
     if !access.sees_internal() {
         events.retain(|e| e.kind != "note.posted");
     }

@@ -40,10 +40,8 @@ async fn list(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
     let items: Vec<Value> =
         db::notifications::of_user(&mut conn, user.id, 200).await?.iter().map(|n| view(ctx.lang, n)).collect();
-    let digest = db::notifications::users_by_id(&mut conn, &[user.id])
-        .await?
-        .first()
-        .is_some_and(|r| r.mail_preference == "digest");
+    let digest =
+        db::notifications::users_by_id(&conn, &[user.id]).await?.first().is_some_and(|r| r.mail_preference == "digest");
     Ok(ctx
         .page("pages/notifications", json!({"title": ctx.t("notifications-title"), "items": items, "digest": digest})))
 }

@@ -310,12 +310,12 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     } else {
         services::applications::load(&mut conn, user, id).await?.0
     };
-    let parts = db::billing::invoices_of(&mut conn, id).await?;
+    let parts = db::billing::invoices_of(&conn, id).await?;
     if parts.is_empty() {
         return Err(AppError::NotFound);
     }
-    let lines = db::billing::lines_of(&mut conn, &parts.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
-    let orgs = db::catalogue::organisations(&mut conn).await?;
+    let lines = db::billing::lines_of(&conn, &parts.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    let orgs = db::catalogue::organisations(&conn).await?;
     let groups: Vec<Value> = parts
         .iter()
         .map(|p| {
@@ -362,7 +362,7 @@ async fn invoice_list(ctx: Ctx, pool: &State<Pool>, status: Option<&str>) -> App
     };
     let status = status.filter(|s| INVOICE_STATUSES.contains(s));
     let mut conn = services::conn(pool).await?;
-    let orgs = db::catalogue::organisations(&mut conn).await?;
+    let orgs = db::catalogue::organisations(&conn).await?;
     let rows: Vec<Value> = db::billing::invoice_overview(&mut conn, scope, status)
         .await?
         .iter()

@@ -25,7 +25,7 @@ async fn index_data(ctx: &Ctx, pool: &Pool, form: Value) -> AppResult<Value> {
     let scope = price_lists::managed_organisation(user)?;
     let mut conn = services::conn(pool).await?;
     let rows = db::pricing::lists(&mut conn, scope).await?;
-    let orgs = db::catalogue::organisations(&mut conn).await?;
+    let orgs = db::catalogue::organisations(&conn).await?;
     let name = |id: i64| orgs.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_default();
     let today = Utc::now().date_naive();
     let lists: Vec<Value> = rows
@@ -103,7 +103,7 @@ async fn show_data(ctx: &Ctx, pool: &Pool, id: i64, new_item: Value) -> AppResul
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let list = price_lists::load(&mut conn, user, id).await?;
-    let items = db::pricing::items_of(&mut conn, &[id]).await?;
+    let items = db::pricing::items_of(&conn, &[id]).await?;
     let org = db::catalogue::organisation(&mut conn, list.organisation_id).await?;
     let draft = list.state == "draft";
     let units = |selected: &str| -> Vec<Value> {

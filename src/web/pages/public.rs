@@ -45,10 +45,10 @@ pub fn source_json(
 
 /// The catalogue with its variables, optionally searched.
 pub async fn catalogue_json(pool: &Pool, search: Option<&str>) -> AppResult<Vec<Value>> {
-    let mut conn = services::conn(pool).await?;
-    let sources = db::catalogue::sources(&mut conn, search).await?;
+    let conn = services::conn(pool).await?;
+    let sources = db::catalogue::sources(&conn, search).await?;
     let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
-    let variables = db::catalogue::variables_of(&mut conn, &ids).await?;
+    let variables = db::catalogue::variables_of(&conn, &ids).await?;
     Ok(sources.iter().map(|(s, o)| source_json(s, o, &variables)).collect())
 }
 
@@ -56,9 +56,9 @@ pub async fn catalogue_json(pool: &Pool, search: Option<&str>) -> AppResult<Vec<
 async fn catalogue(ctx: Ctx, pool: &State<Pool>, q: Option<&str>) -> AppResult<Template> {
     let q = q.map(|s| s.chars().take(100).collect::<String>());
     // The list shows no variables (each source's page does): one statement, a smaller context.
-    let mut conn = services::conn(pool).await?;
+    let conn = services::conn(pool).await?;
     let sources: Vec<Value> =
-        db::catalogue::sources(&mut conn, q.as_deref()).await?.iter().map(|(s, o)| source_json(s, o, &[])).collect();
+        db::catalogue::sources(&conn, q.as_deref()).await?.iter().map(|(s, o)| source_json(s, o, &[])).collect();
     Ok(ctx.page("pages/public/catalogue", json!({"sources": sources, "q": q, "count": sources.len()})))
 }
 
@@ -70,7 +70,7 @@ async fn source(ctx: Ctx, pool: &State<Pool>, code: &str) -> AppResult<Template>
     }
     let mut conn = services::conn(pool).await?;
     let (s, owner) = db::catalogue::source_by_code(&mut conn, &code).await?.ok_or(AppError::NotFound)?;
-    let variables = db::catalogue::variables_of(&mut conn, &[s.id]).await?;
+    let variables = db::catalogue::variables_of(&conn, &[s.id]).await?;
     Ok(ctx.page("pages/public/source", json!({"source": source_json(&s, &owner, &variables)})))
 }
 

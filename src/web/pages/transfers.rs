@@ -84,7 +84,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
         return Err(AppError::NotFound);
     }
     let owner = l.role == TransferRole::Owner;
-    let files: Vec<Value> = db::transfers::files_of(&mut conn, id)
+    let files: Vec<Value> = db::transfers::files_of(&conn, id)
         .await?
         .iter()
         .filter(|f| f.complete)

@@ -28,7 +28,7 @@ async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResu
         .map(|e| json!({"id": e.id, "url": e.url, "kinds": e.event_kinds.join(", "), "organisation_id": e.organisation_id}))
         .collect();
     let organisations: Vec<Value> = if user.role == "admin" {
-        db::catalogue::organisations(&mut conn).await?.iter().map(|o| json!({"value": o.id, "label": o.name})).collect()
+        db::catalogue::organisations(&conn).await?.iter().map(|o| json!({"value": o.id, "label": o.name})).collect()
     } else {
         vec![]
     };

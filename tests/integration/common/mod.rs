@@ -265,7 +265,7 @@ impl TestApp {
         let email = format!("{role}{n}@test.example.no");
         let mut conn = self.conn().await;
         let organisation_id = match org_number {
-            Some(num) => db::catalogue::organisations(&mut conn)
+            Some(num) => db::catalogue::organisations(&conn)
                 .await
                 .unwrap()
                 .into_iter()
@@ -365,13 +365,8 @@ impl TestApp {
 
     /// The kinds of the events about one object, oldest first.
     pub async fn event_kinds(&self, subject_type: &str, subject_id: i64) -> Vec<String> {
-        let mut conn = self.conn().await;
-        db::events::for_subject(&mut conn, subject_type, subject_id)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.kind)
-            .collect()
+        let conn = self.conn().await;
+        db::events::for_subject(&conn, subject_type, subject_id).await.unwrap().into_iter().map(|e| e.kind).collect()
     }
 }
 
