@@ -163,8 +163,7 @@ pub fn remember(req: &Request<'_>, err: &AppError) {
 
 /// The HTML error page.
 pub fn error_page(req: &Request<'_>, status: Status, err: &AppError) -> (Status, Template) {
-    let cached: &Result<Option<User>, String> = req.local_cache(|| Ok(None));
-    let user = cached.as_ref().ok().and_then(|u| u.clone());
+    let user = super::guards::session_user_read(req);
     let lang = language_of(req, user.as_ref());
     let csrf = super::csrf::token(req);
     let mut root = base_context(lang, user.as_ref(), &csrf, req.uri().path().as_str());

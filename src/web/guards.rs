@@ -54,6 +54,13 @@ async fn session_row<'r>(req: &'r Request<'_>) -> Result<Option<&'r db::users::S
     cached.as_ref().map(Option::as_ref).map_err(|e| AppError::Unavailable(e.clone()))
 }
 
+/// The session's user as this request already read it (`None` if it was not read, or there is
+/// none): for answers built without awaiting, such as error pages.
+pub fn session_user_read(req: &Request<'_>) -> Option<User> {
+    let cached: &Result<Option<db::users::SessionRow>, String> = req.local_cache(|| Ok(None));
+    cached.as_ref().ok().and_then(|s| s.as_ref()).map(|s| s.user.clone())
+}
+
 async fn session_user(req: &Request<'_>) -> Result<Option<User>, AppError> {
     Ok(session_row(req).await?.map(|s| s.user.clone()))
 }

@@ -186,6 +186,9 @@ async fn others_cannot_open_someone_elses_pages() {
         let (status, html) = app.page(&path).await;
         assert_eq!(status, Status::NotFound, "{path}");
         assert!(!html.contains("Hemmelig utkast"));
+        // The error page keeps the signed-in header (it read a cache slot of the wrong type and
+        // always looked signed out).
+        assert!(html.contains("href=\"/account\""), "{path}: {html}");
     }
     let (_, html) = app.page("/applications").await;
     assert!(!html.contains("Hemmelig utkast"));
