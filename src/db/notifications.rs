@@ -131,7 +131,15 @@ pub async fn members_with_accounts(conn: &mut AsyncPgConnection, application_id:
         .await
 }
 
-pub async fn insert_notification(mut conn: &AsyncPgConnection, new: &NewNotification<'_>) -> QueryResult<usize> {
+pub async fn enqueue(mut conn: &AsyncPgConnection, new: &NewOutboxMessage<'_>) -> QueryResult<i64> {
+    diesel::insert_into(outbox::table).values(new).returning(outbox::id).get_result(&mut conn).await
+}
+
+/// Notices in one statement (none: no statement); one already there for its user and event stays.
+pub async fn insert_notifications(mut conn: &AsyncPgConnection, new: &[NewNotification<'_>]) -> QueryResult<usize> {
+    if new.is_empty() {
+        return Ok(0);
+    }
     diesel::insert_into(notifications::table)
         .values(new)
         .on_conflict((notifications::user_id, notifications::event_id))
@@ -140,8 +148,12 @@ pub async fn insert_notification(mut conn: &AsyncPgConnection, new: &NewNotifica
         .await
 }
 
-pub async fn enqueue(mut conn: &AsyncPgConnection, new: &NewOutboxMessage<'_>) -> QueryResult<i64> {
-    diesel::insert_into(outbox::table).values(new).returning(outbox::id).get_result(&mut conn).await
+/// Messages queued in one statement, in the order given (none: no statement).
+pub async fn enqueue_all(mut conn: &AsyncPgConnection, new: &[NewOutboxMessage<'_>]) -> QueryResult<usize> {
+    if new.is_empty() {
+        return Ok(0);
+    }
+    diesel::insert_into(outbox::table).values(new).execute(&mut conn).await
 }
 
 pub async fn unread_count(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<i64> {

@@ -99,7 +99,7 @@ pub async fn organisations_of_application(conn: &AsyncPgConnection, application_
         .select(releases::owner_organisation_id)
         .load::<i64>(&mut b);
     // Sent together (pipelined) on the one connection.
-    let (mut ids, owners) = tokio::try_join!(sources, releases)?;
+    let (mut ids, owners) = tokio::try_join!(biased; sources, releases)?;
     ids.extend(owners);
     ids.sort_unstable();
     ids.dedup();

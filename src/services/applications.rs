@@ -188,7 +188,8 @@ pub async fn facts(
         }
     };
     let references = db::applications::references_of(conn, applicant_id, application_id);
-    let ((sources, variables), attachments, own_references) = tokio::try_join!(catalogue, attachments, references)?;
+    let ((sources, variables), attachments, own_references) =
+        tokio::try_join!(biased; catalogue, attachments, references)?;
     let sources = sources
         .iter()
         .map(|(s, _)| SourceInfo {

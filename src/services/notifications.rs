@@ -107,7 +107,7 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
     let payload = &event.payload;
     match event.kind.as_str() {
         "application.submitted" => {
-            let (applicant, handlers) = tokio::try_join!(applicant(conn, app), handlers(conn, app))?;
+            let (applicant, handlers) = tokio::try_join!(biased; applicant(conn, app), handlers(conn, app))?;
             out.extend(notices(applicant, "application.submitted_receipt", true));
             // A resubmission goes to the officer who returned it.
             let urgent = app.assignee_id.is_some();
@@ -261,11 +261,13 @@ pub async fn notify(conn: &mut AsyncPgConnection, event: &Event, now: DateTime<U
             created_at: now,
         })
         .collect();
-    // Independent inserts, sent together (pipelined) on the transaction's connection.
+    // Two independent inserts of many rows each, sent together (pipelined) on the transaction's
+    // connection; `biased` keeps the order, so a failure reports the first statement's error.
     let c: &AsyncPgConnection = conn;
     tokio::try_join!(
-        futures::future::try_join_all(notifications.iter().map(|n| db::notifications::insert_notification(c, n))),
-        futures::future::try_join_all(mails.iter().map(|m| db::notifications::enqueue(c, m))),
+        biased;
+        db::notifications::insert_notifications(c, &notifications),
+        db::notifications::enqueue_all(c, &mails),
     )?;
     super::webhooks::enqueue_for_event(conn, &app, event, now).await?;
     Ok(people.len())

@@ -73,6 +73,7 @@ pub async fn case_facts(conn: &AsyncPgConnection, form: &ApplicationForm) -> App
 pub async fn estimate_form(conn: &AsyncPgConnection, form: &ApplicationForm, day: NaiveDate) -> AppResult<Estimate> {
     // The three reads are sent together (pipelined).
     let (orgs, versions, facts) = tokio::try_join!(
+        biased;
         async { Ok(db::catalogue::organisations(conn).await?) },
         async { Ok(db::pricing::published(conn).await?) },
         case_facts(conn, form),
@@ -88,7 +89,7 @@ pub async fn estimate_form_among(
     orgs: &[Organisation],
 ) -> AppResult<Estimate> {
     let (versions, facts) =
-        tokio::try_join!(async { Ok(db::pricing::published(conn).await?) }, case_facts(conn, form))?;
+        tokio::try_join!(biased; async { Ok(db::pricing::published(conn).await?) }, case_facts(conn, form))?;
     Ok(form_estimate(&versions, orgs, &facts, day))
 }
 
@@ -127,7 +128,7 @@ pub async fn estimate_application_from(
 ) -> AppResult<Estimate> {
     let form = apps::form_of(app);
     let (versions, facts) =
-        tokio::try_join!(async { Ok(db::pricing::published(conn).await?) }, case_facts(conn, &form))?;
+        tokio::try_join!(biased; async { Ok(db::pricing::published(conn).await?) }, case_facts(conn, &form))?;
     Ok(estimate_application_of(app, &versions, &facts, orgs, revised))
 }
 

@@ -46,6 +46,7 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
     let c: &AsyncPgConnection = conn;
     let form = apps::form_of(app);
     let (attachments, mut events, messages, releases, decision, orgs, revised, versions, facts, invoice, transfers) = tokio::try_join!(
+        biased;
         read(db::applications::attachments_of(c, app.id)),
         read(db::events::for_subject(c, "application", app.id)),
         read(db::applications::messages_of(c, app.id, access.sees_internal())),
