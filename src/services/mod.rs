@@ -40,3 +40,9 @@ impl Actor {
 pub async fn conn(pool: &Pool) -> AppResult<crate::db::Conn> {
     pool.get().await.map_err(AppError::from)
 }
+
+/// A database read with the service's error, so it can be joined (`tokio::try_join!`, which
+/// pipelines the reads on one connection) with reads of the services.
+pub async fn read<T>(query: impl std::future::Future<Output = diesel::QueryResult<T>>) -> AppResult<T> {
+    Ok(query.await?)
+}

@@ -232,8 +232,6 @@ pub async fn notify(conn: &mut AsyncPgConnection, event: &Event, now: DateTime<U
     };
     let people = recipients(conn, &app, event).await?;
     let params = params(&app, event);
-    let contexts: Vec<Value> =
-        people.iter().map(|n| json!({"kind": n.kind, "name": n.to.name, "params": params})).collect();
     let notifications: Vec<NewNotification> = people
         .iter()
         .map(|notice| NewNotification {
@@ -247,10 +245,14 @@ pub async fn notify(conn: &mut AsyncPgConnection, event: &Event, now: DateTime<U
             mail: if notice.digest() { "digest" } else { "queued" },
         })
         .collect();
-    let mails: Vec<NewOutboxMessage> = people
+    // A mail of its own for each notice that does not wait for the digest.
+    let mailed: Vec<(&Notice, Value)> = people
         .iter()
-        .zip(&contexts)
-        .filter(|(notice, _)| !notice.digest())
+        .filter(|notice| !notice.digest())
+        .map(|n| (n, json!({"kind": n.kind, "name": n.to.name, "params": params})))
+        .collect();
+    let mails: Vec<NewOutboxMessage> = mailed
+        .iter()
         .map(|(notice, context)| NewOutboxMessage {
             user_id: Some(notice.to.id),
             recipient: &notice.to.email,

@@ -71,14 +71,18 @@ pub async fn case_facts(conn: &AsyncPgConnection, form: &ApplicationForm) -> App
 /// The estimate of a form from the versions in force on `day` (before submission: intake fee
 /// and the hourly rates that come on top).
 pub async fn estimate_form(conn: &AsyncPgConnection, form: &ApplicationForm, day: NaiveDate) -> AppResult<Estimate> {
-    // The three reads are sent together (pipelined).
-    let (orgs, versions, facts) = tokio::try_join!(
-        biased;
-        async { Ok(db::catalogue::organisations(conn).await?) },
-        async { Ok(db::pricing::published(conn).await?) },
-        case_facts(conn, form),
-    )?;
+    let (orgs, (versions, facts)) =
+        tokio::try_join!(biased; super::read(db::catalogue::organisations(conn)), pricing_inputs(conn, form))?;
     Ok(form_estimate(&versions, &orgs, &facts, day))
+}
+
+/// What an estimate reads besides the organisations: the published versions and the form's
+/// [`case_facts`], sent together (pipelined).
+pub async fn pricing_inputs(
+    conn: &AsyncPgConnection,
+    form: &ApplicationForm,
+) -> AppResult<(Vec<PriceList>, CaseFacts)> {
+    tokio::try_join!(biased; super::read(db::pricing::published(conn)), case_facts(conn, form))
 }
 
 /// As [`estimate_form`], with the organisations already read.
@@ -88,8 +92,7 @@ pub async fn estimate_form_among(
     day: NaiveDate,
     orgs: &[Organisation],
 ) -> AppResult<Estimate> {
-    let (versions, facts) =
-        tokio::try_join!(biased; async { Ok(db::pricing::published(conn).await?) }, case_facts(conn, form))?;
+    let (versions, facts) = pricing_inputs(conn, form).await?;
     Ok(form_estimate(&versions, orgs, &facts, day))
 }
 
@@ -126,14 +129,12 @@ pub async fn estimate_application_from(
     orgs: &[Organisation],
     revised: &[EstimateRow],
 ) -> AppResult<Estimate> {
-    let form = apps::form_of(app);
-    let (versions, facts) =
-        tokio::try_join!(biased; async { Ok(db::pricing::published(conn).await?) }, case_facts(conn, &form))?;
+    let (versions, facts) = pricing_inputs(conn, &apps::form_of(app)).await?;
     Ok(estimate_application_of(app, &versions, &facts, orgs, revised))
 }
 
-/// As [`estimate_application_from`], from what it reads: the published versions and the
-/// case's facts ([`case_facts`] of the application's form).
+/// As [`estimate_application_from`], from what it reads: the [`pricing_inputs`] of the
+/// application's form.
 pub fn estimate_application_of(
     app: &Application,
     versions: &[PriceList],

@@ -36,10 +36,13 @@ pub fn session_cookie(secret: String) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, secret)).http_only(true).same_site(SameSite::Lax).path("/").build()
 }
 
+/// The request-cache slot of the session row (or why it could not be read).
+type SessionSlot = Result<Option<db::users::SessionRow>, String>;
+
 /// The session's user, their unread notices and when the session expires, read once per request
 /// (one statement).
 async fn session_row<'r>(req: &'r Request<'_>) -> Result<Option<&'r db::users::SessionRow>, AppError> {
-    let cached: &'r Result<Option<db::users::SessionRow>, String> = req
+    let cached: &'r SessionSlot = req
         .local_cache_async(async {
             let Some(cookie) = req.cookies().get_private(SESSION_COOKIE) else {
                 return Ok(None);
@@ -57,7 +60,7 @@ async fn session_row<'r>(req: &'r Request<'_>) -> Result<Option<&'r db::users::S
 /// The session's user as this request already read it (`None` if it was not read, or there is
 /// none): for answers built without awaiting, such as error pages.
 pub fn session_user_read(req: &Request<'_>) -> Option<User> {
-    let cached: &Result<Option<db::users::SessionRow>, String> = req.local_cache(|| Ok(None));
+    let cached: &SessionSlot = req.local_cache(|| Ok(None));
     cached.as_ref().ok().and_then(|s| s.as_ref()).map(|s| s.user.clone())
 }
 

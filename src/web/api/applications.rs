@@ -41,24 +41,24 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
         Value::Object(m) => m.clone(),
         _ => Map::new(),
     };
-    // Eleven independent reads, sent together on the one connection (diesel-async pipelines
+    // Independent reads, sent together on the one connection (diesel-async pipelines
     // queries polled at once over a shared reference) instead of one round trip each.
     let c: &AsyncPgConnection = conn;
     let form = apps::form_of(app);
-    let (attachments, mut events, messages, releases, decision, orgs, revised, versions, facts, invoice, transfers) = tokio::try_join!(
-        biased;
-        read(db::applications::attachments_of(c, app.id)),
-        read(db::events::for_subject(c, "application", app.id)),
-        read(db::applications::messages_of(c, app.id, access.sees_internal())),
-        read(db::cases::releases_of(c, app.id)),
-        read(db::cases::latest_decision(c, app.id)),
-        read(db::catalogue::organisations(c)),
-        read(db::billing::estimates_of(c, app.id)),
-        read(db::pricing::published(c)),
-        services::pricing::case_facts(c, &form),
-        super::pricing::invoice_json(c, app.id),
-        services::transfers::of_application(c, app.id, access),
-    )?;
+    let (attachments, mut events, messages, releases, decision, orgs, revised, (versions, facts), invoice, transfers) =
+        tokio::try_join!(
+            biased;
+            services::read(db::applications::attachments_of(c, app.id)),
+            services::read(db::events::for_subject(c, "application", app.id)),
+            services::read(db::applications::messages_of(c, app.id, access.sees_internal())),
+            services::read(db::cases::releases_of(c, app.id)),
+            services::read(db::cases::latest_decision(c, app.id)),
+            services::read(db::catalogue::organisations(c)),
+            services::read(db::billing::estimates_of(c, app.id)),
+            services::pricing::pricing_inputs(c, &form),
+            super::pricing::invoice_json(c, app.id),
+            services::transfers::of_application(c, app.id, access),
+        )?;
     if !access.sees_internal() {
         events.retain(|e| e.kind != "note.posted");
     }
@@ -99,11 +99,6 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
         transfers.iter().map(|t| super::transfers::transfer_json(&t.transfer, &t.files)).collect(),
     );
     Ok(Value::Object(v))
-}
-
-/// A read's database error as the service's error, so reads can be joined with services' reads.
-async fn read<T>(query: impl std::future::Future<Output = diesel::QueryResult<T>>) -> AppResult<T> {
-    Ok(query.await?)
 }
 
 fn parse_form(body: &Value) -> AppResult<ApplicationForm> {
