@@ -2,9 +2,9 @@
 //! data (10 000 applications, 50 000 events), driven over loopback by `wrk`, against the same
 //! work done by `pgbench` directly on the same PostgreSQL (scripts with the SQL the routes run,
 //! prepared statements) as the reference. Prints requests per second and p50/p99 latency for the
-//! status page of an application (served from the page cache, and rendered afresh), the officers' inbox, the catalogue and a submit (create +
-//! submit through the API), each with its pgbench figures and the ratio, and a route that does
-//! nothing (`/bench/noop`, mounted with `BENCH_ROUTES=true`) as the framework's ceiling.
+//! status page of an application, the officers' inbox, the catalogue and a submit (create +
+//! submit through the API), each with its pgbench figures and the ratio, and `GET /health` (one
+//! trivial query) as the framework's ceiling.
 //!
 //! `cargo bench --bench load` (or `scripts/bench-load`, which installs wrk first). Settings:
 //! `BENCH_DATABASE_URL` (a server where it may create a database; else a private cluster under
@@ -140,7 +140,6 @@ async fn main() -> Result<(), String> {
         .env("STORAGE_DIR", work.path().join("storage"))
         .env("MAIL_DIR", work.path().join("mail"))
         .env("STORAGE_MASTER_KEY", base64::engine::general_purpose::STANDARD.encode(&key))
-        .env("BENCH_ROUTES", "true")
         .stdout(log.try_clone().map_err(sql_error)?)
         .stderr(log);
     if let Ok(size) = std::env::var("BENCH_POOL_SIZE") {
@@ -261,12 +260,10 @@ async fn measure(
             ),
         )
     };
-    // Views served from the page cache, and views rendered afresh (as a browser's hard reload
-    // asks, with `Cache-Control: no-cache`): every request reads the database. The no-op route
-    // once more with the same script (its Lua costs wrk about as much as the route costs Rocket).
+    // Status pages (every request reads the database), and the ceiling once more with the same
+    // script (its Lua costs wrk about as much as the route costs Rocket).
     let status_lua = status_script("status.lua", "/applications/", "")?;
-    let rendered_lua = status_script("rendered.lua", "/applications/", ", [\"Cache-Control\"] = \"no-cache\"")?;
-    let noop_lua = status_script("noop.lua", "/bench/noop?id=", "")?;
+    let noop_lua = status_script("noop.lua", "/health?id=", "")?;
     let submit_form = form("aggregated", "health_analysis", npr.id);
     let submit_lua = write(
         "submit.lua",
@@ -403,10 +400,9 @@ async fn measure(
         return Ok(());
     }
 
-    let (noop, noop_cpu) = http("/bench/noop", None, &[])?;
+    let (noop, noop_cpu) = http("/health", None, &[])?;
     let (noop_scripted, noop_scripted_cpu) = http("/", Some(&noop_lua), &[])?;
     let (status, status_cpu) = http("/", Some(&status_lua), &[])?;
-    let (rendered, rendered_cpu) = http("/", Some(&rendered_lua), &[])?;
     let (inbox, inbox_cpu) = http("/inbox", None, &[format!("Cookie: {officer_cookie}")])?;
     let (catalogue, catalogue_cpu) = http("/data-sources", None, &[])?;
     let pg_status = reference("status")?;
@@ -415,30 +411,27 @@ async fn measure(
     let (submit, requests_per_second, submit_cpu, pg_submit, pg_submit_answers) = submit_phase()?;
 
     header();
-    row("no-op route (framework ceiling)", &noop, None);
+    row("GET /health (framework ceiling)", &noop, None);
     row("  the same, through the status script", &noop_scripted, None);
-    row("status page, from the page cache", &status, Some(&pg_status));
-    row("status page, rendered (no-cache)", &rendered, Some(&pg_status));
+    row("status page GET /applications/<id>", &status, Some(&pg_status));
     row("officers' inbox GET /inbox", &inbox, Some(&pg_inbox));
     row("catalogue GET /data-sources", &catalogue, Some(&pg_catalogue));
     submit_rows(&submit, requests_per_second, &pg_submit, &pg_submit_answers);
     cpu_header();
     let ceiling = Some(noop.rate);
-    cpu_row("no-op route", &noop_cpu, ceiling);
+    cpu_row("GET /health", &noop_cpu, ceiling);
     cpu_row("  the same, through the status script", &noop_scripted_cpu, ceiling);
-    cpu_row("status page, from the page cache", &status_cpu, ceiling);
-    cpu_row("status page, rendered", &rendered_cpu, ceiling);
+    cpu_row("status page", &status_cpu, ceiling);
     cpu_row("officers' inbox", &inbox_cpu, ceiling);
     cpu_row("catalogue", &catalogue_cpu, ceiling);
     cpu_row("submit (per pair)", &submit_cpu, None);
     println!();
     println!(
-        "status page / no-op route: {:.2} (goal ≥ 0.50); / the no-op route through the same script: {:.2}; rendered afresh: {:.2}",
+        "status page / GET /health: {:.2} (goal ≥ 0.50); / GET /health through the same script: {:.2}",
         status.rate / noop.rate,
         status.rate / noop_scripted.rate,
-        rendered.rate / noop.rate
     );
-    println!("rendered status page / pgbench status: {:.2}", rendered.rate / pg_status.rate);
+    println!("status page / pgbench status: {:.2}", status.rate / pg_status.rate);
     submit_ratio(&submit, &pg_submit);
     Ok(())
 }
@@ -469,7 +462,7 @@ fn print_queries(
         Ok(body)
     };
     let auth = format!("Authorization: Bearer {token}");
-    once("no-op", &[&format!("{base}/bench/noop")])?;
+    once("health", &[&format!("{base}/health")])?;
     once("status page", &["-H", &format!("Cookie: {applicant}"), &format!("{base}/applications/{}", ids[0])])?;
     once("inbox", &["-H", &format!("Cookie: {officer}"), &format!("{base}/inbox")])?;
     once("catalogue", &[&format!("{base}/data-sources")])?;

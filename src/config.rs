@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub mod oidc;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 26] = [
+pub const SETTINGS: [&str; 23] = [
     "WEBHOOK_ALLOW_LOOPBACK",
     "OIDC_PROVIDERS",
     "LOCAL_PASSWORDS",
@@ -36,9 +36,6 @@ pub const SETTINGS: [&str; 26] = [
     "STORAGE_S3_ACCESS_KEY_ID",
     "STORAGE_S3_SECRET_ACCESS_KEY",
     "STORAGE_S3_REGION",
-    "BENCH_ROUTES",
-    "PAGE_CACHE_SECONDS",
-    "PAGE_CACHE_MB",
 ];
 
 /// Validated settings.
@@ -81,14 +78,6 @@ pub struct Config {
     /// Whether webhook endpoints may be plain http on loopback (`WEBHOOK_ALLOW_LOOPBACK`, for
     /// development and tests; otherwise https only).
     pub webhook_allow_loopback: bool,
-    /// Mounts `/bench/noop` for the load benchmark (`BENCH_ROUTES=true`); off by default.
-    pub bench_routes: bool,
-    /// Longest a rendered page is kept in memory (`PAGE_CACHE_SECONDS`, default and at most 60, for
-    /// what changes with the clock alone; 0 turns the page cache off). Changes in the database end
-    /// it at once; see `web::page_cache`.
-    pub page_cache_seconds: u64,
-    /// Memory for cached pages (`PAGE_CACHE_MB`, default 64).
-    pub page_cache_mb: u64,
 }
 
 // The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
@@ -135,12 +124,6 @@ struct Raw {
     release_reminder_days: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
     vat_rate_percent: Option<String>,
-    #[serde(default, deserialize_with = "as_text")]
-    bench_routes: Option<String>,
-    #[serde(default, deserialize_with = "as_text")]
-    page_cache_seconds: Option<String>,
-    #[serde(default, deserialize_with = "as_text")]
-    page_cache_mb: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -337,25 +320,6 @@ impl Config {
                 bad("VAT_RATE_PERCENT", "must be a percentage from 0 to 100 with at most two decimals, e.g. 25")
             })?,
         };
-        let bench_routes = match non_empty(raw.bench_routes).as_deref() {
-            None | Some("false" | "0") => false,
-            Some("true" | "1") => true,
-            Some(_) => return Err(bad("BENCH_ROUTES", "must be true or false")),
-        };
-        let page_cache_seconds = whole(
-            non_empty(raw.page_cache_seconds),
-            60u64,
-            0..=60,
-            "PAGE_CACHE_SECONDS",
-            "must be a whole number of seconds from 0 (off) to 60",
-        )?;
-        let page_cache_mb = whole(
-            non_empty(raw.page_cache_mb),
-            64u64,
-            1..=65536,
-            "PAGE_CACHE_MB",
-            "must be a whole number of megabytes from 1 to 65536",
-        )?;
         Ok(Config {
             database_url,
             smtp_url,
@@ -375,9 +339,6 @@ impl Config {
             oidc: oidc::providers(figment)?,
             local_passwords: oidc::local_passwords(figment)?,
             webhook_allow_loopback: oidc::flag(figment, "webhook_allow_loopback", "WEBHOOK_ALLOW_LOOPBACK", false)?,
-            bench_routes,
-            page_cache_seconds,
-            page_cache_mb,
         })
     }
 
@@ -402,9 +363,6 @@ impl Config {
             oidc: vec![],
             local_passwords: true,
             webhook_allow_loopback: true,
-            bench_routes: false,
-            page_cache_seconds: 10,
-            page_cache_mb: 16,
         }
     }
 }

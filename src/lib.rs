@@ -42,23 +42,17 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
     let documents =
         templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
     let mailer = std::sync::Arc::new(mail::Mailer::new(&config)?);
-    services::pricing::configure_vat(config.vat_rate_bp);
-    let bench_routes = config.bench_routes;
-    let page_cache = web::page_cache::PageCache::new(&config);
     let rocket = rocket::custom(figment)
         .manage(documents)
         .manage(mailer)
         .manage(services::statistics::Cache::default())
         .manage(pool)
         .manage(storage)
-        .manage(page_cache.clone())
-        .attach(page_cache)
         .manage(config)
         .attach(web::context::templates())
         .attach(web::security::shield())
         .attach(web::security::SecurityHeaders);
-    let rocket = web::mount(rocket);
-    Ok(if bench_routes { rocket.mount("/", web::bench::routes()) } else { rocket })
+    Ok(web::mount(rocket))
 }
 
 /// The configured object store: S3-compatible when `STORAGE_S3_URL` is set, else `STORAGE_DIR`.

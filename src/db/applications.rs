@@ -15,7 +15,7 @@ pub struct Application {
     pub id: i64,
     pub applicant_id: i64,
     pub reference: Option<String>,
-    pub state: String,
+    pub state: crate::domain::case::State,
     pub kind: String,
     pub application_type: String,
     pub title: String,

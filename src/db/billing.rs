@@ -192,7 +192,7 @@ pub struct Invoice {
     pub application_id: i64,
     pub organisation_id: i64,
     pub number: String,
-    pub status: String,
+    pub status: crate::domain::pricing::InvoiceStatus,
     pub recipient_name: String,
     pub recipient_organisation_number: String,
     pub recipient_reference: String,
@@ -283,7 +283,7 @@ pub async fn upsert_draft(
         .optional()?;
     let (net, vat, total) = pricing::totals(lines, vat_rate_bp);
     let invoice = match existing {
-        Some(i) if i.status != "draft" => return Ok(None),
+        Some(i) if i.status != crate::domain::pricing::InvoiceStatus::Draft => return Ok(None),
         Some(i) => {
             diesel::delete(invoice_lines::table.filter(invoice_lines::invoice_id.eq(i.id))).execute(conn).await?;
             diesel::update(invoices::table.find(i.id))

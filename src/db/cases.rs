@@ -13,9 +13,9 @@ pub struct Release {
     pub id: i64,
     pub application_id: i64,
     pub data_source_id: i64,
-    pub decider: String,
+    pub decider: crate::domain::catalogue::DecisionAuthority,
     pub owner_organisation_id: i64,
-    pub state: String,
+    pub state: crate::domain::release::ReleaseState,
     pub conditions: String,
     pub reasons: String,
     pub decided_by: Option<i64>,
@@ -41,7 +41,7 @@ pub struct ReleaseView {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = applications)]
 pub struct CaseChanges {
-    pub state: Option<String>,
+    pub state: Option<&'static str>,
     pub assignee_id: Option<Option<i64>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -127,7 +127,7 @@ pub async fn lock_release(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<
 pub async fn decide_release(
     conn: &mut AsyncPgConnection,
     id: i64,
-    approve: bool,
+    to: crate::domain::release::ReleaseState,
     conditions: &str,
     reasons: &str,
     by: i64,
@@ -135,7 +135,7 @@ pub async fn decide_release(
 ) -> QueryResult<Release> {
     diesel::update(releases::table.find(id))
         .set((
-            releases::state.eq(if approve { "approved" } else { "rejected" }),
+            releases::state.eq(to.code()),
             releases::conditions.eq(conditions),
             releases::reasons.eq(reasons),
             releases::decided_by.eq(by),
@@ -279,7 +279,7 @@ pub struct InboxRow {
     pub id: i64,
     pub reference: Option<String>,
     pub title: String,
-    pub state: String,
+    pub state: crate::domain::case::State,
     pub assignee_id: Option<i64>,
     pub due_date: Option<NaiveDate>,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -307,7 +307,9 @@ pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryR
     }
     if let Some(day) = filter.overdue_on {
         q = q.filter(
-            applications::due_date.lt(day).and(applications::state.eq_any(crate::domain::case::AWAITING_DECISION)),
+            applications::due_date
+                .lt(day)
+                .and(applications::state.eq_any(crate::domain::case::AWAITING_DECISION.map(|s| s.code()))),
         );
     }
     q.order((applications::due_date.asc().nulls_last(), applications::id)).limit(500).load(conn).await
@@ -339,7 +341,7 @@ pub async fn due_for_interim_reply(
     applications::table
         .filter(
             applications::state
-                .eq_any(crate::domain::case::AWAITING_DECISION)
+                .eq_any(crate::domain::case::AWAITING_DECISION.map(|s| s.code()))
                 .and(applications::first_submitted_at.lt(submitted_before))
                 .and(applications::interim_reply_at.is_null()),
         )

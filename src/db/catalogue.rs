@@ -39,7 +39,7 @@ pub struct DataSource {
     pub name_en: String,
     pub kind: String,
     pub owner_id: i64,
-    pub decision_authority: String,
+    pub decision_authority: crate::domain::catalogue::DecisionAuthority,
     pub on_common_form: bool,
     pub description_nb: String,
     pub description_en: String,

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod cases;
 pub mod catalogue;
 pub mod cluster;
+pub mod codes;
 pub mod events;
 pub mod identities;
 pub mod notifications;

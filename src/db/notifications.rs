@@ -13,7 +13,7 @@ pub struct Recipient {
     pub id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: crate::domain::role::Role,
     pub language: String,
     pub mail_preference: String,
 }
@@ -57,7 +57,7 @@ pub struct OutboxMessage {
     pub language: String,
     pub template: String,
     pub context: Value,
-    pub state: String,
+    pub state: crate::domain::outbox::OutboxState,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,

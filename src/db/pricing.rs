@@ -13,7 +13,7 @@ pub struct PriceListRow {
     pub id: i64,
     pub organisation_id: i64,
     pub valid_from: NaiveDate,
-    pub state: String,
+    pub state: crate::domain::pricing::PriceListState,
     pub note_nb: String,
     pub note_en: String,
     pub created_by: Option<i64>,

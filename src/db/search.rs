@@ -20,7 +20,7 @@ pub struct CaseHit {
     #[diesel(sql_type = Text)]
     pub title: String,
     #[diesel(sql_type = Text)]
-    pub state: String,
+    pub state: crate::domain::case::State,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub submitted_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Float4)]

@@ -14,7 +14,7 @@ pub struct Transfer {
     pub application_id: i64,
     pub recipient_organisation_id: Option<i64>,
     pub created_by: i64,
-    pub state: String,
+    pub state: crate::domain::transfer::TransferState,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

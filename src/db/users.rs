@@ -14,7 +14,7 @@ pub struct User {
     pub name: String,
     #[serde(skip)]
     pub password_hash: Option<String>,
-    pub role: String,
+    pub role: crate::domain::role::Role,
     pub organisation_id: Option<i64>,
     pub language: String,
     pub active: bool,

@@ -1,6 +1,7 @@
 //! The case lifecycle (SPEC §6) as a pure function: `(case, command, actor, now) → transition |
 //! refusal`. No I/O; the services load the case, apply, and store the result with its event.
 
+use super::release::ReleaseState;
 use super::role::Role;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -40,17 +41,45 @@ super::catalogue::code_enum! {
 }
 
 /// The states of a case waiting for a decision: the only states in which a case can be overdue.
-pub const AWAITING_DECISION: [&str; 4] = ["submitted", "returned", "in_review", "appealed"];
+pub const AWAITING_DECISION: [State; 4] = [State::Submitted, State::Returned, State::InReview, State::Appealed];
 
-/// Whether a case in `state` (its stored name) is waiting for a decision.
-pub fn awaiting_decision(state: &str) -> bool {
-    AWAITING_DECISION.contains(&state)
+/// The states in which a revised price estimate may be sent (the page offers the form in the
+/// same states).
+pub const ESTIMATE_STATES: [State; 6] =
+    [State::Submitted, State::Returned, State::InReview, State::Appealed, State::Approved, State::PartiallyApproved];
+
+/// Whether work (hours) may be recorded on a case in this state.
+pub fn records_work(state: State) -> bool {
+    !matches!(state, State::Draft | State::Withdrawn | State::Closed)
+}
+
+/// Events only the case's handlers see (officers and the register owners involved).
+pub const INTERNAL_EVENTS: [&str; 1] = ["note.posted"];
+
+/// Whether an event of `kind` is shown to someone who does (or does not) see internal notes.
+pub fn shows_event(kind: &str, sees_internal: bool) -> bool {
+    sees_internal || !INTERNAL_EVENTS.contains(&kind)
 }
 
 /// How long after the decision an appeal may be lodged (three weeks).
 pub const APPEAL_WEEKS: i64 = 3;
 
 impl State {
+    /// Whether a case in this state is waiting for a decision.
+    pub fn awaiting_decision(self) -> bool {
+        AWAITING_DECISION.contains(&self)
+    }
+
+    /// Whether data may have been released in this state (so the applicant confirms deletion).
+    pub fn released_data(self) -> bool {
+        matches!(self, State::Approved | State::PartiallyApproved | State::Delivered | State::Closed)
+    }
+
+    /// Whether data may be delivered (the decision granted some).
+    pub fn granted(self) -> bool {
+        matches!(self, State::Approved | State::PartiallyApproved)
+    }
+
     /// Whether the applicant may still edit the form.
     pub fn editable(self) -> bool {
         matches!(self, State::Draft | State::Returned)
@@ -86,8 +115,8 @@ pub struct Case {
     pub applicant_id: i64,
     pub assignee_id: Option<i64>,
     pub decided_at: Option<DateTime<Utc>>,
-    /// Releases as (decided, approved) pairs, one per requested source.
-    pub releases: Vec<(bool, bool)>,
+    /// The states of the case's releases, one per requested source.
+    pub releases: Vec<ReleaseState>,
     /// Whether every approved release has been delivered.
     pub all_delivered: bool,
     /// The outcome of the last decision (what an upheld appeal returns to).
@@ -125,12 +154,12 @@ fn go(to: State, event: &'static str) -> Result<Transition, Refusal> {
 pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) -> Result<Transition, Refusal> {
     use State::*;
     if !command.roles().contains(&actor.role) {
-        return Err(Refusal::Forbidden("your role may not give this command"));
+        return Err(Refusal::Forbidden("err-role-may-not"));
     }
     if matches!(command, Command::Submit | Command::Withdraw | Command::Appeal) && actor.id != case.applicant_id {
-        return Err(Refusal::Forbidden("only the applicant may do this"));
+        return Err(Refusal::Forbidden("err-only-applicant"));
     }
-    let not_now = Err(Refusal::Conflict("this command is not allowed in the application's current state"));
+    let not_now = Err(Refusal::Conflict("err-not-in-this-state"));
     match (command, case.state) {
         (Command::Submit, Draft | Returned) => go(Submitted, "application.submitted"),
         (Command::Withdraw, Draft | Submitted | Returned | InReview) => go(Withdrawn, "application.withdrawn"),
@@ -138,32 +167,24 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
         (Command::Return, Submitted) => go(Returned, "application.returned"),
         (Command::Complete, Submitted) => go(InReview, "application.completed"),
         (Command::Decide, InReview) => {
-            if case.releases.is_empty() || case.releases.iter().any(|(decided, _)| !decided) {
-                return Err(Refusal::Conflict("every release must be decided first"));
-            }
-            let approved = case.releases.iter().filter(|(_, a)| *a).count();
-            let to = match approved {
-                0 => Rejected,
-                n if n == case.releases.len() => Approved,
-                _ => PartiallyApproved,
+            let Some(to) = super::release::outcome(&case.releases) else {
+                return Err(Refusal::Conflict("err-decide-releases-first"));
             };
             go(to, "application.decided")
         }
         (Command::Appeal, Rejected | PartiallyApproved) if case.sent_to_helseklage => {
-            Err(Refusal::Conflict("the appeal was upheld and sent to Helseklage; it is handled there"))
+            Err(Refusal::Conflict("err-appeal-at-helseklage"))
         }
         (Command::Appeal, Rejected | PartiallyApproved) => match case.decided_at {
             Some(at) if now <= at + Duration::weeks(APPEAL_WEEKS) => go(Appealed, "application.appealed"),
-            _ => Err(Refusal::Conflict("the appeal deadline (three weeks from the decision) has passed")),
+            _ => Err(Refusal::Conflict("err-appeal-deadline-passed")),
         },
         (Command::Reconsider, Appealed) => go(InReview, "appeal.reconsidered"),
         (Command::Uphold, Appealed) => go(case.previous_outcome.unwrap_or(Rejected), "appeal.upheld"),
         (Command::Deliver, Approved | PartiallyApproved) if case.all_delivered => {
             go(Delivered, "application.delivered")
         }
-        (Command::Deliver, Approved | PartiallyApproved) => {
-            Err(Refusal::Conflict("not every approved release is delivered"))
-        }
+        (Command::Deliver, Approved | PartiallyApproved) => Err(Refusal::Conflict("err-not-all-delivered")),
         (Command::Close, Delivered) => go(Closed, "application.closed"),
         // A rejection is final once the appeal deadline has passed or an appeal was upheld.
         (Command::Close, Rejected) => {
@@ -171,7 +192,7 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
             if deadline_passed || case.sent_to_helseklage {
                 go(Closed, "application.closed")
             } else {
-                Err(Refusal::Conflict("the applicant may still appeal; close after the appeal deadline"))
+                Err(Refusal::Conflict("err-close-after-appeal-deadline"))
             }
         }
         _ => not_now,
@@ -222,13 +243,13 @@ mod tests {
         let now = Utc::now();
         let mut c = case(State::InReview);
         assert!(matches!(apply(&c, Command::Decide, OFFICER, now), Err(Refusal::Conflict(_))));
-        c.releases = vec![(true, true), (false, false)];
+        c.releases = vec![ReleaseState::Approved, ReleaseState::Pending];
         assert!(matches!(apply(&c, Command::Decide, OFFICER, now), Err(Refusal::Conflict(_))));
-        c.releases = vec![(true, true), (true, false)];
+        c.releases = vec![ReleaseState::Approved, ReleaseState::Rejected];
         assert_eq!(apply(&c, Command::Decide, OFFICER, now).unwrap().to, State::PartiallyApproved);
-        c.releases = vec![(true, true), (true, true)];
+        c.releases = vec![ReleaseState::Approved, ReleaseState::Approved];
         assert_eq!(apply(&c, Command::Decide, OFFICER, now).unwrap().to, State::Approved);
-        c.releases = vec![(true, false)];
+        c.releases = vec![ReleaseState::Rejected];
         assert_eq!(apply(&c, Command::Decide, OFFICER, now).unwrap().to, State::Rejected);
     }
 

@@ -22,6 +22,13 @@ macro_rules! code_enum {
                 Self::ALL.iter().copied().find(|v| v.code() == code)
             }
         }
+
+        impl std::fmt::Display for $name {
+            /// The stable code (as stored and in translation keys such as `release-{code}`).
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
     };
 }
 pub(crate) use code_enum;

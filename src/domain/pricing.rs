@@ -13,6 +13,82 @@
 //! 5. The intake fee uses the price list version in force on the day of first submission; hourly
 //!    work and deliveries use the version in force on the day the invoice is made.
 
+super::catalogue::code_enum! {
+    /// The states of a price list version: a draft is edited; a published version is frozen.
+    PriceListState {
+        Draft => "draft",
+        Published => "published",
+    }
+}
+
+super::catalogue::code_enum! {
+    /// The states of an invoice part: drafted, issued to the payer, paid, or waived.
+    InvoiceStatus {
+        Draft => "draft",
+        Issued => "issued",
+        Paid => "paid",
+        Waived => "waived",
+    }
+}
+
+/// What may be done to an invoice part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceAction {
+    /// draft → issued.
+    Issue,
+    /// issued → paid.
+    Pay,
+    /// draft or issued → waived, with a reason (officers and admins only).
+    Waive,
+}
+
+impl InvoiceAction {
+    /// Parses the action's name in the URL.
+    pub fn from_code(code: &str) -> Option<InvoiceAction> {
+        match code {
+            "issue" => Some(InvoiceAction::Issue),
+            "pay" => Some(InvoiceAction::Pay),
+            "waive" => Some(InvoiceAction::Waive),
+            _ => None,
+        }
+    }
+
+    /// The action's result, as the past participle used in messages.
+    pub fn past(self) -> &'static str {
+        match self {
+            InvoiceAction::Issue => "issued",
+            InvoiceAction::Pay => "paid",
+            InvoiceAction::Waive => "waived",
+        }
+    }
+
+    /// The status the action leads to from `from`, and the event to record; `None` when the
+    /// action is not possible from that status.
+    pub fn apply(self, from: InvoiceStatus) -> Option<(InvoiceStatus, &'static str)> {
+        use InvoiceStatus::*;
+        match (self, from) {
+            (InvoiceAction::Issue, Draft) => Some((Issued, "invoice.issued")),
+            (InvoiceAction::Pay, Issued) => Some((Paid, "invoice.paid")),
+            (InvoiceAction::Waive, Draft | Issued) => Some((Waived, "invoice.waived")),
+            _ => None,
+        }
+    }
+}
+
+/// The combined status of a bill's parts: draft while any part is, then issued while any part
+/// is, waived when all are, else paid.
+pub fn combined_status(parts: &[InvoiceStatus]) -> InvoiceStatus {
+    if parts.contains(&InvoiceStatus::Draft) {
+        InvoiceStatus::Draft
+    } else if parts.contains(&InvoiceStatus::Issued) {
+        InvoiceStatus::Issued
+    } else if parts.iter().all(|p| *p == InvoiceStatus::Waived) {
+        InvoiceStatus::Waived
+    } else {
+        InvoiceStatus::Paid
+    }
+}
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 

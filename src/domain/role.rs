@@ -77,6 +77,13 @@ impl Role {
     }
 }
 
+impl std::fmt::Display for Role {
+    /// The stable code.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,8 @@ pub const DEFAULT_EXPIRY_DAYS: i64 = 30;
 pub const MAX_EXPIRY_DAYS: i64 = 365;
 
 /// The states of a transfer: `open → available → downloaded → expired | revoked`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TransferState {
     /// Created; the register owner uploads files (recipients see nothing yet).
     Open,
@@ -65,6 +66,18 @@ impl TransferState {
     }
 }
 
+/// Whether a person of `role` in `organisation` is staff of `owner` (the organisation holding or
+/// receiving a transfer's data).
+pub fn is_staff_of(role: super::role::Role, organisation: Option<i64>, owner: i64) -> bool {
+    role == super::role::Role::RegisterOwner && organisation == Some(owner)
+}
+
+/// Whether the applicant's side sees a transfer: once published, and never a linkage extract
+/// sent to another data holder.
+pub fn recipient_sees(state: TransferState, to_another_holder: bool) -> bool {
+    state != TransferState::Open && !to_another_holder
+}
+
 /// Why a transfer command is refused in the current state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferRefusal {
@@ -93,10 +106,18 @@ pub fn check_publish(
     Ok(())
 }
 
+/// Checks that a transfer has been published (recipients see nothing before).
+pub fn check_published(state: TransferState) -> Result<(), TransferRefusal> {
+    if state == TransferState::Open {
+        return Err(TransferRefusal::Conflict("err-transfer-not-published"));
+    }
+    Ok(())
+}
+
 /// Checks that a recipient may download now.
 pub fn check_download(state: TransferState) -> Result<(), TransferRefusal> {
     match state {
-        TransferState::Open => Err(TransferRefusal::Conflict("the transfer has not been published yet")),
+        TransferState::Open => Err(TransferRefusal::Conflict("err-transfer-not-published")),
         TransferState::Expired => Err(TransferRefusal::Gone("the transfer has expired and its files are deleted")),
         TransferState::Revoked => Err(TransferRefusal::Gone("the transfer was revoked and its files are deleted")),
         TransferState::Available | TransferState::Downloaded => Ok(()),
@@ -144,6 +165,13 @@ pub fn parse_checksum(text: &str) -> Option<String> {
 /// Whether every complete file has been downloaded by a recipient at least once.
 pub fn all_downloaded(files_with_receipts: &[(i64, bool)]) -> bool {
     !files_with_receipts.is_empty() && files_with_receipts.iter().all(|(_, downloaded)| *downloaded)
+}
+
+impl std::fmt::Display for TransferState {
+    /// The stable code.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 
 #[cfg(test)]

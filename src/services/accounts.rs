@@ -337,7 +337,7 @@ pub async fn update_account(
     let (Some(role), Some(language), true) = (role, language, errors.is_empty()) else {
         return Err(AppError::Validation(errors));
     };
-    let demotes_admin = existing.role == "admin" && (role != Role::Admin || !input.active);
+    let demotes_admin = existing.role == Role::Admin && (role != Role::Admin || !input.active);
     if demotes_admin && db::users::count_admins(conn).await? <= 1 {
         return Err(AppError::Conflict("the last active administrator cannot be removed".into()));
     }

@@ -57,7 +57,7 @@ async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) ->
     }
     // Only applications that were once submitted reach officers and owners (a withdrawn draft never does).
     let submitted = app.first_submitted_at.is_some();
-    Ok(match Role::from_code(&user.role) {
+    Ok(match Some(user.role) {
         // Membership is by e-mail address: only a confirmed address counts.
         Some(Role::Applicant)
             if user.email_verified_at.is_some() && db::applications::is_member(conn, app.id, &user.email).await? =>
@@ -75,7 +75,7 @@ async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) ->
 
 /// The applications a user may list.
 pub async fn list(conn: &mut AsyncPgConnection, user: &User) -> AppResult<Vec<Application>> {
-    Ok(match Role::from_code(&user.role) {
+    Ok(match Some(user.role) {
         Some(Role::Applicant) => {
             // Only a confirmed address brings the applications that name it as a member.
             let email = if user.email_verified_at.is_some() { user.email.as_str() } else { "" };
@@ -118,7 +118,7 @@ pub(crate) fn refusal(r: Refusal) -> AppError {
 
 fn case_of(app: &Application) -> case::Case {
     case::Case {
-        state: State::from_code(&app.state).unwrap_or(State::Draft),
+        state: app.state,
         applicant_id: app.applicant_id,
         assignee_id: app.assignee_id,
         decided_at: app.decided_at,
@@ -130,9 +130,8 @@ fn case_of(app: &Application) -> case::Case {
 }
 
 /// The user as the lifecycle sees an actor.
-pub(crate) fn case_actor(user: &User) -> AppResult<case::Actor> {
-    let role = Role::from_code(&user.role).ok_or_else(|| AppError::Forbidden("unknown role".into()))?;
-    Ok(case::Actor { id: user.id, role })
+pub(crate) fn case_actor(user: &User) -> case::Actor {
+    case::Actor { id: user.id, role: user.role }
 }
 
 /// Appends an event about an application and notifies whoever must act or should know (inside
@@ -221,7 +220,7 @@ pub async fn create(
     copied_from: Option<i64>,
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
-    crate::web::guards::require(user, Permission::Apply)?;
+    super::require(user, Permission::Apply)?;
     let form = form.normalised();
     let facts = facts(conn, user.id, None).await?;
     check(&form, Mode::Draft, &facts).into_result().map_err(AppError::Validation)?;
@@ -259,7 +258,7 @@ pub async fn save(
     if access != Access::Applicant {
         return Err(AppError::Forbidden("only the applicant may edit the application".into()));
     }
-    if !State::from_code(&app.state).is_some_and(State::editable) {
+    if !app.state.editable() {
         return Err(AppError::Conflict("the application has been submitted and cannot be edited".into()));
     }
     let form = form.normalised();
@@ -293,7 +292,7 @@ pub async fn submit(
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
     let (app, _) = load(conn, user, id).await?;
-    case::apply(&case_of(&app), Command::Submit, case_actor(user)?, now).map_err(refusal)?;
+    case::apply(&case_of(&app), Command::Submit, case_actor(user), now).map_err(refusal)?;
     if let Some((version, _)) = expected
         && version != app.version
     {
@@ -304,12 +303,12 @@ pub async fn submit(
     let estimate = super::pricing::estimate_form(conn, &form, now.date_naive()).await?;
     let (estimate_ore, exemption) = (estimate.total_ore, estimate.exemption.clone());
     let sources = form.source_ids().len();
-    let allowed = deadlines::allowed_working_days(form.kind == "aggregated", sources, target_working_days);
+    let allowed = deadlines::allowed_working_days(!form.is_identifiable(), sources, target_working_days);
     let due_date = deadlines::add_working_days(now.date_naive(), allowed);
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        if current.version != app.version || !State::from_code(&current.state).is_some_and(State::editable) {
+        if current.version != app.version || !current.state.editable() {
             return Err(stale());
         }
         // Checked under the lock: attachments change without a version.
@@ -348,7 +347,7 @@ pub async fn withdraw(
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
     let (app, _) = load(conn, user, id).await?;
-    let t = case::apply(&case_of(&app), Command::Withdraw, case_actor(user)?, now).map_err(refusal)?;
+    let t = case::apply(&case_of(&app), Command::Withdraw, case_actor(user), now).map_err(refusal)?;
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
@@ -374,7 +373,7 @@ pub async fn copy(
     if access != Access::Applicant {
         return Err(AppError::Forbidden("only the applicant may copy the application".into()));
     }
-    if app.state == State::Draft.code() {
+    if app.state == State::Draft {
         return Err(AppError::Conflict("a draft cannot be copied; edit it instead".into()));
     }
     create(conn, user, actor, form_of(&app), Some(id), now).await
@@ -398,7 +397,7 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
     if access != Access::Applicant {
         return Err(AppError::Forbidden("only the applicant may add attachments".into()));
     }
-    if !State::from_code(&app.state).is_some_and(State::editable) {
+    if !app.state.editable() {
         return Err(AppError::Conflict("the application has been submitted and cannot be edited".into()));
     }
     let mut errors = FieldErrors::new();
@@ -436,7 +435,7 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
     let result = conn
         .transaction::<_, AppError, _>(async move |tx| {
             let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-            if !State::from_code(&current.state).is_some_and(State::editable) {
+            if !current.state.editable() {
                 return Err(AppError::Conflict("the application has been submitted and cannot be edited".into()));
             }
             db::applications::insert_attachment(tx, &a).await?;
@@ -474,13 +473,13 @@ pub async fn remove_attachment(
     if access != Access::Applicant {
         return Err(AppError::Forbidden("only the applicant may remove attachments".into()));
     }
-    if !State::from_code(&app.state).is_some_and(State::editable) {
+    if !app.state.editable() {
         return Err(AppError::Conflict("the application has been submitted; its attachments are kept".into()));
     }
     let (a, actor) = (attachment.clone(), actor.clone());
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        if !State::from_code(&current.state).is_some_and(State::editable) {
+        if !current.state.editable() {
             return Err(AppError::Conflict("the application has been submitted; its attachments are kept".into()));
         }
         if db::applications::mark_attachment_deleted(tx, a.id, now).await? != 1 {
@@ -535,7 +534,7 @@ pub async fn post_message(
             "register owners write internal notes; case officers talk to the applicant".into(),
         ));
     }
-    if app.state == State::Draft.code() {
+    if app.state == State::Draft {
         return Err(AppError::Conflict("messages open once the application is submitted".into()));
     }
     let mut errors = FieldErrors::new();

@@ -12,8 +12,11 @@ use crate::db::{
     users::User,
 };
 use crate::domain::case::{self, Command, State};
+use crate::domain::catalogue::DecisionAuthority;
 use crate::domain::fields::FieldErrors;
 use crate::domain::language::Language;
+use crate::domain::release::{self, ReleaseState};
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::templating::Documents;
 use chrono::{DateTime, Duration, Utc};
@@ -48,18 +51,14 @@ pub fn case_from(
     latest: Option<&db::cases::Decision>,
 ) -> case::Case {
     let previous = latest.and_then(|d| State::from_code(&d.outcome));
-    let approved: Vec<&db::cases::ReleaseView> =
-        releases.iter().filter(|r| r.release.state == "approved" || r.release.state == "delivered").collect();
+    let states: Vec<ReleaseState> = releases.iter().map(|r| r.release.state).collect();
     case::Case {
-        state: State::from_code(&app.state).unwrap_or(State::Draft),
+        state: app.state,
         applicant_id: app.applicant_id,
         assignee_id: app.assignee_id,
         decided_at: app.decided_at,
-        releases: releases
-            .iter()
-            .map(|r| (r.release.state != "pending", r.release.state != "rejected" && r.release.state != "pending"))
-            .collect(),
-        all_delivered: !approved.is_empty() && approved.iter().all(|r| r.release.state == "delivered"),
+        releases: states.clone(),
+        all_delivered: release::all_delivered(&states),
         previous_outcome: previous,
         sent_to_helseklage: app.sent_to_helseklage_at.is_some(),
     }
@@ -82,6 +81,7 @@ pub async fn command(
     id: i64,
     command: Command,
     params: Params,
+    vat_rate_bp: u32,
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
     let (app, access) = apps::load(conn, user, id).await?;
@@ -89,15 +89,15 @@ pub async fn command(
         return Err(AppError::Forbidden("your role may not give this command".into()));
     }
     let facts = case_of(conn, &app).await?;
-    let transition = case::apply(&facts, command, case_actor(user)?, now).map_err(refusal)?;
+    let transition = case::apply(&facts, command, case_actor(user), now).map_err(refusal)?;
     if matches!(command, Command::Decide | Command::Reconsider | Command::Uphold)
-        && let Some(why) = recusal(conn, user, &app).await?
+        && let Some(why) = release::recusal(person(user), ties(conn, user, &app).await?)
     {
         return Err(AppError::Forbidden(why.into()));
     }
 
     // Validate parameters before opening the transaction.
-    let mut changes = CaseChanges { state: Some(transition.to.code().to_string()), ..CaseChanges::default() };
+    let mut changes = CaseChanges { state: Some(transition.to.code()), ..CaseChanges::default() };
     let mut payload = json!({"from": app.state, "to": transition.to.code()});
     let mut message: Option<String> = None;
     match command {
@@ -105,7 +105,7 @@ pub async fn command(
             let assignee = if params.unassign { None } else { Some(params.assignee_id.unwrap_or(user.id)) };
             if let Some(a) = assignee {
                 let officer = db::users::by_id(conn, a).await?;
-                if !officer.is_some_and(|o| o.role == "case_officer" && o.active) {
+                if !officer.is_some_and(|o| o.role == Role::CaseOfficer && o.active) {
                     return Err(AppError::field("assignee_id", "err-not-an-officer"));
                 }
             }
@@ -176,7 +176,8 @@ pub async fn command(
                 payload["outcome"] = json!(outcome);
                 payload["appeal_deadline"] = json!(deadline);
                 // Helsedataservice's part of the bill (intake and case handling) at the decision.
-                super::invoices::draft_invoices(tx, &actor, &updated, super::invoices::Parts::Hds, now).await?;
+                super::invoices::draft_invoices(tx, &actor, &updated, super::invoices::Parts::Hds, vat_rate_bp, now)
+                    .await?;
             }
             Command::Reconsider => {
                 payload["reopened_releases"] = json!(db::cases::reopen_rejected(tx, id).await?);
@@ -206,13 +207,9 @@ async fn decision_letter(
     let applicant = db::users::by_id(conn, app.applicant_id).await?.ok_or(AppError::NotFound)?;
     let lang = Language::from_tag(&applicant.language).unwrap_or_default();
     let releases = db::cases::releases_of(conn, app.id).await?;
-    let granted = |state: &str| state == "approved" || state == "delivered";
-    let approved = releases.iter().filter(|r| granted(&r.release.state)).count();
-    let outcome = match approved {
-        0 => "rejected",
-        n if n == releases.len() => "approved",
-        _ => "partially_approved",
-    };
+    let states: Vec<ReleaseState> = releases.iter().map(|r| r.release.state).collect();
+    // The lifecycle refuses a decision before every release is decided; this is its outcome.
+    let outcome = release::outcome(&states).unwrap_or(State::Rejected).code();
     let form = apps::form_of(app);
     let deadline = (now + Duration::weeks(case::APPEAL_WEEKS)).date_naive();
     let hds = crate::i18n::t(lang, "decider-hds");
@@ -226,8 +223,11 @@ async fn decision_letter(
         "rek": form.rek_reference,
         "releases": releases.iter().map(|r| json!({
             "code": r.code, "name": if lang == Language::En { &r.name_en } else { &r.name_nb },
-            "approved": granted(&r.release.state), "conditions": r.release.conditions, "reasons": r.release.reasons,
-            "decider": if r.release.decider == "hds" { hds.clone() } else { crate::i18n::t(lang, "decider-owner") },
+            "approved": r.release.state.granted(), "conditions": r.release.conditions, "reasons": r.release.reasons,
+            "decider": match r.release.decider {
+                DecisionAuthority::Hds => hds.clone(),
+                DecisionAuthority::Owner => crate::i18n::t(lang, "decider-owner"),
+            },
         })).collect::<Vec<_>>(),
     });
     let html = documents.render("decision", lang, data)?;
@@ -257,15 +257,20 @@ pub async fn load_release(
     Ok((release, app, access))
 }
 
-/// Whether `user` must step aside from deciding on `app` (recusal), and why.
-async fn recusal(conn: &mut AsyncPgConnection, user: &User, app: &Application) -> AppResult<Option<&'static str>> {
-    if app.applicant_id == user.id {
-        return Ok(Some("you applied yourself and may not decide on this case (recusal)"));
-    }
-    if db::applications::is_member(conn, app.id, &user.email).await? {
-        return Ok(Some("you are a member of the project and may not decide on it (recusal)"));
-    }
-    Ok(None)
+/// The user as the release rules see a person.
+pub fn person(user: &User) -> release::Person {
+    release::Person { id: user.id, role: user.role, organisation_id: user.organisation_id }
+}
+
+/// The release rules' view of a stored release.
+pub fn release_facts(r: &Release) -> release::Release {
+    release::Release { state: r.state, decider: r.decider, owner_organisation_id: r.owner_organisation_id }
+}
+
+/// How `user` is tied to `app`, for recusal.
+async fn ties(conn: &mut AsyncPgConnection, user: &User, app: &Application) -> AppResult<release::Ties> {
+    let is_member = app.applicant_id != user.id && db::applications::is_member(conn, app.id, &user.email).await?;
+    Ok(release::Ties { applicant_id: app.applicant_id, is_member })
 }
 
 /// Approves (with conditions) or rejects (with reasons) a release, by its decider only.
@@ -277,28 +282,11 @@ pub async fn decide_release(
     input: ReleaseDecision,
     now: DateTime<Utc>,
 ) -> AppResult<Release> {
-    let (release, app, _) = load_release(conn, user, id).await?;
-    let may_decide = match release.decider.as_str() {
-        "owner" => user.role == "register_owner" && user.organisation_id == Some(release.owner_organisation_id),
-        _ => user.role == "case_officer",
-    };
-    if !may_decide {
-        let why = if release.decider == "hds" {
-            "Helsedataservice holds the decision authority for this source"
-        } else {
-            "only the source's register owner decides this release"
-        };
-        return Err(AppError::Forbidden(why.into()));
-    }
-    if let Some(why) = recusal(conn, user, &app).await? {
-        return Err(AppError::Forbidden(why.into()));
-    }
-    if app.state != State::InReview.code() {
-        return Err(AppError::Conflict("releases are decided while the case is in review".into()));
-    }
-    if release.state != "pending" {
-        return Err(AppError::Conflict("this release has already been decided".into()));
-    }
+    let (stored, app, _) = load_release(conn, user, id).await?;
+    let me = person(user);
+    let ties = ties(conn, user, &app).await?;
+    // Checked before the input (who and when first), and again under the locks below.
+    release::decide(&release_facts(&stored), app.state, me, ties, true).map_err(refusal)?;
     let mut errors = FieldErrors::new();
     let approve = input.approve;
     if approve.is_none() {
@@ -317,17 +305,15 @@ pub async fn decide_release(
     conn.transaction::<_, AppError, _>(async move |tx| {
         // Lock the application first (as every case command does), then the release.
         let case = db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
-        if case.state != State::InReview.code() {
-            return Err(AppError::Conflict("releases are decided while the case is in review".into()));
+        if case.state != State::InReview {
+            return Err(AppError::Conflict("err-release-not-in-review".into()));
         }
         super::pricing::require_no_pending_estimate(tx, app.id).await?;
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
-        if current.state != "pending" {
-            return Err(AppError::Conflict("this release has already been decided".into()));
-        }
-        let decided = db::cases::decide_release(tx, id, approve, &conditions, &reasons, decider, now).await?;
+        let transition = release::decide(&release_facts(&current), case.state, me, ties, approve).map_err(refusal)?;
+        let decided = db::cases::decide_release(tx, id, transition.to, &conditions, &reasons, decider, now).await?;
         let payload = json!({"release_id": id, "data_source_id": decided.data_source_id, "approved": approve, "conditions": conditions, "reasons": reasons});
-        record(tx, &actor, now, decided.application_id, "release.decided", payload).await?;
+        record(tx, &actor, now, decided.application_id, transition.event, payload).await?;
         Ok(decided)
     })
     .await
@@ -341,57 +327,46 @@ pub async fn deliver_in_environment(
     actor: &Actor,
     id: i64,
     environment: &str,
+    vat_rate_bp: u32,
     now: DateTime<Utc>,
 ) -> AppResult<Release> {
-    let (release, app, _) = load_release(conn, user, id).await?;
-    if !(user.role == "register_owner" && user.organisation_id == Some(release.owner_organisation_id)) {
-        return Err(AppError::Forbidden("only the source's register owner delivers its data".into()));
-    }
-    if release.state != "approved" {
-        return Err(AppError::Conflict("only an approved, undelivered release can be delivered".into()));
-    }
-    if !matches!(app.state.as_str(), "approved" | "partially_approved") {
-        return Err(AppError::Conflict("data are delivered after the decision".into()));
-    }
+    let (stored, app, _) = load_release(conn, user, id).await?;
+    let me = person(user);
+    release::deliver(&release_facts(&stored), app.state, me).map_err(refusal)?;
     let environment = required_text("environment", Some(environment), 200)?;
     let (actor, by) = (actor.clone(), user.id);
     conn.transaction::<_, AppError, _>(async move |tx| {
         let app = db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
-        if !matches!(app.state.as_str(), "approved" | "partially_approved") {
-            return Err(AppError::Conflict("data are delivered after the decision".into()));
-        }
         super::pricing::require_no_pending_estimate(tx, app.id).await?;
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
-        if current.state != "approved" {
-            return Err(AppError::Conflict("this release has already been delivered".into()));
-        }
+        let transition = release::deliver(&release_facts(&current), app.state, me).map_err(refusal)?;
         let delivered = db::cases::deliver_release(tx, id, Some(&environment), by, now).await?;
-        record(tx, &actor, now, app.id, "release.delivered", json!({"release_id": id, "environment": environment}))
-            .await?;
-        finish_if_all_delivered(tx, &actor, &app, now).await?;
+        let payload = json!({"release_id": id, "environment": environment});
+        record(tx, &actor, now, app.id, transition.event, payload).await?;
+        finish_if_all_delivered(tx, &actor, &app, vat_rate_bp, now).await?;
         Ok(delivered)
     })
     .await
 }
 
-/// Moves the application to `delivered` (stopping the KPI clock) once every approved release is.
+/// Moves the application to `delivered` (stopping the KPI clock) once every approved release is:
+/// the lifecycle's `deliver` command, given by the system on the delivering owner's behalf.
+/// The application must be locked by the caller's transaction.
 pub async fn finish_if_all_delivered(
     tx: &mut AsyncPgConnection,
     actor: &Actor,
     app: &Application,
+    vat_rate_bp: u32,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let releases = db::cases::releases_of(tx, app.id).await?;
-    let pending_delivery = releases.iter().any(|r| r.release.state == "approved");
-    let delivered = releases.iter().filter(|r| r.release.state == "delivered").count();
-    if pending_delivery || delivered == 0 || !matches!(app.state.as_str(), "approved" | "partially_approved") {
-        return Ok(());
-    }
-    let changes = CaseChanges { state: Some("delivered".into()), delivered_at: Some(now), ..CaseChanges::default() };
+    let facts = case_of(tx, app).await?;
+    let system = case::Actor { id: 0, role: Role::RegisterOwner };
+    let Ok(transition) = case::apply(&facts, Command::Deliver, system, now) else { return Ok(()) };
+    let changes = CaseChanges { state: Some(transition.to.code()), delivered_at: Some(now), ..CaseChanges::default() };
     let updated = db::cases::update_case(tx, app, &changes, now).await?;
-    record(tx, actor, now, app.id, "application.delivered", json!({"from": app.state})).await?;
+    record(tx, actor, now, app.id, transition.event, json!({"from": app.state})).await?;
     // The register owners' parts of the bill (their hours and deliveries) at delivery.
-    super::invoices::draft_invoices(tx, actor, &updated, super::invoices::Parts::Owners, now).await?;
+    super::invoices::draft_invoices(tx, actor, &updated, super::invoices::Parts::Owners, vat_rate_bp, now).await?;
     Ok(())
 }
 
@@ -403,7 +378,7 @@ pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Ut
         let done = conn
             .transaction::<_, AppError, _>(async move |tx| {
                 let Some(current) = db::applications::lock(tx, app.id).await? else { return Ok(false) };
-                let undecided = crate::domain::case::awaiting_decision(&current.state);
+                let undecided = current.state.awaiting_decision();
                 if current.interim_reply_at.is_some() || !undecided {
                     return Ok(false);
                 }

@@ -3,15 +3,17 @@
 
 use super::Actor;
 use super::applications::{self as apps, record};
-use super::pricing::{case_facts, vat_rate_bp};
+use super::pricing::case_facts;
 use crate::db::{
     self,
     applications::Application,
     billing::{Invoice, Recipient},
     users::User,
 };
+use crate::domain::case::State;
 use crate::domain::fields::FieldErrors;
 use crate::domain::pricing::{self, Line};
+use crate::domain::release::ReleaseState;
 use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -36,6 +38,7 @@ pub async fn draft_invoices(
     actor: &Actor,
     app: &Application,
     parts: Parts,
+    vat_rate_bp: u32,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Invoice>> {
     let form = apps::form_of(app);
@@ -90,7 +93,7 @@ pub async fn draft_invoices(
             lines.extend(pricing::work_lines(list, &facts, charged, appeal));
             let delivered = releases
                 .iter()
-                .filter(|r| r.release.owner_organisation_id == org.id && r.release.state == "delivered")
+                .filter(|r| r.release.owner_organisation_id == org.id && r.release.state == ReleaseState::Delivered)
                 .count() as i64;
             lines.extend(pricing::delivery_lines(list, &facts, delivered));
         }
@@ -99,7 +102,7 @@ pub async fn draft_invoices(
         }
         let number = format!("{reference}-{}", org.organisation_number);
         if let Some(invoice) =
-            db::billing::upsert_draft(tx, app.id, org.id, &number, &recipient, &lines, vat_rate_bp(), now).await?
+            db::billing::upsert_draft(tx, app.id, org.id, &number, &recipient, &lines, vat_rate_bp, now).await?
         {
             let payload = json!({"invoice_id": invoice.id, "organisation_id": org.id, "total_ore": invoice.total_ore});
             record(tx, actor, now, app.id, "invoice.drafted", payload).await?;
@@ -115,52 +118,32 @@ pub async fn generate_invoices(
     user: &User,
     actor: &Actor,
     id: i64,
+    vat_rate_bp: u32,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Invoice>> {
     let app = load_for_invoicing(conn, user, id).await?;
-    crate::web::guards::require(user, Permission::ManageInvoices)?;
-    if matches!(app.state.as_str(), "draft" | "withdrawn") {
+    super::require(user, Permission::ManageInvoices)?;
+    if matches!(app.state, State::Draft | State::Withdrawn) {
         return Err(AppError::Conflict("a draft or withdrawn application is not invoiced".into()));
     }
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        draft_invoices(tx, &actor, &current, Parts::All, now).await
+        draft_invoices(tx, &actor, &current, Parts::All, vat_rate_bp, now).await
     })
     .await
 }
 
 /// Loads an application for invoice work: admins see every submitted one, others as usual.
 async fn load_for_invoicing(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<Application> {
-    if Role::from_code(&user.role) == Some(Role::Admin) {
+    if user.role == Role::Admin {
         let app = db::applications::by_id(conn, id).await?.ok_or(AppError::NotFound)?;
         return if app.first_submitted_at.is_some() { Ok(app) } else { Err(AppError::NotFound) };
     }
     Ok(apps::load(conn, user, id).await?.0)
 }
 
-/// What may be done to an invoice part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvoiceAction {
-    /// draft → issued.
-    Issue,
-    /// issued → paid.
-    Pay,
-    /// draft or issued → waived, with a reason (officers and admins only).
-    Waive,
-}
-
-impl InvoiceAction {
-    /// Parses the action's name in the URL.
-    pub fn from_code(code: &str) -> Option<InvoiceAction> {
-        match code {
-            "issue" => Some(InvoiceAction::Issue),
-            "pay" => Some(InvoiceAction::Pay),
-            "waive" => Some(InvoiceAction::Waive),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::pricing::InvoiceAction;
 
 /// Issues, marks paid or waives one organisation's part. Officers and admins act on every
 /// part; a register owner issues and marks paid its own organisation's part.
@@ -175,10 +158,8 @@ pub async fn invoice_action(
 ) -> AppResult<Invoice> {
     let invoice = db::billing::invoice(conn, invoice_id).await?.ok_or(AppError::NotFound)?;
     let app = load_for_invoicing(conn, user, invoice.application_id).await?;
-    let role = Role::from_code(&user.role);
-    let own_part = role == Some(Role::RegisterOwner) && user.organisation_id == Some(invoice.organisation_id);
-    let allowed =
-        role.is_some_and(|r| r.may(Permission::ManageInvoices)) || (own_part && action != InvoiceAction::Waive);
+    let own_part = user.role == Role::RegisterOwner && user.organisation_id == Some(invoice.organisation_id);
+    let allowed = user.role.may(Permission::ManageInvoices) || (own_part && action != InvoiceAction::Waive);
     if !allowed {
         return Err(AppError::Forbidden(match action {
             InvoiceAction::Waive => "only case officers and admins waive an invoice".into(),
@@ -193,15 +174,10 @@ pub async fn invoice_action(
     conn.transaction::<_, AppError, _>(async move |tx| {
         db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
         let current = db::billing::lock_invoice(tx, invoice_id).await?.ok_or(AppError::NotFound)?;
-        let (from_ok, to, kind) = match action {
-            InvoiceAction::Issue => (current.status == "draft", "issued", "invoice.issued"),
-            InvoiceAction::Pay => (current.status == "issued", "paid", "invoice.paid"),
-            InvoiceAction::Waive => (matches!(current.status.as_str(), "draft" | "issued"), "waived", "invoice.waived"),
-        };
-        if !from_ok {
-            return Err(AppError::Conflict(format!("an invoice that is {} cannot become {to}", current.status)));
-        }
-        let updated = db::billing::set_invoice_status(tx, invoice_id, to, reason.as_deref(), now).await?;
+        let (to, kind) = action.apply(current.status).ok_or_else(|| {
+            AppError::Conflict(format!("an invoice that is {} cannot be {}", current.status.code(), action.past()))
+        })?;
+        let updated = db::billing::set_invoice_status(tx, invoice_id, to.code(), reason.as_deref(), now).await?;
         let payload = match action {
             InvoiceAction::Issue => json!({"invoice_id": invoice_id, "total_ore": updated.total_ore}),
             InvoiceAction::Pay => json!({"invoice_id": invoice_id, "total_ore": updated.total_ore}),
@@ -215,15 +191,8 @@ pub async fn invoice_action(
 
 /// The combined bill's status from its parts: the least advanced part decides.
 pub fn combined_status(parts: &[Invoice]) -> &'static str {
-    if parts.iter().any(|p| p.status == "draft") {
-        "draft"
-    } else if parts.iter().any(|p| p.status == "issued") {
-        "issued"
-    } else if parts.iter().all(|p| p.status == "waived") {
-        "waived"
-    } else {
-        "paid"
-    }
+    let statuses: Vec<_> = parts.iter().map(|p| p.status).collect();
+    crate::domain::pricing::combined_status(&statuses).code()
 }
 
 /// The EHF / PEPPOL-style UBL document of one invoice part, for whoever may see the application.

@@ -18,6 +18,7 @@ pub mod transfers;
 pub mod webhooks;
 
 use crate::db::Pool;
+use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 
 /// Who is acting, and from where, for the event log.
@@ -34,6 +35,11 @@ impl Actor {
     pub fn system() -> Actor {
         Actor { user_id: None, address: None }
     }
+}
+
+/// The one permission check: 403 unless the user's role has `permission`.
+pub fn require(user: &crate::db::users::User, permission: crate::domain::role::Permission) -> AppResult<Role> {
+    if user.role.may(permission) { Ok(user.role) } else { Err(AppError::Forbidden("err-role-forbids".into())) }
 }
 
 /// Takes a connection from the pool, mapping failure to 503.

@@ -11,6 +11,8 @@ use crate::db::{
     events::Event,
     notifications::{NewNotification, NewOutboxMessage, Recipient},
 };
+use crate::domain::catalogue::DecisionAuthority;
+use crate::domain::release::ReleaseState;
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
@@ -89,14 +91,14 @@ fn release_id(payload: &Value) -> Option<i64> {
 async fn releases_where(
     conn: &mut AsyncPgConnection,
     app: &Application,
-    decider: Option<&str>,
-    states: &[&str],
+    decider: Option<DecisionAuthority>,
+    states: &[ReleaseState],
 ) -> AppResult<Vec<i64>> {
     Ok(db::cases::releases_of(conn, app.id)
         .await?
         .into_iter()
         .map(|r| r.release)
-        .filter(|r| decider.is_none_or(|want| want == r.decider) && states.contains(&r.state.as_str()))
+        .filter(|r| decider.is_none_or(|want| want == r.decider) && states.contains(&r.state))
         .map(|r| r.id)
         .collect())
 }
@@ -116,7 +118,7 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
         "application.returned" => out.extend(notices(applicant(conn, app).await?, "application.returned", true)),
         "application.completed" => {
             out.extend(notices(applicant(conn, app).await?, "application.completed", false));
-            let to_decide = releases_where(conn, app, Some("owner"), &["pending"]).await?;
+            let to_decide = releases_where(conn, app, Some(DecisionAuthority::Owner), &[ReleaseState::Pending]).await?;
             out.extend(notices(
                 db::notifications::owners_of_releases(conn, &to_decide).await?,
                 "release.to_decide",
@@ -130,7 +132,7 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
         }
         "application.withdrawn" if app.submitted_at.is_some() => {
             out.extend(notices(handlers(conn, app).await?, "application.withdrawn", false));
-            let open = releases_where(conn, app, None, &["pending", "approved"]).await?;
+            let open = releases_where(conn, app, None, &[ReleaseState::Pending, ReleaseState::Approved]).await?;
             out.extend(notices(
                 db::notifications::owners_of_releases(conn, &open).await?,
                 "application.withdrawn",
@@ -141,8 +143,8 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
             let kind = if event.kind == "appeal.upheld" { "appeal.upheld" } else { "application.decided" };
             out.extend(notices(applicant(conn, app).await?, kind, true));
             out.extend(notices(db::notifications::members_with_accounts(conn, app.id).await?, kind, false));
-            if app.state == "approved" || app.state == "partially_approved" {
-                let to_deliver = releases_where(conn, app, None, &["approved"]).await?;
+            if app.state.granted() {
+                let to_deliver = releases_where(conn, app, None, &[ReleaseState::Approved]).await?;
                 out.extend(notices(
                     db::notifications::owners_of_releases(conn, &to_deliver).await?,
                     "release.to_deliver",

@@ -10,6 +10,7 @@ use crate::db::{
     users::User,
 };
 use crate::domain::fields::FieldErrors;
+use crate::domain::pricing::PriceListState;
 use crate::domain::pricing::{self, EXEMPT_KINDS, Unit};
 use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
@@ -48,8 +49,8 @@ async fn record(
 
 /// The organisation whose lists `user` may manage: `None` for admins (every one).
 pub fn managed_organisation(user: &User) -> AppResult<Option<i64>> {
-    crate::web::guards::require(user, Permission::ManagePriceLists)?;
-    match Role::from_code(&user.role) {
+    super::require(user, Permission::ManagePriceLists)?;
+    match Some(user.role) {
         Some(Role::Admin) => Ok(None),
         _ => user.organisation_id.map(Some).ok_or(AppError::NotFound),
     }
@@ -124,7 +125,7 @@ pub async fn create(
         let rows = db::pricing::lists(conn, Some(organisation_id)).await?;
         let current = rows
             .iter()
-            .filter(|r| r.state == "published" && r.valid_from <= now.date_naive())
+            .filter(|r| r.state == PriceListState::Published && r.valid_from <= now.date_naive())
             .max_by_key(|r| (r.valid_from, r.id));
         match current {
             Some(c) => db::pricing::items_of(conn, &[c.id]).await?,
@@ -164,7 +165,7 @@ fn fields_of(i: &ItemRow) -> ItemFields {
 
 /// Refuses anything but a draft (409), before the transaction.
 fn require_draft(list: &PriceListRow) -> AppResult<()> {
-    if list.state != "draft" {
+    if list.state != PriceListState::Draft {
         return Err(AppError::Conflict(PUBLISHED.into()));
     }
     Ok(())
@@ -426,7 +427,7 @@ pub fn list_json(list: &PriceListRow, items: &[ItemRow], organisation: Option<&d
 /// published versions that come into force later.
 pub async fn public(conn: &mut AsyncPgConnection, day: NaiveDate) -> AppResult<(Vec<Value>, Vec<Value>)> {
     let rows: Vec<PriceListRow> =
-        db::pricing::lists(conn, None).await?.into_iter().filter(|r| r.state == "published").collect();
+        db::pricing::lists(conn, None).await?.into_iter().filter(|r| r.state == PriceListState::Published).collect();
     let organisations = db::catalogue::organisations(conn).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let items = db::pricing::items_of(conn, &ids).await?;

@@ -18,20 +18,6 @@ use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
-use std::sync::atomic::{AtomicU32, Ordering};
-
-static VAT_RATE_BP: AtomicU32 = AtomicU32::new(0);
-
-/// Sets the VAT rate (basis points) from the validated configuration, once at start-up; kept
-/// here because invoices are drafted by case commands that know nothing of the configuration.
-pub fn configure_vat(rate_bp: u32) {
-    VAT_RATE_BP.store(rate_bp, Ordering::Relaxed);
-}
-
-/// The configured VAT rate in basis points.
-pub fn vat_rate_bp() -> u32 {
-    VAT_RATE_BP.load(Ordering::Relaxed)
-}
 
 /// The message refusing to go on while a revised estimate waits.
 pub const PENDING_ESTIMATE: &str =
@@ -63,7 +49,11 @@ pub async fn case_facts(conn: &AsyncPgConnection, form: &ApplicationForm) -> App
         .await?
         .into_iter()
         .filter(|(s, _)| ids.contains(&s.id))
-        .map(|(s, _)| SourceFact { code: s.code, owner_id: s.owner_id, hds_authority: s.decision_authority == "hds" })
+        .map(|(s, _)| SourceFact {
+            code: s.code,
+            owner_id: s.owner_id,
+            hds_authority: s.decision_authority == crate::domain::catalogue::DecisionAuthority::Hds,
+        })
         .collect();
     Ok(CaseFacts { sources, exemption: form.fee_exemption().map(str::to_string) })
 }
@@ -191,9 +181,7 @@ fn duration_of(value: Option<&serde_json::Value>, minutes: Option<i64>, field: &
     }
 }
 
-/// The states in which a revised estimate may be sent (the page offers the form in the same states).
-pub const ESTIMATE_STATES: [&str; 6] =
-    ["submitted", "returned", "in_review", "appealed", "approved", "partially_approved"];
+pub use crate::domain::case::ESTIMATE_STATES;
 
 /// An owner or case officer sends a revised estimate of their organisation's work; the case
 /// waits until the applicant accepts it.
@@ -207,7 +195,7 @@ pub async fn revise_estimate(
 ) -> AppResult<EstimateRow> {
     let (app, access) = apps::load(conn, user, id).await?;
     let organisation_id = working_organisation(conn, user, access).await?;
-    if !ESTIMATE_STATES.contains(&app.state.as_str()) {
+    if !ESTIMATE_STATES.contains(&app.state) {
         return Err(AppError::Conflict("a revised estimate is sent while the case is open".into()));
     }
     let mut errors = FieldErrors::new();
@@ -260,7 +248,7 @@ pub async fn revise_estimate(
     let (actor, by) = (actor.clone(), user.id);
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        if !ESTIMATE_STATES.contains(&current.state.as_str()) {
+        if !ESTIMATE_STATES.contains(&current.state) {
             return Err(AppError::Conflict("a revised estimate is sent while the case is open".into()));
         }
         let new = NewEstimate {
@@ -336,8 +324,6 @@ pub struct Hours {
     pub note: Option<String>,
 }
 
-const CLOSED_STATES: [&str; 3] = ["draft", "withdrawn", "closed"];
-
 /// Records work on a case for the user's organisation (officers: Helsedataservice); work
 /// during an appeal is recorded as free of charge.
 pub async fn record_hours(
@@ -358,16 +344,16 @@ pub async fn record_hours(
     }
     let note = errors.text("note", input.note.as_deref().unwrap_or(""), 0, 1000);
     errors.into_result().map_err(AppError::Validation)?;
-    if CLOSED_STATES.contains(&app.state.as_str()) {
+    if !crate::domain::case::records_work(app.state) {
         return Err(AppError::Conflict("work is recorded on open cases".into()));
     }
     let (actor, by) = (actor.clone(), user.id);
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        if CLOSED_STATES.contains(&current.state.as_str()) {
+        if !crate::domain::case::records_work(current.state) {
             return Err(AppError::Conflict("work is recorded on open cases".into()));
         }
-        let exempt = (current.state == State::Appealed.code()).then_some("appeal");
+        let exempt = (current.state == State::Appealed).then_some("appeal");
         let record_id =
             db::billing::insert_time(tx, id, organisation_id, by, minutes as i32, &note, exempt, now).await?;
         let payload = json!({"time_record_id": record_id, "organisation_id": organisation_id, "minutes": minutes, "exempt": exempt});

@@ -5,6 +5,7 @@
 use super::Actor;
 use super::applications::record;
 use crate::db::schema::{applications, releases};
+use crate::domain::release::ReleaseState;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -47,7 +48,7 @@ pub async fn release_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>,
                     .await
                     .optional()?;
                 let Some((application_id, state, created, reminded, decider)) = row else { return Ok(false) };
-                if state != "pending" || created >= cutoff || reminded.is_some_and(|r| r >= cutoff) {
+                if state != ReleaseState::Pending.code() || created >= cutoff || reminded.is_some_and(|r| r >= cutoff) {
                     return Ok(false);
                 }
                 diesel::update(releases::table.find(id)).set(releases::reminded_at.eq(now)).execute(tx).await?;
@@ -112,7 +113,7 @@ pub async fn confirm_deletion(
     if app.applicant_id != user.id {
         return Err(AppError::Forbidden("only the applicant confirms deletion".into()));
     }
-    if !matches!(app.state.as_str(), "approved" | "partially_approved" | "delivered" | "closed") {
+    if !app.state.released_data() {
         return Err(AppError::Conflict("there are no released data to delete in this case".into()));
     }
     let actor = actor.clone();

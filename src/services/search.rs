@@ -7,7 +7,7 @@ use crate::db::{
     search::{CaseHit, SourceHit, VariableHit},
     users::User,
 };
-use crate::domain::role::{Permission, Role};
+use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use diesel_async::AsyncPgConnection;
 
@@ -32,7 +32,7 @@ pub async fn cases(conn: &mut AsyncPgConnection, user: &User, q: &str) -> AppRes
     if q.is_empty() {
         return Ok(vec![]);
     }
-    let officer = Role::from_code(&user.role).is_some_and(|r| r.may(Permission::HandleCases));
+    let officer = user.role.may(Permission::HandleCases);
     if officer {
         return Ok(db::search::cases(conn, q, None, LIMIT).await?);
     }

@@ -13,7 +13,9 @@ use crate::db::{
     transfers::{Transfer, TransferChanges, TransferFile},
     users::User,
 };
+use crate::domain::case::State;
 use crate::domain::files;
+use crate::domain::role::Role;
 use crate::domain::transfer::{self, ExpiryError, TransferRefusal, TransferState};
 use crate::error::{AppError, AppResult};
 use crate::storage::{Storage, StorageError};
@@ -43,15 +45,16 @@ pub struct Loaded {
 
 impl Loaded {
     fn state(&self) -> TransferState {
-        TransferState::from_code(&self.transfer.state).unwrap_or(TransferState::Revoked)
+        self.transfer.state
     }
 }
 
 fn is_staff_of(user: &User, organisation_id: i64) -> bool {
-    user.role == "register_owner" && user.active && user.organisation_id == Some(organisation_id)
+    user.active && transfer::is_staff_of(user.role, user.organisation_id, organisation_id)
 }
 
-fn refused(r: TransferRefusal) -> AppError {
+/// A transfer refusal as the service's error (409, or 410 when the files are gone).
+pub fn refused(r: TransferRefusal) -> AppError {
     match r {
         TransferRefusal::Conflict(m) => AppError::Conflict(m.into()),
         TransferRefusal::Gone(m) => AppError::Status(410, m.into()),
@@ -75,7 +78,7 @@ pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResu
     } else if let Some(recipient) = transfer.recipient_organisation_id {
         if is_staff_of(user, recipient) {
             Some(TransferRole::Recipient)
-        } else if user.role == "case_officer" {
+        } else if user.role == Role::CaseOfficer {
             Some(TransferRole::Officer)
         } else {
             None
@@ -110,11 +113,11 @@ pub struct NewTransfer {
 }
 
 fn deliverable_release(release: &Release, app: &Application) -> AppResult<()> {
-    if !matches!(release.state.as_str(), "approved" | "delivered") {
-        return Err(AppError::Conflict("only an approved release can be delivered through a transfer".into()));
+    if !release.state.granted() {
+        return Err(AppError::Conflict("err-transfer-release-not-approved".into()));
     }
-    if !matches!(app.state.as_str(), "approved" | "partially_approved" | "delivered") {
-        return Err(AppError::Conflict("data are delivered after the decision".into()));
+    if !matches!(app.state, State::Approved | State::PartiallyApproved | State::Delivered) {
+        return Err(AppError::Conflict("err-release-after-decision".into()));
     }
     Ok(())
 }
@@ -234,7 +237,7 @@ async fn receive<R: AsyncRead + Unpin>(
     let result = conn
         .transaction::<_, AppError, _>(async move |tx| {
             let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-            if !TransferState::from_code(&current.state).is_some_and(TransferState::accepts_uploads) {
+            if !current.state.accepts_uploads() {
                 return Err(AppError::Conflict("the transfer was published or closed during the upload".into()));
             }
             let replaced = db::transfers::complete_file_named(tx, id, &file_name).await?;
@@ -274,7 +277,7 @@ pub async fn publish(
     let (actor, app_id) = (actor.clone(), l.app.id);
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        let state = TransferState::from_code(&current.state).unwrap_or(TransferState::Revoked);
+        let state = current.state;
         let files = db::transfers::files_of(tx, id).await?;
         let complete = files.iter().filter(|f| f.complete).count();
         transfer::check_publish(state, complete, files.len() - complete).map_err(refused)?;
@@ -310,7 +313,7 @@ pub async fn revoke(
     let t = conn
         .transaction::<_, AppError, _>(async move |tx| {
             let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-            let state = TransferState::from_code(&current.state).unwrap_or(TransferState::Revoked);
+            let state = current.state;
             transfer::check_revoke(state).map_err(refused)?;
             let changes = TransferChanges {
                 state: Some(TransferState::Revoked.code().into()),
@@ -368,6 +371,7 @@ pub async fn record_download(
     file_id: i64,
     bytes: u64,
     sha256: &str,
+    vat_rate_bp: u32,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let t = db::transfers::by_id(conn, transfer_id).await?.ok_or(AppError::NotFound)?;
@@ -384,8 +388,8 @@ pub async fn record_download(
         let name = files.iter().find(|f| f.id == file_id).map(|f| f.name.clone()).unwrap_or_default();
         let payload = json!({"transfer_id": transfer_id, "release_id": release.id, "name": name, "bytes": bytes, "sha256": sha256, "receipt_id": receipt.id});
         record(tx, &actor, now, app.id, "transfer.downloaded", payload).await?;
-        let mut state = current.state.clone();
-        if state == TransferState::Available.code() {
+        let mut state = current.state;
+        if state == TransferState::Available {
             let downloaded = db::transfers::downloaded_file_ids(tx, transfer_id).await?;
             let status: Vec<(i64, bool)> =
                 files.iter().filter(|f| f.complete).map(|f| (f.id, downloaded.contains(&f.id))).collect();
@@ -398,21 +402,27 @@ pub async fn record_download(
                 state = db::transfers::update(tx, transfer_id, &changes, now).await?.state;
             }
         }
-        if state != TransferState::Downloaded.code() {
+        if state != TransferState::Downloaded {
             return Ok(());
         }
         // A linkage extract goes to another data holder, not to the applicant: no delivery yet.
         // Nor while a revised price estimate waits for the applicant (user payment): the receipt
         // stands, and the delivery is then recorded by the next complete download.
-        let delivers = current.recipient_organisation_id.is_none()
-            && release.state == "approved"
-            && matches!(app.state.as_str(), "approved" | "partially_approved")
-            && !db::billing::has_pending_estimate(tx, app.id).await?;
-        if delivers {
+        // The delivery is the register owner's who made the transfer.
+        let owner = crate::domain::release::Person {
+            id: current.created_by,
+            role: Role::RegisterOwner,
+            organisation_id: Some(release.owner_organisation_id),
+        };
+        let delivery = crate::domain::release::deliver(&cases::release_facts(&release), app.state, owner);
+        if let Ok(transition) = delivery
+            && current.recipient_organisation_id.is_none()
+            && !db::billing::has_pending_estimate(tx, app.id).await?
+        {
             db::cases::deliver_release(tx, release.id, None, current.created_by, now).await?;
             let payload = json!({"release_id": release.id, "transfer_id": transfer_id});
-            record(tx, &actor, now, app.id, "release.delivered", payload).await?;
-            cases::finish_if_all_delivered(tx, &actor, &app, now).await?;
+            record(tx, &actor, now, app.id, transition.event, payload).await?;
+            cases::finish_if_all_delivered(tx, &actor, &app, vat_rate_bp, now).await?;
         }
         Ok(())
     })
@@ -427,7 +437,7 @@ pub async fn expire(conn: &mut AsyncPgConnection, storage: &Storage, now: DateTi
         let done = conn
             .transaction::<_, AppError, _>(async move |tx| {
                 let Some(current) = db::transfers::lock(tx, id).await? else { return Ok(false) };
-                let state = TransferState::from_code(&current.state).unwrap_or(TransferState::Revoked);
+                let state = current.state;
                 if !transfer::is_due_to_expire(state, current.expires_at, now) {
                     return Ok(false);
                 }
@@ -464,7 +474,7 @@ pub async fn warn_expiring(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> 
         let done = conn
             .transaction::<_, AppError, _>(async move |tx| {
                 let Some(t) = db::transfers::lock(tx, id).await? else { return Ok(false) };
-                let published = matches!(t.state.as_str(), "available" | "downloaded");
+                let published = t.state.downloadable();
                 if t.expiry_warned_at.is_some() || !published || t.expires_at <= now {
                     return Ok(false);
                 }
@@ -540,7 +550,7 @@ pub async fn of_application(
     let mut out = vec![];
     for t in db::transfers::of_application(conn, application_id).await? {
         let recipient_view = matches!(access, Access::Applicant | Access::Member);
-        if recipient_view && (t.state == "open" || t.recipient_organisation_id.is_some()) {
+        if recipient_view && !transfer::recipient_sees(t.state, t.recipient_organisation_id.is_some()) {
             continue;
         }
         let files = db::transfers::files_of(conn, t.id).await?.into_iter().filter(|f| f.complete).collect();

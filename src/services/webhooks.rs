@@ -95,7 +95,7 @@ pub fn check(req: &EndpointRequest, allow_loopback: bool) -> Result<(String, Vec
 /// The organisation whose endpoints `user` manages: their own (register owners) or the one asked
 /// for (admins); anyone else is refused.
 fn organisation_for(user: &User, asked: Option<i64>) -> AppResult<Option<i64>> {
-    match Role::from_code(&user.role) {
+    match Some(user.role) {
         Some(Role::Admin) => Ok(asked),
         Some(Role::RegisterOwner) => Ok(Some(user.organisation_id.ok_or(AppError::NotFound)?)),
         _ => Err(AppError::Forbidden("only register owners and admins manage webhooks".into())),
@@ -208,7 +208,7 @@ pub async fn enqueue_for_event(
     event: &Event,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    if app.state == "draft" {
+    if app.state == crate::domain::case::State::Draft {
         return Ok(0);
     }
     let orgs = db::webhooks::organisations_of_application(conn, app.id).await?;

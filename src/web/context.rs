@@ -4,7 +4,7 @@
 use super::guards::{ClientAddress, language_of};
 use crate::db::users::User;
 use crate::domain::language::Language;
-use crate::domain::role::Permission;
+use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::services::Actor;
@@ -23,10 +23,6 @@ pub struct Ctx {
     flash: Option<(String, String)>,
     /// Unread notices of the logged-in user (the bell in the header).
     unread: i64,
-    /// When the session expires, and the page cache's ticket for this request (see
-    /// [`Ctx::cacheable_page`]).
-    session_expires_at: Option<chrono::DateTime<chrono::Utc>>,
-    ticket: Option<super::page_cache::Ticket>,
 }
 
 #[rocket::async_trait]
@@ -49,11 +45,6 @@ impl<'r> FromRequest<'r> for Ctx {
         let unread = super::guards::session_unread(req).await;
         Outcome::Success(Ctx {
             unread,
-            session_expires_at: super::guards::session_expires_at(req).await,
-            // Only pages whose CSRF token came from the browser's cookie (none was set now) are
-            // kept under that cookie.
-            ticket: super::page_cache::ticket(req)
-                .filter(|_| req.cookies().get_private(super::csrf::CSRF_COOKIE).is_some()),
             lang: language_of(req, user.as_ref()),
             csrf: super::csrf::token(req),
             path: req.uri().path().to_string(),
@@ -68,26 +59,6 @@ impl Ctx {
     /// Renders `templates/<name>.html.hbs` with `data` merged over the common context.
     pub fn page(&self, name: &'static str, data: Value) -> Template {
         Template::render(name, self.context(data))
-    }
-
-    /// Renders like [`Ctx::page`] and lets the page cache keep the HTML for this session when the
-    /// request may be cached (see `web::page_cache`): for routes whose guard is
-    /// `page_cache::View`, called only once the route has checked the user's right to see the page.
-    pub fn cacheable_page(
-        &self,
-        templates: &rocket_dyn_templates::Metadata<'_>,
-        cache: &super::page_cache::PageCache,
-        name: &'static str,
-        data: Value,
-    ) -> AppResult<super::page_cache::Page> {
-        let (_, html) = templates
-            .render(name, self.context(data))
-            .ok_or_else(|| AppError::Internal(format!("the template {name} did not render")))?;
-        let html: std::sync::Arc<str> = html.into();
-        if let (Some(ticket), Some(expires_at), None) = (&self.ticket, self.session_expires_at, &self.flash) {
-            cache.store(ticket, &html, expires_at);
-        }
-        Ok(super::page_cache::Page(html))
     }
 
     /// The common context with `data` merged over it.
@@ -139,8 +110,8 @@ fn base_context(lang: Language, user: Option<&User>, csrf: &str, path: &str) -> 
     let user = user.map(|u| {
         json!({
             "id": u.id, "name": u.name, "email": u.email, "role": u.role,
-            "is_admin": u.role == "admin", "is_case_officer": u.role == "case_officer",
-            "is_register_owner": u.role == "register_owner", "is_applicant": u.role == "applicant",
+            "is_admin": u.role == Role::Admin, "is_case_officer": u.role == Role::CaseOfficer,
+            "is_register_owner": u.role == Role::RegisterOwner, "is_applicant": u.role == Role::Applicant,
             "unverified": u.email_verified_at.is_none(),
         })
     });

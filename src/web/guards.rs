@@ -73,11 +73,6 @@ pub async fn session_unread(req: &Request<'_>) -> i64 {
     session_row(req).await.ok().flatten().map_or(0, |s| s.unread)
 }
 
-/// When the request's session expires (`None` without a valid session).
-pub async fn session_expires_at(req: &Request<'_>) -> Option<chrono::DateTime<Utc>> {
-    session_row(req).await.ok().flatten().map(|s| s.expires_at)
-}
-
 /// Fails a guard with `err`, keeping it for the catcher.
 pub fn refuse<T>(req: &Request<'_>, err: AppError) -> Outcome<T, AppError> {
     crate::web::context::remember(req, &err);
@@ -157,17 +152,9 @@ impl<'r> FromRequest<'r> for ApiUser {
     }
 }
 
-/// The user's role, for permission checks.
-pub fn role_of(user: &User) -> Option<Role> {
-    Role::from_code(&user.role)
-}
-
 /// The one way handlers check a permission: 403 unless the user's role has it.
 pub fn require(user: &User, permission: Permission) -> Result<Role, AppError> {
-    match role_of(user) {
-        Some(r) if r.may(permission) => Ok(r),
-        _ => Err(AppError::Forbidden("your role does not allow this".into())),
-    }
+    crate::services::require(user, permission)
 }
 
 /// The actor for the event log.

@@ -2,13 +2,11 @@
 //! security headers.
 
 pub mod api;
-pub mod bench;
 pub mod charts;
 pub mod context;
 pub mod csrf;
 pub mod download;
 pub mod guards;
-pub mod page_cache;
 pub mod pages;
 pub mod security;
 pub mod uploads;

@@ -19,7 +19,6 @@ mod fuzz_regressions;
 mod notifications;
 mod oidc;
 mod openapi;
-mod page_cache;
 mod pages;
 mod permissions;
 mod pricing;

@@ -230,7 +230,7 @@ async fn the_code_flow_with_pkce_creates_and_then_finds_the_linked_account() {
     assert!(account.contains("idporten"), "the linked identity is listed");
     let mut conn = app.conn().await;
     let user = helsedataservice::db::users::by_email(&mut conn, "kari@example.no").await.unwrap().unwrap();
-    assert_eq!(user.role, "applicant");
+    assert_eq!(user.role.code(), "applicant");
     assert!(user.password_hash.is_none(), "no password for a federated account");
     assert!(user.email_verified_at.is_some());
     let kinds = app.event_kinds("user", user.id).await;

@@ -236,7 +236,7 @@ async fn admin_creates_users_and_changes_roles_through_forms() {
     assert_eq!(resp.status(), Status::SeeOther);
     let mut conn = app.conn().await;
     let user = helsedataservice::db::users::by_id(&mut conn, id).await.unwrap().unwrap();
-    assert_eq!(user.role, "case_officer");
+    assert_eq!(user.role.code(), "case_officer");
     assert_eq!(app.event_kinds("user", id).await, vec!["user.created", "user.updated"]);
     // The same form again carries a stale version.
     let resp = app.form(&location, &edit, Some(&csrf)).await;
@@ -267,7 +267,7 @@ async fn the_last_admin_cannot_be_demoted() {
         .await;
     assert_eq!(resp.status(), Status::Conflict);
     let mut conn = app.conn().await;
-    assert_eq!(helsedataservice::db::users::by_id(&mut conn, admin.id).await.unwrap().unwrap().role, "admin");
+    assert_eq!(helsedataservice::db::users::by_id(&mut conn, admin.id).await.unwrap().unwrap().role.code(), "admin");
 }
 
 #[rocket::async_test]

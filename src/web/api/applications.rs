@@ -59,9 +59,7 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
             super::pricing::invoice_json(c, app.id),
             services::transfers::of_application(c, app.id, access),
         )?;
-    if !access.sees_internal() {
-        events.retain(|e| e.kind != "note.posted");
-    }
+    events.retain(|e| crate::domain::case::shows_event(&e.kind, access.sees_internal()));
     let estimate = services::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
     let fields = json!({
         "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,
@@ -205,7 +203,10 @@ async fn command(
             } else {
                 serde_json::from_value(body.0.clone()).map_err(|e| super::json_shape_error(&e))?
             };
-            (cases::command(&mut conn, documents, &api.user, &who, id, cmd, params, now).await?, Status::Ok)
+            (
+                cases::command(&mut conn, documents, &api.user, &who, id, cmd, params, config.vat_rate_bp, now).await?,
+                Status::Ok,
+            )
         }
     };
     // The command's answer is the application as it stands after it (no second read).
@@ -365,6 +366,7 @@ struct Delivered {
 #[post("/releases/<id>/delivered", data = "<body>")]
 async fn delivered(
     pool: &State<Pool>,
+    config: &State<Config>,
     api: ApiUser,
     address: ClientAddress,
     id: i64,
@@ -377,6 +379,7 @@ async fn delivered(
         &actor(Some(&api.user), &address),
         id,
         &body.0.environment,
+        config.vat_rate_bp,
         Utc::now(),
     )
     .await?;

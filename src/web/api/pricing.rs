@@ -290,9 +290,16 @@ async fn invoice(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Va
 #[utoipa::path(tag = "pricing", security(("bearer" = [])),
     responses((status = 200, description = "The invoice is drawn up", body = Value), ApiErrors))]
 #[post("/applications/<id>/invoice", rank = 2)]
-async fn generate_invoice(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i64) -> AppResult<Json<Value>> {
+async fn generate_invoice(
+    pool: &State<Pool>,
+    config: &State<crate::config::Config>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    invoices::generate_invoices(&mut conn, &api.user, &actor(Some(&api.user), &address), id, Utc::now()).await?;
+    let who = actor(Some(&api.user), &address);
+    invoices::generate_invoices(&mut conn, &api.user, &who, id, config.vat_rate_bp, Utc::now()).await?;
     Ok(Json(invoice_json(&conn, id).await?))
 }
 

@@ -92,8 +92,8 @@ async fn create(
 async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let l = svc::load(&mut conn, &api.user, id).await?;
-    if l.role == TransferRole::Recipient && l.transfer.state == "open" {
-        return Err(AppError::Conflict("the transfer has not been published yet".into()));
+    if l.role == TransferRole::Recipient {
+        crate::domain::transfer::check_published(l.transfer.state).map_err(svc::refused)?;
     }
     Ok(Json(detail_json(&mut conn, &l).await?))
 }
@@ -168,6 +168,7 @@ pub async fn stream_file(
     actor: Actor,
     id: i64,
     name: &str,
+    vat_rate_bp: u32,
 ) -> AppResult<ReceiptedDownload> {
     let mut conn = services::conn(pool).await?;
     let (_, file) = svc::open_download(&mut conn, user, id, name).await?;
@@ -178,7 +179,8 @@ pub async fn stream_file(
         Box::pin(async move {
             let result = async {
                 let mut conn = services::conn(&pool).await?;
-                svc::record_download(&mut conn, &actor, user_id, id, file_id, bytes, &sha256, Utc::now()).await
+                let now = Utc::now();
+                svc::record_download(&mut conn, &actor, user_id, id, file_id, bytes, &sha256, vat_rate_bp, now).await
             }
             .await;
             if let Err(e) = result {
@@ -192,13 +194,15 @@ pub async fn stream_file(
 #[utoipa::path(tag = "transfers", security(("bearer" = [])),
     responses((status = 200, description = "The file (a receipt is recorded when the last byte has gone out)", body = Vec<u8>, content_type = "application/octet-stream"), ApiErrors))]
 #[get("/transfers/<id>/files/<name>")]
+#[allow(clippy::too_many_arguments)]
 async fn download(
     pool: &State<Pool>,
     storage: &State<Storage>,
+    config: &State<Config>,
     api: ApiUser,
     address: ClientAddress,
     id: i64,
     name: &str,
 ) -> AppResult<ReceiptedDownload> {
-    stream_file(pool, storage, &api.user, actor(Some(&api.user), &address), id, name).await
+    stream_file(pool, storage, &api.user, actor(Some(&api.user), &address), id, name, config.vat_rate_bp).await
 }

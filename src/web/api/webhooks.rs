@@ -4,6 +4,7 @@
 use super::ApiJson;
 use crate::config::Config;
 use crate::db::{self, Pool, notifications::OutboxMessage, webhooks::Endpoint};
+use crate::domain::outbox::OutboxState;
 use crate::error::AppResult;
 use crate::services::{self, webhooks};
 use crate::web::api::doc::ApiErrors;
@@ -23,7 +24,7 @@ pub fn endpoint_json(e: &Endpoint) -> Value {
 pub fn delivery_json(m: &OutboxMessage) -> Value {
     json!({
         "id": m.id, "event_kind": m.template, "state": m.state, "attempts": m.attempts, "created_at": m.created_at,
-        "next_attempt_at": (m.state == "pending").then_some(m.next_attempt_at), "delivered_at": m.sent_at,
+        "next_attempt_at": (m.state == OutboxState::Pending).then_some(m.next_attempt_at), "delivered_at": m.sent_at,
         "last_error": m.last_error, "response_status": m.response_status, "response_excerpt": m.response_excerpt,
         "body": m.context,
     })

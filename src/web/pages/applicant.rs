@@ -9,13 +9,13 @@ use crate::domain::case::{Command, State};
 use crate::domain::fields::FieldErrors;
 use crate::domain::form::{self, ApplicationForm, Mode};
 use crate::domain::pricing::format_nok;
+use crate::domain::release;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, applications as apps, applications::Access};
 use crate::storage::Storage;
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfBody, CsrfForm, CsrfOnly, CsrfToken};
 use crate::web::download::Download;
-use crate::web::page_cache;
 use crate::web::uploads::UploadedFile;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
@@ -63,7 +63,7 @@ fn summary_json(a: &Application) -> Value {
         "id": a.id, "reference": a.reference, "title": if a.title.is_empty() { None } else { Some(&a.title) }, "state": a.state,
         "state_key": format!("state-{}", a.state), "kind_key": format!("app-kind-{}", a.kind),
         "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()),
-        "overdue": a.due_date.is_some_and(|d| d < Utc::now().date_naive()) && !State::from_code(&a.state).is_some_and(State::decided),
+        "overdue": a.due_date.is_some_and(|d| d < Utc::now().date_naive()) && !a.state.decided(),
         "updated": a.updated_at.format("%d.%m.%Y %H:%M").to_string(),
     })
 }
@@ -74,7 +74,7 @@ async fn list(ctx: Ctx, pool: &RocketState<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
     let apps = apps::list(&mut conn, user).await?;
     let rows: Vec<Value> = apps.iter().map(summary_json).collect();
-    let may_apply = user.role == "applicant";
+    let may_apply = user.role.may(crate::domain::role::Permission::Apply);
     Ok(ctx.page(
         "pages/applicant/list",
         json!({"applications": rows, "may_apply": may_apply, "kinds": options(&form::KINDS, "identifiable", "app-kind"), "types": options(&form::TYPES, "new", "app-type")}),
@@ -104,40 +104,28 @@ async fn create(ctx: Ctx, pool: &RocketState<Pool>, form: CsrfForm<NewForm>) -> 
 }
 
 /// Who acts next, by state.
-fn next_step(state: &str) -> &'static str {
+fn next_step(state: State) -> &'static str {
     match state {
-        "draft" => "next-draft",
-        "submitted" => "next-submitted",
-        "returned" => "next-returned",
-        "in_review" => "next-in-review",
-        "approved" | "partially_approved" => "next-approved",
-        "rejected" => "next-rejected",
-        "appealed" => "next-appealed",
-        "delivered" => "next-delivered",
-        _ => "next-none",
+        State::Draft => "next-draft",
+        State::Submitted => "next-submitted",
+        State::Returned => "next-returned",
+        State::InReview => "next-in-review",
+        State::Approved | State::PartiallyApproved => "next-approved",
+        State::Rejected => "next-rejected",
+        State::Appealed => "next-appealed",
+        State::Delivered => "next-delivered",
+        State::Closed | State::Withdrawn => "next-none",
     }
 }
 
-/// The status page: from the page cache when this session has it from before the last change.
+/// The status page.
 #[get("/applications/<id>")]
-async fn status(
-    view: page_cache::View,
-    pool: &RocketState<Pool>,
-    templates: rocket_dyn_templates::Metadata<'_>,
-    cache: &RocketState<page_cache::PageCache>,
-    id: i64,
-) -> AppResult<page_cache::Page> {
-    let ctx = match view {
-        page_cache::View::Cached(page) => return Ok(page),
-        page_cache::View::Render(ctx) => ctx,
-    };
+async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (app, access) = apps::load(&mut conn, user, id).await?;
     let mut events = db::events::for_subject(&conn, "application", id).await?;
-    if !access.sees_internal() {
-        events.retain(|e| e.kind != "note.posted");
-    }
+    events.retain(|e| crate::domain::case::shows_event(&e.kind, access.sees_internal()));
     let timeline: Vec<Value> = events
         .iter()
         .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339(), "key": event_key(&e.kind), "mine": e.actor_id == Some(user.id)}))
@@ -148,22 +136,19 @@ async fn status(
         .map(|m| json!({"author": m.author_name, "role_key": format!("role-{}", m.author_role), "internal": m.internal, "body": m.body, "at": m.created_at.format("%d.%m.%Y %H:%M").to_string()}))
         .collect();
     let attachments = attachments_json(&mut conn, id).await?;
-    let state = State::from_code(&app.state).unwrap_or(State::Draft);
+    let state = app.state;
     let is_applicant = access == Access::Applicant;
     let payment = super::payment::status_data(&mut conn, &ctx, user, &app, access).await?;
     // A revised estimate waiting for acceptance is what happens next, whatever the state.
     let next_key = match (payment["pending"].as_array().is_some_and(|p| !p.is_empty()), is_applicant) {
         (true, true) => "next-accept-estimate",
         (true, false) => "next-estimate-pending",
-        _ => next_step(&app.state),
+        _ => next_step(app.state),
     };
     let release_rows = db::cases::releases_of(&conn, id).await?;
     let latest_decision = db::cases::latest_decision(&conn, id).await?;
     let facts = crate::services::cases::case_from(&app, &release_rows, latest_decision.as_ref());
-    let me = crate::domain::case::Actor {
-        id: user.id,
-        role: crate::domain::role::Role::from_code(&user.role).unwrap_or(crate::domain::role::Role::Applicant),
-    };
+    let me = crate::domain::case::Actor { id: user.id, role: user.role };
     let now = Utc::now();
     // The commands this user may give now, from the lifecycle itself (one source of truth).
     let commands: Vec<Value> = [Command::Assign, Command::Return, Command::Complete, Command::Decide, Command::Appeal, Command::Reconsider, Command::Uphold, Command::Close]
@@ -174,30 +159,21 @@ async fn status(
     let releases: Vec<Value> = release_rows
         .iter()
         .map(|r| {
-            let mine_to_decide = app.state == "in_review"
-                && r.release.state == "pending"
-                && match r.release.decider.as_str() {
-                    "owner" => user.role == "register_owner" && user.organisation_id == Some(r.release.owner_organisation_id),
-                    _ => user.role == "case_officer",
-                };
-            let mine_to_deliver = r.release.state == "approved"
-                && matches!(app.state.as_str(), "approved" | "partially_approved")
-                && user.role == "register_owner"
-                && user.organisation_id == Some(r.release.owner_organisation_id);
+            let facts = crate::services::cases::release_facts(&r.release);
+            let person = crate::services::cases::person(user);
             json!({
                 "id": r.release.id, "code": r.code, "name_nb": r.name_nb, "name_en": r.name_en,
                 "state_key": format!("release-{}", r.release.state), "decider_key": format!("decider-{}", r.release.decider),
                 "conditions": r.release.conditions, "reasons": r.release.reasons, "environment": r.release.environment,
-                "decide": mine_to_decide, "deliver": mine_to_deliver,
-                "send_files": mine_to_deliver || (r.release.state == "delivered" && user.role == "register_owner" && user.organisation_id == Some(r.release.owner_organisation_id)),
+                "decide": release::to_decide_by(&facts, app.state, person),
+                "deliver": release::to_deliver_by(&facts, app.state, person),
+                "send_files": release::may_send_files(&facts, app.state, person),
             })
         })
         .collect();
     let transfers = crate::web::pages::transfers::list_json(&mut conn, id, access).await?;
     let decision = latest_decision.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
-    ctx.cacheable_page(
-        &templates,
-        cache,
+    Ok(ctx.page(
         "pages/applicant/status",
         json!({
             "app": summary_json(&app), "next_key": next_key, "timeline": timeline, "messages": messages,
@@ -208,7 +184,7 @@ async fn status(
             "can_copy": is_applicant && state != State::Draft,
             "can_confirm_deletion": is_applicant
                 && app.deletion_confirmed_at.is_none()
-                && matches!(state, State::Approved | State::PartiallyApproved | State::Delivered | State::Closed),
+                && state.released_data(),
             "deletion_confirmed": app.deletion_confirmed_at.map(|t| t.format("%d.%m.%Y").to_string()),
             "can_message": state != State::Draft && access != Access::Member,
             "can_note": access.sees_internal(),
@@ -217,7 +193,7 @@ async fn status(
             "commands": commands, "releases": releases, "decision": decision, "transfers": transfers,
             "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
         }),
-    )
+    ))
 }
 
 async fn attachments_json(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Vec<Value>> {
@@ -312,7 +288,7 @@ async fn load_editable(conn: &mut AsyncPgConnection, ctx: &Ctx, id: i64) -> AppR
     if access != Access::Applicant {
         return Err(AppError::Forbidden("err-forbidden".into()));
     }
-    if !State::from_code(&app.state).is_some_and(State::editable) {
+    if !app.state.editable() {
         return Err(AppError::Conflict("err-not-editable".into()));
     }
     Ok(app)

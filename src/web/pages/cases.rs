@@ -1,8 +1,10 @@
 //! Case handling pages: the officers' inbox, the register owners' queue, the decision letter,
 //! and the forms behind the case commands and release decisions.
 
+use crate::config::Config;
 use crate::db::{self, Pool};
-use crate::domain::case::Command;
+use crate::domain::case::{Command, State as CaseState};
+use crate::domain::release;
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, applications as apps, cases};
@@ -78,7 +80,7 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
             json!({
                 "id": a.id, "reference": a.reference, "title": a.title, "state": a.state, "state_key": format!("state-{}", a.state),
                 "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()), "assigned_to_me": a.assignee_id == Some(user.id), "unassigned": a.assignee_id.is_none(),
-                "overdue": a.due_date.is_some_and(|d| d < today) && crate::domain::case::awaiting_decision(&a.state),
+                "overdue": a.due_date.is_some_and(|d| d < today) && a.state.awaiting_decision(),
                 "submitted": a.submitted_at.map(|t| t.format("%d.%m.%Y").to_string()),
                 "estimate_pending": waiting.contains(&a.id),
             })
@@ -113,16 +115,18 @@ async fn queue(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
     let waiting = db::billing::applications_with_pending_estimates(&mut conn).await?;
+    let me = services::cases::person(user);
     let rows: Vec<Value> = db::cases::releases_for_organisation(&mut conn, org)
         .await?
         .into_iter()
-        .filter(|(_, a)| a.state != "draft")
+        .filter(|(_, a)| a.state != CaseState::Draft)
         .map(|(r, a)| {
+            let facts = services::cases::release_facts(&r.release);
             json!({
                 "id": r.release.id, "application_id": a.id, "reference": a.reference, "title": a.title, "code": r.code,
                 "state": r.release.state, "state_key": format!("release-{}", r.release.state), "decider_key": format!("decider-{}", r.release.decider),
-                "to_decide": r.release.state == "pending" && r.release.decider == "owner" && a.state == "in_review",
-                "to_deliver": r.release.state == "approved" && matches!(a.state.as_str(), "approved" | "partially_approved"),
+                "to_decide": release::to_decide_by(&facts, a.state, me),
+                "to_deliver": release::to_deliver_by(&facts, a.state, me),
                 "waiting_days": (now - r.release.created_at).num_days(),
                 "estimate_pending": waiting.contains(&a.id),
             })
@@ -149,10 +153,12 @@ struct CommandForm {
 }
 
 #[post("/applications/<id>/command/<name>", data = "<form>")]
+#[allow(clippy::too_many_arguments)]
 async fn command(
     ctx: Ctx,
     pool: &State<Pool>,
     documents: &State<Documents>,
+    config: &State<Config>,
     id: i64,
     name: &str,
     form: CsrfForm<CommandForm>,
@@ -169,7 +175,9 @@ async fn command(
     };
     let mut conn = services::conn(pool).await?;
     let back = Redirect::to(format!("/applications/{id}"));
-    match cases::command(&mut conn, documents, user, &ctx.actor(), id, cmd, params, Utc::now()).await {
+    match cases::command(&mut conn, documents, user, &ctx.actor(), id, cmd, params, config.vat_rate_bp, Utc::now())
+        .await
+    {
         Ok(_) => Ok(Flash::success(back, ctx.t(&format!("done-{name}")))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
             let text = match &e {
@@ -226,12 +234,28 @@ struct DeliveredForm {
 }
 
 #[post("/releases/<id>/delivered", data = "<form>")]
-async fn delivered(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<DeliveredForm>) -> AppResult<Flash<Redirect>> {
+async fn delivered(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    config: &State<Config>,
+    id: i64,
+    form: CsrfForm<DeliveredForm>,
+) -> AppResult<Flash<Redirect>> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (release, _, _) = cases::load_release(&mut conn, user, id).await?;
     let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
-    match cases::deliver_in_environment(&mut conn, user, &ctx.actor(), id, &form.0.environment, Utc::now()).await {
+    match cases::deliver_in_environment(
+        &mut conn,
+        user,
+        &ctx.actor(),
+        id,
+        &form.0.environment,
+        config.vat_rate_bp,
+        Utc::now(),
+    )
+    .await
+    {
         Ok(_) => Ok(Flash::success(back, ctx.t("release-delivered-done"))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
             Ok(Flash::error(back, e.public_message(ctx.lang)))

@@ -65,7 +65,7 @@ async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|a| {
-            let overdue = a.due_date.is_some_and(|d| d < today) && crate::domain::case::awaiting_decision(&a.state);
+            let overdue = a.due_date.is_some_and(|d| d < today) && a.state.awaiting_decision();
             vec![
                 a.reference.clone().unwrap_or_default(),
                 a.title.clone(),
@@ -151,9 +151,7 @@ async fn print(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
         json!({"outcome_key": format!("outcome-{}", d.outcome), "reasons": d.reasons, "at": d.decided_at.format("%d.%m.%Y").to_string()})
     });
     let mut events = db::events::for_subject(&conn, "application", id).await?;
-    if !access.sees_internal() {
-        events.retain(|e| e.kind != "note.posted");
-    }
+    events.retain(|e| crate::domain::case::shows_event(&e.kind, access.sees_internal()));
     let timeline: Vec<Value> = events
         .iter()
         .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "key": format!("event-{}", e.kind.replace(['.', '_'], "-"))}))

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::db::{self, Pool, events::NewEvent};
+use crate::domain::outbox::OutboxState;
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use crate::mail::notice_text;
@@ -113,8 +114,8 @@ async fn admin_mail(
                 "id": m.id, "recipient": m.recipient, "template": m.template, "state": m.state, "channel": m.channel,
                 "response_status": m.response_status, "response_excerpt": m.response_excerpt,
                 "state_label": ctx.t(&format!("state-mail-{}", m.state)), "attempts": m.attempts,
-                "error": m.last_error, "dead": m.state == "dead",
-                "next": (m.state == "pending").then(|| m.next_attempt_at.format("%d.%m.%Y %H:%M").to_string()),
+                "error": m.last_error, "dead": m.state == OutboxState::Dead,
+                "next": (m.state == OutboxState::Pending).then(|| m.next_attempt_at.format("%d.%m.%Y %H:%M").to_string()),
                 "created": m.created_at.format("%d.%m.%Y %H:%M").to_string(),
             })
         })

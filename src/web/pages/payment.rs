@@ -4,6 +4,7 @@
 use crate::db::{self, Pool, applications::Application, users::User};
 use crate::domain::language::Language;
 use crate::domain::pricing::{Estimate, format_nok};
+use crate::domain::pricing::{InvoiceAction, InvoiceStatus};
 use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use crate::services::{self, applications::Access, invoices as bill, price_lists, pricing};
@@ -120,20 +121,20 @@ pub async fn status_data(
         vec![]
     };
     let parts = db::billing::invoices_of(conn, app.id).await?;
-    let role = Role::from_code(&user.role);
-    let manages = role.is_some_and(|r| r.may(Permission::ManageInvoices));
+    let manages = user.role.may(Permission::ManageInvoices);
     let invoice_parts: Vec<Value> = parts
         .iter()
         .map(|p| {
-            let own = role == Some(Role::RegisterOwner) && user.organisation_id == Some(p.organisation_id);
+            let own = user.role == Role::RegisterOwner && user.organisation_id == Some(p.organisation_id);
+            let may = |action: InvoiceAction| action.apply(p.status).is_some();
             json!({
                 "id": p.id, "number": p.number, "organisation": org_name(ctx, &orgs, p.organisation_id), "status_key": format!("invoice-{}", p.status),
-                "total": format_nok(p.total_ore), "issue": (manages || own) && p.status == "draft", "pay": (manages || own) && p.status == "issued",
-                "waive": manages && matches!(p.status.as_str(), "draft" | "issued"),
+                "total": format_nok(p.total_ore), "issue": (manages || own) && may(InvoiceAction::Issue), "pay": (manages || own) && may(InvoiceAction::Pay),
+                "waive": manages && may(InvoiceAction::Waive),
             })
         })
         .collect();
-    let open = crate::services::pricing::ESTIMATE_STATES.contains(&app.state.as_str());
+    let open = crate::services::pricing::ESTIMATE_STATES.contains(&app.state);
     Ok(json!({
         "estimate": format_nok(app.estimate_ore.unwrap_or(estimate.total_ore)),
         "estimate_accepted": app.estimate_accepted_at.map(|t| t.format("%d.%m.%Y").to_string()),
@@ -141,10 +142,10 @@ pub async fn status_data(
         "lines": lines, "rates": rates, "current_total": format_nok(estimate.total_ore),
         "pending": pending, "can_accept": access == Access::Applicant && revised.iter().any(|r| r.pending()),
         "can_revise": staff && open,
-        "can_record_hours": staff && !matches!(app.state.as_str(), "draft" | "withdrawn" | "closed"),
+        "can_record_hours": staff && crate::domain::case::records_work(app.state),
         "time": time, "staff": staff,
         "invoice_parts": invoice_parts, "has_invoice": !parts.is_empty(),
-        "can_generate": manages && app.first_submitted_at.is_some() && app.state != "withdrawn",
+        "can_generate": manages && app.first_submitted_at.is_some() && app.state != crate::domain::case::State::Withdrawn,
     }))
 }
 
@@ -263,12 +264,13 @@ async fn record_hours(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<Hour
 async fn generate_invoice(
     ctx: Ctx,
     pool: &State<Pool>,
+    config: &State<crate::config::Config>,
     id: i64,
     _form: CsrfForm<CsrfOnly>,
 ) -> AppResult<Flash<Redirect>> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let result = bill::generate_invoices(&mut conn, user, &ctx.actor(), id, Utc::now()).await;
+    let result = bill::generate_invoices(&mut conn, user, &ctx.actor(), id, config.vat_rate_bp, Utc::now()).await;
     back(&ctx, id, "invoice", result, "invoice-generated-done")
 }
 
@@ -302,7 +304,7 @@ async fn invoice_action(
 async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let app = if user.role == "admin" {
+    let app = if user.role == Role::Admin {
         db::applications::by_id(&mut conn, id)
             .await?
             .filter(|a| a.first_submitted_at.is_some())
@@ -348,22 +350,20 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     ))
 }
 
-const INVOICE_STATUSES: [&str; 4] = ["draft", "issued", "paid", "waived"];
-
 /// The invoice parts to handle: every part for case officers and admins, the own
 /// organisation's for register owners.
 #[get("/invoices?<status>")]
 async fn invoice_list(ctx: Ctx, pool: &State<Pool>, status: Option<&str>) -> AppResult<Template> {
     let user = ctx.user()?;
-    let scope = match Role::from_code(&user.role) {
-        Some(r) if r.may(Permission::ManageInvoices) => None,
-        Some(Role::RegisterOwner) => Some(user.organisation_id.ok_or(AppError::NotFound)?),
+    let scope = match user.role {
+        r if r.may(Permission::ManageInvoices) => None,
+        Role::RegisterOwner => Some(user.organisation_id.ok_or(AppError::NotFound)?),
         _ => return Err(AppError::Forbidden("err-forbidden".into())),
     };
-    let status = status.filter(|s| INVOICE_STATUSES.contains(s));
+    let status = status.and_then(InvoiceStatus::from_code);
     let mut conn = services::conn(pool).await?;
     let orgs = db::catalogue::organisations(&conn).await?;
-    let rows: Vec<Value> = db::billing::invoice_overview(&mut conn, scope, status)
+    let rows: Vec<Value> = db::billing::invoice_overview(&mut conn, scope, status.map(InvoiceStatus::code))
         .await?
         .iter()
         .map(|(p, reference, title)| {
@@ -374,7 +374,7 @@ async fn invoice_list(ctx: Ctx, pool: &State<Pool>, status: Option<&str>) -> App
             })
         })
         .collect();
-    let statuses: Vec<Value> = INVOICE_STATUSES
+    let statuses: Vec<Value> = InvoiceStatus::ALL
         .iter()
         .map(|s| json!({"value": s, "label_key": format!("invoice-{s}"), "selected": Some(*s) == status}))
         .collect();

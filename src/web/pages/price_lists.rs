@@ -105,7 +105,7 @@ async fn show_data(ctx: &Ctx, pool: &Pool, id: i64, new_item: Value) -> AppResul
     let list = price_lists::load(&mut conn, user, id).await?;
     let items = db::pricing::items_of(&conn, &[id]).await?;
     let org = db::catalogue::organisation(&mut conn, list.organisation_id).await?;
-    let draft = list.state == "draft";
+    let draft = list.state == crate::domain::pricing::PriceListState::Draft;
     let units = |selected: &str| -> Vec<Value> {
         Unit::ALL.iter().map(|u| json!({"value": u.code(), "label_key": format!("unit-{}", u.code()), "selected": u.code() == selected})).collect()
     };

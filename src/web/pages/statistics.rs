@@ -97,9 +97,9 @@ async fn projects(ctx: Ctx, pool: &State<Pool>, page: Option<i64>) -> AppResult<
 #[get("/dashboard")]
 async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let user = ctx.user()?;
-    let officer = crate::web::guards::require(user, Permission::HandleCases).is_ok();
-    let owner = crate::web::guards::require(user, Permission::DecideOwnReleases).is_ok();
-    let admin = user.role == "admin";
+    let officer = user.role.may(Permission::HandleCases);
+    let owner = user.role.may(Permission::DecideOwnReleases);
+    let admin = user.role.may(Permission::ReadAudit);
     if !(officer || owner || admin) {
         return Err(AppError::Forbidden("the dashboards are for case officers, register owners and admins".into()));
     }

@@ -79,7 +79,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let l = svc::load(&mut conn, user, id).await?;
-    let state = TransferState::from_code(&l.transfer.state).unwrap_or(TransferState::Revoked);
+    let state = l.transfer.state;
     if l.role == TransferRole::Recipient && state == TransferState::Open {
         return Err(AppError::NotFound);
     }
@@ -215,11 +215,12 @@ async fn download(
     ctx: Ctx,
     pool: &State<Pool>,
     storage: &State<Storage>,
+    config: &State<Config>,
     id: i64,
     name: &str,
 ) -> AppResult<ReceiptedDownload> {
     let user = ctx.user()?;
-    crate::web::api::transfers::stream_file(pool, storage, user, ctx.actor(), id, name).await
+    crate::web::api::transfers::stream_file(pool, storage, user, ctx.actor(), id, name, config.vat_rate_bp).await
 }
 
 /// The transfers of an application for its status page (what `access` may see).
@@ -235,7 +236,7 @@ pub async fn list_json(
             let t = &v.transfer;
             let downloadable =
                 matches!(access, services::applications::Access::Applicant | services::applications::Access::Member)
-                    && TransferState::from_code(&t.state).is_some_and(TransferState::downloadable);
+                    && t.state.downloadable();
             json!({
                 "id": t.id, "state_key": format!("transfer-state-{}", t.state),
                 "expires": t.expires_at.format("%d.%m.%Y").to_string(), "downloadable": downloadable,

@@ -27,7 +27,7 @@ async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResu
         .iter()
         .map(|e| json!({"id": e.id, "url": e.url, "kinds": e.event_kinds.join(", "), "organisation_id": e.organisation_id}))
         .collect();
-    let organisations: Vec<Value> = if user.role == "admin" {
+    let organisations: Vec<Value> = if user.role.may(crate::domain::role::Permission::ManageUsers) {
         db::catalogue::organisations(&conn).await?.iter().map(|o| json!({"value": o.id, "label": o.name})).collect()
     } else {
         vec![]

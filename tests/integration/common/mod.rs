@@ -236,10 +236,6 @@ impl TestApp {
         self.client.rocket().state::<Pool>().expect("pool")
     }
 
-    pub fn page_cache(&self) -> &helsedataservice::web::page_cache::PageCache {
-        self.client.rocket().state::<helsedataservice::web::page_cache::PageCache>().expect("page cache")
-    }
-
     pub fn mailer(&self) -> &helsedataservice::mail::Mailer {
         self.client.rocket().state::<std::sync::Arc<helsedataservice::mail::Mailer>>().expect("mailer")
     }
@@ -325,10 +321,8 @@ impl TestApp {
         read_json(req.dispatch().await).await
     }
 
-    /// GETs a page and returns status and HTML, once the page cache has heard of every change
-    /// made so far (tests also write to the database directly, behind the service's back).
+    /// GETs a page and returns status and HTML.
     pub async fn page(&self, path: &str) -> (Status, String) {
-        self.page_cache().sync(self.pool()).await;
         let resp = self.client.get(path.to_string()).dispatch().await;
         (resp.status(), resp.into_string().await.unwrap_or_default())
     }
