@@ -1,14 +1,10 @@
-//! One error type for the whole service. It answers as JSON (`{"error", "fields"}`) on `/api`
-//! routes and as an HTML page elsewhere.
+//! One error type for the whole service, with its status and its message in the user's
+//! language. How it answers over HTTP (JSON on `/api`, a page elsewhere) is `web::errors`.
 
 use crate::domain::{fields::FieldErrors, language::Language};
 use crate::i18n;
-use rocket::http::{ContentType, Header, Status};
-use rocket::request::Request;
-use rocket::response::{self, Redirect, Responder, Response};
-use serde_json::json;
+use rocket::http::Status;
 use std::collections::BTreeMap;
-use std::io::Cursor;
 
 /// Everything that can go wrong while answering a request.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -145,45 +141,5 @@ impl AppError {
         let mut f = FieldErrors::new();
         f.add(field, key);
         AppError::Validation(f)
-    }
-}
-
-/// Whether the request is for the JSON API.
-pub fn is_api(req: &Request<'_>) -> bool {
-    let path = req.uri().path();
-    path == "/api" || path.starts_with("/api/")
-}
-
-/// Builds the JSON error body of SPEC §12.
-pub fn json_body(message: &str, fields: &BTreeMap<String, Vec<String>>) -> String {
-    json!({ "error": message, "fields": fields }).to_string()
-}
-
-impl<'r> Responder<'r, 'static> for AppError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let status = self.status();
-        match &self {
-            AppError::Internal(detail) => tracing::error!(path = %req.uri(), "{detail}"),
-            AppError::Unavailable(detail) => tracing::warn!(path = %req.uri(), "{detail}"),
-            _ => {}
-        }
-        if is_api(req) {
-            let body = json_body(&self.public_message(Language::En), &self.fields(Language::En));
-            let mut resp = Response::build();
-            resp.status(status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body));
-            if let AppError::TooManyRequests(secs) = self {
-                resp.header(Header::new("Retry-After", secs.to_string()));
-            }
-            if status == Status::Unauthorized {
-                resp.header(Header::new("WWW-Authenticate", "Bearer"));
-            }
-            return resp.ok();
-        }
-        if let AppError::Unauthorized(_) = self {
-            let next = req.uri().to_string();
-            let target = format!("/login?next={}", crate::web::url_encode(&next));
-            return Redirect::to(target).respond_to(req);
-        }
-        crate::web::context::error_page(req, status, &self).respond_to(req)
     }
 }

@@ -21,3 +21,6 @@ err-close-after-appeal-deadline = The applicant may still appeal; close after th
 err-role-forbids = Your role does not allow this.
 err-transfer-release-not-approved = Only an approved release can be delivered through a transfer.
 err-transfer-not-published = The transfer has not been published yet.
+err-passwords-off = Log-in with a password is turned off here; use the identity provider.
+err-retry-dead-only = Only a message that was given up can be retried.
+err-token-read-only = This token may only read.

@@ -21,3 +21,6 @@ err-close-after-appeal-deadline = Søkeren kan fortsatt klage; avslutt saken ett
 err-role-forbids = Rollen din gir ikke adgang til dette.
 err-transfer-release-not-approved = Bare en innvilget utlevering kan leveres gjennom en filoverføring.
 err-transfer-not-published = Filoverføringen er ikke publisert ennå.
+err-passwords-off = Innlogging med passord er slått av her; bruk identitetsleverandøren.
+err-retry-dead-only = Bare en melding som er gitt opp, kan sendes på nytt.
+err-token-read-only = Dette tokenet kan bare lese.

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod files;
 pub mod form;
 pub mod language;
+pub mod notice;
 pub mod org_number;
 pub mod outbox;
 pub mod password;

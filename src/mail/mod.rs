@@ -275,7 +275,7 @@ pub fn eml_files(dir: &Path) -> Vec<(String, u64, DateTime<Utc>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::services::notifications::KINDS;
+    use crate::domain::notice::KINDS;
 
     fn mailer() -> Mailer {
         let dir = tempfile::tempdir().unwrap();

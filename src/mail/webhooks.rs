@@ -3,9 +3,25 @@
 //! status and the start of its answer are kept for the admin page.
 
 use crate::db::{self, notifications::OutboxMessage};
-use crate::services::webhooks::{SIGNATURE_HEADER, signature_header};
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// The header carrying the signature: `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
+pub const SIGNATURE_HEADER: &str = "X-HDS-Signature";
+
+/// The hex HMAC-SHA256 of `<timestamp>.<body>` under the endpoint's secret.
+pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The value of [`SIGNATURE_HEADER`].
+pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
+    format!("t={timestamp},v1={}", sign(secret, timestamp, body))
+}
 
 /// Characters of a receiver's answer that are kept.
 pub const EXCERPT_CHARS: usize = 500;

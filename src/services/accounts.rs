@@ -4,7 +4,6 @@
 use super::Actor;
 use crate::db::{
     self,
-    events::NewEvent,
     users::{NewUser, User, UserChanges},
 };
 use crate::domain::{email::EmailAddress, fields::FieldErrors, language::Language, org_number, password, role::Role};
@@ -198,17 +197,13 @@ pub async fn create_account(
             db::users::mark_verified(tx, user.id, now).await?;
         }
         let kind = if self_registration { "user.registered" } else { "user.created" };
-        db::events::append(
+        super::record_event(
             tx,
+            &Actor { user_id: actor.user_id.or(Some(user.id)), address: actor.address.clone() },
             now,
-            NewEvent {
-                actor_id: actor.user_id.or(Some(user.id)),
-                address: actor.address.as_deref(),
-                subject_type: "user",
-                subject_id: Some(user.id),
-                kind,
-                payload: json!({"email": user.email, "role": user.role, "organisation_id": user.organisation_id}),
-            },
+            ("user", Some(user.id)),
+            kind,
+            json!({"email": user.email, "role": user.role, "organisation_id": user.organisation_id}),
         )
         .await?;
         Ok(user)
@@ -248,17 +243,13 @@ pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str, now: DateTi
         let user = db::users::verify_email(tx, &hash, now).await?.ok_or_else(|| {
             AppError::Conflict("this link is not valid any more: log in and ask for a new one".into())
         })?;
-        db::events::append(
+        super::record_event(
             tx,
+            &Actor { user_id: Some(user.id), address: None },
             now,
-            NewEvent {
-                actor_id: Some(user.id),
-                address: None,
-                subject_type: "user",
-                subject_id: Some(user.id),
-                kind: "user.email_verified",
-                payload: json!({"email": user.email}),
-            },
+            ("user", Some(user.id)),
+            "user.email_verified",
+            json!({"email": user.email}),
         )
         .await?;
         Ok(user)
@@ -365,22 +356,11 @@ pub async fn update_account(
             db::users::delete_sessions_of(tx, user_id).await?;
             db::users::revoke_tokens_of(tx, user_id, now).await?;
         }
-        db::events::append(
-            tx,
-            now,
-            NewEvent {
-                actor_id: actor.user_id,
-                address: actor.address.as_deref(),
-                subject_type: "user",
-                subject_id: Some(user_id),
-                kind: "user.updated",
-                payload: json!({
+        super::record_event(tx, &actor, now, ("user", Some(user_id)), "user.updated", json!({
                     "from": {"role": existing.role, "organisation_id": existing.organisation_id, "active": existing.active, "name": existing.name},
                     "to": {"role": user.role, "organisation_id": user.organisation_id, "active": user.active, "name": user.name},
                     "password_reset": hash.is_some(),
-                }),
-            },
-        )
+                }))
         .await?;
         db::users::by_id(tx, user_id).await?.ok_or(AppError::NotFound)
     })
@@ -479,4 +459,10 @@ pub fn organisation_number(
             None
         }
     }
+}
+
+/// Ends the browser session whose cookie holds `secret` (logging out).
+pub async fn close_session(conn: &mut AsyncPgConnection, secret: &str) -> AppResult<()> {
+    db::users::delete_session(conn, &secret_hash(secret)).await?;
+    Ok(())
 }

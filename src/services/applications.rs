@@ -5,7 +5,6 @@ use super::Actor;
 use crate::db::{
     self,
     applications::{Application, Attachment, FormColumns, Submission},
-    events::NewEvent,
     users::User,
 };
 use crate::domain::case::{self, Command, Refusal, State};
@@ -144,19 +143,7 @@ pub(crate) async fn record(
     kind: &str,
     payload: Value,
 ) -> AppResult<()> {
-    let event = db::events::append(
-        tx,
-        now,
-        NewEvent {
-            actor_id: actor.user_id,
-            address: actor.address.as_deref(),
-            subject_type: "application",
-            subject_id: Some(application_id),
-            kind,
-            payload,
-        },
-    )
-    .await?;
+    let event = super::record_event(tx, actor, now, ("application", Some(application_id)), kind, payload).await?;
     super::notifications::notify(tx, &event, now).await?;
     Ok(())
 }

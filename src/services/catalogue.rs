@@ -6,7 +6,6 @@ use super::accounts::{organisation_number, unique_violation};
 use crate::db::{
     self,
     catalogue::{DataSource, NewOrganisation, NewVariable, Organisation, SourceFields, Variable},
-    events::NewEvent,
 };
 use crate::domain::catalogue::{
     DecisionAuthority, Identifying, SourceKind, is_valid_source_code, is_valid_variable_name,
@@ -25,19 +24,7 @@ async fn record(
     kind: &str,
     payload: serde_json::Value,
 ) -> AppResult<()> {
-    db::events::append(
-        tx,
-        now,
-        NewEvent {
-            actor_id: actor.user_id,
-            address: actor.address.as_deref(),
-            subject_type: subject.0,
-            subject_id: Some(subject.1),
-            kind,
-            payload,
-        },
-    )
-    .await?;
+    super::record_event(tx, actor, now, (subject.0, Some(subject.1)), kind, payload).await?;
     Ok(())
 }
 

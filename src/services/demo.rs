@@ -6,7 +6,6 @@ use super::accounts::{NewAccount, create_account};
 use crate::db::{
     self,
     catalogue::{NewOrganisation, NewVariable, SourceFields},
-    events::NewEvent,
 };
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -143,17 +142,13 @@ pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) ->
                 .await?;
             }
         }
-        db::events::append(
+        super::record_event(
             tx,
+            &Actor::system(),
             now,
-            NewEvent {
-                actor_id: None,
-                address: None,
-                subject_type: "system",
-                subject_id: None,
-                kind: "demo.catalogue_loaded",
-                payload: serde_json::json!({}),
-            },
+            ("system", None),
+            "demo.catalogue_loaded",
+            serde_json::json!({}),
         )
         .await?;
         Ok(())
@@ -246,17 +241,13 @@ pub async fn seed_price_lists(conn: &mut AsyncPgConnection, now: DateTime<Utc>) 
             }
             db::pricing::publish(tx, list.id, None, now).await?;
         }
-        db::events::append(
+        super::record_event(
             tx,
+            &Actor::system(),
             now,
-            NewEvent {
-                actor_id: None,
-                address: None,
-                subject_type: "system",
-                subject_id: None,
-                kind: "demo.price_lists_loaded",
-                payload: serde_json::json!({"versions": rows.len()}),
-            },
+            ("system", None),
+            "demo.price_lists_loaded",
+            serde_json::json!({"versions": rows.len()}),
         )
         .await?;
         Ok(())

@@ -42,6 +42,28 @@ pub fn require(user: &crate::db::users::User, permission: crate::domain::role::P
     if user.role.may(permission) { Ok(user.role) } else { Err(AppError::Forbidden("err-role-forbids".into())) }
 }
 
+/// The one way an event is recorded: appends `kind` about `subject` (type and id) by `actor` to
+/// the hash-chained log, inside the caller's transaction (after the change it records). Events
+/// about an application also notify people: see `applications::record`.
+pub async fn record_event(
+    tx: &mut diesel_async::AsyncPgConnection,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+    subject: (&str, Option<i64>),
+    kind: &str,
+    payload: serde_json::Value,
+) -> AppResult<crate::db::events::Event> {
+    let event = crate::db::events::NewEvent {
+        actor_id: actor.user_id,
+        address: actor.address.as_deref(),
+        subject_type: subject.0,
+        subject_id: subject.1,
+        kind,
+        payload,
+    };
+    Ok(crate::db::events::append(tx, now, event).await?)
+}
+
 /// Takes a connection from the pool, mapping failure to 503.
 pub async fn conn(pool: &Pool) -> AppResult<crate::db::Conn> {
     pool.get().await.map_err(AppError::from)

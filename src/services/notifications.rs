@@ -5,6 +5,8 @@
 //! ([`crate::mail`]) renders and sends the outbox later, so nothing is lost when the mail server
 //! is down.
 
+use super::Actor;
+use crate::db::users::User;
 use crate::db::{
     self,
     applications::Application,
@@ -13,38 +15,12 @@ use crate::db::{
 };
 use crate::domain::catalogue::DecisionAuthority;
 use crate::domain::release::ReleaseState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Map, Value, json};
 
-/// Every kind of notice, each with a text in both languages (checked by a test) and a mail.
-pub const KINDS: &[&str] = &[
-    "application.submitted",
-    "application.submitted_receipt",
-    "application.returned",
-    "application.completed",
-    "application.assigned",
-    "application.withdrawn",
-    "application.decided",
-    "application.appealed",
-    "application.delivered",
-    "application.interim_reply",
-    "application.deletion_reminder",
-    "appeal.reconsidered",
-    "appeal.upheld",
-    "message.posted",
-    "release.to_decide",
-    "release.to_deliver",
-    "release.decided",
-    "release.reminder",
-    "estimate.revised",
-    "estimate.accepted",
-    "invoice.issued",
-    "transfer.published",
-    "transfer.downloaded",
-    "transfer.expiring",
-];
+pub use crate::domain::notice::KINDS;
 
 /// One notice to one person.
 #[derive(Debug)]
@@ -315,4 +291,41 @@ pub async fn queue_digests(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> 
         queued += usize::from(done);
     }
     Ok(queued)
+}
+
+/// Marks one of the user's notices read (404 for someone else's), or all of them when `id` is
+/// `None`; answers how many were marked.
+pub async fn mark_read(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    id: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    if let Some(id) = id
+        && !db::notifications::belongs_to(conn, user.id, id).await?
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(db::notifications::mark_read(conn, user.id, id, now).await?)
+}
+
+/// Sets how the user wants mail: `immediate` or `digest`.
+pub async fn set_mail_preference(conn: &mut AsyncPgConnection, user: &User, choice: &str) -> AppResult<()> {
+    if choice != "immediate" && choice != "digest" {
+        return Err(AppError::field("mail", "err-choose-one"));
+    }
+    db::notifications::set_mail_preference(conn, user.id, choice).await?;
+    Ok(())
+}
+
+/// An operator sends a message that was given up on once more (recorded as `mail.retried`).
+pub async fn retry_message(conn: &mut AsyncPgConnection, actor: &Actor, id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        if db::notifications::retry(tx, id, now).await? == 0 {
+            return Err(AppError::Conflict("err-retry-dead-only".into()));
+        }
+        super::record_event(tx, actor, now, ("outbox", Some(id)), "mail.retried", json!({})).await?;
+        Ok(())
+    })
+    .await
 }

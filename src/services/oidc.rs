@@ -5,7 +5,7 @@
 
 use super::Actor;
 use crate::config::oidc::OidcProvider;
-use crate::db::{self, events::NewEvent, users::NewUser, users::User};
+use crate::db::{self, users::NewUser, users::User};
 use crate::domain::email::EmailAddress;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -258,14 +258,7 @@ async fn append(
     payload: serde_json::Value,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let event = NewEvent {
-        actor_id: Some(user_id),
-        address: actor.address.as_deref(),
-        subject_type: "user",
-        subject_id: Some(user_id),
-        kind,
-        payload,
-    };
-    db::events::append(tx, now, event).await?;
+    let actor = Actor { user_id: Some(user_id), address: actor.address.clone() };
+    super::record_event(tx, &actor, now, ("user", Some(user_id)), kind, payload).await?;
     Ok(())
 }

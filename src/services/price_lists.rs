@@ -5,7 +5,6 @@
 use super::Actor;
 use crate::db::{
     self,
-    events::NewEvent,
     pricing::{ItemFields, ItemRow, PriceListRow},
     users::User,
 };
@@ -31,19 +30,7 @@ async fn record(
     kind: &str,
     payload: Value,
 ) -> AppResult<()> {
-    db::events::append(
-        tx,
-        now,
-        NewEvent {
-            actor_id: actor.user_id,
-            address: actor.address.as_deref(),
-            subject_type: "price_list",
-            subject_id: Some(list_id),
-            kind,
-            payload,
-        },
-    )
-    .await?;
+    super::record_event(tx, actor, now, ("price_list", Some(list_id)), kind, payload).await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use super::Actor;
 use super::accounts::new_secret;
-use crate::db::{self, events::NewEvent, users::ApiToken, users::User};
+use crate::db::{self, users::ApiToken, users::User};
 use crate::domain::fields::FieldErrors;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
@@ -55,17 +55,13 @@ pub async fn create(
     let token = conn
         .transaction::<_, AppError, _>(async |tx| {
             let token = db::users::create_token(tx, &hash, user.id, &name, scope, now + Duration::days(days)).await?;
-            db::events::append(
+            super::record_event(
                 tx,
+                actor,
                 now,
-                NewEvent {
-                    actor_id: actor.user_id,
-                    address: actor.address.as_deref(),
-                    subject_type: "user",
-                    subject_id: Some(user.id),
-                    kind: "token.created",
-                    payload: json!({"token_id": token.id, "name": token.name, "scope": token.scope, "expires_at": token.expires_at}),
-                },
+                ("user", Some(user.id)),
+                "token.created",
+                json!({"token_id": token.id, "name": token.name, "scope": token.scope, "expires_at": token.expires_at}),
             )
             .await?;
             Ok(token)
@@ -91,19 +87,7 @@ pub async fn revoke(
         if db::users::revoke_own_token(tx, user.id, id, now).await? == 0 {
             return Err(AppError::NotFound);
         }
-        db::events::append(
-            tx,
-            now,
-            NewEvent {
-                actor_id: actor.user_id,
-                address: actor.address.as_deref(),
-                subject_type: "user",
-                subject_id: Some(user.id),
-                kind: "token.revoked",
-                payload: json!({"token_id": id}),
-            },
-        )
-        .await?;
+        super::record_event(tx, actor, now, ("user", Some(user.id)), "token.revoked", json!({"token_id": id})).await?;
         Ok(())
     })
     .await
@@ -115,4 +99,39 @@ pub fn token_json(t: &ApiToken) -> serde_json::Value {
         "id": t.id, "name": t.name, "scope": t.scope, "created_at": t.created_at,
         "expires_at": t.expires_at, "last_used_at": t.last_used_at,
     })
+}
+
+/// Revokes the token a request came with (`DELETE /api/auth/token`), recorded like any revocation.
+pub async fn revoke_current(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    token_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    conn.transaction::<_, AppError, _>(async |tx| {
+        if db::users::revoke_token(tx, token_id, now).await? > 0 {
+            let payload = json!({"token_id": token_id});
+            super::record_event(tx, actor, now, ("user", Some(user.id)), "token.revoked", payload).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The user a bearer token belongs to, if it is valid now; notes its use at most once a minute.
+pub async fn authenticate(
+    conn: &mut AsyncPgConnection,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<(db::users::ApiToken, User)>> {
+    let found = db::users::user_by_token(conn, &super::accounts::secret_hash(secret), now).await?;
+    if let Some((t, _)) = &found
+        && t.last_used_at.is_none_or(|at| at < now - Duration::minutes(1))
+    {
+        // The statement repeats the condition for concurrent requests; a failure here only
+        // leaves `last_used_at` older.
+        let _ = db::users::touch_token(conn, t.id, now).await;
+    }
+    Ok(found)
 }

@@ -5,32 +5,18 @@
 
 use super::Actor;
 use super::accounts::new_secret;
-use crate::db::{self, applications::Application, events::Event, events::NewEvent, users::User, webhooks::Endpoint};
+use crate::db::{self, applications::Application, events::Event, users::User, webhooks::Endpoint};
 use crate::domain::fields::FieldErrors;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
-/// The header carrying the signature: `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
-pub const SIGNATURE_HEADER: &str = "X-HDS-Signature";
 /// Most event kinds one endpoint may choose.
 pub const MAX_KINDS: usize = 30;
 
-/// The hex HMAC-SHA256 of `<timestamp>.<body>` under the endpoint's secret.
-pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("{timestamp}.{body}").as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// The value of [`SIGNATURE_HEADER`].
-pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
-    format!("t={timestamp},v1={}", sign(secret, timestamp, body))
-}
+pub use crate::mail::webhooks::{SIGNATURE_HEADER, sign, signature_header};
 
 /// What an organisation asks for when registering an endpoint.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -178,15 +164,7 @@ async fn append(
     payload: Value,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let event = NewEvent {
-        actor_id: actor.user_id,
-        address: actor.address.as_deref(),
-        subject_type: "organisation",
-        subject_id: Some(organisation_id),
-        kind,
-        payload,
-    };
-    db::events::append(tx, now, event).await?;
+    super::record_event(tx, actor, now, ("organisation", Some(organisation_id)), kind, payload).await?;
     Ok(())
 }
 

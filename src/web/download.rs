@@ -1,7 +1,11 @@
 //! Streams a stored object to the client, decrypting on the fly; a tampered chunk aborts the
 //! response (the client sees a broken transfer, never altered data).
 
-use crate::storage::ObjectReader;
+use crate::db::{self, Pool};
+use crate::error::{AppError, AppResult};
+use crate::services::{self, Actor, transfers as svc};
+use crate::storage::{ObjectReader, Storage};
+use chrono::Utc;
 use rocket::futures::stream;
 use rocket::http::{ContentType, Header};
 use rocket::request::Request;
@@ -112,6 +116,38 @@ impl<'r> Responder<'r, 'static> for ReceiptedDownload {
             .streamed_body(StreamReader::new(chunks))
             .ok()
     }
+}
+
+/// Opens a transfer file for `user` and streams it, recording the receipt when the last byte
+/// has gone out (shared by the API and the pages).
+pub async fn stream_file(
+    pool: &Pool,
+    storage: &Storage,
+    user: &db::users::User,
+    actor: Actor,
+    id: i64,
+    name: &str,
+    vat_rate_bp: u32,
+) -> AppResult<ReceiptedDownload> {
+    let mut conn = services::conn(pool).await?;
+    let (_, file) = svc::open_download(&mut conn, user, id, name).await?;
+    drop(conn);
+    let reader = storage.reader(&file.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    let (pool, user_id, file_id) = (pool.clone(), user.id, file.id);
+    let on_complete: crate::web::download::OnComplete = Box::new(move |bytes, sha256| {
+        Box::pin(async move {
+            let result = async {
+                let mut conn = services::conn(&pool).await?;
+                let now = Utc::now();
+                svc::record_download(&mut conn, &actor, user_id, id, file_id, bytes, &sha256, vat_rate_bp, now).await
+            }
+            .await;
+            if let Err(e) = result {
+                tracing::error!(transfer = id, file = file_id, "the receipt of a download was not recorded: {e}");
+            }
+        })
+    });
+    Ok(ReceiptedDownload { reader, name: file.name, sha256: file.sha256, on_complete })
 }
 
 #[cfg(test)]

@@ -133,21 +133,16 @@ impl<'r> FromRequest<'r> for ApiUser {
             Ok(c) => c,
             Err(e) => return refuse(req, e.into()),
         };
-        match db::users::user_by_token(&mut conn, &secret_hash(token), Utc::now()).await {
+        match crate::services::tokens::authenticate(&mut conn, token, Utc::now()).await {
             Ok(Some((t, user))) => {
                 if t.scope == "read" && !matches!(req.method(), rocket::http::Method::Get | rocket::http::Method::Head)
                 {
-                    return refuse(req, AppError::Forbidden("this token may only read".into()));
-                }
-                // At most once a minute (the statement repeats the condition for concurrent requests).
-                let now = Utc::now();
-                if t.last_used_at.is_none_or(|at| at < now - chrono::Duration::minutes(1)) {
-                    let _ = db::users::touch_token(&mut conn, t.id, now).await;
+                    return refuse(req, AppError::Forbidden("err-token-read-only".into()));
                 }
                 Outcome::Success(ApiUser { user, token_id: t.id, scope: t.scope })
             }
             Ok(None) => unauthorized("the token is unknown, expired or revoked"),
-            Err(e) => refuse(req, e.into()),
+            Err(e) => refuse(req, e),
         }
     }
 }
@@ -175,3 +170,18 @@ pub fn language_of(req: &Request<'_>, user: Option<&User>) -> Language {
 
 /// The managed pool, as a guard.
 pub type Db<'r> = &'r State<Pool>;
+
+/// A request guard: 403 (before the body is read) when e-mail and password log-in is turned
+/// off (`LOCAL_PASSWORDS=false`).
+pub struct PasswordsAllowed;
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for PasswordsAllowed {
+    type Error = AppError;
+    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        match req.rocket().state::<crate::config::Config>() {
+            Some(c) if !c.local_passwords => refuse(req, AppError::Forbidden("err-passwords-off".into())),
+            _ => rocket::request::Outcome::Success(PasswordsAllowed),
+        }
+    }
+}

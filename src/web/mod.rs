@@ -6,10 +6,12 @@ pub mod charts;
 pub mod context;
 pub mod csrf;
 pub mod download;
+pub mod errors;
 pub mod guards;
 pub mod pages;
 pub mod security;
 pub mod uploads;
+pub mod views;
 
 use rocket::http::RawStr;
 
@@ -24,6 +26,21 @@ pub fn safe_next(next: Option<&str>) -> String {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+/// A serde "wrong type / missing field" error as a 422 naming the field where it can.
+pub fn json_shape_error(e: &serde_json::Error) -> crate::error::AppError {
+    let text = e.to_string();
+    let field = text
+        .split('`')
+        .nth(1)
+        .filter(|_| text.starts_with("missing field") || text.starts_with("unknown field"))
+        .unwrap_or("body")
+        .to_string();
+    let mut fields = crate::domain::fields::FieldErrors::new();
+    fields.add(field, "err-json-shape");
+    let _ = &mut fields;
+    crate::error::AppError::Validation(fields)
 }
 
 /// Every route and catcher of the service.

@@ -6,8 +6,8 @@ use crate::db::{Pool, users::User};
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, accounts};
+use crate::web::guards::PasswordsAllowed;
 use crate::web::guards::{ApiUser, ClientAddress, actor, require};
-use crate::web::pages::auth::PasswordsAllowed;
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -51,9 +51,10 @@ async fn token(
 #[utoipa::path(tag = "accounts", security(("bearer" = [])),
     responses((status = 204, description = "The token is revoked"), ApiErrors))]
 #[delete("/auth/token")]
-async fn revoke_token(pool: &State<Pool>, api: ApiUser) -> AppResult<Status> {
+async fn revoke_token(pool: &State<Pool>, api: ApiUser, address: ClientAddress) -> AppResult<Status> {
     let mut conn = services::conn(pool).await?;
-    crate::db::users::revoke_token(&mut conn, api.token_id, Utc::now()).await?;
+    let who = crate::web::guards::actor(Some(&api.user), &address);
+    services::tokens::revoke_current(&mut conn, &api.user, &who, api.token_id, Utc::now()).await?;
     Ok(Status::NoContent)
 }
 

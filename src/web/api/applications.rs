@@ -3,7 +3,7 @@
 use super::ApiJson;
 use super::doc::ApiErrors;
 use crate::config::Config;
-use crate::db::{self, Pool, applications::Application};
+use crate::db::{self, Pool};
 use crate::domain::case::Command;
 use crate::domain::form::ApplicationForm;
 use crate::error::{AppError, AppResult};
@@ -12,13 +12,13 @@ use crate::storage::Storage;
 use crate::templating::Documents;
 use crate::web::download::Download;
 use crate::web::guards::{ApiUser, ClientAddress, actor};
+use crate::web::views;
 use chrono::Utc;
-use diesel_async::AsyncPgConnection;
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{State, delete, get, post, put};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 super::api_routes!(
     create,
@@ -34,73 +34,8 @@ super::api_routes!(
     delivered
 );
 
-/// The application as `GET /api/applications/{id}` shows it: the form's fields at the top
-/// level beside id, reference, state, version and the case's parts.
-pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, access: Access) -> AppResult<Value> {
-    let mut v = match &app.form {
-        Value::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
-    // Independent reads, sent together on the one connection (diesel-async pipelines
-    // queries polled at once over a shared reference) instead of one round trip each.
-    let c: &AsyncPgConnection = conn;
-    let form = apps::form_of(app);
-    let (attachments, mut events, messages, releases, decision, orgs, revised, (versions, facts), invoice, transfers) =
-        tokio::try_join!(
-            biased;
-            services::read(db::applications::attachments_of(c, app.id)),
-            services::read(db::events::for_subject(c, "application", app.id)),
-            services::read(db::applications::messages_of(c, app.id, access.sees_internal())),
-            services::read(db::cases::releases_of(c, app.id)),
-            services::read(db::cases::latest_decision(c, app.id)),
-            services::read(db::catalogue::organisations(c)),
-            services::read(db::billing::estimates_of(c, app.id)),
-            services::pricing::pricing_inputs(c, &form),
-            super::pricing::invoice_json(c, app.id),
-            services::transfers::of_application(c, app.id, access),
-        )?;
-    events.retain(|e| crate::domain::case::shows_event(&e.kind, access.sees_internal()));
-    let estimate = services::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
-    let fields = json!({
-        "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,
-        "kind": app.kind, "type": app.application_type, "title": app.title, "applicant_id": app.applicant_id,
-        "assignee_id": app.assignee_id, "copied_from_id": app.copied_from_id,
-        "created_at": app.created_at, "updated_at": app.updated_at, "submitted_at": app.submitted_at,
-        "first_submitted_at": app.first_submitted_at, "completed_at": app.completed_at, "decided_at": app.decided_at,
-        "delivered_at": app.delivered_at, "due_date": app.due_date,
-        "estimate": {
-            "amount_ore": app.estimate_ore.unwrap_or(estimate.total_ore), "accepted_at": app.estimate_accepted_at,
-            "fee_exemption": estimate.exemption, "current_ore": estimate.total_ore, "lines": estimate.lines, "rates": estimate.rates,
-            "pending": revised.iter().any(|r| r.pending()), "revised": revised,
-        },
-        "attachments": attachments,
-        "releases": releases.iter().map(|r| json!({
-            "id": r.release.id, "data_source_id": r.release.data_source_id, "code": r.code, "name": r.name_nb,
-            "state": r.release.state, "decider": r.release.decider, "owner_organisation_id": r.release.owner_organisation_id,
-            "conditions": r.release.conditions, "reasons": r.release.reasons, "decided_at": r.release.decided_at,
-            "delivered_at": r.release.delivered_at, "environment": r.release.environment,
-        })).collect::<Vec<_>>(),
-        "decision": decision.map(|d| json!({
-            "outcome": d.outcome, "reasons": d.reasons, "decided_at": d.decided_at, "appeal_deadline": d.appeal_deadline,
-            "language": d.language, "letter_url": format!("/applications/{}/decision", app.id),
-        })),
-        "appeal_grounds": app.appeal_grounds, "sent_to_helseklage_at": app.sent_to_helseklage_at, "interim_reply_at": app.interim_reply_at,
-        "invoice": invoice, "transfers": [],
-        "messages": messages,
-        "events": events.iter().map(|e| json!({"id": e.id, "at": e.at, "kind": e.kind, "actor_id": e.actor_id, "payload": e.payload})).collect::<Vec<_>>(),
-    });
-    if let Value::Object(extra) = fields {
-        v.extend(extra);
-    }
-    v.insert(
-        "transfers".into(),
-        transfers.iter().map(|t| super::transfers::transfer_json(&t.transfer, &t.files)).collect(),
-    );
-    Ok(Value::Object(v))
-}
-
 fn parse_form(body: &Value) -> AppResult<ApplicationForm> {
-    serde_json::from_value(body.clone()).map_err(|e| super::json_shape_error(&e))
+    serde_json::from_value(body.clone()).map_err(|e| crate::web::json_shape_error(&e))
 }
 
 #[utoipa::path(tag = "applications", request_body = crate::web::api::doc::ApplicationFormBody, security(("bearer" = [])),
@@ -115,7 +50,7 @@ async fn create(
     let form = parse_form(&body.0)?;
     let mut conn = services::conn(pool).await?;
     let app = apps::create(&mut conn, &api.user, &actor(Some(&api.user), &address), form, None, Utc::now()).await?;
-    Ok((Status::Created, Json(application_json(&mut conn, &app, Access::Applicant).await?)))
+    Ok((Status::Created, Json(views::application_json(&mut conn, &app, Access::Applicant).await?)))
 }
 
 #[utoipa::path(tag = "applications", security(("bearer" = [])),
@@ -137,7 +72,7 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
 async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let (app, access) = apps::load(&mut conn, &api.user, id).await?;
-    Ok(Json(application_json(&mut conn, &app, access).await?))
+    Ok(Json(views::application_json(&mut conn, &app, access).await?))
 }
 
 #[utoipa::path(tag = "applications", request_body = crate::web::api::doc::ApplicationFormBody, security(("bearer" = [])),
@@ -156,7 +91,7 @@ async fn replace(
     let mut conn = services::conn(pool).await?;
     let app =
         apps::save(&mut conn, &api.user, &actor(Some(&api.user), &address), id, version, form, Utc::now()).await?;
-    Ok(Json(application_json(&mut conn, &app, Access::Applicant).await?))
+    Ok(Json(views::application_json(&mut conn, &app, Access::Applicant).await?))
 }
 
 #[utoipa::path(tag = "applications", request_body = crate::web::api::doc::CommandBody, security(("bearer" = [])),
@@ -201,7 +136,7 @@ async fn command(
             let params: cases::Params = if body.0.is_null() {
                 cases::Params::default()
             } else {
-                serde_json::from_value(body.0.clone()).map_err(|e| super::json_shape_error(&e))?
+                serde_json::from_value(body.0.clone()).map_err(|e| crate::web::json_shape_error(&e))?
             };
             (
                 cases::command(&mut conn, documents, &api.user, &who, id, cmd, params, config.vat_rate_bp, now).await?,
@@ -211,7 +146,7 @@ async fn command(
     };
     // The command's answer is the application as it stands after it (no second read).
     let access = apps::access_to(&mut conn, &api.user, &app).await?;
-    Ok((status, Json(application_json(&mut conn, &app, access).await?)))
+    Ok((status, Json(views::application_json(&mut conn, &app, access).await?)))
 }
 
 #[utoipa::path(tag = "applications", request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"), security(("bearer" = [])),

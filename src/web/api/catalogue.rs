@@ -8,7 +8,7 @@ use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, catalogue};
 use crate::web::guards::{ApiUser, ClientAddress, actor, require};
-use crate::web::pages::public::catalogue_json;
+use crate::web::views::{catalogue_json, source_json};
 use chrono::Utc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -66,7 +66,7 @@ async fn data_source(pool: &State<Pool>, key: &str) -> AppResult<Json<Value>> {
     };
     let (s, owner) = found.ok_or(AppError::NotFound)?;
     let variables = db::catalogue::variables_of(&conn, &[s.id]).await?;
-    Ok(Json(crate::web::pages::public::source_json(&s, &owner, &variables)))
+    Ok(Json(source_json(&s, &owner, &variables)))
 }
 
 #[utoipa::path(tag = "catalogue", request_body = catalogue::SourceInput, security(("bearer" = [])),
@@ -82,7 +82,7 @@ async fn create_source(
     let mut conn = services::conn(pool).await?;
     let s = catalogue::create_source(&mut conn, &actor(Some(&api.user), &address), body.0, Utc::now()).await?;
     let (s, owner) = db::catalogue::source_by_id(&mut conn, s.id).await?.ok_or(AppError::NotFound)?;
-    Ok((Status::Created, Json(crate::web::pages::public::source_json(&s, &owner, &[]))))
+    Ok((Status::Created, Json(source_json(&s, &owner, &[]))))
 }
 
 #[utoipa::path(tag = "catalogue", request_body = catalogue::SourceInput, security(("bearer" = [])),
@@ -100,5 +100,5 @@ async fn update_source(
     catalogue::update_source(&mut conn, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
     let (s, owner) = db::catalogue::source_by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let variables = db::catalogue::variables_of(&conn, &[id]).await?;
-    Ok(Json(crate::web::pages::public::source_json(&s, &owner, &variables)))
+    Ok(Json(source_json(&s, &owner, &variables)))
 }

@@ -32,7 +32,7 @@ pub async fn archive_json(
     app: &db::applications::Application,
     access: apps::Access,
 ) -> AppResult<Value> {
-    let application = super::applications::application_json(conn, app, access).await?;
+    let application = crate::web::views::application_json(conn, app, access).await?;
     let mut receipts = vec![];
     for t in services::transfers::of_application(conn, app.id, access).await? {
         for (r, file, name, email) in db::transfers::receipts_of(conn, t.transfer.id).await? {

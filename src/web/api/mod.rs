@@ -81,23 +81,8 @@ impl<'r, T: DeserializeOwned + Send + 'static> FromData<'r> for ApiJson<T> {
         let text = if body.trim().is_empty() { "null" } else { body.as_str() };
         match serde_json::from_str::<T>(text) {
             Ok(v) => data::Outcome::Success(ApiJson(v)),
-            Err(e) if e.is_data() => fail(req, json_shape_error(&e)),
+            Err(e) if e.is_data() => fail(req, crate::web::json_shape_error(&e)),
             Err(e) => fail(req, AppError::BadRequest(format!("malformed JSON: {e}"))),
         }
     }
-}
-
-/// A serde "wrong type / missing field" error as a 422 naming the field where it can.
-pub fn json_shape_error(e: &serde_json::Error) -> AppError {
-    let text = e.to_string();
-    let field = text
-        .split('`')
-        .nth(1)
-        .filter(|_| text.starts_with("missing field") || text.starts_with("unknown field"))
-        .unwrap_or("body")
-        .to_string();
-    let mut fields = crate::domain::fields::FieldErrors::new();
-    fields.add(field, "err-json-shape");
-    let _ = &mut fields;
-    AppError::Validation(fields)
 }

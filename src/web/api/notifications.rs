@@ -3,7 +3,7 @@
 
 use super::doc::ApiErrors;
 use crate::db::{self, Pool};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::services;
 use crate::web::guards::ApiUser;
 use chrono::Utc;
@@ -22,7 +22,7 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
     let items: Vec<Value> = db::notifications::of_user(&mut conn, api.user.id, 200)
         .await?
         .iter()
-        .map(|n| crate::web::pages::notifications::view(lang, n))
+        .map(|n| crate::web::views::notice(lang, n))
         .collect();
     let unread = db::notifications::unread_count(&mut conn, api.user.id).await?;
     Ok(Json(json!({"unread": unread, "notifications": items})))
@@ -33,10 +33,7 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
 #[post("/notifications/<id>/read")]
 async fn read_one(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    if !db::notifications::belongs_to(&mut conn, api.user.id, id).await? {
-        return Err(AppError::NotFound);
-    }
-    db::notifications::mark_read(&mut conn, api.user.id, Some(id), Utc::now()).await?;
+    services::notifications::mark_read(&mut conn, &api.user, Some(id), Utc::now()).await?;
     Ok(Json(json!({"id": id, "read": true})))
 }
 
@@ -45,6 +42,6 @@ async fn read_one(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<V
 #[post("/notifications/read")]
 async fn read_all(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    let n = db::notifications::mark_read(&mut conn, api.user.id, None, Utc::now()).await?;
+    let n = services::notifications::mark_read(&mut conn, &api.user, None, Utc::now()).await?;
     Ok(Json(json!({"marked": n})))
 }

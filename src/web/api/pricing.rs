@@ -7,6 +7,7 @@ use crate::db::{self, Pool};
 use crate::error::{AppError, AppResult};
 use crate::services::{self, invoices, price_lists, pricing};
 use crate::web::guards::{ApiUser, ClientAddress, actor};
+use crate::web::views;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::http::Status;
@@ -34,41 +35,6 @@ super::api_routes!(
     invoice_action,
     ehf
 );
-
-/// The combined bill of an application: every part's lines (each naming its organisation),
-/// totals, VAT and the combined status; `null` while there is none.
-pub async fn invoice_json(conn: &AsyncPgConnection, application_id: i64) -> AppResult<Value> {
-    let parts = db::billing::invoices_of(conn, application_id).await?;
-    if parts.is_empty() {
-        return Ok(Value::Null);
-    }
-    let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
-    let lines = db::billing::lines_of(conn, &ids).await?;
-    let organisations = db::catalogue::organisations(conn).await?;
-    let name = |id: i64| organisations.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_default();
-    let first = &parts[0];
-    Ok(json!({
-        "status": invoices::combined_status(&parts),
-        "net_ore": parts.iter().map(|p| p.net_ore).sum::<i64>(),
-        "vat_ore": parts.iter().map(|p| p.vat_ore).sum::<i64>(),
-        "total_ore": parts.iter().map(|p| p.total_ore).sum::<i64>(),
-        "recipient": {"name": first.recipient_name, "organisation_number": first.recipient_organisation_number, "reference": first.recipient_reference},
-        "url": format!("/applications/{application_id}/invoice"),
-        "lines": lines.iter().map(|l| {
-            let part = parts.iter().find(|p| p.id == l.invoice_id);
-            json!({
-                "invoice_id": l.invoice_id, "organisation_id": part.map(|p| p.organisation_id), "organisation": part.map(|p| name(p.organisation_id)),
-                "item_code": l.item_code, "description_nb": l.description_nb, "description_en": l.description_en, "unit": l.unit,
-                "quantity": l.quantity, "unit_ore": l.unit_ore, "amount_ore": l.amount_ore, "exempt": l.exempt, "price_list_id": l.price_list_id,
-            })
-        }).collect::<Vec<_>>(),
-        "parts": parts.iter().map(|p| json!({
-            "id": p.id, "number": p.number, "organisation_id": p.organisation_id, "organisation": name(p.organisation_id),
-            "status": p.status, "net_ore": p.net_ore, "vat_rate_bp": p.vat_rate_bp, "vat_ore": p.vat_ore, "total_ore": p.total_ore,
-            "waived_reason": p.waived_reason, "created_at": p.created_at, "issued_at": p.issued_at, "paid_at": p.paid_at, "waived_at": p.waived_at,
-        })).collect::<Vec<_>>(),
-    }))
-}
 
 #[utoipa::path(tag = "pricing",
     responses((status = 200, description = "The published price lists in force and upcoming", body = Value), ApiErrors))]
@@ -281,7 +247,7 @@ async fn hours(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Valu
 async fn invoice(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     services::applications::load(&mut conn, &api.user, id).await?;
-    match invoice_json(&conn, id).await? {
+    match views::invoice_json(&conn, id).await? {
         Value::Null => Err(AppError::NotFound),
         v => Ok(Json(v)),
     }
@@ -300,7 +266,7 @@ async fn generate_invoice(
     let mut conn = services::conn(pool).await?;
     let who = actor(Some(&api.user), &address);
     invoices::generate_invoices(&mut conn, &api.user, &who, id, config.vat_rate_bp, Utc::now()).await?;
-    Ok(Json(invoice_json(&conn, id).await?))
+    Ok(Json(views::invoice_json(&conn, id).await?))
 }
 
 #[derive(serde::Deserialize, Default, utoipa::ToSchema)]

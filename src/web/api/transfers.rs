@@ -4,11 +4,12 @@ use super::ApiJson;
 use super::doc::ApiErrors;
 use crate::config::Config;
 use crate::db::{self, Pool};
-use crate::error::{AppError, AppResult};
-use crate::services::{self, Actor, transfers as svc, transfers::TransferRole};
+use crate::error::AppResult;
+use crate::services::{self, transfers as svc, transfers::TransferRole};
 use crate::storage::Storage;
 use crate::web::download::ReceiptedDownload;
 use crate::web::guards::{ApiUser, ClientAddress, actor};
+use crate::web::views;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::data::{Data, ToByteUnit};
@@ -31,30 +32,10 @@ impl<'r> FromRequest<'r> for ClientChecksum {
     }
 }
 
-/// A file as the API shows it.
-pub fn file_json(transfer_id: i64, f: &db::transfers::TransferFile) -> Value {
-    json!({
-        "name": f.name, "size": f.size, "sha256": f.sha256, "uploaded_at": f.completed_at,
-        "deleted": f.bytes_deleted_at.is_some(),
-        "url": format!("/api/transfers/{transfer_id}/files/{}", crate::web::url_encode(&f.name)),
-    })
-}
-
-/// A transfer as the API shows it (in `GET /api/applications/{id}` too).
-pub fn transfer_json(t: &db::transfers::Transfer, files: &[db::transfers::TransferFile]) -> Value {
-    json!({
-        "id": t.id, "release_id": t.release_id, "application_id": t.application_id,
-        "recipient_organisation_id": t.recipient_organisation_id, "state": t.state, "version": t.version,
-        "expires_at": t.expires_at, "created_at": t.created_at, "published_at": t.published_at,
-        "downloaded_at": t.downloaded_at, "expired_at": t.expired_at, "revoked_at": t.revoked_at,
-        "files": files.iter().filter(|f| f.complete).map(|f| file_json(t.id, f)).collect::<Vec<_>>(),
-    })
-}
-
 /// A transfer with its receipts for the register owner and case officers.
 async fn detail_json(conn: &mut AsyncPgConnection, l: &svc::Loaded) -> AppResult<Value> {
     let files = db::transfers::files_of(conn, l.transfer.id).await?;
-    let mut v = transfer_json(&l.transfer, &files);
+    let mut v = views::transfer_json(&l.transfer, &files);
     if l.role != TransferRole::Recipient {
         let receipts = db::transfers::receipts_of(conn, l.transfer.id).await?;
         v["receipts"] = json!(
@@ -83,7 +64,7 @@ async fn create(
     let mut conn = services::conn(pool).await?;
     let input = body.0.unwrap_or_default();
     let t = svc::create(&mut conn, &api.user, &actor(Some(&api.user), &address), id, input, Utc::now()).await?;
-    Ok((Status::Created, Json(transfer_json(&t, &[]))))
+    Ok((Status::Created, Json(views::transfer_json(&t, &[]))))
 }
 
 #[utoipa::path(tag = "transfers", security(("bearer" = [])),
@@ -159,38 +140,6 @@ async fn revoke(
     Ok(Json(detail_json(&mut conn, &l).await?))
 }
 
-/// Opens a transfer file for `user` and streams it, recording the receipt when the last byte
-/// has gone out (shared by the API and the pages).
-pub async fn stream_file(
-    pool: &Pool,
-    storage: &Storage,
-    user: &db::users::User,
-    actor: Actor,
-    id: i64,
-    name: &str,
-    vat_rate_bp: u32,
-) -> AppResult<ReceiptedDownload> {
-    let mut conn = services::conn(pool).await?;
-    let (_, file) = svc::open_download(&mut conn, user, id, name).await?;
-    drop(conn);
-    let reader = storage.reader(&file.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
-    let (pool, user_id, file_id) = (pool.clone(), user.id, file.id);
-    let on_complete: crate::web::download::OnComplete = Box::new(move |bytes, sha256| {
-        Box::pin(async move {
-            let result = async {
-                let mut conn = services::conn(&pool).await?;
-                let now = Utc::now();
-                svc::record_download(&mut conn, &actor, user_id, id, file_id, bytes, &sha256, vat_rate_bp, now).await
-            }
-            .await;
-            if let Err(e) = result {
-                tracing::error!(transfer = id, file = file_id, "the receipt of a download was not recorded: {e}");
-            }
-        })
-    });
-    Ok(ReceiptedDownload { reader, name: file.name, sha256: file.sha256, on_complete })
-}
-
 #[utoipa::path(tag = "transfers", security(("bearer" = [])),
     responses((status = 200, description = "The file (a receipt is recorded when the last byte has gone out)", body = Vec<u8>, content_type = "application/octet-stream"), ApiErrors))]
 #[get("/transfers/<id>/files/<name>")]
@@ -204,5 +153,14 @@ async fn download(
     id: i64,
     name: &str,
 ) -> AppResult<ReceiptedDownload> {
-    stream_file(pool, storage, &api.user, actor(Some(&api.user), &address), id, name, config.vat_rate_bp).await
+    crate::web::download::stream_file(
+        pool,
+        storage,
+        &api.user,
+        actor(Some(&api.user), &address),
+        id,
+        name,
+        config.vat_rate_bp,
+    )
+    .await
 }

@@ -269,7 +269,7 @@ async fn update_organisation(
 #[get("/admin/data-sources")]
 async fn sources(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     ctx.require(Permission::ManageCatalogue)?;
-    let sources = super::public::catalogue_json(pool, None).await?;
+    let sources = crate::web::views::catalogue_json(pool, None).await?;
     Ok(ctx.page("pages/admin/sources", json!({"sources": sources})))
 }
 
@@ -355,7 +355,7 @@ async fn source_value(pool: &Pool, id: i64) -> AppResult<Value> {
         .into_iter()
         .map(|e| json!({"at": e.at.format("%Y-%m-%d %H:%M").to_string(), "kind": e.kind, "payload": e.payload.to_string()}))
         .collect();
-    let mut value = super::public::source_json(&s, &owner, &variables);
+    let mut value = crate::web::views::source_json(&s, &owner, &variables);
     value["history"] = json!(history);
     value["owner_id"] = json!(owner.id);
     Ok(value)

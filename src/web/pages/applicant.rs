@@ -171,7 +171,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             })
         })
         .collect();
-    let transfers = crate::web::pages::transfers::list_json(&mut conn, id, access).await?;
+    let transfers = crate::web::views::transfers_of_application(&mut conn, id, access).await?;
     let decision = latest_decision.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
     Ok(ctx.page(
         "pages/applicant/status",
@@ -310,8 +310,7 @@ async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> Ap
     let value = form_fields::to_json(&body.0);
     let version = form_fields::field(&body.0, "version").and_then(|v| v.parse::<i32>().ok()).unwrap_or(-1);
     let to_review = form_fields::field(&body.0, "action").as_deref() == Some("review");
-    let form: ApplicationForm =
-        serde_json::from_value(value.clone()).map_err(|e| crate::web::api::json_shape_error(&e))?;
+    let form: ApplicationForm = serde_json::from_value(value.clone()).map_err(|e| crate::web::json_shape_error(&e))?;
     match apps::save(&mut conn, user, &ctx.actor(), id, version, form, Utc::now()).await {
         Ok(saved) if to_review => Ok(PageOr::Redirect(Redirect::to(format!("/applications/{}/submit", saved.id)))),
         Ok(saved) => Ok(PageOr::Flash(Flash::success(

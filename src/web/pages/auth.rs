@@ -1,11 +1,12 @@
 //! Login, logout and self-registration pages.
 
 use crate::config::Config;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, accounts};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly};
+use crate::web::guards::PasswordsAllowed;
 use crate::web::guards::{SESSION_COOKIE, session_cookie};
 use crate::web::safe_next;
 use chrono::Utc;
@@ -37,24 +38,6 @@ pub fn login_page_data(config: &Config, next: &str, email: &str, error: Option<S
         .map(|p| json!({"key": p.key, "label": p.label, "next": crate::web::url_encode(next)}))
         .collect();
     json!({"next": next, "email": email, "error": error, "providers": providers, "local_passwords": config.local_passwords})
-}
-
-/// A request guard: 403 (before the body is read) when e-mail and password log-in is turned
-/// off (`LOCAL_PASSWORDS=false`).
-pub struct PasswordsAllowed;
-
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for PasswordsAllowed {
-    type Error = AppError;
-    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
-        match req.rocket().state::<Config>() {
-            Some(c) if !c.local_passwords => crate::web::guards::refuse(
-                req,
-                AppError::Forbidden("log-in with a password is turned off here; use the identity provider".into()),
-            ),
-            _ => rocket::request::Outcome::Success(PasswordsAllowed),
-        }
-    }
 }
 
 #[get("/login?<next>")]
@@ -102,7 +85,7 @@ async fn login(
 async fn logout(pool: &State<Pool>, cookies: &CookieJar<'_>, _form: CsrfForm<CsrfOnly>) -> AppResult<Redirect> {
     if let Some(c) = cookies.get_private(SESSION_COOKIE) {
         let mut conn = services::conn(pool).await?;
-        db::users::delete_session(&mut conn, &accounts::secret_hash(c.value())).await?;
+        accounts::close_session(&mut conn, c.value()).await?;
     }
     cookies.remove_private(SESSION_COOKIE);
     Ok(Redirect::to("/"))

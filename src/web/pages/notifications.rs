@@ -2,11 +2,10 @@
 //! confirmation of deletion, and the admins' view of the outbox and the development mailbox.
 
 use crate::config::Config;
-use crate::db::{self, Pool, events::NewEvent};
+use crate::db::{self, Pool};
 use crate::domain::outbox::OutboxState;
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
-use crate::mail::notice_text;
 use crate::services;
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly};
@@ -21,26 +20,15 @@ pub fn routes() -> Vec<rocket::Route> {
     routes![list, mark_read, preference, confirm_deletion, admin_mail, retry, verify_email, resend_verification]
 }
 
-/// A notice as the pages and the API show it.
-pub fn view(lang: crate::domain::language::Language, n: &db::notifications::Notification) -> Value {
-    json!({
-        "id": n.id,
-        "kind": n.kind,
-        "text": notice_text(lang, &n.kind, &n.params),
-        "application_id": n.application_id,
-        "urgent": n.urgent,
-        "created_at": n.created_at,
-        "when": n.created_at.format("%d.%m.%Y %H:%M").to_string(),
-        "read": n.read_at.is_some(),
-    })
-}
-
 #[get("/notifications")]
 async fn list(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let items: Vec<Value> =
-        db::notifications::of_user(&mut conn, user.id, 200).await?.iter().map(|n| view(ctx.lang, n)).collect();
+    let items: Vec<Value> = db::notifications::of_user(&mut conn, user.id, 200)
+        .await?
+        .iter()
+        .map(|n| crate::web::views::notice(ctx.lang, n))
+        .collect();
     let digest =
         db::notifications::users_by_id(&conn, &[user.id]).await?.first().is_some_and(|r| r.mail_preference == "digest");
     Ok(ctx
@@ -57,7 +45,10 @@ struct ReadForm {
 async fn mark_read(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<ReadForm>) -> AppResult<Redirect> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    db::notifications::mark_read(&mut conn, user.id, form.0.id, Utc::now()).await?;
+    match services::notifications::mark_read(&mut conn, user, form.0.id, Utc::now()).await {
+        Ok(_) | Err(AppError::NotFound) => {}
+        Err(e) => return Err(e),
+    }
     Ok(Redirect::to("/notifications"))
 }
 
@@ -69,12 +60,8 @@ struct PreferenceForm {
 #[post("/notifications/preference", data = "<form>")]
 async fn preference(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<PreferenceForm>) -> AppResult<Flash<Redirect>> {
     let user = ctx.user()?;
-    let choice = form.0.mail;
-    if choice != "immediate" && choice != "digest" {
-        return Err(AppError::field("mail", "err-choose-one"));
-    }
     let mut conn = services::conn(pool).await?;
-    db::notifications::set_mail_preference(&mut conn, user.id, &choice).await?;
+    services::notifications::set_mail_preference(&mut conn, user, &form.0.mail).await?;
     Ok(Flash::success(Redirect::to("/notifications"), ctx.t("notifications-preference-saved")))
 }
 
@@ -145,27 +132,7 @@ async fn retry(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>)
     let actor = ctx.actor();
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
-    use diesel_async::AsyncConnection;
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        if db::notifications::retry(tx, id, now).await? == 0 {
-            return Err(AppError::Conflict("only a message that was given up can be retried".into()));
-        }
-        db::events::append(
-            tx,
-            now,
-            NewEvent {
-                actor_id: actor.user_id,
-                address: actor.address.as_deref(),
-                subject_type: "outbox",
-                subject_id: Some(id),
-                kind: "mail.retried",
-                payload: json!({}),
-            },
-        )
-        .await?;
-        Ok(())
-    })
-    .await?;
+    services::notifications::retry_message(&mut conn, &actor, id, now).await?;
     Ok(Redirect::to("/admin/mail?state=pending"))
 }
 

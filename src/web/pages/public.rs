@@ -5,6 +5,7 @@ use crate::error::{AppError, AppResult};
 use crate::services;
 use crate::web::context::Ctx;
 use crate::web::safe_next;
+use crate::web::views;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
@@ -23,42 +24,13 @@ async fn front(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     Ok(ctx.page("pages/public/front", json!({"counts": {"on_form": on_form, "sources": all, "variables": variables}})))
 }
 
-/// One source as shown in lists and on its page (and, in the API's shape, to outside systems).
-pub fn source_json(
-    s: &db::catalogue::DataSource,
-    owner: &db::catalogue::Organisation,
-    variables: &[db::catalogue::Variable],
-) -> Value {
-    json!({
-        "id": s.id, "code": s.code, "name": s.name_nb, "name_nb": s.name_nb, "name_en": s.name_en,
-        "kind": s.kind, "decision_authority": s.decision_authority, "on_common_form": s.on_common_form,
-        "description_nb": s.description_nb, "description_en": s.description_en, "version": s.version,
-        "owner": {"id": owner.id, "name": owner.name, "name_en": owner.name_en, "organisation_number": owner.organisation_number},
-        "variables": variables.iter().filter(|v| v.data_source_id == s.id).map(|v| json!({
-            "id": v.id, "name": v.name, "description": v.description_nb, "description_nb": v.description_nb,
-            "description_en": v.description_en, "identification": v.identifying,
-            "identifying": v.identifying != "none",
-            "directly_identifying": v.identifying == "direct",
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// The catalogue with its variables, optionally searched.
-pub async fn catalogue_json(pool: &Pool, search: Option<&str>) -> AppResult<Vec<Value>> {
-    let conn = services::conn(pool).await?;
-    let sources = db::catalogue::sources(&conn, search).await?;
-    let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
-    let variables = db::catalogue::variables_of(&conn, &ids).await?;
-    Ok(sources.iter().map(|(s, o)| source_json(s, o, &variables)).collect())
-}
-
 #[get("/data-sources?<q>")]
 async fn catalogue(ctx: Ctx, pool: &State<Pool>, q: Option<&str>) -> AppResult<Template> {
     let q = q.map(|s| s.chars().take(100).collect::<String>());
     // The list shows no variables (each source's page does): one statement, a smaller context.
     let conn = services::conn(pool).await?;
     let sources: Vec<Value> =
-        db::catalogue::sources(&conn, q.as_deref()).await?.iter().map(|(s, o)| source_json(s, o, &[])).collect();
+        db::catalogue::sources(&conn, q.as_deref()).await?.iter().map(|(s, o)| views::source_json(s, o, &[])).collect();
     Ok(ctx.page("pages/public/catalogue", json!({"sources": sources, "q": q, "count": sources.len()})))
 }
 
@@ -71,7 +43,7 @@ async fn source(ctx: Ctx, pool: &State<Pool>, code: &str) -> AppResult<Template>
     let mut conn = services::conn(pool).await?;
     let (s, owner) = db::catalogue::source_by_code(&mut conn, &code).await?.ok_or(AppError::NotFound)?;
     let variables = db::catalogue::variables_of(&conn, &[s.id]).await?;
-    Ok(ctx.page("pages/public/source", json!({"source": source_json(&s, &owner, &variables)})))
+    Ok(ctx.page("pages/public/source", json!({"source": views::source_json(&s, &owner, &variables)})))
 }
 
 /// Switches the interface language (a plain link, so it works without JavaScript).

@@ -12,6 +12,7 @@ use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly, fail, verify};
 use crate::web::download::ReceiptedDownload;
 use crate::web::uploads::TokenThenFile;
+use crate::web::views;
 use chrono::{NaiveDate, Utc};
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::FromForm;
@@ -65,15 +66,6 @@ async fn create(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<NewTransfe
     }
 }
 
-fn size_text(bytes: i64) -> String {
-    match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / (1u64 << 30) as f64),
-        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
-        b if b >= 1 << 10 => format!("{:.1} kB", b as f64 / 1024.0),
-        b => format!("{b} B"),
-    }
-}
-
 #[get("/transfers/<id>")]
 async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
@@ -90,7 +82,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
         .filter(|f| f.complete)
         .map(|f| {
             json!({
-                "name": f.name, "size": size_text(f.size), "sha256": f.sha256,
+                "name": f.name, "size": views::size_text(f.size), "sha256": f.sha256,
                 "url": format!("/transfers/{id}/files/{}", crate::web::url_encode(&f.name)),
                 "deleted": f.bytes_deleted_at.is_some(),
             })
@@ -103,7 +95,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
             .await?
             .iter()
             .map(|(r, file, name, email)| {
-                json!({"file": file, "who": name, "email": email, "at": r.at.format("%d.%m.%Y %H:%M").to_string(), "iso": r.at.to_rfc3339(), "size": size_text(r.bytes), "address": r.address})
+                json!({"file": file, "who": name, "email": email, "at": r.at.format("%d.%m.%Y %H:%M").to_string(), "iso": r.at.to_rfc3339(), "size": views::size_text(r.bytes), "address": r.address})
             })
             .collect()
     };
@@ -123,7 +115,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
             "can_publish": owner && state == TransferState::Open && !files.is_empty(),
             "can_revoke": owner && !state.is_final(),
             "can_download": l.role == TransferRole::Recipient && state.downloadable(),
-            "max_size": size_text(config.max_transfer_bytes as i64),
+            "max_size": views::size_text(config.max_transfer_bytes as i64),
         }),
     ))
 }
@@ -220,31 +212,5 @@ async fn download(
     name: &str,
 ) -> AppResult<ReceiptedDownload> {
     let user = ctx.user()?;
-    crate::web::api::transfers::stream_file(pool, storage, user, ctx.actor(), id, name, config.vat_rate_bp).await
-}
-
-/// The transfers of an application for its status page (what `access` may see).
-pub async fn list_json(
-    conn: &mut diesel_async::AsyncPgConnection,
-    application_id: i64,
-    access: services::applications::Access,
-) -> AppResult<Vec<Value>> {
-    Ok(svc::of_application(conn, application_id, access)
-        .await?
-        .iter()
-        .map(|v| {
-            let t = &v.transfer;
-            let downloadable =
-                matches!(access, services::applications::Access::Applicant | services::applications::Access::Member)
-                    && t.state.downloadable();
-            json!({
-                "id": t.id, "state_key": format!("transfer-state-{}", t.state),
-                "expires": t.expires_at.format("%d.%m.%Y").to_string(), "downloadable": downloadable,
-                "files": v.files.iter().map(|f| json!({
-                    "name": f.name, "size": size_text(f.size),
-                    "url": format!("/transfers/{}/files/{}", t.id, crate::web::url_encode(&f.name)),
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect())
+    crate::web::download::stream_file(pool, storage, user, ctx.actor(), id, name, config.vat_rate_bp).await
 }

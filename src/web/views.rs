@@ -1,0 +1,204 @@
+//! View models: the JSON of an application, a source, a notice, a bill and a transfer, built in
+//! one place for the pages and the API alike (the API's shapes are SPEC §12's contract).
+
+use crate::db::{self, Pool, applications::Application};
+use crate::error::AppResult;
+use crate::services::{self, applications as apps, applications::Access};
+use diesel_async::AsyncPgConnection;
+use serde_json::{Map, Value, json};
+
+/// The application as `GET /api/applications/{id}` shows it: the form's fields at the top
+/// level beside id, reference, state, version and the case's parts.
+pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, access: Access) -> AppResult<Value> {
+    let mut v = match &app.form {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    // Independent reads, sent together on the one connection (diesel-async pipelines
+    // queries polled at once over a shared reference) instead of one round trip each.
+    let c: &AsyncPgConnection = conn;
+    let form = apps::form_of(app);
+    let (attachments, mut events, messages, releases, decision, orgs, revised, (versions, facts), invoice, transfers) =
+        tokio::try_join!(
+            biased;
+            services::read(db::applications::attachments_of(c, app.id)),
+            services::read(db::events::for_subject(c, "application", app.id)),
+            services::read(db::applications::messages_of(c, app.id, access.sees_internal())),
+            services::read(db::cases::releases_of(c, app.id)),
+            services::read(db::cases::latest_decision(c, app.id)),
+            services::read(db::catalogue::organisations(c)),
+            services::read(db::billing::estimates_of(c, app.id)),
+            services::pricing::pricing_inputs(c, &form),
+            invoice_json(c, app.id),
+            services::transfers::of_application(c, app.id, access),
+        )?;
+    events.retain(|e| crate::domain::case::shows_event(&e.kind, access.sees_internal()));
+    let estimate = services::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
+    let fields = json!({
+        "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,
+        "kind": app.kind, "type": app.application_type, "title": app.title, "applicant_id": app.applicant_id,
+        "assignee_id": app.assignee_id, "copied_from_id": app.copied_from_id,
+        "created_at": app.created_at, "updated_at": app.updated_at, "submitted_at": app.submitted_at,
+        "first_submitted_at": app.first_submitted_at, "completed_at": app.completed_at, "decided_at": app.decided_at,
+        "delivered_at": app.delivered_at, "due_date": app.due_date,
+        "estimate": {
+            "amount_ore": app.estimate_ore.unwrap_or(estimate.total_ore), "accepted_at": app.estimate_accepted_at,
+            "fee_exemption": estimate.exemption, "current_ore": estimate.total_ore, "lines": estimate.lines, "rates": estimate.rates,
+            "pending": revised.iter().any(|r| r.pending()), "revised": revised,
+        },
+        "attachments": attachments,
+        "releases": releases.iter().map(|r| json!({
+            "id": r.release.id, "data_source_id": r.release.data_source_id, "code": r.code, "name": r.name_nb,
+            "state": r.release.state, "decider": r.release.decider, "owner_organisation_id": r.release.owner_organisation_id,
+            "conditions": r.release.conditions, "reasons": r.release.reasons, "decided_at": r.release.decided_at,
+            "delivered_at": r.release.delivered_at, "environment": r.release.environment,
+        })).collect::<Vec<_>>(),
+        "decision": decision.map(|d| json!({
+            "outcome": d.outcome, "reasons": d.reasons, "decided_at": d.decided_at, "appeal_deadline": d.appeal_deadline,
+            "language": d.language, "letter_url": format!("/applications/{}/decision", app.id),
+        })),
+        "appeal_grounds": app.appeal_grounds, "sent_to_helseklage_at": app.sent_to_helseklage_at, "interim_reply_at": app.interim_reply_at,
+        "invoice": invoice, "transfers": [],
+        "messages": messages,
+        "events": events.iter().map(|e| json!({"id": e.id, "at": e.at, "kind": e.kind, "actor_id": e.actor_id, "payload": e.payload})).collect::<Vec<_>>(),
+    });
+    if let Value::Object(extra) = fields {
+        v.extend(extra);
+    }
+    v.insert("transfers".into(), transfers.iter().map(|t| transfer_json(&t.transfer, &t.files)).collect());
+    Ok(Value::Object(v))
+}
+
+/// One source as shown in lists and on its page (and, in the API's shape, to outside systems).
+pub fn source_json(
+    s: &db::catalogue::DataSource,
+    owner: &db::catalogue::Organisation,
+    variables: &[db::catalogue::Variable],
+) -> Value {
+    json!({
+        "id": s.id, "code": s.code, "name": s.name_nb, "name_nb": s.name_nb, "name_en": s.name_en,
+        "kind": s.kind, "decision_authority": s.decision_authority, "on_common_form": s.on_common_form,
+        "description_nb": s.description_nb, "description_en": s.description_en, "version": s.version,
+        "owner": {"id": owner.id, "name": owner.name, "name_en": owner.name_en, "organisation_number": owner.organisation_number},
+        "variables": variables.iter().filter(|v| v.data_source_id == s.id).map(|v| json!({
+            "id": v.id, "name": v.name, "description": v.description_nb, "description_nb": v.description_nb,
+            "description_en": v.description_en, "identification": v.identifying,
+            "identifying": v.identifying != "none",
+            "directly_identifying": v.identifying == "direct",
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A notice as the pages and the API show it.
+pub fn notice(lang: crate::domain::language::Language, n: &db::notifications::Notification) -> Value {
+    json!({
+        "id": n.id,
+        "kind": n.kind,
+        "text": crate::mail::notice_text(lang, &n.kind, &n.params),
+        "application_id": n.application_id,
+        "urgent": n.urgent,
+        "created_at": n.created_at,
+        "when": n.created_at.format("%d.%m.%Y %H:%M").to_string(),
+        "read": n.read_at.is_some(),
+    })
+}
+
+/// The transfers of an application for its status page (what `access` may see).
+pub async fn transfers_of_application(
+    conn: &mut diesel_async::AsyncPgConnection,
+    application_id: i64,
+    access: services::applications::Access,
+) -> AppResult<Vec<Value>> {
+    Ok(services::transfers::of_application(conn, application_id, access)
+        .await?
+        .iter()
+        .map(|v| {
+            let t = &v.transfer;
+            let downloadable =
+                matches!(access, services::applications::Access::Applicant | services::applications::Access::Member)
+                    && t.state.downloadable();
+            json!({
+                "id": t.id, "state_key": format!("transfer-state-{}", t.state),
+                "expires": t.expires_at.format("%d.%m.%Y").to_string(), "downloadable": downloadable,
+                "files": v.files.iter().map(|f| json!({
+                    "name": f.name, "size": size_text(f.size),
+                    "url": format!("/transfers/{}/files/{}", t.id, crate::web::url_encode(&f.name)),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect())
+}
+
+/// The catalogue with its variables, optionally searched.
+pub async fn catalogue_json(pool: &Pool, search: Option<&str>) -> AppResult<Vec<Value>> {
+    let conn = services::conn(pool).await?;
+    let sources = db::catalogue::sources(&conn, search).await?;
+    let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
+    let variables = db::catalogue::variables_of(&conn, &ids).await?;
+    Ok(sources.iter().map(|(s, o)| source_json(s, o, &variables)).collect())
+}
+
+/// The combined bill of an application: every part's lines (each naming its organisation),
+/// totals, VAT and the combined status; `null` while there is none.
+pub async fn invoice_json(conn: &AsyncPgConnection, application_id: i64) -> AppResult<Value> {
+    let parts = db::billing::invoices_of(conn, application_id).await?;
+    if parts.is_empty() {
+        return Ok(Value::Null);
+    }
+    let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
+    let lines = db::billing::lines_of(conn, &ids).await?;
+    let organisations = db::catalogue::organisations(conn).await?;
+    let name = |id: i64| organisations.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_default();
+    let first = &parts[0];
+    Ok(json!({
+        "status": services::invoices::combined_status(&parts),
+        "net_ore": parts.iter().map(|p| p.net_ore).sum::<i64>(),
+        "vat_ore": parts.iter().map(|p| p.vat_ore).sum::<i64>(),
+        "total_ore": parts.iter().map(|p| p.total_ore).sum::<i64>(),
+        "recipient": {"name": first.recipient_name, "organisation_number": first.recipient_organisation_number, "reference": first.recipient_reference},
+        "url": format!("/applications/{application_id}/invoice"),
+        "lines": lines.iter().map(|l| {
+            let part = parts.iter().find(|p| p.id == l.invoice_id);
+            json!({
+                "invoice_id": l.invoice_id, "organisation_id": part.map(|p| p.organisation_id), "organisation": part.map(|p| name(p.organisation_id)),
+                "item_code": l.item_code, "description_nb": l.description_nb, "description_en": l.description_en, "unit": l.unit,
+                "quantity": l.quantity, "unit_ore": l.unit_ore, "amount_ore": l.amount_ore, "exempt": l.exempt, "price_list_id": l.price_list_id,
+            })
+        }).collect::<Vec<_>>(),
+        "parts": parts.iter().map(|p| json!({
+            "id": p.id, "number": p.number, "organisation_id": p.organisation_id, "organisation": name(p.organisation_id),
+            "status": p.status, "net_ore": p.net_ore, "vat_rate_bp": p.vat_rate_bp, "vat_ore": p.vat_ore, "total_ore": p.total_ore,
+            "waived_reason": p.waived_reason, "created_at": p.created_at, "issued_at": p.issued_at, "paid_at": p.paid_at, "waived_at": p.waived_at,
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// A transfer as the API shows it (in `GET /api/applications/{id}` too).
+pub fn transfer_json(t: &db::transfers::Transfer, files: &[db::transfers::TransferFile]) -> Value {
+    json!({
+        "id": t.id, "release_id": t.release_id, "application_id": t.application_id,
+        "recipient_organisation_id": t.recipient_organisation_id, "state": t.state, "version": t.version,
+        "expires_at": t.expires_at, "created_at": t.created_at, "published_at": t.published_at,
+        "downloaded_at": t.downloaded_at, "expired_at": t.expired_at, "revoked_at": t.revoked_at,
+        "files": files.iter().filter(|f| f.complete).map(|f| file_json(t.id, f)).collect::<Vec<_>>(),
+    })
+}
+
+/// A file as the API shows it.
+pub fn file_json(transfer_id: i64, f: &db::transfers::TransferFile) -> Value {
+    json!({
+        "name": f.name, "size": f.size, "sha256": f.sha256, "uploaded_at": f.completed_at,
+        "deleted": f.bytes_deleted_at.is_some(),
+        "url": format!("/api/transfers/{transfer_id}/files/{}", crate::web::url_encode(&f.name)),
+    })
+}
+
+/// A size in bytes as people read it.
+pub fn size_text(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} kB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
