@@ -56,14 +56,14 @@ impl From<diesel::result::Error> for AppError {
         match e {
             Error::NotFound => AppError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                AppError::Conflict("a concurrent change got there first; try again".into())
+                AppError::Conflict("err-concurrent-change".into())
             }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 AppError::Unavailable(info.message().to_string())
             }
             // Input the database cannot store (a last line of defence; inputs are checked earlier).
             Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
-                AppError::BadRequest("the input holds characters that cannot be stored".into())
+                AppError::BadRequest("err-unstorable-characters".into())
             }
             other => AppError::Internal(other.to_string()),
         }

@@ -52,3 +52,51 @@ pub fn field_error(lang: Language, e: &crate::domain::fields::FieldError) -> Str
         None => t(lang, e.key),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Every message a user can see comes from a key: each `"err-…"` key written in the code
+    /// (refusals, validation problems) has a text in both languages.
+    #[test]
+    fn every_error_key_in_the_code_is_translated() {
+        let mut files = vec![];
+        rust_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut missing = vec![];
+        let mut seen = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for piece in text.split('"').skip(1).step_by(2) {
+                let is_key = piece.starts_with("err-")
+                    && piece.len() > 4
+                    && piece.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !is_key {
+                    continue;
+                }
+                seen += 1;
+                for lang in [Language::Nb, Language::En] {
+                    // Messages that take a number (`{ $n }`) are looked up with one.
+                    let args: HashMap<Cow<'static, str>, FluentValue<'static>> =
+                        [(Cow::Borrowed("n"), FluentValue::from(1))].into_iter().collect();
+                    if LOCALES.lookup_single_language(id(lang), piece, Some(&args)).is_err() {
+                        missing.push(format!("{piece} ({lang:?}, {})", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 50, "the scan found the keys ({seen})");
+        assert!(missing.is_empty(), "untranslated: {missing:#?}");
+    }
+}

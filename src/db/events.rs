@@ -188,6 +188,48 @@ pub async fn verify_chain(conn: &mut AsyncPgConnection) -> QueryResult<ChainRepo
     }
 }
 
+/// A stored result of verifying the chain.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = super::schema::audit_checks)]
+pub struct AuditCheck {
+    pub id: i64,
+    pub checked_at: DateTime<Utc>,
+    pub events_checked: i64,
+    pub first_broken: Option<i64>,
+    pub requested_by: Option<i64>,
+}
+
+/// Keeps the result of a verification.
+pub async fn record_check(
+    conn: &mut AsyncPgConnection,
+    report: &ChainReport,
+    requested_by: Option<i64>,
+    at: DateTime<Utc>,
+) -> QueryResult<AuditCheck> {
+    use super::schema::audit_checks;
+    diesel::insert_into(audit_checks::table)
+        .values((
+            audit_checks::checked_at.eq(at),
+            audit_checks::events_checked.eq(report.checked),
+            audit_checks::first_broken.eq(report.first_broken),
+            audit_checks::requested_by.eq(requested_by),
+        ))
+        .returning(AuditCheck::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// The latest verification, if the chain was ever verified.
+pub async fn last_check(mut conn: &AsyncPgConnection) -> QueryResult<Option<AuditCheck>> {
+    use super::schema::audit_checks;
+    audit_checks::table
+        .select(AuditCheck::as_select())
+        .order((audit_checks::checked_at.desc(), audit_checks::id.desc()))
+        .first(&mut conn)
+        .await
+        .optional()
+}
+
 /// The latest events, newest first (the admin's audit page).
 pub async fn latest(conn: &mut AsyncPgConnection, limit: i64, before: Option<i64>) -> QueryResult<Vec<Event>> {
     let mut q = events::table.select(Event::as_select()).order(events::id.desc()).limit(limit).into_boxed();

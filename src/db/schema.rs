@@ -114,6 +114,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_checks (id) {
+        id -> Int8,
+        checked_at -> Timestamptz,
+        events_checked -> Int8,
+        first_broken -> Nullable<Int8>,
+        requested_by -> Nullable<Int8>,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -419,6 +429,7 @@ diesel::joinable!(transfer_receipts -> users (user_id));
 // ---- end transfers ----
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_checks,
     organisations,
     users,
     sessions,

@@ -95,13 +95,13 @@ pub fn check_publish(
     uploads_in_progress: usize,
 ) -> Result<(), TransferRefusal> {
     if state != TransferState::Open {
-        return Err(TransferRefusal::Conflict("only an open transfer can be published"));
+        return Err(TransferRefusal::Conflict("err-transfer-publish-open"));
     }
     if complete_files == 0 {
-        return Err(TransferRefusal::Conflict("a transfer needs at least one file before it is published"));
+        return Err(TransferRefusal::Conflict("err-transfer-needs-file"));
     }
     if uploads_in_progress > 0 {
-        return Err(TransferRefusal::Conflict("an upload is still in progress; publish when it has finished"));
+        return Err(TransferRefusal::Conflict("err-transfer-upload-in-progress"));
     }
     Ok(())
 }
@@ -118,8 +118,8 @@ pub fn check_published(state: TransferState) -> Result<(), TransferRefusal> {
 pub fn check_download(state: TransferState) -> Result<(), TransferRefusal> {
     match state {
         TransferState::Open => Err(TransferRefusal::Conflict("err-transfer-not-published")),
-        TransferState::Expired => Err(TransferRefusal::Gone("the transfer has expired and its files are deleted")),
-        TransferState::Revoked => Err(TransferRefusal::Gone("the transfer was revoked and its files are deleted")),
+        TransferState::Expired => Err(TransferRefusal::Gone("err-transfer-expired")),
+        TransferState::Revoked => Err(TransferRefusal::Gone("err-transfer-revoked")),
         TransferState::Available | TransferState::Downloaded => Ok(()),
     }
 }
@@ -127,7 +127,7 @@ pub fn check_download(state: TransferState) -> Result<(), TransferRefusal> {
 /// Checks that the register owner may revoke.
 pub fn check_revoke(state: TransferState) -> Result<(), TransferRefusal> {
     if state.is_final() {
-        return Err(TransferRefusal::Conflict("the transfer has already expired or been revoked"));
+        return Err(TransferRefusal::Conflict("err-transfer-already-final"));
     }
     Ok(())
 }

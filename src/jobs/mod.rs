@@ -1,6 +1,6 @@
 //! Background work of the service, in every instance: the mail worker drains the outbox every few
 //! seconds, and scheduled tasks run every quarter of an hour (interim replies, digests, reminders, transfer
-//! expiry, abandoned uploads).
+//! expiry, abandoned uploads, the audit chain's verification).
 //! Each task is safe to run concurrently in several instances: rows are locked (or claimed with
 //! `SKIP LOCKED`) and re-checked before they change; on top of that one round of scheduled tasks
 //! runs at a time across all instances (a PostgreSQL advisory lock), so none does the work twice.
@@ -87,4 +87,6 @@ async fn tasks(conn: &mut diesel_async::AsyncPgConnection, storage: &Storage, co
     report("expiring transfers", crate::services::transfers::warn_expiring(conn, now).await);
     report("expired transfers", crate::services::transfers::expire(conn, storage, now).await);
     report("abandoned uploads", crate::services::transfers::clean_unfinished_uploads(conn, storage, now).await);
+    let verified = crate::services::audit::verify(conn, &crate::services::Actor::system(), now).await;
+    report("audit chain verified", verified.map(|c| c.events_checked as usize));
 }

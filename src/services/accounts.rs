@@ -240,9 +240,9 @@ pub async fn send_verification(tx: &mut AsyncPgConnection, user: &User, now: Dat
 pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str, now: DateTime<Utc>) -> AppResult<User> {
     let hash = secret_hash(token.trim());
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let user = db::users::verify_email(tx, &hash, now).await?.ok_or_else(|| {
-            AppError::Conflict("this link is not valid any more: log in and ask for a new one".into())
-        })?;
+        let user = db::users::verify_email(tx, &hash, now)
+            .await?
+            .ok_or_else(|| AppError::Conflict("err-link-expired".into()))?;
         super::record_event(
             tx,
             &Actor { user_id: Some(user.id), address: None },
@@ -260,7 +260,7 @@ pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str, now: DateTi
 /// Sends a new confirmation link to a user whose address is not confirmed yet.
 pub async fn resend_verification(conn: &mut AsyncPgConnection, user: &User, now: DateTime<Utc>) -> AppResult<()> {
     if user.email_verified_at.is_some() {
-        return Err(AppError::Conflict("your e-mail address is already confirmed".into()));
+        return Err(AppError::Conflict("err-email-already-confirmed".into()));
     }
     let user = user.clone();
     conn.transaction::<_, AppError, _>(async move |tx| send_verification(tx, &user, now).await).await
@@ -330,7 +330,7 @@ pub async fn update_account(
     };
     let demotes_admin = existing.role == Role::Admin && (role != Role::Admin || !input.active);
     if demotes_admin && db::users::count_admins(conn).await? <= 1 {
-        return Err(AppError::Conflict("the last active administrator cannot be removed".into()));
+        return Err(AppError::Conflict("err-last-admin".into()));
     }
     let hash = match new_password {
         Some(pw) => Some(blocking(move || hash_password(&pw)).await??),
@@ -347,7 +347,7 @@ pub async fn update_account(
         };
         let user = db::users::update(tx, user_id, input.version, &changes, now)
             .await?
-            .ok_or_else(|| AppError::Conflict("someone else changed this account; reload and try again".into()))?;
+            .ok_or_else(|| AppError::Conflict("err-account-changed".into()))?;
         if let Some(h) = &hash {
             db::users::set_password(tx, user_id, h, now).await?;
         }
@@ -387,7 +387,7 @@ pub async fn authenticate(
     let ok = blocking(move || verify_password(hash.as_deref(), &pw)).await?;
     let user = user.filter(|u| ok && u.active);
     db::users::record_attempt(conn, &email_key, address, user.is_some(), now).await?;
-    user.ok_or_else(|| AppError::Unauthorized("wrong e-mail address or password".into()))
+    user.ok_or_else(|| AppError::Unauthorized("err-wrong-credentials".into()))
 }
 
 /// Opens a browser session; returns the secret for the cookie.

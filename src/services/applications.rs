@@ -243,10 +243,10 @@ pub async fn save(
 ) -> AppResult<Application> {
     let (app, access) = load(conn, user, id).await?;
     if access != Access::Applicant {
-        return Err(AppError::Forbidden("only the applicant may edit the application".into()));
+        return Err(AppError::Forbidden("err-applicant-edits".into()));
     }
     if !app.state.editable() {
-        return Err(AppError::Conflict("the application has been submitted and cannot be edited".into()));
+        return Err(AppError::Conflict("err-submitted-not-editable".into()));
     }
     let form = form.normalised();
     let facts = facts(conn, user.id, Some(id)).await?;
@@ -304,7 +304,7 @@ pub async fn submit(
         if let Some((_, Some(accepted))) = expected
             && accepted != estimate_ore
         {
-            return Err(AppError::Conflict("the price estimate has changed; review it and submit again".into()));
+            return Err(AppError::Conflict("err-estimate-changed".into()));
         }
         let reference = match &current.reference {
             Some(r) => r.clone(),
@@ -358,10 +358,10 @@ pub async fn copy(
 ) -> AppResult<Application> {
     let (app, access) = load(conn, user, id).await?;
     if access != Access::Applicant {
-        return Err(AppError::Forbidden("only the applicant may copy the application".into()));
+        return Err(AppError::Forbidden("err-applicant-copies".into()));
     }
     if app.state == State::Draft {
-        return Err(AppError::Conflict("a draft cannot be copied; edit it instead".into()));
+        return Err(AppError::Conflict("err-draft-not-copied".into()));
     }
     create(conn, user, actor, form_of(&app), Some(id), now).await
 }
@@ -382,10 +382,10 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
 ) -> AppResult<Attachment> {
     let (app, access) = load(conn, user, id).await?;
     if access != Access::Applicant {
-        return Err(AppError::Forbidden("only the applicant may add attachments".into()));
+        return Err(AppError::Forbidden("err-applicant-attaches".into()));
     }
     if !app.state.editable() {
-        return Err(AppError::Conflict("the application has been submitted and cannot be edited".into()));
+        return Err(AppError::Conflict("err-submitted-not-editable".into()));
     }
     let mut errors = FieldErrors::new();
     if !ATTACHMENT_KINDS.contains(&kind) {
@@ -423,7 +423,7 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
         .transaction::<_, AppError, _>(async move |tx| {
             let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
             if !current.state.editable() {
-                return Err(AppError::Conflict("the application has been submitted and cannot be edited".into()));
+                return Err(AppError::Conflict("err-submitted-not-editable".into()));
             }
             db::applications::insert_attachment(tx, &a).await?;
             record(
@@ -458,16 +458,16 @@ pub async fn remove_attachment(
     let (app, access) = load(conn, user, id).await?;
     let attachment = db::applications::attachment(conn, id, attachment_id).await?.ok_or(AppError::NotFound)?;
     if access != Access::Applicant {
-        return Err(AppError::Forbidden("only the applicant may remove attachments".into()));
+        return Err(AppError::Forbidden("err-applicant-removes-attachments".into()));
     }
     if !app.state.editable() {
-        return Err(AppError::Conflict("the application has been submitted; its attachments are kept".into()));
+        return Err(AppError::Conflict("err-attachments-kept".into()));
     }
     let (a, actor) = (attachment.clone(), actor.clone());
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
         if !current.state.editable() {
-            return Err(AppError::Conflict("the application has been submitted; its attachments are kept".into()));
+            return Err(AppError::Conflict("err-attachments-kept".into()));
         }
         if db::applications::mark_attachment_deleted(tx, a.id, now).await? != 1 {
             return Err(AppError::NotFound);
@@ -511,18 +511,16 @@ pub async fn post_message(
 ) -> AppResult<i64> {
     let (app, access) = load(conn, user, id).await?;
     if access == Access::Member {
-        return Err(AppError::Forbidden("project members can read, not write".into()));
+        return Err(AppError::Forbidden("err-members-read-only".into()));
     }
     if internal && !access.sees_internal() {
-        return Err(AppError::Forbidden("only case officers and register owners write internal notes".into()));
+        return Err(AppError::Forbidden("err-notes-staff-only".into()));
     }
     if access == Access::RegisterOwner && !internal {
-        return Err(AppError::Forbidden(
-            "register owners write internal notes; case officers talk to the applicant".into(),
-        ));
+        return Err(AppError::Forbidden("err-owners-write-notes".into()));
     }
     if app.state == State::Draft {
-        return Err(AppError::Conflict("messages open once the application is submitted".into()));
+        return Err(AppError::Conflict("err-messages-after-submit".into()));
     }
     let mut errors = FieldErrors::new();
     let body = errors.text("body", body, 1, 10_000);

@@ -86,7 +86,7 @@ pub async fn command(
 ) -> AppResult<Application> {
     let (app, access) = apps::load(conn, user, id).await?;
     if access == Access::Member || access == Access::RegisterOwner {
-        return Err(AppError::Forbidden("your role may not give this command".into()));
+        return Err(AppError::Forbidden("err-role-may-not".into()));
     }
     let facts = case_of(conn, &app).await?;
     let transition = case::apply(&facts, command, case_actor(user), now).map_err(refusal)?;
@@ -136,7 +136,7 @@ pub async fn command(
         Command::Close => changes.closed_at = Some(now),
         Command::Deliver => changes.delivered_at = Some(now),
         Command::Submit | Command::Withdraw => {
-            return Err(AppError::BadRequest("use the application's own submit and withdraw".into()));
+            return Err(AppError::BadRequest("err-use-submit-withdraw".into()));
         }
         Command::Reconsider => {}
     }
@@ -151,7 +151,7 @@ pub async fn command(
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
         if current.state != app.state || current.version != app.version {
-            return Err(AppError::Conflict("the case changed while you worked on it; reload and try again".into()));
+            return Err(AppError::Conflict("err-case-changed".into()));
         }
         // A revised estimate the applicant has not accepted holds the case (SPEC §8).
         if matches!(command, Command::Complete | Command::Decide) {

@@ -100,7 +100,7 @@ pub async fn update_organisation(
     conn.transaction::<_, AppError, _>(async move |tx| {
         let org = db::catalogue::update_organisation(tx, id, version, &name, name_en.as_deref(), now)
             .await?
-            .ok_or_else(|| AppError::Conflict("someone else changed this organisation; reload and try again".into()))?;
+            .ok_or_else(|| AppError::Conflict("err-organisation-changed".into()))?;
         record(
             tx,
             &actor,
@@ -214,7 +214,7 @@ pub async fn update_source(
         let source = db::catalogue::update_source(tx, id, version, &fields, now)
             .await
             .map_err(|e| unique_violation(e, "code"))?
-            .ok_or_else(|| AppError::Conflict("someone else changed this data source; reload and try again".into()))?;
+            .ok_or_else(|| AppError::Conflict("err-source-changed".into()))?;
         record(
             tx,
             &actor,

@@ -124,7 +124,7 @@ pub async fn generate_invoices(
     let app = load_for_invoicing(conn, user, id).await?;
     super::require(user, Permission::ManageInvoices)?;
     if matches!(app.state, State::Draft | State::Withdrawn) {
-        return Err(AppError::Conflict("a draft or withdrawn application is not invoiced".into()));
+        return Err(AppError::Conflict("err-invoice-draft-withdrawn".into()));
     }
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
@@ -162,8 +162,8 @@ pub async fn invoice_action(
     let allowed = user.role.may(Permission::ManageInvoices) || (own_part && action != InvoiceAction::Waive);
     if !allowed {
         return Err(AppError::Forbidden(match action {
-            InvoiceAction::Waive => "only case officers and admins waive an invoice".into(),
-            _ => "only case officers, admins and the part's own organisation handle this invoice".into(),
+            InvoiceAction::Waive => "err-invoice-waive-staff".into(),
+            _ => "err-invoice-handlers".into(),
         }));
     }
     let mut errors = FieldErrors::new();

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod audit;
 pub mod cases;
 pub mod catalogue;
 pub mod demo;

@@ -18,8 +18,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 
 /// Refused edits of a published version.
-pub const PUBLISHED: &str =
-    "this price list version is published and can never be changed; draft a new version instead";
+pub const PUBLISHED: &str = "err-price-list-published";
 
 /// Appends an event about a price list version (inside the caller's transaction).
 async fn record(

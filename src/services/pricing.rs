@@ -20,8 +20,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 
 /// The message refusing to go on while a revised estimate waits.
-pub const PENDING_ESTIMATE: &str =
-    "a revised price estimate waits for the applicant's acceptance; the case goes on once it is accepted";
+pub const PENDING_ESTIMATE: &str = "err-estimate-pending";
 
 /// Helsedataservice's own organisation (an installation without one charges no intake or case
 /// handling, and officers cannot record hours until an admin marks it).
@@ -36,9 +35,9 @@ async fn working_organisation(conn: &mut AsyncPgConnection, user: &User, access:
         Access::CaseOfficer => hds_organisation(conn)
             .await?
             .map(|o| o.id)
-            .ok_or_else(|| AppError::Conflict("no organisation is marked as Helsedataservice".into())),
+            .ok_or_else(|| AppError::Conflict("err-no-hds-organisation".into())),
         Access::RegisterOwner => user.organisation_id.ok_or(AppError::NotFound),
-        _ => Err(AppError::Forbidden("only case officers and register owners record work and estimates".into())),
+        _ => Err(AppError::Forbidden("err-work-staff-only".into())),
     }
 }
 
@@ -196,7 +195,7 @@ pub async fn revise_estimate(
     let (app, access) = apps::load(conn, user, id).await?;
     let organisation_id = working_organisation(conn, user, access).await?;
     if !ESTIMATE_STATES.contains(&app.state) {
-        return Err(AppError::Conflict("a revised estimate is sent while the case is open".into()));
+        return Err(AppError::Conflict("err-estimate-case-open".into()));
     }
     let mut errors = FieldErrors::new();
     // Hours, fixed amounts, or both; at least one of them.
@@ -249,7 +248,7 @@ pub async fn revise_estimate(
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
         if !ESTIMATE_STATES.contains(&current.state) {
-            return Err(AppError::Conflict("a revised estimate is sent while the case is open".into()));
+            return Err(AppError::Conflict("err-estimate-case-open".into()));
         }
         let new = NewEstimate {
             application_id: id,
@@ -279,10 +278,10 @@ pub async fn accept_estimate(
 ) -> AppResult<Vec<EstimateRow>> {
     let (app, access) = apps::load(conn, user, id).await?;
     if access != Access::Applicant {
-        return Err(AppError::Forbidden("only the applicant accepts an estimate".into()));
+        return Err(AppError::Forbidden("err-estimate-applicant-accepts".into()));
     }
     if !db::billing::has_pending_estimate(conn, id).await? {
-        return Err(AppError::Conflict("no revised estimate waits for your acceptance".into()));
+        return Err(AppError::Conflict("err-no-estimate-waiting".into()));
     }
     let (actor, by) = (actor.clone(), user.id);
     let accepted = conn
@@ -290,7 +289,7 @@ pub async fn accept_estimate(
             db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
             let accepted = db::billing::accept_estimates(tx, id, by, now).await?;
             if accepted.is_empty() {
-                return Err(AppError::Conflict("no revised estimate waits for your acceptance".into()));
+                return Err(AppError::Conflict("err-no-estimate-waiting".into()));
             }
             for e in &accepted {
                 record(tx, &actor, now, id, "estimate.accepted", json!({"estimate_id": e.id})).await?;
@@ -345,13 +344,13 @@ pub async fn record_hours(
     let note = errors.text("note", input.note.as_deref().unwrap_or(""), 0, 1000);
     errors.into_result().map_err(AppError::Validation)?;
     if !crate::domain::case::records_work(app.state) {
-        return Err(AppError::Conflict("work is recorded on open cases".into()));
+        return Err(AppError::Conflict("err-work-open-cases".into()));
     }
     let (actor, by) = (actor.clone(), user.id);
     conn.transaction::<_, AppError, _>(async move |tx| {
         let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
         if !crate::domain::case::records_work(current.state) {
-            return Err(AppError::Conflict("work is recorded on open cases".into()));
+            return Err(AppError::Conflict("err-work-open-cases".into()));
         }
         let exempt = (current.state == State::Appealed).then_some("appeal");
         let record_id =

@@ -111,10 +111,10 @@ pub async fn confirm_deletion(
 ) -> AppResult<()> {
     let (app, _) = super::applications::load(conn, user, id).await?;
     if app.applicant_id != user.id {
-        return Err(AppError::Forbidden("only the applicant confirms deletion".into()));
+        return Err(AppError::Forbidden("err-deletion-applicant".into()));
     }
     if !app.state.released_data() {
-        return Err(AppError::Conflict("there are no released data to delete in this case".into()));
+        return Err(AppError::Conflict("err-no-released-data".into()));
     }
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
@@ -124,7 +124,7 @@ pub async fn confirm_deletion(
                 .execute(tx)
                 .await?;
         if changed == 0 {
-            return Err(AppError::Conflict("deletion has already been confirmed".into()));
+            return Err(AppError::Conflict("err-deletion-confirmed".into()));
         }
         record(tx, &actor, now, id, "application.deletion_confirmed", json!({})).await
     })

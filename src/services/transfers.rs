@@ -97,7 +97,7 @@ pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResu
 
 fn require_owner(l: &Loaded) -> AppResult<()> {
     if l.role != TransferRole::Owner {
-        return Err(AppError::Forbidden("only the register owner who holds the data manages this transfer".into()));
+        return Err(AppError::Forbidden("err-transfer-owner-only".into()));
     }
     Ok(())
 }
@@ -133,7 +133,7 @@ pub async fn create(
 ) -> AppResult<Transfer> {
     let (release, app, _) = cases::load_release(conn, user, release_id).await?;
     if !is_staff_of(user, release.owner_organisation_id) {
-        return Err(AppError::Forbidden("only the source's register owner delivers its data".into()));
+        return Err(AppError::Forbidden("err-release-owner-delivers".into()));
     }
     deliverable_release(&release, &app)?;
     let expires_at = transfer::expiry(input.expires_at, now).map_err(|e| match e {
@@ -182,7 +182,7 @@ pub async fn upload<R: AsyncRead + Unpin>(
     let l = load(conn, user, id).await?;
     require_owner(&l)?;
     if !l.state().accepts_uploads() {
-        return Err(AppError::Conflict("files are added while the transfer is open".into()));
+        return Err(AppError::Conflict("err-transfer-files-while-open".into()));
     }
     let name = files::sanitise_name(raw_name).ok_or_else(|| AppError::field("name", "err-file-name"))?;
     let expected = match expected_sha256 {
@@ -238,7 +238,7 @@ async fn receive<R: AsyncRead + Unpin>(
         .transaction::<_, AppError, _>(async move |tx| {
             let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
             if !current.state.accepts_uploads() {
-                return Err(AppError::Conflict("the transfer was published or closed during the upload".into()));
+                return Err(AppError::Conflict("err-transfer-closed-during-upload".into()));
             }
             let replaced = db::transfers::complete_file_named(tx, id, &file_name).await?;
             if let Some(old) = &replaced {
@@ -352,7 +352,7 @@ pub async fn open_download(
 ) -> AppResult<(Loaded, TransferFile)> {
     let l = load(conn, user, id).await?;
     if l.role != TransferRole::Recipient {
-        return Err(AppError::Forbidden("only the recipients download the files of a transfer".into()));
+        return Err(AppError::Forbidden("err-transfer-recipients-download".into()));
     }
     transfer::check_download(l.state()).map_err(refused)?;
     let name = files::sanitise_name(raw_name).ok_or(AppError::NotFound)?;

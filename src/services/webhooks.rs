@@ -84,7 +84,7 @@ fn organisation_for(user: &User, asked: Option<i64>) -> AppResult<Option<i64>> {
     match Some(user.role) {
         Some(Role::Admin) => Ok(asked),
         Some(Role::RegisterOwner) => Ok(Some(user.organisation_id.ok_or(AppError::NotFound)?)),
-        _ => Err(AppError::Forbidden("only register owners and admins manage webhooks".into())),
+        _ => Err(AppError::Forbidden("err-webhooks-staff".into())),
     }
 }
 

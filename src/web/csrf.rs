@@ -84,7 +84,7 @@ impl<'r, T: for<'a> FromForm<'a> + Send + 'static> FromData<'r> for CsrfForm<T> 
         if Form::values(&body)
             .any(|f| f.value.contains('\0') || rocket::http::RawStr::new(f.value).url_decode_lossy().contains('\0'))
         {
-            return fail(req, AppError::Status(422, "text must not contain NUL characters".into()));
+            return fail(req, AppError::Status(422, "err-nul-characters".into()));
         }
         let sent = Form::values(&body).find(|f| f.name == CSRF_FIELD).map(|f| f.value.to_string());
         if let Err(e) = verify(req, sent.as_deref()) {
@@ -116,7 +116,7 @@ impl<'r> FromData<'r> for CsrfBody {
             Err(e) => return fail(req, AppError::BadRequest(e.to_string())),
         };
         if body.contains('\0') || rocket::http::RawStr::new(&body).url_decode_lossy().contains('\0') {
-            return fail(req, AppError::Status(422, "text must not contain NUL characters".into()));
+            return fail(req, AppError::Status(422, "err-nul-characters".into()));
         }
         let sent = Form::values(&body).find(|f| f.name == CSRF_FIELD).map(|f| f.value.to_string());
         match verify(req, sent.as_deref()) {

@@ -121,10 +121,10 @@ impl<'r> FromRequest<'r> for ApiUser {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let unauthorized = |m: &str| refuse(req, AppError::Unauthorized(m.into()));
         let Some(header) = req.headers().get_one("Authorization") else {
-            return unauthorized("missing bearer token");
+            return unauthorized("err-bearer-missing");
         };
         let Some(token) = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
-            return unauthorized("the Authorization header must be `Bearer <token>`");
+            return unauthorized("err-bearer-format");
         };
         let Some(pool) = req.rocket().state::<Pool>() else {
             return refuse(req, AppError::Internal("no pool".into()));
@@ -141,7 +141,7 @@ impl<'r> FromRequest<'r> for ApiUser {
                 }
                 Outcome::Success(ApiUser { user, token_id: t.id, scope: t.scope })
             }
-            Ok(None) => unauthorized("the token is unknown, expired or revoked"),
+            Ok(None) => unauthorized("err-bearer-invalid"),
             Err(e) => refuse(req, e),
         }
     }

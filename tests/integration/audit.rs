@@ -1,6 +1,6 @@
 //! The append-only, hash-chained event log.
 
-use crate::common::TestApp;
+use crate::common::{TestApp, count};
 use helsedataservice::db::events;
 use rocket::http::Status;
 use serde_json::json;
@@ -41,9 +41,19 @@ async fn a_forged_row_breaks_the_chain_and_the_admin_page_says_so() {
     assert!(report.first_broken.is_some());
 
     app.login(&admin).await;
+    // Pages show the last verification (the scheduler's, or one asked for now): none yet.
+    let (status, html) = app.page("/admin/audit").await;
+    assert_eq!(status, Status::Ok);
+    assert!(!html.contains("brutt") && html.contains("ikke kontrollert"), "no verification yet");
+    let csrf = app.csrf().await;
+    let resp = app.form("/admin/audit/verify", &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
     let (status, html) = app.page("/admin/audit").await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("brutt"), "the audit page reports the break");
+    let (_, html) = app.page("/dashboard").await;
+    assert!(html.contains("brutt"), "so does the dashboard");
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM audit_checks WHERE first_broken IS NOT NULL").await, 1);
 }
 
 #[rocket::async_test]

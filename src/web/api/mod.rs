@@ -63,7 +63,7 @@ impl<'r, T: DeserializeOwned + Send + 'static> FromData<'r> for ApiJson<T> {
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
         if req.content_type().is_some_and(|ct| !ct.is_json()) {
-            return fail(req, AppError::Status(415, "the body must be JSON (Content-Type: application/json)".into()));
+            return fail(req, AppError::Status(415, "err-body-json".into()));
         }
         let limit = req.limits().get("json").unwrap_or(1.mebibytes());
         let body = match data.open(limit).into_string().await {
@@ -75,7 +75,7 @@ impl<'r, T: DeserializeOwned + Send + 'static> FromData<'r> for ApiJson<T> {
         };
         // PostgreSQL text cannot hold NUL; refuse it here rather than fail at the database.
         if body.contains("\\u0000") {
-            return fail(req, AppError::Status(422, "text must not contain NUL characters".into()));
+            return fail(req, AppError::Status(422, "err-nul-characters".into()));
         }
         // An empty body reads as `null`, so commands without parameters need no body.
         let text = if body.trim().is_empty() { "null" } else { body.as_str() };

@@ -236,7 +236,7 @@ async fn hours(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Valu
     let mut conn = services::conn(pool).await?;
     let (_, access) = services::applications::load(&mut conn, &api.user, id).await?;
     if !access.sees_internal() {
-        return Err(AppError::Forbidden("time records are for case officers and register owners".into()));
+        return Err(AppError::Forbidden("err-time-staff-only".into()));
     }
     Ok(Json(json!(db::billing::time_of(&mut conn, id).await?)))
 }

@@ -36,7 +36,8 @@ pub fn routes() -> Vec<rocket::Route> {
         update_source,
         add_variable,
         remove_variable,
-        audit
+        audit,
+        verify_audit
     ]
 }
 
@@ -62,7 +63,7 @@ fn form_error(ctx: &Ctx, e: AppError, template: &'static str, mut data: Value) -
 async fn overview(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = services::conn(pool).await?;
-    let chain = db::events::verify_chain(&mut conn).await?;
+    let chain = services::audit::last(&conn).await?;
     let (on_form, all, variables) = db::catalogue::counts(&mut conn).await?;
     Ok(ctx.page(
         "pages/admin/overview",
@@ -436,7 +437,7 @@ async fn remove_variable(
 async fn audit(ctx: Ctx, pool: &State<Pool>, before: Option<i64>) -> AppResult<(Status, Template)> {
     ctx.require(Permission::ReadAudit)?;
     let mut conn = services::conn(pool).await?;
-    let chain = db::events::verify_chain(&mut conn).await?;
+    let chain = services::audit::last(&conn).await?;
     let events = db::events::latest(&mut conn, 100, before).await?;
     let next = if events.len() == 100 { events.last().map(|e| e.id) } else { None };
     let rows: Vec<Value> = events
@@ -444,4 +445,13 @@ async fn audit(ctx: Ctx, pool: &State<Pool>, before: Option<i64>) -> AppResult<(
         .map(|e| json!({"id": e.id, "at": e.at.format("%Y-%m-%d %H:%M:%S").to_string(), "actor_id": e.actor_id, "address": e.address, "subject": format!("{} {}", e.subject_type, e.subject_id.map(|i| i.to_string()).unwrap_or_default()), "kind": e.kind, "payload": e.payload.to_string(), "hash": &e.hash[..16]}))
         .collect();
     Ok((Status::Ok, ctx.page("pages/admin/audit", json!({"chain": chain, "events": rows, "next": next}))))
+}
+
+/// Verifies the event chain now (the scheduler does so every round).
+#[post("/admin/audit/verify", data = "<_form>")]
+async fn verify_audit(ctx: Ctx, pool: &State<Pool>, _form: CsrfForm<CsrfOnly>) -> AppResult<Flash<Redirect>> {
+    ctx.require(Permission::ReadAudit)?;
+    let mut conn = services::conn(pool).await?;
+    services::audit::verify(&mut conn, &ctx.actor(), Utc::now()).await?;
+    Ok(Flash::success(Redirect::to("/admin/audit"), ctx.t("chain-verified-now")))
 }

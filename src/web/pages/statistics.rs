@@ -101,7 +101,7 @@ async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let owner = user.role.may(Permission::DecideOwnReleases);
     let admin = user.role.may(Permission::ReadAudit);
     if !(officer || owner || admin) {
-        return Err(AppError::Forbidden("the dashboards are for case officers, register owners and admins".into()));
+        return Err(AppError::Forbidden("err-dashboards-staff".into()));
     }
     let now = Utc::now();
     let mut conn = services::conn(pool).await?;
@@ -169,7 +169,7 @@ async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     }
     if admin {
         let outbox = db::notifications::outbox_counts(&mut conn).await?;
-        let chain = db::events::verify_chain(&mut conn).await?;
+        let chain = services::audit::last(&conn).await?;
         data["admin"] = json!({
             "outbox": outbox.iter().map(|(s, n)| json!({"label": ctx.t(&format!("state-mail-{s}")), "n": n})).collect::<Vec<_>>(),
             "chain": chain,

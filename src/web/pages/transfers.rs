@@ -138,7 +138,7 @@ impl<'r> FromData<'r> for StreamedFile<'r> {
             .and_then(|ct| ct.param("boundary"))
             .map(|b| b.to_string());
         let Some(boundary) = boundary else {
-            return fail(req, AppError::Status(415, "the upload must be multipart/form-data".into()));
+            return fail(req, AppError::Status(415, "err-upload-multipart".into()));
         };
         let limit = req.rocket().state::<Config>().map(|c| c.max_transfer_bytes).unwrap_or(0) + 64 * 1024;
         let mut upload = TokenThenFile::new(tokio_util::io::ReaderStream::new(data.open(limit.bytes())), boundary);
