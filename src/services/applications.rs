@@ -2,6 +2,7 @@
 //! copy; attachments; messages. Each command is one transaction with its event.
 
 use super::Actor;
+use super::command::{Seen, on_case};
 use crate::db::{
     self,
     applications::{Application, Attachment, FormColumns, Submission},
@@ -112,19 +113,6 @@ pub(crate) fn refusal(r: Refusal) -> AppError {
     match r {
         Refusal::Forbidden(m) => AppError::Forbidden(m.into()),
         Refusal::Conflict(m) => AppError::Conflict(m.into()),
-    }
-}
-
-fn case_of(app: &Application) -> case::Case {
-    case::Case {
-        state: app.state,
-        applicant_id: app.applicant_id,
-        assignee_id: app.assignee_id,
-        decided_at: app.decided_at,
-        releases: vec![],
-        all_delivered: false,
-        previous_outcome: None,
-        sent_to_helseklage: app.sent_to_helseklage_at.is_some(),
     }
 }
 
@@ -269,20 +257,26 @@ pub fn stale() -> AppError {
 
 /// Submits: every rule runs (422 with every problem), a reference is assigned (kept on
 /// resubmission), the estimate is recorded as accepted, the due date set.
+/// What the submitter saw, checked before the submission goes through: the version edited (a
+/// later change is a conflict) and the price estimate accepted (a changed estimate is one too).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expected {
+    pub version: Option<i32>,
+    pub estimate_ore: Option<i64>,
+}
+
 pub async fn submit(
     conn: &mut AsyncPgConnection,
     user: &User,
     actor: &Actor,
     id: i64,
-    expected: Option<(i32, Option<i64>)>,
+    expected: Expected,
     target_working_days: u32,
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
     let (app, _) = load(conn, user, id).await?;
-    case::apply(&case_of(&app), Command::Submit, case_actor(user), now).map_err(refusal)?;
-    if let Some((version, _)) = expected
-        && version != app.version
-    {
+    case::apply(&super::cases::case_from(&app, &[], None), Command::Submit, case_actor(user), now).map_err(refusal)?;
+    if expected.version.is_some_and(|v| v != app.version) {
         return Err(stale());
     }
     let form = form_of(&app).normalised();
@@ -293,17 +287,15 @@ pub async fn submit(
     let allowed = deadlines::allowed_working_days(!form.is_identifiable(), sources, target_working_days);
     let due_date = deadlines::add_working_days(now.date_naive(), allowed);
     let actor = actor.clone();
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        if current.version != app.version || !current.state.editable() {
+    let seen = Seen { version: Some(app.version), state: None };
+    on_case(conn, id, seen, async move |tx, current| {
+        if !current.state.editable() {
             return Err(stale());
         }
         // Checked under the lock: attachments change without a version.
         let facts = self::facts(tx, current.applicant_id, Some(id)).await?;
         check(&form, Mode::Submit, &facts).into_result().map_err(AppError::Validation)?;
-        if let Some((_, Some(accepted))) = expected
-            && accepted != estimate_ore
-        {
+        if expected.estimate_ore.is_some_and(|accepted| accepted != estimate_ore) {
             return Err(AppError::Conflict("err-estimate-changed".into()));
         }
         let reference = match &current.reference {
@@ -334,13 +326,10 @@ pub async fn withdraw(
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
     let (app, _) = load(conn, user, id).await?;
-    let t = case::apply(&case_of(&app), Command::Withdraw, case_actor(user), now).map_err(refusal)?;
+    let t = case::apply(&super::cases::case_from(&app, &[], None), Command::Withdraw, case_actor(user), now)
+        .map_err(refusal)?;
     let actor = actor.clone();
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        if current.state != app.state {
-            return Err(stale());
-        }
+    on_case(conn, id, Seen { version: None, state: Some(app.state) }, async move |tx, current| {
         let updated = db::applications::set_state(tx, &current, t.to.code(), now).await?;
         record(tx, &actor, now, id, t.event, json!({"from": current.state})).await?;
         Ok(updated)
@@ -419,25 +408,23 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
         deleted_at: None,
     };
     let (a, actor) = (attachment.clone(), actor.clone());
-    let result = conn
-        .transaction::<_, AppError, _>(async move |tx| {
-            let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-            if !current.state.editable() {
-                return Err(AppError::Conflict("err-submitted-not-editable".into()));
-            }
-            db::applications::insert_attachment(tx, &a).await?;
-            record(
-                tx,
-                &actor,
-                now,
-                id,
-                "attachment.added",
-                json!({"id": a.id, "kind": a.kind, "name": a.name, "size": a.size, "sha256": a.sha256}),
-            )
-            .await?;
-            Ok(())
-        })
-        .await;
+    let result = on_case(conn, id, Seen::ANY, async move |tx, current| {
+        if !current.state.editable() {
+            return Err(AppError::Conflict("err-submitted-not-editable".into()));
+        }
+        db::applications::insert_attachment(tx, &a).await?;
+        record(
+            tx,
+            &actor,
+            now,
+            id,
+            "attachment.added",
+            json!({"id": a.id, "kind": a.kind, "name": a.name, "size": a.size, "sha256": a.sha256}),
+        )
+        .await?;
+        Ok(())
+    })
+    .await;
     if let Err(e) = result {
         let _ = storage.delete(&stored.key).await;
         return Err(e);
@@ -464,8 +451,7 @@ pub async fn remove_attachment(
         return Err(AppError::Conflict("err-attachments-kept".into()));
     }
     let (a, actor) = (attachment.clone(), actor.clone());
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+    on_case(conn, id, Seen::ANY, async move |tx, current| {
         if !current.state.editable() {
             return Err(AppError::Conflict("err-attachments-kept".into()));
         }
@@ -527,7 +513,7 @@ pub async fn post_message(
     errors.into_result().map_err(AppError::Validation)?;
     let actor = actor.clone();
     let author = user.id;
-    conn.transaction::<_, AppError, _>(async move |tx| {
+    on_case(conn, id, Seen::ANY, async move |tx, _| {
         let message_id = db::applications::insert_message(tx, id, author, internal, &body, now).await?;
         let kind = if internal { "note.posted" } else { "message.posted" };
         record(tx, &actor, now, id, kind, json!({"message_id": message_id})).await?;

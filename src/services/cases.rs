@@ -5,6 +5,7 @@
 
 use super::Actor;
 use super::applications::{self as apps, Access, case_actor, record, refusal};
+use super::command::{Seen, on_case};
 use crate::db::{
     self,
     applications::Application,
@@ -20,7 +21,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::templating::Documents;
 use chrono::{DateTime, Duration, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use serde_json::json;
 
 /// Parameters some commands take.
@@ -148,11 +149,7 @@ pub async fn command(
 
     let actor = actor.clone();
     let officer = user.id;
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-        if current.state != app.state || current.version != app.version {
-            return Err(AppError::Conflict("err-case-changed".into()));
-        }
+    on_case(conn, id, Seen::as_read(&app), async move |tx, current| {
         // A revised estimate the applicant has not accepted holds the case (SPEC §8).
         if matches!(command, Command::Complete | Command::Decide) {
             super::pricing::require_no_pending_estimate(tx, id).await?;
@@ -302,12 +299,8 @@ pub async fn decide_release(
     errors.into_result().map_err(AppError::Validation)?;
     let approve = approve.unwrap_or(false);
     let (actor, decider) = (actor.clone(), user.id);
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        // Lock the application first (as every case command does), then the release.
-        let case = db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
-        if case.state != State::InReview {
-            return Err(AppError::Conflict("err-release-not-in-review".into()));
-        }
+    on_case(conn, app.id, Seen::ANY, async move |tx, case| {
+        // The application is locked first (as in every case command), then the release.
         super::pricing::require_no_pending_estimate(tx, app.id).await?;
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
         let transition = release::decide(&release_facts(&current), case.state, me, ties, approve).map_err(refusal)?;
@@ -335,8 +328,7 @@ pub async fn deliver_in_environment(
     release::deliver(&release_facts(&stored), app.state, me).map_err(refusal)?;
     let environment = required_text("environment", Some(environment), 200)?;
     let (actor, by) = (actor.clone(), user.id);
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let app = db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
+    on_case(conn, app.id, Seen::ANY, async move |tx, app| {
         super::pricing::require_no_pending_estimate(tx, app.id).await?;
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
         let transition = release::deliver(&release_facts(&current), app.state, me).map_err(refusal)?;
@@ -375,19 +367,22 @@ pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Ut
     let due = db::cases::due_for_interim_reply(conn, now - Duration::days(30)).await?;
     let mut sent = 0;
     for app in due {
-        let done = conn
-            .transaction::<_, AppError, _>(async move |tx| {
-                let Some(current) = db::applications::lock(tx, app.id).await? else { return Ok(false) };
-                let undecided = current.state.awaiting_decision();
-                if current.interim_reply_at.is_some() || !undecided {
-                    return Ok(false);
-                }
-                db::cases::mark_interim_reply(tx, current.id, now).await?;
-                let payload = json!({"expected_by": current.due_date});
-                record(tx, &Actor::system(), now, current.id, "application.interim_reply", payload).await?;
-                Ok(true)
-            })
-            .await?;
+        let done = on_case(conn, app.id, Seen::ANY, async move |tx, current| {
+            let undecided = current.state.awaiting_decision();
+            if current.interim_reply_at.is_some() || !undecided {
+                return Ok(false);
+            }
+            db::cases::mark_interim_reply(tx, current.id, now).await?;
+            let payload = json!({"expected_by": current.due_date});
+            record(tx, &Actor::system(), now, current.id, "application.interim_reply", payload).await?;
+            Ok(true)
+        })
+        .await;
+        // An application deleted meanwhile has nothing to reply to.
+        let done = match done {
+            Err(AppError::NotFound) => false,
+            other => other?,
+        };
         sent += usize::from(done);
     }
     Ok(sent)

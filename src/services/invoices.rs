@@ -3,6 +3,7 @@
 
 use super::Actor;
 use super::applications::{self as apps, record};
+use super::command::{Seen, on_case};
 use super::pricing::case_facts;
 use crate::db::{
     self,
@@ -17,7 +18,7 @@ use crate::domain::release::ReleaseState;
 use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use serde_json::json;
 
 /// Which parts of the bill to (re)draft.
@@ -127,8 +128,7 @@ pub async fn generate_invoices(
         return Err(AppError::Conflict("err-invoice-draft-withdrawn".into()));
     }
     let actor = actor.clone();
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+    on_case(conn, id, Seen::ANY, async move |tx, current| {
         draft_invoices(tx, &actor, &current, Parts::All, vat_rate_bp, now).await
     })
     .await
@@ -171,8 +171,7 @@ pub async fn invoice_action(
         if action == InvoiceAction::Waive { Some(errors.text("reason", reason.unwrap_or(""), 1, 1000)) } else { None };
     errors.into_result().map_err(AppError::Validation)?;
     let actor = actor.clone();
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
+    on_case(conn, app.id, Seen::ANY, async move |tx, _| {
         let current = db::billing::lock_invoice(tx, invoice_id).await?.ok_or(AppError::NotFound)?;
         let (to, kind) = action.apply(current.status).ok_or_else(|| {
             AppError::Conflict(format!("an invoice that is {} cannot be {}", current.status.code(), action.past()))

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod cases;
 pub mod catalogue;
+pub mod command;
 pub mod demo;
 pub mod invoices;
 pub mod notifications;

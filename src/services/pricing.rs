@@ -3,6 +3,7 @@
 
 use super::Actor;
 use super::applications::{self as apps, Access, record};
+use super::command::{Seen, on_case};
 use crate::db::{
     self,
     applications::Application,
@@ -16,7 +17,7 @@ use crate::domain::form::ApplicationForm;
 use crate::domain::pricing::{self, CaseFacts, Estimate, Line, PriceList, SourceFact};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use serde_json::json;
 
 /// The message refusing to go on while a revised estimate waits.
@@ -245,8 +246,7 @@ pub async fn revise_estimate(
     lines.extend(fixed);
     let total_ore: i64 = lines.iter().map(|l| l.amount_ore).sum();
     let (actor, by) = (actor.clone(), user.id);
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+    on_case(conn, id, Seen::ANY, async move |tx, current| {
         if !ESTIMATE_STATES.contains(&current.state) {
             return Err(AppError::Conflict("err-estimate-case-open".into()));
         }
@@ -284,21 +284,19 @@ pub async fn accept_estimate(
         return Err(AppError::Conflict("err-no-estimate-waiting".into()));
     }
     let (actor, by) = (actor.clone(), user.id);
-    let accepted = conn
-        .transaction::<_, AppError, _>(async move |tx| {
-            db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-            let accepted = db::billing::accept_estimates(tx, id, by, now).await?;
-            if accepted.is_empty() {
-                return Err(AppError::Conflict("err-no-estimate-waiting".into()));
-            }
-            for e in &accepted {
-                record(tx, &actor, now, id, "estimate.accepted", json!({"estimate_id": e.id})).await?;
-            }
-            let total = estimate_application(tx, &app).await?.total_ore;
-            db::billing::set_accepted_estimate(tx, id, total, now).await?;
-            Ok(accepted)
-        })
-        .await?;
+    let accepted = on_case(conn, id, Seen::ANY, async move |tx, _| {
+        let accepted = db::billing::accept_estimates(tx, id, by, now).await?;
+        if accepted.is_empty() {
+            return Err(AppError::Conflict("err-no-estimate-waiting".into()));
+        }
+        for e in &accepted {
+            record(tx, &actor, now, id, "estimate.accepted", json!({"estimate_id": e.id})).await?;
+        }
+        let total = estimate_application(tx, &app).await?.total_ore;
+        db::billing::set_accepted_estimate(tx, id, total, now).await?;
+        Ok(accepted)
+    })
+    .await?;
     Ok(accepted)
 }
 
@@ -347,8 +345,7 @@ pub async fn record_hours(
         return Err(AppError::Conflict("err-work-open-cases".into()));
     }
     let (actor, by) = (actor.clone(), user.id);
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let current = db::applications::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+    on_case(conn, id, Seen::ANY, async move |tx, current| {
         if !crate::domain::case::records_work(current.state) {
             return Err(AppError::Conflict("err-work-open-cases".into()));
         }

@@ -117,7 +117,7 @@ pub async fn confirm_deletion(
         return Err(AppError::Conflict("err-no-released-data".into()));
     }
     let actor = actor.clone();
-    conn.transaction::<_, AppError, _>(async move |tx| {
+    super::command::on_case(conn, id, super::command::Seen::ANY, async move |tx, _| {
         let changed =
             diesel::update(applications::table.find(id).filter(applications::deletion_confirmed_at.is_null()))
                 .set(applications::deletion_confirmed_at.eq(now))

@@ -6,6 +6,7 @@
 use super::Actor;
 use super::applications::{self as apps, Access, record};
 use super::cases;
+use super::command::{Seen, on_case};
 use crate::db::{
     self,
     applications::Application,
@@ -147,8 +148,7 @@ pub async fn create(
         }
     }
     let (actor, by) = (actor.clone(), user.id);
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let app = db::applications::lock(tx, app.id).await?.ok_or(AppError::NotFound)?;
+    on_case(conn, app.id, Seen::ANY, async move |tx, app| {
         let release = db::cases::lock_release(tx, release_id).await?.ok_or(AppError::NotFound)?;
         deliverable_release(&release, &app)?;
         let t =
@@ -234,8 +234,7 @@ async fn receive<R: AsyncRead + Unpin>(
     }
     let (actor, app_id, file_id) = (actor.clone(), l.app.id, reserved.id);
     let (size, sha256, file_name) = (stored.size as i64, stored.sha256.clone(), name.clone());
-    let result = conn
-        .transaction::<_, AppError, _>(async move |tx| {
+    let result = on_case(conn, app_id, Seen::ANY, async move |tx, _| {
             let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
             if !current.state.accepts_uploads() {
                 return Err(AppError::Conflict("err-transfer-closed-during-upload".into()));
@@ -275,7 +274,7 @@ pub async fn publish(
     let l = load(conn, user, id).await?;
     require_owner(&l)?;
     let (actor, app_id) = (actor.clone(), l.app.id);
-    conn.transaction::<_, AppError, _>(async move |tx| {
+    on_case(conn, app_id, Seen::ANY, async move |tx, _| {
         let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
         let state = current.state;
         let files = db::transfers::files_of(tx, id).await?;
@@ -310,23 +309,22 @@ pub async fn revoke(
     let l = load(conn, user, id).await?;
     require_owner(&l)?;
     let (actor, app_id, by) = (actor.clone(), l.app.id, user.id);
-    let t = conn
-        .transaction::<_, AppError, _>(async move |tx| {
-            let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
-            let state = current.state;
-            transfer::check_revoke(state).map_err(refused)?;
-            let changes = TransferChanges {
-                state: Some(TransferState::Revoked.code().into()),
-                revoked_at: Some(now),
-                revoked_by: Some(by),
-                ..TransferChanges::default()
-            };
-            let t = db::transfers::update(tx, id, &changes, now).await?;
-            let payload = json!({"transfer_id": id, "release_id": t.release_id, "from": current.state});
-            record(tx, &actor, now, app_id, "transfer.revoked", payload).await?;
-            Ok(t)
-        })
-        .await?;
+    let t = on_case(conn, app_id, Seen::ANY, async move |tx, _| {
+        let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
+        let state = current.state;
+        transfer::check_revoke(state).map_err(refused)?;
+        let changes = TransferChanges {
+            state: Some(TransferState::Revoked.code().into()),
+            revoked_at: Some(now),
+            revoked_by: Some(by),
+            ..TransferChanges::default()
+        };
+        let t = db::transfers::update(tx, id, &changes, now).await?;
+        let payload = json!({"transfer_id": id, "release_id": t.release_id, "from": current.state});
+        record(tx, &actor, now, app_id, "transfer.revoked", payload).await?;
+        Ok(t)
+    })
+    .await?;
     purge_bytes(conn, storage, id, now).await?;
     Ok(t)
 }
@@ -376,9 +374,8 @@ pub async fn record_download(
 ) -> AppResult<()> {
     let t = db::transfers::by_id(conn, transfer_id).await?.ok_or(AppError::NotFound)?;
     let (actor, sha256) = (actor.clone(), sha256.to_string());
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        // Lock order as in every case command: application, then release, then transfer.
-        let app = db::applications::lock(tx, t.application_id).await?.ok_or(AppError::NotFound)?;
+    // Lock order as in every case command: application (by the runner), release, transfer.
+    on_case(conn, t.application_id, Seen::ANY, async move |tx, app| {
         let release = db::cases::lock_release(tx, t.release_id).await?.ok_or(AppError::NotFound)?;
         let current = db::transfers::lock(tx, transfer_id).await?.ok_or(AppError::NotFound)?;
         let receipt =

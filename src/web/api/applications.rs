@@ -114,15 +114,9 @@ async fn command(
     let now = Utc::now();
     let (app, status) = match command {
         "submit" => {
-            let version = body.0.get("version").and_then(Value::as_i64).map(|v| v as i32);
-            let accepted = body.0.get("accepted_estimate_ore").and_then(Value::as_i64);
-            let expected = version.map(|v| (v, accepted)).or(accepted.map(|a| (i32::MIN, Some(a))));
-            let expected = match expected {
-                Some((i32::MIN, a)) => {
-                    let (current, _) = apps::load(&mut conn, &api.user, id).await?;
-                    Some((current.version, a))
-                }
-                other => other,
+            let expected = apps::Expected {
+                version: body.0.get("version").and_then(Value::as_i64).map(|v| v as i32),
+                estimate_ore: body.0.get("accepted_estimate_ore").and_then(Value::as_i64),
             };
             (
                 apps::submit(&mut conn, &api.user, &who, id, expected, config.case_target_working_days, now).await?,

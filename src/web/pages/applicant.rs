@@ -389,7 +389,7 @@ async fn submit(
         user,
         &ctx.actor(),
         id,
-        Some((form.0.version, Some(form.0.estimate_ore))),
+        apps::Expected { version: Some(form.0.version), estimate_ore: Some(form.0.estimate_ore) },
         config.case_target_working_days,
         Utc::now(),
     )
