@@ -466,3 +466,29 @@ pub async fn close_session(conn: &mut AsyncPgConnection, secret: &str) -> AppRes
     db::users::delete_session(conn, &secret_hash(secret)).await?;
     Ok(())
 }
+
+/// The live session whose cookie holds `secret`: its user, expiry and the user's unread notices.
+pub async fn session(
+    conn: &mut AsyncPgConnection,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<db::users::SessionRow>> {
+    Ok(db::users::session_with_unread(conn, &secret_hash(secret), now).await?)
+}
+
+/// Every account with its organisation's name (the admins' list).
+pub async fn users(conn: &mut AsyncPgConnection) -> AppResult<Vec<(User, Option<String>)>> {
+    Ok(db::users::list(conn).await?)
+}
+
+/// One account and the events about it, or 404.
+pub async fn user_with_history(conn: &mut AsyncPgConnection, id: i64) -> AppResult<(User, Vec<db::events::Event>)> {
+    let user = db::users::by_id(conn, id).await?.ok_or(AppError::NotFound)?;
+    let history = db::events::for_subject(conn, "user", id).await?;
+    Ok((user, history))
+}
+
+/// The external identities (OpenID Connect) linked to an account.
+pub async fn identities(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<Vec<db::identities::Identity>> {
+    Ok(db::identities::of_user(conn, user_id).await?)
+}

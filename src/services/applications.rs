@@ -2,20 +2,29 @@
 //! copy; attachments; messages. Each command is one transaction with its event.
 
 use super::Actor;
+use super::catalogue::Catalogue;
 use super::command::{Seen, on_case};
+use super::invoices::Bill;
+use super::pricing::Payment;
+use super::transfers::TransferView;
 use crate::db::{
     self,
-    applications::{Application, Attachment, FormColumns, Submission},
+    applications::{Application, Attachment, FormColumns, Message, Submission},
+    billing::EstimateRow,
+    cases::{Decision, ReleaseView},
+    catalogue::Organisation,
+    events::Event,
     users::User,
 };
 use crate::domain::case::{self, Command, Refusal, State};
 use crate::domain::fields::FieldErrors;
 use crate::domain::form::{self, ATTACHMENT_KINDS, ApplicationForm, Mode, SourceInfo};
+use crate::domain::pricing::Estimate;
 use crate::domain::role::{Permission, Role};
 use crate::domain::{deadlines, files, reference};
 use crate::error::{AppError, AppResult};
 use crate::storage::{Storage, StorageError};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 
@@ -520,4 +529,130 @@ pub async fn post_message(
         Ok(message_id)
     })
     .await
+}
+
+/// Everything the JSON of an application shows besides its row, read at once.
+pub struct CaseFile {
+    pub attachments: Vec<Attachment>,
+    /// The events about the application that the reader may see.
+    pub events: Vec<Event>,
+    pub messages: Vec<Message>,
+    pub releases: Vec<ReleaseView>,
+    pub decision: Option<Decision>,
+    /// The revised estimates.
+    pub revised: Vec<EstimateRow>,
+    /// The current estimate (intake fee and revised estimates).
+    pub estimate: Estimate,
+    pub bill: Option<Bill>,
+    pub transfers: Vec<TransferView>,
+}
+
+/// The case file of `app` as someone with `access` sees it.
+pub async fn case_file(conn: &AsyncPgConnection, app: &Application, access: Access) -> AppResult<CaseFile> {
+    let form = form_of(app);
+    // Independent reads, sent together on the one connection (diesel-async pipelines queries
+    // polled at once over a shared reference) instead of one round trip each.
+    let (attachments, mut events, messages, releases, decision, orgs, revised, (versions, facts), bill, transfers) = tokio::try_join!(
+        biased;
+        super::read(db::applications::attachments_of(conn, app.id)),
+        super::read(db::events::for_subject(conn, "application", app.id)),
+        super::read(db::applications::messages_of(conn, app.id, access.sees_internal())),
+        super::read(db::cases::releases_of(conn, app.id)),
+        super::read(db::cases::latest_decision(conn, app.id)),
+        super::read(db::catalogue::organisations(conn)),
+        super::read(db::billing::estimates_of(conn, app.id)),
+        super::pricing::pricing_inputs(conn, &form),
+        super::invoices::bill(conn, app.id),
+        super::transfers::of_application(conn, app.id, access),
+    )?;
+    events.retain(|e| case::shows_event(&e.kind, access.sees_internal()));
+    let estimate = super::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
+    Ok(CaseFile { attachments, events, messages, releases, decision, revised, estimate, bill, transfers })
+}
+
+/// What an application's status page shows, read for `user` (404 unless they may see it).
+pub struct StatusFile {
+    pub app: Application,
+    pub access: Access,
+    /// The events about the application that `access` may see.
+    pub events: Vec<Event>,
+    pub messages: Vec<Message>,
+    pub attachments: Vec<Attachment>,
+    pub payment: Payment,
+    pub releases: Vec<ReleaseView>,
+    pub decision: Option<Decision>,
+    pub transfers: Vec<TransferView>,
+}
+
+/// Reads the status page of application `id` for `user`.
+pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<StatusFile> {
+    let (app, access) = load(conn, user, id).await?;
+    let mut events = db::events::for_subject(conn, "application", id).await?;
+    events.retain(|e| case::shows_event(&e.kind, access.sees_internal()));
+    let messages = db::applications::messages_of(conn, id, access.sees_internal()).await?;
+    let attachments = db::applications::attachments_of(conn, id).await?;
+    let payment = super::pricing::payment(conn, &app, access).await?;
+    let releases = db::cases::releases_of(conn, id).await?;
+    let decision = db::cases::latest_decision(conn, id).await?;
+    let transfers = super::transfers::of_application(conn, id, access).await?;
+    Ok(StatusFile { app, access, events, messages, attachments, payment, releases, decision, transfers })
+}
+
+/// What the form page shows besides the form: the catalogue, the application's attachments and
+/// the estimate of the form from the price lists in force on `day`.
+pub struct FormSupport {
+    pub catalogue: Catalogue,
+    pub attachments: Vec<Attachment>,
+    pub estimate: Estimate,
+}
+
+/// Reads what the form page of application `id` shows besides `form`.
+pub async fn form_support(
+    conn: &AsyncPgConnection,
+    id: i64,
+    form: &ApplicationForm,
+    day: NaiveDate,
+) -> AppResult<FormSupport> {
+    let catalogue = super::catalogue::catalogue(conn, None).await?;
+    let attachments = db::applications::attachments_of(conn, id).await?;
+    let estimate = super::pricing::estimate_form(conn, form, day).await?;
+    Ok(FormSupport { catalogue, attachments, estimate })
+}
+
+/// What the review page shows: the form as it would be submitted, its problems, every
+/// organisation and the estimate from the price lists in force on `day`.
+pub struct Review {
+    pub form: ApplicationForm,
+    pub errors: FieldErrors,
+    pub organisations: Vec<Organisation>,
+    pub estimate: Estimate,
+}
+
+/// Checks `app`'s form as a submission would and estimates its price.
+pub async fn review(conn: &AsyncPgConnection, app: &Application, day: NaiveDate) -> AppResult<Review> {
+    let form = form_of(app).normalised();
+    let facts = facts(conn, app.applicant_id, Some(app.id)).await?;
+    let errors = check(&form, Mode::Submit, &facts);
+    let organisations = db::catalogue::organisations(conn).await?;
+    let estimate = super::pricing::estimate_form_among(conn, &form, day, &organisations).await?;
+    Ok(Review { form, errors, organisations, estimate })
+}
+
+/// What the printable page of an application shows, read for `user` (404 unless they may see it).
+pub struct Printout {
+    pub app: Application,
+    pub releases: Vec<ReleaseView>,
+    pub decision: Option<Decision>,
+    /// The events about the application that the reader may see.
+    pub events: Vec<Event>,
+}
+
+/// Reads the printable page of application `id` for `user`.
+pub async fn printout(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<Printout> {
+    let (app, access) = load(conn, user, id).await?;
+    let releases = db::cases::releases_of(conn, id).await?;
+    let decision = db::cases::latest_decision(conn, id).await?;
+    let mut events = db::events::for_subject(conn, "application", id).await?;
+    events.retain(|e| case::shows_event(&e.kind, access.sees_internal()));
+    Ok(Printout { app, releases, decision, events })
 }

@@ -29,3 +29,12 @@ pub async fn last(conn: &AsyncPgConnection) -> AppResult<serde_json::Value> {
         None => serde_json::Value::Null,
     })
 }
+
+/// The newest `limit` events, those before event `before` when given.
+pub async fn latest(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+    before: Option<i64>,
+) -> AppResult<Vec<crate::db::events::Event>> {
+    Ok(db::events::latest(conn, limit, before).await?)
+}

@@ -9,7 +9,9 @@ use super::command::{Seen, on_case};
 use crate::db::{
     self,
     applications::Application,
-    cases::{CaseChanges, Release},
+    cases::{CaseChanges, Decision, InboxFilter, InboxRow, Release, ReleaseView},
+    catalogue::{DataSource, Organisation},
+    notifications::Recipient,
     users::User,
 };
 use crate::domain::case::{self, Command, State};
@@ -386,4 +388,47 @@ pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Ut
         sent += usize::from(done);
     }
     Ok(sent)
+}
+
+/// The officers' inbox as read: the applications with a revised estimate waiting, the cases
+/// that match the filter, the count per state and the sources (for the filter).
+pub struct Inbox {
+    pub waiting: Vec<i64>,
+    pub cases: Vec<InboxRow>,
+    pub counts: Vec<(String, i64)>,
+    pub sources: Vec<(DataSource, Organisation)>,
+}
+
+/// Reads the officers' inbox with `filter`.
+pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> AppResult<Inbox> {
+    let waiting = db::billing::applications_with_pending_estimates(conn).await?;
+    let cases = db::cases::inbox(conn, filter).await?;
+    let counts = db::cases::counts_by_state(conn).await?;
+    let sources = db::catalogue::sources(conn, None).await?;
+    Ok(Inbox { waiting, cases, counts, sources })
+}
+
+/// The cases that match `filter` with their assignees (for the CSV export).
+pub async fn inbox_with_assignees(
+    conn: &mut AsyncPgConnection,
+    filter: &InboxFilter,
+) -> AppResult<(Vec<InboxRow>, Vec<Recipient>)> {
+    let cases = db::cases::inbox(conn, filter).await?;
+    let assignees: Vec<i64> = cases.iter().filter_map(|a| a.assignee_id).collect();
+    let names = db::notifications::users_by_id(conn, &assignees).await?;
+    Ok((cases, names))
+}
+
+/// A register owner's queue: the applications with a revised estimate waiting, and `org`'s releases.
+pub async fn queue(conn: &mut AsyncPgConnection, org: i64) -> AppResult<(Vec<i64>, Vec<(ReleaseView, Application)>)> {
+    let waiting = db::billing::applications_with_pending_estimates(conn).await?;
+    let releases = db::cases::releases_for_organisation(conn, org).await?;
+    Ok((waiting, releases))
+}
+
+/// An application `user` may see and its latest decision (404 without one).
+pub async fn decision_of(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<(Application, Decision)> {
+    let (app, _) = apps::load(conn, user, id).await?;
+    let decision = db::cases::latest_decision(conn, id).await?.ok_or(AppError::NotFound)?;
+    Ok((app, decision))
 }

@@ -6,6 +6,7 @@ use super::accounts::{organisation_number, unique_violation};
 use crate::db::{
     self,
     catalogue::{DataSource, NewOrganisation, NewVariable, Organisation, SourceFields, Variable},
+    events::Event,
 };
 use crate::domain::catalogue::{
     DecisionAuthority, Identifying, SourceKind, is_valid_source_code, is_valid_variable_name,
@@ -316,4 +317,71 @@ pub async fn remove_variable(
         Ok(())
     })
     .await
+}
+
+/// Every organisation.
+pub async fn organisations(conn: &AsyncPgConnection) -> AppResult<Vec<Organisation>> {
+    Ok(db::catalogue::organisations(conn).await?)
+}
+
+/// One organisation, or 404.
+pub async fn organisation(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Organisation> {
+    db::catalogue::organisation(conn, id).await?.ok_or(AppError::NotFound)
+}
+
+/// How many sources are on the common form, how many there are, and how many variables.
+pub async fn counts(conn: &mut AsyncPgConnection) -> AppResult<(i64, i64, i64)> {
+    Ok(db::catalogue::counts(conn).await?)
+}
+
+/// The sources with their owners, optionally searched (without variables).
+pub async fn sources(conn: &AsyncPgConnection, search: Option<&str>) -> AppResult<Vec<(DataSource, Organisation)>> {
+    Ok(db::catalogue::sources(conn, search).await?)
+}
+
+/// The catalogue: sources with their owners, optionally searched, and the variables of those sources.
+pub struct Catalogue {
+    pub sources: Vec<(DataSource, Organisation)>,
+    pub variables: Vec<Variable>,
+}
+
+/// The catalogue with its variables, optionally searched.
+pub async fn catalogue(conn: &AsyncPgConnection, search: Option<&str>) -> AppResult<Catalogue> {
+    let sources = db::catalogue::sources(conn, search).await?;
+    let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
+    let variables = db::catalogue::variables_of(conn, &ids).await?;
+    Ok(Catalogue { sources, variables })
+}
+
+/// One source with its owner and variables.
+pub struct SourceEntry {
+    pub source: DataSource,
+    pub owner: Organisation,
+    pub variables: Vec<Variable>,
+}
+
+/// A source with its owner (without variables), or 404.
+pub async fn source_with_owner(conn: &mut AsyncPgConnection, id: i64) -> AppResult<(DataSource, Organisation)> {
+    db::catalogue::source_by_id(conn, id).await?.ok_or(AppError::NotFound)
+}
+
+/// A source by id with its owner and variables, or 404.
+pub async fn source_by_id(conn: &mut AsyncPgConnection, id: i64) -> AppResult<SourceEntry> {
+    let (source, owner) = source_with_owner(conn, id).await?;
+    let variables = db::catalogue::variables_of(conn, &[source.id]).await?;
+    Ok(SourceEntry { source, owner, variables })
+}
+
+/// A source by its (upper-case) code with its owner and variables, or 404.
+pub async fn source_by_code(conn: &mut AsyncPgConnection, code: &str) -> AppResult<SourceEntry> {
+    let (source, owner) = db::catalogue::source_by_code(conn, code).await?.ok_or(AppError::NotFound)?;
+    let variables = db::catalogue::variables_of(conn, &[source.id]).await?;
+    Ok(SourceEntry { source, owner, variables })
+}
+
+/// A source by id with its owner, variables and the events about it (the admin's page), or 404.
+pub async fn source_with_history(conn: &mut AsyncPgConnection, id: i64) -> AppResult<(SourceEntry, Vec<Event>)> {
+    let entry = source_by_id(conn, id).await?;
+    let history = db::events::for_subject(conn, "data_source", id).await?;
+    Ok((entry, history))
 }

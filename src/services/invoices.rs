@@ -8,12 +8,13 @@ use super::pricing::case_facts;
 use crate::db::{
     self,
     applications::Application,
-    billing::{Invoice, Recipient},
+    billing::{Invoice, InvoiceLine, Recipient},
+    catalogue::Organisation,
     users::User,
 };
 use crate::domain::case::State;
 use crate::domain::fields::FieldErrors;
-use crate::domain::pricing::{self, Line};
+use crate::domain::pricing::{self, InvoiceStatus, Line};
 use crate::domain::release::ReleaseState;
 use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
@@ -229,4 +230,46 @@ pub async fn ehf_document(conn: &mut AsyncPgConnection, user: &User, invoice_id:
         total_ore: invoice.total_ore,
     };
     Ok((invoice.number, crate::domain::ehf::invoice_xml(&doc)))
+}
+
+/// An application's combined bill as read: its parts, their lines and every organisation.
+pub struct Bill {
+    pub parts: Vec<Invoice>,
+    pub lines: Vec<InvoiceLine>,
+    pub organisations: Vec<Organisation>,
+}
+
+/// The bill of an application, or `None` while it has no part.
+pub async fn bill(conn: &AsyncPgConnection, application_id: i64) -> AppResult<Option<Bill>> {
+    let parts = db::billing::invoices_of(conn, application_id).await?;
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
+    let lines = db::billing::lines_of(conn, &ids).await?;
+    let organisations = db::catalogue::organisations(conn).await?;
+    Ok(Some(Bill { parts, lines, organisations }))
+}
+
+/// The application and its bill for the printable invoice (admins: any submitted one; 404 without a bill).
+pub async fn printable(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<(Application, Bill)> {
+    let app = load_for_invoicing(conn, user, id).await?;
+    let bill = bill(conn, id).await?.ok_or(AppError::NotFound)?;
+    Ok((app, bill))
+}
+
+/// One invoice part, or 404.
+pub async fn part(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Invoice> {
+    db::billing::invoice(conn, id).await?.ok_or(AppError::NotFound)
+}
+
+/// Every organisation, and the newest invoice parts (of one organisation and status when given).
+pub async fn overview(
+    conn: &mut AsyncPgConnection,
+    organisation_id: Option<i64>,
+    status: Option<InvoiceStatus>,
+) -> AppResult<(Vec<Organisation>, Vec<(Invoice, Option<String>, String)>)> {
+    let organisations = db::catalogue::organisations(conn).await?;
+    let parts = db::billing::invoice_overview(conn, organisation_id, status.map(InvoiceStatus::code)).await?;
+    Ok((organisations, parts))
 }

@@ -11,7 +11,7 @@ use crate::db::{
     self,
     applications::Application,
     events::Event,
-    notifications::{NewNotification, NewOutboxMessage, Recipient},
+    notifications::{NewNotification, NewOutboxMessage, Notification, OutboxMessage, Recipient},
 };
 use crate::domain::catalogue::DecisionAuthority;
 use crate::domain::release::ReleaseState;
@@ -328,4 +328,32 @@ pub async fn retry_message(conn: &mut AsyncPgConnection, actor: &Actor, id: i64,
         Ok(())
     })
     .await
+}
+
+/// How many of a person's newest notices are listed.
+const LISTED: i64 = 200;
+
+/// A person's newest notices and whether they chose the daily digest.
+pub async fn notices_with_digest(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<(Vec<Notification>, bool)> {
+    let notices = db::notifications::of_user(conn, user_id, LISTED).await?;
+    let digest =
+        db::notifications::users_by_id(conn, &[user_id]).await?.first().is_some_and(|r| r.mail_preference == "digest");
+    Ok((notices, digest))
+}
+
+/// A person's newest notices and how many of theirs are unread.
+pub async fn notices_with_unread(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<(Vec<Notification>, i64)> {
+    let notices = db::notifications::of_user(conn, user_id, LISTED).await?;
+    let unread = db::notifications::unread_count(conn, user_id).await?;
+    Ok((notices, unread))
+}
+
+/// The outbox for admins: messages per state and the newest 200 messages (of one state when given).
+pub async fn outbox(
+    conn: &mut AsyncPgConnection,
+    state: Option<&str>,
+) -> AppResult<(Vec<(String, i64)>, Vec<OutboxMessage>)> {
+    let counts = db::notifications::outbox_counts(conn).await?;
+    let messages = db::notifications::outbox_list(conn, state, 200).await?;
+    Ok((counts, messages))
 }

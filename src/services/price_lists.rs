@@ -5,6 +5,7 @@
 use super::Actor;
 use crate::db::{
     self,
+    catalogue::Organisation,
     pricing::{ItemFields, ItemRow, PriceListRow},
     users::User,
 };
@@ -50,6 +51,53 @@ pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResu
         return Err(AppError::NotFound);
     }
     Ok(list)
+}
+
+/// A version with its items and its organisation.
+pub struct ListWithItems {
+    pub list: PriceListRow,
+    pub items: Vec<ItemRow>,
+    pub organisation: Option<Organisation>,
+}
+
+/// Reads the items and the organisation of `list`.
+async fn with_items_of(conn: &mut AsyncPgConnection, list: PriceListRow) -> AppResult<ListWithItems> {
+    let items = db::pricing::items_of(conn, &[list.id]).await?;
+    let organisation = db::catalogue::organisation(conn, list.organisation_id).await?;
+    Ok(ListWithItems { list, items, organisation })
+}
+
+/// A version with its items and organisation, as read after a change (404 if there is none).
+pub async fn with_items(conn: &mut AsyncPgConnection, id: i64) -> AppResult<ListWithItems> {
+    let list = db::pricing::list(conn, id).await?.ok_or(AppError::NotFound)?;
+    with_items_of(conn, list).await
+}
+
+/// A version `user` may manage (another organisation's is 404) with its items and organisation.
+pub async fn open(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<ListWithItems> {
+    let list = load(conn, user, id).await?;
+    with_items_of(conn, list).await
+}
+
+/// The versions of organisation `scope` (every one for `None`) and every organisation.
+pub async fn overview(
+    conn: &mut AsyncPgConnection,
+    scope: Option<i64>,
+) -> AppResult<(Vec<PriceListRow>, Vec<Organisation>)> {
+    let lists = db::pricing::lists(conn, scope).await?;
+    let organisations = db::catalogue::organisations(conn).await?;
+    Ok((lists, organisations))
+}
+
+/// The versions of organisation `scope` (all for `None`) with their items, and every organisation.
+pub async fn managed(
+    conn: &mut AsyncPgConnection,
+    scope: Option<i64>,
+) -> AppResult<(Vec<PriceListRow>, Vec<ItemRow>, Vec<Organisation>)> {
+    let lists = db::pricing::lists(conn, scope).await?;
+    let items = db::pricing::items_of(conn, &lists.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    let organisations = db::catalogue::organisations(conn).await?;
+    Ok((lists, items, organisations))
 }
 
 /// A version's header as written.

@@ -7,7 +7,7 @@ use super::command::{Seen, on_case};
 use crate::db::{
     self,
     applications::Application,
-    billing::{EstimateRow, NewEstimate},
+    billing::{EstimateRow, Invoice, NewEstimate, TimeRecord},
     catalogue::Organisation,
     users::User,
 };
@@ -357,4 +357,29 @@ pub async fn record_hours(
         Ok(record_id)
     })
     .await
+}
+
+/// The hours recorded on a case.
+pub async fn time_records(conn: &mut AsyncPgConnection, application_id: i64) -> AppResult<Vec<TimeRecord>> {
+    Ok(db::billing::time_of(conn, application_id).await?)
+}
+
+/// What the payment part of a case page shows, as read: every organisation, the revised
+/// estimates, the estimate, the hours (for staff only) and the invoice parts.
+pub struct Payment {
+    pub organisations: Vec<Organisation>,
+    pub revised: Vec<EstimateRow>,
+    pub estimate: Estimate,
+    pub time: Vec<TimeRecord>,
+    pub parts: Vec<Invoice>,
+}
+
+/// The payment part of `app`'s case page for someone with `access`.
+pub async fn payment(conn: &mut AsyncPgConnection, app: &Application, access: Access) -> AppResult<Payment> {
+    let organisations = db::catalogue::organisations(conn).await?;
+    let revised = db::billing::estimates_of(conn, app.id).await?;
+    let estimate = estimate_application_from(conn, app, &organisations, &revised).await?;
+    let time = if access.sees_internal() { db::billing::time_of(conn, app.id).await? } else { vec![] };
+    let parts = db::billing::invoices_of(conn, app.id).await?;
+    Ok(Payment { organisations, revised, estimate, time, parts })
 }

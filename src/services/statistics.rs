@@ -1,7 +1,10 @@
 //! The public statistics (SPEC §11): the figures of the last twelve calendar months, as one JSON
 //! document that the page and `GET /api/statistics` share.
 
-use crate::db::{self, statistics::MonthCount};
+use crate::db::{
+    self,
+    statistics::{AgeBucket, ApprovedProject, MonthCount, Workload},
+};
 use crate::error::AppResult;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use diesel_async::AsyncPgConnection;
@@ -118,6 +121,78 @@ pub async fn figures(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppRes
             "variables": variables,
         },
     }))
+}
+
+/// The register's page number (the first when not given) and up to `limit` of its approved projects.
+pub async fn projects(
+    conn: &mut AsyncPgConnection,
+    page: Option<i64>,
+    limit: i64,
+) -> AppResult<(i64, Vec<ApprovedProject>)> {
+    let (page, offset) = db::statistics::page_and_offset(page);
+    Ok((page, db::statistics::approved_projects(conn, limit, offset).await?))
+}
+
+/// The officers' part of the dashboard: open cases per officer, and open cases by age.
+pub struct CaseLoad {
+    pub workload: Vec<Workload>,
+    pub ages: Vec<AgeBucket>,
+}
+
+/// A register owner's part of the dashboard: the organisation's pending releases by age, and its
+/// deliveries per month of the window (`labels`, oldest first).
+pub struct OwnerLoad {
+    pub ages: Vec<AgeBucket>,
+    pub labels: Vec<String>,
+    pub deliveries: Vec<i64>,
+}
+
+/// The admins' part of the dashboard: outbox messages per state and the audit chain's last check.
+pub struct Operations {
+    pub outbox: Vec<(String, i64)>,
+    pub chain: Value,
+}
+
+/// The parts of the dashboard that were asked for.
+pub struct Dashboard {
+    pub cases: Option<CaseLoad>,
+    pub owner: Option<OwnerLoad>,
+    pub operations: Option<Operations>,
+}
+
+/// Reads the dashboard's parts asked for: case load, organisation `owner`'s releases, operations.
+pub async fn dashboard(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    cases: bool,
+    owner: Option<i64>,
+    operations: bool,
+) -> AppResult<Dashboard> {
+    let cases = if cases {
+        let workload = db::statistics::workload(conn, now.date_naive()).await?;
+        let ages = db::statistics::ages(conn, now, None).await?;
+        Some(CaseLoad { workload, ages })
+    } else {
+        None
+    };
+    let owner = match owner {
+        Some(org) => {
+            let ages = db::statistics::ages(conn, now, Some(org)).await?;
+            let start = window_start(now, MONTHS - 1);
+            let labels = month_labels(now, MONTHS);
+            let deliveries = align(&labels, &db::statistics::deliveries_of(conn, org, start, now).await?);
+            Some(OwnerLoad { ages, labels, deliveries })
+        }
+        None => None,
+    };
+    let operations = if operations {
+        let outbox = db::notifications::outbox_counts(conn).await?;
+        let chain = super::audit::last(conn).await?;
+        Some(Operations { outbox, chain })
+    } else {
+        None
+    };
+    Ok(Dashboard { cases, owner, operations })
 }
 
 #[cfg(test)]

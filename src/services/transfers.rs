@@ -11,7 +11,7 @@ use crate::db::{
     self,
     applications::Application,
     cases::Release,
-    transfers::{Transfer, TransferChanges, TransferFile},
+    transfers::{Receipt, Transfer, TransferChanges, TransferFile},
     users::User,
 };
 use crate::domain::case::State;
@@ -552,6 +552,39 @@ pub async fn of_application(
         }
         let files = db::transfers::files_of(conn, t.id).await?.into_iter().filter(|f| f.complete).collect();
         out.push(TransferView { transfer: t, files });
+    }
+    Ok(out)
+}
+
+/// A download receipt as read: the receipt, the file's name, and the downloader's name and e-mail.
+pub type ReceiptRow = (Receipt, String, String, String);
+
+/// A transfer's files (complete or not) and, for everyone but recipients, its receipts.
+pub struct Detail {
+    pub files: Vec<TransferFile>,
+    pub receipts: Vec<ReceiptRow>,
+}
+
+/// Reads the files and receipts of a transfer loaded with [`load`].
+pub async fn detail(conn: &mut AsyncPgConnection, l: &Loaded) -> AppResult<Detail> {
+    let files = db::transfers::files_of(conn, l.transfer.id).await?;
+    let receipts = if l.role == TransferRole::Recipient {
+        vec![]
+    } else {
+        db::transfers::receipts_of(conn, l.transfer.id).await?
+    };
+    Ok(Detail { files, receipts })
+}
+
+/// The receipts of each transfer of an application that someone with `access` sees.
+pub async fn receipts_of_application(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    access: Access,
+) -> AppResult<Vec<(i64, Vec<ReceiptRow>)>> {
+    let mut out = vec![];
+    for t in of_application(conn, application_id, access).await? {
+        out.push((t.transfer.id, db::transfers::receipts_of(conn, t.transfer.id).await?));
     }
     Ok(out)
 }

@@ -5,7 +5,9 @@
 
 use super::Actor;
 use super::accounts::new_secret;
-use crate::db::{self, applications::Application, events::Event, users::User, webhooks::Endpoint};
+use crate::db::{
+    self, applications::Application, events::Event, notifications::OutboxMessage, users::User, webhooks::Endpoint,
+};
 use crate::domain::fields::FieldErrors;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
@@ -102,6 +104,17 @@ pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResu
         return Err(AppError::NotFound);
     }
     Ok(endpoint)
+}
+
+/// One endpoint `user` may manage (404 for anyone else's) and its newest 200 deliveries.
+pub async fn with_deliveries(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    id: i64,
+) -> AppResult<(Endpoint, Vec<OutboxMessage>)> {
+    let endpoint = load(conn, user, id).await?;
+    let deliveries = db::webhooks::deliveries(conn, endpoint.id, 200).await?;
+    Ok((endpoint, deliveries))
 }
 
 /// Registers an endpoint; returns the signing secret (shown once) and the endpoint.

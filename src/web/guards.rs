@@ -7,7 +7,7 @@ use crate::domain::{
     role::{Permission, Role},
 };
 use crate::error::AppError;
-use crate::services::{Actor, accounts::secret_hash};
+use crate::services::{Actor, accounts};
 use chrono::Utc;
 use rocket::State;
 use rocket::http::{Cookie, CookieJar, SameSite};
@@ -49,9 +49,7 @@ async fn session_row<'r>(req: &'r Request<'_>) -> Result<Option<&'r db::users::S
             };
             let pool = req.rocket().state::<Pool>().ok_or("no pool")?;
             let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-            db::users::session_with_unread(&mut conn, &secret_hash(cookie.value()), Utc::now())
-                .await
-                .map_err(|e| e.to_string())
+            accounts::session(&mut conn, cookie.value(), Utc::now()).await.map_err(|e| e.to_string())
         })
         .await;
     cached.as_ref().map(Option::as_ref).map_err(|e| AppError::Unavailable(e.clone()))

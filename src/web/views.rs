@@ -3,7 +3,7 @@
 
 use crate::db::{self, Pool, applications::Application};
 use crate::error::AppResult;
-use crate::services::{self, applications as apps, applications::Access};
+use crate::services::{self, applications as apps, applications::Access, invoices::Bill, transfers::TransferView};
 use diesel_async::AsyncPgConnection;
 use serde_json::{Map, Value, json};
 
@@ -14,26 +14,9 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, a
         Value::Object(m) => m.clone(),
         _ => Map::new(),
     };
-    // Independent reads, sent together on the one connection (diesel-async pipelines
-    // queries polled at once over a shared reference) instead of one round trip each.
-    let c: &AsyncPgConnection = conn;
-    let form = apps::form_of(app);
-    let (attachments, mut events, messages, releases, decision, orgs, revised, (versions, facts), invoice, transfers) =
-        tokio::try_join!(
-            biased;
-            services::read(db::applications::attachments_of(c, app.id)),
-            services::read(db::events::for_subject(c, "application", app.id)),
-            services::read(db::applications::messages_of(c, app.id, access.sees_internal())),
-            services::read(db::cases::releases_of(c, app.id)),
-            services::read(db::cases::latest_decision(c, app.id)),
-            services::read(db::catalogue::organisations(c)),
-            services::read(db::billing::estimates_of(c, app.id)),
-            services::pricing::pricing_inputs(c, &form),
-            invoice_json(c, app.id),
-            services::transfers::of_application(c, app.id, access),
-        )?;
-    events.retain(|e| crate::domain::case::shows_event(&e.kind, access.sees_internal()));
-    let estimate = services::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
+    let apps::CaseFile { attachments, events, messages, releases, decision, revised, estimate, bill, transfers } =
+        apps::case_file(conn, app, access).await?;
+    let invoice = invoice_json(app.id, bill.as_ref());
     let fields = json!({
         "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,
         "kind": app.kind, "type": app.application_type, "title": app.title, "applicant_id": app.applicant_id,
@@ -103,20 +86,13 @@ pub fn notice(lang: crate::domain::language::Language, n: &db::notifications::No
     })
 }
 
-/// The transfers of an application for its status page (what `access` may see).
-pub async fn transfers_of_application(
-    conn: &mut diesel_async::AsyncPgConnection,
-    application_id: i64,
-    access: services::applications::Access,
-) -> AppResult<Vec<Value>> {
-    Ok(services::transfers::of_application(conn, application_id, access)
-        .await?
+/// The transfers of an application for its status page (as read for `access`).
+pub fn transfers_of_application(transfers: &[TransferView], access: Access) -> Vec<Value> {
+    transfers
         .iter()
         .map(|v| {
             let t = &v.transfer;
-            let downloadable =
-                matches!(access, services::applications::Access::Applicant | services::applications::Access::Member)
-                    && t.state.downloadable();
+            let downloadable = matches!(access, Access::Applicant | Access::Member) && t.state.downloadable();
             json!({
                 "id": t.id, "state_key": format!("transfer-state-{}", t.state),
                 "expires": t.expires_at.format("%d.%m.%Y").to_string(), "downloadable": downloadable,
@@ -126,32 +102,26 @@ pub async fn transfers_of_application(
                 })).collect::<Vec<_>>(),
             })
         })
-        .collect())
+        .collect()
 }
 
 /// The catalogue with its variables, optionally searched.
 pub async fn catalogue_json(pool: &Pool, search: Option<&str>) -> AppResult<Vec<Value>> {
     let conn = services::conn(pool).await?;
-    let sources = db::catalogue::sources(&conn, search).await?;
-    let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
-    let variables = db::catalogue::variables_of(&conn, &ids).await?;
-    Ok(sources.iter().map(|(s, o)| source_json(s, o, &variables)).collect())
+    let catalogue = services::catalogue::catalogue(&conn, search).await?;
+    Ok(catalogue.sources.iter().map(|(s, o)| source_json(s, o, &catalogue.variables)).collect())
 }
 
 /// The combined bill of an application: every part's lines (each naming its organisation),
 /// totals, VAT and the combined status; `null` while there is none.
-pub async fn invoice_json(conn: &AsyncPgConnection, application_id: i64) -> AppResult<Value> {
-    let parts = db::billing::invoices_of(conn, application_id).await?;
-    if parts.is_empty() {
-        return Ok(Value::Null);
-    }
-    let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
-    let lines = db::billing::lines_of(conn, &ids).await?;
-    let organisations = db::catalogue::organisations(conn).await?;
+pub fn invoice_json(application_id: i64, bill: Option<&Bill>) -> Value {
+    let Some(Bill { parts, lines, organisations }) = bill else {
+        return Value::Null;
+    };
     let name = |id: i64| organisations.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_default();
     let first = &parts[0];
-    Ok(json!({
-        "status": services::invoices::combined_status(&parts),
+    json!({
+        "status": services::invoices::combined_status(parts),
         "net_ore": parts.iter().map(|p| p.net_ore).sum::<i64>(),
         "vat_ore": parts.iter().map(|p| p.vat_ore).sum::<i64>(),
         "total_ore": parts.iter().map(|p| p.total_ore).sum::<i64>(),
@@ -170,7 +140,7 @@ pub async fn invoice_json(conn: &AsyncPgConnection, application_id: i64) -> AppR
             "status": p.status, "net_ore": p.net_ore, "vat_rate_bp": p.vat_rate_bp, "vat_ore": p.vat_ore, "total_ore": p.total_ore,
             "waived_reason": p.waived_reason, "created_at": p.created_at, "issued_at": p.issued_at, "paid_at": p.paid_at, "waived_at": p.waived_at,
         })).collect::<Vec<_>>(),
-    }))
+    })
 }
 
 /// A transfer as the API shows it (in `GET /api/applications/{id}` too).

@@ -26,7 +26,7 @@ fn organisation_json(o: &db::catalogue::Organisation) -> Value {
 #[get("/organisations")]
 async fn organisations(pool: &State<Pool>) -> AppResult<Json<Vec<Value>>> {
     let conn = services::conn(pool).await?;
-    Ok(Json(db::catalogue::organisations(&conn).await?.iter().map(organisation_json).collect()))
+    Ok(Json(catalogue::organisations(&conn).await?.iter().map(organisation_json).collect()))
 }
 
 #[utoipa::path(tag = "catalogue", request_body = catalogue::OrganisationInput, security(("bearer" = [])),
@@ -57,16 +57,14 @@ async fn data_sources(pool: &State<Pool>, q: Option<&str>) -> AppResult<Json<Vec
 #[get("/data-sources/<key>")]
 async fn data_source(pool: &State<Pool>, key: &str) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    let found = match key.parse::<i64>() {
-        Ok(id) => db::catalogue::source_by_id(&mut conn, id).await?,
+    let entry = match key.parse::<i64>() {
+        Ok(id) => catalogue::source_by_id(&mut conn, id).await?,
         Err(_) if is_valid_source_code(&key.to_uppercase()) => {
-            db::catalogue::source_by_code(&mut conn, &key.to_uppercase()).await?
+            catalogue::source_by_code(&mut conn, &key.to_uppercase()).await?
         }
-        Err(_) => None,
+        Err(_) => return Err(AppError::NotFound),
     };
-    let (s, owner) = found.ok_or(AppError::NotFound)?;
-    let variables = db::catalogue::variables_of(&conn, &[s.id]).await?;
-    Ok(Json(source_json(&s, &owner, &variables)))
+    Ok(Json(source_json(&entry.source, &entry.owner, &entry.variables)))
 }
 
 #[utoipa::path(tag = "catalogue", request_body = catalogue::SourceInput, security(("bearer" = [])),
@@ -81,7 +79,7 @@ async fn create_source(
     require(&api.user, Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
     let s = catalogue::create_source(&mut conn, &actor(Some(&api.user), &address), body.0, Utc::now()).await?;
-    let (s, owner) = db::catalogue::source_by_id(&mut conn, s.id).await?.ok_or(AppError::NotFound)?;
+    let (s, owner) = catalogue::source_with_owner(&mut conn, s.id).await?;
     Ok((Status::Created, Json(source_json(&s, &owner, &[]))))
 }
 
@@ -98,7 +96,6 @@ async fn update_source(
     require(&api.user, Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
     catalogue::update_source(&mut conn, &actor(Some(&api.user), &address), id, body.0, Utc::now()).await?;
-    let (s, owner) = db::catalogue::source_by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let variables = db::catalogue::variables_of(&conn, &[id]).await?;
-    Ok(Json(source_json(&s, &owner, &variables)))
+    let entry = catalogue::source_by_id(&mut conn, id).await?;
+    Ok(Json(source_json(&entry.source, &entry.owner, &entry.variables)))
 }

@@ -34,10 +34,10 @@ pub async fn archive_json(
 ) -> AppResult<Value> {
     let application = crate::web::views::application_json(conn, app, access).await?;
     let mut receipts = vec![];
-    for t in services::transfers::of_application(conn, app.id, access).await? {
-        for (r, file, name, email) in db::transfers::receipts_of(conn, t.transfer.id).await? {
+    for (transfer_id, rows) in services::transfers::receipts_of_application(conn, app.id, access).await? {
+        for (r, file, name, email) in rows {
             receipts.push(json!({
-                "transfer_id": t.transfer.id, "file": file, "at": r.at, "bytes": r.bytes, "sha256": r.sha256,
+                "transfer_id": transfer_id, "file": file, "at": r.at, "bytes": r.bytes, "sha256": r.sha256,
                 "user_id": r.user_id, "user_name": name, "user_email": email,
             }));
         }

@@ -2,7 +2,7 @@
 //! (and `POST /api/notifications/read` for all).
 
 use super::doc::ApiErrors;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::AppResult;
 use crate::services;
 use crate::web::guards::ApiUser;
@@ -19,12 +19,8 @@ super::api_routes!(list, read_one, read_all);
 async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let lang = crate::domain::language::Language::from_tag(&api.user.language).unwrap_or_default();
-    let items: Vec<Value> = db::notifications::of_user(&mut conn, api.user.id, 200)
-        .await?
-        .iter()
-        .map(|n| crate::web::views::notice(lang, n))
-        .collect();
-    let unread = db::notifications::unread_count(&mut conn, api.user.id).await?;
+    let (notices, unread) = services::notifications::notices_with_unread(&mut conn, api.user.id).await?;
+    let items: Vec<Value> = notices.iter().map(|n| crate::web::views::notice(lang, n)).collect();
     Ok(Json(json!({"unread": unread, "notifications": items})))
 }
 

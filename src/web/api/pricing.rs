@@ -3,7 +3,7 @@
 
 use super::ApiJson;
 use super::doc::ApiErrors;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, invoices, price_lists, pricing};
 use crate::web::guards::{ApiUser, ClientAddress, actor};
@@ -54,9 +54,7 @@ async fn price_list(pool: &State<Pool>) -> AppResult<Json<Value>> {
 async fn managed_lists(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
     let scope = price_lists::managed_organisation(&api.user)?;
     let mut conn = services::conn(pool).await?;
-    let rows = db::pricing::lists(&mut conn, scope).await?;
-    let items = db::pricing::items_of(&conn, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
-    let orgs = db::catalogue::organisations(&conn).await?;
+    let (rows, items, orgs) = price_lists::managed(&mut conn, scope).await?;
     Ok(Json(json!(
         rows.iter()
             .map(|r| price_lists::list_json(r, &items, orgs.iter().find(|o| o.id == r.organisation_id)))
@@ -65,10 +63,8 @@ async fn managed_lists(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value
 }
 
 async fn list_value(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Value> {
-    let row = db::pricing::list(conn, id).await?.ok_or(AppError::NotFound)?;
-    let items = db::pricing::items_of(conn, &[id]).await?;
-    let org = db::catalogue::organisation(conn, row.organisation_id).await?;
-    Ok(price_lists::list_json(&row, &items, org.as_ref()))
+    let l = price_lists::with_items(conn, id).await?;
+    Ok(price_lists::list_json(&l.list, &l.items, l.organisation.as_ref()))
 }
 
 #[utoipa::path(tag = "pricing", request_body = price_lists::ListInput, security(("bearer" = [])),
@@ -238,7 +234,7 @@ async fn hours(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Valu
     if !access.sees_internal() {
         return Err(AppError::Forbidden("err-time-staff-only".into()));
     }
-    Ok(Json(json!(db::billing::time_of(&mut conn, id).await?)))
+    Ok(Json(json!(pricing::time_records(&mut conn, id).await?)))
 }
 
 #[utoipa::path(tag = "pricing", security(("bearer" = [])),
@@ -247,10 +243,8 @@ async fn hours(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Valu
 async fn invoice(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     services::applications::load(&mut conn, &api.user, id).await?;
-    match views::invoice_json(&conn, id).await? {
-        Value::Null => Err(AppError::NotFound),
-        v => Ok(Json(v)),
-    }
+    let bill = invoices::bill(&conn, id).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(views::invoice_json(id, Some(&bill))))
 }
 
 #[utoipa::path(tag = "pricing", security(("bearer" = [])),
@@ -266,7 +260,7 @@ async fn generate_invoice(
     let mut conn = services::conn(pool).await?;
     let who = actor(Some(&api.user), &address);
     invoices::generate_invoices(&mut conn, &api.user, &who, id, config.vat_rate_bp, Utc::now()).await?;
-    Ok(Json(views::invoice_json(&conn, id).await?))
+    Ok(Json(views::invoice_json(id, invoices::bill(&conn, id).await?.as_ref())))
 }
 
 #[derive(serde::Deserialize, Default, utoipa::ToSchema)]

@@ -2,7 +2,7 @@
 //! register of approved projects, without personal data).
 
 use super::doc::ApiErrors;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::AppResult;
 use crate::services;
 use chrono::Utc;
@@ -24,8 +24,7 @@ async fn statistics(pool: &State<Pool>, cache: &State<services::statistics::Cach
     responses((status = 200, description = "The public register of approved projects (100 a page)", body = Value), ApiErrors))]
 #[get("/projects?<page>")]
 async fn projects(pool: &State<Pool>, page: Option<i64>) -> AppResult<Json<Value>> {
-    let (page, offset) = db::statistics::page_and_offset(page);
     let mut conn = services::conn(pool).await?;
-    let rows = db::statistics::approved_projects(&mut conn, 100, offset).await?;
+    let (page, rows) = services::statistics::projects(&mut conn, page, 100).await?;
     Ok(Json(json!({"page": page, "projects": rows})))
 }

@@ -3,7 +3,7 @@
 use super::ApiJson;
 use super::doc::ApiErrors;
 use crate::config::Config;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::AppResult;
 use crate::services::{self, transfers as svc, transfers::TransferRole};
 use crate::storage::Storage;
@@ -34,12 +34,12 @@ impl<'r> FromRequest<'r> for ClientChecksum {
 
 /// A transfer with its receipts for the register owner and case officers.
 async fn detail_json(conn: &mut AsyncPgConnection, l: &svc::Loaded) -> AppResult<Value> {
-    let files = db::transfers::files_of(conn, l.transfer.id).await?;
-    let mut v = views::transfer_json(&l.transfer, &files);
+    let detail = svc::detail(conn, l).await?;
+    let mut v = views::transfer_json(&l.transfer, &detail.files);
     if l.role != TransferRole::Recipient {
-        let receipts = db::transfers::receipts_of(conn, l.transfer.id).await?;
         v["receipts"] = json!(
-            receipts
+            detail
+                .receipts
                 .iter()
                 .map(|(r, file, name, email)| json!({
                     "file": file, "user_id": r.user_id, "user_name": name, "user_email": email, "at": r.at,

@@ -3,7 +3,7 @@
 
 use super::ApiJson;
 use crate::config::Config;
-use crate::db::{self, Pool, notifications::OutboxMessage, webhooks::Endpoint};
+use crate::db::{Pool, notifications::OutboxMessage, webhooks::Endpoint};
 use crate::domain::outbox::OutboxState;
 use crate::error::AppResult;
 use crate::services::{self, webhooks};
@@ -72,7 +72,6 @@ async fn remove(pool: &State<Pool>, api: ApiUser, address: ClientAddress, id: i6
 #[get("/webhooks/<id>/deliveries")]
 async fn deliveries(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Vec<Value>>> {
     let mut conn = services::conn(pool).await?;
-    let endpoint = webhooks::load(&mut conn, &api.user, id).await?;
-    let list = db::webhooks::deliveries(&mut conn, endpoint.id, 200).await?;
+    let (_, list) = webhooks::with_deliveries(&mut conn, &api.user, id).await?;
     Ok(Json(list.iter().map(delivery_json).collect()))
 }

@@ -1,7 +1,7 @@
 //! The user's own page: personal API tokens (created, shown once, revoked) and the identities
 //! (ID-porten, HelseID …) linked to the account.
 
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, tokens};
 use crate::web::context::Ctx;
@@ -32,7 +32,7 @@ async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResu
             })
         })
         .collect();
-    let identities: Vec<Value> = db::identities::of_user(&mut conn, user.id)
+    let identities: Vec<Value> = services::accounts::identities(&mut conn, user.id)
         .await?
         .iter()
         .map(|i| json!({"provider": i.provider, "issuer": i.issuer, "since": i.created_at.format("%d.%m.%Y").to_string()}))

@@ -2,7 +2,7 @@
 //! authority) and the audit log.
 
 use super::auth::PageOr;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::domain::catalogue::{DecisionAuthority, Identifying, SourceKind};
 use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
@@ -64,7 +64,7 @@ async fn overview(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = services::conn(pool).await?;
     let chain = services::audit::last(&conn).await?;
-    let (on_form, all, variables) = db::catalogue::counts(&mut conn).await?;
+    let (on_form, all, variables) = catalogue::counts(&mut conn).await?;
     Ok(ctx.page(
         "pages/admin/overview",
         json!({"chain": chain, "counts": {"on_form": on_form, "sources": all, "variables": variables}}),
@@ -82,7 +82,7 @@ fn role_options(selected: &str) -> Vec<Value> {
 
 async fn org_options(pool: &Pool, selected: Option<i64>) -> AppResult<Vec<Value>> {
     let conn = services::conn(pool).await?;
-    Ok(db::catalogue::organisations(&conn)
+    Ok(catalogue::organisations(&conn)
         .await?
         .into_iter()
         .map(|o| json!({"value": o.id, "label": o.name, "selected": Some(o.id) == selected}))
@@ -91,7 +91,7 @@ async fn org_options(pool: &Pool, selected: Option<i64>) -> AppResult<Vec<Value>
 
 async fn users_data(pool: &Pool, form: Value) -> AppResult<Value> {
     let mut conn = services::conn(pool).await?;
-    let users: Vec<Value> = db::users::list(&mut conn)
+    let users: Vec<Value> = accounts::users(&mut conn)
         .await?
         .into_iter()
         .map(|(u, org)| json!({"id": u.id, "email": u.email, "name": u.name, "role_key": format!("role-{}", u.role), "organisation": org, "active": u.active}))
@@ -143,12 +143,9 @@ async fn create_user(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<UserForm>) -> 
 
 async fn user_data(pool: &Pool, id: i64, form: Option<Value>) -> AppResult<Value> {
     let mut conn = services::conn(pool).await?;
-    let u = db::users::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let history: Vec<Value> = db::events::for_subject(&conn, "user", id)
-        .await?
-        .into_iter()
-        .map(|e| json!({"at": e.at.to_rfc3339(), "kind": e.kind, "actor_id": e.actor_id}))
-        .collect();
+    let (u, history) = accounts::user_with_history(&mut conn, id).await?;
+    let history: Vec<Value> =
+        history.into_iter().map(|e| json!({"at": e.at.to_rfc3339(), "kind": e.kind, "actor_id": e.actor_id})).collect();
     let form = form.unwrap_or_else(|| json!({"name": u.name, "role": u.role, "organisation_id": u.organisation_id, "language": u.language, "active": u.active, "version": u.version}));
     let role = form["role"].as_str().unwrap_or("applicant").to_string();
     let org = form["organisation_id"].as_i64();
@@ -199,7 +196,7 @@ async fn update_user(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<UserE
 
 async fn organisations_data(pool: &Pool, form: Value) -> AppResult<Value> {
     let conn = services::conn(pool).await?;
-    let orgs = db::catalogue::organisations(&conn).await?;
+    let orgs = catalogue::organisations(&conn).await?;
     Ok(json!({"organisations": orgs, "form": form}))
 }
 
@@ -245,7 +242,7 @@ async fn create_organisation(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<Organi
 async fn organisation(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = services::conn(pool).await?;
-    let org = db::catalogue::organisation(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let org = catalogue::organisation(&mut conn, id).await?;
     Ok(ctx.page("pages/admin/organisation", json!({"organisation": org, "form": org})))
 }
 
@@ -261,7 +258,7 @@ async fn update_organisation(
     match catalogue::update_organisation(&mut conn, &ctx.actor(), id, form.0.input(), Utc::now()).await {
         Ok(_) => Ok(saved(format!("/admin/organisations/{id}"), &ctx)),
         Err(e) => {
-            let org = db::catalogue::organisation(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+            let org = catalogue::organisation(&mut conn, id).await?;
             form_error(&ctx, e, "pages/admin/organisation", json!({"organisation": org, "form": form.0.echo()}))
         }
     }
@@ -349,16 +346,14 @@ async fn create_source(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<SourceForm>)
 
 async fn source_value(pool: &Pool, id: i64) -> AppResult<Value> {
     let mut conn = services::conn(pool).await?;
-    let (s, owner) = db::catalogue::source_by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let variables = db::catalogue::variables_of(&conn, &[id]).await?;
-    let history: Vec<Value> = db::events::for_subject(&conn, "data_source", id)
-        .await?
+    let (entry, history) = catalogue::source_with_history(&mut conn, id).await?;
+    let history: Vec<Value> = history
         .into_iter()
         .map(|e| json!({"at": e.at.format("%Y-%m-%d %H:%M").to_string(), "kind": e.kind, "payload": e.payload.to_string()}))
         .collect();
-    let mut value = crate::web::views::source_json(&s, &owner, &variables);
+    let mut value = crate::web::views::source_json(&entry.source, &entry.owner, &entry.variables);
     value["history"] = json!(history);
-    value["owner_id"] = json!(owner.id);
+    value["owner_id"] = json!(entry.owner.id);
     Ok(value)
 }
 
@@ -438,7 +433,7 @@ async fn audit(ctx: Ctx, pool: &State<Pool>, before: Option<i64>) -> AppResult<(
     ctx.require(Permission::ReadAudit)?;
     let mut conn = services::conn(pool).await?;
     let chain = services::audit::last(&conn).await?;
-    let events = db::events::latest(&mut conn, 100, before).await?;
+    let events = services::audit::latest(&mut conn, 100, before).await?;
     let next = if events.len() == 100 { events.last().map(|e| e.id) } else { None };
     let rows: Vec<Value> = events
         .into_iter()

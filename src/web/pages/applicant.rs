@@ -4,10 +4,13 @@
 use super::auth::PageOr;
 use super::form_fields;
 use crate::config::Config;
-use crate::db::{self, Pool, applications::Application};
+use crate::db::{
+    Pool,
+    applications::{Application, Attachment},
+};
 use crate::domain::case::{Command, State};
 use crate::domain::fields::FieldErrors;
-use crate::domain::form::{self, ApplicationForm, Mode};
+use crate::domain::form::{self, ApplicationForm};
 use crate::domain::pricing::format_nok;
 use crate::domain::release;
 use crate::error::{AppError, AppResult};
@@ -123,31 +126,36 @@ fn next_step(state: State) -> &'static str {
 async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let (app, access) = apps::load(&mut conn, user, id).await?;
-    let mut events = db::events::for_subject(&conn, "application", id).await?;
-    events.retain(|e| crate::domain::case::shows_event(&e.kind, access.sees_internal()));
+    let apps::StatusFile {
+        app,
+        access,
+        events,
+        messages,
+        attachments,
+        payment,
+        releases: release_rows,
+        decision,
+        transfers,
+    } = apps::status_file(&mut conn, user, id).await?;
     let timeline: Vec<Value> = events
         .iter()
         .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339(), "key": event_key(&e.kind), "mine": e.actor_id == Some(user.id)}))
         .collect();
-    let messages: Vec<Value> = db::applications::messages_of(&conn, id, access.sees_internal())
-        .await?
+    let messages: Vec<Value> = messages
         .into_iter()
         .map(|m| json!({"author": m.author_name, "role_key": format!("role-{}", m.author_role), "internal": m.internal, "body": m.body, "at": m.created_at.format("%d.%m.%Y %H:%M").to_string()}))
         .collect();
-    let attachments = attachments_json(&mut conn, id).await?;
+    let attachments = attachments_json(&attachments);
     let state = app.state;
     let is_applicant = access == Access::Applicant;
-    let payment = super::payment::status_data(&mut conn, &ctx, user, &app, access).await?;
+    let payment = super::payment::status_data(&ctx, user, &app, access, &payment);
     // A revised estimate waiting for acceptance is what happens next, whatever the state.
     let next_key = match (payment["pending"].as_array().is_some_and(|p| !p.is_empty()), is_applicant) {
         (true, true) => "next-accept-estimate",
         (true, false) => "next-estimate-pending",
         _ => next_step(app.state),
     };
-    let release_rows = db::cases::releases_of(&conn, id).await?;
-    let latest_decision = db::cases::latest_decision(&conn, id).await?;
-    let facts = crate::services::cases::case_from(&app, &release_rows, latest_decision.as_ref());
+    let facts = crate::services::cases::case_from(&app, &release_rows, decision.as_ref());
     let me = crate::domain::case::Actor { id: user.id, role: user.role };
     let now = Utc::now();
     // The commands this user may give now, from the lifecycle itself (one source of truth).
@@ -171,8 +179,8 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             })
         })
         .collect();
-    let transfers = crate::web::views::transfers_of_application(&mut conn, id, access).await?;
-    let decision = latest_decision.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
+    let transfers = crate::web::views::transfers_of_application(&transfers, access);
+    let decision = decision.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
     Ok(ctx.page(
         "pages/applicant/status",
         json!({
@@ -196,12 +204,11 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     ))
 }
 
-async fn attachments_json(conn: &mut AsyncPgConnection, id: i64) -> AppResult<Vec<Value>> {
-    Ok(db::applications::attachments_of(conn, id)
-        .await?
-        .into_iter()
+fn attachments_json(attachments: &[Attachment]) -> Vec<Value> {
+    attachments
+        .iter()
         .map(|a| json!({"id": a.id, "kind_key": format!("attachment-{}", a.kind), "name": a.name, "size_kb": (a.size + 1023) / 1024, "sha256": a.sha256}))
-        .collect())
+        .collect()
 }
 
 /// Everything the form page shows: values, options, the catalogue rows and errors.
@@ -213,9 +220,11 @@ async fn form_page(
     errors: &FieldErrors,
 ) -> AppResult<Value> {
     let form: ApplicationForm = serde_json::from_value(form_value.clone()).unwrap_or_default();
-    let catalogue = db::catalogue::sources(conn, None).await?;
-    let ids: Vec<i64> = catalogue.iter().map(|(s, _)| s.id).collect();
-    let variables = db::catalogue::variables_of(conn, &ids).await?;
+    // The catalogue, the attachments and the price estimate of the form from the price lists in
+    // force today (SPEC §8).
+    let apps::FormSupport { catalogue, attachments, estimate } =
+        apps::form_support(conn, app.id, &form, Utc::now().date_naive()).await?;
+    let (catalogue, variables) = (catalogue.sources, catalogue.variables);
     let localised = |nb: &str, en: &str| {
         if ctx.lang == crate::domain::language::Language::En { en.to_string() } else { nb.to_string() }
     };
@@ -259,10 +268,8 @@ async fn form_page(
     }
     let lb = form.legal_basis.clone().unwrap_or_default();
     let thesis = form.student_thesis.clone().unwrap_or_default();
-    let attachments = attachments_json(conn, app.id).await?;
+    let attachments = attachments_json(&attachments);
     let required: Vec<Value> = form.required_attachments().iter().map(|k| json!(format!("attachment-{k}"))).collect();
-    // The price estimate of the form as saved, from the price lists in force today (SPEC §8).
-    let estimate = services::pricing::estimate_form(conn, &form, Utc::now().date_naive()).await?;
     Ok(json!({
         "app": summary_json(app), "version": app.version, "form": form_value, "rows": rows, "errors": error_map,
         "estimate": format_nok(estimate.total_ore), "estimate_exemption_key": estimate.exemption.map(|e| format!("exempt-{e}")),
@@ -335,16 +342,13 @@ async fn review_data(
     app: &Application,
     accept_error: bool,
 ) -> AppResult<Value> {
-    let form = apps::form_of(app).normalised();
-    let facts = apps::facts(conn, app.applicant_id, Some(app.id)).await?;
-    let errors = apps::check(&form, Mode::Submit, &facts);
+    let apps::Review { form, errors, organisations: orgs, estimate } =
+        apps::review(conn, app, Utc::now().date_naive()).await?;
     let problems: Vec<Value> = errors
         .0
         .iter()
         .map(|(field, list)| json!({"field": field, "label_key": format!("field-{}", field.split('.').filter(|p| p.parse::<usize>().is_err()).collect::<Vec<_>>().join("-").replace('_', "-")), "messages": list.iter().map(|e| crate::i18n::field_error(ctx.lang, e)).collect::<Vec<_>>()}))
         .collect();
-    let orgs = db::catalogue::organisations(conn).await?;
-    let estimate = services::pricing::estimate_form_among(conn, &form, Utc::now().date_naive(), &orgs).await?;
     let (lines, rates) = super::payment::estimate_rows(ctx, &orgs, &estimate);
     Ok(json!({
         "app": summary_json(app), "version": app.version, "problems": problems, "ready": errors.is_empty(),

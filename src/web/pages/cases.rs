@@ -7,7 +7,7 @@ use crate::domain::case::{Command, State as CaseState};
 use crate::domain::release;
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
-use crate::services::{self, applications as apps, cases};
+use crate::services::{self, cases};
 use crate::templating::Documents;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
@@ -72,9 +72,8 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
     let mut conn = services::conn(pool).await?;
     let today = Utc::now().date_naive();
     let filter = q.filter(user.id, today);
-    let waiting = db::billing::applications_with_pending_estimates(&mut conn).await?;
-    let rows: Vec<Value> = db::cases::inbox(&mut conn, &filter)
-        .await?
+    let cases::Inbox { waiting, cases: matching, counts, sources } = cases::inbox(&mut conn, &filter).await?;
+    let rows: Vec<Value> = matching
         .iter()
         .map(|a| {
             json!({
@@ -86,18 +85,14 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
             })
         })
         .collect();
-    let counts: Vec<Value> = db::cases::counts_by_state(&mut conn)
-        .await?
-        .into_iter()
-        .map(|(s, n)| json!({"state": s, "key": format!("state-{s}"), "n": n}))
-        .collect();
+    let counts: Vec<Value> =
+        counts.into_iter().map(|(s, n)| json!({"state": s, "key": format!("state-{s}"), "n": n})).collect();
     let states: Vec<Value> = crate::domain::case::State::ALL
         .iter()
         .filter(|s| **s != crate::domain::case::State::Draft)
         .map(|s| json!({"value": s.code(), "label_key": format!("state-{}", s.code()), "selected": Some(s.code()) == q.state}))
         .collect();
-    let sources: Vec<Value> = db::catalogue::sources(&conn, None)
-        .await?
+    let sources: Vec<Value> = sources
         .iter()
         .map(|(s, _)| json!({"value": s.id, "label": s.code, "selected": Some(s.id) == q.source}))
         .collect();
@@ -114,10 +109,9 @@ async fn queue(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let org = user.organisation_id.ok_or(AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
-    let waiting = db::billing::applications_with_pending_estimates(&mut conn).await?;
+    let (waiting, releases) = cases::queue(&mut conn, org).await?;
     let me = services::cases::person(user);
-    let rows: Vec<Value> = db::cases::releases_for_organisation(&mut conn, org)
-        .await?
+    let rows: Vec<Value> = releases
         .into_iter()
         .filter(|(_, a)| a.state != CaseState::Draft)
         .map(|(r, a)| {
@@ -139,8 +133,7 @@ async fn queue(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
 async fn decision(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let (app, _) = apps::load(&mut conn, user, id).await?;
-    let d = db::cases::latest_decision(&conn, id).await?.ok_or(AppError::NotFound)?;
+    let (app, d) = cases::decision_of(&mut conn, user, id).await?;
     Ok(ctx.page("pages/cases/decision", json!({"app_id": app.id, "letter": d.letter_html})))
 }
 

@@ -1,7 +1,7 @@
 //! Exports for people: the officers' inbox and the statistics as CSV (UTF-8 with a byte-order
 //! mark, so spreadsheet programs read æøå), and the application as a printable page.
 
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, applications as apps};
@@ -59,9 +59,7 @@ async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>
         .iter()
         .map(|k| ctx.t(&format!("csv-{k}")))
         .collect();
-    let cases = db::cases::inbox(&mut conn, &filter).await?;
-    let assignees: Vec<i64> = cases.iter().filter_map(|a| a.assignee_id).collect();
-    let names = db::notifications::users_by_id(&conn, &assignees).await?;
+    let (cases, names) = services::cases::inbox_with_assignees(&mut conn, &filter).await?;
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|a| {
@@ -133,7 +131,7 @@ fn printable(value: &Value) -> String {
 async fn print(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let (app, access) = apps::load(&mut conn, user, id).await?;
+    let apps::Printout { app, releases, decision, events } = apps::printout(&mut conn, user, id).await?;
     let fields: Vec<Value> = match &app.form {
         Value::Object(map) => map
             .iter()
@@ -142,16 +140,13 @@ async fn print(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
             .collect(),
         _ => vec![],
     };
-    let releases: Vec<Value> = db::cases::releases_of(&conn, id)
-        .await?
+    let releases: Vec<Value> = releases
         .iter()
         .map(|r| json!({"code": r.code, "name": r.name_nb, "state_key": format!("release-{}", r.release.state), "conditions": r.release.conditions}))
         .collect();
-    let decision = db::cases::latest_decision(&conn, id).await?.map(|d| {
+    let decision = decision.map(|d| {
         json!({"outcome_key": format!("outcome-{}", d.outcome), "reasons": d.reasons, "at": d.decided_at.format("%d.%m.%Y").to_string()})
     });
-    let mut events = db::events::for_subject(&conn, "application", id).await?;
-    events.retain(|e| crate::domain::case::shows_event(&e.kind, access.sees_internal()));
     let timeline: Vec<Value> = events
         .iter()
         .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "key": format!("event-{}", e.kind.replace(['.', '_'], "-"))}))

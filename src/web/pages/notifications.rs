@@ -2,7 +2,7 @@
 //! confirmation of deletion, and the admins' view of the outbox and the development mailbox.
 
 use crate::config::Config;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::domain::outbox::OutboxState;
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
@@ -24,13 +24,8 @@ pub fn routes() -> Vec<rocket::Route> {
 async fn list(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let items: Vec<Value> = db::notifications::of_user(&mut conn, user.id, 200)
-        .await?
-        .iter()
-        .map(|n| crate::web::views::notice(ctx.lang, n))
-        .collect();
-    let digest =
-        db::notifications::users_by_id(&conn, &[user.id]).await?.first().is_some_and(|r| r.mail_preference == "digest");
+    let (notices, digest) = services::notifications::notices_with_digest(&mut conn, user.id).await?;
+    let items: Vec<Value> = notices.iter().map(|n| crate::web::views::notice(ctx.lang, n)).collect();
     Ok(ctx
         .page("pages/notifications", json!({"title": ctx.t("notifications-title"), "items": items, "digest": digest})))
 }
@@ -88,13 +83,12 @@ async fn admin_mail(
     ctx.require(Permission::ReadAudit)?;
     let state = state.filter(|s| ["pending", "sent", "dead"].contains(&s.as_str()));
     let mut conn = services::conn(pool).await?;
-    let counts: Vec<Value> = db::notifications::outbox_counts(&mut conn)
-        .await?
+    let (counts, messages) = services::notifications::outbox(&mut conn, state.as_deref()).await?;
+    let counts: Vec<Value> = counts
         .into_iter()
         .map(|(s, n)| json!({"state": s, "label": ctx.t(&format!("state-mail-{s}")), "n": n}))
         .collect();
-    let messages: Vec<Value> = db::notifications::outbox_list(&mut conn, state.as_deref(), 200)
-        .await?
+    let messages: Vec<Value> = messages
         .into_iter()
         .map(|m| {
             json!({

@@ -11,7 +11,6 @@ use crate::services::{self, applications::Access, invoices as bill, price_lists,
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use chrono::Utc;
-use diesel_async::AsyncPgConnection;
 use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
@@ -93,34 +92,20 @@ pub fn estimate_rows(ctx: &Ctx, orgs: &[db::catalogue::Organisation], estimate: 
     (lines, rates)
 }
 
-/// The payment part of the case page for `user`.
-pub async fn status_data(
-    conn: &mut AsyncPgConnection,
-    ctx: &Ctx,
-    user: &User,
-    app: &Application,
-    access: Access,
-) -> AppResult<Value> {
-    let orgs = db::catalogue::organisations(conn).await?;
-    let revised = db::billing::estimates_of(conn, app.id).await?;
-    let estimate = pricing::estimate_application_from(conn, app, &orgs, &revised).await?;
-    let (lines, rates) = estimate_rows(ctx, &orgs, &estimate);
+/// The payment part of the case page for `user` (what `pricing::payment` read for `access`).
+pub fn status_data(ctx: &Ctx, user: &User, app: &Application, access: Access, payment: &pricing::Payment) -> Value {
+    let pricing::Payment { organisations: orgs, revised, estimate, time, parts } = payment;
+    let (lines, rates) = estimate_rows(ctx, orgs, estimate);
     let pending: Vec<Value> = revised
         .iter()
         .filter(|r| r.pending())
-        .map(|r| json!({"organisation": org_name(ctx, &orgs, r.organisation_id), "total": format_nok(r.total_ore), "message": r.message, "hours": (r.minutes + 59) / 60}))
+        .map(|r| json!({"organisation": org_name(ctx, orgs, r.organisation_id), "total": format_nok(r.total_ore), "message": r.message, "hours": (r.minutes + 59) / 60}))
         .collect();
     let staff = matches!(access, Access::CaseOfficer | Access::RegisterOwner);
-    let time: Vec<Value> = if staff {
-        db::billing::time_of(conn, app.id)
-            .await?
-            .iter()
-            .map(|t| json!({"who": t.user_name, "organisation": org_name(ctx, &orgs, t.organisation_id), "hours": format!("{}:{:02}", t.minutes / 60, t.minutes % 60), "note": t.note, "appeal": t.exempt.is_some(), "at": t.recorded_at.format("%d.%m.%Y").to_string()}))
-            .collect()
-    } else {
-        vec![]
-    };
-    let parts = db::billing::invoices_of(conn, app.id).await?;
+    let time: Vec<Value> = time
+        .iter()
+        .map(|t| json!({"who": t.user_name, "organisation": org_name(ctx, orgs, t.organisation_id), "hours": format!("{}:{:02}", t.minutes / 60, t.minutes % 60), "note": t.note, "appeal": t.exempt.is_some(), "at": t.recorded_at.format("%d.%m.%Y").to_string()}))
+        .collect();
     let manages = user.role.may(Permission::ManageInvoices);
     let invoice_parts: Vec<Value> = parts
         .iter()
@@ -128,14 +113,14 @@ pub async fn status_data(
             let own = user.role == Role::RegisterOwner && user.organisation_id == Some(p.organisation_id);
             let may = |action: InvoiceAction| action.apply(p.status).is_some();
             json!({
-                "id": p.id, "number": p.number, "organisation": org_name(ctx, &orgs, p.organisation_id), "status_key": format!("invoice-{}", p.status),
+                "id": p.id, "number": p.number, "organisation": org_name(ctx, orgs, p.organisation_id), "status_key": format!("invoice-{}", p.status),
                 "total": format_nok(p.total_ore), "issue": (manages || own) && may(InvoiceAction::Issue), "pay": (manages || own) && may(InvoiceAction::Pay),
                 "waive": manages && may(InvoiceAction::Waive),
             })
         })
         .collect();
     let open = crate::services::pricing::ESTIMATE_STATES.contains(&app.state);
-    Ok(json!({
+    json!({
         "estimate": format_nok(app.estimate_ore.unwrap_or(estimate.total_ore)),
         "estimate_accepted": app.estimate_accepted_at.map(|t| t.format("%d.%m.%Y").to_string()),
         "exemption_key": estimate.exemption.as_ref().map(|e| format!("exempt-{e}")),
@@ -146,7 +131,7 @@ pub async fn status_data(
         "time": time, "staff": staff,
         "invoice_parts": invoice_parts, "has_invoice": !parts.is_empty(),
         "can_generate": manages && app.first_submitted_at.is_some() && app.state != crate::domain::case::State::Withdrawn,
-    }))
+    })
 }
 
 #[get("/price-list")]
@@ -290,7 +275,7 @@ async fn invoice_action(
     let user = ctx.user()?;
     let action = bill::InvoiceAction::from_code(action).ok_or(AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
-    let part = db::billing::invoice(&mut conn, invoice).await?.ok_or(AppError::NotFound)?;
+    let part = bill::part(&mut conn, invoice).await?;
     let result =
         bill::invoice_action(&mut conn, user, &ctx.actor(), invoice, action, form.0.reason.as_deref(), Utc::now())
             .await;
@@ -304,20 +289,7 @@ async fn invoice_action(
 async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let app = if user.role == Role::Admin {
-        db::applications::by_id(&mut conn, id)
-            .await?
-            .filter(|a| a.first_submitted_at.is_some())
-            .ok_or(AppError::NotFound)?
-    } else {
-        services::applications::load(&mut conn, user, id).await?.0
-    };
-    let parts = db::billing::invoices_of(&conn, id).await?;
-    if parts.is_empty() {
-        return Err(AppError::NotFound);
-    }
-    let lines = db::billing::lines_of(&conn, &parts.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
-    let orgs = db::catalogue::organisations(&conn).await?;
+    let (app, bill::Bill { parts, lines, organisations: orgs }) = bill::printable(&mut conn, user, id).await?;
     let groups: Vec<Value> = parts
         .iter()
         .map(|p| {
@@ -362,9 +334,8 @@ async fn invoice_list(ctx: Ctx, pool: &State<Pool>, status: Option<&str>) -> App
     };
     let status = status.and_then(InvoiceStatus::from_code);
     let mut conn = services::conn(pool).await?;
-    let orgs = db::catalogue::organisations(&conn).await?;
-    let rows: Vec<Value> = db::billing::invoice_overview(&mut conn, scope, status.map(InvoiceStatus::code))
-        .await?
+    let (orgs, parts) = bill::overview(&mut conn, scope, status).await?;
+    let rows: Vec<Value> = parts
         .iter()
         .map(|(p, reference, title)| {
             json!({

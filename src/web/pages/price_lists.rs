@@ -2,7 +2,7 @@
 //! own. Draft a version, edit its items, review and publish it; published versions are read-only.
 
 use super::auth::PageOr;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::domain::language::Language;
 use crate::domain::pricing::{EXEMPT_KINDS, Unit, format_nok};
 use crate::error::{AppError, AppResult};
@@ -24,8 +24,7 @@ async fn index_data(ctx: &Ctx, pool: &Pool, form: Value) -> AppResult<Value> {
     let user = ctx.user()?;
     let scope = price_lists::managed_organisation(user)?;
     let mut conn = services::conn(pool).await?;
-    let rows = db::pricing::lists(&mut conn, scope).await?;
-    let orgs = db::catalogue::organisations(&conn).await?;
+    let (rows, orgs) = price_lists::overview(&mut conn, scope).await?;
     let name = |id: i64| orgs.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_default();
     let today = Utc::now().date_naive();
     let lists: Vec<Value> = rows
@@ -102,9 +101,7 @@ async fn create(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<NewListForm>) -> Ap
 async fn show_data(ctx: &Ctx, pool: &Pool, id: i64, new_item: Value) -> AppResult<Value> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let list = price_lists::load(&mut conn, user, id).await?;
-    let items = db::pricing::items_of(&conn, &[id]).await?;
-    let org = db::catalogue::organisation(&mut conn, list.organisation_id).await?;
+    let price_lists::ListWithItems { list, items, organisation: org } = price_lists::open(&mut conn, user, id).await?;
     let draft = list.state == crate::domain::pricing::PriceListState::Draft;
     let units = |selected: &str| -> Vec<Value> {
         Unit::ALL.iter().map(|u| json!({"value": u.code(), "label_key": format!("unit-{}", u.code()), "selected": u.code() == selected})).collect()

@@ -20,7 +20,7 @@ pub fn routes() -> Vec<rocket::Route> {
 #[get("/")]
 async fn front(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
-    let (on_form, all, variables) = db::catalogue::counts(&mut conn).await?;
+    let (on_form, all, variables) = services::catalogue::counts(&mut conn).await?;
     Ok(ctx.page("pages/public/front", json!({"counts": {"on_form": on_form, "sources": all, "variables": variables}})))
 }
 
@@ -29,8 +29,11 @@ async fn catalogue(ctx: Ctx, pool: &State<Pool>, q: Option<&str>) -> AppResult<T
     let q = q.map(|s| s.chars().take(100).collect::<String>());
     // The list shows no variables (each source's page does): one statement, a smaller context.
     let conn = services::conn(pool).await?;
-    let sources: Vec<Value> =
-        db::catalogue::sources(&conn, q.as_deref()).await?.iter().map(|(s, o)| views::source_json(s, o, &[])).collect();
+    let sources: Vec<Value> = services::catalogue::sources(&conn, q.as_deref())
+        .await?
+        .iter()
+        .map(|(s, o)| views::source_json(s, o, &[]))
+        .collect();
     Ok(ctx.page("pages/public/catalogue", json!({"sources": sources, "q": q, "count": sources.len()})))
 }
 
@@ -41,9 +44,11 @@ async fn source(ctx: Ctx, pool: &State<Pool>, code: &str) -> AppResult<Template>
         return Err(AppError::NotFound);
     }
     let mut conn = services::conn(pool).await?;
-    let (s, owner) = db::catalogue::source_by_code(&mut conn, &code).await?.ok_or(AppError::NotFound)?;
-    let variables = db::catalogue::variables_of(&conn, &[s.id]).await?;
-    Ok(ctx.page("pages/public/source", json!({"source": views::source_json(&s, &owner, &variables)})))
+    let entry = services::catalogue::source_by_code(&mut conn, &code).await?;
+    Ok(ctx.page(
+        "pages/public/source",
+        json!({"source": views::source_json(&entry.source, &entry.owner, &entry.variables)}),
+    ))
 }
 
 /// Switches the interface language (a plain link, so it works without JavaScript).

@@ -1,10 +1,10 @@
 //! Public statistics with charts, the public register of approved projects, and the dashboards
 //! of each role.
 
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
-use crate::services;
+use crate::services::{self, statistics as stats};
 use crate::web::charts::{Series, bars};
 use crate::web::context::Ctx;
 use chrono::Utc;
@@ -73,9 +73,8 @@ async fn statistics(ctx: Ctx, pool: &State<Pool>, cache: &State<services::statis
 
 #[get("/projects?<page>")]
 async fn projects(ctx: Ctx, pool: &State<Pool>, page: Option<i64>) -> AppResult<Template> {
-    let (page, offset) = db::statistics::page_and_offset(page);
     let mut conn = services::conn(pool).await?;
-    let rows = db::statistics::approved_projects(&mut conn, 101, offset).await?;
+    let (page, rows) = services::statistics::projects(&mut conn, page, 101).await?;
     let more = rows.len() > 100;
     let items: Vec<Value> = rows
         .iter()
@@ -107,9 +106,9 @@ async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
     let mut data = json!({"title": ctx.t("dashboard-title")});
     let age_labels: Vec<String> = ["0–29", "30–59", "60–89", "90+"].iter().map(|s| s.to_string()).collect();
-    if officer || admin {
-        let workload = db::statistics::workload(&mut conn, now.date_naive()).await?;
-        let ages = db::statistics::ages(&mut conn, now, None).await?;
+    let owner_organisation = if owner { user.organisation_id } else { None };
+    let dashboard = stats::dashboard(&mut conn, now, officer || admin, owner_organisation, admin).await?;
+    if let Some(stats::CaseLoad { workload, ages }) = &dashboard.cases {
         let names: Vec<String> =
             workload.iter().map(|w| w.officer.clone().unwrap_or_else(|| ctx.t("unassigned"))).collect();
         let (open, overdue) = (ctx.t("dash-open"), ctx.t("dash-overdue"));
@@ -140,17 +139,12 @@ async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
             &[Series { name: &cases, values: ages.iter().map(|a| a.n as f64).collect() }],
         ));
     }
-    if owner && let Some(org) = user.organisation_id {
-        let ages = db::statistics::ages(&mut conn, now, Some(org)).await?;
-        let start = services::statistics::window_start(now, services::statistics::MONTHS - 1);
-        let labels = services::statistics::month_labels(now, services::statistics::MONTHS);
-        let deliveries =
-            services::statistics::align(&labels, &db::statistics::deliveries_of(&mut conn, org, start, now).await?);
+    if let Some(stats::OwnerLoad { ages, labels, deliveries }) = &dashboard.owner {
         let (waiting, delivered) = (ctx.t("dash-waiting"), ctx.t("stat-delivered"));
         data["owner"] = json!({
             "waiting": ages.iter().map(|a| a.n).sum::<i64>(),
             "ages": ages,
-            "deliveries": labels.iter().zip(&deliveries).map(|(m, n)| json!({"month": m, "n": n})).collect::<Vec<_>>(),
+            "deliveries": labels.iter().zip(deliveries).map(|(m, n)| json!({"month": m, "n": n})).collect::<Vec<_>>(),
         });
         data["owner_ages_chart"] = json!(bars(
             "chart-owner-ages",
@@ -163,13 +157,11 @@ async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
             "chart-owner-deliveries",
             &ctx.t("dash-owner-deliveries"),
             &ctx.t("dash-owner-deliveries-desc"),
-            &labels,
+            labels,
             &[Series { name: &delivered, values: deliveries.iter().map(|n| *n as f64).collect() }],
         ));
     }
-    if admin {
-        let outbox = db::notifications::outbox_counts(&mut conn).await?;
-        let chain = services::audit::last(&conn).await?;
+    if let Some(stats::Operations { outbox, chain }) = &dashboard.operations {
         data["admin"] = json!({
             "outbox": outbox.iter().map(|(s, n)| json!({"label": ctx.t(&format!("state-mail-{s}")), "n": n})).collect::<Vec<_>>(),
             "chain": chain,

@@ -3,7 +3,7 @@
 //! receipts; recipients download from the same page.
 
 use crate::config::Config;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::domain::transfer::TransferState;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, transfers as svc, transfers::TransferRole};
@@ -76,8 +76,9 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
         return Err(AppError::NotFound);
     }
     let owner = l.role == TransferRole::Owner;
-    let files: Vec<Value> = db::transfers::files_of(&conn, id)
-        .await?
+    let detail = svc::detail(&mut conn, &l).await?;
+    let files: Vec<Value> = detail
+        .files
         .iter()
         .filter(|f| f.complete)
         .map(|f| {
@@ -88,17 +89,13 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
             })
         })
         .collect();
-    let receipts: Vec<Value> = if l.role == TransferRole::Recipient {
-        vec![]
-    } else {
-        db::transfers::receipts_of(&mut conn, id)
-            .await?
-            .iter()
-            .map(|(r, file, name, email)| {
-                json!({"file": file, "who": name, "email": email, "at": r.at.format("%d.%m.%Y %H:%M").to_string(), "iso": r.at.to_rfc3339(), "size": views::size_text(r.bytes), "address": r.address})
-            })
-            .collect()
-    };
+    let receipts: Vec<Value> = detail
+        .receipts
+        .iter()
+        .map(|(r, file, name, email)| {
+            json!({"file": file, "who": name, "email": email, "at": r.at.format("%d.%m.%Y %H:%M").to_string(), "iso": r.at.to_rfc3339(), "size": views::size_text(r.bytes), "address": r.address})
+        })
+        .collect();
     Ok(ctx.page(
         "pages/transfers/transfer",
         json!({

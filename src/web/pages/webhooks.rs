@@ -2,7 +2,7 @@
 //! register an endpoint (the signing secret is shown once), remove it, see its deliveries.
 
 use crate::config::Config;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, webhooks};
 use crate::web::context::Ctx;
@@ -28,7 +28,11 @@ async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResu
         .map(|e| json!({"id": e.id, "url": e.url, "kinds": e.event_kinds.join(", "), "organisation_id": e.organisation_id}))
         .collect();
     let organisations: Vec<Value> = if user.role.may(crate::domain::role::Permission::ManageUsers) {
-        db::catalogue::organisations(&conn).await?.iter().map(|o| json!({"value": o.id, "label": o.name})).collect()
+        services::catalogue::organisations(&conn)
+            .await?
+            .iter()
+            .map(|o| json!({"value": o.id, "label": o.name}))
+            .collect()
     } else {
         vec![]
     };
@@ -83,9 +87,8 @@ async fn register(
 async fn endpoint(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let e = webhooks::load(&mut conn, user, id).await?;
-    let deliveries: Vec<Value> = db::webhooks::deliveries(&mut conn, id, 200)
-        .await?
+    let (e, deliveries) = webhooks::with_deliveries(&mut conn, user, id).await?;
+    let deliveries: Vec<Value> = deliveries
         .iter()
         .map(|m| {
             json!({
