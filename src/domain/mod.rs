@@ -1,5 +1,6 @@
 //! Pure domain types and rules: no Rocket, no Diesel, no I/O, no clock.
 
+pub mod access;
 pub mod case;
 pub mod catalogue;
 pub mod deadlines;

@@ -403,9 +403,11 @@ pub async fn open_session(
 }
 
 /// Issues an API token; returns the secret (shown once) and its expiry.
+#[allow(clippy::too_many_arguments)]
 pub async fn issue_token(
     conn: &mut AsyncPgConnection,
     user: &User,
+    actor: &Actor,
     name: &str,
     scope: &str,
     hours: i64,
@@ -413,7 +415,13 @@ pub async fn issue_token(
 ) -> AppResult<(String, DateTime<Utc>)> {
     let (secret, hash) = new_secret();
     let expires = now + Duration::hours(hours);
-    db::users::create_token(conn, &hash, user.id, name, scope, expires).await?;
+    conn.transaction::<_, AppError, _>(async |tx| {
+        let token = db::users::create_token(tx, &hash, user.id, name, scope, expires).await?;
+        let payload = json!({"token_id": token.id, "name": name, "scope": scope, "expires_at": expires});
+        super::record_event(tx, actor, now, ("user", Some(user.id)), "token.issued", payload).await?;
+        Ok(())
+    })
+    .await?;
     Ok((secret, expires))
 }
 

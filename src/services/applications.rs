@@ -28,25 +28,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 
-/// How a user may see an application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// The applicant: reads and (while editable) writes.
-    Applicant,
-    /// A project member named on the form: reads.
-    Member,
-    /// A case officer: every submitted application.
-    CaseOfficer,
-    /// A register owner whose organisation's sources are requested.
-    RegisterOwner,
-}
-
-impl Access {
-    /// Whether internal notes are shown.
-    pub fn sees_internal(self) -> bool {
-        matches!(self, Access::CaseOfficer | Access::RegisterOwner)
-    }
-}
+pub use crate::domain::access::Access;
 
 /// Loads an application if `user` may see it; otherwise 404 (never someone else's data).
 pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<(Application, Access)> {
@@ -61,25 +43,20 @@ pub async fn access_to(conn: &mut AsyncPgConnection, user: &User, app: &Applicat
 }
 
 async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) -> AppResult<Option<Access>> {
-    if app.applicant_id == user.id {
-        return Ok(Some(Access::Applicant));
-    }
-    // Only applications that were once submitted reach officers and owners (a withdrawn draft never does).
-    let submitted = app.first_submitted_at.is_some();
-    Ok(match Some(user.role) {
-        // Membership is by e-mail address: only a confirmed address counts.
-        Some(Role::Applicant)
-            if user.email_verified_at.is_some() && db::applications::is_member(conn, app.id, &user.email).await? =>
-        {
-            Some(Access::Member)
-        }
-        Some(Role::CaseOfficer) if submitted => Some(Access::CaseOfficer),
-        Some(Role::RegisterOwner) if submitted => match user.organisation_id {
-            Some(org) if db::applications::requests_source_of(conn, app.id, org).await? => Some(Access::RegisterOwner),
-            _ => None,
-        },
-        _ => None,
-    })
+    use crate::domain::access::{self, Lookup};
+    let viewer = access::Viewer {
+        id: user.id,
+        role: user.role,
+        organisation_id: user.organisation_id,
+        email_verified: user.email_verified_at.is_some(),
+    };
+    let seen = access::Seen { applicant_id: app.applicant_id, submitted: app.first_submitted_at.is_some() };
+    let found = match access::lookup(viewer, seen) {
+        Lookup::Nothing => false,
+        Lookup::Membership => db::applications::is_member(conn, app.id, &user.email).await?,
+        Lookup::RequestsSourceOf(org) => db::applications::requests_source_of(conn, app.id, org).await?,
+    };
+    Ok(access::access(viewer, seen, found))
 }
 
 /// The applications a user may list.

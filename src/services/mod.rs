@@ -66,6 +66,11 @@ pub async fn record_event(
     Ok(crate::db::events::append(tx, now, event).await?)
 }
 
+/// Whether the database answers (`GET /health`).
+pub async fn healthy(pool: &Pool) -> bool {
+    crate::db::healthy(pool).await
+}
+
 /// Takes a connection from the pool, mapping failure to 503.
 pub async fn conn(pool: &Pool) -> AppResult<crate::db::Conn> {
     pool.get().await.map_err(AppError::from)

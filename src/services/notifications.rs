@@ -21,6 +21,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Map, Value, json};
 
 pub use crate::domain::notice::KINDS;
+/// A notice's text, and the development mailbox's files (both kept with the mail templates).
+pub use crate::mail::{eml_files, notice_text};
 
 /// One notice to one person.
 #[derive(Debug)]

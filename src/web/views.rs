@@ -77,7 +77,7 @@ pub fn notice(lang: crate::domain::language::Language, n: &db::notifications::No
     json!({
         "id": n.id,
         "kind": n.kind,
-        "text": crate::mail::notice_text(lang, &n.kind, &n.params),
+        "text": services::notifications::notice_text(lang, &n.kind, &n.params),
         "application_id": n.application_id,
         "urgent": n.urgent,
         "created_at": n.created_at,

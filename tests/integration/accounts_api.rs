@@ -245,10 +245,17 @@ async fn read_scoped_tokens_cannot_write() {
     let admin = app.user("admin", None).await;
     let mut conn = app.conn().await;
     let stored = helsedataservice::db::users::by_id(&mut conn, admin.id).await.unwrap().unwrap();
-    let (token, _) =
-        helsedataservice::services::accounts::issue_token(&mut conn, &stored, "reader", "read", 1, chrono::Utc::now())
-            .await
-            .unwrap();
+    let (token, _) = helsedataservice::services::accounts::issue_token(
+        &mut conn,
+        &stored,
+        &helsedataservice::services::Actor::system(),
+        "reader",
+        "read",
+        1,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let (status, _) = app.get_json("/api/users/me", Some(&token)).await;
     assert_eq!(status, Status::Ok);
     let (status, _) = app

@@ -116,3 +116,19 @@ async fn tokens_over_the_api_expire_and_belong_to_their_owner() {
     let token = created["token"].as_str().unwrap();
     assert_eq!(app.get_json("/api/users/me", Some(token)).await.0, Status::Unauthorized);
 }
+
+#[rocket::async_test]
+async fn a_login_token_issued_and_revoked_through_the_api_is_in_the_audit_log() {
+    let app = TestApp::new().await;
+    let user = app.user("applicant", None).await;
+    let token = app.token(&user).await;
+    let resp = app
+        .client
+        .delete("/api/auth/token")
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .dispatch()
+        .await;
+    assert_eq!(resp.status(), Status::NoContent);
+    assert_eq!(app.get_json("/api/applications", Some(&token)).await.0, Status::Unauthorized);
+    assert_eq!(app.event_kinds("user", user.id).await, ["user.created", "token.issued", "token.revoked"]);
+}

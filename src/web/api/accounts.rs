@@ -42,8 +42,9 @@ async fn token(
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
     let user = accounts::authenticate(&mut conn, &body.0.email, &body.0.password, &address.0, now).await?;
+    let who = actor(Some(&user), &address);
     let (secret, expires_at) =
-        accounts::issue_token(&mut conn, &user, "api", "write", accounts::TOKEN_HOURS, now).await?;
+        accounts::issue_token(&mut conn, &user, &who, "api", "write", accounts::TOKEN_HOURS, now).await?;
     Ok(Json(json!({"token": secret, "token_type": "Bearer", "expires_at": expires_at, "user": user_json(&user)})))
 }
 

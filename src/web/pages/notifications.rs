@@ -102,7 +102,7 @@ async fn admin_mail(
         })
         .collect();
     let files: Vec<Value> = if config.smtp_url.is_none() {
-        crate::mail::eml_files(&config.mail_dir)
+        services::notifications::eml_files(&config.mail_dir)
             .into_iter()
             .take(50)
             .map(|(name, size, at)| json!({"name": name, "size": size, "at": at.format("%d.%m.%Y %H:%M").to_string()}))

@@ -1,6 +1,6 @@
 //! Public pages: the front page, the catalogue and the language switch; `GET /health`.
 
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::services;
 use crate::web::context::Ctx;
@@ -69,7 +69,7 @@ async fn language(code: &str, next: Option<&str>, cookies: &CookieJar<'_>) -> Re
 /// 200 when the database answers, 503 otherwise.
 #[get("/health")]
 async fn health(pool: &State<Pool>) -> (Status, Json<Value>) {
-    if db::healthy(pool).await {
+    if services::healthy(pool).await {
         (Status::Ok, Json(json!({"status": "ok", "database": "ok"})))
     } else {
         (Status::ServiceUnavailable, Json(json!({"status": "unavailable", "database": "unreachable"})))
