@@ -445,7 +445,7 @@ fn print_queries(
     token: &str,
     form: &str,
 ) -> Result<(), String> {
-    let log = Path::new(CLUSTER_DIR).join("postgres.log");
+    let log = Cluster::server_home_of(Path::new(CLUSTER_DIR)).join("postgres.log");
     let once = |name: &str, args: &[&str]| -> Result<String, String> {
         std::thread::sleep(std::time::Duration::from_millis(300));
         let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) as usize;

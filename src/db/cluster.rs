@@ -1,6 +1,9 @@
 //! The private PostgreSQL cluster used when no `DATABASE_URL` is configured: initialised under
 //! a folder of ours from the machine's `initdb`/`pg_ctl`, listening on 127.0.0.1 only, with a
-//! random password. PostgreSQL refuses to run as root, so as root it runs as `postgres`.
+//! random password. PostgreSQL refuses to run as root, so as root it runs as `postgres`; when
+//! that account cannot reach our folder (a checkout under `/root`, mode 0700), the server's own
+//! files (data and log) live in a folder of its home tied to the checkout, named in
+//! `<folder>/server-home`, while the lock and the password stay in our folder.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -47,6 +50,12 @@ pub enum Durability {
 }
 
 const SUPERUSER: &str = "hds";
+
+/// Names the server's folder when it is not ours (see the module's documentation).
+const SERVER_HOME_FILE: &str = "server-home";
+
+/// Where the servers of checkouts the `postgres` account cannot enter keep their files.
+const EXTERNAL_HOMES: &str = "/var/lib/postgresql/helsedataservice";
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {
     move |e| ClusterError::Io(path.to_path_buf(), e)
@@ -127,9 +136,8 @@ impl Cluster {
         } else {
             None
         };
-        let data = dir.join("data");
         let mut cluster = Cluster { dir: dir.clone(), port: 0, password: String::new(), bin, started_here: false };
-        if !data.join("PG_VERSION").is_file() {
+        if !cluster.data().join("PG_VERSION").is_file() {
             cluster.init(account, durability)?;
         }
         let password_file = dir.join("password");
@@ -146,10 +154,33 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// The folder of the server's own files: ours, or the one named in `server-home`.
+    pub fn server_home(&self) -> PathBuf {
+        Cluster::server_home_of(&self.dir)
+    }
+
+    /// The server's folder for the cluster under `dir` (see [`Cluster::server_home`]).
+    pub fn server_home_of(dir: &Path) -> PathBuf {
+        match fs::read_to_string(dir.join(SERVER_HOME_FILE)) {
+            Ok(path) if !path.trim().is_empty() => PathBuf::from(path.trim()),
+            _ => dir.to_path_buf(),
+        }
+    }
+
+    /// The data folder.
+    fn data(&self) -> PathBuf {
+        self.server_home().join("data")
+    }
+
+    /// The server's log file.
+    pub fn log_file(&self) -> PathBuf {
+        self.server_home().join("postgres.log")
+    }
+
     /// Starts the server on this cluster's port and waits until it accepts connections.
     fn start_server(&self, as_postgres: bool) -> Result<(), ClusterError> {
-        let data = self.dir.join("data");
-        let log = self.dir.join("postgres.log");
+        let data = self.data();
+        let log = self.log_file();
         let mut cmd = self.pg_command("pg_ctl", as_postgres);
         let out = cmd.args([
             "-D".as_ref(),
@@ -193,24 +224,13 @@ impl Cluster {
     }
 
     fn init(&self, account: Option<(u32, u32)>, durability: Durability) -> Result<(), ClusterError> {
-        let data = self.dir.join("data");
         if let Some((uid, gid)) = account {
-            std::os::unix::fs::chown(&self.dir, Some(uid), Some(gid)).map_err(io(&self.dir))?;
-            // The server account must reach the folder through every parent.
-            let probe = Command::new("runuser").args(["-u", "postgres", "--", "test", "-w"]).arg(&self.dir).status();
-            if !probe.map(|s| s.success()).unwrap_or(false) {
-                return Err(ClusterError::Command(
-                    "preparing the cluster folder".into(),
-                    format!(
-                        "the postgres account cannot write to {} (a parent folder is closed to it); \
-                         move the checkout or set DATABASE_URL",
-                        self.dir.display()
-                    ),
-                ));
-            }
+            let home = self.prepare_server_home(uid, gid)?;
+            std::os::unix::fs::chown(&home, Some(uid), Some(gid)).map_err(io(&home))?;
         }
+        let data = self.data();
         let password = random_hex(24);
-        let pwfile = self.dir.join("initdb.pw");
+        let pwfile = self.server_home().join("initdb.pw");
         fs::write(&pwfile, &password).map_err(io(&pwfile))?;
         if let Some((uid, gid)) = account {
             std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid)).map_err(io(&pwfile))?;
@@ -240,9 +260,54 @@ impl Cluster {
         Ok(())
     }
 
+    /// As root: a folder the `postgres` account may write, for the server's files. Our own folder
+    /// when the account reaches it through every parent; otherwise a folder under
+    /// [`EXTERNAL_HOMES`] named after our folder's path (so each checkout has its own), recorded
+    /// in `server-home`.
+    fn prepare_server_home(&self, uid: u32, gid: u32) -> Result<PathBuf, ClusterError> {
+        let reachable = |dir: &Path| {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--", "test", "-w"])
+                .arg(dir)
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false)
+        };
+        std::os::unix::fs::chown(&self.dir, Some(uid), Some(gid)).map_err(io(&self.dir))?;
+        if reachable(&self.dir) {
+            let _ = fs::remove_file(self.dir.join(SERVER_HOME_FILE));
+            return Ok(self.dir.clone());
+        }
+        // Ours again: the lock and the password stay with root.
+        std::os::unix::fs::chown(&self.dir, Some(0), Some(0)).map_err(io(&self.dir))?;
+        use sha2::Digest;
+        let tag = hex::encode(&sha2::Sha256::digest(self.dir.as_os_str().as_encoded_bytes())[..8]);
+        let name = self.dir.file_name().and_then(|n| n.to_str()).unwrap_or("cluster");
+        let home = Path::new(EXTERNAL_HOMES).join(format!("{name}-{tag}"));
+        let base = Path::new(EXTERNAL_HOMES);
+        fs::create_dir_all(&home).map_err(io(&home))?;
+        for folder in [base, home.as_path()] {
+            std::os::unix::fs::chown(folder, Some(uid), Some(gid)).map_err(io(folder))?;
+            fs::set_permissions(folder, fs::Permissions::from_mode(0o700)).map_err(io(folder))?;
+        }
+        if !reachable(&home) {
+            return Err(ClusterError::Command(
+                "preparing the cluster folder".into(),
+                format!(
+                    "the postgres account can write neither to {} nor to {}; set DATABASE_URL",
+                    self.dir.display(),
+                    home.display()
+                ),
+            ));
+        }
+        let record = self.dir.join(SERVER_HOME_FILE);
+        fs::write(&record, home.as_os_str().as_encoded_bytes()).map_err(io(&record))?;
+        Ok(home)
+    }
+
     /// The port of a server already running on this data folder, if any.
     fn running_port(&self) -> Option<u16> {
-        let data = self.dir.join("data");
+        let data = self.data();
         let status = self.pg_command("pg_ctl", running_as_root()).arg("status").arg("-D").arg(&data).output().ok()?;
         if !status.status.success() {
             return None;
@@ -254,10 +319,10 @@ impl Cluster {
     /// Stops the server under `dir` if one is running there (without starting anything).
     pub fn stop_if_running(dir: &Path) -> Result<bool, ClusterError> {
         let Some(bin) = find_bin_dir() else { return Ok(false) };
-        if !dir.join("data").join("PG_VERSION").is_file() {
+        let cluster = Cluster { dir: dir.to_path_buf(), port: 0, password: String::new(), bin, started_here: false };
+        if !cluster.data().join("PG_VERSION").is_file() {
             return Ok(false);
         }
-        let cluster = Cluster { dir: dir.to_path_buf(), port: 0, password: String::new(), bin, started_here: false };
         if cluster.running_port().is_none() {
             return Ok(false);
         }
@@ -271,7 +336,7 @@ impl Cluster {
 
     /// Stops the server (fast shutdown: sessions are ended, data is kept).
     pub fn stop(&self) -> Result<(), ClusterError> {
-        let data = self.dir.join("data");
+        let data = self.data();
         let mut cmd = self.pg_command("pg_ctl", running_as_root());
         cmd.arg("-D").arg(&data).args(["-m", "fast", "-w", "stop"]);
         check("pg_ctl stop", cmd.output()).map(|_| ())
