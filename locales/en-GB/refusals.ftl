@@ -80,3 +80,6 @@ err-estimate-pending = A revised price estimate waits for the applicant's accept
 err-bearer-missing = Missing bearer token.
 err-bearer-format = The Authorization header must be `Bearer <token>`.
 err-bearer-invalid = The token is unknown, expired or revoked.
+err-invoice-issue-draft-only = Only a draft invoice can be issued.
+err-invoice-pay-issued-only = Only an issued invoice can be marked paid.
+err-invoice-waive-open-only = Only a draft or issued invoice can be waived.

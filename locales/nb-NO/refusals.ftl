@@ -80,3 +80,6 @@ err-estimate-pending = Et revidert kostnadsoverslag venter på at søkeren godta
 err-bearer-missing = Mangler bearer-token.
 err-bearer-format = Authorization-headeren må være `Bearer <token>`.
 err-bearer-invalid = Tokenet er ukjent, utløpt eller trukket tilbake.
+err-invoice-issue-draft-only = Bare en fakturakladd kan utstedes.
+err-invoice-pay-issued-only = Bare en utstedt faktura kan merkes som betalt.
+err-invoice-waive-open-only = Bare en fakturakladd eller en utstedt faktura kan frafalles.

@@ -53,12 +53,12 @@ impl InvoiceAction {
         }
     }
 
-    /// The action's result, as the past participle used in messages.
-    pub fn past(self) -> &'static str {
+    /// Why the action is refused when [`InvoiceAction::apply`] finds it impossible (a message key).
+    pub fn refusal(self) -> &'static str {
         match self {
-            InvoiceAction::Issue => "issued",
-            InvoiceAction::Pay => "paid",
-            InvoiceAction::Waive => "waived",
+            InvoiceAction::Issue => "err-invoice-issue-draft-only",
+            InvoiceAction::Pay => "err-invoice-pay-issued-only",
+            InvoiceAction::Waive => "err-invoice-waive-open-only",
         }
     }
 

@@ -174,9 +174,7 @@ pub async fn invoice_action(
     let actor = actor.clone();
     on_case(conn, app.id, Seen::ANY, async move |tx, _| {
         let current = db::billing::lock_invoice(tx, invoice_id).await?.ok_or(AppError::NotFound)?;
-        let (to, kind) = action.apply(current.status).ok_or_else(|| {
-            AppError::Conflict(format!("an invoice that is {} cannot be {}", current.status.code(), action.past()))
-        })?;
+        let (to, kind) = action.apply(current.status).ok_or_else(|| AppError::Conflict(action.refusal().into()))?;
         let updated = db::billing::set_invoice_status(tx, invoice_id, to.code(), reason.as_deref(), now).await?;
         let payload = match action {
             InvoiceAction::Issue => json!({"invoice_id": invoice_id, "total_ore": updated.total_ore}),

@@ -223,3 +223,25 @@ fn durations_with_huge_or_negative_hours_are_refused_not_a_panic() {
     assert_eq!(parse_duration("153722867280912929:59"), Some(153_722_867_280_912_929 * 60 + 59));
     assert_eq!(parse_duration("-1:30"), None);
 }
+
+#[test]
+fn invoice_parts_move_draft_issued_paid_or_waived() {
+    use InvoiceStatus::*;
+    let table = [
+        (InvoiceAction::Issue, Draft, Some(Issued)),
+        (InvoiceAction::Issue, Issued, None),
+        (InvoiceAction::Pay, Issued, Some(Paid)),
+        (InvoiceAction::Pay, Draft, None),
+        (InvoiceAction::Waive, Draft, Some(Waived)),
+        (InvoiceAction::Waive, Issued, Some(Waived)),
+        (InvoiceAction::Waive, Paid, None),
+        (InvoiceAction::Pay, Waived, None),
+    ];
+    for (action, from, to) in table {
+        assert_eq!(action.apply(from).map(|(s, _)| s), to, "{action:?} from {from:?}");
+    }
+    assert_eq!(combined_status(&[Paid, Draft]), Draft);
+    assert_eq!(combined_status(&[Paid, Issued]), Issued);
+    assert_eq!(combined_status(&[Waived, Waived]), Waived);
+    assert_eq!(combined_status(&[Waived, Paid]), Paid);
+}
