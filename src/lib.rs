@@ -42,7 +42,9 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
     let documents =
         templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
     let mailer = std::sync::Arc::new(mail::Mailer::new(&config)?);
-    let rocket = rocket::custom(figment)
+    let https = config.public_url.starts_with("https://");
+    // No `Server: Rocket` banner (it tells a prober what to try).
+    let rocket = rocket::custom(figment.merge(("ident", false)))
         .manage(documents)
         .manage(mailer)
         .manage(services::statistics::Cache::default())
@@ -51,7 +53,7 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         .manage(config)
         .attach(web::context::templates())
         .attach(web::security::shield())
-        .attach(web::security::SecurityHeaders);
+        .attach(web::security::SecurityHeaders { https });
     Ok(web::mount(rocket))
 }
 

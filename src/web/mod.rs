@@ -20,10 +20,27 @@ pub fn url_encode(value: &str) -> String {
     RawStr::new(value).percent_encode().to_string()
 }
 
-/// A local redirect target from a `next` parameter; anything else becomes `/`.
+/// A local redirect target from a `next` parameter; anything else becomes `/`. Control
+/// characters make it `/` too (they cannot stand in a `Location` header); other characters
+/// outside printable ASCII are percent-encoded, so `/ø` leads to `/%C3%B8`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control) =>
+        {
+            let mut target = String::with_capacity(n.len());
+            for c in n.chars() {
+                if c.is_ascii_graphic() {
+                    target.push(c);
+                } else {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        target.push_str(&format!("%{b:02X}"));
+                    }
+                }
+            }
+            target
+        }
         _ => "/".to_string(),
     }
 }
@@ -60,5 +77,8 @@ mod tests {
         assert_eq!(super::safe_next(Some("//evil.example")), "/");
         assert_eq!(super::safe_next(Some("https://evil.example")), "/");
         assert_eq!(super::safe_next(None), "/");
+        assert_eq!(super::safe_next(Some("/ø x")), "/%C3%B8%20x");
+        assert_eq!(super::safe_next(Some("/a\r\nSet-Cookie: x")), "/");
+        assert_eq!(super::safe_next(Some("/\u{7f}")), "/");
     }
 }

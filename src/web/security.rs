@@ -21,8 +21,14 @@ pub fn shield() -> Shield {
         .enable(Permission::default())
 }
 
-/// Adds the CSP and cache headers to every response.
-pub struct SecurityHeaders;
+/// Adds the CSP and cache headers to every response; behind https (`https`: the public URL is
+/// `https://`) also HSTS, and `Secure` on every cookie set (ours and Rocket's flash cookie).
+pub struct SecurityHeaders {
+    pub https: bool,
+}
+
+/// HSTS for a year, subdomains included (only sent when the public URL is https).
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000; includeSubDomains";
 
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
@@ -33,10 +39,26 @@ impl Fairing for SecurityHeaders {
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         res.set_header(Header::new("Content-Security-Policy", CONTENT_SECURITY_POLICY));
         res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
+        if self.https {
+            res.set_header(Header::new("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY));
+            let cookies: Vec<String> = res.headers().get("Set-Cookie").map(str::to_string).collect();
+            if cookies.iter().any(|c| !has_secure(c)) {
+                res.remove_header("Set-Cookie");
+                for cookie in cookies {
+                    let cookie = if has_secure(&cookie) { cookie } else { format!("{cookie}; Secure") };
+                    res.adjoin_header(Header::new("Set-Cookie", cookie));
+                }
+            }
+        }
         if req.uri().path().starts_with("/static/") {
             res.set_header(Header::new("Cache-Control", "public, max-age=3600"));
         } else if !res.headers().contains("Cache-Control") {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
     }
+}
+
+/// Whether a `Set-Cookie` value already has the `Secure` attribute.
+fn has_secure(cookie: &str) -> bool {
+    cookie.split(';').skip(1).any(|a| a.trim().eq_ignore_ascii_case("secure"))
 }

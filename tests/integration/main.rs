@@ -16,6 +16,7 @@ mod exports;
 mod faults;
 mod faults_upload;
 mod fuzz_regressions;
+mod hardening;
 mod notifications;
 mod oidc;
 mod openapi;
