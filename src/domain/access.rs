@@ -25,6 +25,60 @@ impl Access {
     }
 }
 
+/// Who is looking, as the visibility of a case's parts needs it: their access to the case and,
+/// for a register owner, their organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audience {
+    pub access: Access,
+    pub organisation_id: Option<i64>,
+}
+
+/// A transfer as its visibility needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferFacts {
+    /// Whether it was ever published (made available to its recipients).
+    pub published: bool,
+    /// The organisation whose release it delivers (which holds the data).
+    pub owner_organisation_id: i64,
+    /// For a linkage extract: the data holder it goes to (not the applicant).
+    pub recipient_organisation_id: Option<i64>,
+}
+
+/// Events only the case's handlers (officers and owners) see: internal notes, time records.
+pub const INTERNAL_EVENTS: [&str; 2] = ["note.posted", "hours.recorded"];
+
+/// Transfer events that happen before anything reaches a recipient.
+const PREPARATION_EVENTS: [&str; 2] = ["transfer.created", "transfer.file_uploaded"];
+
+/// Whether `who` sees a transfer of the case: officers every one; a register owner those of its
+/// own organisation's releases and those sent to it; the applicant and the members those
+/// published to them (never a linkage extract for another data holder).
+pub fn sees_transfer(who: Audience, t: TransferFacts) -> bool {
+    match who.access {
+        Access::CaseOfficer => true,
+        Access::RegisterOwner => {
+            who.organisation_id.is_some()
+                && (who.organisation_id == Some(t.owner_organisation_id)
+                    || who.organisation_id == t.recipient_organisation_id)
+        }
+        Access::Applicant | Access::Member => t.published && t.recipient_organisation_id.is_none(),
+    }
+}
+
+/// Whether `who` sees an event of `kind` on the case's timeline. `transfer` is the transfer a
+/// `transfer.*` event is about (`None` when unknown: then only officers see it).
+pub fn sees_event(who: Audience, kind: &str, transfer: Option<TransferFacts>) -> bool {
+    if INTERNAL_EVENTS.contains(&kind) && !who.access.sees_internal() {
+        return false;
+    }
+    if kind.starts_with("transfer.") {
+        let Some(t) = transfer else { return who.access == Access::CaseOfficer };
+        let recipient = matches!(who.access, Access::Applicant | Access::Member);
+        return sees_transfer(who, t) && !(recipient && PREPARATION_EVENTS.contains(&kind));
+    }
+    true
+}
+
 /// The person looking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Viewer {
@@ -82,6 +136,50 @@ pub fn access(viewer: Viewer, app: Seen, found: bool) -> Option<Access> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transfers_and_their_events_by_audience() {
+        let audience = |access, organisation_id| Audience { access, organisation_id };
+        let officer = audience(Access::CaseOfficer, None);
+        let applicant = audience(Access::Applicant, None);
+        let member = audience(Access::Member, None);
+        let holder = audience(Access::RegisterOwner, Some(7));
+        let receiver = audience(Access::RegisterOwner, Some(8));
+        let other = audience(Access::RegisterOwner, Some(9));
+        let open = TransferFacts { published: false, owner_organisation_id: 7, recipient_organisation_id: None };
+        let published = TransferFacts { published: true, ..open };
+        let linkage = TransferFacts { recipient_organisation_id: Some(8), ..published };
+        // (who, transfer) → sees it
+        let table = [
+            (officer, open, true),
+            (officer, linkage, true),
+            (holder, open, true),
+            (holder, linkage, true),
+            (receiver, linkage, true),
+            (receiver, published, false),
+            (other, published, false),
+            (other, linkage, false),
+            (applicant, open, false),
+            (applicant, published, true),
+            (applicant, linkage, false),
+            (member, published, true),
+            (member, linkage, false),
+        ];
+        for (who, t, sees) in table {
+            assert_eq!(sees_transfer(who, t), sees, "{who:?} {t:?}");
+            assert_eq!(sees_event(who, "transfer.published", Some(t)), sees, "{who:?} {t:?}");
+        }
+        assert!(!sees_event(applicant, "transfer.created", Some(published)));
+        assert!(!sees_event(applicant, "transfer.file_uploaded", Some(published)));
+        assert!(sees_event(applicant, "transfer.downloaded", Some(published)));
+        assert!(sees_event(holder, "transfer.created", Some(open)));
+        assert!(!sees_event(holder, "transfer.created", None) && sees_event(officer, "transfer.created", None));
+        for kind in INTERNAL_EVENTS {
+            assert!(!sees_event(applicant, kind, None) && !sees_event(member, kind, None));
+            assert!(sees_event(officer, kind, None) && sees_event(holder, kind, None));
+        }
+        assert!(sees_event(applicant, "application.decided", None));
+    }
 
     fn viewer(role: Role) -> Viewer {
         Viewer { id: 2, role, organisation_id: (role == Role::RegisterOwner).then_some(7), email_verified: true }

@@ -53,14 +53,6 @@ pub fn records_work(state: State) -> bool {
     !matches!(state, State::Draft | State::Withdrawn | State::Closed)
 }
 
-/// Events only the case's handlers see (officers and the register owners involved).
-pub const INTERNAL_EVENTS: [&str; 1] = ["note.posted"];
-
-/// Whether an event of `kind` is shown to someone who does (or does not) see internal notes.
-pub fn shows_event(kind: &str, sees_internal: bool) -> bool {
-    sees_internal || !INTERNAL_EVENTS.contains(&kind)
-}
-
 /// How long after the decision an appeal may be lodged (three weeks).
 pub const APPEAL_WEEKS: i64 = 3;
 

@@ -28,7 +28,12 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 
-pub use crate::domain::access::Access;
+pub use crate::domain::access::{Access, Audience};
+
+/// `user` with `access` to a case, as the visibility of its parts needs it.
+pub fn audience(access: Access, user: &User) -> Audience {
+    Audience { access, organisation_id: user.organisation_id }
+}
 
 /// Loads an application if `user` may see it; otherwise 404 (never someone else's data).
 pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<(Application, Access)> {
@@ -524,12 +529,24 @@ pub struct CaseFile {
     pub transfers: Vec<TransferView>,
 }
 
-/// The case file of `app` as someone with `access` sees it.
-pub async fn case_file(conn: &AsyncPgConnection, app: &Application, access: Access) -> AppResult<CaseFile> {
+/// The case file of `app` as `who` sees it.
+pub async fn case_file(conn: &AsyncPgConnection, app: &Application, who: Audience) -> AppResult<CaseFile> {
+    let access = who.access;
     let form = form_of(app);
     // Independent reads, sent together on the one connection (diesel-async pipelines queries
     // polled at once over a shared reference) instead of one round trip each.
-    let (attachments, mut events, messages, releases, decision, orgs, revised, (versions, facts), bill, transfers) = tokio::try_join!(
+    let (
+        attachments,
+        events,
+        messages,
+        releases,
+        decision,
+        orgs,
+        revised,
+        (versions, facts),
+        bill,
+        (transfers, all_transfers),
+    ) = tokio::try_join!(
         biased;
         super::read(db::applications::attachments_of(conn, app.id)),
         super::read(db::events::for_subject(conn, "application", app.id)),
@@ -540,9 +557,12 @@ pub async fn case_file(conn: &AsyncPgConnection, app: &Application, access: Acce
         super::read(db::billing::estimates_of(conn, app.id)),
         super::pricing::pricing_inputs(conn, &form),
         super::invoices::bill(conn, app.id),
-        super::transfers::of_application(conn, app.id, access),
+        async {
+            let all = db::transfers::of_application(conn, app.id).await?;
+            Ok::<_, AppError>((super::transfers::of_application(conn, app.id, who).await?, all))
+        },
     )?;
-    events.retain(|e| case::shows_event(&e.kind, access.sees_internal()));
+    let events = super::transfers::visible_events(events, who, &all_transfers, &releases);
     let estimate = super::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
     Ok(CaseFile { attachments, events, messages, releases, decision, revised, estimate, bill, transfers })
 }
@@ -564,14 +584,16 @@ pub struct StatusFile {
 /// Reads the status page of application `id` for `user`.
 pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<StatusFile> {
     let (app, access) = load(conn, user, id).await?;
-    let mut events = db::events::for_subject(conn, "application", id).await?;
-    events.retain(|e| case::shows_event(&e.kind, access.sees_internal()));
+    let who = audience(access, user);
+    let events = db::events::for_subject(conn, "application", id).await?;
+    let releases = db::cases::releases_of(conn, id).await?;
+    let all_transfers = db::transfers::of_application(conn, id).await?;
+    let events = super::transfers::visible_events(events, who, &all_transfers, &releases);
     let messages = db::applications::messages_of(conn, id, access.sees_internal()).await?;
     let attachments = db::applications::attachments_of(conn, id).await?;
     let payment = super::pricing::payment(conn, &app, access).await?;
-    let releases = db::cases::releases_of(conn, id).await?;
     let decision = db::cases::latest_decision(conn, id).await?;
-    let transfers = super::transfers::of_application(conn, id, access).await?;
+    let transfers = super::transfers::of_application(conn, id, who).await?;
     Ok(StatusFile { app, access, events, messages, attachments, payment, releases, decision, transfers })
 }
 
@@ -629,7 +651,8 @@ pub async fn printout(conn: &mut AsyncPgConnection, user: &User, id: i64) -> App
     let (app, access) = load(conn, user, id).await?;
     let releases = db::cases::releases_of(conn, id).await?;
     let decision = db::cases::latest_decision(conn, id).await?;
-    let mut events = db::events::for_subject(conn, "application", id).await?;
-    events.retain(|e| case::shows_event(&e.kind, access.sees_internal()));
+    let events = db::events::for_subject(conn, "application", id).await?;
+    let all_transfers = db::transfers::of_application(conn, id).await?;
+    let events = super::transfers::visible_events(events, audience(access, user), &all_transfers, &releases);
     Ok(Printout { app, releases, decision, events })
 }

@@ -14,6 +14,7 @@ use crate::db::{
     transfers::{Receipt, Transfer, TransferChanges, TransferFile},
     users::User,
 };
+use crate::domain::access::{self, Audience, TransferFacts};
 use crate::domain::case::State;
 use crate::domain::files;
 use crate::domain::role::Role;
@@ -537,17 +538,52 @@ pub struct TransferView {
     pub files: Vec<TransferFile>,
 }
 
-/// The transfers of an application that someone with `access` sees: recipients see published
-/// transfers addressed to them (not linkage extracts); officers and owners see all.
+/// The visibility facts of a transfer (the owner from its release among `releases`).
+pub fn facts_of(t: &Transfer, releases: &[crate::db::cases::ReleaseView]) -> TransferFacts {
+    let owner = releases.iter().find(|r| r.release.id == t.release_id).map(|r| r.release.owner_organisation_id);
+    TransferFacts {
+        published: t.published_at.is_some(),
+        // A release always exists for a transfer; unknown, it matches no organisation.
+        owner_organisation_id: owner.unwrap_or(-1),
+        recipient_organisation_id: t.recipient_organisation_id,
+    }
+}
+
+/// The events of a case that `who` may see, given every transfer of the case and its releases
+/// (the rule is `domain::access::sees_event`).
+pub fn visible_events(
+    events: Vec<crate::db::events::Event>,
+    who: Audience,
+    transfers: &[Transfer],
+    releases: &[crate::db::cases::ReleaseView],
+) -> Vec<crate::db::events::Event> {
+    events
+        .into_iter()
+        .filter(|e| {
+            let transfer = e.payload["transfer_id"]
+                .as_i64()
+                .and_then(|id| transfers.iter().find(|t| t.id == id))
+                .map(|t| facts_of(t, releases));
+            access::sees_event(who, &e.kind, transfer)
+        })
+        .collect()
+}
+
+/// The transfers of an application that `who` sees (`domain::access::sees_transfer`), with
+/// their complete files.
 pub async fn of_application(
     conn: &AsyncPgConnection,
     application_id: i64,
-    access: Access,
+    who: Audience,
 ) -> AppResult<Vec<TransferView>> {
+    let (transfers, releases) = tokio::try_join!(
+        biased;
+        super::read(db::transfers::of_application(conn, application_id)),
+        super::read(db::cases::releases_of(conn, application_id)),
+    )?;
     let mut out = vec![];
-    for t in db::transfers::of_application(conn, application_id).await? {
-        let recipient_view = matches!(access, Access::Applicant | Access::Member);
-        if recipient_view && !transfer::recipient_sees(t.state, t.recipient_organisation_id.is_some()) {
+    for t in transfers {
+        if !access::sees_transfer(who, facts_of(&t, &releases)) {
             continue;
         }
         let files = db::transfers::files_of(conn, t.id).await?.into_iter().filter(|f| f.complete).collect();
@@ -576,14 +612,14 @@ pub async fn detail(conn: &mut AsyncPgConnection, l: &Loaded) -> AppResult<Detai
     Ok(Detail { files, receipts })
 }
 
-/// The receipts of each transfer of an application that someone with `access` sees.
+/// The receipts of each transfer of an application that `who` sees.
 pub async fn receipts_of_application(
     conn: &mut AsyncPgConnection,
     application_id: i64,
-    access: Access,
+    who: Audience,
 ) -> AppResult<Vec<(i64, Vec<ReceiptRow>)>> {
     let mut out = vec![];
-    for t in of_application(conn, application_id, access).await? {
+    for t in of_application(conn, application_id, who).await? {
         out.push((t.transfer.id, db::transfers::receipts_of(conn, t.transfer.id).await?));
     }
     Ok(out)

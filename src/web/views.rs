@@ -3,19 +3,21 @@
 
 use crate::db::{self, Pool, applications::Application};
 use crate::error::AppResult;
-use crate::services::{self, applications as apps, applications::Access, invoices::Bill, transfers::TransferView};
+use crate::services::{
+    self, applications as apps, applications::Access, applications::Audience, invoices::Bill, transfers::TransferView,
+};
 use diesel_async::AsyncPgConnection;
 use serde_json::{Map, Value, json};
 
 /// The application as `GET /api/applications/{id}` shows it: the form's fields at the top
 /// level beside id, reference, state, version and the case's parts.
-pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, access: Access) -> AppResult<Value> {
+pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, who: Audience) -> AppResult<Value> {
     let mut v = match &app.form {
         Value::Object(m) => m.clone(),
         _ => Map::new(),
     };
     let apps::CaseFile { attachments, events, messages, releases, decision, revised, estimate, bill, transfers } =
-        apps::case_file(conn, app, access).await?;
+        apps::case_file(conn, app, who).await?;
     let invoice = invoice_json(app.id, bill.as_ref());
     let fields = json!({
         "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,

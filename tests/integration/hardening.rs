@@ -67,3 +67,73 @@ async fn odd_next_targets_are_safe_and_keep_the_login() {
         .await;
     assert_eq!(resp.headers().get_one("Location"), Some("/"));
 }
+
+/// Item 8: each role sees only the events and objects that are theirs: applicants and members
+/// see no time records and no transfer that is unpublished or goes to another data holder; a
+/// register owner sees its own organisation's transfers (and those sent to it), not others'.
+#[rocket::async_test]
+async fn each_role_sees_only_its_own_events_and_transfers() {
+    use crate::case_handling::{cmd, release, two_source_case};
+    use crate::transfers::put_file;
+    use serde_json::{Value, json};
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+    let (status, case) = cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    assert_eq!(status, Status::Ok, "{case}");
+    let (npr, krg) = (release(&case, "NPR")["id"].as_i64().unwrap(), release(&case, "KRG")["id"].as_i64().unwrap());
+    for (token, r) in [(&c.officer_token, npr), (&c.fhi_token, krg)] {
+        let (status, body) =
+            app.post_json(&format!("/api/releases/{r}/decide"), Some(token), json!({"approve": true})).await;
+        assert_eq!(status, Status::Ok, "{body}");
+    }
+    assert_eq!(cmd(&app, &c.officer_token, id, "decide", json!({})).await.0, Status::Ok);
+    let fhi_org = app.get_json("/api/data-sources/KRG", None).await.1["owner"]["id"].as_i64().unwrap();
+    // Helsedirektoratet: hours, an unpublished transfer, and a linkage extract sent to FHI.
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/hours"), Some(&c.hdir_token), json!({"hours": 2})).await;
+    assert_eq!(status, Status::Created, "{body}");
+    let path = format!("/api/releases/{npr}/transfers");
+    let (_, open) = app.post_json(&path, Some(&c.hdir_token), json!({})).await;
+    let open = open["id"].as_i64().unwrap();
+    let (_, linkage) = app.post_json(&path, Some(&c.hdir_token), json!({"recipient_organisation_id": fhi_org})).await;
+    let linkage = linkage["id"].as_i64().unwrap();
+    put_file(&app, &c.hdir_token, linkage, "kobling.csv", b"a;b\n", None).await;
+    let (status, body) =
+        app.post_json(&format!("/api/transfers/{linkage}/publish"), Some(&c.hdir_token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+
+    let transfer_ids = |case: &Value| -> Vec<i64> {
+        let mut ids: Vec<i64> =
+            case["transfers"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+        ids.sort();
+        ids
+    };
+    let event_transfers = |case: &Value| -> Vec<i64> {
+        let mut ids: Vec<i64> =
+            case["events"].as_array().unwrap().iter().filter_map(|e| e["payload"]["transfer_id"].as_i64()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let kinds = |case: &Value| -> Vec<String> {
+        case["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect()
+    };
+    // The applicant: neither transfer, nor their events, nor the hours.
+    let (_, mine) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    assert_eq!(transfer_ids(&mine), Vec::<i64>::new());
+    assert_eq!(event_transfers(&mine), Vec::<i64>::new(), "{:?}", kinds(&mine));
+    assert!(!kinds(&mine).contains(&"hours.recorded".to_string()), "{:?}", kinds(&mine));
+    let (_, archive) = app.get_json(&format!("/api/applications/{id}/archive"), Some(&c.applicant_token)).await;
+    assert!(!archive.to_string().contains("hours.recorded") && !archive.to_string().contains("kobling.csv"));
+    // FHI: the extract sent to it, not Helsedirektoratet's open transfer.
+    let (_, fhi) = app.get_json(&format!("/api/applications/{id}"), Some(&c.fhi_token)).await;
+    assert_eq!(transfer_ids(&fhi), vec![linkage]);
+    assert_eq!(event_transfers(&fhi), vec![linkage]);
+    // Helsedirektoratet and the officer: both, and the hours.
+    for token in [&c.hdir_token, &c.officer_token] {
+        let (_, all) = app.get_json(&format!("/api/applications/{id}"), Some(token)).await;
+        assert_eq!(transfer_ids(&all), vec![open, linkage]);
+        assert_eq!(event_transfers(&all), vec![open, linkage]);
+        assert!(kinds(&all).contains(&"hours.recorded".to_string()));
+    }
+}

@@ -50,7 +50,10 @@ async fn create(
     let form = parse_form(&body.0)?;
     let mut conn = services::conn(pool).await?;
     let app = apps::create(&mut conn, &api.user, &actor(Some(&api.user), &address), form, None, Utc::now()).await?;
-    Ok((Status::Created, Json(views::application_json(&mut conn, &app, Access::Applicant).await?)))
+    Ok((
+        Status::Created,
+        Json(views::application_json(&mut conn, &app, apps::audience(Access::Applicant, &api.user)).await?),
+    ))
 }
 
 #[utoipa::path(tag = "applications", security(("bearer" = [])),
@@ -72,7 +75,7 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
 async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let (app, access) = apps::load(&mut conn, &api.user, id).await?;
-    Ok(Json(views::application_json(&mut conn, &app, access).await?))
+    Ok(Json(views::application_json(&mut conn, &app, apps::audience(access, &api.user)).await?))
 }
 
 #[utoipa::path(tag = "applications", request_body = crate::web::api::doc::ApplicationFormBody, security(("bearer" = [])),
@@ -91,7 +94,7 @@ async fn replace(
     let mut conn = services::conn(pool).await?;
     let app =
         apps::save(&mut conn, &api.user, &actor(Some(&api.user), &address), id, version, form, Utc::now()).await?;
-    Ok(Json(views::application_json(&mut conn, &app, Access::Applicant).await?))
+    Ok(Json(views::application_json(&mut conn, &app, apps::audience(Access::Applicant, &api.user)).await?))
 }
 
 #[utoipa::path(tag = "applications", request_body = crate::web::api::doc::CommandBody, security(("bearer" = [])),
@@ -140,7 +143,7 @@ async fn command(
     };
     // The command's answer is the application as it stands after it (no second read).
     let access = apps::access_to(&mut conn, &api.user, &app).await?;
-    Ok((status, Json(views::application_json(&mut conn, &app, access).await?)))
+    Ok((status, Json(views::application_json(&mut conn, &app, apps::audience(access, &api.user)).await?)))
 }
 
 #[utoipa::path(tag = "applications", request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"), security(("bearer" = [])),

@@ -26,15 +26,15 @@ pub struct ArchiveFile {
     disposition: Header<'static>,
 }
 
-/// Builds the archive document of an application the caller may see (`access` from `apps::load`).
+/// Builds the archive document of an application the caller may see (`who` from `apps::load`).
 pub async fn archive_json(
     conn: &mut AsyncPgConnection,
     app: &db::applications::Application,
-    access: apps::Access,
+    who: apps::Audience,
 ) -> AppResult<Value> {
-    let application = crate::web::views::application_json(conn, app, access).await?;
+    let application = crate::web::views::application_json(conn, app, who).await?;
     let mut receipts = vec![];
-    for (transfer_id, rows) in services::transfers::receipts_of_application(conn, app.id, access).await? {
+    for (transfer_id, rows) in services::transfers::receipts_of_application(conn, app.id, who).await? {
         for (r, file, name, email) in rows {
             receipts.push(json!({
                 "transfer_id": transfer_id, "file": file, "at": r.at, "bytes": r.bytes, "sha256": r.sha256,
@@ -57,7 +57,7 @@ pub async fn archive_json(
 async fn archive(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<ArchiveFile> {
     let mut conn = services::conn(pool).await?;
     let (app, access) = apps::load(&mut conn, &api.user, id).await?;
-    let doc = archive_json(&mut conn, &app, access).await?;
+    let doc = archive_json(&mut conn, &app, apps::audience(access, &api.user)).await?;
     let name = format!("{}.json", app.reference.as_deref().unwrap_or("application").replace('/', "-"));
     Ok(ArchiveFile {
         body: serde_json::to_string_pretty(&doc).unwrap_or_default(),
