@@ -26,6 +26,22 @@ pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
 /// Characters of a receiver's answer that are kept.
 pub const EXCERPT_CHARS: usize = 500;
 
+/// Bytes of a receiver's answer that are read at most (the rest is never read: an endless or
+/// huge answer neither fills the memory nor holds the worker).
+pub const ANSWER_BYTES: usize = 4 * 1024;
+
+/// Reads the start of an answer: at most [`ANSWER_BYTES`], then lets the connection go.
+async fn answer_start(mut resp: reqwest::Response) -> String {
+    let mut bytes: Vec<u8> = Vec::with_capacity(ANSWER_BYTES);
+    while bytes.len() < ANSWER_BYTES {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk[..chunk.len().min(ANSWER_BYTES - bytes.len())]),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// The HTTP client for deliveries: short timeouts, no redirects followed (a receiver cannot
 /// bounce a signed delivery elsewhere).
 pub fn client() -> Result<reqwest::Client, String> {
@@ -66,7 +82,7 @@ pub async fn deliver(
         Err(e) => (None, String::new(), Err(format!("no answer: {e}"))),
         Ok(resp) => {
             let status = resp.status();
-            let text = resp.text().await.unwrap_or_default();
+            let text = answer_start(resp).await;
             let excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
             let outcome = if status.is_success() {
                 Ok(format!("HTTP {}", status.as_u16()))

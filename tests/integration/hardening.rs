@@ -137,3 +137,46 @@ async fn each_role_sees_only_its_own_events_and_transfers() {
         assert!(kinds(&all).contains(&"hours.recorded".to_string()));
     }
 }
+
+/// Item 5: a receiver's answer is read only as far as the kept excerpt; an endless answer neither
+/// fills the memory nor holds the mail worker until the request times out.
+#[rocket::async_test]
+async fn an_endless_webhook_answer_is_cut_off_after_a_few_kib() {
+    use serde_json::json;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n").await;
+                // Then an answer that never ends.
+                let chunk = vec![b'x'; 16 * 1024];
+                for _ in 0..2_000 {
+                    if socket.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            });
+        }
+    });
+    let app = TestApp::new().await;
+    let owner = app.user("register_owner", Some("983544622")).await;
+    let owner_token = app.token(&owner).await;
+    let hook = json!({"url": format!("{base}/hook"), "event_kinds": ["application.submitted"]});
+    let (status, endpoint) = app.post_json("/api/webhooks", Some(&owner_token), hook).await;
+    assert_eq!(status, Status::Created, "{endpoint}");
+    let applicant = app.user("applicant", None).await;
+    crate::applications_api::submitted(&app, &applicant).await;
+    let started = std::time::Instant::now();
+    let round = app.send_mail(chrono::Utc::now()).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "not held: {:?}", started.elapsed());
+    assert!(round.sent >= 1, "{round:?}");
+    let id = endpoint["id"].as_i64().unwrap();
+    let (_, deliveries) = app.get_json(&format!("/api/webhooks/{id}/deliveries"), Some(&owner_token)).await;
+    let excerpt = deliveries[0]["response_excerpt"].as_str().unwrap_or_default();
+    assert!(excerpt.starts_with("xxxx") && excerpt.len() <= 500, "{deliveries}");
+}
