@@ -104,6 +104,10 @@ impl AppError {
             AppError::Internal(_) => i18n::t(lang, "err-internal"),
             AppError::Unavailable(_) => i18n::t(lang, "err-unavailable"),
             AppError::PayloadTooLarge => i18n::t(lang, "err-too-large"),
+            AppError::TooManyRequests(secs) => {
+                let minutes = (secs + 59) / 60;
+                i18n::t_args(lang, "err-too-many-requests", &[("n", i18n::Arg::from(minutes))])
+            }
             // Messages written as translation keys ("err-csrf") are translated.
             other => {
                 let text = other.to_string();

@@ -83,3 +83,7 @@ err-bearer-invalid = The token is unknown, expired or revoked.
 err-invoice-issue-draft-only = Only a draft invoice can be issued.
 err-invoice-pay-issued-only = Only an issued invoice can be marked paid.
 err-invoice-waive-open-only = Only a draft or issued invoice can be waived.
+err-too-many-requests = Too many attempts; try again in { $n } { $n ->
+    [one] minute
+   *[other] minutes
+}.

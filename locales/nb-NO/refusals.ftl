@@ -83,3 +83,7 @@ err-bearer-invalid = Tokenet er ukjent, utløpt eller trukket tilbake.
 err-invoice-issue-draft-only = Bare en fakturakladd kan utstedes.
 err-invoice-pay-issued-only = Bare en utstedt faktura kan merkes som betalt.
 err-invoice-waive-open-only = Bare en fakturakladd eller en utstedt faktura kan frafalles.
+err-too-many-requests = For mange forsøk; prøv igjen om { $n } { $n ->
+    [one] minutt
+   *[other] minutter
+}.

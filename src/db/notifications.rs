@@ -319,3 +319,18 @@ pub async fn take_digest(
         .await?;
     Ok(taken)
 }
+
+/// The times of the messages from `template` queued for `user_id` since `since`, oldest first.
+pub async fn queued_since(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    template: &str,
+    since: DateTime<Utc>,
+) -> QueryResult<Vec<DateTime<Utc>>> {
+    outbox::table
+        .filter(outbox::user_id.eq(user_id).and(outbox::template.eq(template)).and(outbox::created_at.gt(since)))
+        .order(outbox::created_at)
+        .select(outbox::created_at)
+        .load(conn)
+        .await
+}

@@ -257,10 +257,20 @@ pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str, now: DateTi
     .await
 }
 
+/// Most confirmation mails one account is sent in an hour.
+pub const VERIFY_MAILS_PER_HOUR: usize = 3;
+
 /// Sends a new confirmation link to a user whose address is not confirmed yet.
 pub async fn resend_verification(conn: &mut AsyncPgConnection, user: &User, now: DateTime<Utc>) -> AppResult<()> {
     if user.email_verified_at.is_some() {
         return Err(AppError::Conflict("err-email-already-confirmed".into()));
+    }
+    // At most VERIFY_MAILS_PER_HOUR confirmation mails an hour, the registration's included.
+    let hour = Duration::hours(1);
+    let recent = db::notifications::queued_since(conn, user.id, "verify_email", now - hour).await?;
+    if recent.len() >= VERIFY_MAILS_PER_HOUR {
+        let free_at = recent[recent.len() - VERIFY_MAILS_PER_HOUR] + hour;
+        return Err(AppError::TooManyRequests((free_at - now).num_seconds().max(1)));
     }
     let user = user.clone();
     conn.transaction::<_, AppError, _>(async move |tx| send_verification(tx, &user, now).await).await

@@ -180,3 +180,34 @@ async fn an_endless_webhook_answer_is_cut_off_after_a_few_kib() {
     let excerpt = deliveries[0]["response_excerpt"].as_str().unwrap_or_default();
     assert!(excerpt.starts_with("xxxx") && excerpt.len() <= 500, "{deliveries}");
 }
+
+/// Item 13: the confirmation mail cannot be resent without limit: at most three an hour (the
+/// registration's included), then 429 with a time to wait; nothing more is queued.
+#[rocket::async_test]
+async fn the_confirmation_mail_is_resent_at_most_three_times_an_hour() {
+    use crate::common::{count, csrf_in};
+    use serde_json::json;
+    let app = TestApp::new().await;
+    let body = json!({"email": "gjentatt@example.no", "name": "Gjentatt", "password": "Sterkt-passord-1"});
+    assert_eq!(app.post_json("/api/register", None, body).await.0, Status::Created);
+    let user = crate::common::TestUser {
+        id: 0,
+        email: "gjentatt@example.no".into(),
+        password: "Sterkt-passord-1".into(),
+        role: "applicant".into(),
+    };
+    app.login(&user).await;
+    let (_, html) = app.page("/applications").await;
+    let csrf = csrf_in(&html);
+    let mails =
+        "SELECT count(*) AS n FROM outbox WHERE template = 'verify_email' AND recipient = 'gjentatt@example.no'";
+    for _ in 0..2 {
+        assert_eq!(app.form("/verify-email/resend", &[], Some(&csrf)).await.status(), Status::SeeOther);
+    }
+    assert_eq!(count(&app, mails).await, 3);
+    let resp = app.form("/verify-email/resend", &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::TooManyRequests);
+    let html = resp.into_string().await.unwrap_or_default();
+    assert!(html.contains("For mange forsøk; prøv igjen om 60 minutter."), "in the user's language: {html}");
+    assert_eq!(count(&app, mails).await, 3, "nothing more queued");
+}
