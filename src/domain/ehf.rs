@@ -51,9 +51,14 @@ pub struct EhfInvoice {
     pub total_ore: i64,
 }
 
-/// Escapes text for XML content and attributes.
+/// Escapes text for XML content and attributes, dropping characters XML 1.0 forbids.
 fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    super::text::xml_safe(text)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 /// Øre as a decimal amount with two decimals and a point ("1500.00").

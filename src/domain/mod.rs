@@ -18,4 +18,5 @@ pub mod pricing;
 pub mod reference;
 pub mod release;
 pub mod role;
+pub mod text;
 pub mod transfer;

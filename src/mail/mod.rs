@@ -187,7 +187,7 @@ impl Mailer {
         let email = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(rendered.subject)
+            .subject(crate::domain::text::one_line(&rendered.subject))
             .message_id(Some(message_id.clone()))
             .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
             .map_err(|e| format!("building the message: {e}"))?;

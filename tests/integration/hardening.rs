@@ -211,3 +211,53 @@ async fn the_confirmation_mail_is_resent_at_most_three_times_an_hour() {
     assert!(html.contains("For mange forsøk; prøv igjen om 60 minutter."), "in the user's language: {html}");
     assert_eq!(count(&app, mails).await, 3, "nothing more queued");
 }
+
+/// Item 12: text with characters XML 1.0 forbids still gives a well-formed EHF invoice, and a CSV
+/// export without control characters.
+#[rocket::async_test]
+async fn control_characters_never_leave_in_xml_or_csv() {
+    use crate::applications_api::{attach_required, complete_form};
+    use serde_json::json;
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let mut form = complete_form(&app).await;
+    form["title"] = json!("Hjertesvikt\u{1} etter\u{b} covid-19");
+    form["invoice_recipient"]["name"] = json!("Universitetet\u{1} i\u{1b} Oslo");
+    form["invoice_recipient"]["reference"] = json!("PRJ-42\u{fffe}");
+    let (status, draft) = app.post_json("/api/applications", Some(&token), form).await;
+    assert_eq!(status, Status::Created, "{draft}");
+    let id = draft["id"].as_i64().unwrap();
+    attach_required(&app, &token, id).await;
+    assert_eq!(app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await.0, Status::Ok);
+    let officer = app.user("case_officer", None).await;
+    let officer_token = app.token(&officer).await;
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/invoice"), Some(&officer_token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let part = body["parts"][0]["id"].as_i64().unwrap();
+    let resp = app
+        .client
+        .get(format!("/api/invoices/{part}/ehf"))
+        .header(rocket::http::Header::new("Authorization", format!("Bearer {token}")))
+        .dispatch()
+        .await;
+    assert_eq!(resp.status(), Status::Ok);
+    let xml = resp.into_string().await.unwrap();
+    let forbidden = |c: char| helsedataservice::domain::text::xml_allowed(c);
+    assert!(xml.chars().all(forbidden), "{xml:?}");
+    assert!(xml.contains("Universitetet i Oslo"), "the rest of the text is kept");
+
+    app.login(&crate::common::TestUser {
+        id: officer.id,
+        email: officer.email.clone(),
+        password: officer.password.clone(),
+        role: "case_officer".into(),
+    })
+    .await;
+    let resp = app.client.get("/inbox.csv").dispatch().await;
+    assert_eq!(resp.status(), Status::Ok);
+    let csv = resp.into_string().await.unwrap();
+    assert!(csv.contains("Hjertesvikt etter covid-19") || csv.contains("Hjertesvikt etter"), "{csv:?}");
+    assert!(!csv.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r')), "{csv:?}");
+}

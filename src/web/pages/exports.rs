@@ -25,10 +25,12 @@ pub struct CsvFile {
     disposition: Header<'static>,
 }
 
-/// A cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) is prefixed
-/// with an apostrophe (OWASP's advice against CSV injection).
+/// A cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, also after leading
+/// blanks, tabs or line breaks) is prefixed with an apostrophe (OWASP's advice against CSV
+/// injection); control characters are dropped and line breaks and tabs become spaces.
 pub fn cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() }
+    let value = crate::domain::text::one_line(value);
+    if value.trim_start().starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.into_owned() }
 }
 
 /// Writes rows as CSV with a header; every cell goes through [`cell`].
