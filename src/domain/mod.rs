@@ -10,6 +10,7 @@ pub mod fields;
 pub mod files;
 pub mod form;
 pub mod language;
+pub mod net;
 pub mod notice;
 pub mod org_number;
 pub mod outbox;

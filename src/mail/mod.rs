@@ -43,6 +43,8 @@ pub struct Mailer {
     text: Handlebars<'static>,
     /// For webhook deliveries, which share the outbox.
     http: reqwest::Client,
+    /// Whether deliveries may go to loopback (`WEBHOOK_ALLOW_LOOPBACK`).
+    webhook_allow_loopback: bool,
 }
 
 /// The translation key of a notice kind: `notice-application-submitted`.
@@ -120,7 +122,8 @@ impl Mailer {
             public_url: config.public_url.clone(),
             html: load(dir, true)?,
             text: load(dir, false)?,
-            http: webhooks::client()?,
+            http: webhooks::client(config.webhook_allow_loopback)?,
+            webhook_allow_loopback: config.webhook_allow_loopback,
         })
     }
 
@@ -217,7 +220,7 @@ pub async fn send_due(conn: &mut AsyncPgConnection, mailer: &Mailer, now: DateTi
                     return Ok(None);
                 };
                 let outcome = if msg.channel == "webhook" {
-                    webhooks::deliver(tx, &mailer.http, &msg).await
+                    webhooks::deliver(tx, &mailer.http, mailer.webhook_allow_loopback, &msg).await
                 } else {
                     mailer.send(&msg).await
                 };

@@ -42,11 +42,51 @@ async fn answer_start(mut resp: reqwest::Response) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// An error with its causes, as the operator needs it ("error sending request: … : dns error: …").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// Whether a delivery may connect to `ip`: a public address, or loopback when the settings allow
+/// it (`WEBHOOK_ALLOW_LOOPBACK`, for tests and development).
+pub fn may_connect(ip: std::net::IpAddr, allow_loopback: bool) -> bool {
+    crate::domain::net::is_public(ip) || (allow_loopback && ip.is_loopback())
+}
+
+/// Resolves names for deliveries, keeping only the addresses a delivery may connect to: the check
+/// happens at connect time, after DNS, so a name cannot lead inside however it resolves.
+struct PublicOnly {
+    allow_loopback: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let (host, allow_loopback) = (name.as_str().to_string(), self.allow_loopback);
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let usable: Vec<std::net::SocketAddr> =
+                found.into_iter().filter(|a| may_connect(a.ip(), allow_loopback)).collect();
+            if usable.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(usable.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// The HTTP client for deliveries: short timeouts, no redirects followed (a receiver cannot
-/// bounce a signed delivery elsewhere).
-pub fn client() -> Result<reqwest::Client, String> {
+/// bounce a signed delivery elsewhere), and names resolved to public addresses only.
+pub fn client(allow_loopback: bool) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(PublicOnly { allow_loopback }))
         .connect_timeout(std::time::Duration::from_secs(5))
         .timeout(std::time::Duration::from_secs(15))
         .build()
@@ -57,6 +97,7 @@ pub fn client() -> Result<reqwest::Client, String> {
 pub async fn deliver(
     tx: &mut AsyncPgConnection,
     client: &reqwest::Client,
+    allow_loopback: bool,
     msg: &OutboxMessage,
 ) -> Result<String, String> {
     let endpoint = match msg.endpoint_id {
@@ -66,6 +107,17 @@ pub async fn deliver(
     let Some(endpoint) = endpoint.filter(|e| e.disabled_at.is_none()) else {
         return Err("the endpoint was removed".into());
     };
+    // An address written in the URL is not resolved, so it is checked here.
+    let literal = reqwest::Url::parse(&endpoint.url).ok().and_then(|u| match u.host() {
+        Some(openidconnect::url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(openidconnect::url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    });
+    if literal.is_some_and(|ip| !may_connect(ip, allow_loopback)) {
+        let refused = "the endpoint's address is not public".to_string();
+        db::webhooks::record_response(tx, msg.id, None, "").await.map_err(|e| e.to_string())?;
+        return Err(refused);
+    }
     let body = msg.context.to_string();
     let timestamp = Utc::now().timestamp();
     let result = client
@@ -79,7 +131,7 @@ pub async fn deliver(
         .send()
         .await;
     let (status, excerpt, outcome) = match result {
-        Err(e) => (None, String::new(), Err(format!("no answer: {e}"))),
+        Err(e) => (None, String::new(), Err(format!("no answer: {}", with_causes(&e)))),
         Ok(resp) => {
             let status = resp.status();
             let text = answer_start(resp).await;

@@ -32,21 +32,21 @@ pub struct EndpointRequest {
     pub organisation_id: Option<i64>,
 }
 
-/// Whether the URL names an address of the service's own network by IP (private, loopback,
-/// link-local, unspecified), which deliveries must not reach. Names that resolve there are not
-/// caught here; see the README.
+/// Whether the URL names a special-purpose address by IP (`domain::net::is_public`, in any
+/// spelling) or a `localhost` name, which deliveries must not reach. Names that resolve to such an
+/// address are refused when the delivery connects (`mail::webhooks`).
 fn internal_address(url: &reqwest::Url) -> bool {
     use std::net::IpAddr;
     let ip = match url.host() {
         Some(openidconnect::url::Host::Ipv4(ip)) => IpAddr::V4(ip),
         Some(openidconnect::url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-        Some(openidconnect::url::Host::Domain(d)) => return d.eq_ignore_ascii_case("localhost"),
+        Some(openidconnect::url::Host::Domain(d)) => {
+            let name = d.trim_end_matches('.').to_ascii_lowercase();
+            return name == "localhost" || name.ends_with(".localhost");
+        }
         None => return true,
     };
-    match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00,
-    }
+    !crate::domain::net::is_public(ip)
 }
 
 fn kind_ok(kind: &str) -> bool {

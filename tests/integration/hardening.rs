@@ -261,3 +261,60 @@ async fn control_characters_never_leave_in_xml_or_csv() {
     assert!(csv.contains("Hjertesvikt etter covid-19") || csv.contains("Hjertesvikt etter"), "{csv:?}");
     assert!(!csv.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r')), "{csv:?}");
 }
+
+/// Item 4: webhook URLs that name a special-purpose address in any spelling are refused, and a
+/// delivery never connects to one, whatever the name resolves to (checked at connect time).
+#[rocket::async_test]
+async fn webhooks_reach_only_public_addresses() {
+    use crate::common::http_peer::{self, Response};
+    use serde_json::json;
+    use std::sync::{Arc, Mutex};
+    let app = TestApp::new().await;
+    let owner = app.user("register_owner", Some("983544622")).await;
+    let owner_token = app.token(&owner).await;
+    for url in [
+        "https://[::ffff:127.0.0.1]/x",
+        "https://[::ffff:169.254.169.254]/latest",
+        "https://[64:ff9b::7f00:1]/x",
+        "https://[fe80::1]/x",
+        "https://[fec0::1]/x",
+        "https://100.64.0.1/x",
+        "https://198.18.0.1/x",
+        "https://224.0.0.1/x",
+        "https://0.0.0.0/x",
+        "https://localhost./x",
+        "https://api.localhost/x",
+    ] {
+        let (status, body) = app.post_json("/api/webhooks", Some(&owner_token), json!({"url": url})).await;
+        assert_eq!(status, Status::UnprocessableEntity, "{url}: {body}");
+    }
+
+    // An endpoint stored before these checks (or on a name that now resolves inside): the
+    // delivery does not connect.
+    let hits = Arc::new(Mutex::new(0));
+    let h = hits.clone();
+    let base = http_peer::serve(Arc::new(move |_| {
+        *h.lock().unwrap() += 1;
+        Response::text(200, "ok")
+    }))
+    .await;
+    let strict = TestApp::with_config(|c| c.webhook_allow_loopback = false).await;
+    let owner = strict.user("register_owner", Some("983544622")).await;
+    let org =
+        crate::common::count(&strict, &format!("SELECT organisation_id AS n FROM users WHERE id = {}", owner.id)).await;
+    for url in [format!("{base}/literal"), format!("{}/by-name", base.replace("127.0.0.1", "localhost"))] {
+        strict
+            .sql(&format!(
+                "INSERT INTO webhook_endpoints (organisation_id, url, event_kinds, secret, created_at) \
+                 VALUES ({org}, '{url}', '{{}}', 'whsec_test', now())"
+            ))
+            .await
+            .unwrap();
+    }
+    let applicant = strict.user("applicant", None).await;
+    crate::applications_api::submitted(&strict, &applicant).await;
+    strict.send_mail(chrono::Utc::now()).await;
+    assert_eq!(*hits.lock().unwrap(), 0, "no delivery reached the loopback receiver");
+    let errors = "SELECT count(*) AS n FROM outbox WHERE channel = 'webhook' AND last_error LIKE '%public%'";
+    assert_eq!(crate::common::count(&strict, errors).await, 2);
+}
