@@ -250,10 +250,13 @@ impl Config {
             (Some(email), Some(pw)) => {
                 let email =
                     EmailAddress::parse(&email).ok_or_else(|| bad("ADMIN_EMAIL", "is not an e-mail address"))?;
-                password::check(&pw).map_err(|e| {
+                password::check_for(&pw, &[email.as_str()]).map_err(|e| {
                     bad(
                         "ADMIN_PASSWORD",
-                        format!("{e}: use at least {} characters, not only letters or digits", password::MIN_LENGTH),
+                        format!(
+                            "{e}: use at least {} characters, not only letters or digits, and not a common password",
+                            password::MIN_LENGTH
+                        ),
                     )
                 })?;
                 Some((email, pw))

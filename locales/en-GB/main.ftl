@@ -820,3 +820,4 @@ event-transfer-downloaded = A file was downloaded
 event-transfer-revoked = A file transfer was revoked
 event-transfer-expired = A file transfer expired and its files were deleted
 ## ---- end transfers ----
+err-password-common = This password is too common or too easy to guess (a known password, a word or name, a date or a keyboard pattern). Choose a longer one, for example a few unrelated words.

@@ -97,7 +97,7 @@ fn check_account(input: &NewAccount, default_role: Role, errors: &mut FieldError
         errors.add("email", "err-email");
     }
     let name = errors.text("name", &input.name, 1, 200);
-    check_new_password(&input.password, "password", errors);
+    check_new_password(&input.password, &[input.name.trim(), input.email.trim()], "password", errors);
     let role = match input.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         None => Some(default_role),
         Some(code) => {
@@ -133,9 +133,10 @@ fn check_account(input: &NewAccount, default_role: Role, errors: &mut FieldError
     })
 }
 
-/// Adds the password rule's message to `errors` when `password` is too weak.
-pub fn check_new_password(pw: &str, field: &str, errors: &mut FieldErrors) {
-    match password::check(pw) {
+/// Adds the password rule's message to `errors` when `password` is too weak (`personal`: the
+/// person's name and address, which a password must not be built from).
+pub fn check_new_password(pw: &str, personal: &[&str], field: &str, errors: &mut FieldErrors) {
+    match password::check_for(pw, personal) {
         Ok(()) => {}
         Err(password::PasswordError::TooShort) if pw.is_empty() => errors.add(field, "err-required"),
         Err(password::PasswordError::TooShort) => {
@@ -143,6 +144,7 @@ pub fn check_new_password(pw: &str, field: &str, errors: &mut FieldErrors) {
         }
         Err(password::PasswordError::TooLong) => errors.add_n(field, "err-too-long", password::MAX_LENGTH as i64),
         Err(password::PasswordError::TooSimple) => errors.add(field, "err-password-simple"),
+        Err(password::PasswordError::TooCommon) => errors.add(field, "err-password-common"),
     }
 }
 
@@ -333,7 +335,7 @@ pub async fn update_account(
     }
     let new_password = input.password.as_deref().filter(|p| !p.is_empty()).map(str::to_string);
     if let Some(pw) = &new_password {
-        check_new_password(pw, "password", &mut errors);
+        check_new_password(pw, &[existing.name.as_str(), existing.email.as_str()], "password", &mut errors);
     }
     let (Some(role), Some(language), true) = (role, language, errors.is_empty()) else {
         return Err(AppError::Validation(errors));

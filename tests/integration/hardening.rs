@@ -318,3 +318,19 @@ async fn webhooks_reach_only_public_addresses() {
     let errors = "SELECT count(*) AS n FROM outbox WHERE channel = 'webhook' AND last_error LIKE '%public%'";
     assert_eq!(crate::common::count(&strict, errors).await, 2);
 }
+
+/// Item 10: common and guessable passwords are refused, beside the field, in both languages; so
+/// is one built from the person's own name.
+#[rocket::async_test]
+async fn common_passwords_are_refused() {
+    use serde_json::json;
+    let app = TestApp::new().await;
+    for password in ["Password12", "Passord123!", "Sommer2026!", "KariNordmann1"] {
+        let body = json!({"email": "kari@example.no", "name": "Kari Nordmann", "password": password});
+        let (status, body) = app.post_json("/api/register", None, body).await;
+        assert_eq!(status, Status::UnprocessableEntity, "{password}: {body}");
+        assert!(body["fields"]["password"][0].as_str().unwrap().contains("too common"), "{body}");
+    }
+    let body = json!({"email": "kari@example.no", "name": "Kari Nordmann", "password": "grøt-tak-ferje-71"});
+    assert_eq!(app.post_json("/api/register", None, body).await.0, Status::Created);
+}
