@@ -58,9 +58,21 @@ async fn send(client: reqwest::Client, request: HttpRequest) -> Result<HttpRespo
     for (name, value) in response.headers() {
         out = out.header(name, value);
     }
-    let body = response.bytes().await.map_err(|e| HttpError(e.to_string()))?;
-    out.body(body.to_vec()).map_err(|e| HttpError(e.to_string()))
+    // Read at most PROVIDER_ANSWER_BYTES: discovery documents, key sets and tokens are small, and
+    // an endless answer must not fill the memory (as for webhook answers, issue 23).
+    let mut response = response;
+    let mut body: Vec<u8> = vec![];
+    while let Some(chunk) = response.chunk().await.map_err(|e| HttpError(e.to_string()))? {
+        if body.len() + chunk.len() > PROVIDER_ANSWER_BYTES {
+            return Err(HttpError(format!("the provider's answer is over {PROVIDER_ANSWER_BYTES} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    out.body(body).map_err(|e| HttpError(e.to_string()))
 }
+
+/// The largest answer read from an identity provider.
+pub const PROVIDER_ANSWER_BYTES: usize = 1024 * 1024;
 
 fn refused(what: impl std::fmt::Display) -> AppError {
     tracing::warn!("OpenID Connect login refused: {what}");
