@@ -821,3 +821,4 @@ event-transfer-revoked = A file transfer was revoked
 event-transfer-expired = A file transfer expired and its files were deleted
 ## ---- end transfers ----
 err-password-common = This password is too common or too easy to guess (a known password, a word or name, a date or a keyboard pattern). Choose a longer one, for example a few unrelated words.
+verify-log-in-first = Log in to confirm your e-mail address; you come back to the confirmation afterwards.

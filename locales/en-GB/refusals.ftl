@@ -87,3 +87,4 @@ err-too-many-requests = Too many attempts; try again in { $n } { $n ->
     [one] minute
    *[other] minutes
 }.
+err-link-other-account = This confirmation link belongs to another account: log out and log in to that account to confirm its address.

@@ -821,3 +821,4 @@ event-transfer-revoked = En filoverføring ble trukket tilbake
 event-transfer-expired = En filoverføring utløp, og filene ble slettet
 ## ---- end transfers ----
 err-password-common = Passordet er for vanlig eller lett å gjette (et kjent passord, et ord eller navn, en dato eller et tastaturmønster). Velg et lengre, for eksempel noen ord som ikke hører sammen.
+verify-log-in-first = Logg inn for å bekrefte e-postadressen din; du kommer tilbake til bekreftelsen etterpå.

@@ -87,3 +87,4 @@ err-too-many-requests = For mange forsøk; prøv igjen om { $n } { $n ->
     [one] minutt
    *[other] minutter
 }.
+err-link-other-account = Denne bekreftelseslenken hører til en annen konto: logg ut og logg inn på den kontoen for å bekrefte adressen.

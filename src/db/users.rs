@@ -340,11 +340,15 @@ pub async fn set_verify_token(
 /// Confirms the address whose unexpired token has this hash; returns the user.
 pub async fn verify_email(
     conn: &mut AsyncPgConnection,
+    user_id: i64,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<User>> {
     diesel::update(
-        users::table.filter(users::verify_token_hash.eq(token_hash)).filter(users::verify_expires_at.gt(now)),
+        users::table
+            .find(user_id)
+            .filter(users::verify_token_hash.eq(token_hash))
+            .filter(users::verify_expires_at.gt(now)),
     )
     .set((
         users::email_verified_at.eq(now),
@@ -355,6 +359,19 @@ pub async fn verify_email(
     .get_result(conn)
     .await
     .optional()
+}
+
+/// Whether a confirmation token (by its hash) is valid now for some account.
+pub async fn verify_token_exists(
+    conn: &mut AsyncPgConnection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::verify_token_hash.eq(token_hash)).filter(users::verify_expires_at.gt(now)),
+    ))
+    .get_result(conn)
+    .await
 }
 
 /// Marks an address confirmed (accounts an admin makes).

@@ -239,12 +239,22 @@ pub async fn send_verification(tx: &mut AsyncPgConnection, user: &User, now: Dat
 }
 
 /// Confirms an address from the link's token; records the event.
-pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str, now: DateTime<Utc>) -> AppResult<User> {
+pub async fn verify_email(
+    conn: &mut AsyncPgConnection,
+    signed_in: &User,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<User> {
     let hash = secret_hash(token.trim());
+    let signed_in = signed_in.id;
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let user = db::users::verify_email(tx, &hash, now)
-            .await?
-            .ok_or_else(|| AppError::Conflict("err-link-expired".into()))?;
+        let Some(user) = db::users::verify_email(tx, signed_in, &hash, now).await? else {
+            // Someone else's link confirms nothing for the one who opened it.
+            if db::users::verify_token_exists(tx, &hash, now).await? {
+                return Err(AppError::Forbidden("err-link-other-account".into()));
+            }
+            return Err(AppError::Conflict("err-link-expired".into()));
+        };
         super::record_event(
             tx,
             &Actor { user_id: Some(user.id), address: None },

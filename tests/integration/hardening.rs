@@ -334,3 +334,63 @@ async fn common_passwords_are_refused() {
     let body = json!({"email": "kari@example.no", "name": "Kari Nordmann", "password": "grøt-tak-ferje-71"});
     assert_eq!(app.post_json("/api/register", None, body).await.0, Status::Created);
 }
+
+/// Item 3: the link in the confirmation mail confirms the address only for the person signed in
+/// to that account: opened signed out it asks for the log-in first, and signed in as someone
+/// else it confirms nothing.
+#[rocket::async_test]
+async fn the_confirmation_link_confirms_only_for_its_own_account() {
+    use serde_json::json;
+    let app = TestApp::new().await;
+    let body = json!({"email": "eier@example.no", "name": "Eier", "password": "Sterkt-passord-1"});
+    assert_eq!(app.post_json("/api/register", None, body).await.0, Status::Created);
+    let path: String = {
+        let n = crate::common::count(
+            &app,
+            "SELECT id AS n FROM outbox WHERE template = 'verify_email' AND recipient = 'eier@example.no'",
+        )
+        .await;
+        let mut c = app.conn().await;
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct P {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            path: String,
+        }
+        let p: P = diesel::sql_query(format!("SELECT context ->> 'path' AS path FROM outbox WHERE id = {n}"))
+            .get_result(&mut c)
+            .await
+            .unwrap();
+        p.path
+    };
+    let verified = "SELECT count(*) AS n FROM users WHERE email = 'eier@example.no' AND email_verified_at IS NOT NULL";
+    // Signed out: to the log-in, which brings the person back; nothing confirmed yet.
+    let resp = app.client.get(path.clone()).dispatch().await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    assert!(
+        resp.headers().get_one("Location").unwrap().starts_with("/login?next="),
+        "{:?}",
+        resp.headers().get_one("Location")
+    );
+    drop(resp);
+    assert_eq!(crate::common::count(&app, verified).await, 0);
+    // Signed in as someone else: refused, nothing confirmed.
+    let other = app.user("applicant", None).await;
+    app.login(&other).await;
+    let resp = app.client.get(path.clone()).dispatch().await;
+    assert_eq!(resp.status(), Status::Forbidden);
+    drop(resp);
+    assert_eq!(crate::common::count(&app, verified).await, 0);
+    // Signed in as the owner: confirmed.
+    let owner = crate::common::TestUser {
+        id: 0,
+        email: "eier@example.no".into(),
+        password: "Sterkt-passord-1".into(),
+        role: "applicant".into(),
+    };
+    app.login(&owner).await;
+    let resp = app.client.get(path).dispatch().await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    drop(resp);
+    assert_eq!(crate::common::count(&app, verified).await, 1);
+}

@@ -352,6 +352,14 @@ pub(crate) async fn confirm_address(app: &TestApp, email: &str) {
     .get_result(&mut conn)
     .await
     .unwrap();
+    // Only the person signed in to the account confirms it (issue 23, item 3).
+    let owner = crate::common::TestUser {
+        id: 0,
+        email: email.into(),
+        password: "Sterkt-passord-1".into(),
+        role: "applicant".into(),
+    };
+    app.login(&owner).await;
     let resp = app.client.get(p.path).dispatch().await;
     assert_eq!(resp.status(), Status::SeeOther);
 }

@@ -132,10 +132,15 @@ async fn retry(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>)
 
 #[get("/verify-email?<token>")]
 async fn verify_email(ctx: Ctx, pool: &State<Pool>, token: &str) -> AppResult<Flash<Redirect>> {
+    // Only the person signed in to the account confirms its address: signed out, log in first
+    // and come back to the link.
+    let Some(user) = ctx.user.as_ref() else {
+        let back = crate::web::url_encode(&format!("/verify-email?token={}", crate::web::url_encode(token)));
+        return Ok(Flash::warning(Redirect::to(format!("/login?next={back}")), ctx.t("verify-log-in-first")));
+    };
     let mut conn = services::conn(pool).await?;
-    services::accounts::verify_email(&mut conn, token, Utc::now()).await?;
-    let to = if ctx.user.is_some() { "/applications" } else { "/login" };
-    Ok(Flash::success(Redirect::to(to), ctx.t("verify-done")))
+    services::accounts::verify_email(&mut conn, user, token, Utc::now()).await?;
+    Ok(Flash::success(Redirect::to("/applications"), ctx.t("verify-done")))
 }
 
 #[post("/verify-email/resend", data = "<_form>")]
