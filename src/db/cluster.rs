@@ -285,6 +285,11 @@ impl Cluster {
         let name = self.dir.file_name().and_then(|n| n.to_str()).unwrap_or("cluster");
         let home = Path::new(EXTERNAL_HOMES).join(format!("{name}-{tag}"));
         let base = Path::new(EXTERNAL_HOMES);
+        // Called only while our folder has no cluster: a folder left there belongs to a checkout
+        // that was deleted from this same path (its password went with it), so it goes.
+        if home.exists() {
+            fs::remove_dir_all(&home).map_err(io(&home))?;
+        }
         fs::create_dir_all(&home).map_err(io(&home))?;
         for folder in [base, home.as_path()] {
             std::os::unix::fs::chown(folder, Some(uid), Some(gid)).map_err(io(folder))?;
