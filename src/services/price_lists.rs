@@ -37,8 +37,8 @@ async fn record(
 /// The organisation whose lists `user` may manage: `None` for admins (every one).
 pub fn managed_organisation(user: &User) -> AppResult<Option<i64>> {
     super::require(user, Permission::ManagePriceLists)?;
-    match Some(user.role) {
-        Some(Role::Admin) => Ok(None),
+    match user.role {
+        Role::Admin => Ok(None),
         _ => user.organisation_id.map(Some).ok_or(AppError::NotFound),
     }
 }

@@ -83,9 +83,9 @@ pub fn check(req: &EndpointRequest, allow_loopback: bool) -> Result<(String, Vec
 /// The organisation whose endpoints `user` manages: their own (register owners) or the one asked
 /// for (admins); anyone else is refused.
 fn organisation_for(user: &User, asked: Option<i64>) -> AppResult<Option<i64>> {
-    match Some(user.role) {
-        Some(Role::Admin) => Ok(asked),
-        Some(Role::RegisterOwner) => Ok(Some(user.organisation_id.ok_or(AppError::NotFound)?)),
+    match user.role {
+        Role::Admin => Ok(asked),
+        Role::RegisterOwner => Ok(Some(user.organisation_id.ok_or(AppError::NotFound)?)),
         _ => Err(AppError::Forbidden("err-webhooks-staff".into())),
     }
 }
