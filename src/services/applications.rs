@@ -535,18 +535,7 @@ pub async fn case_file(conn: &AsyncPgConnection, app: &Application, who: Audienc
     let form = form_of(app);
     // Independent reads, sent together on the one connection (diesel-async pipelines queries
     // polled at once over a shared reference) instead of one round trip each.
-    let (
-        attachments,
-        events,
-        messages,
-        releases,
-        decision,
-        orgs,
-        revised,
-        (versions, facts),
-        bill,
-        (transfers, all_transfers),
-    ) = tokio::try_join!(
+    let (attachments, events, messages, releases, decision, orgs, revised, (versions, facts), bill, all_transfers) = tokio::try_join!(
         biased;
         super::read(db::applications::attachments_of(conn, app.id)),
         super::read(db::events::for_subject(conn, "application", app.id)),
@@ -557,12 +546,10 @@ pub async fn case_file(conn: &AsyncPgConnection, app: &Application, who: Audienc
         super::read(db::billing::estimates_of(conn, app.id)),
         super::pricing::pricing_inputs(conn, &form),
         super::invoices::bill(conn, app.id),
-        async {
-            let all = db::transfers::of_application(conn, app.id).await?;
-            Ok::<_, AppError>((super::transfers::of_application(conn, app.id, who).await?, all))
-        },
+        super::read(db::transfers::of_application(conn, app.id)),
     )?;
     let events = super::transfers::visible_events(events, who, &all_transfers, &releases);
+    let transfers = super::transfers::visible_with_files(conn, &all_transfers, &releases, who).await?;
     let estimate = super::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
     Ok(CaseFile { attachments, events, messages, releases, decision, revised, estimate, bill, transfers })
 }
@@ -593,7 +580,7 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
     let attachments = db::applications::attachments_of(conn, id).await?;
     let payment = super::pricing::payment(conn, &app, access).await?;
     let decision = db::cases::latest_decision(conn, id).await?;
-    let transfers = super::transfers::of_application(conn, id, who).await?;
+    let transfers = super::transfers::visible_with_files(conn, &all_transfers, &releases, who).await?;
     Ok(StatusFile { app, access, events, messages, attachments, payment, releases, decision, transfers })
 }
 

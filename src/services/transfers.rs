@@ -581,13 +581,24 @@ pub async fn of_application(
         super::read(db::transfers::of_application(conn, application_id)),
         super::read(db::cases::releases_of(conn, application_id)),
     )?;
+    visible_with_files(conn, &transfers, &releases, who).await
+}
+
+/// Those of `transfers` (every transfer of a case, `releases` its releases) that `who` sees, with
+/// their complete files: for callers that have read both already.
+pub async fn visible_with_files(
+    conn: &AsyncPgConnection,
+    transfers: &[Transfer],
+    releases: &[crate::db::cases::ReleaseView],
+    who: Audience,
+) -> AppResult<Vec<TransferView>> {
     let mut out = vec![];
     for t in transfers {
-        if !access::sees_transfer(who, facts_of(&t, &releases)) {
+        if !access::sees_transfer(who, facts_of(t, releases)) {
             continue;
         }
         let files = db::transfers::files_of(conn, t.id).await?.into_iter().filter(|f| f.complete).collect();
-        out.push(TransferView { transfer: t, files });
+        out.push(TransferView { transfer: t.clone(), files });
     }
     Ok(out)
 }
