@@ -82,7 +82,7 @@ impl Ctx {
     /// The logged-in user if their role has `permission`; 403 otherwise.
     pub fn require(&self, permission: Permission) -> AppResult<&User> {
         let user = self.user()?;
-        super::guards::require(user, permission)?;
+        crate::services::require(user, permission)?;
         Ok(user)
     }
 

@@ -2,10 +2,7 @@
 //! (session cookie for pages, bearer token for the API) and permission checks.
 
 use crate::db::{self, Pool, users::User};
-use crate::domain::{
-    language::Language,
-    role::{Permission, Role},
-};
+use crate::domain::language::Language;
 use crate::error::AppError;
 use crate::services::{Actor, accounts};
 use chrono::Utc;
@@ -143,11 +140,6 @@ impl<'r> FromRequest<'r> for ApiUser {
             Err(e) => refuse(req, e),
         }
     }
-}
-
-/// The one way handlers check a permission: 403 unless the user's role has it.
-pub fn require(user: &User, permission: Permission) -> Result<Role, AppError> {
-    crate::services::require(user, permission)
 }
 
 /// The actor for the event log.
