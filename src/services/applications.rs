@@ -572,10 +572,7 @@ pub struct StatusFile {
 pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<StatusFile> {
     let (app, access) = load(conn, user, id).await?;
     let who = audience(access, user);
-    let events = db::events::for_subject(conn, "application", id).await?;
-    let releases = db::cases::releases_of(conn, id).await?;
-    let all_transfers = db::transfers::of_application(conn, id).await?;
-    let events = super::transfers::visible_events(events, who, &all_transfers, &releases);
+    let (events, releases, all_transfers) = timeline(conn, id, who).await?;
     let messages = db::applications::messages_of(conn, id, access.sees_internal()).await?;
     let attachments = db::applications::attachments_of(conn, id).await?;
     let payment = super::pricing::payment(conn, &app, access).await?;
@@ -636,10 +633,21 @@ pub struct Printout {
 /// Reads the printable page of application `id` for `user`.
 pub async fn printout(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<Printout> {
     let (app, access) = load(conn, user, id).await?;
-    let releases = db::cases::releases_of(conn, id).await?;
+    let (events, releases, _) = timeline(conn, id, audience(access, user)).await?;
     let decision = db::cases::latest_decision(conn, id).await?;
-    let events = db::events::for_subject(conn, "application", id).await?;
-    let all_transfers = db::transfers::of_application(conn, id).await?;
-    let events = super::transfers::visible_events(events, audience(access, user), &all_transfers, &releases);
     Ok(Printout { app, releases, decision, events })
+}
+
+/// The events of application `id` that `who` may see, with the releases and transfers of the
+/// case that the visibility rule looked at.
+async fn timeline(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    who: Audience,
+) -> AppResult<(Vec<Event>, Vec<ReleaseView>, Vec<crate::db::transfers::Transfer>)> {
+    let events = db::events::for_subject(conn, "application", id).await?;
+    let releases = db::cases::releases_of(conn, id).await?;
+    let transfers = db::transfers::of_application(conn, id).await?;
+    let events = super::transfers::visible_events(events, who, &transfers, &releases);
+    Ok((events, releases, transfers))
 }
