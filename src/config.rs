@@ -78,6 +78,12 @@ pub struct Config {
     /// Whether webhook endpoints may be plain http on loopback (`WEBHOOK_ALLOW_LOOPBACK`, for
     /// development and tests; otherwise https only).
     pub webhook_allow_loopback: bool,
+    /// How long an upload's body may send nothing before it is refused (`UPLOAD_IDLE_SECONDS`,
+    /// default 30): a stalled client holds no more than a task and a buffer, and not for long.
+    pub upload_idle_secs: u64,
+    /// How many uploads one account may stream at once per instance (`UPLOADS_PER_ACCOUNT`,
+    /// default 4).
+    pub uploads_per_account: usize,
 }
 
 // The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
@@ -124,6 +130,10 @@ struct Raw {
     release_reminder_days: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
     vat_rate_percent: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    upload_idle_seconds: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    uploads_per_account: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -323,7 +333,23 @@ impl Config {
                 bad("VAT_RATE_PERCENT", "must be a percentage from 0 to 100 with at most two decimals, e.g. 25")
             })?,
         };
+        let upload_idle_secs = whole(
+            non_empty(raw.upload_idle_seconds),
+            30u64,
+            1..=3600,
+            "UPLOAD_IDLE_SECONDS",
+            "must be a whole number of seconds from 1 to 3600",
+        )?;
+        let uploads_per_account = whole(
+            non_empty(raw.uploads_per_account),
+            4usize,
+            1..=1000,
+            "UPLOADS_PER_ACCOUNT",
+            "must be a whole number from 1 to 1000",
+        )?;
         Ok(Config {
+            upload_idle_secs,
+            uploads_per_account,
             database_url,
             smtp_url,
             mail_from,
@@ -366,6 +392,8 @@ impl Config {
             oidc: vec![],
             local_passwords: true,
             webhook_allow_loopback: true,
+            upload_idle_secs: 30,
+            uploads_per_account: 4,
         }
     }
 }

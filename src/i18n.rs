@@ -16,11 +16,13 @@ fluent_templates::static_loader! {
 }
 
 static NB: LanguageIdentifier = langid!("nb-NO");
+static NN: LanguageIdentifier = langid!("nn-NO");
 static EN: LanguageIdentifier = langid!("en-GB");
 
 fn id(lang: Language) -> &'static LanguageIdentifier {
     match lang {
         Language::Nb => &NB,
+        Language::Nn => &NN,
         Language::En => &EN,
     }
 }

@@ -50,6 +50,7 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         .manage(services::statistics::Cache::default())
         .manage(pool)
         .manage(storage)
+        .manage(web::upload_limits::UploadSlots::new(config.uploads_per_account))
         .manage(config)
         .attach(web::context::templates())
         .attach(web::security::shield())

@@ -61,10 +61,7 @@ impl handlebars::HelperDef for LocaliseHelper {
         ctx: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
-        let idx = match root_lang(ctx) {
-            Language::Nb => 0,
-            Language::En => 1,
-        };
+        let idx = usize::from(root_lang(ctx).english());
         let pick = h
             .param(idx)
             .map(|p| p.value().clone())
@@ -161,14 +158,15 @@ mod tests {
         let mut missing = vec![];
         let mut seen = 0;
         let root = env!("CARGO_MANIFEST_DIR");
-        let catalogues: Vec<(Language, String)> = [(Language::Nb, "nb-NO"), (Language::En, "en-GB")]
-            .into_iter()
-            .map(|(l, dir)| {
-                let mut ftl = vec![];
-                walk(std::path::Path::new(&format!("{root}/locales/{dir}")), &mut ftl);
-                (l, ftl.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect::<Vec<_>>().join("\n"))
-            })
-            .collect();
+        let catalogues: Vec<(Language, String)> =
+            [(Language::Nb, "nb-NO"), (Language::Nn, "nn-NO"), (Language::En, "en-GB")]
+                .into_iter()
+                .map(|(l, dir)| {
+                    let mut ftl = vec![];
+                    walk(std::path::Path::new(&format!("{root}/locales/{dir}")), &mut ftl);
+                    (l, ftl.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect::<Vec<_>>().join("\n"))
+                })
+                .collect();
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();
             let pieces: Vec<&str> = text.split("t \"").collect();

@@ -401,7 +401,7 @@ field-student-thesis-level = Thesis level
 field-student-thesis-supervisor = Supervisor
 
 # Case handling
-letter-sender-line = Norwegian Directorate of eHealth · P.O. Box 6737 St. Olavs plass · 0130 Oslo, Norway
+letter-sender-line = Norwegian Directorate of Health (Helsedataservice) · P.O. Box 220 Skøyen · NO-0213 Oslo, Norway
 letter-to = To
 letter-date = Date
 letter-title = Decision on access to health data
@@ -480,6 +480,8 @@ command-return = Return for changes
 command-complete = Mark as complete
 command-decide = Make the decision
 command-appeal = Appeal the decision
+command-late-appeal = Register an appeal received after the deadline
+late-appeal-reason = Why the appeal is considered although late (Public Administration Act § 31)
 command-reconsider = Reconsider (grant the appeal)
 command-uphold = Uphold and send to Helseklage
 command-close = Close the case
@@ -822,3 +824,21 @@ event-transfer-expired = A file transfer expired and its files were deleted
 ## ---- end transfers ----
 err-password-common = This password is too common or too easy to guess (a known password, a word or name, a date or a keyboard pattern). Choose a longer one, for example a few unrelated words.
 verify-log-in-first = Log in to confirm your e-mail address; you come back to the confirmation afterwards.
+
+footer-accessibility = Accessibility statement
+a11y-title = Accessibility statement
+a11y-intro = The Norwegian Directorate of Health (Helsedataservice) is committed to making this service accessible to everyone, as the Equality and Anti-Discrimination Act and the regulations on universal design of ICT require.
+a11y-status-heading = Status
+a11y-status = The service is built to meet WCAG 2.1 level AA and partially conforms: the known exceptions are listed below. Every page the tests visit is checked automatically with axe in a real browser, and pages are used with the keyboard and at phone width before release.
+a11y-known-heading = Known exceptions
+a11y-known-tables = Some wide tables on the case pages scroll sideways on narrow screens.
+a11y-known-documents = Attachments uploaded by applicants (PDF) are not checked for accessibility.
+a11y-how-heading = Using the service
+a11y-how = Every function works with the keyboard and a screen reader, without JavaScript, in Norwegian bokmål, nynorsk and English. Text can be enlarged to 200 percent without loss of content.
+a11y-report-heading = Report a problem
+a11y-report = If you meet a barrier, write to us and we will answer within two weeks:
+a11y-complain = If you get no answer or are not satisfied with it, you may complain to the Norwegian Authority for Universal Design of ICT:
+a11y-updated = This statement was last updated { $date }.
+mail-language-heading = Language of e-mail and letters
+mail-language-legend = Which language would you like e-mail and decision letters in?
+mail-language-saved = Your choice of language is saved.

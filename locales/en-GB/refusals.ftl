@@ -15,7 +15,8 @@ err-only-applicant = Only the applicant may do this.
 err-not-in-this-state = This command is not allowed in the application's current state.
 err-decide-releases-first = Every release must be decided first.
 err-appeal-at-helseklage = The appeal was upheld and sent to Helseklage; it is handled there.
-err-appeal-deadline-passed = The appeal deadline (three weeks from the decision) has passed.
+err-appeal-deadline-passed = The appeal deadline has passed. A late appeal may still be considered (Public Administration Act § 31): contact Helsedataservice.
+err-late-appeal-in-time = The appeal deadline has not passed: the applicant lodges the appeal.
 err-not-all-delivered = Not every approved release is delivered.
 err-close-after-appeal-deadline = The applicant may still appeal; close after the appeal deadline.
 err-role-forbids = Your role does not allow this.
@@ -88,3 +89,5 @@ err-too-many-requests = Too many attempts; try again in { $n } { $n ->
    *[other] minutes
 }.
 err-link-other-account = This confirmation link belongs to another account: log out and log in to that account to confirm its address.
+
+err-upload-stalled = The upload stalled: no data arrived for a while. Please try again.

@@ -401,7 +401,7 @@ field-student-thesis-level = Studentoppgavens nivå
 field-student-thesis-supervisor = Veileder
 
 # Case handling
-letter-sender-line = Direktoratet for e-helse · Postboks 6737 St. Olavs plass · 0130 Oslo
+letter-sender-line = Helsedirektoratet (Helsedataservice) · Postboks 220 Skøyen · 0213 Oslo
 letter-to = Til
 letter-date = Dato
 letter-title = Vedtak om tilgang til helsedata
@@ -480,6 +480,8 @@ command-return = Returner for endring
 command-complete = Marker som komplett
 command-decide = Fatt vedtak
 command-appeal = Klag på vedtaket
+command-late-appeal = Registrer klage mottatt etter fristen
+late-appeal-reason = Hvorfor klagen behandles selv om fristen er ute (forvaltningsloven § 31)
 command-reconsider = Ta klagen til følge (ny behandling)
 command-uphold = Oppretthold vedtaket og send til Helseklage
 command-close = Avslutt saken
@@ -822,3 +824,21 @@ event-transfer-expired = En filoverføring utløp, og filene ble slettet
 ## ---- end transfers ----
 err-password-common = Passordet er for vanlig eller lett å gjette (et kjent passord, et ord eller navn, en dato eller et tastaturmønster). Velg et lengre, for eksempel noen ord som ikke hører sammen.
 verify-log-in-first = Logg inn for å bekrefte e-postadressen din; du kommer tilbake til bekreftelsen etterpå.
+
+footer-accessibility = Tilgjengelighetserklæring
+a11y-title = Tilgjengelighetserklæring
+a11y-intro = Helsedirektoratet (Helsedataservice) skal gjøre denne tjenesten tilgjengelig for alle, slik likestillings- og diskrimineringsloven og forskrift om universell utforming av IKT-løsninger krever.
+a11y-status-heading = Status
+a11y-status = Tjenesten er laget for å oppfylle WCAG 2.1 nivå AA og er delvis i samsvar med kravene: de kjente avvikene står under. Hver side som testene besøker, kontrolleres automatisk med axe i en ekte nettleser, og sidene brukes med tastatur og på mobilbredde før de tas i bruk.
+a11y-known-heading = Kjente avvik
+a11y-known-tables = Noen brede tabeller på saksidene må rulles sidelengs på smale skjermer.
+a11y-known-documents = Vedlegg som søkerne laster opp (PDF), kontrolleres ikke for tilgjengelighet.
+a11y-how-heading = Slik bruker du tjenesten
+a11y-how = Alle funksjoner kan brukes med tastatur og skjermleser, uten JavaScript, på norsk bokmål, nynorsk og engelsk. Du kan forstørre teksten til 200 prosent uten at innhold forsvinner.
+a11y-report-heading = Meld fra om problemer
+a11y-report = Møter du en barriere, skriv til oss, så svarer vi innen to uker:
+a11y-complain = Får du ikke svar, eller er du ikke fornøyd med svaret, kan du klage til Tilsynet for universell utforming av IKT:
+a11y-updated = Erklæringen ble sist oppdatert { $date }.
+mail-language-heading = Språk i e-post og brev
+mail-language-legend = Hvilket språk vil du ha e-post og vedtaksbrev på?
+mail-language-saved = Språkvalget er lagret.

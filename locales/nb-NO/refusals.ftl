@@ -15,7 +15,8 @@ err-only-applicant = Bare søkeren kan gjøre dette.
 err-not-in-this-state = Kommandoen er ikke tillatt i søknadens nåværende status.
 err-decide-releases-first = Alle utleveringer må avgjøres først.
 err-appeal-at-helseklage = Klagen ble opprettholdt og sendt til Helseklage; den behandles der.
-err-appeal-deadline-passed = Klagefristen (tre uker fra vedtaket) er ute.
+err-appeal-deadline-passed = Klagefristen er ute. En klage som kommer for sent kan likevel tas under behandling (forvaltningsloven § 31): kontakt Helsedataservice.
+err-late-appeal-in-time = Klagefristen er ikke ute: klagen sendes av søkeren selv.
 err-not-all-delivered = Ikke alle innvilgede utleveringer er levert.
 err-close-after-appeal-deadline = Søkeren kan fortsatt klage; avslutt saken etter klagefristen.
 err-role-forbids = Rollen din gir ikke adgang til dette.
@@ -88,3 +89,5 @@ err-too-many-requests = For mange forsøk; prøv igjen om { $n } { $n ->
    *[other] minutter
 }.
 err-link-other-account = Denne bekreftelseslenken hører til en annen konto: logg ut og logg inn på den kontoen for å bekrefte adressen.
+
+err-upload-stalled = Opplastingen stoppet opp: det kom ingen data på en stund. Prøv igjen.

@@ -110,13 +110,41 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Whether the database answers within two seconds.
-pub async fn healthy(pool: &Pool) -> bool {
-    let check = async {
+/// What the health check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// A pooled connection answered.
+    Ok,
+    /// Every pooled connection is in use, but the database answers a connection of its own: the
+    /// instance is busy, the database is not down.
+    PoolBusy,
+    /// The database does not answer.
+    Down,
+}
+
+/// Whether the database answers within two seconds, through the pool or (when the pool has no
+/// connection free) through a connection of the check's own to `url`.
+pub async fn healthy(pool: &Pool, url: &str) -> Health {
+    let through_pool = async {
         let mut conn = pool.get().await.ok()?;
         diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
     };
-    matches!(tokio::time::timeout(Duration::from_secs(2), check).await, Ok(Some(_)))
+    if matches!(tokio::time::timeout(Duration::from_secs(2), through_pool).await, Ok(Some(_))) {
+        return Health::Ok;
+    }
+    let status = pool.status();
+    if status.size < status.max_size || status.available > 0 {
+        return Health::Down;
+    }
+    let direct = async {
+        use diesel_async::AsyncConnection;
+        let mut conn = AsyncPgConnection::establish(url).await.ok()?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
+    };
+    match tokio::time::timeout(Duration::from_secs(2), direct).await {
+        Ok(Some(_)) => Health::PoolBusy,
+        _ => Health::Down,
+    }
 }
 
 #[derive(QueryableByName)]

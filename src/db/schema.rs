@@ -406,6 +406,7 @@ diesel::table! {
         created_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
         bytes_deleted_at -> Nullable<Timestamptz>,
+        heartbeat_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -151,6 +151,7 @@ pub async fn reserve_file(
             transfer_files::storage_key.eq(storage_key),
             transfer_files::uploaded_by.eq(by),
             transfer_files::created_at.eq(now),
+            transfer_files::heartbeat_at.eq(now),
         ))
         .returning(TransferFile::as_returning())
         .get_result(conn)
@@ -208,11 +209,23 @@ pub async fn files_of(mut conn: &AsyncPgConnection, transfer_id: i64) -> QueryRe
 }
 
 /// Unfinished uploads reserved before `before` (left by a crash or a dropped connection).
+/// Unfinished uploads whose last sign of life (heartbeat, else reservation) is before `before`.
 pub async fn incomplete_before(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<Vec<TransferFile>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Timestamptz};
     transfer_files::table
-        .filter(transfer_files::complete.eq(false).and(transfer_files::created_at.lt(before)))
+        .filter(transfer_files::complete.eq(false))
+        .filter(sql::<Bool>("coalesce(heartbeat_at, created_at) < ").bind::<Timestamptz, _>(before))
         .select(TransferFile::as_select())
         .load(conn)
+        .await
+}
+
+/// An upload in progress is alive at `now`.
+pub async fn heartbeat(conn: &mut AsyncPgConnection, file_id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(transfer_files::table.find(file_id).filter(transfer_files::complete.eq(false)))
+        .set(transfer_files::heartbeat_at.eq(now))
+        .execute(conn)
         .await
 }
 

@@ -1,9 +1,10 @@
 //! The case lifecycle (SPEC §6) as a pure function: `(case, command, actor, now) → transition |
 //! refusal`. No I/O; the services load the case, apply, and store the result with its event.
 
+use super::deadlines::in_time;
 use super::release::ReleaseState;
 use super::role::Role;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 super::catalogue::code_enum! {
@@ -33,6 +34,7 @@ super::catalogue::code_enum! {
         Complete => "complete",
         Decide => "decide",
         Appeal => "appeal",
+        LateAppeal => "late_appeal",
         Reconsider => "reconsider",
         Uphold => "uphold",
         Deliver => "deliver",
@@ -52,9 +54,6 @@ pub const ESTIMATE_STATES: [State; 6] =
 pub fn records_work(state: State) -> bool {
     !matches!(state, State::Draft | State::Withdrawn | State::Closed)
 }
-
-/// How long after the decision an appeal may be lodged (three weeks).
-pub const APPEAL_WEEKS: i64 = 3;
 
 impl State {
     /// Whether a case in this state is waiting for a decision.
@@ -92,6 +91,7 @@ impl Command {
             | Command::Return
             | Command::Complete
             | Command::Decide
+            | Command::LateAppeal
             | Command::Reconsider
             | Command::Uphold
             | Command::Close => &[Role::CaseOfficer],
@@ -106,7 +106,8 @@ pub struct Case {
     pub state: State,
     pub applicant_id: i64,
     pub assignee_id: Option<i64>,
-    pub decided_at: Option<DateTime<Utc>>,
+    /// The last day to appeal the latest decision (an Oslo date; see `deadlines::appeal_deadline`).
+    pub appeal_deadline: Option<NaiveDate>,
     /// The states of the case's releases, one per requested source.
     pub releases: Vec<ReleaseState>,
     /// Whether every approved release has been delivered.
@@ -167,9 +168,18 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
         (Command::Appeal, Rejected | PartiallyApproved) if case.sent_to_helseklage => {
             Err(Refusal::Conflict("err-appeal-at-helseklage"))
         }
-        (Command::Appeal, Rejected | PartiallyApproved) => match case.decided_at {
-            Some(at) if now <= at + Duration::weeks(APPEAL_WEEKS) => go(Appealed, "application.appealed"),
+        (Command::Appeal, Rejected | PartiallyApproved) => match case.appeal_deadline {
+            Some(last) if in_time(last, now) => go(Appealed, "application.appealed"),
             _ => Err(Refusal::Conflict("err-appeal-deadline-passed")),
+        },
+        // Forvaltningsloven § 31: a late appeal may still be considered, registered by an officer
+        // with the reason; an appeal in time is the applicant's own.
+        (Command::LateAppeal, Rejected | PartiallyApproved) if case.sent_to_helseklage => {
+            Err(Refusal::Conflict("err-appeal-at-helseklage"))
+        }
+        (Command::LateAppeal, Rejected | PartiallyApproved) => match case.appeal_deadline {
+            Some(last) if !in_time(last, now) => go(Appealed, "application.appealed"),
+            _ => Err(Refusal::Conflict("err-late-appeal-in-time")),
         },
         (Command::Reconsider, Appealed) => go(InReview, "appeal.reconsidered"),
         (Command::Uphold, Appealed) => go(case.previous_outcome.unwrap_or(Rejected), "appeal.upheld"),
@@ -180,7 +190,7 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
         (Command::Close, Delivered) => go(Closed, "application.closed"),
         // A rejection is final once the appeal deadline has passed or an appeal was upheld.
         (Command::Close, Rejected) => {
-            let deadline_passed = case.decided_at.is_some_and(|at| now > at + Duration::weeks(APPEAL_WEEKS));
+            let deadline_passed = case.appeal_deadline.is_some_and(|last| !in_time(last, now));
             if deadline_passed || case.sent_to_helseklage {
                 go(Closed, "application.closed")
             } else {
@@ -200,7 +210,7 @@ mod tests {
             state,
             applicant_id: 1,
             assignee_id: None,
-            decided_at: None,
+            appeal_deadline: None,
             releases: vec![],
             all_delivered: false,
             previous_outcome: None,
@@ -245,25 +255,39 @@ mod tests {
         assert_eq!(apply(&c, Command::Decide, OFFICER, now).unwrap().to, State::Rejected);
     }
 
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
     #[test]
-    fn appeal_within_three_weeks() {
-        let now = Utc::now();
+    fn appeal_until_the_end_of_the_last_day() {
+        // Decided at 10:00 on 2 March 2026: the last day is Monday 23 March.
         let mut c = case(State::Rejected);
-        c.decided_at = Some(now - Duration::days(20));
-        assert_eq!(apply(&c, Command::Appeal, APPLICANT, now).unwrap().to, State::Appealed);
-        c.decided_at = Some(now - Duration::days(22));
-        assert!(matches!(apply(&c, Command::Appeal, APPLICANT, now), Err(Refusal::Conflict(_))));
+        c.appeal_deadline =
+            Some(super::super::deadlines::appeal_deadline(NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()));
+        assert_eq!(apply(&c, Command::Appeal, APPLICANT, at("2026-03-23T15:00:00+01:00")).unwrap().to, State::Appealed);
+        assert_eq!(apply(&c, Command::Appeal, APPLICANT, at("2026-03-23T23:59:00+01:00")).unwrap().to, State::Appealed);
+        let late = at("2026-03-24T00:00:00+01:00");
+        assert_eq!(apply(&c, Command::Appeal, APPLICANT, late), Err(Refusal::Conflict("err-appeal-deadline-passed")));
+        // A late appeal is registered by an officer (§ 31), and only once the deadline has passed.
+        assert_eq!(apply(&c, Command::LateAppeal, OFFICER, late).unwrap().to, State::Appealed);
+        assert_eq!(
+            apply(&c, Command::LateAppeal, OFFICER, at("2026-03-23T12:00:00+01:00")),
+            Err(Refusal::Conflict("err-late-appeal-in-time"))
+        );
+        assert!(matches!(apply(&c, Command::LateAppeal, APPLICANT, late), Err(Refusal::Forbidden(_))));
     }
 
     #[test]
     fn a_rejection_closes_only_when_final_and_upheld_appeals_do_not_return() {
         let now = Utc::now();
+        let today = super::super::deadlines::oslo_date(now);
         let mut c = case(State::Rejected);
-        c.decided_at = Some(now - Duration::days(2));
+        c.appeal_deadline = Some(today);
         assert!(matches!(apply(&c, Command::Close, OFFICER, now), Err(Refusal::Conflict(_))));
-        c.decided_at = Some(now - Duration::days(22));
+        c.appeal_deadline = today.pred_opt();
         assert_eq!(apply(&c, Command::Close, OFFICER, now).unwrap().to, State::Closed);
-        c.decided_at = Some(now - Duration::days(2));
+        c.appeal_deadline = Some(today);
         c.sent_to_helseklage = true;
         assert_eq!(apply(&c, Command::Close, OFFICER, now).unwrap().to, State::Closed);
         assert!(matches!(apply(&c, Command::Appeal, APPLICANT, now), Err(Refusal::Conflict(_))));

@@ -1,6 +1,7 @@
-//! Due dates in working days, skipping weekends and Norwegian public holidays.
+//! Due dates in working days, skipping weekends and Norwegian public holidays, and the appeal
+//! deadline as forvaltningsloven §§ 29–30 count it with domstolloven §§ 148–149.
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 
 /// Easter Sunday of `year` (anonymous Gregorian algorithm).
 pub fn easter_sunday(year: i32) -> NaiveDate {
@@ -51,6 +52,37 @@ pub fn add_working_days(start: NaiveDate, n: u32) -> NaiveDate {
     date
 }
 
+/// The calendar date in Norway (Europe/Oslo) at `at`: deadlines end at the end of a Norwegian day.
+pub fn oslo_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&chrono_tz::Europe::Oslo).date_naive()
+}
+
+/// `date` itself when it is a working day, else the next working day (domstolloven § 149: a
+/// deadline whose last day is a Saturday, Sunday or public holiday runs to the next working day).
+pub fn next_working_day(date: NaiveDate) -> NaiveDate {
+    let mut day = date;
+    while !is_working_day(day) {
+        day = day + Days::new(1);
+    }
+    day
+}
+
+/// The weeks an appeal may be lodged in (forvaltningsloven § 29).
+pub const APPEAL_WEEKS: u64 = 3;
+
+/// The last day to appeal a decision made available to the applicant on `made_available` (an
+/// Oslo date): three weeks counted in days end on the same weekday (domstolloven § 148), moved
+/// to the next working day when that is a weekend or public holiday (§ 149). The deadline ends
+/// at the end of that day.
+pub fn appeal_deadline(made_available: NaiveDate) -> NaiveDate {
+    next_working_day(made_available + Days::new(7 * APPEAL_WEEKS))
+}
+
+/// Whether something done at `at` is in time for a deadline whose last day is `deadline`.
+pub fn in_time(deadline: NaiveDate, at: DateTime<Utc>) -> bool {
+    oslo_date(at) <= deadline
+}
+
 /// Working days allowed for a case: statistics 30 for one source and 60 for several;
 /// person-identifiable data the configured target.
 pub fn allowed_working_days(aggregated: bool, sources: usize, identifiable_target: u32) -> u32 {
@@ -90,6 +122,57 @@ mod tests {
             assert!(is_public_holiday(h), "{h}");
         }
         assert!(!is_public_holiday(d(2026, 4, 7)));
+    }
+
+    /// (decision made available, last day to appeal): three weeks to the same weekday, moved past
+    /// weekends and holidays.
+    #[test]
+    fn appeal_deadlines_as_the_law_counts_them() {
+        for (made_available, last_day) in [
+            // An ordinary Monday: three weeks later, a Monday.
+            (d(2026, 3, 2), d(2026, 3, 23)),
+            // Easter 2026: 12 March + 21 = Thursday 2 April (Maundy Thursday), Good Friday,
+            // the weekend and Easter Monday follow: Tuesday 7 April.
+            (d(2026, 3, 12), d(2026, 4, 7)),
+            // Ends on Saturday 28 March 2026: Monday 30 March.
+            (d(2026, 3, 7), d(2026, 3, 30)),
+            // 17 May 2027 is a Monday: Tuesday 18 May.
+            (d(2027, 4, 26), d(2027, 5, 18)),
+            // 1 May 2026 is a Friday: Monday 4 May.
+            (d(2026, 4, 10), d(2026, 5, 4)),
+            // Christmas 2026: Friday 25 and Saturday 26 December, Sunday 27: Monday 28.
+            (d(2026, 12, 4), d(2026, 12, 28)),
+            // Across the year end: 11 December 2026 + 21 = Friday 1 January 2027 (holiday):
+            // Monday 4 January.
+            (d(2026, 12, 11), d(2027, 1, 4)),
+            // Christmas Eve and New Year's Eve are working days by law.
+            (d(2026, 12, 3), d(2026, 12, 24)),
+            (d(2026, 12, 10), d(2026, 12, 31)),
+            // Ascension Day 2026 (Thursday 14 May) and Whit Monday (25 May).
+            (d(2026, 4, 23), d(2026, 5, 15)),
+            (d(2026, 5, 4), d(2026, 5, 26)),
+            // A leap year: 8 February 2028 + 21 = Tuesday 29 February.
+            (d(2028, 2, 8), d(2028, 2, 29)),
+        ] {
+            assert_eq!(appeal_deadline(made_available), last_day, "made available {made_available}");
+        }
+    }
+
+    #[test]
+    fn a_deadline_ends_at_the_end_of_the_norwegian_day() {
+        let last = d(2026, 3, 23);
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // 15:00 on the last day is in time (the bug the issue names).
+        assert!(in_time(last, at("2026-03-23T15:00:00+01:00")));
+        // 23:59 Oslo time is 22:59 UTC (winter): still in time.
+        assert!(in_time(last, at("2026-03-23T22:59:59Z")));
+        // Midnight in Oslo is 23:00 UTC the day before: too late.
+        assert!(!in_time(last, at("2026-03-23T23:00:00Z")));
+        // In summer Oslo is two hours ahead.
+        assert!(in_time(d(2026, 6, 30), at("2026-06-30T21:59:59Z")));
+        assert!(!in_time(d(2026, 6, 30), at("2026-06-30T22:00:00Z")));
+        // A decision at 00:30 on 2 March in Oslo is made on 2 March, though UTC still says 1 March.
+        assert_eq!(oslo_date(at("2026-03-01T23:30:00Z")), d(2026, 3, 2));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The two interface languages: Norwegian bokmål and English.
+//! The interface languages: Norwegian bokmål and nynorsk (språklova: the state's self-service
+//! solutions in both written standards) and English.
 
 use serde::Serialize;
 
@@ -9,18 +10,21 @@ pub enum Language {
     /// Norsk bokmål (the default).
     #[default]
     Nb,
+    /// Norsk nynorsk.
+    Nn,
     /// English.
     En,
 }
 
 impl Language {
-    /// Both languages.
-    pub const ALL: [Language; 2] = [Language::Nb, Language::En];
+    /// Every language.
+    pub const ALL: [Language; 3] = [Language::Nb, Language::Nn, Language::En];
 
     /// The short code used in cookies, URLs and the database.
     pub fn code(self) -> &'static str {
         match self {
             Language::Nb => "nb",
+            Language::Nn => "nn",
             Language::En => "en",
         }
     }
@@ -29,10 +33,17 @@ impl Language {
     pub fn from_tag(tag: &str) -> Option<Language> {
         let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
         match primary.as_str() {
-            "nb" | "no" | "nn" => Some(Language::Nb),
+            "nb" | "no" => Some(Language::Nb),
+            "nn" => Some(Language::Nn),
             "en" => Some(Language::En),
             _ => None,
         }
+    }
+
+    /// Whether texts kept in two versions (bokmål and English, as the catalogue's names) take
+    /// the English one; nynorsk takes the Norwegian.
+    pub fn english(self) -> bool {
+        self == Language::En
     }
 
     /// Picks the first supported language from an `Accept-Language` header.

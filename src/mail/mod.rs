@@ -305,7 +305,7 @@ mod tests {
         });
         let root = env!("CARGO_MANIFEST_DIR");
         for kind in KINDS {
-            for (lang, dir) in [(Language::Nb, "nb-NO"), (Language::En, "en-GB")] {
+            for (lang, dir) in [(Language::Nb, "nb-NO"), (Language::Nn, "nn-NO"), (Language::En, "en-GB")] {
                 let ftl = std::fs::read_to_string(format!("{root}/locales/{dir}/main.ftl")).unwrap();
                 let line = format!("{} = ", notice_key(kind));
                 assert!(ftl.lines().any(|l| l.starts_with(&line)), "{dir} has no {} text", notice_key(kind));

@@ -389,6 +389,28 @@ pub async fn update_account(
     .await
 }
 
+/// The person's own choice of language for e-mail and letters (`nb`, `nn` or `en`).
+pub async fn choose_language(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    code: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Language> {
+    let language = Language::ALL
+        .into_iter()
+        .find(|l| l.code() == code)
+        .ok_or_else(|| AppError::field("language", "err-choice"))?;
+    let (actor, from, id) = (actor.clone(), user.language.clone(), user.id);
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        db::users::set_language(tx, id, language.code()).await?;
+        let payload = json!({"from": {"language": from}, "to": {"language": language.code()}});
+        super::record_event(tx, &actor, now, ("user", Some(id)), "user.language_chosen", payload).await?;
+        Ok(language)
+    })
+    .await
+}
+
 /// Checks credentials with throttling per account and per address; records the attempt.
 pub async fn authenticate(
     conn: &mut AsyncPgConnection,

@@ -23,7 +23,7 @@ use crate::domain::pricing::Estimate;
 use crate::domain::role::{Permission, Role};
 use crate::domain::{deadlines, files, reference};
 use crate::error::{AppError, AppResult};
-use crate::storage::{Storage, StorageError};
+use crate::storage::Storage;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
@@ -346,10 +346,12 @@ pub async fn copy(
     create(conn, user, actor, form_of(&app), Some(id), now).await
 }
 
-/// Stores an attachment (while the application is editable), sniffing its type.
+/// Stores an attachment (while the application is editable), sniffing its type. No database
+/// connection is held while the body streams in: one is taken for the checks and returned, and
+/// another for the short transaction that records the attachment.
 #[allow(clippy::too_many_arguments)]
 pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
-    conn: &mut AsyncPgConnection,
+    pool: &crate::db::Pool,
     storage: &Storage,
     user: &User,
     actor: &Actor,
@@ -360,7 +362,7 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
     max_bytes: u64,
     now: DateTime<Utc>,
 ) -> AppResult<Attachment> {
-    let (app, access) = load(conn, user, id).await?;
+    let (app, access) = load(&mut *super::conn(pool).await?, user, id).await?;
     if access != Access::Applicant {
         return Err(AppError::Forbidden("err-applicant-attaches".into()));
     }
@@ -377,10 +379,7 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
     }
     errors.into_result().map_err(AppError::Validation)?;
     let name = name.unwrap_or_default();
-    let stored = storage.put(body, max_bytes).await.map_err(|e| match e {
-        StorageError::TooLarge(_) => AppError::PayloadTooLarge,
-        other => AppError::Internal(other.to_string()),
-    })?;
+    let stored = storage.put(body, max_bytes).await.map_err(super::storage_error)?;
     let Some(content_type) = files::sniff_document(&stored.head, &name) else {
         let _ = storage.delete(&stored.key).await;
         return Err(AppError::field("file", "err-file-type"));
@@ -399,7 +398,14 @@ pub async fn add_attachment<R: tokio::io::AsyncRead + Unpin>(
         deleted_at: None,
     };
     let (a, actor) = (attachment.clone(), actor.clone());
-    let result = on_case(conn, id, Seen::ANY, async move |tx, current| {
+    let mut conn = match super::conn(pool).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            let _ = storage.delete(&stored.key).await;
+            return Err(e);
+        }
+    };
+    let result = on_case(&mut conn, id, Seen::ANY, async move |tx, current| {
         if !current.state.editable() {
             return Err(AppError::Conflict("err-submitted-not-editable".into()));
         }

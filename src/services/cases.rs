@@ -59,7 +59,7 @@ pub fn case_from(
         state: app.state,
         applicant_id: app.applicant_id,
         assignee_id: app.assignee_id,
-        decided_at: app.decided_at,
+        appeal_deadline: latest.map(|d| d.appeal_deadline),
         releases: states.clone(),
         all_delivered: release::all_delivered(&states),
         previous_outcome: previous,
@@ -130,6 +130,18 @@ pub async fn command(
         Command::Appeal => {
             let grounds = required_text("grounds", params.grounds.as_deref().or(params.reasons.as_deref()), 10_000)?;
             payload["grounds"] = json!(grounds);
+            changes.appeal_grounds = Some(grounds);
+        }
+        Command::LateAppeal => {
+            // The applicant's appeal as it reached Helsedataservice, and why it is considered
+            // though late (forvaltningsloven § 31).
+            let mut errors = FieldErrors::new();
+            let grounds = errors.text("grounds", params.grounds.as_deref().unwrap_or(""), 1, 10_000);
+            let reason = errors.text("reasons", params.reasons.as_deref().unwrap_or(""), 1, 10_000);
+            errors.into_result().map_err(AppError::Validation)?;
+            payload["grounds"] = json!(grounds);
+            payload["late"] = json!(true);
+            payload["late_reason"] = json!(reason);
             changes.appeal_grounds = Some(grounds);
         }
         Command::Uphold => {
@@ -210,18 +222,19 @@ async fn decision_letter(
     // The lifecycle refuses a decision before every release is decided; this is its outcome.
     let outcome = release::outcome(&states).unwrap_or(State::Rejected).code();
     let form = apps::form_of(app);
-    let deadline = (now + Duration::weeks(case::APPEAL_WEEKS)).date_naive();
+    // The decision is made available in the service when it is made.
+    let deadline = crate::domain::deadlines::appeal_deadline(crate::domain::deadlines::oslo_date(now));
     let hds = crate::i18n::t(lang, "decider-hds");
     let data = json!({
         "reference": app.reference, "title": app.title, "applicant_name": applicant.name,
         "project_leader": form.project_leader.as_ref().map(|p| p.name.clone()), "institution": form.project_leader.as_ref().map(|p| p.institution.clone()),
-        "decided_on": now.format("%d.%m.%Y").to_string(), "appeal_deadline": deadline.format("%d.%m.%Y").to_string(),
+        "decided_on": crate::domain::deadlines::oslo_date(now).format("%d.%m.%Y").to_string(), "appeal_deadline": deadline.format("%d.%m.%Y").to_string(),
         "outcome_key": format!("outcome-{outcome}"), "outcome_text_key": format!("outcome-text-{outcome}"),
         "reasons": reasons, "officer_name": officer.name,
         "art6": form.legal_basis.as_ref().map(|l| l.gdpr_article_6.clone()), "art9": form.legal_basis.as_ref().map(|l| l.gdpr_article_9.clone()),
         "rek": form.rek_reference,
         "releases": releases.iter().map(|r| json!({
-            "code": r.code, "name": if lang == Language::En { &r.name_en } else { &r.name_nb },
+            "code": r.code, "name": if lang.english() { &r.name_en } else { &r.name_nb },
             "approved": r.release.state.granted(), "conditions": r.release.conditions, "reasons": r.release.reasons,
             "decider": match r.release.decider {
                 DecisionAuthority::Hds => hds.clone(),

@@ -67,8 +67,21 @@ pub async fn record_event(
 }
 
 /// Whether the database answers (`GET /health`).
-pub async fn healthy(pool: &Pool) -> bool {
-    crate::db::healthy(pool).await
+pub async fn healthy(pool: &Pool, url: &str) -> crate::db::Health {
+    crate::db::healthy(pool, url).await
+}
+
+/// What a failed store of an upload's bytes means to the client: too large (413), a body that
+/// stalled (408), or the service's own fault.
+pub fn storage_error(e: crate::storage::StorageError) -> AppError {
+    use crate::storage::StorageError;
+    match e {
+        StorageError::TooLarge(_) => AppError::PayloadTooLarge,
+        StorageError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            AppError::Status(408, "err-upload-stalled".into())
+        }
+        other => AppError::Internal(other.to_string()),
+    }
 }
 
 /// Takes a connection from the pool, mapping failure to 503.

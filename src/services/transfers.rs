@@ -8,7 +8,7 @@ use super::applications::{self as apps, Access, record};
 use super::cases;
 use super::command::{Seen, on_case};
 use crate::db::{
-    self,
+    self, Pool,
     applications::Application,
     cases::Release,
     transfers::{Receipt, Transfer, TransferChanges, TransferFile},
@@ -60,13 +60,6 @@ pub fn refused(r: TransferRefusal) -> AppError {
     match r {
         TransferRefusal::Conflict(m) => AppError::Conflict(m.into()),
         TransferRefusal::Gone(m) => AppError::Status(410, m.into()),
-    }
-}
-
-fn storage_error(e: StorageError) -> AppError {
-    match e {
-        StorageError::TooLarge(_) => AppError::PayloadTooLarge,
-        other => AppError::Internal(other.to_string()),
     }
 }
 
@@ -167,9 +160,14 @@ pub async fn create(
 /// Streams one file into an open transfer (replacing a file of the same name). The row is
 /// reserved first and marked complete only when the bytes are stored and the checksum (if the
 /// client sent one) matches; on any failure nothing is kept.
+///
+/// No database connection (and no lock) is held while the body streams in: a connection is taken
+/// for the checks and the reservation, returned, and taken again for the short final transaction.
+/// Meanwhile a heartbeat touches the reservation so that no instance's clean-up takes it for an
+/// abandoned one.
 #[allow(clippy::too_many_arguments)]
 pub async fn upload<R: AsyncRead + Unpin>(
-    conn: &mut AsyncPgConnection,
+    pool: &Pool,
     storage: &Storage,
     user: &User,
     actor: &Actor,
@@ -180,62 +178,43 @@ pub async fn upload<R: AsyncRead + Unpin>(
     expected_sha256: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<TransferFile> {
-    let l = load(conn, user, id).await?;
-    require_owner(&l)?;
-    if !l.state().accepts_uploads() {
-        return Err(AppError::Conflict("err-transfer-files-while-open".into()));
-    }
-    let name = files::sanitise_name(raw_name).ok_or_else(|| AppError::field("name", "err-file-name"))?;
+    let (l, reserved) = {
+        let mut conn = super::conn(pool).await?;
+        let l = load(&mut conn, user, id).await?;
+        require_owner(&l)?;
+        if !l.state().accepts_uploads() {
+            return Err(AppError::Conflict("err-transfer-files-while-open".into()));
+        }
+        let name = files::sanitise_name(raw_name).ok_or_else(|| AppError::field("name", "err-file-name"))?;
+        let reserved = db::transfers::reserve_file(&mut conn, id, &name, &Storage::new_key(), user.id, now).await?;
+        (l, reserved)
+    };
     let expected = match expected_sha256 {
         None => None,
-        Some(text) => {
-            Some(transfer::parse_checksum(text).ok_or_else(|| AppError::field("sha256", "err-checksum-format"))?)
-        }
+        Some(text) => match transfer::parse_checksum(text) {
+            Some(sum) => Some(sum),
+            None => {
+                discard(pool, storage, &reserved).await;
+                return Err(AppError::field("sha256", "err-checksum-format"));
+            }
+        },
     };
-    let key = Storage::new_key();
-    // Held while the bytes stream in: no instance's clean-up takes this upload for an abandoned one.
-    let lock = upload_lock(&key);
-    crate::db::try_advisory_lock(conn, lock).await?;
-    let result = receive(conn, storage, user, actor, &l, &name, &key, body, max_bytes, expected, now).await;
-    let _ = crate::db::advisory_unlock(conn, lock).await;
-    result
-}
-
-/// Reserves the file's row, stores the bytes and marks the row complete (see `upload`).
-#[allow(clippy::too_many_arguments)]
-async fn receive<R: AsyncRead + Unpin>(
-    conn: &mut AsyncPgConnection,
-    storage: &Storage,
-    user: &User,
-    actor: &Actor,
-    l: &Loaded,
-    name: &str,
-    key: &str,
-    body: R,
-    max_bytes: u64,
-    expected: Option<String>,
-    now: DateTime<Utc>,
-) -> AppResult<TransferFile> {
-    let (id, name, key) = (l.transfer.id, name.to_string(), key.to_string());
-    let reserved = db::transfers::reserve_file(conn, id, &name, &key, user.id, now).await?;
-    let discard = async |conn: &mut AsyncPgConnection| {
-        let _ = storage.delete(&key).await;
-        let _ = db::transfers::delete_file(conn, reserved.id).await;
-    };
-    let stored = match storage.put_as(&key, body, max_bytes).await {
+    let stored = match stream_alive(pool, storage, &reserved, body, max_bytes).await {
         Ok(s) => s,
         Err(e) => {
-            discard(conn).await;
-            return Err(storage_error(e));
+            discard(pool, storage, &reserved).await;
+            return Err(super::storage_error(e));
         }
     };
     if expected.as_ref().is_some_and(|e| *e != stored.sha256) {
-        discard(conn).await;
+        discard(pool, storage, &reserved).await;
         return Err(AppError::field("sha256", "err-checksum-mismatch"));
     }
     let (actor, app_id, file_id) = (actor.clone(), l.app.id, reserved.id);
-    let (size, sha256, file_name) = (stored.size as i64, stored.sha256.clone(), name.clone());
-    let result = on_case(conn, app_id, Seen::ANY, async move |tx, _| {
+    let (size, sha256, file_name) = (stored.size as i64, stored.sha256.clone(), reserved.name.clone());
+    let result = async {
+        let mut conn = super::conn(pool).await?;
+        on_case(&mut conn, app_id, Seen::ANY, async move |tx, _| {
             let current = db::transfers::lock(tx, id).await?.ok_or(AppError::NotFound)?;
             if !current.state.accepts_uploads() {
                 return Err(AppError::Conflict("err-transfer-closed-during-upload".into()));
@@ -249,7 +228,9 @@ async fn receive<R: AsyncRead + Unpin>(
             record(tx, &actor, now, app_id, "transfer.file_uploaded", payload).await?;
             Ok((file, replaced))
         })
-        .await;
+        .await
+    }
+    .await;
     match result {
         Ok((file, replaced)) => {
             if let Some(old) = replaced {
@@ -258,9 +239,50 @@ async fn receive<R: AsyncRead + Unpin>(
             Ok(file)
         }
         Err(e) => {
-            discard(conn).await;
+            discard(pool, storage, &reserved).await;
             Err(e)
         }
+    }
+}
+
+/// How often an upload in progress touches its reservation.
+pub const UPLOAD_HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// How long a reservation may go without a heartbeat before the clean-up removes it.
+pub fn upload_stale_after() -> Duration {
+    Duration::minutes(2)
+}
+
+/// Streams the body into storage under the reservation's key while a heartbeat keeps the
+/// reservation alive (each beat takes a pooled connection for one short update).
+async fn stream_alive<R: AsyncRead + Unpin>(
+    pool: &Pool,
+    storage: &Storage,
+    reserved: &TransferFile,
+    body: R,
+    max_bytes: u64,
+) -> Result<crate::storage::StoredObject, StorageError> {
+    let (pool, file_id) = (pool.clone(), reserved.id);
+    let beat = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(UPLOAD_HEARTBEAT);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Ok(mut conn) = pool.get().await {
+                let _ = db::transfers::heartbeat(&mut conn, file_id, Utc::now()).await;
+            }
+        }
+    });
+    let stored = storage.put_as(&reserved.storage_key, body, max_bytes).await;
+    beat.abort();
+    stored
+}
+
+/// Drops a reservation and any bytes stored under it.
+async fn discard(pool: &Pool, storage: &Storage, reserved: &TransferFile) {
+    let _ = storage.delete(&reserved.storage_key).await;
+    if let Ok(mut conn) = super::conn(pool).await {
+        let _ = db::transfers::delete_file(&mut conn, reserved.id).await;
     }
 }
 
@@ -335,7 +357,7 @@ pub async fn revoke(
 async fn purge_bytes(conn: &mut AsyncPgConnection, storage: &Storage, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     for f in db::transfers::files_of(conn, id).await? {
         if f.bytes_deleted_at.is_none() {
-            storage.delete(&f.storage_key).await.map_err(storage_error)?;
+            storage.delete(&f.storage_key).await.map_err(super::storage_error)?;
         }
     }
     db::transfers::mark_bytes_deleted(conn, id, now).await?;
@@ -490,46 +512,22 @@ pub async fn warn_expiring(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> 
     Ok(warned)
 }
 
-/// Removes unfinished uploads reserved before `now` (rows and any bytes) that no instance is
-/// receiving (its upload lock is free): what a crash or a dropped connection left behind; past
-/// `upload_grace` even when locked. Run at start-up and by the scheduled job, in every instance.
+/// Removes unfinished uploads (rows and any bytes) whose heartbeat stopped before `now` minus
+/// [`upload_stale_after`]: what a crash or a dropped connection left behind. Run at start-up and
+/// by the scheduled job, in every instance; an upload streaming into any instance keeps beating.
 pub async fn clean_unfinished_uploads(
     conn: &mut AsyncPgConnection,
     storage: &Storage,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    let unfinished = db::transfers::incomplete_before(conn, now).await?;
+    let unfinished = db::transfers::incomplete_before(conn, now - upload_stale_after()).await?;
     let mut cleaned = 0;
     for f in &unfinished {
-        let lock = upload_lock(&f.storage_key);
-        let free = crate::db::try_advisory_lock(conn, lock).await?;
-        if !free && f.created_at >= now - upload_grace() {
-            continue; // streaming into an instance right now
-        }
-        let result = async {
-            storage.delete(&f.storage_key).await.map_err(storage_error)?;
-            db::transfers::delete_file(conn, f.id).await.map_err(AppError::from)
-        }
-        .await;
-        if free {
-            crate::db::advisory_unlock(conn, lock).await?;
-        }
-        result?;
+        storage.delete(&f.storage_key).await.map_err(super::storage_error)?;
+        db::transfers::delete_file(conn, f.id).await?;
         cleaned += 1;
     }
     Ok(cleaned)
-}
-
-/// The advisory lock key of an upload in progress, from its storage key.
-pub fn upload_lock(storage_key: &str) -> i64 {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(storage_key.as_bytes());
-    i64::from_be_bytes([digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]])
-}
-
-/// How long an upload may run before the job treats its reservation as abandoned.
-pub fn upload_grace() -> Duration {
-    Duration::hours(24)
 }
 
 /// A transfer with its complete files, as a list shows it.

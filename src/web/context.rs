@@ -103,10 +103,11 @@ impl Ctx {
 }
 
 fn base_context(lang: Language, user: Option<&User>, csrf: &str, path: &str) -> Map<String, Value> {
-    let other = match lang {
-        Language::Nb => Language::En,
-        Language::En => Language::Nb,
-    };
+    let others: Vec<Value> = Language::ALL
+        .iter()
+        .filter(|l| **l != lang)
+        .map(|l| json!({"code": l.code(), "label": i18n::t(*l, "language-name")}))
+        .collect();
     let user = user.map(|u| {
         json!({
             "id": u.id, "name": u.name, "email": u.email, "role": u.role,
@@ -117,7 +118,7 @@ fn base_context(lang: Language, user: Option<&User>, csrf: &str, path: &str) -> 
     });
     let mut root = Map::new();
     root.insert("lang".into(), json!(lang.code()));
-    root.insert("other_lang".into(), json!({"code": other.code(), "label": i18n::t(other, "language-name")}));
+    root.insert("other_langs".into(), json!(others));
     root.insert("user".into(), json!(user));
     root.insert("csrf".into(), json!(csrf));
     root.insert("path".into(), json!(path));

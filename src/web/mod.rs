@@ -10,6 +10,7 @@ pub mod errors;
 pub mod guards;
 pub mod pages;
 pub mod security;
+pub mod upload_limits;
 pub mod uploads;
 pub mod views;
 

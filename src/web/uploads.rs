@@ -1,6 +1,6 @@
-//! Reading files out of `multipart/form-data` bodies: an attachment read whole into memory
-//! ([`UploadedFile`], bounded by the `file` limit), and a transfer file streamed after its CSRF
-//! token ([`TokenThenFile`]). This file uses only Rocket and multer, so the fuzz crate compiles
+//! Reading files out of `multipart/form-data` bodies: a file read whole into memory
+//! ([`UploadedFile`], bounded by the `file` limit), and a file streamed after its CSRF token and
+//! any short text fields ([`TokenThenFile`]; attachments and transfer files use it). This file uses only Rocket and multer, so the fuzz crate compiles
 //! it as it is (`fuzz/fuzz_targets/multipart.rs`).
 
 use rocket::data::ToByteUnit;
@@ -42,8 +42,9 @@ impl<'r> TokenThenFile<'r> {
         O: Into<multer::bytes::Bytes> + 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>> + 'r,
     {
-        let constraints =
-            multer::Constraints::new().size_limit(multer::SizeLimit::new().for_field("csrf_token", MAX_TOKEN_BYTES));
+        let constraints = multer::Constraints::new().size_limit(
+            multer::SizeLimit::new().for_field("csrf_token", MAX_TOKEN_BYTES).for_field("kind", MAX_TOKEN_BYTES),
+        );
         TokenThenFile { multipart: multer::Multipart::with_constraints(stream, boundary, constraints) }
     }
 
@@ -51,6 +52,14 @@ impl<'r> TokenThenFile<'r> {
     pub async fn token(&mut self) -> Option<String> {
         match self.multipart.next_field().await {
             Ok(Some(f)) if f.name() == Some("csrf_token") => f.text().await.ok(),
+            _ => None,
+        }
+    }
+
+    /// The next field's text when it is named `name` (`kind`, capped like the token).
+    pub async fn text(&mut self, name: &str) -> Option<String> {
+        match self.multipart.next_field().await {
+            Ok(Some(f)) if f.name() == Some(name) => f.text().await.ok(),
             _ => None,
         }
     }

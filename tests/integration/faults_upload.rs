@@ -149,7 +149,11 @@ async fn a_crash_mid_upload_never_makes_half_a_file_available() {
     let (status, body) = app.post_json(&format!("/api/transfers/{id}/publish"), Some(&c.owner_token), json!({})).await;
     assert_eq!(status, Status::Conflict, "an unfinished upload blocks publishing: {body}");
 
-    // The service starts again: the reservation and the partial bytes are cleaned up at start.
+    // Time passes (longer than a live upload goes between heartbeats), and the service starts
+    // again: the reservation and the partial bytes are cleaned up at start.
+    let stale =
+        format!("UPDATE transfer_files SET heartbeat_at = now() - interval '3 minutes' WHERE transfer_id = {id}");
+    app.sql(&stale).await.unwrap();
     let service = Service::start(&app);
     assert_eq!(reserved(&app, id, "killed.csv").await, None);
     assert!(entries(&storage.join("tmp")).is_empty(), "{:?}", entries(&storage.join("tmp")));

@@ -3,6 +3,7 @@
 //! it with `UPDATE_PERMISSIONS=1` to rewrite the file after a deliberate change.
 
 use helsedataservice::domain::case::{Actor, Case, Command, Refusal, State, apply};
+use helsedataservice::domain::deadlines;
 use helsedataservice::domain::release::ReleaseState;
 use helsedataservice::domain::role::Role;
 
@@ -35,7 +36,7 @@ fn matrix() -> String {
                     state,
                     applicant_id: 1,
                     assignee_id: None,
-                    decided_at: Some(now),
+                    appeal_deadline: Some(deadlines::appeal_deadline(deadlines::oslo_date(now))),
                     releases: vec![ReleaseState::Approved, ReleaseState::Rejected],
                     all_delivered: true,
                     previous_outcome: Some(State::PartiallyApproved),

@@ -96,18 +96,18 @@ async fn a_file_uploaded_through_one_instance_is_downloaded_through_the_other() 
     let a = TestApp::new().await;
     let c = decided_case(&a, true).await;
     let id = create_transfer(&a, &c).await;
-    // An upload streaming into A (its reservation, its lock held) survives the start of another
-    // instance; once A lets go (as after a crash), the clean-up removes it.
+    // An upload streaming into A (its reservation, its heartbeat fresh) survives the start of
+    // another instance; once its heartbeat stops (as after a crash), the clean-up removes it.
     let owner_id = count(&a, &format!("SELECT created_by AS n FROM transfers WHERE id = {id}")).await;
     let key = Storage::new_key();
     let mut conn = a.conn().await;
     db::transfers::reserve_file(&mut conn, id, "in-progress.csv", &key, owner_id, Utc::now()).await.unwrap();
-    let lock = helsedataservice::services::transfers::upload_lock(&key);
-    assert!(db::try_advisory_lock(&mut conn, lock).await.unwrap());
     let b = a.second_instance(None).await;
     let unfinished = format!("SELECT count(*) AS n FROM transfer_files WHERE transfer_id = {id} AND NOT complete");
     assert_eq!(count(&a, &unfinished).await, 1, "B's start-up left A's upload alone");
-    assert!(db::advisory_unlock(&mut conn, lock).await.unwrap());
+    let stale =
+        format!("UPDATE transfer_files SET heartbeat_at = now() - interval '3 minutes' WHERE transfer_id = {id}");
+    a.sql(&stale).await.unwrap();
     let mut on_b = b.conn().await;
     let cleaned = helsedataservice::services::transfers::clean_unfinished_uploads(&mut on_b, storage(&b), Utc::now())
         .await

@@ -12,6 +12,7 @@ use crate::storage::Storage;
 use crate::templating::Documents;
 use crate::web::download::Download;
 use crate::web::guards::{ApiUser, ClientAddress, actor};
+use crate::web::upload_limits::{DeclaredLength, UploadSlots, idle_limited};
 use crate::web::views;
 use chrono::Utc;
 use rocket::data::{Data, ToByteUnit};
@@ -19,6 +20,7 @@ use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{State, delete, get, post, put};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 super::api_routes!(
     create,
@@ -154,18 +156,21 @@ async fn upload(
     pool: &State<Pool>,
     storage: &State<Storage>,
     config: &State<Config>,
+    slots: &State<UploadSlots>,
     api: ApiUser,
     address: ClientAddress,
+    declared: DeclaredLength,
     id: i64,
     kind: &str,
     name: &str,
     data: Data<'_>,
 ) -> AppResult<(Status, Json<Value>)> {
-    let mut conn = services::conn(pool).await?;
     let limit = config.max_upload_bytes;
-    let body = data.open((limit + 1).bytes());
+    declared.within(limit)?;
+    let _slot = slots.take(api.user.id)?;
+    let body = idle_limited(data.open((limit + 1).bytes()), Duration::from_secs(config.upload_idle_secs));
     let a = apps::add_attachment(
-        &mut conn,
+        pool,
         storage,
         &api.user,
         &actor(Some(&api.user), &address),

@@ -9,6 +9,7 @@ use crate::services::{self, transfers as svc, transfers::TransferRole};
 use crate::storage::Storage;
 use crate::web::download::ReceiptedDownload;
 use crate::web::guards::{ApiUser, ClientAddress, actor};
+use crate::web::upload_limits::{DeclaredLength, UploadSlots, idle_limited};
 use crate::web::views;
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
@@ -18,6 +19,7 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::serde::json::Json;
 use rocket::{State, get, post, put};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 super::api_routes!(create, show, upload, publish, revoke, download);
 
@@ -87,19 +89,22 @@ async fn upload(
     pool: &State<Pool>,
     storage: &State<Storage>,
     config: &State<Config>,
+    slots: &State<UploadSlots>,
     api: ApiUser,
     address: ClientAddress,
     checksum: ClientChecksum,
+    declared: DeclaredLength,
     id: i64,
     name: &str,
     data: Data<'_>,
 ) -> AppResult<(Status, Json<Value>)> {
-    let mut conn = services::conn(pool).await?;
     let limit = config.max_transfer_bytes;
+    declared.within(limit)?;
+    let _slot = slots.take(api.user.id)?;
     // One byte over the limit is read so that an oversized body is refused, not cut short.
-    let body = data.open((limit + 1).bytes());
+    let body = idle_limited(data.open((limit + 1).bytes()), Duration::from_secs(config.upload_idle_secs));
     let f = svc::upload(
-        &mut conn,
+        pool,
         storage,
         &api.user,
         &actor(Some(&api.user), &address),

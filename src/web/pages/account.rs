@@ -15,7 +15,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![account, create_token, revoke_token]
+    routes![account, create_token, revoke_token, choose_language]
 }
 
 async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResult<(Status, Template)> {
@@ -37,8 +37,11 @@ async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResu
         .iter()
         .map(|i| json!({"provider": i.provider, "issuer": i.issuer, "since": i.created_at.format("%d.%m.%Y").to_string()}))
         .collect();
-    let mut data =
-        json!({"title": ctx.t("account-title"), "tokens": list, "identities": identities, "form": {"days": 90}});
+    let languages: Vec<Value> = crate::domain::language::Language::ALL
+        .iter()
+        .map(|l| json!({"code": l.code(), "label": crate::i18n::t(*l, "language-name"), "chosen": l.code() == user.language}))
+        .collect();
+    let mut data = json!({"title": ctx.t("account-title"), "tokens": list, "identities": identities, "form": {"days": 90}, "languages": languages});
     if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
         d.extend(e);
     }
@@ -48,6 +51,20 @@ async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResu
 #[get("/account")]
 async fn account(ctx: Ctx, pool: &State<Pool>) -> AppResult<(Status, Template)> {
     render(&ctx, pool, json!({}), Status::Ok).await
+}
+
+#[derive(FromForm)]
+struct LanguageForm {
+    language: String,
+}
+
+/// The language of the person's e-mail and letters (the page's own language is the cookie's).
+#[post("/account/language", data = "<form>")]
+async fn choose_language(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<LanguageForm>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    services::accounts::choose_language(&mut conn, user, &ctx.actor(), &form.0.language, Utc::now()).await?;
+    Ok(Flash::success(Redirect::to("/account#language"), ctx.t("mail-language-saved")))
 }
 
 #[derive(FromForm)]

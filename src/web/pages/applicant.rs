@@ -17,12 +17,13 @@ use crate::error::{AppError, AppResult};
 use crate::services::{self, applications as apps, applications::Access};
 use crate::storage::Storage;
 use crate::web::context::Ctx;
-use crate::web::csrf::{CsrfBody, CsrfForm, CsrfOnly, CsrfToken};
+use crate::web::csrf::{CsrfBody, CsrfForm, CsrfOnly};
 use crate::web::download::Download;
-use crate::web::uploads::UploadedFile;
+use crate::web::guards::SessionUser;
+use crate::web::upload_limits::{StreamedFile, UploadSlot};
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{State as RocketState, get, post, routes};
@@ -159,10 +160,10 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     let me = crate::domain::case::Actor { id: user.id, role: user.role };
     let now = Utc::now();
     // The commands this user may give now, from the lifecycle itself (one source of truth).
-    let commands: Vec<Value> = [Command::Assign, Command::Return, Command::Complete, Command::Decide, Command::Appeal, Command::Reconsider, Command::Uphold, Command::Close]
+    let commands: Vec<Value> = [Command::Assign, Command::Return, Command::Complete, Command::Decide, Command::Appeal, Command::LateAppeal, Command::Reconsider, Command::Uphold, Command::Close]
         .iter()
         .filter(|c| access != Access::Member && access != Access::RegisterOwner && crate::domain::case::apply(&facts, **c, me, now).is_ok())
-        .map(|c| json!({"name": c.code(), "label_key": format!("command-{}", c.code()), "message": *c == Command::Return, "reasons": *c == Command::Decide, "grounds": *c == Command::Appeal}))
+        .map(|c| json!({"name": c.code(), "label_key": format!("command-{}", c.code()), "message": *c == Command::Return, "reasons": *c == Command::Decide, "grounds": matches!(c, Command::Appeal | Command::LateAppeal), "late_reason": *c == Command::LateAppeal}))
         .collect();
     let releases: Vec<Value> = release_rows
         .iter()
@@ -226,7 +227,7 @@ async fn form_page(
         apps::form_support(conn, app.id, &form, Utc::now().date_naive()).await?;
     let (catalogue, variables) = (catalogue.sources, catalogue.variables);
     let localised = |nb: &str, en: &str| {
-        if ctx.lang == crate::domain::language::Language::En { en.to_string() } else { nb.to_string() }
+        if ctx.lang.english() { en.to_string() } else { nb.to_string() }
     };
     let messages = |key: &str| -> Value {
         errors
@@ -456,39 +457,32 @@ async fn message(
     }
 }
 
-#[derive(FromForm)]
-struct Upload {
-    csrf_token: String,
-    kind: String,
-    file: UploadedFile,
-}
-
+/// The sign-in and the upload slot are request guards and refuse before any byte of the body is
+/// read; the CSRF token is the body's first field, checked before the file is read.
 #[post("/applications/<id>/attachments", data = "<upload>")]
 #[allow(clippy::too_many_arguments)]
 async fn upload(
     ctx: Ctx,
+    signed_in: SessionUser,
+    slot: UploadSlot<'_>,
     pool: &RocketState<Pool>,
     storage: &RocketState<Storage>,
     config: &RocketState<Config>,
-    csrf: CsrfToken,
     id: i64,
-    upload: Form<Upload>,
+    upload: StreamedFile<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    if !csrf.matches(&upload.csrf_token) {
-        return Err(AppError::Forbidden("err-csrf".into()));
-    }
-    let user = ctx.user()?;
-    let mut conn = services::conn(pool).await?;
+    let _slot = slot;
     let back = Redirect::to(format!("/applications/{id}/edit#attachments"));
+    let (kind, name) = (upload.kind.clone().unwrap_or_default(), upload.file_name.clone());
     let result = apps::add_attachment(
-        &mut conn,
+        pool,
         storage,
-        user,
+        &signed_in.0,
         &ctx.actor(),
         id,
-        &upload.kind,
-        &upload.file.name,
-        upload.file.bytes.as_slice(),
+        &kind,
+        &name,
+        upload.reader(),
         config.max_upload_bytes,
         Utc::now(),
     )

@@ -2,7 +2,6 @@
 //! revised estimates, hours, invoice actions) with its forms, and the printable invoice.
 
 use crate::db::{self, Pool, applications::Application, users::User};
-use crate::domain::language::Language;
 use crate::domain::pricing::{Estimate, format_nok};
 use crate::domain::pricing::{InvoiceAction, InvoiceStatus};
 use crate::domain::role::{Permission, Role};
@@ -32,7 +31,7 @@ pub fn routes() -> Vec<rocket::Route> {
 }
 
 fn localised(ctx: &Ctx, nb: &str, en: &str) -> String {
-    if ctx.lang == Language::En { en.to_string() } else { nb.to_string() }
+    if ctx.lang.english() { en.to_string() } else { nb.to_string() }
 }
 
 fn org_name(ctx: &Ctx, orgs: &[db::catalogue::Organisation], id: i64) -> String {

@@ -3,7 +3,6 @@
 
 use super::auth::PageOr;
 use crate::db::Pool;
-use crate::domain::language::Language;
 use crate::domain::pricing::{EXEMPT_KINDS, Unit, format_nok};
 use crate::error::{AppError, AppResult};
 use crate::services::{self, price_lists};
@@ -114,7 +113,7 @@ async fn show_data(ctx: &Ctx, pool: &Pool, id: i64, new_item: Value) -> AppResul
         .map(|i| {
             json!({
                 "id": i.id, "code": i.code, "description_nb": i.description_nb, "description_en": i.description_en,
-                "description": if ctx.lang == Language::En { &i.description_en } else { &i.description_nb },
+                "description": if ctx.lang.english() { &i.description_en } else { &i.description_nb },
                 "unit_key": format!("unit-{}", i.unit), "units": units(&i.unit), "amount": format_nok(i.amount_ore),
                 "amount_nok": format!("{}.{:02}", i.amount_ore / 100, i.amount_ore % 100), "minimum_quantity": i.minimum_quantity,
                 "kinds": kinds(&i.exempt_kinds), "exempt": i.exempt_kinds.iter().map(|k| format!("exempt-kind-{k}")).collect::<Vec<_>>(),

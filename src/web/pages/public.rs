@@ -14,7 +14,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![front, catalogue, source, language, health]
+    routes![front, catalogue, source, language, health, accessibility]
 }
 
 #[get("/")]
@@ -22,6 +22,12 @@ async fn front(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
     let (on_form, all, variables) = services::catalogue::counts(&mut conn).await?;
     Ok(ctx.page("pages/public/front", json!({"counts": {"on_form": on_form, "sources": all, "variables": variables}})))
+}
+
+/// The accessibility statement (tilgjengelighetserklæring) Norwegian public web services publish.
+#[get("/accessibility")]
+fn accessibility(ctx: Ctx, config: &State<crate::config::Config>) -> Template {
+    ctx.page("pages/public/accessibility", json!({"contact": config.mail_from, "updated": "06.12.2026"}))
 }
 
 #[get("/data-sources?<q>")]
@@ -66,12 +72,14 @@ async fn language(code: &str, next: Option<&str>, cookies: &CookieJar<'_>) -> Re
     Redirect::to(safe_next(next))
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 when the database answers (also when every pooled connection is busy: the instance is
+/// loaded, not broken, and draining it would move the load to the others), 503 when it does not.
 #[get("/health")]
-async fn health(pool: &State<Pool>) -> (Status, Json<Value>) {
-    if services::healthy(pool).await {
-        (Status::Ok, Json(json!({"status": "ok", "database": "ok"})))
-    } else {
-        (Status::ServiceUnavailable, Json(json!({"status": "unavailable", "database": "unreachable"})))
+async fn health(pool: &State<Pool>, config: &State<crate::config::Config>) -> (Status, Json<Value>) {
+    use crate::db::Health;
+    match services::healthy(pool, config.database_url.as_deref().unwrap_or_default()).await {
+        Health::Ok => (Status::Ok, Json(json!({"status": "ok", "database": "ok", "pool": "ok"}))),
+        Health::PoolBusy => (Status::Ok, Json(json!({"status": "busy", "database": "ok", "pool": "busy"}))),
+        Health::Down => (Status::ServiceUnavailable, Json(json!({"status": "unavailable", "database": "unreachable"}))),
     }
 }

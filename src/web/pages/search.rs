@@ -1,7 +1,6 @@
 //! The search page: the catalogue for everyone, and the cases the logged-in user may see.
 
 use crate::db::Pool;
-use crate::domain::language::Language;
 use crate::error::AppResult;
 use crate::services::{self, search};
 use crate::web::context::Ctx;
@@ -22,7 +21,7 @@ async fn page(ctx: Ctx, pool: &State<Pool>, q: Option<&str>) -> AppResult<Templa
         Some(user) => search::cases(&mut conn, user, &q).await?,
         None => vec![],
     };
-    let en = ctx.lang == Language::En;
+    let en = ctx.lang.english();
     let sources: Vec<_> =
         sources.iter().map(|s| json!({"code": s.code, "name": if en { &s.name_en } else { &s.name_nb }})).collect();
     let variables: Vec<_> = variables

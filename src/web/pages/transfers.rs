@@ -9,15 +9,13 @@ use crate::error::{AppError, AppResult};
 use crate::services::{self, transfers as svc, transfers::TransferRole};
 use crate::storage::Storage;
 use crate::web::context::Ctx;
-use crate::web::csrf::{CsrfForm, CsrfOnly, fail, verify};
+use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::download::ReceiptedDownload;
-use crate::web::uploads::TokenThenFile;
+use crate::web::guards::SessionUser;
+use crate::web::upload_limits::{StreamedFile, UploadSlot};
 use crate::web::views;
 use chrono::{NaiveDate, Utc};
-use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::form::FromForm;
-use rocket::futures::StreamExt;
-use rocket::request::Request;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 use rocket_dyn_templates::Template;
@@ -117,54 +115,26 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
     ))
 }
 
-/// One file from a `multipart/form-data` upload, its CSRF token (which must come first) already
-/// checked; the bytes are read as they arrive, never held whole in memory or written in clear.
-pub struct StreamedFile<'r> {
-    pub file_name: String,
-    pub field: multer::Field<'r>,
-}
-
-#[rocket::async_trait]
-impl<'r> FromData<'r> for StreamedFile<'r> {
-    type Error = AppError;
-
-    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        let boundary = req
-            .content_type()
-            .filter(|ct| ct.is_form_data())
-            .and_then(|ct| ct.param("boundary"))
-            .map(|b| b.to_string());
-        let Some(boundary) = boundary else {
-            return fail(req, AppError::Status(415, "err-upload-multipart".into()));
-        };
-        let limit = req.rocket().state::<Config>().map(|c| c.max_transfer_bytes).unwrap_or(0) + 64 * 1024;
-        let mut upload = TokenThenFile::new(tokio_util::io::ReaderStream::new(data.open(limit.bytes())), boundary);
-        let token = upload.token().await;
-        if let Err(e) = verify(req, token.as_deref()) {
-            return fail(req, e);
-        }
-        match upload.file().await {
-            Some((file_name, field)) => data::Outcome::Success(StreamedFile { file_name, field }),
-            None => fail(req, AppError::field("file", "err-required")),
-        }
-    }
-}
-
+/// The sign-in, the upload slot and the declared length are request guards: each refuses before
+/// any byte of the body is read (the file is the data guard, read last).
 #[post("/transfers/<id>/files", data = "<file>")]
+#[allow(clippy::too_many_arguments)]
 async fn upload(
     ctx: Ctx,
+    signed_in: SessionUser,
+    slot: UploadSlot<'_>,
     pool: &State<Pool>,
     storage: &State<Storage>,
     config: &State<Config>,
     id: i64,
     file: StreamedFile<'_>,
 ) -> AppResult<Flash<Redirect>> {
-    let user = ctx.user()?;
-    let mut conn = services::conn(pool).await?;
+    let _slot = slot;
     let back = Redirect::to(format!("/transfers/{id}"));
-    let body = tokio_util::io::StreamReader::new(file.field.map(|chunk| chunk.map_err(std::io::Error::other)));
+    let name = file.file_name.clone();
     let limit = config.max_transfer_bytes;
-    match svc::upload(&mut conn, storage, user, &ctx.actor(), id, &file.file_name, body, limit, None, Utc::now()).await
+    match svc::upload(pool, storage, &signed_in.0, &ctx.actor(), id, &name, file.reader(), limit, None, Utc::now())
+        .await
     {
         Ok(f) => Ok(Flash::success(back, format!("{}: {}", ctx.t("transfer-file-uploaded"), f.name))),
         Err(e) => flash_or(&ctx, back, e),
