@@ -394,3 +394,134 @@ async fn the_confirmation_link_confirms_only_for_its_own_account() {
     drop(resp);
     assert_eq!(crate::common::count(&app, verified).await, 1);
 }
+
+/// Sends `head` and the first KiB of a body (no more) over a fresh connection to `base` and
+/// returns the connection. (Rocket peeks at a body's first 14 bytes before routing, for its
+/// `_method` field; a client that sends less waits there, holding nothing of the service's.)
+async fn open_request(base: &str, head: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    if !head.starts_with("GET ") {
+        s.write_all(&[b'%'; 1024]).await.unwrap();
+    }
+    s.flush().await.unwrap();
+    s
+}
+
+/// The status line the server answers on `s`, waiting at most `secs` seconds.
+async fn status_line(s: &mut tokio::net::TcpStream, secs: u64) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(secs), s.read(&mut buf)).await.ok()?.ok()?;
+    String::from_utf8_lossy(&buf[..n]).lines().next().map(str::to_string)
+}
+
+fn attachment_put(id: i64, i: usize, token: &str, declared: usize) -> String {
+    format!(
+        "PUT /api/applications/{id}/attachments/protocol/p{i}.pdf HTTP/1.1\r\nHost: localhost\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/octet-stream\r\nContent-Length: {declared}\r\n\r\n"
+    )
+}
+
+/// Item 1: stalled uploads hold no database connection. Eight uploads from one account stall
+/// with a pool of three connections: the service still answers, `/health` says the database is
+/// fine, and each stalled upload is refused (408) once it has sent nothing for the idle limit.
+#[rocket::async_test]
+async fn stalled_uploads_hold_no_database_connection_and_are_cut_off() {
+    let app = TestApp::with_config(|c| {
+        c.pool_size = 3;
+        c.uploads_per_account = 16;
+        c.upload_idle_secs = 2;
+    })
+    .await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let form = crate::applications_api::complete_form(&app).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), form).await;
+    let id = draft["id"].as_i64().unwrap();
+    let base = app.serve().await;
+    let mut stalled = vec![];
+    for i in 0..8 {
+        stalled.push(open_request(&base, &attachment_put(id, i, &token, 100_000)).await);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut health = open_request(&base, "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
+    assert_eq!(status_line(&mut health, 5).await.as_deref(), Some("HTTP/1.1 200 OK"));
+    let (status, case) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert_eq!(status, Status::Ok, "the service answers while uploads stall: {case}");
+    for s in &mut stalled {
+        let line = status_line(s, 10).await;
+        assert_eq!(line.as_deref(), Some("HTTP/1.1 408 Request Timeout"), "a silent body is cut off");
+    }
+    assert_eq!(crate::common::count(&app, "SELECT count(*) AS n FROM attachments").await, 0, "nothing half stored");
+}
+
+/// Item 1: one account streams at most its share of uploads at once; the next is refused at
+/// once (429), before its body is read.
+#[rocket::async_test]
+async fn one_account_streams_a_capped_number_of_uploads() {
+    let app = TestApp::with_config(|c| {
+        c.uploads_per_account = 2;
+        c.upload_idle_secs = 3;
+    })
+    .await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let form = crate::applications_api::complete_form(&app).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), form).await;
+    let id = draft["id"].as_i64().unwrap();
+    let base = app.serve().await;
+    let _a = open_request(&base, &attachment_put(id, 1, &token, 100_000)).await;
+    let _b = open_request(&base, &attachment_put(id, 2, &token, 100_000)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut third = open_request(&base, &attachment_put(id, 3, &token, 100_000)).await;
+    assert_eq!(status_line(&mut third, 2).await.as_deref(), Some("HTTP/1.1 429 Too Many Requests"));
+    // Another account is not held back by this one.
+    let other = app.user("applicant", None).await;
+    let other_token = app.token(&other).await;
+    let mut fourth = open_request(&base, &attachment_put(id, 4, &other_token, 100_000)).await;
+    assert_eq!(status_line(&mut fourth, 2).await.as_deref(), Some("HTTP/1.1 404 Not Found"), "not theirs");
+}
+
+/// Item 6: a body is refused before it is read: an anonymous 24 MiB multipart post and an
+/// oversized declared upload are answered while all but their first KiB is still unsent.
+#[rocket::async_test]
+async fn bodies_are_refused_before_they_are_read() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let base = app.serve().await;
+    let anonymous = format!(
+        "POST /applications/1/attachments HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: {}\r\n\r\n",
+        24 * 1024 * 1024
+    );
+    let mut s = open_request(&base, &anonymous).await;
+    let line = status_line(&mut s, 3).await.expect("an answer before the body");
+    assert!(line.starts_with("HTTP/1.1 303") || line.starts_with("HTTP/1.1 401"), "{line}");
+    for path in ["/api/applications/1/attachments/protocol/p.pdf", "/api/transfers/1/files/big.csv"] {
+        let head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+            200 * 1024 * 1024
+        );
+        let mut s = open_request(&base, &head).await;
+        let line = status_line(&mut s, 3).await.expect("an answer before the body");
+        assert_eq!(line, "HTTP/1.1 413 Payload Too Large", "{path}");
+    }
+}
+
+/// Item 1: `/health` tells a busy pool (every connection in use, the database answering) from a
+/// database that is down, so a load balancer does not drain a loaded instance.
+#[rocket::async_test]
+async fn health_tells_a_busy_pool_from_a_database_that_is_down() {
+    let app = TestApp::with_config(|c| c.pool_size = 2).await;
+    let (status, body) = app.get_json("/health", None).await;
+    assert_eq!((status, body["pool"].as_str()), (Status::Ok, Some("ok")));
+    let _held = (app.pool().get().await.unwrap(), app.pool().get().await.unwrap());
+    let (status, body) = app.get_json("/health", None).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!((body["database"].as_str(), body["pool"].as_str()), (Some("ok"), Some("busy")), "{body}");
+}

@@ -17,6 +17,7 @@ mod faults;
 mod faults_upload;
 mod fuzz_regressions;
 mod hardening;
+mod law;
 mod notifications;
 mod oidc;
 mod openapi;

@@ -27,7 +27,13 @@ async fn front(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
 /// The accessibility statement (tilgjengelighetserklæring) Norwegian public web services publish.
 #[get("/accessibility")]
 fn accessibility(ctx: Ctx, config: &State<crate::config::Config>) -> Template {
-    ctx.page("pages/public/accessibility", json!({"contact": config.mail_from, "updated": "06.12.2026"}))
+    // The address of the service's mail (`Name <address>`), where reports are read.
+    let contact = config
+        .mail_from
+        .parse::<lettre::message::Mailbox>()
+        .map(|m| m.email.to_string())
+        .unwrap_or_else(|_| config.mail_from.clone());
+    ctx.page("pages/public/accessibility", json!({"contact": contact, "updated": "06.12.2026"}))
 }
 
 #[get("/data-sources?<q>")]

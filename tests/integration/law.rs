@@ -1,0 +1,157 @@
+//! Norwegian law built in (issue 21): the appeal deadline as forvaltningsloven §§ 29–30 and
+//! domstolloven §§ 148–149 count it, a date the letter, the status page, the API and the check all
+//! share; late appeals registered under § 31; nynorsk (språklova) in pages, mail and the
+//! person's own choice; the accessibility statement.
+
+use crate::case_handling::{cmd, release, two_source_case};
+use crate::common::{TestApp, csrf_in, smtp::Sink};
+use chrono::{NaiveDate, Utc};
+use helsedataservice::domain::deadlines;
+use rocket::http::Status;
+use serde_json::json;
+
+/// A case rejected now: both releases refused, the decision made.
+async fn rejected(app: &TestApp) -> (crate::case_handling::Cast, i64) {
+    let (c, id) = two_source_case(app).await;
+    cmd(app, &c.officer_token, id, "complete", json!({})).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    let npr = release(&case, "NPR")["id"].as_i64().unwrap();
+    let krg = release(&case, "KRG")["id"].as_i64().unwrap();
+    let no = json!({"approve": false, "reasons": "Formålet dekkes ikke"});
+    app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.officer_token), no.clone()).await;
+    app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), no).await;
+    let (status, body) = cmd(app, &c.officer_token, id, "decide", json!({"reasons": "Vurdert."})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "rejected");
+    (c, id)
+}
+
+#[rocket::async_test]
+async fn the_appeal_deadline_is_one_date_in_the_api_the_letter_and_the_status_page() {
+    let app = TestApp::new().await;
+    let (c, id) = rejected(&app).await;
+    let expected = deadlines::appeal_deadline(deadlines::oslo_date(Utc::now()));
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    let sent = case["decision"]["appeal_deadline"].as_str().expect("a date");
+    assert_eq!(NaiveDate::parse_from_str(sent, "%Y-%m-%d").ok(), Some(expected), "YYYY-MM-DD: {sent}");
+    let shown = expected.format("%d.%m.%Y").to_string();
+    app.login(&c.applicant).await;
+    let (_, letter) = app.page(&format!("/applications/{id}/decision")).await;
+    assert!(letter.contains(&shown), "the letter says {shown}");
+    assert!(letter.contains("Helsedirektoratet"), "Helsedirektoratet speaks, not Direktoratet for e-helse");
+    assert!(!letter.contains("e-helse"));
+    let (_, page) = app.page(&format!("/applications/{id}")).await;
+    assert!(page.contains(&shown), "the status page says {shown}");
+}
+
+#[rocket::async_test]
+async fn an_appeal_on_the_last_day_is_in_time_and_a_late_one_needs_an_officer_and_a_reason() {
+    let app = TestApp::new().await;
+    let (c, id) = rejected(&app).await;
+    // The last day is today (Oslo): in time until midnight.
+    let today = deadlines::oslo_date(Utc::now());
+    app.sql(&format!("UPDATE decisions SET appeal_deadline = '{today}' WHERE application_id = {id}")).await.unwrap();
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    assert_eq!(case["decision"]["appeal_deadline"], today.to_string());
+    // An officer cannot register a "late" appeal while the applicant is still in time.
+    let (status, body) = cmd(&app, &c.officer_token, id, "late_appeal", json!({"grounds": "x", "reasons": "y"})).await;
+    assert_eq!((status, body["error"].as_str().is_some()), (Status::Conflict, true), "{body}");
+
+    // Yesterday was the last day: the applicant is refused, with where to turn.
+    let yesterday = today.pred_opt().unwrap();
+    app.sql(&format!("UPDATE decisions SET appeal_deadline = '{yesterday}' WHERE application_id = {id}"))
+        .await
+        .unwrap();
+    let (status, body) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "For sent."})).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("§ 31"), "{body}");
+    // Only an officer registers a late appeal, and only with the appeal and the reason.
+    let (status, _) = cmd(&app, &c.applicant_token, id, "late_appeal", json!({"grounds": "x", "reasons": "y"})).await;
+    assert_eq!(status, Status::Forbidden);
+    let (status, body) =
+        cmd(&app, &c.officer_token, id, "late_appeal", json!({"grounds": "Klagen kom per post."})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body["fields"]["reasons"].is_array(), "{body}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(case["state"], "rejected", "a refused command changes nothing");
+    let (status, body) = cmd(
+        &app,
+        &c.officer_token,
+        id,
+        "late_appeal",
+        json!({"grounds": "Klagen kom per post.", "reasons": "Søkeren var innlagt på sykehus i klagefristen."}),
+    )
+    .await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "appealed");
+    let payload = crate::common::count(
+        &app,
+        &format!(
+            "SELECT count(*) AS n FROM events WHERE subject_id = {id} AND kind = 'application.appealed' \
+             AND payload->>'late' = 'true' AND payload->>'late_reason' LIKE 'Søkeren var innlagt%'"
+        ),
+    )
+    .await;
+    assert_eq!(payload, 1, "the late appeal and its reason are in the case's history");
+}
+
+#[rocket::async_test]
+async fn nynorsk_is_a_language_of_its_own_in_pages_and_mail() {
+    let sink = Sink::start(0).await;
+    let url = sink.url();
+    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    // The page: switched like English, with lang="nn" and nynorsk words.
+    let resp = app.client.get("/language/nn?next=/").dispatch().await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, html) = app.page("/").await;
+    assert!(html.contains(r#"<html lang="nn">"#), "lang=nn");
+    assert!(html.contains(r#"href="/language/nb"#) && html.contains(r#"href="/language/en"#), "both others offered");
+    let (_, page) = app.page("/accessibility").await;
+    assert!(page.contains("Tilgjengelegheitserklæring") || page.contains("tilgjengelegheit"), "nynorsk statement");
+
+    // The person chooses nynorsk for mail on their own page; the choice is an event.
+    let (c, id) = two_source_case(&app).await;
+    app.send_mail(Utc::now()).await;
+    app.login(&c.applicant).await;
+    let (_, account) = app.page("/account").await;
+    let csrf = csrf_in(&account);
+    let resp = app.form("/account/language", &[("language", "xx")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let resp = app.form("/account/language", &[("language", "nn")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let language = crate::common::count(
+        &app,
+        &format!("SELECT count(*) AS n FROM users WHERE id = {} AND language = 'nn'", c.applicant.id),
+    )
+    .await;
+    assert_eq!(language, 1);
+    assert!(app.event_kinds("user", c.applicant.id).await.contains(&"user.language_chosen".to_string()));
+
+    let before = sink.messages().len();
+    let (status, _) = cmd(&app, &c.officer_token, id, "return", json!({"message": "Legg ved REK-vedtaket."})).await;
+    assert_eq!(status, Status::Ok);
+    app.send_mail(Utc::now()).await;
+    let returned = sink.messages().into_iter().nth(before).expect("the return notice");
+    assert_eq!(returned.to, vec![c.applicant.email.clone()]);
+    let text = returned.part("text/plain").unwrap();
+    assert!(text.contains("Legg ved REK-vedtaket."), "{text}");
+    assert!(
+        text.contains("Du får denne e-posten frå Helsedataservice") && text.contains("Opne saka"),
+        "nynorsk: {text}"
+    );
+    assert!(returned.part("text/html").unwrap().contains(r#"lang="nn""#), "the HTML part is marked nynorsk");
+}
+
+#[rocket::async_test]
+async fn every_page_links_to_the_accessibility_statement() {
+    let app = TestApp::new().await;
+    for path in ["/", "/data-sources", "/login"] {
+        let (_, html) = app.page(path).await;
+        assert!(html.contains(r#"href="/accessibility""#), "{path} links to the statement");
+    }
+    let (status, html) = app.page("/accessibility").await;
+    assert_eq!(status, Status::Ok);
+    for text in ["WCAG 2.1", "uutilsynet.no", "mailto:noreply@helsedata.localhost"] {
+        assert!(html.contains(text), "the statement has {text}");
+    }
+}
