@@ -524,7 +524,12 @@ notice-application-withdrawn = Application { $reference } has been withdrawn by 
 notice-application-decided = A decision has been made in case { $reference }.
 notice-application-appealed = The decision in case { $reference } has been appealed.
 notice-application-delivered = All data in case { $reference } have been delivered.
-notice-application-interim-reply = Interim reply in case { $reference }: the case is still being handled.
+notice-application-interim-reply = Interim reply in case { $reference }: { $reason ->
+    [queue] We have many applications to handle, and yours has not yet been checked.
+    [owners] The register owners must assess the release of their data, which takes longer than usual.
+    [appeal] Your appeal is being reconsidered, which takes longer than a month.
+   *[assessment] The case needs a thorough assessment of purpose, legal basis and privacy.
+} You can expect an answer by { $expected_by }.
 notice-application-deletion-reminder = The project period of case { $reference } is ending: please confirm deletion of the data.
 notice-appeal-reconsidered = The appeal in case { $reference } has been granted and the case is being reconsidered.
 notice-appeal-upheld = The decision in case { $reference } is upheld and the appeal has been sent to Helseklage.

@@ -524,7 +524,12 @@ notice-application-withdrawn = Søknad { $reference } er trukket av søkeren.
 notice-application-decided = Det er fattet vedtak i sak { $reference }.
 notice-application-appealed = Vedtaket i sak { $reference } er påklaget.
 notice-application-delivered = Alle data i sak { $reference } er levert.
-notice-application-interim-reply = Foreløpig svar i sak { $reference }: saken er fortsatt under behandling.
+notice-application-interim-reply = Foreløpig svar i sak { $reference }: { $reason ->
+    [queue] Vi har mange søknader til behandling, og søknaden din er ennå ikke kontrollert.
+    [owners] Registerforvalterne må vurdere utleveringen av sine data, og det tar lengre tid enn vanlig.
+    [appeal] Klagen din vurderes på nytt, og det tar lengre tid enn en måned.
+   *[assessment] Saken krever en grundig vurdering av formål, rettslig grunnlag og personvern.
+} Du kan regne med svar innen { $expected_by }.
 notice-application-deletion-reminder = Prosjektperioden for sak { $reference } nærmer seg slutten: bekreft sletting av dataene.
 notice-appeal-reconsidered = Klagen i sak { $reference } er tatt til følge, og saken behandles på nytt.
 notice-appeal-upheld = Vedtaket i sak { $reference } er opprettholdt, og klagen er sendt til Helseklage.

@@ -524,7 +524,12 @@ notice-application-withdrawn = Søknad { $reference } er trekt av søkjaren.
 notice-application-decided = Det er gjort vedtak i sak { $reference }.
 notice-application-appealed = Vedtaket i sak { $reference } er påklaga.
 notice-application-delivered = Alle data i sak { $reference } er leverte.
-notice-application-interim-reply = Førebels svar i sak { $reference }: saka er framleis under behandling.
+notice-application-interim-reply = Førebels svar i sak { $reference }: { $reason ->
+    [queue] Vi har mange søknader til behandling, og søknaden din er enno ikkje kontrollert.
+    [owners] Registerforvaltarane må vurdere utleveringa av sine data, og det tek lengre tid enn vanleg.
+    [appeal] Klagen din blir vurdert på nytt, og det tek lengre tid enn ein månad.
+   *[assessment] Saka krev ei grundig vurdering av formål, rettsleg grunnlag og personvern.
+} Du kan rekne med svar innan { $expected_by }.
 notice-application-deletion-reminder = Prosjektperioden for sak { $reference } nærmar seg slutten: stadfest sletting av dataa.
 notice-appeal-reconsidered = Klagen i sak { $reference } er teken til følgje, og saka blir behandla på nytt.
 notice-appeal-upheld = Vedtaket i sak { $reference } er oppretthalde, og klagen er sendt til Helseklage.

@@ -40,6 +40,8 @@ pub struct Application {
     pub interim_reply_at: Option<DateTime<Utc>>,
     pub deletion_reminded_at: Option<DateTime<Utc>>,
     pub deletion_confirmed_at: Option<DateTime<Utc>>,
+    pub appealed_at: Option<DateTime<Utc>>,
+    pub appeal_interim_reply_at: Option<DateTime<Utc>>,
 }
 
 /// The parts of the form kept in columns.

@@ -2,6 +2,7 @@
 
 use super::applications::Application;
 use super::schema::{application_sources, applications, data_sources, decisions, releases};
+use crate::domain::case::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -50,6 +51,8 @@ pub struct CaseChanges {
     pub appeal_grounds: Option<String>,
     pub sent_to_helseklage_at: Option<DateTime<Utc>>,
     pub interim_reply_at: Option<DateTime<Utc>>,
+    pub appealed_at: Option<DateTime<Utc>>,
+    pub appeal_interim_reply_at: Option<Option<DateTime<Utc>>>,
 }
 
 /// Applies case changes and bumps the version.
@@ -325,27 +328,35 @@ pub async fn counts_by_state(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(S
         .await
 }
 
-/// Records that the interim reply went out (no version change: nobody's edit is made stale).
-pub async fn mark_interim_reply(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::update(applications::table.find(id).filter(applications::interim_reply_at.is_null()))
-        .set(applications::interim_reply_at.eq(now))
-        .execute(conn)
-        .await
+/// Records that an interim reply went out (the application's, or its appeal's); no version change:
+/// nobody's edit is made stale.
+pub async fn mark_interim_reply(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    appeal: bool,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let row = applications::table.find(id);
+    if appeal {
+        diesel::update(row).set(applications::appeal_interim_reply_at.eq(now)).execute(conn).await
+    } else {
+        diesel::update(row).set(applications::interim_reply_at.eq(now)).execute(conn).await
+    }
 }
 
-/// Submitted more than a month ago, not yet decided, no interim reply yet.
+/// Submitted (or appealed) more than `waited` ago and not answered: the candidates for an
+/// interim reply (the domain's `interim::due` decides on each).
 pub async fn due_for_interim_reply(
     conn: &mut AsyncPgConnection,
-    submitted_before: DateTime<Utc>,
+    before: DateTime<Utc>,
 ) -> QueryResult<Vec<Application>> {
-    applications::table
-        .filter(
-            applications::state
-                .eq_any(crate::domain::case::AWAITING_DECISION.map(|s| s.code()))
-                .and(applications::first_submitted_at.lt(submitted_before))
-                .and(applications::interim_reply_at.is_null()),
-        )
-        .select(Application::as_select())
-        .load(conn)
-        .await
+    let waiting = applications::state
+        .eq_any([State::Submitted.code(), State::InReview.code()])
+        .and(applications::first_submitted_at.lt(before))
+        .and(applications::interim_reply_at.is_null());
+    let appeal = applications::state
+        .eq(State::Appealed.code())
+        .and(applications::appealed_at.lt(before))
+        .and(applications::appeal_interim_reply_at.is_null());
+    applications::table.filter(waiting.or(appeal)).select(Application::as_select()).load(conn).await
 }

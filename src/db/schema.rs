@@ -160,6 +160,8 @@ diesel::table! {
         interim_reply_at -> Nullable<Timestamptz>,
         deletion_reminded_at -> Nullable<Timestamptz>,
         deletion_confirmed_at -> Nullable<Timestamptz>,
+        appealed_at -> Nullable<Timestamptz>,
+        appeal_interim_reply_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -69,7 +69,8 @@ mod tests {
     #[test]
     fn accept_language() {
         assert_eq!(Language::from_accept_language("en-GB,en;q=0.9,nb;q=0.8"), Some(Language::En));
-        assert_eq!(Language::from_accept_language("de;q=1,nn;q=0.5"), Some(Language::Nb));
+        assert_eq!(Language::from_accept_language("de;q=1,nn;q=0.5"), Some(Language::Nn));
+        assert_eq!(Language::from_accept_language("de;q=1,no;q=0.5"), Some(Language::Nb));
         assert_eq!(Language::from_accept_language("fr"), None);
     }
 }

@@ -9,6 +9,7 @@ pub mod email;
 pub mod fields;
 pub mod files;
 pub mod form;
+pub mod interim;
 pub mod language;
 pub mod net;
 pub mod notice;

@@ -17,12 +17,13 @@ use crate::db::{
 use crate::domain::case::{self, Command, State};
 use crate::domain::catalogue::DecisionAuthority;
 use crate::domain::fields::FieldErrors;
+use crate::domain::interim;
 use crate::domain::language::Language;
 use crate::domain::release::{self, ReleaseState};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::templating::Documents;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde_json::json;
 
@@ -128,6 +129,8 @@ pub async fn command(
         }
         Command::Decide => changes.decided_at = Some(now),
         Command::Appeal => {
+            changes.appealed_at = Some(now);
+            changes.appeal_interim_reply_at = Some(None);
             let grounds = required_text("grounds", params.grounds.as_deref().or(params.reasons.as_deref()), 10_000)?;
             payload["grounds"] = json!(grounds);
             changes.appeal_grounds = Some(grounds);
@@ -143,6 +146,8 @@ pub async fn command(
             payload["late"] = json!(true);
             payload["late_reason"] = json!(reason);
             changes.appeal_grounds = Some(grounds);
+            changes.appealed_at = Some(now);
+            changes.appeal_interim_reply_at = Some(None);
         }
         Command::Uphold => {
             changes.sent_to_helseklage_at = Some(now);
@@ -377,18 +382,35 @@ pub async fn finish_if_all_delivered(
     Ok(())
 }
 
-/// Records an interim reply (foreløpig svar) for every case undecided a month after submission.
+/// Sends the interim replies (foreløpig svar) that are due: a case unanswered a month after
+/// submission, an appeal a month after it was lodged (see `domain::interim`), each saying why it
+/// takes longer and when an answer can be expected.
 pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
-    let due = db::cases::due_for_interim_reply(conn, now - Duration::days(30)).await?;
+    let due = db::cases::due_for_interim_reply(conn, now - interim::waited_too_long()).await?;
     let mut sent = 0;
     for app in due {
         let done = on_case(conn, app.id, Seen::ANY, async move |tx, current| {
-            let undecided = current.state.awaiting_decision();
-            if current.interim_reply_at.is_some() || !undecided {
-                return Ok(false);
-            }
-            db::cases::mark_interim_reply(tx, current.id, now).await?;
-            let payload = json!({"expected_by": current.due_date});
+            let facts = interim::InterimFacts {
+                state: Some(current.state),
+                first_submitted_at: current.first_submitted_at,
+                interim_reply_at: current.interim_reply_at,
+                appealed_at: current.appealed_at,
+                appeal_interim_reply_at: current.appeal_interim_reply_at,
+            };
+            let Some(reply) = interim::due(&facts, now) else { return Ok(false) };
+            let owners_deciding = db::cases::releases_of(tx, current.id)
+                .await?
+                .iter()
+                .any(|r| r.release.state == ReleaseState::Pending && r.release.decider == DecisionAuthority::Owner);
+            let appeal = reply == interim::InterimReply::Appeal;
+            db::cases::mark_interim_reply(tx, current.id, appeal, now).await?;
+            let expected = interim::expected_by(reply, current.due_date, now);
+            let payload = json!({
+                "expected_by": expected.format("%d.%m.%Y").to_string(),
+                "expected_on": expected,
+                "reason": interim::reason(reply, current.state, owners_deciding),
+                "appeal": appeal,
+            });
             record(tx, &Actor::system(), now, current.id, "application.interim_reply", payload).await?;
             Ok(true)
         })

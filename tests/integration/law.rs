@@ -155,3 +155,70 @@ async fn every_page_links_to_the_accessibility_statement() {
         assert!(html.contains(text), "the statement has {text}");
     }
 }
+
+/// The interim reply (§ 11 a): a month after submission, saying why and by when, in the
+/// applicant's language; none while the case waits on the applicant; an appeal waiting a month
+/// gets its own.
+#[rocket::async_test]
+async fn the_interim_reply_says_why_and_when_and_waits_for_nobody_but_the_applicant() {
+    use helsedataservice::services::cases::send_interim_replies;
+    let sink = Sink::start(0).await;
+    let url = sink.url();
+    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (c, id) = two_source_case(&app).await;
+    app.sql(&format!("UPDATE users SET language = 'nn' WHERE id = {}", c.applicant.id)).await.unwrap();
+    app.send_mail(Utc::now()).await;
+    let mut conn = app.conn().await;
+    let later = Utc::now() + chrono::Duration::days(31);
+
+    // Returned: the case waits on the applicant, so no interim reply however long it waits.
+    cmd(&app, &c.officer_token, id, "return", json!({"message": "Legg ved REK-vedtaket."})).await;
+    assert_eq!(send_interim_replies(&mut conn, later).await.unwrap(), 0, "not while returned");
+    cmd(&app, &c.applicant_token, id, "submit", json!({})).await;
+    cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    app.send_mail(Utc::now()).await;
+    let before = sink.messages().len();
+    assert_eq!(send_interim_replies(&mut conn, later).await.unwrap(), 1);
+    assert_eq!(send_interim_replies(&mut conn, later).await.unwrap(), 0, "once");
+    app.send_mail(later).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    let due = NaiveDate::parse_from_str(case["due_date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let reply = sink.messages().into_iter().skip(before).find(|m| m.to == vec![c.applicant.email.clone()]).unwrap();
+    let text = reply.part("text/plain").unwrap();
+    assert!(text.contains("Førebels svar"), "nynorsk: {text}");
+    assert!(text.contains("Registerforvaltarane må vurdere"), "why (FHI decides KRG): {text}");
+    assert!(text.contains(&due.format("%d.%m.%Y").to_string()), "by when ({due}): {text}");
+
+    // Decided, appealed, and the appeal waits a month: its own interim reply.
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    for (code, token) in [("NPR", &c.officer_token), ("KRG", &c.fhi_token)] {
+        let rid = release(&case, code)["id"].as_i64().unwrap();
+        app.post_json(&format!("/api/releases/{rid}/decide"), Some(token), json!({"approve": false, "reasons": "Nei"}))
+            .await;
+    }
+    cmd(&app, &c.officer_token, id, "decide", json!({})).await;
+    let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "Feil."})).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(send_interim_replies(&mut conn, Utc::now() + chrono::Duration::days(20)).await.unwrap(), 0);
+    assert_eq!(send_interim_replies(&mut conn, later).await.unwrap(), 1, "the appeal's own");
+    assert_eq!(send_interim_replies(&mut conn, later).await.unwrap(), 0);
+    let appeal = crate::common::count(
+        &app,
+        &format!(
+            "SELECT count(*) AS n FROM events WHERE subject_id = {id} AND kind = 'application.interim_reply' \
+             AND payload->>'appeal' = 'true' AND payload->>'reason' = 'appeal'"
+        ),
+    )
+    .await;
+    assert_eq!(appeal, 1);
+    // The same reply in bokmål and English.
+    for (lang, words) in [("nb", "Klagen din vurderes på nytt"), ("en", "Your appeal is being reconsidered")] {
+        let params = json!({"reference": "HDS-1", "reason": "appeal", "expected_by": "01.02.2027"});
+        let text = helsedataservice::mail::notice_text(
+            helsedataservice::domain::language::Language::from_tag(lang).unwrap(),
+            "application.interim_reply",
+            &params,
+        );
+        assert!(text.contains(words) && text.contains("01.02.2027"), "{lang}: {text}");
+    }
+}

@@ -1,0 +1,2 @@
+ALTER TABLE applications DROP COLUMN appeal_interim_reply_at;
+ALTER TABLE applications DROP COLUMN appealed_at;
