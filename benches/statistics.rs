@@ -71,17 +71,24 @@ async fn main() -> Result<(), String> {
         // Submitted over the last two years; 80 % completed 1–20 days later, 60 % delivered 10–200
         // days after completion; deterministic from the row number.
         &format!(
-            "INSERT INTO applications (applicant_id, state, title, first_submitted_at, submitted_at, completed_at, delivered_at, submit_count) \
+            "INSERT INTO applications (applicant_id, state, title, first_submitted_at, submitted_at, completed_at, complete_submitted_at, delivered_at, submit_count) \
              SELECT (SELECT id FROM users WHERE email = 'bench-applicant@example.no'), \
                     CASE WHEN i % 10 < 6 THEN 'delivered' WHEN i % 10 < 8 THEN 'in_review' ELSE 'submitted' END, \
                     'Prosjekt ' || i, s, s, \
                     CASE WHEN i % 10 < 8 THEN s + ((i % 20) + 1) * interval '1 day' END, \
+                    CASE WHEN i % 10 < 8 THEN s END, \
                     CASE WHEN i % 10 < 6 THEN s + ((i % 20) + 1) * interval '1 day' + ((i * 7) % 190 + 10) * interval '1 day' END, 1 \
              FROM (SELECT i, now() - (i % 730) * interval '1 day' - (i % 1440) * interval '1 minute' AS s \
                    FROM generate_series(1, {APPLICATIONS}) AS i) g"
         ),
         "INSERT INTO application_sources (application_id, data_source_id) \
          SELECT a.id, (SELECT id FROM data_sources ORDER BY id OFFSET (a.id % 18) LIMIT 1) FROM applications a",
+        // Completed cases have a release per source, delivered with the case.
+        "INSERT INTO releases (application_id, data_source_id, decider, owner_organisation_id, state, delivered_at) \
+         SELECT a.id, x.data_source_id, 'owner', s.owner_id, \
+                CASE WHEN a.delivered_at IS NOT NULL THEN 'delivered' ELSE 'pending' END, a.delivered_at \
+         FROM applications a JOIN application_sources x ON x.application_id = a.id \
+         JOIN data_sources s ON s.id = x.data_source_id WHERE a.completed_at IS NOT NULL",
         "INSERT INTO decisions (application_id, outcome, language, letter_html, decided_by, decided_at, appeal_deadline) \
          SELECT a.id, 'approved', 'nb', '', (SELECT id FROM users WHERE email = 'bench-officer@example.no'), \
                 a.completed_at + interval '5 days', current_date FROM applications a WHERE a.completed_at IS NOT NULL",

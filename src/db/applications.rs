@@ -42,6 +42,7 @@ pub struct Application {
     pub deletion_confirmed_at: Option<DateTime<Utc>>,
     pub appealed_at: Option<DateTime<Utc>>,
     pub appeal_interim_reply_at: Option<DateTime<Utc>>,
+    pub complete_submitted_at: Option<DateTime<Utc>>,
 }
 
 /// The parts of the form kept in columns.

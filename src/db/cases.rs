@@ -53,6 +53,7 @@ pub struct CaseChanges {
     pub interim_reply_at: Option<DateTime<Utc>>,
     pub appealed_at: Option<DateTime<Utc>>,
     pub appeal_interim_reply_at: Option<Option<DateTime<Utc>>>,
+    pub complete_submitted_at: Option<DateTime<Utc>>,
 }
 
 /// Applies case changes and bumps the version.

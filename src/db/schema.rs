@@ -162,6 +162,7 @@ diesel::table! {
         deletion_confirmed_at -> Nullable<Timestamptz>,
         appealed_at -> Nullable<Timestamptz>,
         appeal_interim_reply_at -> Nullable<Timestamptz>,
+        complete_submitted_at -> Nullable<Timestamptz>,
     }
 }
 

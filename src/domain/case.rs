@@ -61,6 +61,12 @@ impl State {
         AWAITING_DECISION.contains(&self)
     }
 
+    /// Whether a case in this state with this due date is overdue on `today`: only a case waiting
+    /// for a decision can be (a withdrawn, decided or closed case never is).
+    pub fn overdue(self, due_date: Option<NaiveDate>, today: NaiveDate) -> bool {
+        self.awaiting_decision() && due_date.is_some_and(|d| d < today)
+    }
+
     /// Whether data may have been released in this state (so the applicant confirms deletion).
     pub fn released_data(self) -> bool {
         matches!(self, State::Approved | State::PartiallyApproved | State::Delivered | State::Closed)
@@ -291,6 +297,18 @@ mod tests {
         c.sent_to_helseklage = true;
         assert_eq!(apply(&c, Command::Close, OFFICER, now).unwrap().to, State::Closed);
         assert!(matches!(apply(&c, Command::Appeal, APPLICANT, now), Err(Refusal::Conflict(_))));
+    }
+
+    #[test]
+    fn only_cases_waiting_for_a_decision_are_overdue() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let due = today.pred_opt();
+        assert!(State::InReview.overdue(due, today));
+        assert!(State::Submitted.overdue(due, today));
+        assert!(!State::InReview.overdue(Some(today), today), "due today is not late");
+        for s in [State::Withdrawn, State::Approved, State::Rejected, State::Delivered, State::Closed, State::Draft] {
+            assert!(!s.overdue(due, today), "{s:?}");
+        }
     }
 
     #[test]

@@ -294,14 +294,15 @@ mod tests {
         assert_eq!(backoff(20), Duration::hours(6));
     }
 
-    /// Every kind has a text in both languages, and every placeholder renders.
+    /// Every kind has a text in every language, and every placeholder renders.
     #[test]
-    fn every_kind_renders_in_both_languages() {
+    fn every_kind_renders_in_every_language() {
         let mailer = mailer();
         let params = json!({
             "application_id": 7, "reference": "HDS-2026-00042", "title": "Kreft og kosthold",
             "message": "Legg ved REK-vedtaket.", "outcome": "approved", "name": "data.csv",
             "total_ore": 150000, "expires_at": "2027-01-31T12:00:00Z", "code": "KREFT", "release_id": 3,
+            "reason": "owners", "expected_by": "01.02.2027",
         });
         let root = env!("CARGO_MANIFEST_DIR");
         for kind in KINDS {

@@ -123,6 +123,8 @@ pub async fn command(
         }
         Command::Complete => {
             changes.completed_at = Some(now);
+            // The KPI's clock starts at the submission found complete.
+            changes.complete_submitted_at = app.submitted_at.or(Some(now));
             if app.assignee_id.is_none() {
                 changes.assignee_id = Some(Some(user.id));
             }

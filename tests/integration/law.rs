@@ -222,3 +222,47 @@ async fn the_interim_reply_says_why_and_when_and_waits_for_nobody_but_the_applic
         assert!(text.contains(words) && text.contains("01.02.2027"), "{lang}: {text}");
     }
 }
+
+/// The state's KPI as meant: case-handling time from the submission that was complete (here the
+/// second, after a return) to delivery; per source, to that source's own release delivery.
+#[rocket::async_test]
+async fn the_kpi_counts_from_the_complete_submission_to_each_delivery() {
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+    cmd(&app, &c.officer_token, id, "return", json!({"message": "Legg ved REK-vedtaket."})).await;
+    // The first submission was weeks earlier; the complete one is the second.
+    app.sql(&format!("UPDATE applications SET first_submitted_at = '2026-01-01T09:00:00Z' WHERE id = {id}"))
+        .await
+        .unwrap();
+    cmd(&app, &c.applicant_token, id, "submit", json!({})).await;
+    cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    let kept = crate::common::count(
+        &app,
+        &format!("SELECT count(*) AS n FROM applications WHERE id = {id} AND complete_submitted_at = submitted_at AND complete_submitted_at > first_submitted_at"),
+    )
+    .await;
+    assert_eq!(kept, 1, "the complete submission is kept when the case is found complete");
+    // Delivered: NPR 10 days and KRG 30 days after the complete submission (11 January).
+    app.sql(&format!(
+        "UPDATE applications SET state = 'delivered', complete_submitted_at = '2026-01-11T09:00:00Z', \
+         delivered_at = '2026-02-10T09:00:00Z' WHERE id = {id}"
+    ))
+    .await
+    .unwrap();
+    for (code, when) in [("NPR", "2026-01-21T09:00:00Z"), ("KRG", "2026-02-10T09:00:00Z")] {
+        app.sql(&format!(
+            "UPDATE releases r SET state = 'delivered', delivered_at = '{when}' FROM data_sources s \
+             WHERE s.id = r.data_source_id AND s.code = '{code}' AND r.application_id = {id}"
+        ))
+        .await
+        .unwrap();
+    }
+    let mut conn = app.conn().await;
+    let now: chrono::DateTime<Utc> = "2026-03-01T12:00:00Z".parse().unwrap();
+    let f = helsedataservice::services::statistics::figures(&mut conn, now).await.unwrap();
+    let k = &f["case_handling_days"];
+    assert_eq!((k["median"].as_f64(), k["count"].as_i64()), (Some(30.0), Some(1)), "{k}");
+    let source = |code: &str| k["per_source"].as_array().unwrap().iter().find(|s| s["code"] == code).unwrap().clone();
+    assert_eq!(source("NPR")["median"].as_f64(), Some(10.0), "NPR's own delivery");
+    assert_eq!(source("KRG")["median"].as_f64(), Some(30.0));
+}

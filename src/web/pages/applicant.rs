@@ -67,7 +67,7 @@ fn summary_json(a: &Application) -> Value {
         "id": a.id, "reference": a.reference, "title": if a.title.is_empty() { None } else { Some(&a.title) }, "state": a.state,
         "state_key": format!("state-{}", a.state), "kind_key": format!("app-kind-{}", a.kind),
         "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()),
-        "overdue": a.due_date.is_some_and(|d| d < Utc::now().date_naive()) && !a.state.decided(),
+        "overdue": a.state.overdue(a.due_date, crate::domain::deadlines::oslo_date(Utc::now())),
         "updated": a.updated_at.format("%d.%m.%Y %H:%M").to_string(),
     })
 }

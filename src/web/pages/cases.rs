@@ -70,7 +70,7 @@ impl InboxQuery<'_> {
 async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Template> {
     let user = ctx.require(Permission::HandleCases)?;
     let mut conn = services::conn(pool).await?;
-    let today = Utc::now().date_naive();
+    let today = crate::domain::deadlines::oslo_date(Utc::now());
     let filter = q.filter(user.id, today);
     let cases::Inbox { waiting, cases: matching, counts, sources } = cases::inbox(&mut conn, &filter).await?;
     let rows: Vec<Value> = matching
@@ -79,7 +79,7 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
             json!({
                 "id": a.id, "reference": a.reference, "title": a.title, "state": a.state, "state_key": format!("state-{}", a.state),
                 "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()), "assigned_to_me": a.assignee_id == Some(user.id), "unassigned": a.assignee_id.is_none(),
-                "overdue": a.due_date.is_some_and(|d| d < today) && a.state.awaiting_decision(),
+                "overdue": a.state.overdue(a.due_date, today),
                 "submitted": a.submitted_at.map(|t| t.format("%d.%m.%Y").to_string()),
                 "estimate_pending": waiting.contains(&a.id),
             })

@@ -55,7 +55,7 @@ pub fn csv_file(name: &str, header: &[String], rows: &[Vec<String>]) -> AppResul
 async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>) -> AppResult<CsvFile> {
     let user = ctx.require(Permission::HandleCases)?;
     let mut conn = services::conn(pool).await?;
-    let today = Utc::now().date_naive();
+    let today = crate::domain::deadlines::oslo_date(Utc::now());
     let filter = q.filter(user.id, today);
     let header: Vec<String> = ["reference", "title", "state", "submitted", "due-date", "assignee", "overdue"]
         .iter()
@@ -65,7 +65,7 @@ async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>
     let rows: Vec<Vec<String>> = cases
         .iter()
         .map(|a| {
-            let overdue = a.due_date.is_some_and(|d| d < today) && a.state.awaiting_decision();
+            let overdue = a.state.overdue(a.due_date, today);
             vec![
                 a.reference.clone().unwrap_or_default(),
                 a.title.clone(),

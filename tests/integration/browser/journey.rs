@@ -188,15 +188,18 @@ async fn journey(b: &mut Browser, people: &People) {
 
     b.step("switching language");
     b.open(&status).await;
-    b.click("a.lang").await;
+    b.click("a.lang[hreflang=en]").await;
     assert_eq!(b.path().await, status, "the language switch stays on the page");
     b.see("Delivered").await;
     b.see("Timeline").await;
     b.open(&format!("/applications/{id}/decision")).await;
     b.open("/statistics").await;
     b.see("Statistics").await;
-    b.click("a.lang").await;
+    b.click("a.lang[hreflang=nn]").await;
+    b.see("Prisar").await;
+    b.click("a.lang[hreflang=nb]").await;
     b.see("Statistikk").await;
+    b.see("Priser").await;
 }
 
 /// Fills the whole form: first with a wrong date range and organisation number, whose errors
