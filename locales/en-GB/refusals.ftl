@@ -91,3 +91,9 @@ err-too-many-requests = Too many attempts; try again in { $n } { $n ->
 err-link-other-account = This confirmation link belongs to another account: log out and log in to that account to confirm its address.
 
 err-upload-stalled = The upload stalled: no data arrived for a while. Please try again.
+err-account-deactivated = The account is deactivated.
+err-oidc-no-account = There is no account with this e-mail address, and this login cannot create accounts.
+err-oidc-privileged = Accounts of case officers, register owners and administrators are not linked to a login by their e-mail address. Log in with your password, or ask an administrator for help.
+err-oidc-confirmation-expired = The confirmation has expired or been used up. Please log in again.
+err-oidc-wrong-code = The code does not match. Check the e-mail and try again.
+err-oidc-already-linked = This login is already linked to an account.

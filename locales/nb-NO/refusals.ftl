@@ -91,3 +91,9 @@ err-too-many-requests = For mange forsøk; prøv igjen om { $n } { $n ->
 err-link-other-account = Denne bekreftelseslenken hører til en annen konto: logg ut og logg inn på den kontoen for å bekrefte adressen.
 
 err-upload-stalled = Opplastingen stoppet opp: det kom ingen data på en stund. Prøv igjen.
+err-account-deactivated = Kontoen er deaktivert.
+err-oidc-no-account = Det finnes ingen konto med denne e-postadressen, og denne innloggingen kan ikke opprette kontoer.
+err-oidc-privileged = Kontoer for saksbehandlere, registerforvaltere og administratorer kobles ikke til en innlogging via e-postadressen. Logg inn med passordet ditt, eller be en administrator om hjelp.
+err-oidc-confirmation-expired = Bekreftelsen er utløpt eller brukt opp. Logg inn på nytt.
+err-oidc-wrong-code = Koden stemmer ikke. Sjekk e-posten og prøv igjen.
+err-oidc-already-linked = Denne innloggingen er allerede koblet til en konto.

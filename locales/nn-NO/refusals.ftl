@@ -91,3 +91,9 @@ err-too-many-requests = For mange forsøk; prøv igjen om { $n } { $n ->
 err-link-other-account = Denne stadfestingslenkja høyrer til ein annan konto: logg ut og logg inn på den kontoen for å stadfeste adressa.
 
 err-upload-stalled = Opplastinga stoppa opp: det kom ingen data på ei stund. Prøv igjen.
+err-account-deactivated = Kontoen er deaktivert.
+err-oidc-no-account = Det finst ingen konto med denne e-postadressa, og denne innlogginga kan ikkje opprette kontoar.
+err-oidc-privileged = Kontoar for saksbehandlarar, registerforvaltarar og administratorar blir ikkje kopla til ei innlogging via e-postadressa. Logg inn med passordet ditt, eller be ein administrator om hjelp.
+err-oidc-confirmation-expired = Stadfestinga er gått ut eller brukt opp. Logg inn på nytt.
+err-oidc-wrong-code = Koden stemmer ikkje. Sjå i e-posten og prøv igjen.
+err-oidc-already-linked = Denne innlogginga er allereie kopla til ein konto.

@@ -73,3 +73,88 @@ pub async fn touch(
         .execute(conn)
         .await
 }
+
+// ---- first logins waiting for a mailed code ----
+
+use super::schema::identity_confirmations as ic;
+
+/// A first federated login waiting for the person to prove an e-mail address.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ic)]
+pub struct Confirmation {
+    pub id: i64,
+    pub provider: String,
+    pub issuer: String,
+    pub subject: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub code_hash: Option<String>,
+    pub codes_sent: i32,
+    pub attempts: i32,
+    pub next: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a new confirmation records.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = ic)]
+pub struct NewConfirmation<'a> {
+    pub token_hash: &'a str,
+    pub provider: &'a str,
+    pub issuer: &'a str,
+    pub subject: &'a str,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub next: &'a str,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_confirmation(conn: &mut AsyncPgConnection, new: &NewConfirmation<'_>) -> QueryResult<i64> {
+    diesel::insert_into(ic::table).values(new).returning(ic::id).get_result(conn).await
+}
+
+/// The confirmation behind a browser's token (locked, for the code check), if it still works.
+pub async fn confirmation(
+    conn: &mut AsyncPgConnection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Confirmation>> {
+    ic::table
+        .filter(ic::token_hash.eq(token_hash).and(ic::expires_at.gt(now)))
+        .select(Confirmation::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A new code (its hash) for the address, counting the codes sent; the code works until `expires_at`.
+pub async fn set_code(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    email: &str,
+    code_hash: &str,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(ic::table.find(id))
+        .set((
+            ic::email.eq(email),
+            ic::code_hash.eq(code_hash),
+            ic::codes_sent.eq(ic::codes_sent + 1),
+            ic::attempts.eq(0),
+            ic::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// Counts a wrong code.
+pub async fn count_attempt(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<usize> {
+    diesel::update(ic::table.find(id)).set(ic::attempts.eq(ic::attempts + 1)).execute(conn).await
+}
+
+/// Ends a confirmation (used, or void) and any that have expired.
+pub async fn delete_confirmation(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::delete(ic::table.filter(ic::id.eq(id).or(ic::expires_at.lt(now)))).execute(conn).await
+}

@@ -432,7 +432,26 @@ diesel::joinable!(transfer_receipts -> transfer_files (transfer_file_id));
 diesel::joinable!(transfer_receipts -> users (user_id));
 // ---- end transfers ----
 
+diesel::table! {
+    identity_confirmations (id) {
+        id -> Int8,
+        token_hash -> Text,
+        provider -> Text,
+        issuer -> Text,
+        subject -> Text,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        code_hash -> Nullable<Text>,
+        codes_sent -> Int4,
+        attempts -> Int4,
+        next -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    identity_confirmations,
     audit_checks,
     organisations,
     users,

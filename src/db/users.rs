@@ -93,6 +93,19 @@ pub async fn set_password(conn: &mut AsyncPgConnection, id: i64, hash: &str, now
         .await
 }
 
+/// Removes the password (an account whose address someone else had registered is reclaimed by
+/// the person who proved it).
+pub async fn clear_password(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(None::<String>),
+            users::updated_at.eq(now),
+            users::version.eq(users::version + 1),
+        ))
+        .execute(conn)
+        .await
+}
+
 pub async fn set_language(conn: &mut AsyncPgConnection, id: i64, language: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id)).set(users::language.eq(language)).execute(conn).await
 }

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod deadlines;
 pub mod ehf;
 pub mod email;
+pub mod federation;
 pub mod fields;
 pub mod files;
 pub mod form;

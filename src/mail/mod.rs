@@ -152,6 +152,11 @@ impl Mailer {
                 subject,
                 json!({"lang": lang.code(), "name": context["name"], "items": items, "base": self.public_url}),
             )
+        } else if template == "login_code" {
+            let code = context["code"].as_str().unwrap_or_default();
+            let text = i18n::t_args(lang, "mail-login-code-text", &[("code", i18n::Arg::from(code.to_string()))]);
+            let data = json!({"lang": lang.code(), "name": context["email"], "text": text, "base": self.public_url});
+            ("notice", i18n::t(lang, "mail-login-code-subject"), data)
         } else if template == "verify_email" {
             let text = i18n::t(lang, "mail-verify-text");
             let link = format!("{}{}", self.public_url, context["path"].as_str().unwrap_or("/"));

@@ -36,7 +36,18 @@ enum Mode {
     BadSignature,
     WrongAudience,
     Expired,
+    /// ID-porten's claim set: no e-mail address; the person is the issuer and subject, with the
+    /// national identity number in `pid`.
+    IdPorten,
 }
+
+/// The claims ID-porten adds (`pid`: the national identity number; `acr`: the security level).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct IdPortenClaims {
+    pid: String,
+    acr: String,
+}
+impl openidconnect::AdditionalClaims for IdPortenClaims {}
 
 struct Person {
     subject: String,
@@ -96,7 +107,7 @@ fn handle(state: &Mutex<ProviderState>, req: Request) -> Response {
             assert_eq!(req.query("response_type").as_deref(), Some("code"));
             assert_eq!(req.query("code_challenge_method").as_deref(), Some("S256"), "PKCE is used");
             let scope = req.query("scope").unwrap_or_default();
-            assert!(scope.contains("openid") && scope.contains("email"), "{scope}");
+            assert!(scope.contains("openid"), "{scope}");
             let code = format!("code-{}", s.codes.len() + 1);
             let redirect = req.query("redirect_uri").unwrap();
             s.codes.insert(
@@ -128,6 +139,35 @@ fn handle(state: &Mutex<ProviderState>, req: Request) -> Response {
                 (now + Duration::minutes(5), now)
             };
             let audience = if s.mode == Mode::WrongAudience { "another-client" } else { CLIENT_ID };
+            let access = AccessToken::new("access-1".into());
+            if s.mode == Mode::IdPorten {
+                let claims = openidconnect::IdTokenClaims::<IdPortenClaims, openidconnect::core::CoreGenderClaim>::new(
+                    IssuerUrl::new(issuer).unwrap(),
+                    vec![Audience::new(audience.into())],
+                    exp,
+                    iat,
+                    StandardClaims::new(SubjectIdentifier::new(s.person.subject.clone())),
+                    IdPortenClaims { pid: "24079409630".into(), acr: "idporten-loa-high".into() },
+                )
+                .set_nonce(Some(Nonce::new(nonce)));
+                let id_token = openidconnect::IdToken::<
+                    IdPortenClaims,
+                    openidconnect::core::CoreGenderClaim,
+                    openidconnect::core::CoreJweContentEncryptionAlgorithm,
+                    CoreJwsSigningAlgorithm,
+                >::new(
+                    claims,
+                    &signing_key(&s.key),
+                    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+                    Some(&access),
+                    None,
+                )
+                .unwrap();
+                return Response::json(
+                    200,
+                    &json!({"access_token": "access-1", "token_type": "Bearer", "expires_in": 120, "id_token": id_token.to_string()}),
+                );
+            }
             let claims = CoreIdTokenClaims::new(
                 IssuerUrl::new(issuer).unwrap(),
                 vec![Audience::new(audience.into())],
@@ -140,7 +180,6 @@ fn handle(state: &Mutex<ProviderState>, req: Request) -> Response {
             )
             .set_nonce(Some(Nonce::new(nonce)));
             let key = if s.mode == Mode::BadSignature { &s.other_key } else { &s.key };
-            let access = AccessToken::new("access-1".into());
             let id_token = CoreIdToken::new(
                 claims,
                 &signing_key(key),
@@ -247,8 +286,40 @@ async fn the_code_flow_with_pkce_creates_and_then_finds_the_linked_account() {
     assert_eq!(provider.lock().unwrap().token_requests, 2);
 }
 
+/// The code last mailed to `email` (from the outbox, as the mail will carry it).
+async fn mailed_code(app: &TestApp, email: &str) -> String {
+    let mut conn = app.conn().await;
+    #[derive(diesel::QueryableByName)]
+    struct Code {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        code: String,
+    }
+    let row: Code = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT context->>'code' AS code FROM outbox WHERE template = 'login_code' AND recipient = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind::<diesel::sql_types::Text, _>(email),
+        &mut conn,
+    )
+    .await
+    .expect("a code was mailed");
+    row.code
+}
+
+async fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (Status, String, String) {
+    let (_, page) = app.page("/login/oidc/confirm").await;
+    let csrf = crate::common::csrf_in(&page);
+    let resp = app.form(path, fields, Some(&csrf)).await;
+    let status = resp.status();
+    let location = resp.headers().get_one("Location").unwrap_or_default().to_string();
+    (status, location, resp.into_string().await.unwrap_or_default())
+}
+
+/// Issue 23 item 2: a first login never links an account by e-mail alone. An officer's account
+/// is never linked that way; an applicant's confirmed account is linked once the person proves
+/// the address with a mailed code.
 #[rocket::async_test]
-async fn a_first_login_links_an_existing_account_by_verified_email_only() {
+async fn a_first_login_links_only_applicants_and_only_after_a_mailed_code() {
     let (app, provider) = setup(true).await;
     let officer = app.user("case_officer", None).await;
     {
@@ -256,17 +327,148 @@ async fn a_first_login_links_an_existing_account_by_verified_email_only() {
         p.person = Person { subject: "helseid-77".into(), email: officer.email.clone(), verified: false };
     }
     let (status, _) = log_in(&app).await;
-    assert_eq!(status, Status::Unauthorized, "an unverified address links nothing");
-    assert_eq!(logged_in_email(&app).await, None);
-
+    assert_eq!(status, Status::SeeOther, "an unvouched address must be proven first");
     provider.lock().unwrap().person.verified = true;
-    let (status, _) = log_in(&app).await;
-    assert_eq!(status, Status::SeeOther);
-    assert_eq!(logged_in_email(&app).await.as_deref(), Some(officer.email.as_str()));
+    let (status, location) = log_in(&app).await;
+    assert_eq!((status, location.as_str()), (Status::SeeOther, "/login/oidc/confirm"));
+    let code = mailed_code(&app, &officer.email).await;
+    let (status, _, body) = post_form(&app, "/login/oidc/confirm/code", &[("code", &code)]).await;
+    assert_eq!(status, Status::Forbidden, "officers are never linked by e-mail");
+    assert!(body.contains("saksbehandlere"), "the page says why");
+    assert_eq!(logged_in_email(&app).await, None);
     let mut conn = app.conn().await;
-    let ids = helsedataservice::db::identities::of_user(&mut conn, officer.id).await.unwrap();
-    assert_eq!(ids.len(), 1);
-    assert_eq!(ids[0].subject, "helseid-77");
+    assert!(helsedataservice::db::identities::of_user(&mut conn, officer.id).await.unwrap().is_empty());
+    assert_eq!(app.client.get("/admin/users").dispatch().await.status(), Status::SeeOther, "no way in");
+
+    // A confirmed applicant: linked after the code, not before.
+    let applicant = app.user("applicant", None).await;
+    {
+        let mut p = provider.lock().unwrap();
+        p.person = Person { subject: "helseid-88".into(), email: applicant.email.clone(), verified: true };
+    }
+    let (_, location) = log_in(&app).await;
+    assert_eq!(location, "/login/oidc/confirm");
+    assert_eq!(logged_in_email(&app).await, None, "no session before the code");
+    let (status, _, body) = post_form(&app, "/login/oidc/confirm/code", &[("code", "000000x")]).await;
+    assert_eq!(status, Status::UnprocessableEntity, "a wrong code: {body}");
+    let code = mailed_code(&app, &applicant.email).await;
+    let (status, location, _) = post_form(&app, "/login/oidc/confirm/code", &[("code", &code)]).await;
+    assert_eq!((status, location.as_str()), (Status::SeeOther, "/applications"));
+    assert_eq!(logged_in_email(&app).await.as_deref(), Some(applicant.email.as_str()));
+    let ids = helsedataservice::db::identities::of_user(&mut conn, applicant.id).await.unwrap();
+    assert_eq!((ids.len(), ids[0].subject.as_str()), (1, "helseid-88"));
+}
+
+/// Issue 23 item 2, the probe's attack: someone registers a researcher's address with their own
+/// password; when the researcher first logs in through the provider and proves the address, the
+/// account is theirs and the intruder's password, sessions and tokens stop working.
+#[rocket::async_test]
+async fn a_pre_registered_unconfirmed_account_is_reclaimed_not_adopted() {
+    let (app, provider) = setup(true).await;
+    let body = json!({"email": "forsker@example.no", "name": "Inntrenger", "password": "Sterkt-passord-1"});
+    let (status, body) = app.post_json("/api/register", None, body).await;
+    assert_eq!(status, Status::Created, "the intruder registers the researcher's address: {body}");
+    let resp = app
+        .client
+        .post("/api/auth/token")
+        .header(rocket::http::ContentType::JSON)
+        .body(json!({"email": "forsker@example.no", "password": "Sterkt-passord-1"}).to_string())
+        .dispatch()
+        .await;
+    let (status, token) = read_json(resp).await;
+    assert_eq!(status, Status::Ok, "{token}");
+    let intruder_token = token["token"].as_str().unwrap().to_string();
+    app.client.post("/logout").dispatch().await;
+
+    provider.lock().unwrap().person =
+        Person { subject: "idp-forsker".into(), email: "forsker@example.no".into(), verified: true };
+    let (_, location) = log_in(&app).await;
+    assert_eq!(location, "/login/oidc/confirm", "an unconfirmed account is never adopted on sight");
+    let code = mailed_code(&app, "forsker@example.no").await;
+    let (status, _, _) = post_form(&app, "/login/oidc/confirm/code", &[("code", &code)]).await;
+    assert_eq!(status, Status::SeeOther);
+    assert_eq!(logged_in_email(&app).await.as_deref(), Some("forsker@example.no"));
+    let mut conn = app.conn().await;
+    let user = helsedataservice::db::users::by_email(&mut conn, "forsker@example.no").await.unwrap().unwrap();
+    assert!(user.password_hash.is_none(), "the intruder's password is gone");
+    assert!(user.email_verified_at.is_some());
+    assert!(app.event_kinds("user", user.id).await.contains(&"user.reclaimed".to_string()));
+    let (status, _) = app.get_json("/api/applications", Some(&intruder_token)).await;
+    assert_eq!(status, Status::Unauthorized, "the intruder's token is revoked");
+    let resp = app
+        .client
+        .post("/api/auth/token")
+        .header(rocket::http::ContentType::JSON)
+        .body(json!({"email": "forsker@example.no", "password": "Sterkt-passord-1"}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(resp.status(), Status::Unauthorized, "the intruder's password no longer works");
+}
+
+/// Issue 23 item 2: ID-porten sends no e-mail address (the person is the issuer and subject,
+/// with `pid`). The first login asks for an address and proves it with a mailed code before any
+/// account is made; the national identity number is not kept.
+#[rocket::async_test]
+async fn an_idporten_login_without_an_address_asks_for_one_and_proves_it() {
+    let sink = crate::common::smtp::Sink::start(0).await;
+    let (key, other_key) = keys().clone();
+    let state = Arc::new(Mutex::new(ProviderState {
+        issuer: String::new(),
+        key,
+        other_key,
+        mode: Mode::IdPorten,
+        person: Person { subject: "idporten-sub-1".into(), email: String::new(), verified: false },
+        codes: HashMap::new(),
+        token_requests: 0,
+    }));
+    let s = state.clone();
+    let base = http_peer::serve(Arc::new(move |req| handle(&s, req))).await;
+    state.lock().unwrap().issuer = base.clone();
+    let url = sink.url();
+    let app = TestApp::with_config(|c| {
+        c.smtp_url = Some(url);
+        c.oidc = vec![OidcProvider {
+            key: "idporten".into(),
+            label: "ID-porten".into(),
+            issuer: base,
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            scopes: vec!["profile".into()],
+            create_accounts: true,
+        }];
+    })
+    .await;
+    let (status, location) = log_in(&app).await;
+    assert_eq!((status, location.as_str()), (Status::SeeOther, "/login/oidc/confirm"));
+    let (status, page) = app.page("/login/oidc/confirm").await;
+    assert_eq!(status, Status::Ok);
+    assert!(page.contains(r#"name="email""#), "asks for an address");
+    let (status, _, body) = post_form(&app, "/login/oidc/confirm/email", &[("email", "ikke-en-adresse")]).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    let (status, location, _) = post_form(&app, "/login/oidc/confirm/email", &[("email", "ola@example.no")]).await;
+    assert_eq!((status, location.as_str()), (Status::SeeOther, "/login/oidc/confirm"));
+    app.send_mail(Utc::now()).await;
+    let mail =
+        sink.messages().into_iter().find(|m| m.to == vec!["ola@example.no".to_string()]).expect("the code by mail");
+    let text = mail.part("text/plain").unwrap();
+    let code: String = text.split("Koden din er ").nth(1).unwrap().chars().take(6).collect();
+    assert!(code.chars().all(|c| c.is_ascii_digit()), "{text}");
+    let mut conn = app.conn().await;
+    assert!(
+        helsedataservice::db::users::by_email(&mut conn, "ola@example.no").await.unwrap().is_none(),
+        "nothing made yet"
+    );
+    let (status, location, _) = post_form(&app, "/login/oidc/confirm/code", &[("code", &code)]).await;
+    assert_eq!((status, location.as_str()), (Status::SeeOther, "/applications"));
+    assert_eq!(logged_in_email(&app).await.as_deref(), Some("ola@example.no"));
+    let user = helsedataservice::db::users::by_email(&mut conn, "ola@example.no").await.unwrap().unwrap();
+    assert!(user.email_verified_at.is_some() && user.password_hash.is_none());
+    let pid =
+        crate::common::count(&app, "SELECT count(*) AS n FROM events WHERE payload::text LIKE '%24079409630%'").await;
+    assert_eq!(pid, 0, "the national identity number is kept nowhere");
+    // The code is used up; the next login finds the linked identity at once.
+    let (status, location) = log_in(&app).await;
+    assert_eq!((status, location.as_str()), (Status::SeeOther, "/applications"));
 }
 
 #[rocket::async_test]
