@@ -201,9 +201,30 @@ where
 
 /// Rocket's figment with our settings merged in from the plain environment variables.
 pub fn figment() -> Figment {
-    rocket::Config::figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into())).merge(
+    rocket_figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into())).merge(
         Env::raw().filter(|k| k.as_str().to_uppercase().starts_with("OIDC_")).map(|k| k.as_str().to_lowercase().into()),
     )
+}
+
+/// Rocket's settings: its defaults, then ours (what `Rocket.toml` documents, so the file is
+/// optional), then `Rocket.toml` if there is one, then `ROCKET_*` variables.
+fn rocket_figment() -> Figment {
+    use rocket::figment::Profile;
+    use rocket::figment::providers::{Format, Serialized, Toml};
+    let ours = serde_json::json!({
+        "address": "127.0.0.1",
+        "port": 8000,
+        "ip_header": false,
+        "log_level": "critical",
+        "cli_colors": false,
+        "limits": {"form": "64 KiB", "data-form": "25 MiB", "json": "1 MiB", "string": "64 KiB", "bytes": "64 KiB", "file": "25 MiB"},
+        "shutdown": {"grace": 5, "mercy": 5},
+    });
+    Figment::from(rocket::Config::default())
+        .merge(Serialized::defaults(ours))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
 }
 
 impl Config {
@@ -419,11 +440,15 @@ pub fn check_rocket_settings(figment: &Figment) -> Result<rocket::Config, Config
     })
 }
 
+/// Whether a secret key for the private cookies is configured (`ROCKET_SECRET_KEY`).
+pub fn secret_key_configured(figment: &Figment) -> bool {
+    rocket::Config::try_from(figment).map(|c| !c.secret_key.is_zero()).unwrap_or(false)
+}
+
 /// Adds a secret key when none is configured, so the private cookies work in release builds.
 pub fn with_secret_key(figment: Figment, key: &[u8]) -> Figment {
     use base64::Engine;
-    let configured = rocket::Config::try_from(&figment).map(|c| !c.secret_key.is_zero()).unwrap_or(false);
-    if configured {
+    if secret_key_configured(&figment) {
         return figment;
     }
     let encoded = base64::engine::general_purpose::STANDARD.encode(key);

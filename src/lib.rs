@@ -1,6 +1,7 @@
 //! Helsedataservice: one front door to Norway's health registers. This crate builds the Rocket
 //! instance (used by `main` and by the tests).
 
+pub mod assets;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -39,12 +40,15 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
             .await
             .map_err(|e| format!("cleaning unfinished uploads: {e}"))?;
     }
-    let documents =
-        templating::Documents::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/documents")))?;
+    let documents = templating::Documents::load()?;
+    let assets = assets::Assets::extract()?;
     let mailer = std::sync::Arc::new(mail::Mailer::new(&config)?);
     let https = config.public_url.starts_with("https://");
     // No `Server: Rocket` banner (it tells a prober what to try).
-    let rocket = rocket::custom(figment.merge(("ident", false)))
+    let figment = figment.merge(("ident", false)).merge(("template_dir", &assets.templates));
+    let static_files = assets.static_files.clone();
+    let rocket = rocket::custom(figment)
+        .manage(assets)
         .manage(documents)
         .manage(mailer)
         .manage(services::statistics::Cache::default())
@@ -55,7 +59,7 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         .attach(web::context::templates())
         .attach(web::security::shield())
         .attach(web::security::SecurityHeaders { https });
-    Ok(web::mount(rocket))
+    Ok(web::mount(rocket, &static_files))
 }
 
 /// The configured object store: S3-compatible when `STORAGE_S3_URL` is set, else `STORAGE_DIR`.

@@ -47,7 +47,12 @@ async fn main() -> ExitCode {
 fn settings() -> Result<(rocket::figment::Figment, Config), String> {
     let figment = config::figment();
     let config = Config::from_figment(&figment).map_err(|e| e.to_string())?;
-    let figment = config::with_secret_key(figment, &secret_key()?);
+    // Only a service without `ROCKET_SECRET_KEY` keeps a key of its own under `var/`.
+    let figment = if config::secret_key_configured(&figment) {
+        figment
+    } else {
+        config::with_secret_key(figment, &secret_key()?)
+    };
     let rocket_config = config::check_rocket_settings(&figment).map_err(|e| e.to_string())?;
     let mut config = config;
     if std::env::var_os("PUBLIC_URL").is_none() {

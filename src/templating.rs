@@ -7,7 +7,6 @@ use crate::error::AppError;
 use crate::i18n;
 use rocket_dyn_templates::handlebars::{self, Context, Handlebars, Helper, RenderContext, RenderError, ScopedJson};
 use serde_json::Value;
-use std::path::Path;
 
 fn root_lang(ctx: &Context) -> Language {
     ctx.data().get("lang").and_then(Value::as_str).and_then(Language::from_tag).unwrap_or_default()
@@ -103,30 +102,17 @@ pub fn register_helpers(hb: &mut Handlebars<'_>) {
     hb.set_strict_mode(false);
 }
 
-/// Registers every file in `dir` whose name ends in `suffix`, named by what comes before it.
-pub fn register_dir(hb: &mut Handlebars<'_>, dir: &Path, suffix: &str) -> Result<(), String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(suffix)).map(str::to_string);
-        if let Some(name) = name {
-            hb.register_template_file(&name, &path).map_err(|e| format!("template {}: {e}", path.display()))?;
-        }
-    }
-    Ok(())
-}
-
 /// Documents rendered to text at the moment of an event, from `templates/documents/`.
 pub struct Documents {
     hb: Handlebars<'static>,
 }
 
 impl Documents {
-    /// Loads every `*.hbs` under `dir` (named by file stem).
-    pub fn load(dir: &Path) -> Result<Documents, String> {
+    /// Loads every `*.hbs` of `templates/documents` compiled into the binary (named by stem).
+    pub fn load() -> Result<Documents, String> {
         let mut hb = Handlebars::new();
         register_helpers(&mut hb);
-        register_dir(&mut hb, dir, ".hbs")?;
+        crate::assets::register(&mut hb, "documents", ".hbs")?;
         Ok(Documents { hb })
     }
 

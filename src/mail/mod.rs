@@ -9,7 +9,7 @@ use crate::db::{self, notifications::OutboxMessage};
 use crate::domain::language::Language;
 use crate::domain::pricing::format_nok;
 use crate::i18n;
-use crate::templating::{register_dir, register_helpers};
+use crate::templating::register_helpers;
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use lettre::message::{Mailbox, MultiPart};
@@ -80,13 +80,13 @@ pub fn notice_text(lang: Language, kind: &str, params: &Value) -> String {
     i18n::t_args(lang, &notice_key(kind), &borrowed)
 }
 
-fn load(dir: &Path, escape: bool) -> Result<Handlebars<'static>, String> {
+fn load(escape: bool) -> Result<Handlebars<'static>, String> {
     let mut hb = Handlebars::new();
     register_helpers(&mut hb);
     if !escape {
         hb.register_escape_fn(rocket_dyn_templates::handlebars::no_escape);
     }
-    register_dir(&mut hb, dir, if escape { "-html.hbs" } else { "-text.hbs" })?;
+    crate::assets::register(&mut hb, "mail", if escape { "-html.hbs" } else { "-text.hbs" })?;
     Ok(hb)
 }
 
@@ -115,13 +115,12 @@ impl Mailer {
             }
         };
         let from = config.mail_from.parse().map_err(|e| format!("MAIL_FROM: {e}"))?;
-        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/mail"));
         Ok(Mailer {
             transport,
             from,
             public_url: config.public_url.clone(),
-            html: load(dir, true)?,
-            text: load(dir, false)?,
+            html: load(true)?,
+            text: load(false)?,
             http: webhooks::client(config.webhook_allow_loopback)?,
             webhook_allow_loopback: config.webhook_allow_loopback,
         })

@@ -62,11 +62,12 @@ pub fn json_shape_error(e: &serde_json::Error) -> crate::error::AppError {
 }
 
 /// Every route and catcher of the service.
-pub fn mount(rocket: rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build> {
+/// Static files are served from `static_files` (written out of the binary at start-up).
+pub fn mount(rocket: rocket::Rocket<rocket::Build>, static_files: &std::path::Path) -> rocket::Rocket<rocket::Build> {
     rocket
         .mount("/", pages::routes())
         .mount("/api", api::routes())
-        .mount("/static", rocket::fs::FileServer::from(rocket::fs::relative!("static")).rank(20))
+        .mount("/static", rocket::fs::FileServer::from(static_files).rank(20))
         .register("/", rocket::catchers![context::default_catcher])
 }
 

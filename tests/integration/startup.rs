@@ -42,3 +42,71 @@ fn an_unreachable_database_is_one_clear_line() {
     assert!(stderr.contains("database"), "{stderr}");
     assert!(!stderr.contains("panicked"));
 }
+
+/// Issue 24 item 2: the binary needs no source tree. Started in an empty folder with settings
+/// from the environment alone (no `Rocket.toml`, no `templates/`, no `static/` beside it), it
+/// serves pages, the style sheet and the decision-letter and mail templates from itself.
+#[rocket::async_test]
+async fn the_binary_serves_everything_from_an_empty_folder() {
+    use base64::Engine;
+    let app = crate::common::TestApp::new().await;
+    let empty = tempfile::tempdir().unwrap();
+    let storage = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_helsedataservice"))
+        .current_dir(empty.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.database_url)
+        .env("STORAGE_DIR", storage.path())
+        .env("MAIL_DIR", storage.path().join("mail"))
+        .env("STORAGE_MASTER_KEY", b64(&[3u8; 32]))
+        .env("ROCKET_SECRET_KEY", b64(&[7u8; 64]))
+        .env("ROCKET_PORT", port.to_string())
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..300 {
+        if http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let result = async {
+        assert!(up, "the service came up in an empty folder");
+        for (path, needle) in [
+            ("/", "Helsedataservice"),
+            ("/login", "name=\"password\""),
+            ("/static/app.css", ".table-wrap"),
+            ("/accessibility", "WCAG"),
+        ] {
+            let resp = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(resp.status().as_u16(), 200, "{path}");
+            assert!(resp.text().await.unwrap().contains(needle), "{path} has {needle}");
+        }
+        let written: Vec<String> = walk(empty.path());
+        assert!(written.is_empty(), "nothing written to the working folder: {written:?}");
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        out.push(e.path().display().to_string());
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        }
+    }
+    out
+}
