@@ -97,3 +97,11 @@ err-oidc-privileged = Accounts of case officers, register owners and administrat
 err-oidc-confirmation-expired = The confirmation has expired or been used up. Please log in again.
 err-oidc-wrong-code = The code does not match. Check the e-mail and try again.
 err-oidc-already-linked = This login is already linked to an account.
+
+err-appeal-decider-reconsiders = The appeal is reconsidered by the body that made the decision for this data source.
+err-appeal-nothing-to-reconsider = This release is not waiting for a reconsideration after an appeal.
+err-helseklage-name-releases = When partly reversed: choose the releases Helseklage reversed.
+err-helseklage-not-appealed = Only releases whose refusal was upheld can have been reversed by Helseklage.
+err-helseklage-not-waiting = The case is not waiting for Helseklage's answer.
+err-close-at-helseklage = The case is with Helseklage; record the answer before closing the case.
+err-dispensation-with-approval = Dispensation can only be granted together with the release.

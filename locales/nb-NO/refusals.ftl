@@ -97,3 +97,11 @@ err-oidc-privileged = Kontoer for saksbehandlere, registerforvaltere og administ
 err-oidc-confirmation-expired = Bekreftelsen er utløpt eller brukt opp. Logg inn på nytt.
 err-oidc-wrong-code = Koden stemmer ikke. Sjekk e-posten og prøv igjen.
 err-oidc-already-linked = Denne innloggingen er allerede koblet til en konto.
+
+err-appeal-decider-reconsiders = Klagen vurderes av det organet som fattet vedtaket for denne datakilden.
+err-appeal-nothing-to-reconsider = Denne utleveringen venter ikke på en ny vurdering etter klage.
+err-helseklage-name-releases = Ved delvis omgjøring: velg utleveringene Helseklage har omgjort.
+err-helseklage-not-appealed = Bare utleveringer der avslaget ble opprettholdt, kan være omgjort av Helseklage.
+err-helseklage-not-waiting = Saken venter ikke på svar fra Helseklage.
+err-close-at-helseklage = Saken ligger hos Helseklage; registrer svaret før saken avsluttes.
+err-dispensation-with-approval = Dispensasjon kan bare gis sammen med at utleveringen innvilges.

@@ -97,3 +97,11 @@ err-oidc-privileged = Kontoar for saksbehandlarar, registerforvaltarar og admini
 err-oidc-confirmation-expired = Stadfestinga er gått ut eller brukt opp. Logg inn på nytt.
 err-oidc-wrong-code = Koden stemmer ikkje. Sjå i e-posten og prøv igjen.
 err-oidc-already-linked = Denne innlogginga er allereie kopla til ein konto.
+
+err-appeal-decider-reconsiders = Klagen blir vurdert av det organet som gjorde vedtaket for denne datakjelda.
+err-appeal-nothing-to-reconsider = Denne utleveringa ventar ikkje på ei ny vurdering etter klage.
+err-helseklage-name-releases = Ved delvis omgjering: vel utleveringane Helseklage har gjort om.
+err-helseklage-not-appealed = Berre utleveringar der avslaget blei halde oppe, kan vere gjorde om av Helseklage.
+err-helseklage-not-waiting = Saka ventar ikkje på svar frå Helseklage.
+err-close-at-helseklage = Saka ligg hos Helseklage; registrer svaret før saka blir avslutta.
+err-dispensation-with-approval = Dispensasjon kan berre givast saman med at utleveringa blir innvilga.

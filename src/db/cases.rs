@@ -1,7 +1,7 @@
 //! Case handling: releases, decisions, case-state changes and the officers' inbox.
 
 use super::applications::Application;
-use super::schema::{application_sources, applications, data_sources, decisions, releases};
+use super::schema::{application_sources, applications, data_sources, decisions, helseklage_outcomes, releases};
 use crate::domain::case::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -26,6 +26,9 @@ pub struct Release {
     pub environment: Option<String>,
     pub created_at: DateTime<Utc>,
     pub version: i32,
+    pub reconsideration: Option<crate::domain::appeal::Reconsideration>,
+    pub reconsidered_at: Option<DateTime<Utc>>,
+    pub dispensation: bool,
 }
 
 /// A release with its source's code and names.
@@ -128,12 +131,14 @@ pub async fn lock_release(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<
 }
 
 /// Records a decision on a pending release.
+#[allow(clippy::too_many_arguments)]
 pub async fn decide_release(
     conn: &mut AsyncPgConnection,
     id: i64,
     to: crate::domain::release::ReleaseState,
     conditions: &str,
     reasons: &str,
+    dispensation: bool,
     by: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<Release> {
@@ -142,6 +147,7 @@ pub async fn decide_release(
             releases::state.eq(to.code()),
             releases::conditions.eq(conditions),
             releases::reasons.eq(reasons),
+            releases::dispensation.eq(dispensation),
             releases::decided_by.eq(by),
             releases::decided_at.eq(now),
             releases::version.eq(releases::version + 1),
@@ -173,6 +179,83 @@ pub async fn deliver_release(
 }
 
 /// On reconsideration the rejected releases are decided again.
+/// The refused releases of an appealed decision wait for their deciders' reconsideration.
+pub async fn mark_under_appeal(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<usize> {
+    diesel::update(
+        releases::table.filter(releases::application_id.eq(application_id).and(releases::state.eq("rejected"))),
+    )
+    .set((releases::reconsideration.eq("pending"), releases::version.eq(releases::version + 1)))
+    .execute(conn)
+    .await
+}
+
+/// A decider's reconsideration of a refused release: reversed (granted, with conditions) or
+/// upheld (with reasons).
+pub async fn reconsider_release(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    to: crate::domain::release::ReleaseState,
+    reconsideration: crate::domain::appeal::Reconsideration,
+    conditions: &str,
+    reasons: &str,
+    by: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Release> {
+    diesel::update(releases::table.find(id))
+        .set((
+            releases::state.eq(to.code()),
+            releases::reconsideration.eq(reconsideration.code()),
+            releases::conditions.eq(conditions),
+            releases::reasons.eq(reasons),
+            releases::reconsidered_by.eq(by),
+            releases::reconsidered_at.eq(now),
+            releases::version.eq(releases::version + 1),
+        ))
+        .returning(Release::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Grants releases (Helseklage reversed their refusal).
+pub async fn grant_releases(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<usize> {
+    diesel::update(releases::table.filter(releases::id.eq_any(ids).and(releases::state.eq("rejected"))))
+        .set((releases::state.eq("approved"), releases::version.eq(releases::version + 1)))
+        .execute(conn)
+        .await
+}
+
+/// Helseklage's outcome on an appeal sent on to it.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = helseklage_outcomes)]
+pub struct HelseklageOutcome {
+    pub application_id: i64,
+    pub outcome: crate::domain::appeal::HelseklageOutcome,
+    pub decided_on: NaiveDate,
+    pub reference: String,
+    pub recorded_by: i64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Records Helseklage's outcome (once: the key is the application).
+pub async fn record_helseklage(conn: &mut AsyncPgConnection, outcome: &HelseklageOutcome) -> QueryResult<usize> {
+    diesel::insert_into(helseklage_outcomes::table)
+        .values((
+            helseklage_outcomes::application_id.eq(outcome.application_id),
+            helseklage_outcomes::outcome.eq(outcome.outcome.code()),
+            helseklage_outcomes::decided_on.eq(outcome.decided_on),
+            helseklage_outcomes::reference.eq(&outcome.reference),
+            helseklage_outcomes::recorded_by.eq(outcome.recorded_by),
+            helseklage_outcomes::recorded_at.eq(outcome.recorded_at),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// Helseklage's outcome for an application, if recorded.
+pub async fn helseklage_of(mut conn: &AsyncPgConnection, id: i64) -> QueryResult<Option<HelseklageOutcome>> {
+    helseklage_outcomes::table.find(id).select(HelseklageOutcome::as_select()).first(&mut conn).await.optional()
+}
+
 pub async fn reopen_rejected(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<usize> {
     diesel::update(
         releases::table.filter(releases::application_id.eq(application_id).and(releases::state.eq("rejected"))),

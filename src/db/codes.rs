@@ -35,4 +35,6 @@ stored_as_code!(
     crate::domain::pricing::PriceListState,
     crate::domain::pricing::InvoiceStatus,
     crate::domain::outbox::OutboxState,
+    crate::domain::appeal::Reconsideration,
+    crate::domain::appeal::HelseklageOutcome,
 );

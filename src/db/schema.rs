@@ -167,6 +167,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    helseklage_outcomes (application_id) {
+        application_id -> Int8,
+        outcome -> Text,
+        decided_on -> Date,
+        reference -> Text,
+        recorded_by -> Int8,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     releases (id) {
         id -> Int8,
         application_id -> Int8,
@@ -184,6 +195,10 @@ diesel::table! {
         created_at -> Timestamptz,
         version -> Int4,
         reminded_at -> Nullable<Timestamptz>,
+        reconsideration -> Nullable<Text>,
+        reconsidered_by -> Nullable<Int8>,
+        reconsidered_at -> Nullable<Timestamptz>,
+        dispensation -> Bool,
     }
 }
 
@@ -452,6 +467,7 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     identity_confirmations,
+    helseklage_outcomes,
     audit_checks,
     organisations,
     users,

@@ -35,8 +35,6 @@ super::catalogue::code_enum! {
         Decide => "decide",
         Appeal => "appeal",
         LateAppeal => "late_appeal",
-        Reconsider => "reconsider",
-        Uphold => "uphold",
         Deliver => "deliver",
         Close => "close",
     }
@@ -98,8 +96,6 @@ impl Command {
             | Command::Complete
             | Command::Decide
             | Command::LateAppeal
-            | Command::Reconsider
-            | Command::Uphold
             | Command::Close => &[Role::CaseOfficer],
             Command::Deliver => &[Role::RegisterOwner, Role::CaseOfficer],
         }
@@ -122,6 +118,8 @@ pub struct Case {
     pub previous_outcome: Option<State>,
     /// Whether an appeal was upheld and sent on to Helseklage (no second appeal here).
     pub sent_to_helseklage: bool,
+    /// Whether Helseklage's outcome has been recorded.
+    pub helseklage_answered: bool,
 }
 
 /// Who gives the command.
@@ -187,8 +185,6 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
             Some(last) if !in_time(last, now) => go(Appealed, "application.appealed"),
             _ => Err(Refusal::Conflict("err-late-appeal-in-time")),
         },
-        (Command::Reconsider, Appealed) => go(InReview, "appeal.reconsidered"),
-        (Command::Uphold, Appealed) => go(case.previous_outcome.unwrap_or(Rejected), "appeal.upheld"),
         (Command::Deliver, Approved | PartiallyApproved) if case.all_delivered => {
             go(Delivered, "application.delivered")
         }
@@ -197,7 +193,9 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
         // A rejection is final once the appeal deadline has passed or an appeal was upheld.
         (Command::Close, Rejected) => {
             let deadline_passed = case.appeal_deadline.is_some_and(|last| !in_time(last, now));
-            if deadline_passed || case.sent_to_helseklage {
+            if case.sent_to_helseklage && !case.helseklage_answered {
+                Err(Refusal::Conflict("err-close-at-helseklage"))
+            } else if deadline_passed || case.sent_to_helseklage {
                 go(Closed, "application.closed")
             } else {
                 Err(Refusal::Conflict("err-close-after-appeal-deadline"))
@@ -221,6 +219,7 @@ mod tests {
             all_delivered: false,
             previous_outcome: None,
             sent_to_helseklage: false,
+            helseklage_answered: false,
         }
     }
     const APPLICANT: Actor = Actor { id: 1, role: Role::Applicant };
@@ -295,6 +294,12 @@ mod tests {
         assert_eq!(apply(&c, Command::Close, OFFICER, now).unwrap().to, State::Closed);
         c.appeal_deadline = Some(today);
         c.sent_to_helseklage = true;
+        assert_eq!(
+            apply(&c, Command::Close, OFFICER, now),
+            Err(Refusal::Conflict("err-close-at-helseklage")),
+            "not while Helseklage has the case"
+        );
+        c.helseklage_answered = true;
         assert_eq!(apply(&c, Command::Close, OFFICER, now).unwrap().to, State::Closed);
         assert!(matches!(apply(&c, Command::Appeal, APPLICANT, now), Err(Refusal::Conflict(_))));
     }

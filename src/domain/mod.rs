@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no Rocket, no Diesel, no I/O, no clock.
 
 pub mod access;
+pub mod appeal;
 pub mod case;
 pub mod catalogue;
 pub mod deadlines;

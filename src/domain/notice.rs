@@ -15,6 +15,7 @@ pub const KINDS: &[&str] = &[
     "application.deletion_reminder",
     "appeal.reconsidered",
     "appeal.upheld",
+    "appeal.helseklage_decided",
     "message.posted",
     "release.to_decide",
     "release.to_deliver",

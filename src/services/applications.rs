@@ -266,7 +266,8 @@ pub async fn submit(
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
     let (app, _) = load(conn, user, id).await?;
-    case::apply(&super::cases::case_from(&app, &[], None), Command::Submit, case_actor(user), now).map_err(refusal)?;
+    case::apply(&super::cases::case_from(&app, &[], None, None), Command::Submit, case_actor(user), now)
+        .map_err(refusal)?;
     if expected.version.is_some_and(|v| v != app.version) {
         return Err(stale());
     }
@@ -317,7 +318,7 @@ pub async fn withdraw(
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
     let (app, _) = load(conn, user, id).await?;
-    let t = case::apply(&super::cases::case_from(&app, &[], None), Command::Withdraw, case_actor(user), now)
+    let t = case::apply(&super::cases::case_from(&app, &[], None, None), Command::Withdraw, case_actor(user), now)
         .map_err(refusal)?;
     let actor = actor.clone();
     on_case(conn, id, Seen { version: None, state: Some(app.state) }, async move |tx, current| {
@@ -527,6 +528,8 @@ pub struct CaseFile {
     pub messages: Vec<Message>,
     pub releases: Vec<ReleaseView>,
     pub decision: Option<Decision>,
+    /// Helseklage's outcome, when an upheld appeal has been answered.
+    pub helseklage: Option<crate::db::cases::HelseklageOutcome>,
     /// The revised estimates.
     pub revised: Vec<EstimateRow>,
     /// The current estimate (intake fee and revised estimates).
@@ -541,13 +544,26 @@ pub async fn case_file(conn: &AsyncPgConnection, app: &Application, who: Audienc
     let form = form_of(app);
     // Independent reads, sent together on the one connection (diesel-async pipelines queries
     // polled at once over a shared reference) instead of one round trip each.
-    let (attachments, events, messages, releases, decision, orgs, revised, (versions, facts), bill, all_transfers) = tokio::try_join!(
+    let (
+        attachments,
+        events,
+        messages,
+        releases,
+        decision,
+        helseklage,
+        orgs,
+        revised,
+        (versions, facts),
+        bill,
+        all_transfers,
+    ) = tokio::try_join!(
         biased;
         super::read(db::applications::attachments_of(conn, app.id)),
         super::read(db::events::for_subject(conn, "application", app.id)),
         super::read(db::applications::messages_of(conn, app.id, access.sees_internal())),
         super::read(db::cases::releases_of(conn, app.id)),
         super::read(db::cases::latest_decision(conn, app.id)),
+        super::read(db::cases::helseklage_of(conn, app.id)),
         super::read(db::catalogue::organisations(conn)),
         super::read(db::billing::estimates_of(conn, app.id)),
         super::pricing::pricing_inputs(conn, &form),
@@ -557,7 +573,7 @@ pub async fn case_file(conn: &AsyncPgConnection, app: &Application, who: Audienc
     let events = super::transfers::visible_events(events, who, &all_transfers, &releases);
     let transfers = super::transfers::visible_with_files(conn, &all_transfers, &releases, who).await?;
     let estimate = super::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
-    Ok(CaseFile { attachments, events, messages, releases, decision, revised, estimate, bill, transfers })
+    Ok(CaseFile { attachments, events, messages, releases, decision, helseklage, revised, estimate, bill, transfers })
 }
 
 /// What an application's status page shows, read for `user` (404 unless they may see it).
@@ -571,6 +587,7 @@ pub struct StatusFile {
     pub payment: Payment,
     pub releases: Vec<ReleaseView>,
     pub decision: Option<Decision>,
+    pub helseklage: Option<crate::db::cases::HelseklageOutcome>,
     pub transfers: Vec<TransferView>,
 }
 
@@ -583,8 +600,9 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
     let attachments = db::applications::attachments_of(conn, id).await?;
     let payment = super::pricing::payment(conn, &app, access).await?;
     let decision = db::cases::latest_decision(conn, id).await?;
+    let helseklage = db::cases::helseklage_of(conn, id).await?;
     let transfers = super::transfers::visible_with_files(conn, &all_transfers, &releases, who).await?;
-    Ok(StatusFile { app, access, events, messages, attachments, payment, releases, decision, transfers })
+    Ok(StatusFile { app, access, events, messages, attachments, payment, releases, decision, helseklage, transfers })
 }
 
 /// What the form page shows besides the form: the catalogue, the application's attachments and

@@ -14,6 +14,7 @@ use crate::db::{
     notifications::Recipient,
     users::User,
 };
+use crate::domain::appeal;
 use crate::domain::case::{self, Command, State};
 use crate::domain::catalogue::DecisionAuthority;
 use crate::domain::fields::FieldErrors;
@@ -45,7 +46,8 @@ pub struct Params {
 pub async fn case_of(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<case::Case> {
     let releases = db::cases::releases_of(conn, app.id).await?;
     let latest = db::cases::latest_decision(conn, app.id).await?;
-    Ok(case_from(app, &releases, latest.as_ref()))
+    let helseklage = db::cases::helseklage_of(conn, app.id).await?;
+    Ok(case_from(app, &releases, latest.as_ref(), helseklage.as_ref()))
 }
 
 /// The lifecycle's view of a case from rows the caller has already read.
@@ -53,6 +55,7 @@ pub fn case_from(
     app: &Application,
     releases: &[db::cases::ReleaseView],
     latest: Option<&db::cases::Decision>,
+    helseklage: Option<&db::cases::HelseklageOutcome>,
 ) -> case::Case {
     let previous = latest.and_then(|d| State::from_code(&d.outcome));
     let states: Vec<ReleaseState> = releases.iter().map(|r| r.release.state).collect();
@@ -65,6 +68,7 @@ pub fn case_from(
         all_delivered: release::all_delivered(&states),
         previous_outcome: previous,
         sent_to_helseklage: app.sent_to_helseklage_at.is_some(),
+        helseklage_answered: helseklage.is_some(),
     }
 }
 
@@ -94,7 +98,7 @@ pub async fn command(
     }
     let facts = case_of(conn, &app).await?;
     let transition = case::apply(&facts, command, case_actor(user), now).map_err(refusal)?;
-    if matches!(command, Command::Decide | Command::Reconsider | Command::Uphold)
+    if command == Command::Decide
         && let Some(why) = release::recusal(person(user), ties(conn, user, &app).await?)
     {
         return Err(AppError::Forbidden(why.into()));
@@ -151,16 +155,11 @@ pub async fn command(
             changes.appealed_at = Some(now);
             changes.appeal_interim_reply_at = Some(None);
         }
-        Command::Uphold => {
-            changes.sent_to_helseklage_at = Some(now);
-            payload["sent_to"] = json!("Helseklage");
-        }
         Command::Close => changes.closed_at = Some(now),
         Command::Deliver => changes.delivered_at = Some(now),
         Command::Submit | Command::Withdraw => {
             return Err(AppError::BadRequest("err-use-submit-withdraw".into()));
         }
-        Command::Reconsider => {}
     }
     let letter = if command == Command::Decide {
         Some(decision_letter(conn, documents, &app, user, params.reasons.as_deref().unwrap_or(""), now).await?)
@@ -197,8 +196,9 @@ pub async fn command(
                 super::invoices::draft_invoices(tx, &actor, &updated, super::invoices::Parts::Hds, vat_rate_bp, now)
                     .await?;
             }
-            Command::Reconsider => {
-                payload["reopened_releases"] = json!(db::cases::reopen_rejected(tx, id).await?);
+            // The refused releases go back to their own deciders (forvaltningsloven § 33).
+            Command::Appeal | Command::LateAppeal => {
+                payload["releases_to_reconsider"] = json!(db::cases::mark_under_appeal(tx, id).await?);
             }
             _ => {}
         }
@@ -240,6 +240,13 @@ async fn decision_letter(
         "reasons": reasons, "officer_name": officer.name,
         "art6": form.legal_basis.as_ref().map(|l| l.gdpr_article_6.clone()), "art9": form.legal_basis.as_ref().map(|l| l.gdpr_article_9.clone()),
         "rek": form.rek_reference,
+        "dispensations": releases.iter().filter(|r| r.release.dispensation && r.release.state.granted()).map(|r| json!({
+            "code": r.code, "name": if lang.english() { &r.name_en } else { &r.name_nb },
+            "decider": match r.release.decider {
+                DecisionAuthority::Hds => hds.clone(),
+                DecisionAuthority::Owner => crate::i18n::t(lang, "decider-owner"),
+            },
+        })).collect::<Vec<_>>(),
         "releases": releases.iter().map(|r| json!({
             "code": r.code, "name": if lang.english() { &r.name_en } else { &r.name_nb },
             "approved": r.release.state.granted(), "conditions": r.release.conditions, "reasons": r.release.reasons,
@@ -260,6 +267,33 @@ pub struct ReleaseDecision {
     pub approve: Option<bool>,
     pub conditions: Option<String>,
     pub reasons: Option<String>,
+    /// Dispensation from the duty of confidentiality granted with the release (a decision of
+    /// its own in the letter); only with an approval.
+    pub dispensation: Option<bool>,
+}
+
+/// A decider's reconsideration of a release refused in an appealed decision.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct Reconsideration {
+    /// true: the refusal is reversed (the release is granted); false: upheld.
+    pub reverse: Option<bool>,
+    pub conditions: Option<String>,
+    pub reasons: Option<String>,
+}
+
+/// Helseklage's outcome, recorded by a case officer.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct HelseklageAnswer {
+    /// `upheld`, `reversed` or `partly_reversed`.
+    pub outcome: Option<String>,
+    /// The date of Helseklage's decision (YYYY-MM-DD).
+    pub decided_on: Option<String>,
+    /// Helseklage's case reference.
+    pub reference: Option<String>,
+    /// The releases whose refusal was reversed (for `partly_reversed`).
+    pub release_ids: Vec<i64>,
 }
 
 /// Loads a release for `user`: 404 unless they may see its application.
@@ -318,18 +352,164 @@ pub async fn decide_release(
         if approve == Some(false) { 1 } else { 0 },
         4000,
     );
+    if input.dispensation == Some(true) && approve != Some(true) {
+        errors.add("dispensation", "err-dispensation-with-approval");
+    }
     errors.into_result().map_err(AppError::Validation)?;
     let approve = approve.unwrap_or(false);
+    let dispensation = input.dispensation == Some(true);
     let (actor, decider) = (actor.clone(), user.id);
     on_case(conn, app.id, Seen::ANY, async move |tx, case| {
         // The application is locked first (as in every case command), then the release.
         super::pricing::require_no_pending_estimate(tx, app.id).await?;
         let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
         let transition = release::decide(&release_facts(&current), case.state, me, ties, approve).map_err(refusal)?;
-        let decided = db::cases::decide_release(tx, id, transition.to, &conditions, &reasons, decider, now).await?;
-        let payload = json!({"release_id": id, "data_source_id": decided.data_source_id, "approved": approve, "conditions": conditions, "reasons": reasons});
+        let decided =
+            db::cases::decide_release(tx, id, transition.to, &conditions, &reasons, dispensation, decider, now).await?;
+        let payload = json!({"release_id": id, "data_source_id": decided.data_source_id, "approved": approve, "conditions": conditions, "reasons": reasons, "dispensation": dispensation});
         record(tx, &actor, now, decided.application_id, transition.event, payload).await?;
         Ok(decided)
+    })
+    .await
+}
+
+/// The decider of a release refused in an appealed decision reconsiders it (forvaltningsloven
+/// § 33): reversed (granted, with conditions) or upheld (with reasons). When the last refusal is
+/// reconsidered, what follows is applied in the same transaction (see `domain::appeal::next`):
+/// all reversed, the case is decided anew; any upheld, the case goes to Helseklage.
+pub async fn reconsider_release(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    input: Reconsideration,
+    now: DateTime<Utc>,
+) -> AppResult<Release> {
+    let (stored, app, _) = load_release(conn, user, id).await?;
+    let me = person(user);
+    let ties = ties(conn, user, &app).await?;
+    let reverse = input.reverse;
+    appeal::reconsider(&release_facts(&stored), stored.reconsideration, app.state, me, ties, reverse.unwrap_or(true))
+        .map_err(refusal)?;
+    let mut errors = FieldErrors::new();
+    if reverse.is_none() {
+        errors.add("reverse", "err-required");
+    }
+    let conditions = errors.text("conditions", input.conditions.as_deref().unwrap_or(""), 0, 4000);
+    let reasons = errors.text("reasons", input.reasons.as_deref().unwrap_or(""), 1, 4000);
+    errors.into_result().map_err(AppError::Validation)?;
+    let reverse = reverse.unwrap_or(false);
+    let (actor, by) = (actor.clone(), user.id);
+    on_case(conn, app.id, Seen::ANY, async move |tx, case| {
+        let current = db::cases::lock_release(tx, id).await?.ok_or(AppError::NotFound)?;
+        let transition = appeal::reconsider(&release_facts(&current), current.reconsideration, case.state, me, ties, reverse)
+            .map_err(refusal)?;
+        let result = if reverse { appeal::Reconsideration::Reversed } else { appeal::Reconsideration::Upheld };
+        let (conditions, reasons) = if reverse { (conditions, reasons) } else { (current.conditions.clone(), reasons) };
+        let done = db::cases::reconsider_release(tx, id, transition.to, result, &conditions, &reasons, by, now).await?;
+        let payload = json!({"release_id": id, "data_source_id": done.data_source_id, "reconsideration": result.code(), "conditions": conditions, "reasons": reasons});
+        record(tx, &actor, now, case.id, transition.event, payload).await?;
+        let all = db::cases::releases_of(tx, case.id).await?;
+        let facts: Vec<_> = all.iter().map(|r| (r.release.state, r.release.reconsideration)).collect();
+        let system = Actor::system();
+        match appeal::next(&facts) {
+            appeal::Next::Waiting => {}
+            appeal::Next::DecideAnew => {
+                let changes = CaseChanges { state: Some(State::InReview.code()), ..CaseChanges::default() };
+                db::cases::update_case(tx, &case, &changes, now).await?;
+                record(tx, &system, now, case.id, "appeal.reconsidered", json!({"from": case.state, "to": State::InReview})).await?;
+            }
+            appeal::Next::ToHelseklage { outcome } => {
+                let changes = CaseChanges {
+                    state: Some(outcome.code()),
+                    sent_to_helseklage_at: Some(now),
+                    ..CaseChanges::default()
+                };
+                db::cases::update_case(tx, &case, &changes, now).await?;
+                // What Helseklage needs: the appeal, the decision and the case file.
+                let upheld: Vec<i64> = all
+                    .iter()
+                    .filter(|r| r.release.reconsideration == Some(appeal::Reconsideration::Upheld))
+                    .map(|r| r.release.id)
+                    .collect();
+                let payload = json!({
+                    "from": case.state, "to": outcome, "sent_to": "Helseklage",
+                    "appeal_grounds": case.appeal_grounds, "upheld_releases": upheld,
+                    "decision": format!("/applications/{}/decision", case.id),
+                    "case_file": format!("/api/applications/{}/archive", case.id),
+                });
+                record(tx, &system, now, case.id, "appeal.upheld", payload).await?;
+            }
+        }
+        Ok(done)
+    })
+    .await
+}
+
+/// Records Helseklage's outcome and applies it: a reversal (whole or in part) grants the
+/// releases whose refusal was upheld, so they can be delivered.
+pub async fn record_helseklage(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    input: HelseklageAnswer,
+    now: DateTime<Utc>,
+) -> AppResult<Application> {
+    let (app, _) = apps::load(conn, user, id).await?;
+    if user.role != Role::CaseOfficer {
+        return Err(AppError::Forbidden("err-role-may-not".into()));
+    }
+    if app.sent_to_helseklage_at.is_none() || db::cases::helseklage_of(conn, id).await?.is_some() {
+        return Err(AppError::Conflict("err-helseklage-not-waiting".into()));
+    }
+    let mut errors = FieldErrors::new();
+    let outcome = input.outcome.as_deref().and_then(appeal::HelseklageOutcome::from_code);
+    if outcome.is_none() {
+        errors.add("outcome", "err-choice");
+    }
+    let decided_on = input.decided_on.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    match decided_on {
+        None => errors.add("decided_on", "err-date"),
+        Some(d) if d > crate::domain::deadlines::oslo_date(now) => errors.add("decided_on", "err-date-future"),
+        Some(_) => {}
+    }
+    let reference = errors.text("reference", input.reference.as_deref().unwrap_or(""), 1, 100);
+    errors.into_result().map_err(AppError::Validation)?;
+    let (outcome, decided_on) = (outcome.unwrap_or(appeal::HelseklageOutcome::Upheld), decided_on.unwrap_or_default());
+    let (actor, officer) = (actor.clone(), user.id);
+    on_case(conn, id, Seen::ANY, async move |tx, case| {
+        if db::cases::helseklage_of(tx, id).await?.is_some() {
+            return Err(AppError::Conflict("err-helseklage-not-waiting".into()));
+        }
+        let all = db::cases::releases_of(tx, id).await?;
+        let upheld: Vec<i64> = all
+            .iter()
+            .filter(|r| r.release.reconsideration == Some(appeal::Reconsideration::Upheld))
+            .map(|r| r.release.id)
+            .collect();
+        let grants = appeal::helseklage_grants(outcome, &upheld, &input.release_ids)
+            .map_err(|k| AppError::field("release_ids", k))?;
+        db::cases::grant_releases(tx, &grants).await?;
+        let answer = db::cases::HelseklageOutcome {
+            application_id: id,
+            outcome,
+            decided_on,
+            reference: reference.clone(),
+            recorded_by: officer,
+            recorded_at: now,
+        };
+        db::cases::record_helseklage(tx, &answer).await?;
+        let states: Vec<ReleaseState> = db::cases::releases_of(tx, id).await?.iter().map(|r| r.release.state).collect();
+        let to = match release::outcome(&states) {
+            Some(to) if case.state.granted() || case.state == State::Rejected => to,
+            _ => case.state,
+        };
+        let changes = CaseChanges { state: Some(to.code()), ..CaseChanges::default() };
+        let updated = db::cases::update_case(tx, &case, &changes, now).await?;
+        let payload = json!({"from": case.state, "to": to, "outcome": outcome.code(), "decided_on": decided_on, "reference": reference, "granted_releases": grants});
+        record(tx, &actor, now, id, "appeal.helseklage_decided", payload).await?;
+        Ok(updated)
     })
     .await
 }

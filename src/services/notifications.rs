@@ -131,7 +131,25 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
             }
         }
         "appeal.reconsidered" => out.extend(notices(applicant(conn, app).await?, "appeal.reconsidered", false)),
-        "application.appealed" => out.extend(notices(handlers(conn, app).await?, "application.appealed", true)),
+        "appeal.helseklage_decided" => {
+            out.extend(notices(applicant(conn, app).await?, "appeal.helseklage_decided", true));
+            let to_deliver = releases_where(conn, app, None, &[ReleaseState::Approved]).await?;
+            out.extend(notices(
+                db::notifications::owners_of_releases(conn, &to_deliver).await?,
+                "release.to_deliver",
+                true,
+            ));
+        }
+        "application.appealed" => {
+            // The officers, and the register owners whose own refusals are to be reconsidered.
+            out.extend(notices(handlers(conn, app).await?, "application.appealed", true));
+            let refused = releases_where(conn, app, Some(DecisionAuthority::Owner), &[ReleaseState::Rejected]).await?;
+            out.extend(notices(
+                db::notifications::owners_of_releases(conn, &refused).await?,
+                "application.appealed",
+                true,
+            ));
+        }
         "application.delivered" => {
             out.extend(notices(applicant_and_members(conn, app).await?, "application.delivered", false))
         }

@@ -16,8 +16,18 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, w
         Value::Object(m) => m.clone(),
         _ => Map::new(),
     };
-    let apps::CaseFile { attachments, events, messages, releases, decision, revised, estimate, bill, transfers } =
-        apps::case_file(conn, app, who).await?;
+    let apps::CaseFile {
+        attachments,
+        events,
+        messages,
+        releases,
+        decision,
+        helseklage,
+        revised,
+        estimate,
+        bill,
+        transfers,
+    } = apps::case_file(conn, app, who).await?;
     let invoice = invoice_json(app.id, bill.as_ref());
     let fields = json!({
         "id": app.id, "reference": app.reference, "state": app.state, "version": app.version,
@@ -37,12 +47,15 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, w
             "state": r.release.state, "decider": r.release.decider, "owner_organisation_id": r.release.owner_organisation_id,
             "conditions": r.release.conditions, "reasons": r.release.reasons, "decided_at": r.release.decided_at,
             "delivered_at": r.release.delivered_at, "environment": r.release.environment,
+            "reconsideration": r.release.reconsideration, "dispensation": r.release.dispensation,
         })).collect::<Vec<_>>(),
         "decision": decision.map(|d| json!({
             "outcome": d.outcome, "reasons": d.reasons, "decided_at": d.decided_at, "appeal_deadline": d.appeal_deadline,
             "language": d.language, "letter_url": format!("/applications/{}/decision", app.id),
         })),
-        "appeal_grounds": app.appeal_grounds, "sent_to_helseklage_at": app.sent_to_helseklage_at, "interim_reply_at": app.interim_reply_at,
+        "appeal_grounds": app.appeal_grounds, "sent_to_helseklage_at": app.sent_to_helseklage_at,
+        "helseklage": helseklage.map(|h| json!({"outcome": h.outcome, "decided_on": h.decided_on, "reference": h.reference})),
+        "interim_reply_at": app.interim_reply_at,
         "invoice": invoice, "transfers": [],
         "messages": messages,
         "events": events.iter().map(|e| json!({"id": e.id, "at": e.at, "kind": e.kind, "actor_id": e.actor_id, "payload": e.payload})).collect::<Vec<_>>(),

@@ -172,8 +172,15 @@ async fn the_full_path_with_return_routing_partial_approval_and_appeal() {
         cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "KRG-data er nødvendige for koblingen."})).await;
     assert_eq!(status, Status::Ok, "{body}");
     assert_eq!(body["state"], "appealed");
-    let (status, body) = cmd(&app, &c.officer_token, id, "uphold", json!({})).await;
+    // KRG was refused by its owner (FHI), who reconsiders it: upheld, the case goes to Helseklage.
+    let upheld = json!({"reverse": false, "reasons": "Formålet dekkes fortsatt ikke."});
+    let (status, _) =
+        app.post_json(&format!("/api/releases/{krg}/reconsider"), Some(&c.officer_token), upheld.clone()).await;
+    assert_eq!(status, Status::Forbidden, "the officer does not reconsider the owner's decision");
+    let (status, body) = app.post_json(&format!("/api/releases/{krg}/reconsider"), Some(&c.fhi_token), upheld).await;
     assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["reconsideration"], "upheld");
+    let (_, body) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
     assert_eq!(body["state"], "partially_approved");
     assert!(body["sent_to_helseklage_at"].is_string());
     let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "En gang til."})).await;
@@ -234,12 +241,18 @@ async fn reconsidered_appeals_are_decided_again() {
     let (_, body) = cmd(&app, &c.officer_token, id, "decide", json!({})).await;
     assert_eq!(body["state"], "rejected");
     cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "Feil lovforståelse."})).await;
-    let (status, body) = cmd(&app, &c.officer_token, id, "reconsider", json!({})).await;
+    // Each refusal is reconsidered by the body that made it: NPR by the officers, KRG by FHI.
+    let reverse = json!({"reverse": true, "reasons": "Klagen tas til følge."});
+    let (status, body) =
+        app.post_json(&format!("/api/releases/{npr}/reconsider"), Some(&c.officer_token), reverse.clone()).await;
     assert_eq!(status, Status::Ok, "{body}");
-    assert_eq!(body["state"], "in_review");
-    assert!(body["releases"].as_array().unwrap().iter().all(|r| r["state"] == "pending"));
-    app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.officer_token), json!({"approve": true})).await;
-    app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), json!({"approve": true})).await;
+    let (_, body) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(body["state"], "appealed", "KRG still waits for FHI");
+    let (status, body) = app.post_json(&format!("/api/releases/{krg}/reconsider"), Some(&c.fhi_token), reverse).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (_, body) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(body["state"], "in_review", "all reversed: decided anew");
+    assert!(body["releases"].as_array().unwrap().iter().all(|r| r["state"] == "approved"));
     let (_, body) = cmd(&app, &c.officer_token, id, "decide", json!({})).await;
     assert_eq!(body["state"], "approved");
 }

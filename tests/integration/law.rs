@@ -266,3 +266,121 @@ async fn the_kpi_counts_from_the_complete_submission_to_each_delivery() {
     assert_eq!(source("NPR")["median"].as_f64(), Some(10.0), "NPR's own delivery");
     assert_eq!(source("KRG")["median"].as_f64(), Some(30.0));
 }
+
+/// Issue 21 item 3: an appeal goes to the body that decided; an upheld refusal goes to
+/// Helseklage, whose reversal is recorded and opens the release for delivery. A dispensation
+/// granted with a release is a decision of its own in the letter.
+#[rocket::async_test]
+async fn appeals_go_to_the_deciding_body_then_helseklage_whose_reversal_opens_delivery() {
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+    cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    let npr = release(&case, "NPR")["id"].as_i64().unwrap();
+    let krg = release(&case, "KRG")["id"].as_i64().unwrap();
+    // NPR (decided by Helsedataservice) granted with dispensation; KRG (by FHI) refused.
+    let (status, body) = app
+        .post_json(
+            &format!("/api/releases/{npr}/decide"),
+            Some(&c.officer_token),
+            json!({"approve": false, "reasons": "Nei", "dispensation": true}),
+        )
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity, "no dispensation with a refusal: {body}");
+    let (status, body) = app
+        .post_json(
+            &format!("/api/releases/{npr}/decide"),
+            Some(&c.officer_token),
+            json!({"approve": true, "dispensation": true}),
+        )
+        .await;
+    assert_eq!((status, body["dispensation"].as_bool()), (Status::Ok, Some(true)), "{body}");
+    app.post_json(
+        &format!("/api/releases/{krg}/decide"),
+        Some(&c.fhi_token),
+        json!({"approve": false, "reasons": "Ikke nødvendig."}),
+    )
+    .await;
+    cmd(&app, &c.officer_token, id, "decide", json!({"reasons": "Vurdert."})).await;
+    app.login(&c.applicant).await;
+    let (_, letter) = app.page(&format!("/applications/{id}/decision")).await;
+    assert!(letter.contains("Vedtak om dispensasjon fra taushetsplikt"), "the dispensation is a decision of its own");
+    assert!(letter.contains("helsepersonelloven § 29"));
+
+    let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "KRG trengs."})).await;
+    assert_eq!(status, Status::Ok);
+    // Only the body that refused KRG reconsiders it; NPR was not refused and is not reconsidered.
+    let uphold = json!({"reverse": false, "reasons": "Står ved avslaget."});
+    assert_eq!(
+        app.post_json(&format!("/api/releases/{krg}/reconsider"), Some(&c.officer_token), uphold.clone()).await.0,
+        Status::Forbidden
+    );
+    assert_eq!(
+        app.post_json(&format!("/api/releases/{npr}/reconsider"), Some(&c.officer_token), uphold.clone()).await.0,
+        Status::Conflict
+    );
+    let (status, body) =
+        app.post_json(&format!("/api/releases/{krg}/reconsider"), Some(&c.fhi_token), json!({"reverse": false})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "reasons are required: {body}");
+    let (status, _) = app.post_json(&format!("/api/releases/{krg}/reconsider"), Some(&c.fhi_token), uphold).await;
+    assert_eq!(status, Status::Ok);
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(case["state"], "partially_approved");
+    assert!(case["sent_to_helseklage_at"].is_string());
+    let package = crate::common::count(
+        &app,
+        &format!(
+            "SELECT count(*) AS n FROM events WHERE subject_id = {id} AND kind = 'appeal.upheld' \
+             AND payload->>'appeal_grounds' = 'KRG trengs.' AND payload->>'case_file' LIKE '%/archive'"
+        ),
+    )
+    .await;
+    assert_eq!(package, 1, "Helseklage gets the appeal, the decision and the case file");
+    assert_eq!(
+        cmd(&app, &c.officer_token, id, "close", json!({})).await.0,
+        Status::Conflict,
+        "not while at Helseklage"
+    );
+
+    // Helseklage's outcome: checked, then recorded and applied.
+    let path = format!("/api/applications/{id}/helseklage");
+    let (status, body) = app.post_json(&path, Some(&c.fhi_token), json!({"outcome": "reversed"})).await;
+    assert_eq!(status, Status::Forbidden, "{body}");
+    let (status, body) = app
+        .post_json(
+            &path,
+            Some(&c.officer_token),
+            json!({"outcome": "partly_reversed", "decided_on": "2026-11-30", "reference": "HK-2026/77"}),
+        )
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity, "name the reversed releases: {body}");
+    let (status, body) =
+        app.post_json(&path, Some(&c.officer_token), json!({"outcome": "partly_reversed", "decided_on": "2026-11-30", "reference": "HK-2026/77", "release_ids": [npr]})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "NPR was not appealed: {body}");
+    let (status, body) = app
+        .post_json(
+            &path,
+            Some(&c.officer_token),
+            json!({"outcome": "reversed", "decided_on": "2026-11-30", "reference": "HK-2026/77"}),
+        )
+        .await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "approved", "the reversal grants KRG: {body}");
+    assert_eq!(body["helseklage"]["outcome"], "reversed");
+    assert_eq!(body["helseklage"]["reference"], "HK-2026/77");
+    assert_eq!(release(&body, "KRG")["state"], "approved");
+    let (status, _) = app
+        .post_json(
+            &path,
+            Some(&c.officer_token),
+            json!({"outcome": "upheld", "decided_on": "2026-11-30", "reference": "x"}),
+        )
+        .await;
+    assert_eq!(status, Status::Conflict, "once");
+    // FHI may now deliver KRG.
+    let (status, body) = app
+        .post_json(&format!("/api/releases/{krg}/delivered"), Some(&c.fhi_token), json!({"environment": "TSD p1234"}))
+        .await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert!(app.event_kinds("application", id).await.contains(&"appeal.helseklage_decided".to_string()));
+}

@@ -41,6 +41,7 @@ fn matrix() -> String {
                     all_delivered: true,
                     previous_outcome: Some(State::PartiallyApproved),
                     sent_to_helseklage: false,
+                    helseklage_answered: false,
                 };
                 let actor = Actor { id: if role == Role::Applicant { 1 } else { 2 }, role };
                 let cell = match apply(&case, command, actor, now) {

@@ -33,6 +33,8 @@ super::api_routes!(
     remove_attachment,
     message,
     decide_release,
+    reconsider_release,
+    helseklage,
     delivered
 );
 
@@ -273,7 +275,41 @@ fn release_json(r: &db::cases::Release) -> Value {
     json!({
         "id": r.id, "application_id": r.application_id, "data_source_id": r.data_source_id, "state": r.state, "decider": r.decider,
         "conditions": r.conditions, "reasons": r.reasons, "decided_at": r.decided_at, "delivered_at": r.delivered_at, "environment": r.environment,
+        "reconsideration": r.reconsideration, "reconsidered_at": r.reconsidered_at, "dispensation": r.dispensation,
     })
+}
+
+#[utoipa::path(tag = "applications", request_body = cases::Reconsideration, security(("bearer" = [])),
+    responses((status = 200, description = "The release as reconsidered by its decider after an appeal", body = Value), ApiErrors))]
+#[post("/releases/<id>/reconsider", data = "<body>")]
+async fn reconsider_release(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<cases::Reconsideration>,
+) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let who = actor(Some(&api.user), &address);
+    let r = cases::reconsider_release(&mut conn, &api.user, &who, id, body.0, Utc::now()).await?;
+    Ok(Json(release_json(&r)))
+}
+
+#[utoipa::path(tag = "applications", request_body = cases::HelseklageAnswer, security(("bearer" = [])),
+    responses((status = 200, description = "The application with Helseklage's outcome applied", body = Value), ApiErrors))]
+#[post("/applications/<id>/helseklage", data = "<body>")]
+async fn helseklage(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<cases::HelseklageAnswer>,
+) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let who = actor(Some(&api.user), &address);
+    cases::record_helseklage(&mut conn, &api.user, &who, id, body.0, Utc::now()).await?;
+    let (app, access) = apps::load(&mut conn, &api.user, id).await?;
+    Ok(Json(views::application_json(&mut conn, &app, apps::audience(access, &api.user)).await?))
 }
 
 #[utoipa::path(tag = "applications", request_body = cases::ReleaseDecision, security(("bearer" = [])),

@@ -136,6 +136,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         payment,
         releases: release_rows,
         decision,
+        helseklage,
         transfers,
     } = apps::status_file(&mut conn, user, id).await?;
     let timeline: Vec<Value> = events
@@ -156,15 +157,17 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         (true, false) => "next-estimate-pending",
         _ => next_step(app.state),
     };
-    let facts = crate::services::cases::case_from(&app, &release_rows, decision.as_ref());
+    let facts = crate::services::cases::case_from(&app, &release_rows, decision.as_ref(), helseklage.as_ref());
     let me = crate::domain::case::Actor { id: user.id, role: user.role };
     let now = Utc::now();
     // The commands this user may give now, from the lifecycle itself (one source of truth).
-    let commands: Vec<Value> = [Command::Assign, Command::Return, Command::Complete, Command::Decide, Command::Appeal, Command::LateAppeal, Command::Reconsider, Command::Uphold, Command::Close]
+    let commands: Vec<Value> = [Command::Assign, Command::Return, Command::Complete, Command::Decide, Command::Appeal, Command::LateAppeal, Command::Close]
         .iter()
         .filter(|c| access != Access::Member && access != Access::RegisterOwner && crate::domain::case::apply(&facts, **c, me, now).is_ok())
         .map(|c| json!({"name": c.code(), "label_key": format!("command-{}", c.code()), "message": *c == Command::Return, "reasons": *c == Command::Decide, "grounds": matches!(c, Command::Appeal | Command::LateAppeal), "late_reason": *c == Command::LateAppeal}))
         .collect();
+    // Recusal is checked again when the form is sent; the page offers the form to the decider.
+    let no_ties = release::Ties { applicant_id: app.applicant_id, is_member: false };
     let releases: Vec<Value> = release_rows
         .iter()
         .map(|r| {
@@ -176,6 +179,10 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
                 "conditions": r.release.conditions, "reasons": r.release.reasons, "environment": r.release.environment,
                 "decide": release::to_decide_by(&facts, app.state, person),
                 "deliver": release::to_deliver_by(&facts, app.state, person),
+                "reconsider": access != Access::Member
+                    && crate::domain::appeal::reconsider(&facts, r.release.reconsideration, app.state, person, no_ties, true).is_ok(),
+                "reconsideration_key": r.release.reconsideration.map(|c| format!("reconsideration-{c}")),
+                "dispensation": r.release.dispensation,
                 "send_files": release::may_send_files(&facts, app.state, person),
             })
         })
@@ -201,6 +208,12 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "is_member": access == Access::Member,
             "commands": commands, "releases": releases, "decision": decision, "transfers": transfers,
             "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
+            "helseklage_outcome": helseklage.as_ref().map(|h| json!({
+                "outcome_key": format!("helseklage-outcome-{}", h.outcome), "decided_on": h.decided_on.format("%d.%m.%Y").to_string(), "reference": h.reference,
+            })),
+            "record_helseklage": user.role == crate::domain::role::Role::CaseOfficer && app.sent_to_helseklage_at.is_some() && helseklage.is_none(),
+            "upheld_releases": release_rows.iter().filter(|r| r.release.reconsideration == Some(crate::domain::appeal::Reconsideration::Upheld))
+                .map(|r| json!({"id": r.release.id, "code": r.code, "name_nb": r.name_nb, "name_en": r.name_en})).collect::<Vec<_>>(),
         }),
     ))
 }

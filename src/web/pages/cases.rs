@@ -19,7 +19,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![inbox, queue, decision, command, decide_release, delivered]
+    routes![inbox, queue, decision, command, decide_release, reconsider_release, helseklage, delivered]
 }
 
 /// The inbox's filters, as the query of `/inbox` and `/inbox.csv`.
@@ -188,6 +188,85 @@ struct ReleaseForm {
     approve: Option<bool>,
     conditions: String,
     reasons: String,
+    dispensation: Option<bool>,
+}
+
+/// A refusal, or a change, as a flash message beside the release.
+fn flash_refusal(ctx: &Ctx, back: Redirect, e: AppError) -> AppResult<Flash<Redirect>> {
+    match e {
+        e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_)) => {
+            let text = match &e {
+                AppError::Validation(_) => e
+                    .fields(ctx.lang)
+                    .into_iter()
+                    .map(|(k, v)| format!("{}: {}", ctx.t(&format!("release-field-{k}")), v.join(" ")))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.public_message(ctx.lang),
+            };
+            Ok(Flash::error(back, text))
+        }
+        e => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+struct ReconsiderForm {
+    reverse: Option<bool>,
+    conditions: String,
+    reasons: String,
+}
+
+/// The release's decider reconsiders a refusal after an appeal.
+#[post("/releases/<id>/reconsider", data = "<form>")]
+async fn reconsider_release(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    id: i64,
+    form: CsrfForm<ReconsiderForm>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let (release, _, _) = cases::load_release(&mut conn, user, id).await?;
+    let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
+    let f = form.0;
+    let input = cases::Reconsideration { reverse: f.reverse, conditions: Some(f.conditions), reasons: Some(f.reasons) };
+    match cases::reconsider_release(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
+        Ok(_) => Ok(Flash::success(back, ctx.t("release-reconsidered"))),
+        Err(e) => flash_refusal(&ctx, back, e),
+    }
+}
+
+#[derive(FromForm)]
+struct HelseklageForm {
+    outcome: String,
+    decided_on: String,
+    reference: String,
+    release_ids: Vec<i64>,
+}
+
+/// An officer records Helseklage's outcome.
+#[post("/applications/<id>/helseklage", data = "<form>")]
+async fn helseklage(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    id: i64,
+    form: CsrfForm<HelseklageForm>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let back = Redirect::to(format!("/applications/{id}#helseklage"));
+    let f = form.0;
+    let input = cases::HelseklageAnswer {
+        outcome: Some(f.outcome),
+        decided_on: Some(f.decided_on),
+        reference: Some(f.reference),
+        release_ids: f.release_ids,
+    };
+    match cases::record_helseklage(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
+        Ok(_) => Ok(Flash::success(back, ctx.t("helseklage-recorded"))),
+        Err(e) => flash_refusal(&ctx, back, e),
+    }
 }
 
 #[post("/releases/<id>/decide", data = "<form>")]
@@ -202,22 +281,15 @@ async fn decide_release(
     let (release, _, _) = cases::load_release(&mut conn, user, id).await?;
     let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
     let f = form.0;
-    let input = cases::ReleaseDecision { approve: f.approve, conditions: Some(f.conditions), reasons: Some(f.reasons) };
+    let input = cases::ReleaseDecision {
+        approve: f.approve,
+        conditions: Some(f.conditions),
+        reasons: Some(f.reasons),
+        dispensation: f.dispensation,
+    };
     match cases::decide_release(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
         Ok(_) => Ok(Flash::success(back, ctx.t("release-decided"))),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let text = match &e {
-                AppError::Validation(_) => e
-                    .fields(ctx.lang)
-                    .into_iter()
-                    .map(|(k, v)| format!("{}: {}", ctx.t(&format!("release-field-{k}")), v.join(" ")))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                other => other.public_message(ctx.lang),
-            };
-            Ok(Flash::error(back, text))
-        }
-        Err(e) => Err(e),
+        Err(e) => flash_refusal(&ctx, back, e),
     }
 }
 
