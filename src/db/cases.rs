@@ -191,6 +191,7 @@ pub async fn mark_under_appeal(conn: &mut AsyncPgConnection, application_id: i64
 
 /// A decider's reconsideration of a refused release: reversed (granted, with conditions) or
 /// upheld (with reasons).
+#[allow(clippy::too_many_arguments)]
 pub async fn reconsider_release(
     conn: &mut AsyncPgConnection,
     id: i64,
