@@ -88,7 +88,7 @@ mod tests {
                     continue;
                 }
                 seen += 1;
-                for lang in [Language::Nb, Language::En] {
+                for lang in Language::ALL {
                     // Messages that take a number (`{ $n }`) are looked up with one.
                     let args: HashMap<Cow<'static, str>, FluentValue<'static>> =
                         [(Cow::Borrowed("n"), FluentValue::from(1))].into_iter().collect();

@@ -105,3 +105,5 @@ err-helseklage-not-appealed = Only releases whose refusal was upheld can have be
 err-helseklage-not-waiting = The case is not waiting for Helseklage's answer.
 err-close-at-helseklage = The case is with Helseklage; record the answer before closing the case.
 err-dispensation-with-approval = Dispensation can only be granted together with the release.
+
+err-date-future = The date cannot be in the future.

@@ -105,3 +105,5 @@ err-helseklage-not-appealed = Bare utleveringer der avslaget ble opprettholdt, k
 err-helseklage-not-waiting = Saken venter ikke på svar fra Helseklage.
 err-close-at-helseklage = Saken ligger hos Helseklage; registrer svaret før saken avsluttes.
 err-dispensation-with-approval = Dispensasjon kan bare gis sammen med at utleveringen innvilges.
+
+err-date-future = Datoen kan ikke ligge fram i tid.

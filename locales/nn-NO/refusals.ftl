@@ -105,3 +105,5 @@ err-helseklage-not-appealed = Berre utleveringar der avslaget blei halde oppe, k
 err-helseklage-not-waiting = Saka ventar ikkje på svar frå Helseklage.
 err-close-at-helseklage = Saka ligg hos Helseklage; registrer svaret før saka blir avslutta.
 err-dispensation-with-approval = Dispensasjon kan berre givast saman med at utleveringa blir innvilga.
+
+err-date-future = Datoen kan ikkje liggje fram i tid.
