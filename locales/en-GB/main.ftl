@@ -885,3 +885,16 @@ event-appeal-helseklage-decided = Helseklage has decided the appeal
 notice-appeal-helseklage-decided = Helseklage has decided the appeal in case { $reference }.
 letter-dispensation = Decision on dispensation from the duty of confidentiality
 letter-dispensation-text = Dispensation from the duty of confidentiality is granted under the Health Personnel Act § 29 and the Health Research Act § 35 for the release of information from the data sources below. The dispensation applies only to the project and purpose described in the application, on the conditions of this decision. It may be appealed in the same way as the decision on access.
+
+registered-title = Check your e-mail
+registered-text = We have sent an e-mail to { $email }. Follow the link in it to confirm the address.
+registered-next = If you have already confirmed an account with this address, you can log in:
+reregister-title = Take the account into use
+reregister-text = This e-mail address was registered but never confirmed. When you confirm here, the account becomes yours with the name and password you chose now; whatever was set before stops working.
+reregister-button = Confirm and take the account into use
+mail-reregistration-subject = Helsedataservice: confirm your registration
+mail-reregistration-text = Someone, hopefully you, registered with Helsedataservice using this e-mail address. The address had been registered before but never confirmed. Open the link to take the account into use with the name and password you chose. The link works for seven days. If it was not you, you can ignore this e-mail.
+mail-reregistration-link = Take the account into use
+mail-registration-attempt-subject = Helsedataservice: an attempt to register again
+mail-registration-attempt-text = Someone tried to register a new account with Helsedataservice using your e-mail address. You already have an account, and nothing has changed. If it was you, log in as usual.
+mail-registration-attempt-link = Log in

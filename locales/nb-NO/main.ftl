@@ -885,3 +885,16 @@ event-appeal-helseklage-decided = Helseklage har avgjort klagen
 notice-appeal-helseklage-decided = Helseklage har avgjort klagen i sak { $reference }.
 letter-dispensation = Vedtak om dispensasjon fra taushetsplikt
 letter-dispensation-text = Det gis dispensasjon fra taushetsplikten etter helsepersonelloven § 29 og helseforskningsloven § 35 for utlevering av opplysninger fra datakildene under. Dispensasjonen gjelder bare prosjektet og formålet som er beskrevet i søknaden, på vilkårene i dette vedtaket. Vedtaket om dispensasjon kan påklages på samme måte som vedtaket om tilgang.
+
+registered-title = Sjekk e-posten din
+registered-text = Vi har sendt en e-post til { $email }. Følg lenken i den for å bekrefte adressen.
+registered-next = Har du allerede bekreftet en konto med denne adressen, kan du logge inn:
+reregister-title = Ta i bruk kontoen
+reregister-text = Denne e-postadressen var registrert, men aldri bekreftet. Når du bekrefter her, blir kontoen din med navnet og passordet du valgte nå; det som var satt fra før, slutter å virke.
+reregister-button = Bekreft og ta i bruk kontoen
+mail-reregistration-subject = Helsedataservice: bekreft registreringen din
+mail-reregistration-text = Noen, forhåpentlig du, har registrert seg hos Helsedataservice med denne e-postadressen. Adressen var registrert fra før, men aldri bekreftet. Åpne lenken for å ta i bruk kontoen med navnet og passordet du valgte. Lenken virker i sju dager. Var det ikke deg, kan du se bort fra denne e-posten.
+mail-reregistration-link = Ta i bruk kontoen
+mail-registration-attempt-subject = Helsedataservice: forsøk på ny registrering
+mail-registration-attempt-text = Noen prøvde å registrere en ny konto hos Helsedataservice med e-postadressen din. Du har allerede en konto, og ingenting er endret. Var det deg, kan du logge inn som vanlig.
+mail-registration-attempt-link = Logg inn

@@ -885,3 +885,16 @@ event-appeal-helseklage-decided = Helseklage har avgjort klagen
 notice-appeal-helseklage-decided = Helseklage har avgjort klagen i sak { $reference }.
 letter-dispensation = Vedtak om dispensasjon frå teieplikt
 letter-dispensation-text = Det blir gitt dispensasjon frå teieplikta etter helsepersonellova § 29 og helseforskingslova § 35 for utlevering av opplysningar frå datakjeldene under. Dispensasjonen gjeld berre prosjektet og formålet som er skildra i søknaden, på vilkåra i dette vedtaket. Vedtaket om dispensasjon kan klagast på same måte som vedtaket om tilgang.
+
+registered-title = Sjå i e-posten din
+registered-text = Vi har sendt ein e-post til { $email }. Følg lenkja i han for å stadfeste adressa.
+registered-next = Har du allereie stadfesta ein konto med denne adressa, kan du logge inn:
+reregister-title = Ta i bruk kontoen
+reregister-text = Denne e-postadressa var registrert, men aldri stadfesta. Når du stadfestar her, blir kontoen din med namnet og passordet du valde no; det som var sett frå før, sluttar å verke.
+reregister-button = Stadfest og ta i bruk kontoen
+mail-reregistration-subject = Helsedataservice: stadfest registreringa di
+mail-reregistration-text = Nokon, forhåpentleg du, har registrert seg hos Helsedataservice med denne e-postadressa. Adressa var registrert frå før, men aldri stadfesta. Opne lenkja for å ta i bruk kontoen med namnet og passordet du valde. Lenkja verkar i sju dagar. Var det ikkje deg, kan du sjå bort frå denne e-posten.
+mail-reregistration-link = Ta i bruk kontoen
+mail-registration-attempt-subject = Helsedataservice: forsøk på ny registrering
+mail-registration-attempt-text = Nokon prøvde å registrere ein ny konto hos Helsedataservice med e-postadressa di. Du har allereie ein konto, og ingenting er endra. Var det deg, kan du logge inn som vanleg.
+mail-registration-attempt-link = Logg inn

@@ -465,7 +465,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reregistrations (id) {
+        id -> Int8,
+        user_id -> Int8,
+        name -> Text,
+        password_hash -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    reregistrations,
     identity_confirmations,
     helseklage_outcomes,
     audit_checks,

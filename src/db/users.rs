@@ -391,3 +391,79 @@ pub async fn verify_token_exists(
 pub async fn mark_verified(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
     diesel::update(users::table.find(id)).set(users::email_verified_at.eq(now)).execute(conn).await
 }
+
+// ---- re-registration of an address never confirmed ----
+
+use super::schema::reregistrations as rr;
+
+/// A registration waiting for the address's owner to open the mailed link.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rr)]
+pub struct Reregistration {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub password_hash: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_reregistration(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    name: &str,
+    password_hash: &str,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::insert_into(rr::table)
+        .values((
+            rr::user_id.eq(user_id),
+            rr::name.eq(name),
+            rr::password_hash.eq(password_hash),
+            rr::token_hash.eq(token_hash),
+            rr::expires_at.eq(expires_at),
+            rr::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// Takes the re-registration behind a link (it works once), if it has not expired.
+pub async fn take_reregistration(
+    conn: &mut AsyncPgConnection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Reregistration>> {
+    diesel::delete(rr::table.filter(rr::token_hash.eq(token_hash).and(rr::expires_at.gt(now))))
+        .returning(Reregistration::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Ends every re-registration of an account (its owner took it over).
+pub async fn drop_reregistrations(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(rr::table.filter(rr::user_id.eq(user_id))).execute(conn).await
+}
+
+/// A reclaimed account: the new owner's name and password, the address confirmed.
+pub async fn take_over(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    name: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<User> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::name.eq(name),
+            users::password_hash.eq(password_hash),
+            users::email_verified_at.eq(now),
+            users::updated_at.eq(now),
+            users::version.eq(users::version + 1),
+        ))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+}

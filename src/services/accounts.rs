@@ -213,6 +213,109 @@ pub async fn create_account(
     .await
 }
 
+/// Self-registration (issue 23 items 3 and 9). The answer is the same whether or not the address
+/// has an account: nothing tells a stranger which addresses are registered. What happens:
+/// - a free address: an applicant account, its address to be confirmed by a mailed link;
+/// - an address whose account was never confirmed: the registration waits, and the link mailed
+///   to the address lets whoever can read it take the account over (see `confirm_reregistration`);
+/// - an address with a confirmed account: its owner is told by mail, and nothing changes.
+pub async fn register(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    input: NewAccount,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut input = input;
+    input.role = None;
+    input.organisation_id = None;
+    let mut errors = FieldErrors::new();
+    let checked = match (check_account(&input, Role::Applicant, &mut errors), errors.is_empty()) {
+        (Some(c), true) => c,
+        _ => return Err(AppError::Validation(errors)),
+    };
+    let pw = input.password.clone();
+    // Hashed whatever happens next, so that the answer takes as long either way.
+    let hash = blocking(move || hash_password(&pw)).await??;
+    let Some(holder) = db::users::by_email(conn, checked.email.as_str()).await? else {
+        match create_account(conn, actor, input, true, now).await {
+            Ok(_) | Err(AppError::Duplicate(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    };
+    let hour = Duration::hours(1);
+    let kind = if holder.email_verified_at.is_none() && holder.role == Role::Applicant && holder.active {
+        "reregistration"
+    } else {
+        "registration_attempt"
+    };
+    // At most VERIFY_MAILS_PER_HOUR such mails an hour to one address, silently (the same answer).
+    if db::notifications::queued_since(conn, holder.id, kind, now - hour).await?.len() >= VERIFY_MAILS_PER_HOUR {
+        return Ok(());
+    }
+    let name = checked.name.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let context = if kind == "reregistration" {
+            let (secret, token_hash) = new_secret();
+            let expires = now + Duration::days(VERIFY_DAYS);
+            db::users::insert_reregistration(tx, holder.id, &name, &hash, &token_hash, expires, now).await?;
+            json!({"name": name, "path": format!("/register/confirm?token={secret}")})
+        } else {
+            json!({"name": holder.name, "path": "/login"})
+        };
+        let message = db::notifications::NewOutboxMessage {
+            user_id: Some(holder.id),
+            recipient: &holder.email,
+            language: &holder.language,
+            template: kind,
+            context: &context,
+            next_attempt_at: now,
+            created_at: now,
+        };
+        db::notifications::enqueue(tx, &message).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The link of a re-registration: whoever opened it can read the address's mail, so the account
+/// (never confirmed) is theirs: their name and password, the address confirmed; whatever the
+/// earlier registrant set (password, sessions, tokens) stops working.
+pub async fn confirm_reregistration(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<User> {
+    let hash = secret_hash(token.trim());
+    let actor = actor.clone();
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        let r = db::users::take_reregistration(tx, &hash, now)
+            .await?
+            .ok_or_else(|| AppError::Conflict("err-link-expired".into()))?;
+        let before = db::users::by_id(tx, r.user_id).await?.ok_or(AppError::NotFound)?;
+        if before.email_verified_at.is_some() {
+            // Confirmed meanwhile by its owner: the account is not up for grabs any more.
+            return Err(AppError::Conflict("err-link-expired".into()));
+        }
+        db::users::delete_sessions_of(tx, r.user_id).await?;
+        db::users::revoke_tokens_of(tx, r.user_id, now).await?;
+        db::users::drop_reregistrations(tx, r.user_id).await?;
+        let user = db::users::take_over(tx, r.user_id, &r.name, &r.password_hash, now).await?;
+        let who = Actor { user_id: Some(user.id), address: actor.address.clone() };
+        super::record_event(
+            tx,
+            &who,
+            now,
+            ("user", Some(user.id)),
+            "user.reclaimed",
+            json!({"email": user.email, "by": "registration"}),
+        )
+        .await?;
+        Ok(user)
+    })
+    .await
+}
+
 /// How long a link to confirm an e-mail address works.
 pub const VERIFY_DAYS: i64 = 7;
 

@@ -1,33 +1,108 @@
 //! Accounts over the JSON API: registration, tokens, throttling, user management by admins.
 
-use crate::common::TestApp;
+use crate::common::{TestApp, TestUser, count, csrf_in};
 use rocket::http::Status;
 use serde_json::json;
 
+/// Issue 23 item 9: registration answers the same whether or not the address has an account;
+/// the holder of a confirmed account is told by mail, and nothing of theirs changes.
 #[rocket::async_test]
-async fn self_registration_creates_an_applicant_and_refuses_duplicates_case_insensitively() {
+async fn self_registration_answers_the_same_for_taken_addresses_and_tells_the_owner() {
     let app = TestApp::new().await;
-    let (status, body) = app
-        .post_json(
-            "/api/register",
-            None,
-            json!({"email": "Kari.Nordmann@Example.no", "name": "Kari Nordmann", "password": "Sterkt-passord-1"}),
-        )
-        .await;
-    assert_eq!(status, Status::Created, "{body}");
-    assert_eq!(body["role"], "applicant");
-    assert_eq!(body["email"], "kari.nordmann@example.no");
-    assert!(body.get("password_hash").is_none());
+    let first = json!({"email": "Kari.Nordmann@Example.no", "name": "Kari Nordmann", "password": "Sterkt-passord-1"});
+    let (status, body) = app.post_json("/api/register", None, first).await;
+    assert_eq!(status, Status::Accepted, "{body}");
+    assert_eq!(body, json!({"status": "confirmation_sent", "email": "kari.nordmann@example.no"}));
+    let role =
+        count(&app, "SELECT count(*) AS n FROM users WHERE email = 'kari.nordmann@example.no' AND role = 'applicant'")
+            .await;
+    assert_eq!(role, 1, "an applicant, the address in lower case");
 
-    let (status, body) = app
-        .post_json(
-            "/api/register",
-            None,
-            json!({"email": "KARI.NORDMANN@example.NO", "name": "Kari 2", "password": "Sterkt-passord-1"}),
+    // A confirmed account's address registered again, in other letters: the same answer.
+    app.sql("UPDATE users SET email_verified_at = now() WHERE email = 'kari.nordmann@example.no'").await.unwrap();
+    let again = json!({"email": "KARI.NORDMANN@example.NO", "name": "Kari 2", "password": "Annet-passord-9"});
+    let (status, same) = app.post_json("/api/register", None, again).await;
+    assert_eq!((status, same), (Status::Accepted, body), "nothing tells that the address is taken");
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM users WHERE email = 'kari.nordmann@example.no'").await, 1);
+    let told = count(&app, "SELECT count(*) AS n FROM outbox WHERE template = 'registration_attempt' AND recipient = 'kari.nordmann@example.no'").await;
+    assert_eq!(told, 1, "the owner is told by mail");
+    let unchanged = TestUser {
+        id: 0,
+        email: "kari.nordmann@example.no".into(),
+        password: "Sterkt-passord-1".into(),
+        role: "applicant".into(),
+    };
+    assert!(!app.token(&unchanged).await.is_empty(), "the owner's password still works");
+}
+
+/// Issue 23 item 3: the real owner of an address someone registered (and never confirmed) can
+/// register it again; the link mailed to the address gives them the account, and the earlier
+/// registrant's password, sessions and tokens stop working.
+#[rocket::async_test]
+async fn the_real_owner_reregisters_an_unconfirmed_address() {
+    let app = TestApp::new().await;
+    let intruder = json!({"email": "forsker@example.no", "name": "Inntrenger", "password": "Sterkt-passord-1"});
+    assert_eq!(app.post_json("/api/register", None, intruder).await.0, Status::Accepted);
+    let intruder = TestUser {
+        id: 0,
+        email: "forsker@example.no".into(),
+        password: "Sterkt-passord-1".into(),
+        role: "applicant".into(),
+    };
+    let intruder_token = app.token(&intruder).await;
+    let owner = json!({"email": "forsker@example.no", "name": "Forsker Fjell", "password": "Eget-passord-42"});
+    assert_eq!(app.post_json("/api/register", None, owner).await.0, Status::Accepted);
+    assert_eq!(
+        app.get_json("/api/applications", Some(&intruder_token)).await.0,
+        Status::Ok,
+        "nothing changes before the link"
+    );
+    let path = {
+        let mut conn = app.conn().await;
+        #[derive(diesel::QueryableByName)]
+        struct P {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            path: String,
+        }
+        let row: P = diesel_async::RunQueryDsl::get_result(
+            diesel::sql_query("SELECT context->>'path' AS path FROM outbox WHERE template = 'reregistration' ORDER BY id DESC LIMIT 1"),
+            &mut conn,
         )
+        .await
+        .unwrap();
+        row.path
+    };
+    let (status, page) = app.page(&path).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM reregistrations").await, 1, "opening the link changes nothing");
+    let csrf = csrf_in(&page);
+    let token = path.split("token=").nth(1).unwrap().to_string();
+    let resp = app.form("/register/confirm", &[("token", &token)], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, account) = app.page("/account").await;
+    assert!(account.contains("Forsker Fjell"), "signed in as the new owner");
+    assert_eq!(
+        app.get_json("/api/applications", Some(&intruder_token)).await.0,
+        Status::Unauthorized,
+        "the intruder's token is revoked"
+    );
+    let owner = TestUser {
+        id: 0,
+        email: "forsker@example.no".into(),
+        password: "Eget-passord-42".into(),
+        role: "applicant".into(),
+    };
+    assert!(!app.token(&owner).await.is_empty(), "the owner's password works");
+    let resp = app
+        .client
+        .post("/api/auth/token")
+        .header(rocket::http::ContentType::JSON)
+        .body(json!({"email": "forsker@example.no", "password": "Sterkt-passord-1"}).to_string())
+        .dispatch()
         .await;
-    assert_eq!(status, Status::Conflict, "{body}");
-    assert!(body["fields"]["email"].is_array(), "{body}");
+    assert_eq!(resp.status(), Status::Unauthorized, "the intruder's password no longer works");
+    let resp = app.form("/register/confirm", &[("token", &token)], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::Conflict, "the link works once");
 }
 
 #[rocket::async_test]
@@ -40,8 +115,11 @@ async fn self_registration_cannot_choose_a_role() {
             json!({"email": "sneaky@example.no", "name": "Sneaky", "password": "Sterkt-passord-1", "role": "admin"}),
         )
         .await;
-    assert_eq!(status, Status::Created);
-    assert_eq!(body["role"], "applicant");
+    assert_eq!(status, Status::Accepted, "{body}");
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM users WHERE email = 'sneaky@example.no' AND role = 'applicant'").await,
+        1
+    );
 }
 
 #[rocket::async_test]

@@ -283,7 +283,7 @@ async fn members_read_once_they_have_an_account() {
             json!({"email": "Kollega@example.no", "name": "Kollega", "password": "Sterkt-passord-1"}),
         )
         .await;
-    assert_eq!(status, Status::Created, "{member}");
+    assert_eq!(status, Status::Accepted, "{member}");
     let t = app
         .token(&TestUser {
             id: 0,

@@ -376,7 +376,7 @@ async fn self_registered_addresses_are_confirmed_by_a_mailed_link() {
             json!({"email": "ny@example.no", "name": "Ny Forsker", "password": "Sterkt-passord-1"}),
         )
         .await;
-    assert_eq!(status, Status::Created);
+    assert_eq!(status, Status::Accepted);
     assert_eq!(app.send_mail(Utc::now()).await.sent, 1);
     let mail = sink.messages().pop().unwrap();
     assert_eq!(mail.to, vec!["ny@example.no".to_string()]);

@@ -367,7 +367,7 @@ async fn a_pre_registered_unconfirmed_account_is_reclaimed_not_adopted() {
     let (app, provider) = setup(true).await;
     let body = json!({"email": "forsker@example.no", "name": "Inntrenger", "password": "Sterkt-passord-1"});
     let (status, body) = app.post_json("/api/register", None, body).await;
-    assert_eq!(status, Status::Created, "the intruder registers the researcher's address: {body}");
+    assert_eq!(status, Status::Accepted, "the intruder registers the researcher's address: {body}");
     let resp = app
         .client
         .post("/api/auth/token")

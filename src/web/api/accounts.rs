@@ -73,7 +73,7 @@ struct Registration {
 }
 
 #[utoipa::path(tag = "accounts", request_body = Registration,
-    responses((status = 201, description = "The account is created (the address is confirmed by a mailed link)", body = Value), ApiErrors))]
+    responses((status = 202, description = "The registration is received; a link is mailed to the address. The same answer whether or not the address already has an account (the owner of an existing account is told by mail instead)", body = Value), ApiErrors))]
 #[post("/register", data = "<body>")]
 async fn register(
     pool: &State<Pool>,
@@ -91,8 +91,9 @@ async fn register(
         organisation_id: None,
         language: b.language,
     };
-    let user = accounts::create_account(&mut conn, &actor(None, &address), input, true, Utc::now()).await?;
-    Ok((Status::Created, Json(user_json(&user))))
+    let email = input.email.trim().to_lowercase();
+    accounts::register(&mut conn, &actor(None, &address), input, Utc::now()).await?;
+    Ok((Status::Accepted, Json(json!({"status": "confirmation_sent", "email": email}))))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -18,7 +18,7 @@ use rocket_dyn_templates::Template;
 use serde_json::json;
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![login_page, login, logout, register_page, register]
+    routes![login_page, login, logout, register_page, register, reregistration_page, confirm_reregistration]
 }
 
 /// A page or a redirect.
@@ -104,12 +104,38 @@ struct RegisterForm {
     password_confirm: String,
 }
 
+/// The link mailed when an address whose account was never confirmed is registered again: a
+/// page with one button (a mail scanner that opens links changes nothing).
+#[get("/register/confirm?<token>")]
+fn reregistration_page(ctx: Ctx, token: &str) -> Template {
+    ctx.page("pages/auth/reregister", json!({"token": token}))
+}
+
+#[derive(FromForm)]
+struct ReregistrationForm {
+    token: String,
+}
+
+#[post("/register/confirm", data = "<form>")]
+async fn confirm_reregistration(
+    ctx: Ctx,
+    pool: &State<Pool>,
+    cookies: &CookieJar<'_>,
+    form: CsrfForm<ReregistrationForm>,
+) -> AppResult<Redirect> {
+    let mut conn = services::conn(pool).await?;
+    let now = Utc::now();
+    let user = accounts::confirm_reregistration(&mut conn, &ctx.actor(), &form.0.token, now).await?;
+    let secret = accounts::open_session(&mut conn, &user, &ctx.address.0, now).await?;
+    cookies.add_private(session_cookie(secret));
+    Ok(Redirect::to("/applications"))
+}
+
 #[post("/register", data = "<form>")]
 async fn register(
     ctx: Ctx,
     pool: &State<Pool>,
     _allowed: PasswordsAllowed,
-    cookies: &CookieJar<'_>,
     form: CsrfForm<RegisterForm>,
 ) -> AppResult<PageOr> {
     let form = form.0;
@@ -126,15 +152,15 @@ async fn register(
     let result = if form.password != form.password_confirm {
         Err(AppError::field("password_confirm", "err-password-mismatch"))
     } else {
-        accounts::create_account(&mut conn, &ctx.actor(), input, true, now).await
+        accounts::register(&mut conn, &ctx.actor(), input, now).await
     };
     match result {
-        Ok(user) => {
-            let secret = accounts::open_session(&mut conn, &user, &ctx.address.0, now).await?;
-            cookies.add_private(session_cookie(secret));
-            Ok(PageOr::Redirect(Redirect::to("/")))
-        }
-        Err(e @ (AppError::Validation(_) | AppError::Duplicate(_))) => {
+        // The same answer whether or not the address had an account (no enumeration).
+        Ok(()) => Ok(PageOr::Page((
+            Status::Ok,
+            ctx.page("pages/auth/registered", json!({"email": form.email.trim().to_lowercase()})),
+        ))),
+        Err(e @ AppError::Validation(_)) => {
             let page = ctx.page(
                 "pages/auth/register",
                 json!({"form": {"name": form.name, "email": form.email}, "errors": ctx.errors(&e)}),

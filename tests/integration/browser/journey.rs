@@ -61,6 +61,8 @@ async fn journey(b: &mut Browser, people: &People) {
     b.fill("f-password", PASSWORD).await;
     b.fill("f-password_confirm", PASSWORD).await;
     b.click("form[action='/register'] button[type=submit]").await;
+    b.see("Sjekk e-posten din").await;
+    log_in(b, &people.applicant_email).await;
     b.see("Kari Forsker").await;
 
     b.step("a new application");
@@ -163,7 +165,7 @@ async fn journey(b: &mut Browser, people: &People) {
     b.step("the applicant downloads the data");
     log_in(b, &people.applicant_email).await;
     b.open(&status).await;
-    b.find("#transfers ~ table a[download]").await.click().await.unwrap();
+    b.find("#transfers ~ .table-wrap a[download]").await.click().await.unwrap();
     let saved = b.downloads.path().join(format!("krg-uttrekk-{id}.csv"));
     let mut waited = 0;
     while !saved.is_file() && waited < 200 {
