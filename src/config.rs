@@ -12,7 +12,10 @@ use std::path::PathBuf;
 pub mod oidc;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 23] = [
+pub const SETTINGS: [&str; 26] = [
+    "UPLOAD_IDLE_SECONDS",
+    "UPLOADS_PER_ACCOUNT",
+    "METRICS_TOKEN",
     "WEBHOOK_ALLOW_LOOPBACK",
     "OIDC_PROVIDERS",
     "LOCAL_PASSWORDS",
@@ -84,6 +87,8 @@ pub struct Config {
     /// How many uploads one account may stream at once per instance (`UPLOADS_PER_ACCOUNT`,
     /// default 4).
     pub uploads_per_account: usize,
+    /// The bearer token `GET /metrics` asks for (`METRICS_TOKEN`); unset, only loopback scrapes.
+    pub metrics_token: Option<String>,
 }
 
 // The environment provider reads `8` as a number and `true` as a boolean: every setting is taken
@@ -134,6 +139,8 @@ struct Raw {
     upload_idle_seconds: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
     uploads_per_account: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    metrics_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -369,6 +376,7 @@ impl Config {
             "must be a whole number from 1 to 1000",
         )?;
         Ok(Config {
+            metrics_token: non_empty(raw.metrics_token),
             upload_idle_secs,
             uploads_per_account,
             database_url,
@@ -415,6 +423,7 @@ impl Config {
             webhook_allow_loopback: true,
             upload_idle_secs: 30,
             uploads_per_account: 4,
+            metrics_token: None,
         }
     }
 }

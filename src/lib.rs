@@ -41,6 +41,8 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
             .map_err(|e| format!("cleaning unfinished uploads: {e}"))?;
     }
     let documents = templating::Documents::load()?;
+    // The metrics recorder, before the first request is counted.
+    web::metrics::handle();
     let assets = assets::Assets::extract()?;
     let mailer = std::sync::Arc::new(mail::Mailer::new(&config)?);
     let https = config.public_url.starts_with("https://");
@@ -58,6 +60,7 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         .manage(config)
         .attach(web::context::templates())
         .attach(web::security::shield())
+        .attach(web::metrics::RequestMetrics)
         .attach(web::security::SecurityHeaders { https });
     Ok(web::mount(rocket, &static_files))
 }

@@ -19,12 +19,15 @@ const USAGE: &str = "usage: helsedataservice [serve | demo | verify-audit | rota
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,rocket=warn,hyper=warn".into()),
-        )
-        .init();
+    // Logs as JSON lines for a log collector with `LOG_FORMAT=json`, else as plain lines.
+    let logs = tracing_subscriber::fmt().with_env_filter(
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rocket=warn,hyper=warn".into()),
+    );
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] | ["serve"] => serve(false).await,
@@ -150,11 +153,15 @@ async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool)
         .attach(rocket::fairing::AdHoc::on_liftoff("banner", move |r| {
             Box::pin(async move {
                 let c = r.config();
+                let ms = started.elapsed().as_millis();
+                if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+                    // Nothing but JSON lines on stdout for the log collector.
+                    tracing::info!(address = %c.address, port = c.port, ready_ms = ms as u64, "Helsedataservice is running");
+                    return;
+                }
                 println!(
-                    "\nHelsedataservice is running at http://{}:{}/  (ready in {} ms; Ctrl-C stops it)",
-                    c.address,
-                    c.port,
-                    started.elapsed().as_millis()
+                    "\nHelsedataservice is running at http://{}:{}/  (ready in {ms} ms; Ctrl-C stops it)",
+                    c.address, c.port
                 );
                 if with_demo {
                     println!("Demo logins (fictitious people):");

@@ -10,6 +10,7 @@ pub mod codes;
 pub mod events;
 pub mod identities;
 pub mod notifications;
+pub mod operations;
 pub mod pricing;
 pub mod schema;
 pub mod search;

@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod download;
 pub mod errors;
 pub mod guards;
+pub mod metrics;
 pub mod pages;
 pub mod security;
 pub mod upload_limits;
@@ -67,6 +68,7 @@ pub fn mount(rocket: rocket::Rocket<rocket::Build>, static_files: &std::path::Pa
     rocket
         .mount("/", pages::routes())
         .mount("/api", api::routes())
+        .mount("/", metrics::routes())
         .mount("/static", rocket::fs::FileServer::from(static_files).rank(20))
         .register("/", rocket::catchers![context::default_catcher])
 }

@@ -21,6 +21,7 @@ mod law;
 mod notifications;
 mod oidc;
 mod openapi;
+mod operations;
 mod pages;
 mod permissions;
 mod pricing;

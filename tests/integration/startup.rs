@@ -64,8 +64,9 @@ async fn the_binary_serves_everything_from_an_empty_folder() {
         .env("STORAGE_MASTER_KEY", b64(&[3u8; 32]))
         .env("ROCKET_SECRET_KEY", b64(&[7u8; 64]))
         .env("ROCKET_PORT", port.to_string())
+        .env("LOG_FORMAT", "json")
         .arg("serve")
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -96,7 +97,15 @@ async fn the_binary_serves_everything_from_an_empty_folder() {
     }
     .await;
     let _ = child.kill();
-    let _ = child.wait();
+    let out = child.wait_with_output().unwrap();
+    // Issue 24 item 5: with LOG_FORMAT=json every log line is a JSON object.
+    let logs = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "the service logged something");
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{line}");
+    }
     result
 }
 
