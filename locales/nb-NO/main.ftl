@@ -545,7 +545,10 @@ notice-transfer-published = Data i sak { $reference } er klare til nedlasting.
 notice-transfer-downloaded = Filer i sak { $reference } er lastet ned av mottakeren.
 notice-transfer-expiring = Dataoverføringen i sak { $reference } utløper snart: last ned filene før den stenges.
 notifications-title = Varsler
-notifications-bell = Varsler ({ $n } uleste)
+notifications-bell = Varsler ({ $n } { $n ->
+    [one] ulest
+   *[other] uleste
+})
 notifications-empty = Du har ingen varsler.
 notifications-mark-read = Merk som lest
 notifications-mark-all-read = Merk alle som lest

@@ -545,7 +545,10 @@ notice-transfer-published = Data i sak { $reference } er klare til nedlasting.
 notice-transfer-downloaded = Filer i sak { $reference } er lasta ned av mottakaren.
 notice-transfer-expiring = Dataoverføringa i sak { $reference } går snart ut: last ned filene før ho blir stengd.
 notifications-title = Varsel
-notifications-bell = Varsel ({ $n } ulesne)
+notifications-bell = Varsel ({ $n } { $n ->
+    [one] ulese
+   *[other] ulesne
+})
 notifications-empty = Du har ingen varsel.
 notifications-mark-read = Merk som lese
 notifications-mark-all-read = Merk alle som lesne

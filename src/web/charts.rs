@@ -19,7 +19,9 @@ pub struct Series<'a> {
 pub fn bars(id: &str, title: &str, description: &str, labels: &[String], series: &[Series<'_>]) -> String {
     let (width, height, left, bottom, top) = (720.0_f64, 260.0_f64, 44.0_f64, 40.0_f64, 28.0_f64);
     let max = series.iter().flat_map(|s| s.values.iter().copied()).fold(0.0_f64, f64::max);
-    let scale_max = nice_ceiling(max);
+    // Counts are whole numbers: the axis starts at 0–4 and its ticks stay whole.
+    let scale_max = nice_ceiling(max).max(4.0);
+    let steps = ticks(scale_max);
     let plot_h = height - bottom - top;
     let group_w = (width - left - 8.0) / labels.len().max(1) as f64;
     let bar_w = (group_w * 0.8 / series.len().max(1) as f64).max(1.0);
@@ -29,10 +31,10 @@ pub fn bars(id: &str, title: &str, description: &str, labels: &[String], series:
         escape(title),
         escape(description)
     );
-    // Axis and grid: four steps.
-    for step in 0..=4 {
-        let value = scale_max * f64::from(step) / 4.0;
-        let y = top + plot_h - plot_h * f64::from(step) / 4.0;
+    // Axis and grid.
+    for step in 0..=steps {
+        let value = scale_max * f64::from(step) / f64::from(steps);
+        let y = top + plot_h - plot_h * f64::from(step) / f64::from(steps);
         svg.push_str(&format!(
             "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d0d0d0\" stroke-width=\"1\"/>\
              <text x=\"{}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#333\">{}</text>",
@@ -97,6 +99,12 @@ fn nice_ceiling(max: f64) -> f64 {
     10.0 * magnitude
 }
 
+/// How many steps divide the axis into whole numbers: 4 where they do (4, 20, 40, 100 …), else 5
+/// (10, 50 …), else 2.
+fn ticks(scale_max: f64) -> u32 {
+    [4u32, 5, 2].into_iter().find(|n| (scale_max / f64::from(*n)).fract() == 0.0).unwrap_or(1)
+}
+
 fn format_value(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 { format!("{}", v.round() as i64) } else { format!("{v:.1}") }
 }
@@ -129,6 +137,11 @@ mod tests {
         assert_eq!(nice_ceiling(13.0), 20.0);
         assert_eq!(nice_ceiling(380.0), 400.0);
         assert_eq!(format_value(2.5), "2.5");
+        // Whole ticks: 0–4 by 1, 0–10 by 2, 0–20 by 5, 0–400 by 100.
+        for (top, steps) in [(4.0, 4), (10.0, 5), (20.0, 4), (50.0, 5), (400.0, 4)] {
+            assert_eq!(ticks(top), steps, "{top}");
+            assert_eq!((top / f64::from(steps)).fract(), 0.0);
+        }
         assert_eq!(format_value(3.0), "3");
     }
 }

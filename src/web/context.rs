@@ -139,6 +139,7 @@ pub fn error_page(req: &Request<'_>, status: Status, err: &AppError) -> (Status,
     let lang = language_of(req, user.as_ref());
     let csrf = super::csrf::token(req);
     let mut root = base_context(lang, user.as_ref(), &csrf, req.uri().path().as_str());
+    root.insert("unread".into(), json!(req.local_cache(|| ErrorPageUnread(0)).0));
     root.insert("status".into(), json!(status.code));
     root.insert("title".into(), json!(i18n::t(lang, &format!("status-{}", status.code))));
     root.insert("message".into(), json!(err.public_message(lang)));
@@ -146,10 +147,17 @@ pub fn error_page(req: &Request<'_>, status: Status, err: &AppError) -> (Status,
     (status, Template::render("error", Value::Object(root)))
 }
 
+/// The bell's count for an error page (read by the catcher, which may wait on the database).
+struct ErrorPageUnread(i64);
+
 /// Answers every error status: with the guard's own error when it left one, as JSON under
 /// `/api` and as a page elsewhere.
 #[rocket::catch(default)]
-pub fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
+pub async fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
+    // A path no route matched read no session: read it, so the page shows who is logged in.
+    let _ = req.guard::<super::guards::MaybeUser>().await;
+    let unread = super::guards::session_unread(req).await;
+    req.local_cache(|| ErrorPageUnread(unread));
     match &req.local_cache(Caught::default).0 {
         Some(e) if e.status() == status => e.clone(),
         _ => AppError::from_status(status),
