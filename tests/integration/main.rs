@@ -25,6 +25,7 @@ mod operations;
 mod pages;
 mod permissions;
 mod pricing;
+mod restore;
 mod scale;
 mod search;
 mod startup;

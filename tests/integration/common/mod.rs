@@ -380,6 +380,38 @@ impl Drop for TestApp {
     }
 }
 
+/// A new, empty database on the test server (dropped when the guard is dropped): its URL.
+pub struct EmptyDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl EmptyDatabase {
+    pub fn new() -> EmptyDatabase {
+        let server = server();
+        let name = format!("hds_e_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let sql = format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(&name));
+        let admin_url = server.admin_url.clone();
+        on_own_runtime(async move {
+            let mut conn = AsyncPgConnection::establish(&admin_url).await.unwrap();
+            diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+        });
+        EmptyDatabase { url: server.url(&name), name }
+    }
+}
+
+impl Drop for EmptyDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&self.name));
+        let admin_url = server().admin_url.clone();
+        on_own_runtime(async move {
+            if let Ok(mut conn) = AsyncPgConnection::establish(&admin_url).await {
+                let _ = diesel::sql_query(sql).execute(&mut conn).await;
+            }
+        });
+    }
+}
+
 pub async fn read_json(resp: LocalResponse<'_>) -> (Status, Value) {
     let status = resp.status();
     let text = resp.into_string().await.unwrap_or_default();
