@@ -39,6 +39,17 @@ pub enum Permission {
 }
 
 impl Role {
+    /// Where a person lands after logging in when no page was asked for: applicants on their
+    /// applications, officers on the inbox, owners on their releases queue, admins on the dashboard.
+    pub fn home(self) -> &'static str {
+        match self {
+            Role::Applicant => "/applications",
+            Role::CaseOfficer => "/inbox",
+            Role::RegisterOwner => "/releases",
+            Role::Admin => "/dashboard",
+        }
+    }
+
     /// Every role, in display order.
     pub const ALL: [Role; 4] = [Role::Applicant, Role::CaseOfficer, Role::RegisterOwner, Role::Admin];
 

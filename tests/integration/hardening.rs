@@ -65,7 +65,7 @@ async fn odd_next_targets_are_safe_and_keep_the_login() {
     let resp = app
         .form("/login", &[("email", &user.email), ("password", &user.password), ("next", "/\u{1}x")], Some(&csrf))
         .await;
-    assert_eq!(resp.headers().get_one("Location"), Some("/"));
+    assert_eq!(resp.headers().get_one("Location"), Some("/applications"), "the applicant's own start page");
 }
 
 /// Item 8: each role sees only the events and objects that are theirs: applicants and members

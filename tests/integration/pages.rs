@@ -81,7 +81,29 @@ async fn login_redirects_only_to_local_pages() {
         )
         .await;
     assert_eq!(resp.status(), Status::SeeOther);
-    assert_eq!(resp.headers().get_one("Location"), Some("/"));
+    assert_eq!(resp.headers().get_one("Location"), Some("/applications"), "not away: to the applicant's start page");
+}
+
+/// Issue 20: after logging in each role lands on its own work.
+#[rocket::async_test]
+async fn each_role_lands_on_its_own_work_after_login() {
+    let app = TestApp::new().await;
+    for (role, org, home) in [
+        ("applicant", None, "/applications"),
+        ("case_officer", None, "/inbox"),
+        ("register_owner", Some("983744516"), "/releases"),
+        ("admin", None, "/dashboard"),
+    ] {
+        let user = app.user(role, org).await;
+        let csrf = app.csrf().await;
+        let resp = app
+            .form("/login", &[("email", &user.email), ("password", &user.password), ("next", "/")], Some(&csrf))
+            .await;
+        assert_eq!(resp.headers().get_one("Location"), Some(home), "{role}");
+        drop(resp);
+        let (status, _) = app.page(home).await;
+        assert_eq!(status, Status::Ok, "{role} may open {home}");
+    }
 }
 
 #[rocket::async_test]

@@ -70,6 +70,8 @@ async fn login(
         Ok(user) => {
             let secret = accounts::open_session(&mut conn, &user, &ctx.address.0, now).await?;
             cookies.add_private(session_cookie(secret));
+            // No page asked for (or none allowed): the person's own starting page.
+            let next = if next == "/" { user.role.home().to_string() } else { next };
             Ok(PageOr::Redirect(Redirect::to(next)))
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
