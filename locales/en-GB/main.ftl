@@ -898,3 +898,6 @@ mail-reregistration-link = Take the account into use
 mail-registration-attempt-subject = Helsedataservice: an attempt to register again
 mail-registration-attempt-text = Someone tried to register a new account with Helsedataservice using your e-mail address. You already have an account, and nothing has changed. If it was you, log in as usual.
 mail-registration-attempt-link = Log in
+
+print-period = Period
+application-as-submitted = The application as submitted

@@ -901,3 +901,6 @@ mail-reregistration-link = Ta i bruk kontoen
 mail-registration-attempt-subject = Helsedataservice: forsøk på ny registrering
 mail-registration-attempt-text = Noen prøvde å registrere en ny konto hos Helsedataservice med e-postadressen din. Du har allerede en konto, og ingenting er endret. Var det deg, kan du logge inn som vanlig.
 mail-registration-attempt-link = Logg inn
+
+print-period = Periode
+application-as-submitted = Søknaden slik den ble sendt inn

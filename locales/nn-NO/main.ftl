@@ -901,3 +901,6 @@ mail-reregistration-link = Ta i bruk kontoen
 mail-registration-attempt-subject = Helsedataservice: forsøk på ny registrering
 mail-registration-attempt-text = Nokon prøvde å registrere ein ny konto hos Helsedataservice med e-postadressa di. Du har allereie ein konto, og ingenting er endra. Var det deg, kan du logge inn som vanleg.
 mail-registration-attempt-link = Logg inn
+
+print-period = Periode
+application-as-submitted = Søknaden slik han blei send inn

@@ -589,6 +589,8 @@ pub struct StatusFile {
     pub decision: Option<Decision>,
     pub helseklage: Option<crate::db::cases::HelseklageOutcome>,
     pub transfers: Vec<TransferView>,
+    /// The catalogue rows of the sources the form asks for.
+    pub sources: Vec<crate::db::catalogue::DataSource>,
 }
 
 /// Reads the status page of application `id` for `user`.
@@ -601,8 +603,21 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
     let payment = super::pricing::payment(conn, &app, access).await?;
     let decision = db::cases::latest_decision(conn, id).await?;
     let helseklage = db::cases::helseklage_of(conn, id).await?;
+    let sources = requested_sources(conn, &app).await?;
     let transfers = super::transfers::visible_with_files(conn, &all_transfers, &releases, who).await?;
-    Ok(StatusFile { app, access, events, messages, attachments, payment, releases, decision, helseklage, transfers })
+    Ok(StatusFile {
+        app,
+        access,
+        events,
+        messages,
+        attachments,
+        payment,
+        releases,
+        decision,
+        helseklage,
+        transfers,
+        sources,
+    })
 }
 
 /// What the form page shows besides the form: the catalogue, the application's attachments and
@@ -652,6 +667,8 @@ pub struct Printout {
     pub decision: Option<Decision>,
     /// The events about the application that the reader may see.
     pub events: Vec<Event>,
+    /// The catalogue rows of the sources the form asks for.
+    pub sources: Vec<crate::db::catalogue::DataSource>,
 }
 
 /// Reads the printable page of application `id` for `user`.
@@ -659,7 +676,22 @@ pub async fn printout(conn: &mut AsyncPgConnection, user: &User, id: i64) -> App
     let (app, access) = load(conn, user, id).await?;
     let (events, releases, _) = timeline(conn, id, audience(access, user)).await?;
     let decision = db::cases::latest_decision(conn, id).await?;
-    Ok(Printout { app, releases, decision, events })
+    let sources = requested_sources(conn, &app).await?;
+    Ok(Printout { app, releases, decision, events, sources })
+}
+
+/// The catalogue rows of the sources an application's form asks for.
+pub async fn requested_sources(
+    conn: &mut AsyncPgConnection,
+    app: &Application,
+) -> AppResult<Vec<crate::db::catalogue::DataSource>> {
+    let ids: Vec<Option<i64>> = form_of(app).data_sources.iter().map(|r| r.data_source_id).collect();
+    Ok(db::catalogue::sources(conn, None)
+        .await?
+        .into_iter()
+        .map(|(s, _)| s)
+        .filter(|s| ids.contains(&Some(s.id)))
+        .collect())
 }
 
 /// The events of application `id` that `who` may see, with the releases and transfers of the

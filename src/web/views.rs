@@ -187,3 +187,140 @@ pub fn size_text(bytes: i64) -> String {
         b => format!("{b} B"),
     }
 }
+
+/// The application as submitted, for people to read: the form's sections in order, each answer
+/// with its human label and value (choices and yes/no in words, dates as dates, sources by
+/// name), the requested variables, period and selection per source.
+pub fn form_sections(
+    lang: crate::domain::language::Language,
+    form: &crate::domain::form::ApplicationForm,
+    sources: &[db::catalogue::DataSource],
+) -> Vec<Value> {
+    use crate::i18n::t;
+    let date = |s: &str| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(|d| d.format("%d.%m.%Y").to_string())
+            .unwrap_or(s.to_string())
+    };
+    let choice = |prefix: &str, v: &str| if v.is_empty() { String::new() } else { t(lang, &format!("{prefix}-{v}")) };
+    let yes_no = |v: Option<bool>| match v {
+        Some(true) => t(lang, "yes"),
+        Some(false) => t(lang, "no"),
+        None => String::new(),
+    };
+    let article = |prefix: &str, v: &str| {
+        let key: String = v.chars().filter(char::is_ascii_alphanumeric).collect();
+        if v.is_empty() { String::new() } else { t(lang, &format!("{prefix}-{key}")) }
+    };
+    let org = |o: &Option<crate::domain::form::OrganisationRef>| {
+        o.as_ref()
+            .filter(|o| !o.name.is_empty())
+            .map(|o| {
+                if o.organisation_number.is_empty() {
+                    o.name.clone()
+                } else {
+                    format!("{} ({})", o.name, o.organisation_number)
+                }
+            })
+            .unwrap_or_default()
+    };
+    let row = |key: &str, value: String| json!({"label": t(lang, key), "value": value});
+    let leader = form.project_leader.as_ref();
+    let legal = form.legal_basis.as_ref();
+    let invoice = form.invoice_recipient.as_ref();
+    let thesis = form.student_thesis.as_ref();
+    let requested: Vec<Value> = form
+        .data_sources
+        .iter()
+        .map(|r| {
+            let source = sources.iter().find(|s| Some(s.id) == r.data_source_id);
+            json!({
+                "code": source.map(|s| s.code.clone()),
+                "name": source.map(|s| if lang.english() { s.name_en.clone() } else { s.name_nb.clone() }),
+                "variables": r.variables,
+                "period": format!("{} – {}", date(&r.period_from), date(&r.period_to)),
+                "selection": r.selection,
+            })
+        })
+        .collect();
+    let sections = vec![
+        (
+            "section-project",
+            vec![
+                row("field-kind", choice("app-kind", &form.kind)),
+                row("field-type", choice("app-type", &form.application_type)),
+                row("field-previous-reference", form.previous_reference.clone().unwrap_or_default()),
+                row("field-title", form.title.clone()),
+                row("field-summary", form.summary.clone()),
+                row("field-purpose", choice("purpose", &form.purpose)),
+                row("field-start-date", date(&form.start_date)),
+                row("field-end-date", date(&form.end_date)),
+            ],
+        ),
+        (
+            "section-people",
+            vec![
+                row("field-project-leader-name", leader.map(|p| p.name.clone()).unwrap_or_default()),
+                row("field-project-leader-email", leader.map(|p| p.email.clone()).unwrap_or_default()),
+                row("field-project-leader-institution", leader.map(|p| p.institution.clone()).unwrap_or_default()),
+                row("field-controller-name", org(&form.controller)),
+                row("field-processor-name", org(&form.processor)),
+                row("field-members", form.members.join(", ")),
+            ],
+        ),
+        (
+            "section-legal",
+            vec![
+                row("field-art6", legal.map(|l| article("art6", &l.gdpr_article_6)).unwrap_or_default()),
+                row("field-art9", legal.map(|l| article("art9", &l.gdpr_article_9)).unwrap_or_default()),
+                row("field-justification", legal.map(|l| l.justification.clone()).unwrap_or_default()),
+                row("field-rek-reference", form.rek_reference.clone().unwrap_or_default()),
+                row("field-dpia", yes_no(form.dpia_done)),
+                row(
+                    "field-dispensation",
+                    form.dispensation.as_deref().map(|d| choice("dispensation", d)).unwrap_or_default(),
+                ),
+                row("field-consent", yes_no(form.consent_based)),
+                row("field-controller-approved", yes_no(form.controller_approved)),
+            ],
+        ),
+        (
+            "section-data",
+            vec![
+                row("field-linkage", yes_no(form.linkage)),
+                row("field-linkage-key", form.linkage_key.clone().unwrap_or_default()),
+            ],
+        ),
+        (
+            "section-handling",
+            vec![
+                row("field-storage", form.storage.clone()),
+                row("field-access", form.access.clone()),
+                row("field-deletion-date", date(&form.deletion_date)),
+                row("field-publication", form.publication.clone()),
+            ],
+        ),
+        (
+            "section-billing",
+            vec![
+                row("field-invoice-name", invoice.map(|i| i.name.clone()).unwrap_or_default()),
+                row(
+                    "field-invoice-recipient-organisation-number",
+                    invoice.map(|i| i.organisation_number.clone()).unwrap_or_default(),
+                ),
+                row("field-invoice-reference", invoice.map(|i| i.reference.clone()).unwrap_or_default()),
+                row("field-thesis-level", thesis.map(|s| choice("thesis", &s.level)).unwrap_or_default()),
+                row("field-supervisor", thesis.map(|s| s.supervisor.clone()).unwrap_or_default()),
+            ],
+        ),
+    ];
+    sections
+        .into_iter()
+        .map(|(key, rows)| {
+            let rows: Vec<Value> =
+                rows.into_iter().filter(|r| r["value"].as_str().is_some_and(|v| !v.is_empty())).collect();
+            let data = if key == "section-data" { json!(requested) } else { Value::Null };
+            json!({"title": t(lang, key), "rows": rows, "sources": data})
+        })
+        .collect()
+}

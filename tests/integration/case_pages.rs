@@ -76,3 +76,40 @@ async fn officer_and_owner_handle_a_case_through_the_pages() {
     let (status, _) = app.page("/inbox").await;
     assert_eq!(status, Status::Forbidden, "register owners have no inbox");
 }
+
+/// Issue 20: every role reads the application as submitted, section by section in form order,
+/// with human labels and values (no raw codes, no true/false, sources by name): on the case
+/// page itself and in the printable version.
+#[rocket::async_test]
+async fn the_application_reads_as_submitted_with_words_not_codes() {
+    let app = TestApp::new().await;
+    let (c, id) = crate::case_handling::two_source_case(&app).await;
+    app.login(&c.officer).await;
+    for path in [format!("/applications/{id}"), format!("/applications/{id}/print")] {
+        let (status, html) = app.page(&path).await;
+        assert_eq!(status, Status::Ok, "{path}");
+        for words in [
+            "Personidentifiserbare data",
+            "Medisinsk og helsefaglig forskning",
+            "6(1)(e) oppgave i allmennhetens interesse",
+            "Søkes fra Helsedataservice",
+            "NPR – Norsk pasientregister",
+            "01.01.2010 – 31.12.2025",
+            "Pasienter med I50",
+            "<dd>Ja</dd>",
+            "<dd>Nei</dd>",
+        ] {
+            assert!(html.contains(words), "{path} reads {words}");
+        }
+        for code in
+            ["medical_research", ">identifiable<", ">true<", ">false<", "data_source_id", "gdpr_article", "2010-01-01"]
+        {
+            assert!(!html.contains(code), "{path} shows no raw {code}");
+        }
+        // In form order: the project before the people, the legal basis, the data.
+        let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{path} has {s}"));
+        assert!(at("Prosjektet") < at("Personer og virksomheter"));
+        assert!(at("Personer og virksomheter") < at("Rettslig grunnlag og godkjenninger"));
+        assert!(at("Rettslig grunnlag og godkjenninger") < at("NPR – Norsk pasientregister"));
+    }
+}

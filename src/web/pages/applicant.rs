@@ -138,7 +138,11 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         decision,
         helseklage,
         transfers,
+        sources,
     } = apps::status_file(&mut conn, user, id).await?;
+    // The application as submitted, section by section (not while it is a draft being edited).
+    let sections =
+        (app.state != State::Draft).then(|| crate::web::views::form_sections(ctx.lang, &apps::form_of(&app), &sources));
     let timeline: Vec<Value> = events
         .iter()
         .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339(), "key": event_key(&e.kind), "mine": e.actor_id == Some(user.id)}))
@@ -206,6 +210,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "can_note": access.sees_internal(),
             "note_only": access == Access::RegisterOwner,
             "is_member": access == Access::Member,
+            "sections": sections, "sections_open": !is_applicant,
             "commands": commands, "releases": releases, "decision": decision, "transfers": transfers,
             "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
             "helseklage_outcome": helseklage.as_ref().map(|h| json!({

@@ -111,37 +111,13 @@ async fn statistics_csv(
     csv_file("statistics.csv", &header, &rows)
 }
 
-/// A form value as text for the printable page (nested objects as "key: value" parts).
-fn printable(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Array(items) => items.iter().map(printable).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("; "),
-        Value::Object(map) => map
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{k}: {}", printable(v)))
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
-}
-
 /// The whole application on one page made for printing (or "save as PDF" in the browser).
 #[get("/applications/<id>/print")]
 async fn print(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let apps::Printout { app, releases, decision, events } = apps::printout(&mut conn, user, id).await?;
-    let fields: Vec<Value> = match &app.form {
-        Value::Object(map) => map
-            .iter()
-            .filter(|(_, v)| !printable(v).is_empty())
-            .map(|(k, v)| json!({"label": ctx.t(&format!("field-{}", k.replace('_', "-"))), "value": printable(v)}))
-            .collect(),
-        _ => vec![],
-    };
+    let apps::Printout { app, releases, decision, events, sources } = apps::printout(&mut conn, user, id).await?;
+    let sections = crate::web::views::form_sections(ctx.lang, &apps::form_of(&app), &sources);
     let releases: Vec<Value> = releases
         .iter()
         .map(|r| json!({"code": r.code, "name": r.name_nb, "state_key": format!("release-{}", r.release.state), "conditions": r.release.conditions}))
@@ -158,7 +134,7 @@ async fn print(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
         json!({
             "title": app.title, "app": {"id": app.id, "reference": app.reference, "title": app.title, "state_key": format!("state-{}", app.state),
             "submitted": app.submitted_at.map(|t| t.format("%d.%m.%Y").to_string())},
-            "fields": fields, "releases": releases, "decision": decision, "timeline": timeline,
+            "sections": sections, "releases": releases, "decision": decision, "timeline": timeline,
             "printed": Utc::now().format("%d.%m.%Y %H:%M").to_string(),
         }),
     ))
