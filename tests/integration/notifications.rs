@@ -201,7 +201,7 @@ async fn the_bell_counts_unread_notices_which_people_mark_read_only_for_themselv
     let (c, id) = two_source_case(&app).await;
     app.login(&c.applicant).await;
     let (_, html) = app.page("/applications").await;
-    assert!(html.contains("Varsler (1 uleste)"), "the bell in the header");
+    assert!(html.contains("Varsler (1 ulest)"), "the bell in the header");
     let (_, html) = app.page("/notifications").await;
     assert!(html.contains("Vi har mottatt søknad"));
     assert!(html.contains(&format!("href=\"/applications/{id}\"")));
