@@ -145,7 +145,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         (app.state != State::Draft).then(|| crate::web::views::form_sections(ctx.lang, &apps::form_of(&app), &sources));
     let timeline: Vec<Value> = events
         .iter()
-        .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339(), "key": event_key(&e.kind), "mine": e.actor_id == Some(user.id)}))
+        .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "key": event_key(&e.kind), "mine": e.actor_id == Some(user.id)}))
         .collect();
     let messages: Vec<Value> = messages
         .into_iter()

@@ -127,7 +127,7 @@ async fn print(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     });
     let timeline: Vec<Value> = events
         .iter()
-        .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "key": format!("event-{}", e.kind.replace(['.', '_'], "-"))}))
+        .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "key": format!("event-{}", e.kind.replace(['.', '_'], "-"))}))
         .collect();
     Ok(ctx.page(
         "pages/applicant/print",

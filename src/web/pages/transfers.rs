@@ -91,7 +91,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
         .receipts
         .iter()
         .map(|(r, file, name, email)| {
-            json!({"file": file, "who": name, "email": email, "at": r.at.format("%d.%m.%Y %H:%M").to_string(), "iso": r.at.to_rfc3339(), "size": views::size_text(r.bytes), "address": r.address})
+            json!({"file": file, "who": name, "email": email, "at": r.at.format("%d.%m.%Y %H:%M").to_string(), "iso": r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "size": views::size_text(r.bytes), "address": r.address})
         })
         .collect();
     Ok(ctx.page(

@@ -18,6 +18,8 @@ pub struct Browser {
     pub downloads: tempfile::TempDir,
     /// Every page axe-core checked, as `path (language)`.
     pub audited: Vec<String>,
+    /// Every page audited, as (path, HTML), for the Nu Html Checker.
+    pub pages: Vec<(String, String)>,
     step: String,
 }
 
@@ -78,6 +80,7 @@ impl Browser {
                         axe,
                         downloads,
                         audited: Vec::new(),
+                        pages: Vec::new(),
                         step: "start".into(),
                     };
                 }
@@ -238,8 +241,11 @@ impl Browser {
 
     /// Runs axe-core on the page and fails on serious or critical violations.
     pub async fn audit(&mut self) {
-        let violations = super::axe::run(&self.client, &self.axe).await;
         let path = self.path().await;
+        // The page as the browser parsed it, before axe-core is injected.
+        let html = self.js("return '<!DOCTYPE html>\\n' + document.documentElement.outerHTML;", vec![]).await;
+        self.pages.push((path.clone(), html.as_str().unwrap_or_default().to_string()));
+        let violations = super::axe::run(&self.client, &self.axe).await;
         let lang = self.js("return document.documentElement.lang;", vec![]).await;
         self.audited.push(format!("{path} ({})", lang.as_str().unwrap_or("?")));
         assert!(

@@ -35,9 +35,23 @@ async fn a_case_from_registration_to_download() {
     let mut browser = Browser::start(&base).await;
     let outcome = AssertUnwindSafe(journey(&mut browser, &people)).catch_unwind().await;
     let audited = browser.audited.len();
+    let pages = std::mem::take(&mut browser.pages);
     browser.finish("journey", outcome).await;
     println!("axe-core checked {audited} pages");
     assert!(audited >= 30, "axe-core checked {audited} pages");
+    // Issue 20: the Nu Html Checker finds no error on any page the journey visited.
+    let errors = super::nu::errors(&pages);
+    println!("the Nu Html Checker checked {} pages", pages.len());
+    assert!(
+        errors.is_empty(),
+        "the Nu Html Checker found {} errors:
+{}",
+        errors.len(),
+        errors.join(
+            "
+"
+        )
+    );
 }
 
 pub async fn log_in(b: &mut Browser, email: &str) {

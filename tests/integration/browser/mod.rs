@@ -6,6 +6,7 @@ mod axe;
 mod driver;
 mod journey;
 mod keyboard;
+mod nu;
 
 use driver::Browser;
 use serde_json::Value;
