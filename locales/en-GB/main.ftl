@@ -901,3 +901,8 @@ mail-registration-attempt-link = Log in
 
 print-period = Period
 application-as-submitted = The application as submitted
+
+decide-preview-title = The decision as it will be sent
+decide-preview-intro = Read the decision letter as the applicant will receive it. The decision is made only when you confirm.
+decide-confirm = Make the decision and send the letter
+decide-back = Back to the case without deciding

@@ -904,3 +904,8 @@ mail-registration-attempt-link = Logg inn
 
 print-period = Periode
 application-as-submitted = Søknaden slik den ble sendt inn
+
+decide-preview-title = Slik blir vedtaket
+decide-preview-intro = Les vedtaksbrevet slik det blir sendt til søkeren. Vedtaket fattes først når du bekrefter.
+decide-confirm = Fatt vedtaket og send brevet
+decide-back = Tilbake til saken uten å fatte vedtak

@@ -904,3 +904,8 @@ mail-registration-attempt-link = Logg inn
 
 print-period = Periode
 application-as-submitted = Søknaden slik han blei send inn
+
+decide-preview-title = Slik blir vedtaket
+decide-preview-intro = Les vedtaksbrevet slik det blir sendt til søkjaren. Vedtaket blir gjort først når du stadfestar.
+decide-confirm = Gjer vedtaket og send brevet
+decide-back = Tilbake til saka utan å gjere vedtak

@@ -208,6 +208,28 @@ pub async fn command(
     .await
 }
 
+/// The decision letter as it will be sent, for the officer to read before deciding: nothing is
+/// stored; refused as the decision itself would be (state, role, recusal).
+pub async fn preview_decision(
+    conn: &mut AsyncPgConnection,
+    documents: &Documents,
+    user: &User,
+    id: i64,
+    reasons: &str,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let (app, access) = apps::load(conn, user, id).await?;
+    if access == Access::Member || access == Access::RegisterOwner {
+        return Err(AppError::Forbidden("err-role-may-not".into()));
+    }
+    let facts = case_of(conn, &app).await?;
+    case::apply(&facts, Command::Decide, case_actor(user), now).map_err(refusal)?;
+    if let Some(why) = release::recusal(person(user), ties(conn, user, &app).await?) {
+        return Err(AppError::Forbidden(why.into()));
+    }
+    Ok(decision_letter(conn, documents, &app, user, reasons, now).await?.3)
+}
+
 type Letter = (String, String, String, String, chrono::NaiveDate);
 
 /// Renders the decision letter in the applicant's language from the decided releases.

@@ -46,10 +46,26 @@ async fn officer_and_owner_handle_a_case_through_the_pages() {
         )
         .await;
     assert_eq!(resp.status(), Status::SeeOther);
+    // Issue 20: one click on "decide" shows the letter as it will be sent and decides nothing.
     let resp = app
         .form(
             &format!("/applications/{id}/command/decide"),
             &[("reasons", "Innvilget etter helseregisterloven.")],
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(resp.status(), Status::Ok);
+    let preview = resp.into_string().await.unwrap();
+    assert!(
+        preview.contains("Slik blir vedtaket") && preview.contains("Innvilget etter helseregisterloven."),
+        "{preview}"
+    );
+    assert!(preview.contains("Vedtak om tilgang til helsedata"), "the letter itself");
+    assert_eq!(app.page(&format!("/applications/{id}/decision")).await.0, Status::NotFound, "not decided yet");
+    let resp = app
+        .form(
+            &format!("/applications/{id}/command/decide"),
+            &[("reasons", "Innvilget etter helseregisterloven."), ("confirm", "true")],
             Some(&csrf),
         )
         .await;

@@ -11,6 +11,7 @@ use crate::services::{self, cases};
 use crate::templating::Documents;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
+use crate::web::pages::auth::PageOr;
 use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
@@ -143,6 +144,8 @@ struct CommandForm {
     reasons: Option<String>,
     grounds: Option<String>,
     unassign: bool,
+    /// The decision is made only from its preview (one click on "decide" shows the letter).
+    confirm: bool,
 }
 
 #[post("/applications/<id>/command/<name>", data = "<form>")]
@@ -155,10 +158,27 @@ async fn command(
     id: i64,
     name: &str,
     form: CsrfForm<CommandForm>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let cmd = Command::from_code(name).ok_or(AppError::NotFound)?;
     let f = form.0;
+    if cmd == Command::Decide && !f.confirm {
+        let mut conn = services::conn(pool).await?;
+        let reasons = f.reasons.clone().unwrap_or_default();
+        return match cases::preview_decision(&mut conn, documents, user, id, &reasons, Utc::now()).await {
+            Ok(letter) => Ok(PageOr::Page((
+                rocket::http::Status::Ok,
+                ctx.page(
+                    "pages/cases/decide_preview",
+                    json!({"app": {"id": id}, "letter": letter, "reasons": reasons}),
+                ),
+            ))),
+            Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+                Ok(PageOr::Flash(Flash::error(Redirect::to(format!("/applications/{id}")), e.public_message(ctx.lang))))
+            }
+            Err(e) => Err(e),
+        };
+    }
     let params = cases::Params {
         message: f.message,
         reasons: f.reasons,
@@ -171,13 +191,13 @@ async fn command(
     match cases::command(&mut conn, documents, user, &ctx.actor(), id, cmd, params, config.vat_rate_bp, Utc::now())
         .await
     {
-        Ok(_) => Ok(Flash::success(back, ctx.t(&format!("done-{name}")))),
+        Ok(_) => Ok(PageOr::Flash(Flash::success(back, ctx.t(&format!("done-{name}"))))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
             let text = match &e {
                 AppError::Validation(_) => e.fields(ctx.lang).into_values().flatten().collect::<Vec<_>>().join(" "),
                 other => other.public_message(ctx.lang),
             };
-            Ok(Flash::error(back, text))
+            Ok(PageOr::Flash(Flash::error(back, text)))
         }
         Err(e) => Err(e),
     }

@@ -152,6 +152,10 @@ async fn journey(b: &mut Browser, people: &People) {
     b.open(&status).await;
     b.fill("c-decide-reasons", "Innvilget for Kreftregisteret etter helseregisterloven § 19 e.").await;
     b.click("form[action$='/command/decide'] button").await;
+    // One click shows the letter as it will be sent; only the confirmation decides.
+    b.see("Slik blir vedtaket").await;
+    b.see("Innvilget for Kreftregisteret etter helseregisterloven § 19 e.").await;
+    b.click("form[action$='/command/decide'] button").await;
     b.see("Delvis innvilget").await;
     b.click("form[action$='/invoice/generate'] button").await;
     while b.exists("form[action$='/issue'] button").await {
