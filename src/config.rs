@@ -250,6 +250,10 @@ impl Config {
         {
             return Err(bad("DATABASE_URL", "must be a postgres:// or postgresql:// URL"));
         }
+        if let Some(url) = &database_url {
+            // The TLS settings (sslmode, sslrootcert) are checked at start, not at first use.
+            crate::db::tls::parse(url).map_err(|e| bad("DATABASE_URL", e))?;
+        }
         let smtp_url = non_empty(raw.smtp_url);
         if let Some(url) = &smtp_url {
             let scheme_ok = url.starts_with("smtp://") || url.starts_with("smtps://");

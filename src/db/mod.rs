@@ -15,13 +15,14 @@ pub mod pricing;
 pub mod schema;
 pub mod search;
 pub mod statistics;
+pub mod tls;
 pub mod transfers;
 pub mod users;
 pub mod webhooks;
 
 use diesel::prelude::*;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::time::Duration;
 
@@ -39,6 +40,8 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, String> {
     // closed is seen as closed and replaced, and a failing query answers 503 like a ping would.
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    // TLS as the URL's `sslmode` asks (see `tls`).
+    config.custom_setup = Box::new(|url| Box::pin(tls::connect(url)));
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(size)
@@ -69,9 +72,8 @@ pub async fn migrate(pool: &Pool) -> Result<(), String> {
 
 /// Creates `database` on the server behind `admin_url` unless it exists.
 pub async fn create_database_if_missing(admin_url: &str, database: &str) -> Result<(), String> {
-    let mut conn = AsyncPgConnection::establish(admin_url)
-        .await
-        .map_err(|e| format!("cannot connect to {}: {e}", redact(admin_url)))?;
+    let mut conn =
+        tls::connect(admin_url).await.map_err(|e| format!("cannot connect to {}: {e}", redact(admin_url)))?;
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = diesel::sql_types::Int4)]
@@ -138,8 +140,7 @@ pub async fn healthy(pool: &Pool, url: &str) -> Health {
         return Health::Down;
     }
     let direct = async {
-        use diesel_async::AsyncConnection;
-        let mut conn = AsyncPgConnection::establish(url).await.ok()?;
+        let mut conn = tls::connect(url).await.ok()?;
         diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
     };
     match tokio::time::timeout(Duration::from_secs(2), direct).await {

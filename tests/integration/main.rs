@@ -32,6 +32,7 @@ mod startup;
 mod statistics;
 #[cfg(feature = "s3")]
 mod storage_s3;
+mod tls;
 mod tokens;
 mod transfers;
 mod webhooks;
