@@ -257,20 +257,6 @@ pub async fn helseklage_of(mut conn: &AsyncPgConnection, id: i64) -> QueryResult
     helseklage_outcomes::table.find(id).select(HelseklageOutcome::as_select()).first(&mut conn).await.optional()
 }
 
-pub async fn reopen_rejected(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<usize> {
-    diesel::update(
-        releases::table.filter(releases::application_id.eq(application_id).and(releases::state.eq("rejected"))),
-    )
-    .set((
-        releases::state.eq("pending"),
-        releases::decided_by.eq(None::<i64>),
-        releases::decided_at.eq(None::<DateTime<Utc>>),
-        releases::version.eq(releases::version + 1),
-    ))
-    .execute(conn)
-    .await
-}
-
 /// The releases an organisation owns (register owners' queue), with their application.
 pub async fn releases_for_organisation(
     conn: &mut AsyncPgConnection,

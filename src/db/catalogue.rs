@@ -154,6 +154,16 @@ pub async fn sources(
     q.load(&mut conn).await
 }
 
+/// The data sources with these ids (a form's requested sources), by code.
+pub async fn sources_by_ids(mut conn: &AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<DataSource>> {
+    data_sources::table
+        .filter(data_sources::id.eq_any(ids))
+        .order(data_sources::code)
+        .select(DataSource::as_select())
+        .load(&mut conn)
+        .await
+}
+
 pub async fn source_by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<(DataSource, Organisation)>> {
     data_sources::table
         .inner_join(organisations::table)

@@ -25,11 +25,6 @@ super::catalogue::code_enum! {
     }
 }
 
-/// The releases an appeal is about: those refused in the decision appealed.
-pub fn under_appeal(state: ReleaseState) -> bool {
-    state == ReleaseState::Rejected
-}
-
 /// The decider of a release reconsiders it: reverse (the release is granted) or uphold.
 pub fn reconsider(
     release: &Release,

@@ -156,24 +156,20 @@ impl Mailer {
             let text = i18n::t_args(lang, "mail-login-code-text", &[("code", i18n::Arg::from(code.to_string()))]);
             let data = json!({"lang": lang.code(), "name": context["email"], "text": text, "base": self.public_url});
             ("notice", i18n::t(lang, "mail-login-code-subject"), data)
-        } else if template == "reregistration" || template == "registration_attempt" {
-            // A registration with an address that already has an account (see
-            // `accounts::register`): a link to take the unconfirmed account over, or a note.
-            let key = template.replace('_', "-");
+        } else if let Some(key) = match template {
+            // Account mails with a link (see `accounts`): confirm the address; take over an
+            // address never confirmed; a note that someone registered the owner's address.
+            "verify_email" => Some("verify"),
+            "reregistration" => Some("reregistration"),
+            "registration_attempt" => Some("registration-attempt"),
+            _ => None,
+        } {
             let link = format!("{}{}", self.public_url, context["path"].as_str().unwrap_or("/"));
             let data = json!({
                 "lang": lang.code(), "name": context["name"], "text": i18n::t(lang, &format!("mail-{key}-text")), "link": link,
                 "link_label": i18n::t(lang, &format!("mail-{key}-link")), "base": self.public_url,
             });
             ("notice", i18n::t(lang, &format!("mail-{key}-subject")), data)
-        } else if template == "verify_email" {
-            let text = i18n::t(lang, "mail-verify-text");
-            let link = format!("{}{}", self.public_url, context["path"].as_str().unwrap_or("/"));
-            let data = json!({
-                "lang": lang.code(), "name": context["name"], "text": text, "link": link,
-                "link_label": i18n::t(lang, "mail-verify-link"), "base": self.public_url,
-            });
-            ("notice", i18n::t(lang, "mail-verify-subject"), data)
         } else {
             let text = notice_text(lang, template, &context["params"]);
             let params = &context["params"];

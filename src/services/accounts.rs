@@ -178,6 +178,19 @@ pub async fn create_account(
     }
     let pw = input.password.clone();
     let hash = blocking(move || hash_password(&pw)).await??;
+    insert_account(conn, actor, checked, hash, self_registration, now).await
+}
+
+/// Stores a checked account with its password's hash, and its event; a self-registered address
+/// is to be confirmed by a mailed link, one an admin made is confirmed.
+async fn insert_account(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    checked: CheckedAccount,
+    hash: String,
+    self_registration: bool,
+    now: DateTime<Utc>,
+) -> AppResult<User> {
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
         let user = db::users::insert(
@@ -237,10 +250,12 @@ pub async fn register(
     // Hashed whatever happens next, so that the answer takes as long either way.
     let hash = blocking(move || hash_password(&pw)).await??;
     let Some(holder) = db::users::by_email(conn, checked.email.as_str()).await? else {
-        match create_account(conn, actor, input, true, now).await {
-            Ok(_) | Err(AppError::Duplicate(_)) => return Ok(()),
-            Err(e) => return Err(e),
-        }
+        // The hash above is the account's: one argon2 run on every path.
+        return match insert_account(conn, actor, checked, hash, true, now).await {
+            // Registered at the same moment by someone else: the same answer.
+            Ok(_) | Err(AppError::Duplicate(_)) => Ok(()),
+            Err(e) => Err(e),
+        };
     };
     let hour = Duration::hours(1);
     let kind = if holder.email_verified_at.is_none() && holder.role == Role::Applicant && holder.active {
@@ -297,8 +312,7 @@ pub async fn confirm_reregistration(
             // Confirmed meanwhile by its owner: the account is not up for grabs any more.
             return Err(AppError::Conflict("err-link-expired".into()));
         }
-        db::users::delete_sessions_of(tx, r.user_id).await?;
-        db::users::revoke_tokens_of(tx, r.user_id, now).await?;
+        end_access(tx, r.user_id, now).await?;
         db::users::drop_reregistrations(tx, r.user_id).await?;
         let user = db::users::take_over(tx, r.user_id, &r.name, &r.password_hash, now).await?;
         let who = Actor { user_id: Some(user.id), address: actor.address.clone() };
@@ -314,6 +328,14 @@ pub async fn confirm_reregistration(
         Ok(user)
     })
     .await
+}
+
+/// Ends every open session and personal token of an account (changed rights or credentials, or
+/// an account taken back by the owner of its address), in the caller's transaction.
+pub async fn end_access(tx: &mut AsyncPgConnection, user_id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    db::users::delete_sessions_of(tx, user_id).await?;
+    db::users::revoke_tokens_of(tx, user_id, now).await?;
+    Ok(())
 }
 
 /// How long a link to confirm an e-mail address works.
@@ -478,8 +500,7 @@ pub async fn update_account(
         }
         if hash.is_some() || !input.active || existing.role != user.role {
             // Changed rights or credentials end every open session and token.
-            db::users::delete_sessions_of(tx, user_id).await?;
-            db::users::revoke_tokens_of(tx, user_id, now).await?;
+            end_access(tx, user_id, now).await?;
         }
         super::record_event(tx, &actor, now, ("user", Some(user_id)), "user.updated", json!({
                     "from": {"role": existing.role, "organisation_id": existing.organisation_id, "active": existing.active, "name": existing.name},

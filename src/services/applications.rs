@@ -685,13 +685,7 @@ pub async fn requested_sources(
     conn: &mut AsyncPgConnection,
     app: &Application,
 ) -> AppResult<Vec<crate::db::catalogue::DataSource>> {
-    let ids: Vec<Option<i64>> = form_of(app).data_sources.iter().map(|r| r.data_source_id).collect();
-    Ok(db::catalogue::sources(conn, None)
-        .await?
-        .into_iter()
-        .map(|(s, _)| s)
-        .filter(|s| ids.contains(&Some(s.id)))
-        .collect())
+    Ok(db::catalogue::sources_by_ids(conn, &form_of(app).source_ids()).await?)
 }
 
 /// The events of application `id` that `who` may see, with the releases and transfers of the

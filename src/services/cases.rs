@@ -79,6 +79,29 @@ fn required_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Stri
     Ok(text)
 }
 
+/// Loads the application and checks that `user` may give `command` now (access, the lifecycle,
+/// and for a decision recusal): what the command and its preview both ask first.
+async fn allowed(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    id: i64,
+    command: Command,
+    now: DateTime<Utc>,
+) -> AppResult<(Application, case::Transition)> {
+    let (app, access) = apps::load(conn, user, id).await?;
+    if access == Access::Member || access == Access::RegisterOwner {
+        return Err(AppError::Forbidden("err-role-may-not".into()));
+    }
+    let facts = case_of(conn, &app).await?;
+    let transition = case::apply(&facts, command, case_actor(user), now).map_err(refusal)?;
+    if command == Command::Decide
+        && let Some(why) = release::recusal(person(user), ties(conn, user, &app).await?)
+    {
+        return Err(AppError::Forbidden(why.into()));
+    }
+    Ok((app, transition))
+}
+
 /// Runs a named command on an application.
 #[allow(clippy::too_many_arguments)]
 pub async fn command(
@@ -92,17 +115,7 @@ pub async fn command(
     vat_rate_bp: u32,
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
-    let (app, access) = apps::load(conn, user, id).await?;
-    if access == Access::Member || access == Access::RegisterOwner {
-        return Err(AppError::Forbidden("err-role-may-not".into()));
-    }
-    let facts = case_of(conn, &app).await?;
-    let transition = case::apply(&facts, command, case_actor(user), now).map_err(refusal)?;
-    if command == Command::Decide
-        && let Some(why) = release::recusal(person(user), ties(conn, user, &app).await?)
-    {
-        return Err(AppError::Forbidden(why.into()));
-    }
+    let (app, transition) = allowed(conn, user, id, command, now).await?;
 
     // Validate parameters before opening the transaction.
     let mut changes = CaseChanges { state: Some(transition.to.code()), ..CaseChanges::default() };
@@ -218,15 +231,7 @@ pub async fn preview_decision(
     reasons: &str,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
-    let (app, access) = apps::load(conn, user, id).await?;
-    if access == Access::Member || access == Access::RegisterOwner {
-        return Err(AppError::Forbidden("err-role-may-not".into()));
-    }
-    let facts = case_of(conn, &app).await?;
-    case::apply(&facts, Command::Decide, case_actor(user), now).map_err(refusal)?;
-    if let Some(why) = release::recusal(person(user), ties(conn, user, &app).await?) {
-        return Err(AppError::Forbidden(why.into()));
-    }
+    let (app, _) = allowed(conn, user, id, Command::Decide, now).await?;
     Ok(decision_letter(conn, documents, &app, user, reasons, now).await?.3)
 }
 
@@ -522,7 +527,11 @@ pub async fn record_helseklage(
             recorded_at: now,
         };
         db::cases::record_helseklage(tx, &answer).await?;
-        let states: Vec<ReleaseState> = db::cases::releases_of(tx, id).await?.iter().map(|r| r.release.state).collect();
+        // The releases as they stand now: those Helseklage reversed are granted.
+        let states: Vec<ReleaseState> = all
+            .iter()
+            .map(|r| if grants.contains(&r.release.id) { ReleaseState::Approved } else { r.release.state })
+            .collect();
         let to = match release::outcome(&states) {
             Some(to) if case.state.granted() || case.state == State::Rejected => to,
             _ => case.state,

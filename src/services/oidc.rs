@@ -426,8 +426,7 @@ pub async fn confirm_code(
                     // Whoever registered the address never proved it: their password, sessions
                     // and tokens go; the person who proved it owns the account from now on.
                     db::users::clear_password(tx, user.id, now).await?;
-                    db::users::delete_sessions_of(tx, user.id).await?;
-                    db::users::revoke_tokens_of(tx, user.id, now).await?;
+                    super::accounts::end_access(tx, user.id, now).await?;
                     db::users::mark_verified(tx, user.id, now).await?;
                     append(
                         tx,

@@ -45,11 +45,10 @@ async fn working_organisation(conn: &mut AsyncPgConnection, user: &User, access:
 /// What pricing needs to know of a form: its sources (owner, authority) and exemption.
 pub async fn case_facts(conn: &AsyncPgConnection, form: &ApplicationForm) -> AppResult<CaseFacts> {
     let ids = form.source_ids();
-    let sources = db::catalogue::sources(conn, None)
+    let sources = db::catalogue::sources_by_ids(conn, &ids)
         .await?
         .into_iter()
-        .filter(|(s, _)| ids.contains(&s.id))
-        .map(|(s, _)| SourceFact {
+        .map(|s| SourceFact {
             code: s.code,
             owner_id: s.owner_id,
             hds_authority: s.decision_authority == crate::domain::catalogue::DecisionAuthority::Hds,

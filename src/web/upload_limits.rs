@@ -70,6 +70,11 @@ pub fn idle_limited<R: AsyncRead>(reader: R, idle: Duration) -> Pin<Box<TimeoutR
 pub struct DeclaredLength(pub Option<u64>);
 
 impl DeclaredLength {
+    /// What `req`'s `Content-Length` declares.
+    pub fn of(req: &Request<'_>) -> DeclaredLength {
+        DeclaredLength(req.headers().get_one("Content-Length").and_then(|v| v.trim().parse().ok()))
+    }
+
     /// 413 at once when the declared body is over `limit` (no byte of it is read).
     pub fn within(&self, limit: u64) -> Result<(), AppError> {
         match self.0 {
@@ -83,8 +88,7 @@ impl DeclaredLength {
 impl<'r> FromRequest<'r> for DeclaredLength {
     type Error = std::convert::Infallible;
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let n = req.headers().get_one("Content-Length").and_then(|v| v.trim().parse().ok());
-        Outcome::Success(DeclaredLength(n))
+        Outcome::Success(DeclaredLength::of(req))
     }
 }
 
@@ -116,13 +120,20 @@ impl<'r> FromRequest<'r> for UploadSlot<'r> {
 /// One file from a page's `multipart/form-data` upload: its CSRF token (the first field) already
 /// checked, then the short text fields the form has (an attachment's `kind`), then the file,
 /// whose bytes are read as they arrive (never held whole in memory), with the idle limit.
-pub struct StreamedFile<'r> {
+/// `ATTACHMENT`: an application's attachment (with its `kind`, under the attachment limit),
+/// else a transfer's file (under the transfer limit); see the two aliases below.
+pub struct StreamedFile<'r, const ATTACHMENT: bool> {
     pub file_name: String,
     pub kind: Option<String>,
     field: multer::Field<'r>,
 }
 
-impl<'r> StreamedFile<'r> {
+/// A page's attachment upload (`csrf_token`, `kind`, `file`).
+pub type AttachmentUpload<'r> = StreamedFile<'r, true>;
+/// A page's transfer-file upload (`csrf_token`, `file`).
+pub type TransferUpload<'r> = StreamedFile<'r, false>;
+
+impl<'r, const ATTACHMENT: bool> StreamedFile<'r, ATTACHMENT> {
     /// The file's bytes as a reader.
     pub fn reader(self) -> impl tokio::io::AsyncRead + Unpin + Send + 'r {
         tokio_util::io::StreamReader::new(self.field.map(|chunk| chunk.map_err(std::io::Error::other)))
@@ -130,7 +141,7 @@ impl<'r> StreamedFile<'r> {
 }
 
 #[rocket::async_trait]
-impl<'r> FromData<'r> for StreamedFile<'r> {
+impl<'r, const ATTACHMENT: bool> FromData<'r> for StreamedFile<'r, ATTACHMENT> {
     type Error = AppError;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
@@ -145,13 +156,10 @@ impl<'r> FromData<'r> for StreamedFile<'r> {
         let Some(config) = req.rocket().state::<Config>() else {
             return fail(req, AppError::Internal("no config".into()));
         };
-        let attachment = req.uri().path().ends_with("/attachments");
-        let max = if attachment { config.max_upload_bytes } else { config.max_transfer_bytes };
+        let max = if ATTACHMENT { config.max_upload_bytes } else { config.max_transfer_bytes };
         let limit = max + 64 * 1024;
-        if let Some(n) = req.headers().get_one("Content-Length").and_then(|v| v.trim().parse::<u64>().ok())
-            && n > limit
-        {
-            return fail(req, AppError::PayloadTooLarge);
+        if let Err(e) = DeclaredLength::of(req).within(limit) {
+            return fail(req, e);
         }
         let body = idle_limited(data.open(limit.bytes()), Duration::from_secs(config.upload_idle_secs));
         let mut upload = TokenThenFile::new(tokio_util::io::ReaderStream::new(body), boundary);
@@ -159,8 +167,8 @@ impl<'r> FromData<'r> for StreamedFile<'r> {
         if let Err(e) = verify(req, token.as_deref()) {
             return fail(req, e);
         }
-        let kind = if attachment { upload.text("kind").await } else { None };
-        if attachment && kind.is_none() {
+        let kind = if ATTACHMENT { upload.text("kind").await } else { None };
+        if ATTACHMENT && kind.is_none() {
             return fail(req, AppError::field("kind", "err-choice"));
         }
         match upload.file().await {

@@ -20,7 +20,7 @@ use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfBody, CsrfForm, CsrfOnly};
 use crate::web::download::Download;
 use crate::web::guards::SessionUser;
-use crate::web::upload_limits::{StreamedFile, UploadSlot};
+use crate::web::upload_limits::{AttachmentUpload, UploadSlot};
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
 use rocket::form::FromForm;
@@ -487,7 +487,7 @@ async fn upload(
     storage: &RocketState<Storage>,
     config: &RocketState<Config>,
     id: i64,
-    upload: StreamedFile<'_>,
+    upload: AttachmentUpload<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let _slot = slot;
     let back = Redirect::to(format!("/applications/{id}/edit#attachments"));

@@ -12,7 +12,7 @@ use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::download::ReceiptedDownload;
 use crate::web::guards::SessionUser;
-use crate::web::upload_limits::{StreamedFile, UploadSlot};
+use crate::web::upload_limits::{TransferUpload, UploadSlot};
 use crate::web::views;
 use chrono::{NaiveDate, Utc};
 use rocket::form::FromForm;
@@ -127,7 +127,7 @@ async fn upload(
     storage: &State<Storage>,
     config: &State<Config>,
     id: i64,
-    file: StreamedFile<'_>,
+    file: TransferUpload<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let _slot = slot;
     let back = Redirect::to(format!("/transfers/{id}"));
