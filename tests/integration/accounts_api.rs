@@ -57,21 +57,7 @@ async fn the_real_owner_reregisters_an_unconfirmed_address() {
         Status::Ok,
         "nothing changes before the link"
     );
-    let path = {
-        let mut conn = app.conn().await;
-        #[derive(diesel::QueryableByName)]
-        struct P {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            path: String,
-        }
-        let row: P = diesel_async::RunQueryDsl::get_result(
-            diesel::sql_query("SELECT context->>'path' AS path FROM outbox WHERE template = 'reregistration' ORDER BY id DESC LIMIT 1"),
-            &mut conn,
-        )
-        .await
-        .unwrap();
-        row.path
-    };
+    let path = crate::common::last_mail_field(&app, "reregistration", "forsker@example.no", "path").await;
     let (status, page) = app.page(&path).await;
     assert_eq!(status, Status::Ok);
     assert_eq!(count(&app, "SELECT count(*) AS n FROM reregistrations").await, 1, "opening the link changes nothing");
@@ -93,14 +79,9 @@ async fn the_real_owner_reregisters_an_unconfirmed_address() {
         role: "applicant".into(),
     };
     assert!(!app.token(&owner).await.is_empty(), "the owner's password works");
-    let resp = app
-        .client
-        .post("/api/auth/token")
-        .header(rocket::http::ContentType::JSON)
-        .body(json!({"email": "forsker@example.no", "password": "Sterkt-passord-1"}).to_string())
-        .dispatch()
-        .await;
-    assert_eq!(resp.status(), Status::Unauthorized, "the intruder's password no longer works");
+    let (status, _) =
+        app.post_json("/api/auth/token", None, json!({"email": intruder.email, "password": intruder.password})).await;
+    assert_eq!(status, Status::Unauthorized, "the intruder's password no longer works");
     let resp = app.form("/register/confirm", &[("token", &token)], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::Conflict, "the link works once");
 }

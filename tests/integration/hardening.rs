@@ -418,6 +418,15 @@ async fn status_line(s: &mut tokio::net::TcpStream, secs: u64) -> Option<String>
     String::from_utf8_lossy(&buf[..n]).lines().next().map(str::to_string)
 }
 
+/// A new applicant's token and draft application.
+async fn a_draft(app: &TestApp) -> (String, i64) {
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let form = crate::applications_api::complete_form(app).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), form).await;
+    (token, draft["id"].as_i64().unwrap())
+}
+
 fn attachment_put(id: i64, i: usize, token: &str, declared: usize) -> String {
     format!(
         "PUT /api/applications/{id}/attachments/protocol/p{i}.pdf HTTP/1.1\r\nHost: localhost\r\n\
@@ -436,11 +445,7 @@ async fn stalled_uploads_hold_no_database_connection_and_are_cut_off() {
         c.upload_idle_secs = 2;
     })
     .await;
-    let applicant = app.user("applicant", None).await;
-    let token = app.token(&applicant).await;
-    let form = crate::applications_api::complete_form(&app).await;
-    let (_, draft) = app.post_json("/api/applications", Some(&token), form).await;
-    let id = draft["id"].as_i64().unwrap();
+    let (token, id) = a_draft(&app).await;
     let base = app.serve().await;
     let mut stalled = vec![];
     for i in 0..8 {
@@ -467,11 +472,7 @@ async fn one_account_streams_a_capped_number_of_uploads() {
         c.upload_idle_secs = 3;
     })
     .await;
-    let applicant = app.user("applicant", None).await;
-    let token = app.token(&applicant).await;
-    let form = crate::applications_api::complete_form(&app).await;
-    let (_, draft) = app.post_json("/api/applications", Some(&token), form).await;
-    let id = draft["id"].as_i64().unwrap();
+    let (token, id) = a_draft(&app).await;
     let base = app.serve().await;
     let _a = open_request(&base, &attachment_put(id, 1, &token, 100_000)).await;
     let _b = open_request(&base, &attachment_put(id, 2, &token, 100_000)).await;

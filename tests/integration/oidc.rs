@@ -288,22 +288,7 @@ async fn the_code_flow_with_pkce_creates_and_then_finds_the_linked_account() {
 
 /// The code last mailed to `email` (from the outbox, as the mail will carry it).
 async fn mailed_code(app: &TestApp, email: &str) -> String {
-    let mut conn = app.conn().await;
-    #[derive(diesel::QueryableByName)]
-    struct Code {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        code: String,
-    }
-    let row: Code = diesel_async::RunQueryDsl::get_result(
-        diesel::sql_query(
-            "SELECT context->>'code' AS code FROM outbox WHERE template = 'login_code' AND recipient = $1 ORDER BY id DESC LIMIT 1",
-        )
-        .bind::<diesel::sql_types::Text, _>(email),
-        &mut conn,
-    )
-    .await
-    .expect("a code was mailed");
-    row.code
+    crate::common::last_mail_field(app, "login_code", email, "code").await
 }
 
 async fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (Status, String, String) {
@@ -368,16 +353,13 @@ async fn a_pre_registered_unconfirmed_account_is_reclaimed_not_adopted() {
     let body = json!({"email": "forsker@example.no", "name": "Inntrenger", "password": "Sterkt-passord-1"});
     let (status, body) = app.post_json("/api/register", None, body).await;
     assert_eq!(status, Status::Accepted, "the intruder registers the researcher's address: {body}");
-    let resp = app
-        .client
-        .post("/api/auth/token")
-        .header(rocket::http::ContentType::JSON)
-        .body(json!({"email": "forsker@example.no", "password": "Sterkt-passord-1"}).to_string())
-        .dispatch()
-        .await;
-    let (status, token) = read_json(resp).await;
-    assert_eq!(status, Status::Ok, "{token}");
-    let intruder_token = token["token"].as_str().unwrap().to_string();
+    let intruder = crate::common::TestUser {
+        id: 0,
+        email: "forsker@example.no".into(),
+        password: "Sterkt-passord-1".into(),
+        role: "applicant".into(),
+    };
+    let intruder_token = app.token(&intruder).await;
     app.client.post("/logout").dispatch().await;
 
     provider.lock().unwrap().person =
@@ -395,14 +377,9 @@ async fn a_pre_registered_unconfirmed_account_is_reclaimed_not_adopted() {
     assert!(app.event_kinds("user", user.id).await.contains(&"user.reclaimed".to_string()));
     let (status, _) = app.get_json("/api/applications", Some(&intruder_token)).await;
     assert_eq!(status, Status::Unauthorized, "the intruder's token is revoked");
-    let resp = app
-        .client
-        .post("/api/auth/token")
-        .header(rocket::http::ContentType::JSON)
-        .body(json!({"email": "forsker@example.no", "password": "Sterkt-passord-1"}).to_string())
-        .dispatch()
-        .await;
-    assert_eq!(resp.status(), Status::Unauthorized, "the intruder's password no longer works");
+    let (status, _) =
+        app.post_json("/api/auth/token", None, json!({"email": intruder.email, "password": intruder.password})).await;
+    assert_eq!(status, Status::Unauthorized, "the intruder's password no longer works");
 }
 
 /// Issue 23 item 2: ID-porten sends no e-mail address (the person is the issuer and subject,

@@ -186,7 +186,8 @@ async fn journey(b: &mut Browser, people: &People) {
     b.find("#transfers ~ .table-wrap a[download]").await.click().await.unwrap();
     let saved = b.downloads.path().join(format!("krg-uttrekk-{id}.csv"));
     let mut waited = 0;
-    while !saved.is_file() && waited < 200 {
+    // Chrome may create the file before it has written it: wait for the whole of it.
+    while std::fs::metadata(&saved).map_or(true, |m| m.len() < contents.len() as u64) && waited < 200 {
         tokio::time::sleep(Duration::from_millis(50)).await;
         waited += 1;
     }

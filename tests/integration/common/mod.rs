@@ -412,6 +412,27 @@ impl Drop for EmptyDatabase {
     }
 }
 
+/// A field of the context of the last mail of `template` to `recipient` in the outbox (the code
+/// or the link the mail will carry).
+pub async fn last_mail_field(app: &TestApp, template: &str, recipient: &str, field: &str) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Field {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let mut conn = app.conn().await;
+    let row: Field = diesel::sql_query(
+        "SELECT context->>$3 AS value FROM outbox WHERE template = $1 AND recipient = $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind::<diesel::sql_types::Text, _>(template)
+    .bind::<diesel::sql_types::Text, _>(recipient)
+    .bind::<diesel::sql_types::Text, _>(field)
+    .get_result(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("no {template} mail to {recipient}: {e}"));
+    row.value
+}
+
 pub async fn read_json(resp: LocalResponse<'_>) -> (Status, Value) {
     let status = resp.status();
     let text = resp.into_string().await.unwrap_or_default();
