@@ -206,6 +206,9 @@ pub struct Invoice {
     pub paid_at: Option<DateTime<Utc>>,
     pub waived_at: Option<DateTime<Utc>>,
     pub version: i32,
+    pub recipient_address: String,
+    pub recipient_postal_code: String,
+    pub recipient_city: String,
 }
 
 /// A stored invoice line.
@@ -254,10 +257,14 @@ pub async fn lines_of(mut conn: &AsyncPgConnection, invoice_ids: &[i64]) -> Quer
 }
 
 /// The recipient of an invoice, from the form.
+#[derive(Default)]
 pub struct Recipient {
     pub name: String,
     pub organisation_number: String,
     pub reference: String,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
 }
 
 /// Creates a draft part, or replaces a draft part's lines and totals; an issued, paid or
@@ -291,6 +298,9 @@ pub async fn upsert_draft(
                     invoices::recipient_name.eq(&recipient.name),
                     invoices::recipient_organisation_number.eq(&recipient.organisation_number),
                     invoices::recipient_reference.eq(&recipient.reference),
+                    invoices::recipient_address.eq(&recipient.address),
+                    invoices::recipient_postal_code.eq(&recipient.postal_code),
+                    invoices::recipient_city.eq(&recipient.city),
                     invoices::net_ore.eq(net),
                     invoices::vat_rate_bp.eq(vat_rate_bp as i32),
                     invoices::vat_ore.eq(vat),
@@ -310,6 +320,9 @@ pub async fn upsert_draft(
                     invoices::recipient_name.eq(&recipient.name),
                     invoices::recipient_organisation_number.eq(&recipient.organisation_number),
                     invoices::recipient_reference.eq(&recipient.reference),
+                    invoices::recipient_address.eq(&recipient.address),
+                    invoices::recipient_postal_code.eq(&recipient.postal_code),
+                    invoices::recipient_city.eq(&recipient.city),
                     invoices::net_ore.eq(net),
                     invoices::vat_rate_bp.eq(vat_rate_bp as i32),
                     invoices::vat_ore.eq(vat),

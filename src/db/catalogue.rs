@@ -17,6 +17,32 @@ pub struct Organisation {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    pub postal_address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub bank_account: Option<String>,
+}
+
+impl Organisation {
+    /// Where its invoices are sent from and paid to.
+    pub fn invoicing(&self) -> InvoicingDetails {
+        InvoicingDetails {
+            postal_address: self.postal_address.clone(),
+            postal_code: self.postal_code.clone(),
+            city: self.city.clone(),
+            bank_account: self.bank_account.clone(),
+        }
+    }
+}
+
+/// An organisation's postal address and the bank account its invoices are paid to.
+#[derive(Debug, Clone, Default, PartialEq, Insertable, AsChangeset, serde::Serialize)]
+#[diesel(table_name = organisations, treat_none_as_null = true)]
+pub struct InvoicingDetails {
+    pub postal_address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub bank_account: Option<String>,
 }
 
 /// A new organisation.
@@ -27,6 +53,8 @@ pub struct NewOrganisation<'a> {
     pub name_en: Option<&'a str>,
     pub organisation_number: &'a str,
     pub is_hds: bool,
+    #[diesel(embed)]
+    pub invoicing: InvoicingDetails,
 }
 
 /// A stored data source (datakilde).
@@ -98,17 +126,20 @@ pub async fn insert_organisation(conn: &mut AsyncPgConnection, new: &NewOrganisa
     diesel::insert_into(organisations::table).values(new).returning(Organisation::as_returning()).get_result(conn).await
 }
 
-/// Renames an organisation if it still has `version`; `None` when stale.
+/// Renames an organisation and sets its invoicing details if it still has `version`; `None`
+/// when stale.
 pub async fn update_organisation(
     conn: &mut AsyncPgConnection,
     id: i64,
     version: i32,
     name: &str,
     name_en: Option<&str>,
+    invoicing: &InvoicingDetails,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Organisation>> {
     diesel::update(organisations::table.filter(organisations::id.eq(id).and(organisations::version.eq(version))))
         .set((
+            invoicing,
             organisations::name.eq(name),
             organisations::name_en.eq(name_en),
             organisations::version.eq(organisations::version + 1),

@@ -11,6 +11,10 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        postal_address -> Text,
+        postal_code -> Text,
+        city -> Text,
+        bank_account -> Nullable<Text>,
     }
 }
 
@@ -358,6 +362,9 @@ diesel::table! {
         paid_at -> Nullable<Timestamptz>,
         waived_at -> Nullable<Timestamptz>,
         version -> Int4,
+        recipient_address -> Text,
+        recipient_postal_code -> Text,
+        recipient_city -> Text,
     }
 }
 

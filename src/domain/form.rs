@@ -96,6 +96,11 @@ pub struct InvoiceRecipient {
     pub name: String,
     pub organisation_number: String,
     pub reference: String,
+    /// Postal address of the invoice (street or PO box); optional, with the postal code and
+    /// city, for the buyer's address on the invoice.
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
 }
 
 /// A student thesis (fee exemption for aggregated data up to master level).
@@ -225,6 +230,9 @@ impl ApplicationForm {
         if let Some(i) = &mut self.invoice_recipient {
             trim(&mut i.name);
             trim(&mut i.reference);
+            trim(&mut i.address);
+            trim(&mut i.city);
+            i.postal_code.retain(|c| !c.is_whitespace());
             i.organisation_number.retain(|c| !c.is_whitespace());
         }
         if let Some(t) = &mut self.student_thesis {
@@ -563,6 +571,11 @@ pub fn validate(form: &ApplicationForm, mode: Mode, ctx: &Context<'_>) -> FieldE
             c.text("invoice_recipient.name", &r.name, !exempt, 2, 200);
             c.org_number("invoice_recipient.organisation_number", &r.organisation_number, !exempt);
             c.text("invoice_recipient.reference", &r.reference, false, 1, 100);
+            c.text("invoice_recipient.address", &r.address, false, 1, 200);
+            c.text("invoice_recipient.city", &r.city, false, 1, 100);
+            if !r.postal_code.is_empty() && !super::payment::valid_postal_code(&r.postal_code) {
+                c.errors.add("invoice_recipient.postal_code", "err-postal-code");
+            }
         }
     }
     if let Some(t) = &form.student_thesis {

@@ -18,6 +18,7 @@ pub mod notice;
 pub mod org_number;
 pub mod outbox;
 pub mod password;
+pub mod payment;
 pub mod pricing;
 pub mod reference;
 pub mod release;

@@ -5,13 +5,14 @@ use super::Actor;
 use super::accounts::{organisation_number, unique_violation};
 use crate::db::{
     self,
-    catalogue::{DataSource, NewOrganisation, NewVariable, Organisation, SourceFields, Variable},
+    catalogue::{DataSource, InvoicingDetails, NewOrganisation, NewVariable, Organisation, SourceFields, Variable},
     events::Event,
 };
 use crate::domain::catalogue::{
     DecisionAuthority, Identifying, SourceKind, is_valid_source_code, is_valid_variable_name,
 };
 use crate::domain::fields::FieldErrors;
+use crate::domain::payment;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -37,8 +38,54 @@ pub struct OrganisationInput {
     pub name_en: Option<String>,
     #[serde(default)]
     pub organisation_number: String,
+    /// Postal address (street or PO box), printed on its invoices. Each invoicing field left
+    /// out keeps its value (empty for a new organisation); an empty text clears it.
+    #[serde(default)]
+    pub postal_address: Option<String>,
+    /// Four-digit postal code.
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    /// The bank account its invoices are paid to (eleven digits, dots and spaces allowed).
+    #[serde(default)]
+    pub bank_account: Option<String>,
     #[serde(default)]
     pub version: Option<i32>,
+}
+
+/// Checks an organisation's postal address and bank account over what it had (`before`);
+/// every field may be empty.
+fn invoicing_details(
+    input: &OrganisationInput,
+    before: InvoicingDetails,
+    errors: &mut FieldErrors,
+) -> InvoicingDetails {
+    let optional = |errors: &mut FieldErrors, field: &str, value: Option<&String>, old: String, max: usize| match value
+        .map(|v| v.trim())
+    {
+        None => old,
+        Some("") => String::new(),
+        Some(v) => errors.text(field, v, 1, max),
+    };
+    let postal_address = optional(errors, "postal_address", input.postal_address.as_ref(), before.postal_address, 200);
+    let city = optional(errors, "city", input.city.as_ref(), before.city, 100);
+    let postal_code = input.postal_code.as_deref().map(|c| c.trim().to_string()).unwrap_or(before.postal_code);
+    if !postal_code.is_empty() && !payment::valid_postal_code(&postal_code) {
+        errors.add("postal_code", "err-postal-code");
+    }
+    let bank_account = match input.bank_account.as_deref().map(str::trim) {
+        None => before.bank_account,
+        Some("") => None,
+        Some(text) => {
+            let account = payment::account_number(text);
+            if account.is_none() {
+                errors.add("bank_account", "err-bank-account");
+            }
+            account
+        }
+    };
+    InvoicingDetails { postal_address, postal_code, city, bank_account }
 }
 
 /// Creates an organisation (admin).
@@ -53,6 +100,7 @@ pub async fn create_organisation(
     let name_en =
         input.name_en.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| errors.text("name_en", s, 2, 200));
     let number = organisation_number(&input.organisation_number, "organisation_number", &mut errors);
+    let invoicing = invoicing_details(&input, InvoicingDetails::default(), &mut errors);
     errors.clone().into_result().map_err(AppError::Validation)?;
     let number = number.ok_or(AppError::Validation(errors))?;
     let actor = actor.clone();
@@ -64,6 +112,7 @@ pub async fn create_organisation(
                 name_en: name_en.as_deref(),
                 organisation_number: number.as_str(),
                 is_hds: false,
+                invoicing,
             },
         )
         .await
@@ -95,11 +144,12 @@ pub async fn update_organisation(
     let name = errors.text("name", &input.name, 2, 200);
     let name_en =
         input.name_en.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| errors.text("name_en", s, 2, 200));
+    let invoicing = invoicing_details(&input, before.invoicing(), &mut errors);
     errors.into_result().map_err(AppError::Validation)?;
     let version = input.version.unwrap_or(before.version);
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
-        let org = db::catalogue::update_organisation(tx, id, version, &name, name_en.as_deref(), now)
+        let org = db::catalogue::update_organisation(tx, id, version, &name, name_en.as_deref(), &invoicing, now)
             .await?
             .ok_or_else(|| AppError::Conflict("err-organisation-changed".into()))?;
         record(
@@ -108,7 +158,11 @@ pub async fn update_organisation(
             now,
             ("organisation", id),
             "organisation.updated",
-            json!({"from": before.name, "to": org.name}),
+            if before.invoicing() == org.invoicing() {
+                json!({"from": before.name, "to": org.name})
+            } else {
+                json!({"from": before.name, "to": org.name, "invoicing": org.invoicing()})
+            },
         )
         .await?;
         Ok(org)

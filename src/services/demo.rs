@@ -5,7 +5,7 @@ use super::Actor;
 use super::accounts::{NewAccount, create_account};
 use crate::db::{
     self,
-    catalogue::{NewOrganisation, NewVariable, SourceFields},
+    catalogue::{InvoicingDetails, NewOrganisation, NewVariable, SourceFields},
 };
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -63,6 +63,14 @@ struct Org {
     /// Whether the rate is illustrative (not published by the organisation).
     #[serde(default)]
     rate_is_demo: bool,
+    #[serde(default)]
+    postal_address: String,
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    bank_account: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +112,12 @@ pub async fn seed_catalogue(conn: &mut AsyncPgConnection, now: DateTime<Utc>) ->
                     name_en: o.name_en.as_deref(),
                     organisation_number: &o.organisation_number,
                     is_hds: o.is_hds,
+                    invoicing: InvoicingDetails {
+                        postal_address: o.postal_address.clone(),
+                        postal_code: o.postal_code.clone(),
+                        city: o.city.clone(),
+                        bank_account: o.bank_account.clone(),
+                    },
                 },
             )
             .await?;

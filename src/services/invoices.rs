@@ -14,6 +14,7 @@ use crate::db::{
 };
 use crate::domain::case::State;
 use crate::domain::fields::FieldErrors;
+use crate::domain::payment;
 use crate::domain::pricing::{self, InvoiceStatus, Line};
 use crate::domain::release::ReleaseState;
 use crate::domain::role::{Permission, Role};
@@ -69,13 +70,16 @@ pub async fn draft_invoices(
             name: r.name.clone(),
             organisation_number: r.organisation_number.clone(),
             reference: r.reference.clone(),
+            address: r.address.clone(),
+            postal_code: r.postal_code.clone(),
+            city: r.city.clone(),
         },
         (None, Some(c)) => Recipient {
             name: c.name.clone(),
             organisation_number: c.organisation_number.clone(),
-            reference: String::new(),
+            ..Recipient::default()
         },
-        (None, None) => Recipient { name: String::new(), organisation_number: String::new(), reference: String::new() },
+        (None, None) => Recipient::default(),
     };
     let reference = app.reference.clone().unwrap_or_else(|| format!("APP-{}", app.id));
     let mut drafted = vec![];
@@ -193,21 +197,34 @@ pub fn combined_status(parts: &[Invoice]) -> &'static str {
     crate::domain::pricing::combined_status(&statuses).code()
 }
 
-/// The EHF / PEPPOL-style UBL document of one invoice part, for whoever may see the application.
+/// The EHF / PEPPOL BIS Billing 3.0 document of one invoice part, for whoever may see the
+/// application. A draft is shown as if issued today.
 pub async fn ehf_document(conn: &mut AsyncPgConnection, user: &User, invoice_id: i64) -> AppResult<(String, String)> {
-    use crate::domain::ehf::{EhfInvoice, EhfLine, Party};
+    use crate::domain::ehf::{Address, EhfInvoice, EhfLine, Party, Payment};
     let invoice = db::billing::invoice(conn, invoice_id).await?.ok_or(AppError::NotFound)?;
     load_for_invoicing(conn, user, invoice.application_id).await?;
     let seller = db::catalogue::organisation(conn, invoice.organisation_id).await?.ok_or(AppError::NotFound)?;
     let lines = db::billing::lines_of(conn, &[invoice.id]).await?;
+    let issue_date = crate::domain::deadlines::oslo_date(invoice.issued_at.unwrap_or_else(Utc::now));
     let doc = EhfInvoice {
         number: invoice.number.clone(),
-        issue_date: invoice.issued_at.unwrap_or_else(Utc::now).date_naive(),
+        issue_date,
+        due_date: payment::due_date(issue_date),
+        payment: seller.bank_account.clone().map(|account| Payment { account, kid: payment::kid(invoice.id) }),
         buyer_reference: invoice.recipient_reference.clone(),
-        seller: Party { name: seller.name, organisation_number: seller.organisation_number },
+        seller: Party {
+            name: seller.name,
+            organisation_number: seller.organisation_number,
+            address: Address { street: seller.postal_address, postal_code: seller.postal_code, city: seller.city },
+        },
         buyer: Party {
             name: invoice.recipient_name.clone(),
             organisation_number: invoice.recipient_organisation_number.clone(),
+            address: Address {
+                street: invoice.recipient_address.clone(),
+                postal_code: invoice.recipient_postal_code.clone(),
+                city: invoice.recipient_city.clone(),
+            },
         },
         lines: lines
             .iter()
@@ -228,6 +245,23 @@ pub async fn ehf_document(conn: &mut AsyncPgConnection, user: &User, invoice_id:
         total_ore: invoice.total_ore,
     };
     Ok((invoice.number, crate::domain::ehf::invoice_xml(&doc)))
+}
+
+/// How a part is paid, as the bill shows it: the due date once issued, the seller's account
+/// and the KID.
+pub struct PaymentDetails {
+    pub due_date: Option<chrono::NaiveDate>,
+    pub account: Option<String>,
+    pub kid: String,
+}
+
+/// The payment details of an invoice part sent by `seller`.
+pub fn payment_details(part: &Invoice, seller: Option<&Organisation>) -> PaymentDetails {
+    PaymentDetails {
+        due_date: part.issued_at.map(|at| payment::due_date(crate::domain::deadlines::oslo_date(at))),
+        account: seller.and_then(|o| o.bank_account.clone()),
+        kid: payment::kid(part.id),
+    }
 }
 
 /// An application's combined bill as read: its parts, their lines and every organisation.

@@ -140,7 +140,10 @@ pub fn invoice_json(application_id: i64, bill: Option<&Bill>) -> Value {
         "net_ore": parts.iter().map(|p| p.net_ore).sum::<i64>(),
         "vat_ore": parts.iter().map(|p| p.vat_ore).sum::<i64>(),
         "total_ore": parts.iter().map(|p| p.total_ore).sum::<i64>(),
-        "recipient": {"name": first.recipient_name, "organisation_number": first.recipient_organisation_number, "reference": first.recipient_reference},
+        "recipient": {
+            "name": first.recipient_name, "organisation_number": first.recipient_organisation_number, "reference": first.recipient_reference,
+            "address": first.recipient_address, "postal_code": first.recipient_postal_code, "city": first.recipient_city,
+        },
         "url": format!("/applications/{application_id}/invoice"),
         "lines": lines.iter().map(|l| {
             let part = parts.iter().find(|p| p.id == l.invoice_id);
@@ -150,7 +153,8 @@ pub fn invoice_json(application_id: i64, bill: Option<&Bill>) -> Value {
                 "quantity": l.quantity, "unit_ore": l.unit_ore, "amount_ore": l.amount_ore, "exempt": l.exempt, "price_list_id": l.price_list_id,
             })
         }).collect::<Vec<_>>(),
-        "parts": parts.iter().map(|p| json!({
+        "parts": parts.iter().map(|p| (p, services::invoices::payment_details(p, organisations.iter().find(|o| o.id == p.organisation_id)))).map(|(p, pay)| json!({
+            "due_date": pay.due_date, "bank_account": pay.account, "kid": pay.kid,
             "id": p.id, "number": p.number, "organisation_id": p.organisation_id, "organisation": name(p.organisation_id),
             "status": p.status, "net_ore": p.net_ore, "vat_rate_bp": p.vat_rate_bp, "vat_ore": p.vat_ore, "total_ore": p.total_ore,
             "waived_reason": p.waived_reason, "created_at": p.created_at, "issued_at": p.issued_at, "paid_at": p.paid_at, "waived_at": p.waived_at,
@@ -309,6 +313,19 @@ pub fn form_sections(
                     invoice.map(|i| i.organisation_number.clone()).unwrap_or_default(),
                 ),
                 row("field-invoice-reference", invoice.map(|i| i.reference.clone()).unwrap_or_default()),
+                row(
+                    "field-invoice-address",
+                    invoice
+                        .map(|i| {
+                            crate::domain::ehf::Address {
+                                street: i.address.clone(),
+                                postal_code: i.postal_code.clone(),
+                                city: i.city.clone(),
+                            }
+                            .one_line()
+                        })
+                        .unwrap_or_default(),
+                ),
                 row("field-thesis-level", thesis.map(|s| choice("thesis", &s.level)).unwrap_or_default()),
                 row("field-supervisor", thesis.map(|s| s.supervisor.clone()).unwrap_or_default()),
             ],

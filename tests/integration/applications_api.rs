@@ -22,7 +22,7 @@ pub async fn complete_form(app: &TestApp) -> Value {
         "data_sources": [{"data_source_id": npr["id"], "variables": ["lopenr", "hovedtilstand"], "period_from": "2010-01-01", "period_to": "2025-12-31", "selection": "Pasienter med I50"}],
         "linkage": false, "linkage_key": null, "storage": "TSD, Universitetet i Oslo", "access": "Prosjektgruppen",
         "deletion_date": "2031-12-31", "publication": "Kun aggregerte resultater",
-        "invoice_recipient": {"name": "Universitetet i Oslo", "organisation_number": "971035854", "reference": "PRJ-42"},
+        "invoice_recipient": {"name": "Universitetet i Oslo", "organisation_number": "971035854", "reference": "PRJ-42", "address": "Postboks 1072 Blindern", "postal_code": "0316", "city": "Oslo"},
         "student_thesis": null
     })
 }

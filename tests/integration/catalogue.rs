@@ -167,3 +167,55 @@ async fn organisation_numbers_are_checked() {
         .await;
     assert_eq!(status, Status::Forbidden);
 }
+
+#[rocket::async_test]
+async fn organisations_carry_the_address_and_account_their_invoices_give() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin", None).await;
+    let token = app.token(&admin).await;
+    let number = org_number(3);
+    // A postal code is four digits; an account number has eleven with a MOD11 check digit.
+    let bad = json!({"name": "Forskningsinstituttet", "organisation_number": number, "postal_code": "213", "bank_account": "7694.05.12058"});
+    let (status, body) = app.post_json("/api/organisations", Some(&token), bad).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(body["fields"]["postal_code"].is_array() && body["fields"]["bank_account"].is_array(), "{body}");
+    let good = json!({"name": "Forskningsinstituttet", "organisation_number": number, "postal_address": "Postboks 1", "postal_code": "0213", "city": "Oslo", "bank_account": "7694.05.12057"});
+    let (status, created) = app.post_json("/api/organisations", Some(&token), good).await;
+    assert_eq!(status, Status::Created, "{created}");
+    assert_eq!(created["bank_account"], "76940512057", "stored without separators");
+    let id = created["id"].as_i64().unwrap();
+
+    // The admin page changes them; a bad account is refused beside its field and changes nothing.
+    app.login(&admin).await;
+    let path = format!("/admin/organisations/{id}");
+    let csrf = app.csrf().await;
+    let fields = |account: &'static str| {
+        vec![
+            ("name", "Forskningsinstituttet"),
+            ("name_en", ""),
+            ("organisation_number", ""),
+            ("version", "1"),
+            ("postal_address", "Gaustadalléen 21"),
+            ("postal_code", "0349"),
+            ("city", "Oslo"),
+            ("bank_account", account),
+        ]
+    };
+    let resp = app.form(&path, &fields("1234"), Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let html = resp.into_string().await.unwrap();
+    assert!(html.contains("id=\"f-bank_account-error\""), "the error beside the field");
+    let (_, orgs) = app.get_json("/api/organisations", None).await;
+    let org = orgs.as_array().unwrap().iter().find(|o| o["id"] == id).unwrap().clone();
+    assert_eq!(org["postal_address"], "Postboks 1", "nothing changed");
+    let resp = app.form(&path, &fields("1234 56 78903"), Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, orgs) = app.get_json("/api/organisations", None).await;
+    let org = orgs.as_array().unwrap().iter().find(|o| o["id"] == id).unwrap().clone();
+    assert_eq!(
+        (org["postal_address"].as_str(), org["bank_account"].as_str()),
+        (Some("Gaustadalléen 21"), Some("12345678903"))
+    );
+    let kinds = app.event_kinds("organisation", id).await;
+    assert!(kinds.contains(&"organisation.updated".to_string()), "{kinds:?}");
+}

@@ -12,6 +12,7 @@ mod browser;
 mod case_handling;
 mod case_pages;
 mod catalogue;
+mod ehf;
 mod exports;
 mod faults;
 mod faults_upload;

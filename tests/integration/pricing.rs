@@ -7,17 +7,17 @@ use crate::common::{TestApp, TestUser, csrf_in};
 use rocket::http::Status;
 use serde_json::{Value, json};
 
-struct Cast {
-    applicant: TestUser,
-    applicant_token: String,
-    officer_token: String,
-    fhi_token: String,
-    hdir_token: String,
+pub(crate) struct Cast {
+    pub applicant: TestUser,
+    pub applicant_token: String,
+    pub officer_token: String,
+    pub fhi_token: String,
+    pub hdir_token: String,
 }
 
 /// A submitted application for NPR (Helsedirektoratet's, decided by Helsedataservice) and KRG
 /// (FHI's, decided by FHI).
-async fn two_source_case(app: &TestApp) -> (Cast, i64) {
+pub(crate) async fn two_source_case(app: &TestApp) -> (Cast, i64) {
     let applicant = app.user("applicant", None).await;
     let applicant_token = app.token(&applicant).await;
     let officer = app.user("case_officer", None).await;
@@ -45,11 +45,11 @@ async fn two_source_case(app: &TestApp) -> (Cast, i64) {
     (cast, id)
 }
 
-async fn cmd(app: &TestApp, token: &str, id: i64, command: &str, body: Value) -> (Status, Value) {
+pub(crate) async fn cmd(app: &TestApp, token: &str, id: i64, command: &str, body: Value) -> (Status, Value) {
     app.post_json(&format!("/api/applications/{id}/{command}"), Some(token), body).await
 }
 
-fn release_id(case: &Value, code: &str) -> i64 {
+pub(crate) fn release_id(case: &Value, code: &str) -> i64 {
     case["releases"].as_array().unwrap().iter().find(|r| r["code"] == code).unwrap()["id"].as_i64().unwrap()
 }
 

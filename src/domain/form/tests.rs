@@ -89,6 +89,16 @@ fn formats_and_lengths_are_checked_at_every_save() {
 }
 
 #[test]
+fn the_invoice_address_is_optional_but_its_postal_code_has_four_digits() {
+    let mut f = complete();
+    let r = f.invoice_recipient.as_mut().unwrap();
+    (r.address, r.postal_code, r.city) = ("Postboks 1072 Blindern".into(), "316".into(), "Oslo".into());
+    assert_eq!(check(&f, Mode::Draft, &[]), vec!["invoice_recipient.postal_code"]);
+    f.invoice_recipient.as_mut().unwrap().postal_code = "0316".into();
+    assert!(check(&f, Mode::Submit, &ALL_ATTACHMENTS).is_empty());
+}
+
+#[test]
 fn dates_must_be_ordered_and_within_fifteen_years() {
     let mut f = complete();
     f.end_date = "2026-12-31".into();

@@ -19,7 +19,10 @@ use serde_json::{Value, json};
 super::api_routes!(organisations, create_organisation, data_sources, data_source, create_source, update_source);
 
 fn organisation_json(o: &db::catalogue::Organisation) -> Value {
-    json!({"id": o.id, "name": o.name, "name_en": o.name_en, "organisation_number": o.organisation_number, "is_hds": o.is_hds})
+    json!({
+        "id": o.id, "name": o.name, "name_en": o.name_en, "organisation_number": o.organisation_number, "is_hds": o.is_hds,
+        "postal_address": o.postal_address, "postal_code": o.postal_code, "city": o.city, "bank_account": o.bank_account,
+    })
 }
 
 #[utoipa::path(tag = "catalogue",

@@ -211,6 +211,10 @@ struct OrganisationForm {
     name: String,
     name_en: String,
     organisation_number: String,
+    postal_address: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    bank_account: Option<String>,
     version: Option<i32>,
 }
 
@@ -220,11 +224,19 @@ impl OrganisationForm {
             name: self.name.clone(),
             name_en: Some(self.name_en.clone()),
             organisation_number: self.organisation_number.clone(),
+            postal_address: self.postal_address.clone(),
+            postal_code: self.postal_code.clone(),
+            city: self.city.clone(),
+            bank_account: self.bank_account.clone(),
             version: self.version,
         }
     }
     fn echo(&self) -> Value {
-        json!({"name": self.name, "name_en": self.name_en, "organisation_number": self.organisation_number, "version": self.version})
+        json!({
+            "name": self.name, "name_en": self.name_en, "organisation_number": self.organisation_number,
+            "postal_address": self.postal_address, "postal_code": self.postal_code, "city": self.city,
+            "bank_account": self.bank_account, "version": self.version,
+        })
     }
 }
 
