@@ -117,6 +117,17 @@ pub async fn owners_of_releases(conn: &mut AsyncPgConnection, release_ids: &[i64
         .await
 }
 
+/// Active register owners (staff) of an organisation: a linkage extract's receiving holder.
+pub async fn staff_of(mut conn: &AsyncPgConnection, organisation_id: i64) -> QueryResult<Vec<Recipient>> {
+    users::table
+        .filter(users::role.eq("register_owner"))
+        .filter(users::active.eq(true))
+        .filter(users::organisation_id.eq(organisation_id))
+        .select(Recipient::as_select())
+        .load(&mut conn)
+        .await
+}
+
 /// Project members of an application who have an active account.
 pub async fn members_with_accounts(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Recipient>> {
     let emails = application_members::table

@@ -415,6 +415,8 @@ diesel::table! {
         revoked_by -> Nullable<Int8>,
         expiry_warned_at -> Nullable<Timestamptz>,
         version -> Int4,
+        sender_organisation_id -> Int8,
+        linked_from -> Nullable<Int8>,
     }
 }
 

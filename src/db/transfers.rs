@@ -25,6 +25,11 @@ pub struct Transfer {
     pub revoked_by: Option<i64>,
     pub expiry_warned_at: Option<DateTime<Utc>>,
     pub version: i32,
+    /// The organisation that sends it: the release's owner, or for linked data the holder
+    /// that received the linkage extract.
+    pub sender_organisation_id: i64,
+    /// For linked data: the linkage extract it was made from.
+    pub linked_from: Option<i64>,
 }
 
 /// A file of a transfer.
@@ -58,11 +63,20 @@ pub struct Receipt {
     pub address: Option<String>,
 }
 
+/// Who sends a new transfer to whom.
+pub struct Route {
+    pub sender_organisation_id: i64,
+    /// A linkage extract's receiving organisation (`None`: the researcher).
+    pub recipient_organisation_id: Option<i64>,
+    /// For linked data: the extract it was made from.
+    pub linked_from: Option<i64>,
+}
+
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     release_id: i64,
     application_id: i64,
-    recipient_organisation_id: Option<i64>,
+    route: &Route,
     created_by: i64,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -71,7 +85,9 @@ pub async fn insert(
         .values((
             transfers::release_id.eq(release_id),
             transfers::application_id.eq(application_id),
-            transfers::recipient_organisation_id.eq(recipient_organisation_id),
+            transfers::sender_organisation_id.eq(route.sender_organisation_id),
+            transfers::recipient_organisation_id.eq(route.recipient_organisation_id),
+            transfers::linked_from.eq(route.linked_from),
             transfers::created_by.eq(created_by),
             transfers::expires_at.eq(expires_at),
             transfers::created_at.eq(now),

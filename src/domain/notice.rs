@@ -27,4 +27,7 @@ pub const KINDS: &[&str] = &[
     "transfer.published",
     "transfer.downloaded",
     "transfer.expiring",
+    "linkage.published",
+    "linkage.expiring",
+    "linkage.received",
 ];

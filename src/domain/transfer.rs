@@ -78,6 +78,43 @@ pub fn recipient_sees(state: TransferState, to_another_holder: bool) -> bool {
     state != TransferState::Open && !to_another_holder
 }
 
+/// One transfer of a case as the linkage rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkageFacts {
+    pub id: i64,
+    pub state: TransferState,
+    /// Sent to another data holder for linkage.
+    pub to_another_holder: bool,
+    /// Linked data made from this extract.
+    pub linked_from: Option<i64>,
+}
+
+/// Whether linked data are still owed to the researcher: a linkage extract that is not
+/// withdrawn or expired unread, with no linked data made from it downloaded by the researcher.
+/// Until then the case is not delivered, though the sending release is once received.
+pub fn linkage_outstanding(transfers: &[LinkageFacts]) -> bool {
+    transfers.iter().filter(|t| t.to_another_holder).any(|extract| {
+        let dropped = extract.state.is_final() && extract.state != TransferState::Downloaded;
+        let linked_delivered =
+            transfers.iter().any(|t| t.linked_from == Some(extract.id) && t.state == TransferState::Downloaded);
+        !dropped && !linked_delivered
+    })
+}
+
+/// Checks that linked data may be made from `extract`: a linkage extract the receiving holder
+/// has downloaded in full.
+pub fn check_link(extract_state: TransferState, to_another_holder: bool) -> Result<(), TransferRefusal> {
+    if !to_another_holder {
+        return Err(TransferRefusal::Conflict("err-linked-from-not-extract"));
+    }
+    match extract_state {
+        TransferState::Downloaded => Ok(()),
+        TransferState::Expired => Err(TransferRefusal::Gone("err-transfer-expired")),
+        TransferState::Revoked => Err(TransferRefusal::Gone("err-transfer-revoked")),
+        _ => Err(TransferRefusal::Conflict("err-linked-from-not-received")),
+    }
+}
+
 /// Why a transfer command is refused in the current state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferRefusal {
@@ -240,5 +277,23 @@ mod tests {
         assert!(!all_downloaded(&[]));
         assert!(!all_downloaded(&[(1, true), (2, false)]));
         assert!(all_downloaded(&[(1, true), (2, true)]));
+    }
+
+    #[test]
+    fn linked_data_are_owed_until_the_researcher_has_downloaded_them() {
+        use TransferState::*;
+        let extract = |state| LinkageFacts { id: 1, state, to_another_holder: true, linked_from: None };
+        let linked = |state| LinkageFacts { id: 2, state, to_another_holder: false, linked_from: Some(1) };
+        let plain = LinkageFacts { id: 3, state: Downloaded, to_another_holder: false, linked_from: None };
+        assert!(!linkage_outstanding(&[plain]), "no linkage, nothing owed");
+        assert!(linkage_outstanding(&[extract(Available)]), "the extract is on its way");
+        assert!(linkage_outstanding(&[extract(Downloaded)]), "received, not yet linked");
+        assert!(linkage_outstanding(&[extract(Downloaded), linked(Available)]), "linked, not yet downloaded");
+        assert!(!linkage_outstanding(&[extract(Downloaded), linked(Downloaded)]));
+        assert!(!linkage_outstanding(&[extract(Revoked)]), "a withdrawn extract owes nothing");
+        assert!(linkage_outstanding(&[extract(Downloaded), linked(Revoked)]));
+        assert_eq!(check_link(Downloaded, true), Ok(()));
+        assert!(check_link(Available, true).is_err() && check_link(Downloaded, false).is_err());
+        assert_eq!(check_link(Expired, true), Err(TransferRefusal::Gone("err-transfer-expired")));
     }
 }

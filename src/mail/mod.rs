@@ -188,7 +188,14 @@ impl Mailer {
         Ok(Rendered { subject, text, html })
     }
 
+    /// Where a notice's mail points: the case, or for a linkage extract (whose receiving holder
+    /// does not see the case) the transfer itself.
     fn link(&self, params: &Value) -> Option<String> {
+        if params.get("recipient_organisation_id").is_some()
+            && let Some(id) = params.get("transfer_id").and_then(Value::as_i64)
+        {
+            return Some(format!("{}/transfers/{id}", self.public_url));
+        }
         params.get("application_id").and_then(Value::as_i64).map(|id| format!("{}/applications/{id}", self.public_url))
     }
 

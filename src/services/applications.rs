@@ -570,8 +570,8 @@ pub async fn case_file(conn: &AsyncPgConnection, app: &Application, who: Audienc
         super::invoices::bill(conn, app.id),
         super::read(db::transfers::of_application(conn, app.id)),
     )?;
-    let events = super::transfers::visible_events(events, who, &all_transfers, &releases);
-    let transfers = super::transfers::visible_with_files(conn, &all_transfers, &releases, who).await?;
+    let events = super::transfers::visible_events(events, who, &all_transfers);
+    let transfers = super::transfers::visible_with_files(conn, &all_transfers, who).await?;
     let estimate = super::pricing::estimate_application_of(app, &versions, &facts, &orgs, &revised);
     Ok(CaseFile { attachments, events, messages, releases, decision, helseklage, revised, estimate, bill, transfers })
 }
@@ -591,6 +591,9 @@ pub struct StatusFile {
     pub transfers: Vec<TransferView>,
     /// The catalogue rows of the sources the form asks for.
     pub sources: Vec<crate::db::catalogue::DataSource>,
+    /// For a register owner of a case whose data are to be linked: the other organisations an
+    /// extract may go to for linkage (empty otherwise).
+    pub linkage_holders: Vec<crate::db::catalogue::Organisation>,
 }
 
 /// Reads the status page of application `id` for `user`.
@@ -604,7 +607,14 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
     let decision = db::cases::latest_decision(conn, id).await?;
     let helseklage = db::cases::helseklage_of(conn, id).await?;
     let sources = requested_sources(conn, &app).await?;
-    let transfers = super::transfers::visible_with_files(conn, &all_transfers, &releases, who).await?;
+    let transfers = super::transfers::visible_with_files(conn, &all_transfers, who).await?;
+    let linkage_holders = if access == Access::RegisterOwner && form_of(&app).linkage == Some(true) {
+        let mut orgs = db::catalogue::organisations(conn).await?;
+        orgs.retain(|o| Some(o.id) != user.organisation_id && !o.is_hds);
+        orgs
+    } else {
+        vec![]
+    };
     Ok(StatusFile {
         app,
         access,
@@ -617,6 +627,7 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
         helseklage,
         transfers,
         sources,
+        linkage_holders,
     })
 }
 
@@ -698,6 +709,6 @@ async fn timeline(
     let events = db::events::for_subject(conn, "application", id).await?;
     let releases = db::cases::releases_of(conn, id).await?;
     let transfers = db::transfers::of_application(conn, id).await?;
-    let events = super::transfers::visible_events(events, who, &transfers, &releases);
+    let events = super::transfers::visible_events(events, who, &transfers);
     Ok((events, releases, transfers))
 }

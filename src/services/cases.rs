@@ -47,7 +47,20 @@ pub async fn case_of(conn: &mut AsyncPgConnection, app: &Application) -> AppResu
     let releases = db::cases::releases_of(conn, app.id).await?;
     let latest = db::cases::latest_decision(conn, app.id).await?;
     let helseklage = db::cases::helseklage_of(conn, app.id).await?;
-    Ok(case_from(app, &releases, latest.as_ref(), helseklage.as_ref()))
+    let mut case = case_from(app, &releases, latest.as_ref(), helseklage.as_ref());
+    // Linked data still owed to the researcher keep the case from being delivered.
+    let transfers: Vec<crate::domain::transfer::LinkageFacts> = db::transfers::of_application(conn, app.id)
+        .await?
+        .iter()
+        .map(|t| crate::domain::transfer::LinkageFacts {
+            id: t.id,
+            state: t.state,
+            to_another_holder: t.recipient_organisation_id.is_some(),
+            linked_from: t.linked_from,
+        })
+        .collect();
+    case.all_delivered &= !crate::domain::transfer::linkage_outstanding(&transfers);
+    Ok(case)
 }
 
 /// The lifecycle's view of a case from rows the caller has already read.

@@ -183,11 +183,31 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
         "estimate.revised" => out.extend(notices(applicant(conn, app).await?, "estimate.revised", true)),
         "estimate.accepted" => out.extend(notices(handlers(conn, app).await?, "estimate.accepted", false)),
         "invoice.issued" => out.extend(notices(applicant(conn, app).await?, "invoice.issued", true)),
-        // A linkage extract (to another data holder) is not data for the applicant.
-        "transfer.published" if payload.get("recipient_organisation_id").is_none() => {
-            out.extend(notices(applicant_and_members(conn, app).await?, "transfer.published", true))
+        // A linkage extract (to another data holder) is not data for the applicant: the
+        // receiving holder's staff are told, and warned before it expires.
+        "transfer.published" | "transfer.expiring" => {
+            let published = event.kind == "transfer.published";
+            match payload.get("recipient_organisation_id").and_then(Value::as_i64) {
+                Some(org) => {
+                    let kind = if published { "linkage.published" } else { "linkage.expiring" };
+                    out.extend(notices(db::notifications::staff_of(conn, org).await?, kind, true))
+                }
+                None => {
+                    let kind = if published { "transfer.published" } else { "transfer.expiring" };
+                    out.extend(notices(applicant_and_members(conn, app).await?, kind, true))
+                }
+            }
         }
-        "transfer.expiring" => out.extend(notices(applicant_and_members(conn, app).await?, "transfer.expiring", true)),
+        // The sending holder learns that its extract arrived.
+        "linkage.received" => {
+            if let Some(id) = release_id(payload) {
+                out.extend(notices(
+                    db::notifications::owners_of_releases(conn, &[id]).await?,
+                    "linkage.received",
+                    false,
+                ));
+            }
+        }
         "transfer.downloaded" => {
             if let Some(id) = release_id(payload) {
                 out.extend(notices(

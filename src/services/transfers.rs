@@ -29,7 +29,8 @@ use tokio::io::AsyncRead;
 /// How a user stands to a transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferRole {
-    /// Staff of the organisation owning the release's source: uploads, publishes, revokes, sees receipts.
+    /// Staff of the sending organisation (the release's owner, or for linked data the holder that
+    /// linked them): uploads, publishes, revokes, sees receipts.
     Owner,
     /// The applicant and project members (or, for linkage, the receiving organisation's staff).
     Recipient,
@@ -68,7 +69,7 @@ pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResu
     let transfer = db::transfers::by_id(conn, id).await?.ok_or(AppError::NotFound)?;
     let release = db::cases::release(conn, transfer.release_id).await?.ok_or(AppError::NotFound)?;
     let app = db::applications::by_id(conn, transfer.application_id).await?.ok_or(AppError::NotFound)?;
-    let role = if is_staff_of(user, release.owner_organisation_id) {
+    let role = if is_staff_of(user, transfer.sender_organisation_id) {
         Some(TransferRole::Owner)
     } else if let Some(recipient) = transfer.recipient_organisation_id {
         if is_staff_of(user, recipient) {
@@ -105,6 +106,9 @@ pub struct NewTransfer {
     pub expires_at: Option<DateTime<Utc>>,
     /// For linkage between data holders: the organisation that receives the extract.
     pub recipient_organisation_id: Option<i64>,
+    /// For linked data: the linkage extract (a transfer id) the receiving holder downloaded and
+    /// linked; the new transfer, sent by that holder, goes to the researcher.
+    pub linked_from: Option<i64>,
 }
 
 fn deliverable_release(release: &Release, app: &Application) -> AppResult<()> {
@@ -117,7 +121,9 @@ fn deliverable_release(release: &Release, app: &Application) -> AppResult<()> {
     Ok(())
 }
 
-/// Creates an open transfer for an approved release, by its register owner.
+/// Creates an open transfer for an approved release: by its register owner, to the researcher
+/// or (linkage) to another data holder; or, with `linked_from`, by the holder that received a
+/// linkage extract, with the linked data for the researcher.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     user: &User,
@@ -126,35 +132,79 @@ pub async fn create(
     input: NewTransfer,
     now: DateTime<Utc>,
 ) -> AppResult<Transfer> {
-    let (release, app, _) = cases::load_release(conn, user, release_id).await?;
-    if !is_staff_of(user, release.owner_organisation_id) {
-        return Err(AppError::Forbidden("err-release-owner-delivers".into()));
-    }
+    let (release, app, route) = match input.linked_from {
+        Some(extract_id) => linked_data_route(conn, user, release_id, extract_id, &input).await?,
+        None => {
+            let (release, app, _) = cases::load_release(conn, user, release_id).await?;
+            if !is_staff_of(user, release.owner_organisation_id) {
+                return Err(AppError::Forbidden("err-release-owner-delivers".into()));
+            }
+            if let Some(org) = input.recipient_organisation_id {
+                let exists = db::catalogue::organisations(conn).await?.iter().any(|o| o.id == org);
+                if !exists || Some(org) == user.organisation_id {
+                    return Err(AppError::field("recipient_organisation_id", "err-recipient-organisation"));
+                }
+            }
+            let route = db::transfers::Route {
+                sender_organisation_id: release.owner_organisation_id,
+                recipient_organisation_id: input.recipient_organisation_id,
+                linked_from: None,
+            };
+            (release, app, route)
+        }
+    };
     deliverable_release(&release, &app)?;
     let expires_at = transfer::expiry(input.expires_at, now).map_err(|e| match e {
         ExpiryError::InThePast => AppError::field("expires_at", "err-expiry-past"),
         ExpiryError::TooFar => AppError::field("expires_at", "err-expiry-too-far"),
     })?;
-    if let Some(org) = input.recipient_organisation_id {
-        let exists = db::catalogue::organisations(conn).await?.iter().any(|o| o.id == org);
-        if !exists || Some(org) == user.organisation_id {
-            return Err(AppError::field("recipient_organisation_id", "err-recipient-organisation"));
-        }
-    }
     let (actor, by) = (actor.clone(), user.id);
     on_case(conn, app.id, Seen::ANY, async move |tx, app| {
         let release = db::cases::lock_release(tx, release_id).await?.ok_or(AppError::NotFound)?;
         deliverable_release(&release, &app)?;
-        let t =
-            db::transfers::insert(tx, release_id, app.id, input.recipient_organisation_id, by, expires_at, now).await?;
+        let t = db::transfers::insert(tx, release_id, app.id, &route, by, expires_at, now).await?;
         let mut payload = json!({"transfer_id": t.id, "release_id": release_id, "expires_at": expires_at});
         if let Some(org) = t.recipient_organisation_id {
             payload["recipient_organisation_id"] = json!(org);
+        }
+        if let Some(extract) = t.linked_from {
+            payload["linked_from"] = json!(extract);
         }
         record(tx, &actor, now, app.id, "transfer.created", payload).await?;
         Ok(t)
     })
     .await
+}
+
+/// The route of linked data: `user` is staff of the holder that received linkage extract
+/// `extract_id` of release `release_id` and downloaded it in full; the linked data go to the
+/// researcher. Anyone else gets 404, as for a transfer they have no part in.
+async fn linked_data_route(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    release_id: i64,
+    extract_id: i64,
+    input: &NewTransfer,
+) -> AppResult<(Release, Application, db::transfers::Route)> {
+    let extract = db::transfers::by_id(conn, extract_id).await?.ok_or(AppError::NotFound)?;
+    let Some(receiver) = extract.recipient_organisation_id.filter(|org| is_staff_of(user, *org)) else {
+        return Err(AppError::NotFound);
+    };
+    if extract.release_id != release_id {
+        return Err(AppError::field("linked_from", "err-linked-from-other-release"));
+    }
+    if input.recipient_organisation_id.is_some() {
+        return Err(AppError::field("recipient_organisation_id", "err-linked-data-to-researcher"));
+    }
+    transfer::check_link(extract.state, true).map_err(refused)?;
+    let release = db::cases::release(conn, release_id).await?.ok_or(AppError::NotFound)?;
+    let app = db::applications::by_id(conn, release.application_id).await?.ok_or(AppError::NotFound)?;
+    let route = db::transfers::Route {
+        sender_organisation_id: receiver,
+        recipient_organisation_id: None,
+        linked_from: Some(extract_id),
+    };
+    Ok((release, app, route))
 }
 
 /// Streams one file into an open transfer (replacing a file of the same name). The row is
@@ -409,6 +459,7 @@ pub async fn record_download(
         let payload = json!({"transfer_id": transfer_id, "release_id": release.id, "name": name, "bytes": bytes, "sha256": sha256, "receipt_id": receipt.id});
         record(tx, &actor, now, app.id, "transfer.downloaded", payload).await?;
         let mut state = current.state;
+        let mut just_received = false;
         if state == TransferState::Available {
             let downloaded = db::transfers::downloaded_file_ids(tx, transfer_id).await?;
             let status: Vec<(i64, bool)> =
@@ -420,15 +471,33 @@ pub async fn record_download(
                     ..TransferChanges::default()
                 };
                 state = db::transfers::update(tx, transfer_id, &changes, now).await?.state;
+                just_received = true;
             }
         }
         if state != TransferState::Downloaded {
             return Ok(());
         }
-        // A linkage extract goes to another data holder, not to the applicant: no delivery yet.
-        // Nor while a revised price estimate waits for the applicant (user payment): the receipt
-        // stands, and the delivery is then recorded by the next complete download.
-        // The delivery is the register owner's who made the transfer.
+        match (just_received, current.recipient_organisation_id, current.linked_from) {
+            // A linkage extract received in full: the receiving holder's downloads are its
+            // receipt, and the sending release counts as delivered. The case waits for the
+            // linked data.
+            (true, Some(receiver), _) => {
+                let payload = json!({"transfer_id": transfer_id, "release_id": release.id, "recipient_organisation_id": receiver});
+                record(tx, &actor, now, app.id, "linkage.received", payload).await?;
+            }
+            (true, None, Some(extract)) => {
+                let payload = json!({"transfer_id": transfer_id, "release_id": release.id, "linked_from": extract});
+                record(tx, &actor, now, app.id, "linkage.delivered", payload).await?;
+            }
+            _ => {}
+        }
+        // The delivery is the register owner's who made the transfer (for linked data, the
+        // release was delivered when its extract was received). Not while a revised price
+        // estimate waits for the applicant (user payment): the receipt stands, and the delivery
+        // is then recorded by the next complete download.
+        if db::billing::has_pending_estimate(tx, app.id).await? {
+            return Ok(());
+        }
         let owner = crate::domain::release::Person {
             id: current.created_by,
             role: Role::RegisterOwner,
@@ -436,14 +505,13 @@ pub async fn record_download(
         };
         let delivery = crate::domain::release::deliver(&cases::release_facts(&release), app.state, owner);
         if let Ok(transition) = delivery
-            && current.recipient_organisation_id.is_none()
-            && !db::billing::has_pending_estimate(tx, app.id).await?
+            && current.linked_from.is_none()
         {
             db::cases::deliver_release(tx, release.id, None, current.created_by, now).await?;
             let payload = json!({"release_id": release.id, "transfer_id": transfer_id});
             record(tx, &actor, now, app.id, transition.event, payload).await?;
-            cases::finish_if_all_delivered(tx, &actor, &app, vat_rate_bp, now).await?;
         }
+        cases::finish_if_all_delivered(tx, &actor, &app, vat_rate_bp, now).await?;
         Ok(())
     })
     .await
@@ -486,8 +554,9 @@ pub async fn expire(conn: &mut AsyncPgConnection, storage: &Storage, now: DateTi
 /// Days before expiry when the recipients are told to download (`transfer.expiring`).
 pub const EXPIRY_WARNING_DAYS: i64 = 3;
 
-/// Records `transfer.expiring` once for each published transfer (not a linkage extract) that
-/// expires within [`EXPIRY_WARNING_DAYS`]; the notifications tell the recipients.
+/// Records `transfer.expiring` once for each published transfer that expires within
+/// [`EXPIRY_WARNING_DAYS`]; the notifications tell its recipients (the researcher's side, or a
+/// linkage extract's receiving holder).
 pub async fn warn_expiring(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
     let mut warned = 0;
     for id in db::transfers::due_for_expiry_warning(conn, now + Duration::days(EXPIRY_WARNING_DAYS)).await? {
@@ -499,10 +568,10 @@ pub async fn warn_expiring(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> 
                     return Ok(false);
                 }
                 db::transfers::mark_expiry_warned(tx, id, now).await?;
-                if t.recipient_organisation_id.is_some() {
-                    return Ok(false);
+                let mut payload = json!({"transfer_id": id, "release_id": t.release_id, "expires_at": t.expires_at});
+                if let Some(org) = t.recipient_organisation_id {
+                    payload["recipient_organisation_id"] = json!(org);
                 }
-                let payload = json!({"transfer_id": id, "release_id": t.release_id, "expires_at": t.expires_at});
                 record(tx, &Actor::system(), now, t.application_id, "transfer.expiring", payload).await?;
                 Ok(true)
             })
@@ -536,32 +605,27 @@ pub struct TransferView {
     pub files: Vec<TransferFile>,
 }
 
-/// The visibility facts of a transfer (the owner from its release among `releases`).
-pub fn facts_of(t: &Transfer, releases: &[crate::db::cases::ReleaseView]) -> TransferFacts {
-    let owner = releases.iter().find(|r| r.release.id == t.release_id).map(|r| r.release.owner_organisation_id);
+/// The visibility facts of a transfer.
+pub fn facts_of(t: &Transfer) -> TransferFacts {
     TransferFacts {
         published: t.published_at.is_some(),
-        // A release always exists for a transfer; unknown, it matches no organisation.
-        owner_organisation_id: owner.unwrap_or(-1),
+        owner_organisation_id: t.sender_organisation_id,
         recipient_organisation_id: t.recipient_organisation_id,
     }
 }
 
-/// The events of a case that `who` may see, given every transfer of the case and its releases
-/// (the rule is `domain::access::sees_event`).
+/// The events of a case that `who` may see, given every transfer of the case (the rule is
+/// `domain::access::sees_event`).
 pub fn visible_events(
     events: Vec<crate::db::events::Event>,
     who: Audience,
     transfers: &[Transfer],
-    releases: &[crate::db::cases::ReleaseView],
 ) -> Vec<crate::db::events::Event> {
     events
         .into_iter()
         .filter(|e| {
-            let transfer = e.payload["transfer_id"]
-                .as_i64()
-                .and_then(|id| transfers.iter().find(|t| t.id == id))
-                .map(|t| facts_of(t, releases));
+            let transfer =
+                e.payload["transfer_id"].as_i64().and_then(|id| transfers.iter().find(|t| t.id == id)).map(facts_of);
             access::sees_event(who, &e.kind, transfer)
         })
         .collect()
@@ -574,25 +638,20 @@ pub async fn of_application(
     application_id: i64,
     who: Audience,
 ) -> AppResult<Vec<TransferView>> {
-    let (transfers, releases) = tokio::try_join!(
-        biased;
-        super::read(db::transfers::of_application(conn, application_id)),
-        super::read(db::cases::releases_of(conn, application_id)),
-    )?;
-    visible_with_files(conn, &transfers, &releases, who).await
+    let transfers = db::transfers::of_application(conn, application_id).await?;
+    visible_with_files(conn, &transfers, who).await
 }
 
-/// Those of `transfers` (every transfer of a case, `releases` its releases) that `who` sees, with
-/// their complete files: for callers that have read both already.
+/// Those of `transfers` (every transfer of a case) that `who` sees, with their complete files:
+/// for callers that have read them already.
 pub async fn visible_with_files(
     conn: &AsyncPgConnection,
     transfers: &[Transfer],
-    releases: &[crate::db::cases::ReleaseView],
     who: Audience,
 ) -> AppResult<Vec<TransferView>> {
     let mut out = vec![];
     for t in transfers {
-        if !access::sees_transfer(who, facts_of(t, releases)) {
+        if !access::sees_transfer(who, facts_of(t)) {
             continue;
         }
         let files = db::transfers::files_of(conn, t.id).await?.into_iter().filter(|f| f.complete).collect();
@@ -608,6 +667,8 @@ pub type ReceiptRow = (Receipt, String, String, String);
 pub struct Detail {
     pub files: Vec<TransferFile>,
     pub receipts: Vec<ReceiptRow>,
+    /// For a linkage extract: the transfers of linked data made from it.
+    pub linked: Vec<Transfer>,
 }
 
 /// Reads the files and receipts of a transfer loaded with [`load`].
@@ -618,7 +679,16 @@ pub async fn detail(conn: &mut AsyncPgConnection, l: &Loaded) -> AppResult<Detai
     } else {
         db::transfers::receipts_of(conn, l.transfer.id).await?
     };
-    Ok(Detail { files, receipts })
+    let linked = if l.transfer.recipient_organisation_id.is_some() {
+        db::transfers::of_application(conn, l.app.id)
+            .await?
+            .into_iter()
+            .filter(|t| t.linked_from == Some(l.transfer.id))
+            .collect()
+    } else {
+        vec![]
+    };
+    Ok(Detail { files, receipts, linked })
 }
 
 /// The receipts of each transfer of an application that `who` sees.

@@ -166,7 +166,8 @@ pub fn invoice_json(application_id: i64, bill: Option<&Bill>) -> Value {
 pub fn transfer_json(t: &db::transfers::Transfer, files: &[db::transfers::TransferFile]) -> Value {
     json!({
         "id": t.id, "release_id": t.release_id, "application_id": t.application_id,
-        "recipient_organisation_id": t.recipient_organisation_id, "state": t.state, "version": t.version,
+        "recipient_organisation_id": t.recipient_organisation_id, "sender_organisation_id": t.sender_organisation_id,
+        "linked_from": t.linked_from, "state": t.state, "version": t.version,
         "expires_at": t.expires_at, "created_at": t.created_at, "published_at": t.published_at,
         "downloaded_at": t.downloaded_at, "expired_at": t.expired_at, "revoked_at": t.revoked_at,
         "files": files.iter().filter(|f| f.complete).map(|f| file_json(t.id, f)).collect::<Vec<_>>(),

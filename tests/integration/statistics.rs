@@ -100,8 +100,8 @@ async fn figures_match_a_hand_computed_set_of_cases() {
     // Two transfers of A1's release published in February, one still open (not counted).
     for published in ["'2026-02-05T10:00:00Z'", "'2026-02-06T10:00:00Z'", "NULL"] {
         app.sql(&format!(
-            "INSERT INTO transfers (release_id, application_id, created_by, state, expires_at, created_at, updated_at, published_at) \
-             SELECT r.id, {a1}, {o}, 'available', '2027-01-01', now(), now(), {published} FROM releases r WHERE r.application_id = {a1}"
+            "INSERT INTO transfers (release_id, application_id, sender_organisation_id, created_by, state, expires_at, created_at, updated_at, published_at) \
+             SELECT r.id, {a1}, r.owner_organisation_id, {o}, 'available', '2027-01-01', now(), now(), {published} FROM releases r WHERE r.application_id = {a1}"
         ))
         .await
         .unwrap();

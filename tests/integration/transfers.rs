@@ -559,3 +559,177 @@ async fn the_pages_create_upload_publish_list_download_and_show_receipts() {
         Status::NotFound
     );
 }
+
+/// The organisation with `number`'s id.
+async fn organisation_id(app: &TestApp, number: &str) -> i64 {
+    let conn = app.conn().await;
+    db::catalogue::organisations(&conn).await.unwrap().into_iter().find(|o| o.organisation_number == number).unwrap().id
+}
+
+#[rocket::async_test]
+async fn a_linkage_case_is_delivered_when_the_receiver_delivers_the_linked_data() {
+    use crate::common::smtp::Sink;
+    let sink = Sink::start(0).await;
+    let url = sink.url();
+    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let c = decided_case(&app, true).await;
+    let fhi_id = organisation_id(&app, FHI).await;
+    let fhi = app.user("register_owner", Some(FHI)).await;
+    let fhi_token = app.token(&fhi).await;
+    app.send_mail(chrono::Utc::now()).await;
+
+    // Helsedirektoratet sends its NPR extract to FHI for linkage; FHI's staff are told by mail,
+    // with a link to the transfer (they do not see the case).
+    let (status, t) = app
+        .post_json(
+            &format!("/api/releases/{}/transfers", c.release),
+            Some(&c.owner_token),
+            json!({"recipient_organisation_id": fhi_id}),
+        )
+        .await;
+    assert_eq!(status, Status::Created, "{t}");
+    let extract = t["id"].as_i64().unwrap();
+    assert_eq!(t["sender_organisation_id"], organisation_id(&app, HDIR).await, "sent by the release's owner");
+    put_file(&app, &c.owner_token, extract, "npr_uttrekk.csv", b"lopenr;diagnose\n1;C50\n", None).await;
+    assert_eq!(post(&app, &c.owner_token, format!("/api/transfers/{extract}/publish")).await.0, Status::Ok);
+    let before = sink.messages().len();
+    app.send_mail(chrono::Utc::now()).await;
+    let mails: Vec<_> = sink.messages().into_iter().skip(before).collect();
+    let to_fhi = mails.iter().find(|m| m.to == vec![fhi.email.clone()]).expect("FHI's staff are told");
+    let text = to_fhi.part("text/plain").unwrap();
+    assert!(text.contains("kobling") && text.contains(&format!("/transfers/{extract}")), "{text}");
+    assert!(!mails.iter().any(|m| m.to == vec![c.applicant.email.clone()]), "the applicant is not told of an extract");
+
+    // Warned before it expires (the scheduler's round, three days before).
+    {
+        let mut conn = app.conn().await;
+        let later = chrono::Utc::now() + chrono::Duration::days(28);
+        let warned = helsedataservice::services::transfers::warn_expiring(&mut conn, later).await.unwrap();
+        assert_eq!(warned, 1);
+    }
+    let (_, notices) = app.get_json("/api/notifications", Some(&fhi_token)).await;
+    let kinds: Vec<&str> =
+        notices["notifications"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"linkage.published") && kinds.contains(&"linkage.expiring"), "{kinds:?}");
+
+    // Linked data cannot be made before the extract is received, nor by anyone but the receiver.
+    let linked_path = format!("/api/releases/{}/transfers", c.release);
+    let (status, body) = app.post_json(&linked_path, Some(&fhi_token), json!({"linked_from": extract})).await;
+    assert_eq!(status, Status::Conflict, "not yet received: {body}");
+    let (status, _) = app.post_json(&linked_path, Some(&c.applicant_token), json!({"linked_from": extract})).await;
+    assert_eq!(status, Status::NotFound);
+
+    // FHI downloads the whole extract: its receipt. The sending release is delivered, the case
+    // is not: the linked data are still owed.
+    assert_eq!(get_file(&app, &fhi_token, extract, "npr_uttrekk.csv").await.0, Status::Ok);
+    let (_, case) = app.get_json(&format!("/api/applications/{}", c.id), Some(&c.officer_token)).await;
+    assert_eq!(case["releases"][0]["state"], "delivered", "{case}");
+    assert_eq!(case["state"], "approved", "the researcher has nothing yet");
+    let kinds: Vec<&str> = case["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"linkage.received") && kinds.contains(&"release.delivered"), "{kinds:?}");
+
+    // FHI sends the linked data to the researcher with a transfer of its own.
+    let (status, linked) = app
+        .post_json(&linked_path, Some(&fhi_token), json!({"linked_from": extract, "recipient_organisation_id": c.id}))
+        .await;
+    assert_eq!(status, Status::UnprocessableEntity, "linked data go to the researcher: {linked}");
+    let (status, linked) = app.post_json(&linked_path, Some(&fhi_token), json!({"linked_from": extract})).await;
+    assert_eq!(status, Status::Created, "{linked}");
+    let linked_id = linked["id"].as_i64().unwrap();
+    assert_eq!(linked["linked_from"], extract);
+    assert_eq!(linked["sender_organisation_id"], fhi_id);
+    // FHI uploads and publishes it; Helsedirektoratet does not (it is FHI's transfer).
+    let (status, _) = put_file(&app, &c.owner_token, linked_id, "koblet.csv", b"x", None).await;
+    assert_eq!(status, Status::NotFound);
+    let (status, _) =
+        put_file(&app, &fhi_token, linked_id, "koblet.csv", b"lopenr;diagnose;utdanning\n1;C50;5\n", None).await;
+    assert_eq!(status, Status::Created);
+    assert_eq!(post(&app, &fhi_token, format!("/api/transfers/{linked_id}/publish")).await.0, Status::Ok);
+    assert!(published_notice(&app, &c.applicant_token).await, "the researcher is told");
+
+    // The researcher downloads it: the case is delivered and the statistics count it.
+    let (status, _, body) = get_file(&app, &c.applicant_token, linked_id, "koblet.csv").await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(body.unwrap(), b"lopenr;diagnose;utdanning\n1;C50;5\n");
+    let (_, case) = app.get_json(&format!("/api/applications/{}", c.id), Some(&c.applicant_token)).await;
+    assert_eq!(case["state"], "delivered", "{case}");
+    let kinds: Vec<&str> = case["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"linkage.delivered") && kinds.contains(&"application.delivered"), "{kinds:?}");
+    let (_, stats) = app.get_json("/api/statistics", None).await;
+    assert_eq!(stats["totals"]["delivered"], 1, "{stats}");
+    assert_eq!(stats["case_handling_days"]["count"], 1, "the delivery is on the KPI: {stats}");
+
+    // The pages: the receiver's extract page offers nothing more (linked data made) and links to
+    // the linked transfer, without a link to the case it cannot see.
+    app.login(&fhi).await;
+    let (status, html) = app.page(&format!("/transfers/{extract}")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains(&format!("href=\"/transfers/{linked_id}\"")), "the linked transfer is listed");
+    assert!(!html.contains(&format!("href=\"/applications/{}\"", c.id)), "no link to a case it cannot see");
+    assert!(!html.contains("/linked\""), "no second linked transfer offered");
+}
+
+#[rocket::async_test]
+async fn the_receiver_makes_the_linked_transfer_from_the_extract_page() {
+    let app = TestApp::new().await;
+    let c = decided_case(&app, true).await;
+    let fhi_id = organisation_id(&app, FHI).await;
+    let fhi = app.user("register_owner", Some(FHI)).await;
+    let fhi_token = app.token(&fhi).await;
+    {
+        // The project links NPR with other data (as the form's linkage question says).
+        use diesel_async::RunQueryDsl;
+        let mut conn = app.conn().await;
+        diesel::sql_query(format!(
+            "UPDATE applications SET form = form || '{{\"linkage\": true, \"linkage_key\": \"fødselsnummer\"}}' WHERE id = {}",
+            c.id
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+
+    // The owner's case page offers the receiving holders when the data are to be linked.
+    let owner = app.user("register_owner", Some(HDIR)).await;
+    app.login(&owner).await;
+    let (_, html) = app.page(&format!("/applications/{}", c.id)).await;
+    assert!(
+        html.contains("name=\"recipient_organisation_id\"") && html.contains(&format!("value=\"{fhi_id}\"")),
+        "linkage form"
+    );
+    let csrf = crate::common::csrf_in(&html);
+    let resp = app
+        .form(
+            &format!("/releases/{}/transfers", c.release),
+            &[("expires_on", ""), ("recipient_organisation_id", &fhi_id.to_string())],
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let extract: i64 = resp.headers().get_one("Location").unwrap().trim_start_matches("/transfers/").parse().unwrap();
+    put_file(&app, &c.owner_token, extract, "uttrekk.csv", b"a;b\n", None).await;
+    post(&app, &c.owner_token, format!("/api/transfers/{extract}/publish")).await;
+    get_file(&app, &fhi_token, extract, "uttrekk.csv").await;
+
+    app.login(&fhi).await;
+    let (status, html) = app.page(&format!("/transfers/{extract}")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(
+        html.contains(&format!("action=\"/transfers/{extract}/linked\"")),
+        "the receiver is offered the linked transfer"
+    );
+    let csrf = crate::common::csrf_in(&html);
+    let resp = app.form(&format!("/transfers/{extract}/linked"), &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let location = resp.headers().get_one("Location").unwrap().to_string();
+    let (status, html) = app.page(&location).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("name=\"file\""), "FHI uploads to its own transfer: {html}");
+    assert!(html.contains(&format!("href=\"/transfers/{extract}\"")), "which names the extract");
+    // The applicant's side cannot make linked data.
+    app.login(&c.applicant).await;
+    let (_, page) = app.page(&format!("/applications/{}", c.id)).await;
+    let csrf = crate::common::csrf_in(&page);
+    let resp = app.form(&format!("/transfers/{extract}/linked"), &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::NotFound);
+}

@@ -139,6 +139,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         helseklage,
         transfers,
         sources,
+        linkage_holders,
     } = apps::status_file(&mut conn, user, id).await?;
     // The application as submitted, section by section (not while it is a draft being edited).
     let sections =
@@ -212,6 +213,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "is_member": access == Access::Member,
             "sections": sections, "sections_open": !is_applicant,
             "commands": commands, "releases": releases, "decision": decision, "transfers": transfers,
+            "linkage_holders": linkage_holders.iter().map(|o| json!({"id": o.id, "name": if ctx.lang.english() { o.name_en.clone().unwrap_or_else(|| o.name.clone()) } else { o.name.clone() }})).collect::<Vec<_>>(),
             "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
             "helseklage_outcome": helseklage.as_ref().map(|h| json!({
                 "outcome_key": format!("helseklage-outcome-{}", h.outcome), "decided_on": h.decided_on.format("%d.%m.%Y").to_string(), "reference": h.reference,

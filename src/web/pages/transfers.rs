@@ -22,7 +22,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![create, show, upload, publish, revoke, download]
+    routes![create, link, show, upload, publish, revoke, download]
 }
 
 /// A refusal shown as a flash message on the page it came from; other errors propagate.
@@ -42,6 +42,8 @@ fn flash_or(ctx: &Ctx, back: Redirect, e: AppError) -> AppResult<Flash<Redirect>
 struct NewTransferForm {
     /// The last day of availability (`YYYY-MM-DD`); empty for the default.
     expires_on: Option<String>,
+    /// Another data holder the extract goes to for linkage; empty for the researcher.
+    recipient_organisation_id: Option<String>,
 }
 
 #[post("/releases/<id>/transfers", data = "<form>")]
@@ -57,10 +59,31 @@ async fn create(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<NewTransfe
             Err(_) => return Ok(Flash::error(back, ctx.t("err-expiry-past"))),
         },
     };
-    let input = svc::NewTransfer { expires_at, recipient_organisation_id: None };
+    let recipient_organisation_id = match form.0.recipient_organisation_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => match text.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => return Ok(Flash::error(back, ctx.t("err-recipient-organisation"))),
+        },
+    };
+    let input = svc::NewTransfer { expires_at, recipient_organisation_id, linked_from: None };
     match svc::create(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
         Ok(t) => Ok(Flash::success(Redirect::to(format!("/transfers/{}", t.id)), ctx.t("transfer-created"))),
         Err(e) => flash_or(&ctx, back, e),
+    }
+}
+
+/// The receiving holder of linkage extract `id` makes the transfer of the linked data to the
+/// researcher.
+#[post("/transfers/<id>/linked", data = "<_form>")]
+async fn link(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let extract = svc::load(&mut conn, user, id).await?;
+    let input = svc::NewTransfer { linked_from: Some(id), ..svc::NewTransfer::default() };
+    match svc::create(&mut conn, user, &ctx.actor(), extract.release.id, input, Utc::now()).await {
+        Ok(t) => Ok(Flash::success(Redirect::to(format!("/transfers/{}", t.id)), ctx.t("linked-transfer-created"))),
+        Err(e) => flash_or(&ctx, Redirect::to(format!("/transfers/{id}")), e),
     }
 }
 
@@ -75,6 +98,12 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
     }
     let owner = l.role == TransferRole::Owner;
     let detail = svc::detail(&mut conn, &l).await?;
+    let linkage = l.transfer.recipient_organisation_id.is_some();
+    // The receiving holder of an extract does not see the case; it makes the linked data's
+    // transfer once the extract is received.
+    let receiver = l.role == TransferRole::Recipient && linkage;
+    let linked: Vec<Value> =
+        detail.linked.iter().map(|t| json!({"id": t.id, "state_key": format!("transfer-state-{}", t.state)})).collect();
     let files: Vec<Value> = detail
         .files
         .iter()
@@ -101,8 +130,15 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
                 "id": l.transfer.id, "state_key": format!("transfer-state-{}", l.transfer.state),
                 "expires": l.transfer.expires_at.format("%d.%m.%Y").to_string(),
                 "published": l.transfer.published_at.map(|t| t.format("%d.%m.%Y %H:%M").to_string()),
-                "linkage": l.transfer.recipient_organisation_id.is_some(),
+                "linkage": linkage, "linked_from": l.transfer.linked_from,
             },
+            "sees_case": match l.role {
+                TransferRole::Officer => true,
+                TransferRole::Recipient => !linkage,
+                TransferRole::Owner => l.transfer.linked_from.is_none(),
+            },
+            "linked": linked,
+            "can_link": receiver && state == TransferState::Downloaded && detail.linked.is_empty(),
             "app": {"id": l.app.id, "reference": l.app.reference, "title": l.app.title},
             "files": files, "receipts": receipts, "is_owner": owner,
             "show_receipts": l.role != TransferRole::Recipient,
