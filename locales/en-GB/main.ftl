@@ -937,3 +937,23 @@ decide-preview-title = The decision as it will be sent
 decide-preview-intro = Read the decision letter as the applicant will receive it. The decision is made only when you confirm.
 decide-confirm = Make the decision and send the letter
 decide-back = Back to the case without deciding
+
+# Permits that end
+permit-ends = Permit valid until
+permit-ended = ended
+ask-extension = Apply for an extension
+extension-created = A draft application for an extension has been made with the case's details. Enter the new end date and submit it.
+err-applicant-extends = Only the applicant can apply for an extension.
+err-no-permit-to-extend = The case has no valid permit to extend (or the data are confirmed deleted).
+nav-permits = Permits
+permits-ended-title = Ended permits without confirmed deletion
+permits-ended-intro = Projects whose permit has ended and whose applicant has not yet confirmed that the data are deleted. The applicant was asked to confirm deletion 30 days before the end date.
+permits-ended-count = { $n ->
+    [one] One permit
+   *[other] { $n } permits
+}
+permits-ended-caption = Ended permits, the longest ended first
+permits-days-ended = Days since the end
+permits-reminded = Asked to delete
+permits-ended-none = No ended permit lacks a confirmed deletion.
+event-permit-extended = The permit was extended

@@ -940,3 +940,23 @@ decide-preview-title = Slik blir vedtaket
 decide-preview-intro = Les vedtaksbrevet slik det blir sendt til søkeren. Vedtaket fattes først når du bekrefter.
 decide-confirm = Fatt vedtaket og send brevet
 decide-back = Tilbake til saken uten å fatte vedtak
+
+# Permits that end
+permit-ends = Tillatelsen gjelder til
+permit-ended = utløpt
+ask-extension = Søk om forlengelse
+extension-created = Et utkast til søknad om forlengelse er laget med opplysningene fra saken. Skriv inn ny sluttdato og send den.
+err-applicant-extends = Bare søkeren kan søke om forlengelse.
+err-no-permit-to-extend = Saken har ingen gyldig tillatelse å forlenge (eller dataene er bekreftet slettet).
+nav-permits = Tillatelser
+permits-ended-title = Utløpte tillatelser uten bekreftet sletting
+permits-ended-intro = Prosjekter der tillatelsen har utløpt og søkeren ennå ikke har bekreftet at dataene er slettet. Søkeren ble bedt om å bekrefte sletting 30 dager før sluttdatoen.
+permits-ended-count = { $n ->
+    [one] Én tillatelse
+   *[other] { $n } tillatelser
+}
+permits-ended-caption = Utløpte tillatelser, den som har vært utløpt lengst først
+permits-days-ended = Dager siden utløp
+permits-reminded = Bedt om sletting
+permits-ended-none = Ingen utløpte tillatelser mangler bekreftet sletting.
+event-permit-extended = Tillatelsen ble forlenget

@@ -940,3 +940,23 @@ decide-preview-title = Slik blir vedtaket
 decide-preview-intro = Les vedtaksbrevet slik det blir sendt til søkjaren. Vedtaket blir gjort først når du stadfestar.
 decide-confirm = Gjer vedtaket og send brevet
 decide-back = Tilbake til saka utan å gjere vedtak
+
+# Permits that end
+permit-ends = Løyvet gjeld til
+permit-ended = gått ut
+ask-extension = Søk om forlenging
+extension-created = Eit utkast til søknad om forlenging er laga med opplysningane frå saka. Skriv inn ny sluttdato og send henne.
+err-applicant-extends = Berre søkjaren kan søkje om forlenging.
+err-no-permit-to-extend = Saka har ikkje noko gyldig løyve å forlengje (eller dataa er stadfesta sletta).
+nav-permits = Løyve
+permits-ended-title = Utgåtte løyve utan stadfesta sletting
+permits-ended-intro = Prosjekt der løyvet har gått ut og søkjaren enno ikkje har stadfesta at dataa er sletta. Søkjaren vart beden om å stadfeste sletting 30 dagar før sluttdatoen.
+permits-ended-count = { $n ->
+    [one] Eitt løyve
+   *[other] { $n } løyve
+}
+permits-ended-caption = Utgåtte løyve, det som har vore ute lengst først
+permits-days-ended = Dagar sidan utløp
+permits-reminded = Beden om sletting
+permits-ended-none = Ingen utgåtte løyve manglar stadfesta sletting.
+event-permit-extended = Løyvet vart forlengt

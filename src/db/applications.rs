@@ -43,6 +43,8 @@ pub struct Application {
     pub appealed_at: Option<DateTime<Utc>>,
     pub appeal_interim_reply_at: Option<DateTime<Utc>>,
     pub complete_submitted_at: Option<DateTime<Utc>>,
+    /// The last day of the permit (the project's end date once granted; an extension moves it).
+    pub permit_ends_on: Option<chrono::NaiveDate>,
 }
 
 /// The parts of the form kept in columns.

@@ -11,6 +11,7 @@ pub mod events;
 pub mod identities;
 pub mod notifications;
 pub mod operations;
+pub mod permits;
 pub mod pricing;
 pub mod schema;
 pub mod search;

@@ -167,6 +167,7 @@ diesel::table! {
         appealed_at -> Nullable<Timestamptz>,
         appeal_interim_reply_at -> Nullable<Timestamptz>,
         complete_submitted_at -> Nullable<Timestamptz>,
+        permit_ends_on -> Nullable<Date>,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod org_number;
 pub mod outbox;
 pub mod password;
 pub mod payment;
+pub mod permit;
 pub mod pricing;
 pub mod reference;
 pub mod release;

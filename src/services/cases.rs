@@ -218,6 +218,11 @@ pub async fn command(
                 db::cases::insert_decision(tx, id, &outcome, &reasons, &lang, &html, officer, now, deadline).await?;
                 payload["outcome"] = json!(outcome);
                 payload["appeal_deadline"] = json!(deadline);
+                if updated.state.granted() {
+                    super::permits::grant(tx, &actor, &updated, now).await?;
+                    payload["permit_ends_on"] =
+                        json!(db::applications::by_id(tx, id).await?.and_then(|a| a.permit_ends_on));
+                }
                 // Helsedataservice's part of the bill (intake and case handling) at the decision.
                 super::invoices::draft_invoices(tx, &actor, &updated, super::invoices::Parts::Hds, vat_rate_bp, now)
                     .await?;
@@ -553,6 +558,10 @@ pub async fn record_helseklage(
         let updated = db::cases::update_case(tx, &case, &changes, now).await?;
         let payload = json!({"from": case.state, "to": to, "outcome": outcome.code(), "decided_on": decided_on, "reference": reference, "granted_releases": grants});
         record(tx, &actor, now, id, "appeal.helseklage_decided", payload).await?;
+        // A reversal that grants what was refused gives the permit.
+        if to.granted() && !case.state.granted() {
+            super::permits::grant(tx, &actor, &updated, now).await?;
+        }
         Ok(updated)
     })
     .await

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod invoices;
 pub mod notifications;
 pub mod oidc;
+pub mod permits;
 pub mod price_lists;
 pub mod pricing;
 pub mod reminders;

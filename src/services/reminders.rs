@@ -62,25 +62,20 @@ pub async fn release_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>,
     Ok(sent)
 }
 
-/// Asks applicants to confirm deletion when their project ends within [`DELETION_NOTICE_DAYS`].
+/// Asks applicants to confirm deletion when their permit ends within [`DELETION_NOTICE_DAYS`]
+/// (asked again after an extension moves the end).
 pub async fn deletion_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
     let horizon = (now + Duration::days(DELETION_NOTICE_DAYS)).date_naive();
-    let candidates: Vec<(i64, Option<String>)> = applications::table
-        .filter(applications::state.eq_any(["approved", "partially_approved", "delivered", "closed"]))
+    let candidates: Vec<(i64, Option<NaiveDate>)> = applications::table
+        .filter(applications::permit_ends_on.le(horizon))
         .filter(applications::deletion_reminded_at.is_null())
         .filter(applications::deletion_confirmed_at.is_null())
-        .select((
-            applications::id,
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>("form->>'end_date'"),
-        ))
+        .select((applications::id, applications::permit_ends_on))
         .load(conn)
         .await?;
     let mut sent = 0;
     for (id, end) in candidates {
-        let Some(end) = end.and_then(|e| NaiveDate::parse_from_str(&e, "%Y-%m-%d").ok()) else { continue };
-        if end > horizon {
-            continue;
-        }
+        let Some(end) = end else { continue };
         let done = conn
             .transaction::<_, AppError, _>(async move |tx| {
                 let changed =

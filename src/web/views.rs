@@ -36,6 +36,9 @@ pub async fn application_json(conn: &mut AsyncPgConnection, app: &Application, w
         "created_at": app.created_at, "updated_at": app.updated_at, "submitted_at": app.submitted_at,
         "first_submitted_at": app.first_submitted_at, "completed_at": app.completed_at, "decided_at": app.decided_at,
         "delivered_at": app.delivered_at, "due_date": app.due_date,
+        "permit": app.permit_ends_on.map(|end| json!({
+            "ends_on": end, "deletion_reminded_at": app.deletion_reminded_at, "deletion_confirmed_at": app.deletion_confirmed_at,
+        })),
         "estimate": {
             "amount_ore": app.estimate_ore.unwrap_or(estimate.total_ore), "accepted_at": app.estimate_accepted_at,
             "fee_exemption": estimate.exemption, "current_ore": estimate.total_ore, "lines": estimate.lines, "rates": estimate.rates,

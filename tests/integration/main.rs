@@ -25,6 +25,7 @@ mod openapi;
 mod operations;
 mod pages;
 mod permissions;
+mod permits;
 mod pricing;
 mod restore;
 mod scale;

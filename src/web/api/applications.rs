@@ -35,7 +35,8 @@ super::api_routes!(
     decide_release,
     reconsider_release,
     helseklage,
-    delivered
+    delivered,
+    ended_permits
 );
 
 fn parse_form(body: &Value) -> AppResult<ApplicationForm> {
@@ -102,8 +103,8 @@ async fn replace(
 }
 
 #[utoipa::path(tag = "applications", request_body = crate::web::api::doc::CommandBody, security(("bearer" = [])),
-    params(("command" = String, Path, description = "submit, withdraw, copy, assign, return, complete, decide, appeal, reconsider, uphold, deliver or close")),
-    responses((status = 200, description = "The application after the command (`copy` answers 201 with the copy)", body = Value), (status = 201, description = "The copy (`copy`)", body = Value), ApiErrors))]
+    params(("command" = String, Path, description = "submit, withdraw, copy, extension, assign, return, complete, decide, appeal, late_appeal, deliver or close")),
+    responses((status = 200, description = "The application after the command (`copy` and `extension` answer 201 with the new draft)", body = Value), (status = 201, description = "The copy (`copy`), or the draft extension of a granted case's permit that names it (`extension`)", body = Value), ApiErrors))]
 #[post("/applications/<id>/<command>", data = "<body>", rank = 3)]
 #[allow(clippy::too_many_arguments)]
 async fn command(
@@ -132,6 +133,9 @@ async fn command(
         }
         "withdraw" => (apps::withdraw(&mut conn, &api.user, &who, id, now).await?, Status::Ok),
         "copy" => (apps::copy(&mut conn, &api.user, &who, id, now).await?, Status::Created),
+        "extension" => {
+            (services::permits::extension_draft(&mut conn, &api.user, &who, id, now).await?, Status::Created)
+        }
         other => {
             let Some(cmd) = Command::from_code(other) else { return Err(AppError::NotFound) };
             let params: cases::Params = if body.0.is_null() {
@@ -357,4 +361,25 @@ async fn delivered(
     )
     .await?;
     Ok(Json(release_json(&r)))
+}
+
+/// Permits that have ended without a confirmed deletion of the data (case officers).
+#[utoipa::path(tag = "applications", security(("bearer" = [])),
+    responses((status = 200, description = "Ended permits without confirmed deletion, the longest ended first", body = Value), ApiErrors))]
+#[get("/permits/ended")]
+async fn ended_permits(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let today = crate::domain::deadlines::oslo_date(Utc::now());
+    let ended = services::permits::ended_without_deletion(&mut conn, &api.user, today).await?;
+    Ok(Json(json!(
+        ended
+            .iter()
+            .map(|p| json!({
+                "id": p.app.id, "reference": p.app.reference, "title": p.app.title, "state": p.app.state,
+                "permit_ends_on": p.app.permit_ends_on, "days_ended": p.days_ended,
+                "deletion_reminded_at": p.app.deletion_reminded_at,
+                "applicant": {"name": p.applicant_name, "email": p.applicant_email},
+            }))
+            .collect::<Vec<_>>()
+    )))
 }

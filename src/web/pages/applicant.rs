@@ -41,6 +41,8 @@ pub fn routes() -> Vec<rocket::Route> {
         submit,
         withdraw,
         copy,
+        extension,
+        permits,
         message,
         upload,
         download,
@@ -207,6 +209,10 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
                 && app.deletion_confirmed_at.is_none()
                 && state.released_data(),
             "deletion_confirmed": app.deletion_confirmed_at.map(|t| t.format("%d.%m.%Y").to_string()),
+            "permit_ends": app.permit_ends_on.map(|d| d.format("%d.%m.%Y").to_string()),
+            "permit_ended": app.permit_ends_on.is_some_and(|end| crate::domain::permit::ended(end, crate::domain::deadlines::oslo_date(now))),
+            "can_extend": is_applicant
+                && crate::domain::permit::may_extend(state, app.permit_ends_on, app.deletion_confirmed_at.is_some()),
             "can_message": state != State::Draft && access != Access::Member,
             "can_note": access.sees_internal(),
             "note_only": access == Access::RegisterOwner,
@@ -443,6 +449,49 @@ async fn withdraw(
     let mut conn = services::conn(pool).await?;
     apps::withdraw(&mut conn, user, &ctx.actor(), id, Utc::now()).await?;
     Ok(Flash::success(Redirect::to(format!("/applications/{id}")), ctx.t("withdrawn")))
+}
+
+/// The applicant asks for an extension of the permit: a draft of type `extension` naming it.
+#[post("/applications/<id>/extension", data = "<_form>")]
+async fn extension(
+    ctx: Ctx,
+    pool: &RocketState<Pool>,
+    id: i64,
+    _form: CsrfForm<CsrfOnly>,
+) -> AppResult<Flash<Redirect>> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let back = Redirect::to(format!("/applications/{id}"));
+    match services::permits::extension_draft(&mut conn, user, &ctx.actor(), id, Utc::now()).await {
+        Ok(app) => {
+            Ok(Flash::success(Redirect::to(format!("/applications/{}/edit", app.id)), ctx.t("extension-created")))
+        }
+        Err(AppError::Conflict(key)) => Ok(Flash::error(back, ctx.t(&key))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Officers' overview: permits that have ended without a confirmed deletion of the data.
+#[get("/permits")]
+async fn permits(ctx: Ctx, pool: &RocketState<Pool>) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let today = crate::domain::deadlines::oslo_date(Utc::now());
+    let ended = services::permits::ended_without_deletion(&mut conn, user, today).await?;
+    let rows: Vec<Value> = ended
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.app.id, "reference": p.app.reference, "title": p.app.title,
+                "applicant": p.applicant_name, "email": p.applicant_email,
+                "ends": p.app.permit_ends_on.map(|d| d.format("%d.%m.%Y").to_string()),
+                "ends_iso": p.app.permit_ends_on.map(|d| d.format("%Y-%m-%d").to_string()),
+                "days": p.days_ended,
+                "reminded": p.app.deletion_reminded_at.map(|t| t.format("%d.%m.%Y").to_string()),
+            })
+        })
+        .collect();
+    Ok(ctx.page("pages/cases/permits", json!({"permits": rows, "count": rows.len()})))
 }
 
 #[post("/applications/<id>/copy", data = "<_form>")]

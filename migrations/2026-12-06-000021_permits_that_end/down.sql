@@ -1,0 +1,2 @@
+DROP INDEX applications_permits_open;
+ALTER TABLE applications DROP COLUMN permit_ends_on;
