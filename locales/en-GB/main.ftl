@@ -957,3 +957,17 @@ permits-days-ended = Days since the end
 permits-reminded = Asked to delete
 permits-ended-none = No ended permit lacks a confirmed deletion.
 event-permit-extended = The permit was extended
+
+# Pages that ask before an act that cannot be undone
+withdraw-confirm-heading = Withdraw the application?
+withdraw-confirm-text = Once withdrawn, the application is not handled any further, and this cannot be undone. You can later copy it into a new application.
+deletion-confirm-ask = You confirm that all data delivered to the project, copies included, have been deleted. The confirmation is kept with the case and cannot be taken back.
+transfer-revoke-heading = Revoke the file transfer?
+transfer-revoke-text = The files are deleted for good and the recipients can no longer download them. The receipts remain.
+confirm-cancel = Cancel
+
+# Pages of a list
+pager-label = Pages
+pager-previous = Previous page
+pager-next = Next page
+pager-page = Page { $page } of { $pages }

@@ -960,3 +960,17 @@ permits-days-ended = Dager siden utløp
 permits-reminded = Bedt om sletting
 permits-ended-none = Ingen utløpte tillatelser mangler bekreftet sletting.
 event-permit-extended = Tillatelsen ble forlenget
+
+# Pages that ask before an act that cannot be undone
+withdraw-confirm-heading = Vil du trekke søknaden?
+withdraw-confirm-text = Når søknaden er trukket, blir den ikke behandlet videre, og du kan ikke angre. Du kan senere kopiere den til en ny søknad.
+deletion-confirm-ask = Du bekrefter at alle utleverte data i prosjektet, også kopier, er slettet. Bekreftelsen lagres i saken og kan ikke trekkes tilbake.
+transfer-revoke-heading = Vil du trekke tilbake filoverføringen?
+transfer-revoke-text = Filene slettes for godt, og mottakerne kan ikke lenger laste dem ned. Kvitteringene blir stående.
+confirm-cancel = Avbryt
+
+# Pages of a list
+pager-label = Sider
+pager-previous = Forrige side
+pager-next = Neste side
+pager-page = Side { $page } av { $pages }

@@ -960,3 +960,17 @@ permits-days-ended = Dagar sidan utløp
 permits-reminded = Beden om sletting
 permits-ended-none = Ingen utgåtte løyve manglar stadfesta sletting.
 event-permit-extended = Løyvet vart forlengt
+
+# Pages that ask before an act that cannot be undone
+withdraw-confirm-heading = Vil du trekkje søknaden?
+withdraw-confirm-text = Når søknaden er trekt, blir han ikkje handsama vidare, og du kan ikkje angre. Du kan seinare kopiere han til ein ny søknad.
+deletion-confirm-ask = Du stadfestar at alle utleverte data i prosjektet, også kopiar, er sletta. Stadfestinga blir lagra i saka og kan ikkje trekkjast tilbake.
+transfer-revoke-heading = Vil du trekkje tilbake filoverføringa?
+transfer-revoke-text = Filene blir sletta for godt, og mottakarane kan ikkje lenger laste dei ned. Kvitteringane blir ståande.
+confirm-cancel = Avbryt
+
+# Pages of a list
+pager-label = Sider
+pager-previous = Førre side
+pager-next = Neste side
+pager-page = Side { $page } av { $pages }

@@ -344,6 +344,37 @@ pub struct InboxFilter {
     pub assignee: Option<Option<i64>>,
     pub data_source_id: Option<i64>,
     pub overdue_on: Option<NaiveDate>,
+    /// The order, and whether reversed.
+    pub sort: InboxSort,
+    pub descending: bool,
+    /// One page of the rows (`None`: all of them, for the export).
+    pub page: Option<crate::domain::paging::Page>,
+}
+
+/// The inbox's orders: by due date (the default), by first submission, by reference.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InboxSort {
+    #[default]
+    Due,
+    Submitted,
+    Reference,
+}
+
+impl InboxSort {
+    pub const ALL: [InboxSort; 3] = [InboxSort::Due, InboxSort::Submitted, InboxSort::Reference];
+
+    /// The code in the page's address (`?sort=`).
+    pub fn code(self) -> &'static str {
+        match self {
+            InboxSort::Due => "due",
+            InboxSort::Submitted => "submitted",
+            InboxSort::Reference => "reference",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<InboxSort> {
+        InboxSort::ALL.into_iter().find(|s| s.code() == code)
+    }
 }
 
 /// One line of the inbox: what the list shows, without the form (hundreds of rows a page).
@@ -360,33 +391,60 @@ pub struct InboxRow {
 }
 
 /// Submitted applications matching the filter, oldest due first.
+/// The submitted applications that match `filter`, with `select` (the same filter for the
+/// rows and for their count).
+macro_rules! inbox_matching {
+    ($filter:expr, $select:expr) => {{
+        let filter: &InboxFilter = $filter;
+        let mut q =
+            applications::table.filter(applications::first_submitted_at.is_not_null()).select($select).into_boxed();
+        if let Some(state) = &filter.state {
+            q = q.filter(applications::state.eq(state.clone()));
+        }
+        match filter.assignee {
+            Some(None) => q = q.filter(applications::assignee_id.is_null()),
+            Some(Some(id)) => q = q.filter(applications::assignee_id.eq(id)),
+            None => {}
+        }
+        if let Some(source) = filter.data_source_id {
+            let ids = application_sources::table
+                .filter(application_sources::data_source_id.eq(source))
+                .select(application_sources::application_id);
+            q = q.filter(applications::id.eq_any(ids));
+        }
+        if let Some(day) = filter.overdue_on {
+            q = q.filter(
+                applications::due_date
+                    .lt(day)
+                    .and(applications::state.eq_any(crate::domain::case::AWAITING_DECISION.map(|s| s.code()))),
+            );
+        }
+        q
+    }};
+}
+
+/// The cases that match `filter`, in its order: one page of them, or (without a page) the first
+/// [`UNPAGED_LIMIT`].
 pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryResult<Vec<InboxRow>> {
-    let mut q = applications::table
-        .filter(applications::first_submitted_at.is_not_null())
-        .select(InboxRow::as_select())
-        .into_boxed();
-    if let Some(state) = &filter.state {
-        q = q.filter(applications::state.eq(state.clone()));
-    }
-    match filter.assignee {
-        Some(None) => q = q.filter(applications::assignee_id.is_null()),
-        Some(Some(id)) => q = q.filter(applications::assignee_id.eq(id)),
-        None => {}
-    }
-    if let Some(source) = filter.data_source_id {
-        let ids = application_sources::table
-            .filter(application_sources::data_source_id.eq(source))
-            .select(application_sources::application_id);
-        q = q.filter(applications::id.eq_any(ids));
-    }
-    if let Some(day) = filter.overdue_on {
-        q = q.filter(
-            applications::due_date
-                .lt(day)
-                .and(applications::state.eq_any(crate::domain::case::AWAITING_DECISION.map(|s| s.code()))),
-        );
-    }
-    q.order((applications::due_date.asc().nulls_last(), applications::id)).limit(500).load(conn).await
+    let q = inbox_matching!(filter, InboxRow::as_select());
+    let q = match (filter.sort, filter.descending) {
+        (InboxSort::Due, false) => q.order((applications::due_date.asc().nulls_last(), applications::id)),
+        (InboxSort::Due, true) => q.order((applications::due_date.desc().nulls_last(), applications::id)),
+        (InboxSort::Submitted, false) => q.order((applications::first_submitted_at.asc(), applications::id)),
+        (InboxSort::Submitted, true) => q.order((applications::first_submitted_at.desc(), applications::id.desc())),
+        (InboxSort::Reference, false) => q.order(applications::id.asc()),
+        (InboxSort::Reference, true) => q.order(applications::id.desc()),
+    };
+    let (offset, limit) = filter.page.map(|p| (p.offset, p.size)).unwrap_or((0, UNPAGED_LIMIT));
+    q.offset(offset).limit(limit).load(conn).await
+}
+
+/// Rows of an inbox read without a page (the CSV export).
+pub const UNPAGED_LIMIT: i64 = 10_000;
+
+/// How many cases match `filter`.
+pub async fn inbox_count(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryResult<i64> {
+    inbox_matching!(filter, diesel::dsl::count_star()).first(conn).await
 }
 
 /// Submitted applications per state.

@@ -17,6 +17,7 @@ pub mod net;
 pub mod notice;
 pub mod org_number;
 pub mod outbox;
+pub mod paging;
 pub mod password;
 pub mod payment;
 pub mod permit;

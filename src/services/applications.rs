@@ -309,6 +309,20 @@ pub async fn submit(
     .await
 }
 
+/// The application `user` may withdraw now, with the transition (refused as withdrawing would
+/// be): for the page that asks first.
+pub async fn withdrawable(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<(Application, case::Transition)> {
+    let (app, _) = load(conn, user, id).await?;
+    let t = case::apply(&super::cases::case_from(&app, &[], None, None), Command::Withdraw, case_actor(user), now)
+        .map_err(refusal)?;
+    Ok((app, t))
+}
+
 /// Withdraws an application before a decision.
 pub async fn withdraw(
     conn: &mut AsyncPgConnection,
@@ -317,9 +331,7 @@ pub async fn withdraw(
     id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Application> {
-    let (app, _) = load(conn, user, id).await?;
-    let t = case::apply(&super::cases::case_from(&app, &[], None, None), Command::Withdraw, case_actor(user), now)
-        .map_err(refusal)?;
+    let (app, t) = withdrawable(conn, user, id, now).await?;
     let actor = actor.clone();
     on_case(conn, id, Seen { version: None, state: Some(app.state) }, async move |tx, current| {
         let updated = db::applications::set_state(tx, &current, t.to.code(), now).await?;

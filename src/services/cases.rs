@@ -664,7 +664,9 @@ pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Ut
 /// that match the filter, the count per state and the sources (for the filter).
 pub struct Inbox {
     pub waiting: Vec<i64>,
+    /// One page of the matching cases, and how many match in all.
     pub cases: Vec<InboxRow>,
+    pub total: i64,
     pub counts: Vec<(String, i64)>,
     pub sources: Vec<(DataSource, Organisation)>,
 }
@@ -673,9 +675,10 @@ pub struct Inbox {
 pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> AppResult<Inbox> {
     let waiting = db::billing::applications_with_pending_estimates(conn).await?;
     let cases = db::cases::inbox(conn, filter).await?;
+    let total = db::cases::inbox_count(conn, filter).await?;
     let counts = db::cases::counts_by_state(conn).await?;
     let sources = db::catalogue::sources(conn, None).await?;
-    Ok(Inbox { waiting, cases, counts, sources })
+    Ok(Inbox { waiting, cases, total, counts, sources })
 }
 
 /// The cases that match `filter` with their assignees (for the CSV export).

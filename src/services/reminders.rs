@@ -96,6 +96,32 @@ pub async fn deletion_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>
     Ok(sent)
 }
 
+/// Whether data of the case have reached the project: a release delivered (by a transfer the
+/// researcher downloaded, or access given in an analysis environment).
+pub fn data_delivered(releases: &[crate::db::cases::ReleaseView]) -> bool {
+    releases.iter().any(|r| r.release.delivered_at.is_some())
+}
+
+/// The application whose deletion `user` may confirm now: the applicant's, with data delivered
+/// and deletion not yet confirmed (for the page that asks first, and the confirmation itself).
+pub async fn deletion_confirmable(
+    conn: &mut AsyncPgConnection,
+    user: &crate::db::users::User,
+    id: i64,
+) -> AppResult<crate::db::applications::Application> {
+    let (app, _) = super::applications::load(conn, user, id).await?;
+    if app.applicant_id != user.id {
+        return Err(AppError::Forbidden("err-deletion-applicant".into()));
+    }
+    if !data_delivered(&crate::db::cases::releases_of(conn, id).await?) {
+        return Err(AppError::Conflict("err-no-released-data".into()));
+    }
+    if app.deletion_confirmed_at.is_some() {
+        return Err(AppError::Conflict("err-deletion-confirmed".into()));
+    }
+    Ok(app)
+}
+
 /// The applicant confirms that the project's data have been deleted.
 pub async fn confirm_deletion(
     conn: &mut AsyncPgConnection,
@@ -104,13 +130,7 @@ pub async fn confirm_deletion(
     id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let (app, _) = super::applications::load(conn, user, id).await?;
-    if app.applicant_id != user.id {
-        return Err(AppError::Forbidden("err-deletion-applicant".into()));
-    }
-    if !app.state.released_data() {
-        return Err(AppError::Conflict("err-no-released-data".into()));
-    }
+    deletion_confirmable(conn, user, id).await?;
     let actor = actor.clone();
     super::command::on_case(conn, id, super::command::Seen::ANY, async move |tx, _| {
         let changed =

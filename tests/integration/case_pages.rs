@@ -129,3 +129,58 @@ async fn the_application_reads_as_submitted_with_words_not_codes() {
         assert!(at("Rettslig grunnlag og godkjenninger") < at("NPR – Norsk pasientregister"));
     }
 }
+
+#[rocket::async_test]
+async fn the_inbox_comes_in_pages_of_fifty_sorted_with_the_filters_in_the_address() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    // 120 submitted cases (written directly: the inbox reads what is stored), one a day, the
+    // first submitted first; due dates the other way round.
+    app.sql(&format!(
+        "INSERT INTO applications (applicant_id, state, title, form, first_submitted_at, submitted_at, due_date, submit_count) \
+         SELECT {}, 'submitted', 'Sak ' || lpad(n::text, 3, '0'), '{{}}', \
+                timestamptz '2026-01-01' + n * interval '1 day', timestamptz '2026-01-01' + n * interval '1 day', \
+                date '2027-12-31' - n, 1 \
+         FROM generate_series(1, 120) AS n",
+        applicant.id
+    ))
+    .await
+    .unwrap();
+    let officer = app.user("case_officer", None).await;
+    app.login(&officer).await;
+    // The addresses as the browser reads them out of the attributes.
+    let page = async |path: &str| {
+        let (status, html) = app.page(path).await;
+        (status, html.replace("&#x3D;", "=").replace("&amp;", "&"))
+    };
+
+    // The default order is the due date: the latest submitted is due first.
+    let (status, html) = page("/inbox").await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(html.matches("<tr class=").count(), 50, "fifty a page");
+    assert!(html.contains("Sak 120") && !html.contains("Sak 070"), "page 1 by due date");
+    assert!(html.contains("Side 1 av 3") && html.contains("120 saker"), "the whole count, not the page's");
+    assert!(html.contains("href=\"/inbox?page=2\"") && !html.contains("rel=\"prev\""));
+    let (_, html) = page("/inbox?page=3").await;
+    assert_eq!(html.matches("<tr class=").count(), 20);
+    assert!(html.contains("Sak 001") && html.contains("rel=\"prev\"") && !html.contains("rel=\"next\""));
+
+    // Sorting by submission, then reversed; the header says how the list is sorted.
+    let (_, html) = page("/inbox?sort=submitted").await;
+    assert!(html.contains("Sak 001") && !html.contains("Sak 051"));
+    assert!(html.contains("aria-sort=\"ascending\"><a href=\"/inbox?sort=submitted&order=desc\""), "{html}");
+    let (_, html) = page("/inbox?sort=submitted&order=desc&page=2").await;
+    assert!(html.contains("Sak 070") && !html.contains("Sak 120") && !html.contains("Sak 001"));
+    // The filters and the order stay in the page links and in the filter form.
+    let (_, html) = page("/inbox?state=submitted&sort=submitted&order=desc").await;
+    assert!(html.contains("href=\"/inbox?state=submitted&sort=submitted&order=desc&page=2\""), "{html}");
+    assert!(html.contains("name=\"sort\" value=\"submitted\"") && html.contains("name=\"order\" value=\"desc\""));
+    // Nonsense in the address is ignored, not an error.
+    let (status, html) = page("/inbox?sort=nonsense&page=-4").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Side 1 av 3"));
+    // The CSV export has every matching case, not one page.
+    let resp = app.client.get("/inbox.csv?sort=submitted").dispatch().await;
+    let csv = resp.into_string().await.unwrap();
+    assert_eq!(csv.lines().count(), 121, "a header and 120 cases");
+}

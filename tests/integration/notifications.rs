@@ -319,7 +319,19 @@ async fn waiting_releases_are_reminded_and_applicants_asked_to_confirm_deletion(
     let (_, notices) = app.get_json("/api/notifications", Some(&c.applicant_token)).await;
     assert!(notices.to_string().contains("application.deletion_reminder"));
 
-    // Only the applicant confirms, once.
+    // Deletion is confirmed only once data have reached the project.
+    app.login(&c.applicant).await;
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(!html.contains("Bekreft at dataene er slettet"), "nothing delivered yet");
+    let csrf = csrf_in(&html);
+    let resp = app.form(&format!("/applications/{id}/confirm-deletion"), &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::Conflict);
+    let (status, _) = app
+        .post_json(&format!("/api/releases/{krg}/delivered"), Some(&c.fhi_token), json!({"environment": "TSD"}))
+        .await;
+    assert_eq!(status, Status::Ok);
+
+    // Only the applicant confirms, once, after a page that asks first.
     app.login(&c.fhi).await;
     let csrf = app.csrf().await;
     let resp = app.form(&format!("/applications/{id}/confirm-deletion"), &[], Some(&csrf)).await;
@@ -327,7 +339,14 @@ async fn waiting_releases_are_reminded_and_applicants_asked_to_confirm_deletion(
     app.login(&c.applicant).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("Bekreft at dataene er slettet"));
-    let csrf = csrf_in(&html);
+    assert!(html.contains(&format!("href=\"/applications/{id}/confirm-deletion\"")), "a link, not the act");
+    let (status, ask) = app.page(&format!("/applications/{id}/confirm-deletion")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(
+        ask.contains(&format!("action=\"/applications/{id}/confirm-deletion\""))
+            && ask.contains("kan ikke trekkes tilbake")
+    );
+    let csrf = csrf_in(&ask);
     let resp = app.form(&format!("/applications/{id}/confirm-deletion"), &[], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
     let resp = app.form(&format!("/applications/{id}/confirm-deletion"), &[], Some(&csrf)).await;

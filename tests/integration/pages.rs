@@ -13,6 +13,11 @@ async fn front_page_and_layout() {
     assert!(html.contains("class=\"skip-link\" href=\"#main\""));
     assert!(html.contains("<main id=\"main\""));
     assert!(html.contains("href=\"/language/en?next=/\""));
+    // A favicon, served from the binary.
+    assert!(html.contains("<link rel=\"icon\" href=\"/static/favicon.svg\""));
+    let icon = app.client.get("/static/favicon.svg").dispatch().await;
+    assert_eq!(icon.status(), Status::Ok);
+    assert_eq!(icon.content_type(), Some(rocket::http::ContentType::SVG));
     let resp =
         app.client.get("/").header(rocket::http::Header::new("Accept-Language", "en-GB,en;q=0.9")).dispatch().await;
     assert!(resp.into_string().await.unwrap().contains("Apply for access to health data"));

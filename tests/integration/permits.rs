@@ -99,6 +99,14 @@ async fn an_extension_moves_the_permit_and_ended_permits_reach_the_officers() {
     let (_, html) = app.page(&format!("/applications/{}", c.id)).await;
     assert!(html.contains("Tillatelsen gjelder til") && html.contains("utløpt"), "permit on the page");
     assert!(html.contains(&format!("action=\"/applications/{}/extension\"", c.id)));
+    let (status, _) = app
+        .post_json(
+            &format!("/api/releases/{}/delivered", c.release),
+            Some(&c.owner_token),
+            json!({"environment": "TSD"}),
+        )
+        .await;
+    assert_eq!(status, Status::Ok, "data reach the project before their deletion is confirmed");
     let csrf = csrf_in(&html);
     let resp = app.form(&format!("/applications/{}/confirm-deletion", c.id), &[], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);

@@ -3,7 +3,7 @@
 //! expiry, revocation, tampering, unfinished uploads and linkage between data holders.
 
 use crate::applications_api::submitted;
-use crate::common::{TestApp, TestUser};
+use crate::common::{TestApp, TestUser, csrf_in};
 use helsedataservice::db;
 use helsedataservice::storage::Storage;
 use rocket::http::{Header, Status};
@@ -732,4 +732,62 @@ async fn the_receiver_makes_the_linked_transfer_from_the_extract_page() {
     let csrf = crate::common::csrf_in(&page);
     let resp = app.form(&format!("/transfers/{extract}/linked"), &[], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::NotFound);
+}
+
+#[rocket::async_test]
+async fn withdrawing_and_revoking_ask_first_and_one_click_changes_nothing() {
+    let app = TestApp::new().await;
+
+    // Withdrawing: the case page links to a page that asks; opening it changes nothing.
+    let applicant = app.user("applicant", None).await;
+    let submitted = crate::applications_api::submitted(&app, &applicant).await;
+    let id = submitted["id"].as_i64().unwrap();
+    app.login(&applicant).await;
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(html.contains(&format!("href=\"/applications/{id}/withdraw\"")), "a link to the question");
+    assert!(!html.contains(&format!("action=\"/applications/{id}/withdraw\"")), "not the act itself");
+    let (status, ask) = app.page(&format!("/applications/{id}/withdraw")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(ask.contains("Vil du trekke søknaden?") && ask.contains(&format!("href=\"/applications/{id}\"")), "{ask}");
+    let token = app.token(&applicant).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert_eq!(case["state"], "submitted", "asking changed nothing");
+    let stranger = app.user("applicant", None).await;
+    app.login(&stranger).await;
+    assert_eq!(app.page(&format!("/applications/{id}/withdraw")).await.0, Status::NotFound);
+    app.login(&applicant).await;
+    let resp = app.form(&format!("/applications/{id}/withdraw"), &[], Some(&csrf_in(&ask))).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert_eq!(case["state"], "withdrawn");
+    assert_eq!(app.page(&format!("/applications/{id}/withdraw")).await.0, Status::Conflict, "nothing left to withdraw");
+
+    // Revoking a transfer: the same, for its owner only.
+    let c = decided_case(&app, true).await;
+    let t = create_transfer(&app, &c).await;
+    put_file(&app, &c.owner_token, t, "data.csv", b"a;b\n", None).await;
+    let owner = app.user("register_owner", Some(HDIR)).await;
+    app.login(&owner).await;
+    let (_, html) = app.page(&format!("/transfers/{t}")).await;
+    assert!(
+        html.contains(&format!("href=\"/transfers/{t}/revoke\""))
+            && !html.contains(&format!("action=\"/transfers/{t}/revoke\""))
+    );
+    let (status, ask) = app.page(&format!("/transfers/{t}/revoke")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(ask.contains("slettes for godt") && ask.contains(&format!("href=\"/transfers/{t}\"")), "{ask}");
+    let (_, detail) = app.get_json(&format!("/api/transfers/{t}"), Some(&c.owner_token)).await;
+    assert_eq!(detail["state"], "open", "asking changed nothing");
+    app.login(&c.applicant).await;
+    assert_eq!(
+        app.page(&format!("/transfers/{t}/revoke")).await.0,
+        Status::NotFound,
+        "the applicant does not see an open transfer"
+    );
+    app.login(&owner).await;
+    let resp = app.form(&format!("/transfers/{t}/revoke"), &[], Some(&csrf_in(&ask))).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, detail) = app.get_json(&format!("/api/transfers/{t}"), Some(&c.owner_token)).await;
+    assert_eq!(detail["state"], "revoked");
+    assert_eq!(app.page(&format!("/transfers/{t}/revoke")).await.0, Status::Conflict);
 }

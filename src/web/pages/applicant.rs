@@ -39,6 +39,7 @@ pub fn routes() -> Vec<rocket::Route> {
         save,
         review,
         submit,
+        withdraw_confirm,
         withdraw,
         copy,
         extension,
@@ -205,9 +206,10 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "can_edit": is_applicant && state.editable(),
             "can_withdraw": is_applicant && crate::domain::case::apply(&facts, Command::Withdraw, me, now).is_ok(),
             "can_copy": is_applicant && state != State::Draft,
+            // Offered once data have reached the project, and asked again on a page of its own.
             "can_confirm_deletion": is_applicant
                 && app.deletion_confirmed_at.is_none()
-                && state.released_data(),
+                && services::reminders::data_delivered(&release_rows),
             "deletion_confirmed": app.deletion_confirmed_at.map(|t| t.format("%d.%m.%Y").to_string()),
             "permit_ends": app.permit_ends_on.map(|d| d.format("%d.%m.%Y").to_string()),
             "permit_ended": app.permit_ends_on.is_some_and(|end| crate::domain::permit::ended(end, crate::domain::deadlines::oslo_date(now))),
@@ -436,6 +438,42 @@ async fn submit(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Withdrawing cannot be undone: the page asks first.
+#[get("/applications/<id>/withdraw")]
+async fn withdraw_confirm(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let (app, _) = apps::withdrawable(&mut conn, user, id, Utc::now()).await?;
+    Ok(confirm_page(
+        &ctx,
+        "withdraw-confirm-heading",
+        &app,
+        "withdraw-confirm-text",
+        (format!("/applications/{id}/withdraw"), format!("/applications/{id}")),
+        "withdraw",
+    ))
+}
+
+/// A page that asks before an act that cannot be undone: what it does, the act as a button
+/// (posting to the first of `to`) and the way back (the second).
+pub(crate) fn confirm_page(
+    ctx: &Ctx,
+    heading: &str,
+    app: &crate::db::applications::Application,
+    text: &str,
+    to: (String, String),
+    button: &str,
+) -> Template {
+    let subject = format!("{} – {}", app.reference.clone().unwrap_or_default(), app.title);
+    ctx.page(
+        "pages/confirm",
+        json!({
+            "heading": ctx.t(heading), "subject": subject, "text": ctx.t(text), "action": to.0,
+            "button": ctx.t(button), "back": to.1,
+        }),
+    )
 }
 
 #[post("/applications/<id>/withdraw", data = "<_form>")]

@@ -31,12 +31,30 @@ pub(crate) struct InboxQuery<'r> {
     assignee: Option<&'r str>,
     source: Option<i64>,
     overdue: Option<bool>,
+    /// `due` (default), `submitted` or `reference`.
+    sort: Option<&'r str>,
+    /// `desc` for the reverse order.
+    order: Option<&'r str>,
+    /// The page, from 1 (the CSV export ignores it).
+    page: Option<i64>,
 }
 
 impl InboxQuery<'_> {
-    /// The filter for the database (unknown states and assignees are ignored).
+    fn sort(&self) -> db::cases::InboxSort {
+        self.sort.and_then(db::cases::InboxSort::from_code).unwrap_or_default()
+    }
+
+    fn descending(&self) -> bool {
+        self.order == Some("desc")
+    }
+
+    /// The filter for the database (unknown states, assignees and orders are ignored), for
+    /// every matching row.
     pub(crate) fn filter(&self, user_id: i64, today: chrono::NaiveDate) -> db::cases::InboxFilter {
         db::cases::InboxFilter {
+            sort: self.sort(),
+            descending: self.descending(),
+            page: None,
             state: self.state.filter(|s| crate::domain::case::State::from_code(s).is_some()).map(str::to_string),
             assignee: match self.assignee {
                 Some("me") => Some(Some(user_id)),
@@ -48,8 +66,20 @@ impl InboxQuery<'_> {
         }
     }
 
-    /// The filter as a query string, for the CSV link.
+    /// The filter and order as a query string, for the CSV link and the pages' links.
     fn query_string(&self) -> String {
+        let mut q = self.filter_string();
+        if self.sort() != db::cases::InboxSort::default() || self.descending() {
+            q.push_str(&format!("&sort={}", self.sort().code()));
+            if self.descending() {
+                q.push_str("&order=desc");
+            }
+        }
+        q.trim_start_matches('&').to_string()
+    }
+
+    /// The filters alone as a query string, for the column headers that change the order.
+    fn filter_string(&self) -> String {
         let mut parts = vec![];
         if let Some(s) = self.state {
             parts.push(format!("state={}", crate::web::url_encode(s)));
@@ -72,8 +102,29 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
     let user = ctx.require(Permission::HandleCases)?;
     let mut conn = services::conn(pool).await?;
     let today = crate::domain::deadlines::oslo_date(Utc::now());
-    let filter = q.filter(user.id, today);
-    let cases::Inbox { waiting, cases: matching, counts, sources } = cases::inbox(&mut conn, &filter).await?;
+    let page = crate::domain::paging::Page::new(q.page, crate::domain::paging::PAGE_SIZE);
+    let filter = db::cases::InboxFilter { page: Some(page), ..q.filter(user.id, today) };
+    let cases::Inbox { waiting, cases: matching, total, counts, sources } = cases::inbox(&mut conn, &filter).await?;
+    let pages = crate::domain::paging::Page::count(total, page.size);
+    let query = q.query_string();
+    let page_link = |n: i64| format!("/inbox?{}{}page={n}", query, if query.is_empty() { "" } else { "&" });
+    let filters = q.filter_string();
+    // Each sortable column: a link that sorts by it (again: the other way round).
+    let sort_links: serde_json::Map<String, Value> = db::cases::InboxSort::ALL
+        .iter()
+        .map(|s| {
+            let current = q.sort() == *s;
+            let reverse = current && !q.descending();
+            let join = if filters.is_empty() { "" } else { "&" };
+            let href = format!("/inbox?{filters}{join}sort={}{}", s.code(), if reverse { "&order=desc" } else { "" });
+            let aria = match (current, q.descending()) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            };
+            (s.code().to_string(), json!({"href": href, "aria_sort": aria}))
+        })
+        .collect();
     let rows: Vec<Value> = matching
         .iter()
         .map(|a| {
@@ -99,8 +150,11 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
         .collect();
     Ok(ctx.page(
         "pages/cases/inbox",
-        json!({"cases": rows, "counts": counts, "states": states, "sources": sources, "assignee": q.assignee.unwrap_or(""), "overdue": q.overdue.unwrap_or(false), "count": rows.len(),
-            "query": q.query_string()}),
+        json!({"cases": rows, "counts": counts, "states": states, "sources": sources, "assignee": q.assignee.unwrap_or(""), "overdue": q.overdue.unwrap_or(false), "count": total,
+            "query": query, "sort": sort_links, "sort_code": q.sort().code(), "order": if q.descending() { "desc" } else { "asc" },
+            "page": page.number, "pages": pages,
+            "previous": (page.number > 1).then(|| page_link(page.number - 1)),
+            "next": (page.number < pages).then(|| page_link(page.number + 1))}),
     ))
 }
 

@@ -17,7 +17,17 @@ use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![list, mark_read, preference, confirm_deletion, admin_mail, retry, verify_email, resend_verification]
+    routes![
+        list,
+        mark_read,
+        preference,
+        confirm_deletion_page,
+        confirm_deletion,
+        admin_mail,
+        retry,
+        verify_email,
+        resend_verification
+    ]
 }
 
 #[get("/notifications")]
@@ -58,6 +68,22 @@ async fn preference(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<PreferenceForm>
     let mut conn = services::conn(pool).await?;
     services::notifications::set_mail_preference(&mut conn, user, &form.0.mail).await?;
     Ok(Flash::success(Redirect::to("/notifications"), ctx.t("notifications-preference-saved")))
+}
+
+/// Confirming deletion is a statement the applicant answers for: the page asks first.
+#[get("/applications/<id>/confirm-deletion")]
+async fn confirm_deletion_page(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let app = services::reminders::deletion_confirmable(&mut conn, user, id).await?;
+    Ok(crate::web::pages::applicant::confirm_page(
+        &ctx,
+        "deletion-confirm-heading",
+        &app,
+        "deletion-confirm-ask",
+        (format!("/applications/{id}/confirm-deletion"), format!("/applications/{id}")),
+        "deletion-confirm-button",
+    ))
 }
 
 #[post("/applications/<id>/confirm-deletion", data = "<_form>")]

@@ -22,7 +22,7 @@ use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![create, link, show, upload, publish, revoke, download]
+    routes![create, link, show, upload, publish, revoke_confirm, revoke, download]
 }
 
 /// A refusal shown as a flash message on the page it came from; other errors propagate.
@@ -186,6 +186,29 @@ async fn publish(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly
         Ok(_) => Ok(Flash::success(back, ctx.t("transfer-published"))),
         Err(e) => flash_or(&ctx, back, e),
     }
+}
+
+/// Revoking deletes the files for good: the page asks first.
+#[get("/transfers/<id>/revoke")]
+async fn revoke_confirm(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let l = svc::load(&mut conn, user, id).await?;
+    match l.role {
+        TransferRole::Owner => {}
+        // Recipients see nothing of a transfer before it is published.
+        TransferRole::Recipient if l.transfer.state == TransferState::Open => return Err(AppError::NotFound),
+        _ => return Err(AppError::Forbidden("err-transfer-owner-only".into())),
+    }
+    crate::domain::transfer::check_revoke(l.transfer.state).map_err(svc::refused)?;
+    Ok(crate::web::pages::applicant::confirm_page(
+        &ctx,
+        "transfer-revoke-heading",
+        &l.app,
+        "transfer-revoke-text",
+        (format!("/transfers/{id}/revoke"), format!("/transfers/{id}")),
+        "transfer-revoke",
+    ))
 }
 
 #[post("/transfers/<id>/revoke", data = "<_form>")]
