@@ -211,6 +211,17 @@ pub struct Invoice {
     pub recipient_city: String,
 }
 
+impl Invoice {
+    /// The recipient's postal address, as the form gave it.
+    pub fn recipient_postal_address(&self) -> crate::domain::ehf::Address {
+        crate::domain::ehf::Address {
+            street: self.recipient_address.clone(),
+            postal_code: self.recipient_postal_code.clone(),
+            city: self.recipient_city.clone(),
+        }
+    }
+}
+
 /// A stored invoice line.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = invoice_lines)]

@@ -24,6 +24,15 @@ pub struct Organisation {
 }
 
 impl Organisation {
+    /// Its postal address.
+    pub fn address(&self) -> crate::domain::ehf::Address {
+        crate::domain::ehf::Address {
+            street: self.postal_address.clone(),
+            postal_code: self.postal_code.clone(),
+            city: self.city.clone(),
+        }
+    }
+
     /// Where its invoices are sent from and paid to.
     pub fn invoicing(&self) -> InvoicingDetails {
         InvoicingDetails {

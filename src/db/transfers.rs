@@ -98,6 +98,16 @@ pub async fn insert(
         .await
 }
 
+/// The transfers of linked data made from linkage extract `extract_id`.
+pub async fn linked_from(conn: &mut AsyncPgConnection, extract_id: i64) -> QueryResult<Vec<Transfer>> {
+    transfers::table
+        .filter(transfers::linked_from.eq(extract_id))
+        .order(transfers::id)
+        .select(Transfer::as_select())
+        .load(conn)
+        .await
+}
+
 pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Transfer>> {
     transfers::table.find(id).select(Transfer::as_select()).first(conn).await.optional()
 }

@@ -103,6 +103,17 @@ pub struct InvoiceRecipient {
     pub city: String,
 }
 
+impl InvoiceRecipient {
+    /// The invoice's postal address.
+    pub fn postal_address(&self) -> super::ehf::Address {
+        super::ehf::Address {
+            street: self.address.clone(),
+            postal_code: self.postal_code.clone(),
+            city: self.city.clone(),
+        }
+    }
+}
+
 /// A student thesis (fee exemption for aggregated data up to master level).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]

@@ -48,18 +48,21 @@ pub async fn case_of(conn: &mut AsyncPgConnection, app: &Application) -> AppResu
     let latest = db::cases::latest_decision(conn, app.id).await?;
     let helseklage = db::cases::helseklage_of(conn, app.id).await?;
     let mut case = case_from(app, &releases, latest.as_ref(), helseklage.as_ref());
-    // Linked data still owed to the researcher keep the case from being delivered.
-    let transfers: Vec<crate::domain::transfer::LinkageFacts> = db::transfers::of_application(conn, app.id)
-        .await?
-        .iter()
-        .map(|t| crate::domain::transfer::LinkageFacts {
-            id: t.id,
-            state: t.state,
-            to_another_holder: t.recipient_organisation_id.is_some(),
-            linked_from: t.linked_from,
-        })
-        .collect();
-    case.all_delivered &= !crate::domain::transfer::linkage_outstanding(&transfers);
+    // Linked data still owed to the researcher keep the case from being delivered (the transfers
+    // are read only when that is the question left).
+    if case.all_delivered {
+        let transfers: Vec<crate::domain::transfer::LinkageFacts> = db::transfers::of_application(conn, app.id)
+            .await?
+            .iter()
+            .map(|t| crate::domain::transfer::LinkageFacts {
+                id: t.id,
+                state: t.state,
+                to_another_holder: t.recipient_organisation_id.is_some(),
+                linked_from: t.linked_from,
+            })
+            .collect();
+        case.all_delivered = !crate::domain::transfer::linkage_outstanding(&transfers);
+    }
     Ok(case)
 }
 
@@ -219,9 +222,7 @@ pub async fn command(
                 payload["outcome"] = json!(outcome);
                 payload["appeal_deadline"] = json!(deadline);
                 if updated.state.granted() {
-                    super::permits::grant(tx, &actor, &updated, now).await?;
-                    payload["permit_ends_on"] =
-                        json!(db::applications::by_id(tx, id).await?.and_then(|a| a.permit_ends_on));
+                    payload["permit_ends_on"] = json!(super::permits::grant(tx, &actor, &updated, now).await?);
                 }
                 // Helsedataservice's part of the bill (intake and case handling) at the decision.
                 super::invoices::draft_invoices(tx, &actor, &updated, super::invoices::Parts::Hds, vat_rate_bp, now)

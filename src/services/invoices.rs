@@ -200,7 +200,7 @@ pub fn combined_status(parts: &[Invoice]) -> &'static str {
 /// The EHF / PEPPOL BIS Billing 3.0 document of one invoice part, for whoever may see the
 /// application. A draft is shown as if issued today.
 pub async fn ehf_document(conn: &mut AsyncPgConnection, user: &User, invoice_id: i64) -> AppResult<(String, String)> {
-    use crate::domain::ehf::{Address, EhfInvoice, EhfLine, Party, Payment};
+    use crate::domain::ehf::{EhfInvoice, EhfLine, Party, Payment};
     let invoice = db::billing::invoice(conn, invoice_id).await?.ok_or(AppError::NotFound)?;
     load_for_invoicing(conn, user, invoice.application_id).await?;
     let seller = db::catalogue::organisation(conn, invoice.organisation_id).await?.ok_or(AppError::NotFound)?;
@@ -212,19 +212,11 @@ pub async fn ehf_document(conn: &mut AsyncPgConnection, user: &User, invoice_id:
         due_date: payment::due_date(issue_date),
         payment: seller.bank_account.clone().map(|account| Payment { account, kid: payment::kid(invoice.id) }),
         buyer_reference: invoice.recipient_reference.clone(),
-        seller: Party {
-            name: seller.name,
-            organisation_number: seller.organisation_number,
-            address: Address { street: seller.postal_address, postal_code: seller.postal_code, city: seller.city },
-        },
+        seller: Party { address: seller.address(), name: seller.name, organisation_number: seller.organisation_number },
         buyer: Party {
             name: invoice.recipient_name.clone(),
             organisation_number: invoice.recipient_organisation_number.clone(),
-            address: Address {
-                street: invoice.recipient_address.clone(),
-                postal_code: invoice.recipient_postal_code.clone(),
-                city: invoice.recipient_city.clone(),
-            },
+            address: invoice.recipient_postal_address(),
         },
         lines: lines
             .iter()

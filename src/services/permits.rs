@@ -14,24 +14,29 @@ use serde_json::json;
 
 /// At a decision that grants `app` (inside its transaction): the permit runs to the project's
 /// end date. A granted extension moves the permit of the case it names (the applicant's own)
-/// to its own end date, if later, and that is an event of the extended case.
-pub async fn grant(tx: &mut AsyncPgConnection, actor: &Actor, app: &Application, now: DateTime<Utc>) -> AppResult<()> {
+/// to its own end date, if later, and that is an event of the extended case. Returns the
+/// permit's last day.
+pub async fn grant(
+    tx: &mut AsyncPgConnection,
+    actor: &Actor,
+    app: &Application,
+    now: DateTime<Utc>,
+) -> AppResult<Option<NaiveDate>> {
     let form = apps::form_of(app);
     let ends_on = NaiveDate::parse_from_str(&form.end_date, "%Y-%m-%d").ok();
     db::permits::set_end(tx, app.id, ends_on).await?;
-    let (Some(ends_on), Some(reference)) = (ends_on, form.previous_reference.as_deref()) else { return Ok(()) };
-    if form.application_type != "extension" {
-        return Ok(());
-    }
-    let Some(original) = db::permits::own_by_reference(tx, app.applicant_id, reference).await? else { return Ok(()) };
-    let Some(current) = original.permit_ends_on else { return Ok(()) };
-    if let Some(new_end) = permit::extended(current, ends_on) {
+    if let (Some(end), Some(reference)) = (ends_on, form.previous_reference.as_deref())
+        && form.application_type == "extension"
+        && let Some(original) = db::permits::own_by_reference(tx, app.applicant_id, reference).await?
+        && let Some(current) = original.permit_ends_on
+        && let Some(new_end) = permit::extended(current, end)
+    {
         db::permits::set_end(tx, original.id, Some(new_end)).await?;
         let payload =
             json!({"from": current, "to": new_end, "extension_id": app.id, "extension_reference": app.reference});
         record(tx, actor, now, original.id, "permit.extended", payload).await?;
     }
-    Ok(())
+    Ok(ends_on)
 }
 
 /// The applicant asks for an extension of case `id`: a draft of type `extension` that names it

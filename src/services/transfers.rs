@@ -680,11 +680,7 @@ pub async fn detail(conn: &mut AsyncPgConnection, l: &Loaded) -> AppResult<Detai
         db::transfers::receipts_of(conn, l.transfer.id).await?
     };
     let linked = if l.transfer.recipient_organisation_id.is_some() {
-        db::transfers::of_application(conn, l.app.id)
-            .await?
-            .into_iter()
-            .filter(|t| t.linked_from == Some(l.transfer.id))
-            .collect()
+        db::transfers::linked_from(conn, l.transfer.id).await?
     } else {
         vec![]
     };

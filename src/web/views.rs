@@ -317,19 +317,7 @@ pub fn form_sections(
                     invoice.map(|i| i.organisation_number.clone()).unwrap_or_default(),
                 ),
                 row("field-invoice-reference", invoice.map(|i| i.reference.clone()).unwrap_or_default()),
-                row(
-                    "field-invoice-address",
-                    invoice
-                        .map(|i| {
-                            crate::domain::ehf::Address {
-                                street: i.address.clone(),
-                                postal_code: i.postal_code.clone(),
-                                city: i.city.clone(),
-                            }
-                            .one_line()
-                        })
-                        .unwrap_or_default(),
-                ),
+                row("field-invoice-address", invoice.map(|i| i.postal_address().one_line()).unwrap_or_default()),
                 row("field-thesis-level", thesis.map(|s| choice("thesis", &s.level)).unwrap_or_default()),
                 row("field-supervisor", thesis.map(|s| s.supervisor.clone()).unwrap_or_default()),
             ],

@@ -2,7 +2,6 @@
 //! revised estimates, hours, invoice actions) with its forms, and the printable invoice.
 
 use crate::db::{self, Pool, applications::Application, users::User};
-use crate::domain::ehf::Address;
 use crate::domain::pricing::{Estimate, format_nok};
 use crate::domain::pricing::{InvoiceAction, InvoiceStatus};
 use crate::domain::role::{Permission, Role};
@@ -298,7 +297,7 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
             json!({
                 "due": pay.due_date.map(|d| d.format("%d.%m.%Y").to_string()),
                 "account": pay.account.map(|a| crate::domain::payment::format_account(&a)), "kid": pay.kid,
-                "address": org.map(|o| Address { street: o.postal_address.clone(), postal_code: o.postal_code.clone(), city: o.city.clone() }.one_line()),
+                "address": org.map(|o| o.address().one_line()),
                 "number": p.number, "organisation": org_name(&ctx, &orgs, p.organisation_id),
                 "organisation_number": org.map(|o| o.organisation_number.clone()), "status_key": format!("invoice-{}", p.status),
                 "net": format_nok(p.net_ore), "vat": format_nok(p.vat_ore), "total": format_nok(p.total_ore),
@@ -313,19 +312,13 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
         })
         .collect();
     let first = &parts[0];
-    let recipient_address = Address {
-        street: first.recipient_address.clone(),
-        postal_code: first.recipient_postal_code.clone(),
-        city: first.recipient_city.clone(),
-    }
-    .one_line();
     Ok(ctx.page(
         "pages/payment/invoice",
         json!({
             "app_id": app.id, "reference": app.reference, "title": app.title, "status_key": format!("invoice-{}", bill::combined_status(&parts)),
             "recipient": {
                 "name": first.recipient_name, "organisation_number": first.recipient_organisation_number, "reference": first.recipient_reference,
-                "address": recipient_address,
+                "address": first.recipient_postal_address().one_line(),
             },
             "groups": groups,
             "net": format_nok(parts.iter().map(|p| p.net_ore).sum()), "vat": format_nok(parts.iter().map(|p| p.vat_ore).sum()),
