@@ -15,6 +15,7 @@ pub mod permits;
 pub mod pricing;
 pub mod schema;
 pub mod search;
+pub mod statements;
 pub mod statistics;
 pub mod tls;
 pub mod transfers;

@@ -521,6 +521,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfer_receipts,
     identities,
     webhook_endpoints,
+    statements,
 );
 
 diesel::table! {
@@ -592,3 +593,23 @@ diesel::table! {
 diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(webhook_endpoints -> organisations (organisation_id));
 diesel::joinable!(outbox -> webhook_endpoints (endpoint_id));
+
+// ---- statements (uttalelser) ----
+diesel::table! {
+    statements (id) {
+        id -> Int8,
+        application_id -> Int8,
+        requested_by -> Int8,
+        reviewer_id -> Int8,
+        question -> Text,
+        due_on -> Date,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamptz>,
+        reminded_at -> Nullable<Timestamptz>,
+        invite_token_hash -> Nullable<Text>,
+        invite_expires_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(statements -> applications (application_id));

@@ -25,5 +25,6 @@ pub mod pricing;
 pub mod reference;
 pub mod release;
 pub mod role;
+pub mod statement;
 pub mod text;
 pub mod transfer;

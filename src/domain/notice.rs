@@ -30,4 +30,44 @@ pub const KINDS: &[&str] = &[
     "linkage.published",
     "linkage.expiring",
     "linkage.received",
+    "statement.requested",
+    "statement.reminder",
+    "statement.answered",
 ];
+
+/// Where a notice of `kind` with `params` points, in the bell and in its mail: a reviewer's
+/// statement (they do not see the case itself); a linkage extract, for its receiving holder;
+/// otherwise the case.
+pub fn path(kind: &str, params: &serde_json::Value) -> Option<String> {
+    let id = |key: &str| params.get(key).and_then(serde_json::Value::as_i64);
+    if matches!(kind, "statement.requested" | "statement.reminder")
+        && let Some(s) = id("statement_id")
+    {
+        return Some(format!("/statements/{s}"));
+    }
+    if params.get("recipient_organisation_id").is_some()
+        && let Some(t) = id("transfer_id")
+    {
+        return Some(format!("/transfers/{t}"));
+    }
+    id("application_id").map(|a| format!("/applications/{a}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_notice_points_where_its_reader_may_look() {
+        let p = json!({"application_id": 4, "statement_id": 9, "transfer_id": 2});
+        assert_eq!(super::path("statement.requested", &p).as_deref(), Some("/statements/9"));
+        assert_eq!(
+            super::path("statement.answered", &p).as_deref(),
+            Some("/applications/4"),
+            "the officer sees the case"
+        );
+        let linkage = json!({"application_id": 4, "transfer_id": 2, "recipient_organisation_id": 7});
+        assert_eq!(super::path("linkage.published", &linkage).as_deref(), Some("/transfers/2"));
+        assert_eq!(super::path("message.posted", &json!({})), None);
+    }
+}

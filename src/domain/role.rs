@@ -14,6 +14,9 @@ pub enum Role {
     RegisterOwner,
     /// Operators.
     Admin,
+    /// An outside expert asked for a statement (uttalelse) on a case: sees only the cases it was
+    /// asked about, and answers there.
+    Reviewer,
 }
 
 /// Things a role may be allowed to do, independent of any particular object.
@@ -47,11 +50,12 @@ impl Role {
             Role::CaseOfficer => "/inbox",
             Role::RegisterOwner => "/releases",
             Role::Admin => "/dashboard",
+            Role::Reviewer => "/statements",
         }
     }
 
     /// Every role, in display order.
-    pub const ALL: [Role; 4] = [Role::Applicant, Role::CaseOfficer, Role::RegisterOwner, Role::Admin];
+    pub const ALL: [Role; 5] = [Role::Applicant, Role::CaseOfficer, Role::RegisterOwner, Role::Admin, Role::Reviewer];
 
     /// The stable code stored in the database and used in the API.
     pub fn code(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Role {
             Role::CaseOfficer => "case_officer",
             Role::RegisterOwner => "register_owner",
             Role::Admin => "admin",
+            Role::Reviewer => "reviewer",
         }
     }
 

@@ -83,6 +83,7 @@ async fn tasks(conn: &mut diesel_async::AsyncPgConnection, storage: &Storage, co
         crate::services::reminders::release_reminders(conn, now, config.release_reminder_days).await,
     );
     report("deletion reminders", crate::services::reminders::deletion_reminders(conn, now).await);
+    report("statement reminders", crate::services::statements::remind(conn, now).await);
     report("digests", crate::services::notifications::queue_digests(conn, now).await);
     report("expiring transfers", crate::services::transfers::warn_expiring(conn, now).await);
     report("expired transfers", crate::services::transfers::expire(conn, storage, now).await);

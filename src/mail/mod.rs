@@ -139,7 +139,7 @@ impl Mailer {
                             let kind = i["kind"].as_str().unwrap_or_default();
                             json!({
                                 "text": notice_text(lang, kind, &i["params"]),
-                                "link": self.link(&i["params"]),
+                                "link": self.link(kind, &i["params"]),
                             })
                         })
                         .collect()
@@ -162,11 +162,20 @@ impl Mailer {
             "verify_email" => Some("verify"),
             "reregistration" => Some("reregistration"),
             "registration_attempt" => Some("registration-attempt"),
+            // An invitation to give a statement, to an address without a confirmed account.
+            "statement_invitation" if context["reminder"] == json!(true) => Some("statement-reminder"),
+            "statement_invitation" => Some("statement-invitation"),
             _ => None,
         } {
             let link = format!("{}{}", self.public_url, context["path"].as_str().unwrap_or("/"));
+            let arg = |k: &str| i18n::Arg::from(context[k].as_str().unwrap_or_default().to_string());
+            let text = i18n::t_args(
+                lang,
+                &format!("mail-{key}-text"),
+                &[("reference", arg("reference")), ("due_on", arg("due_on"))],
+            );
             let data = json!({
-                "lang": lang.code(), "name": context["name"], "text": i18n::t(lang, &format!("mail-{key}-text")), "link": link,
+                "lang": lang.code(), "name": context["name"], "text": text, "link": link,
                 "link_label": i18n::t(lang, &format!("mail-{key}-link")), "base": self.public_url,
             });
             ("notice", i18n::t(lang, &format!("mail-{key}-subject")), data)
@@ -178,7 +187,7 @@ impl Mailer {
                 "name": context["name"],
                 "text": text,
                 "message": params.get("message").or_else(|| params.get("reasons")).or_else(|| params.get("grounds")),
-                "link": self.link(params),
+                "link": self.link(template, params),
                 "base": self.public_url,
             });
             ("notice", format!("Helsedataservice: {text}"), data)
@@ -188,15 +197,9 @@ impl Mailer {
         Ok(Rendered { subject, text, html })
     }
 
-    /// Where a notice's mail points: the case, or for a linkage extract (whose receiving holder
-    /// does not see the case) the transfer itself.
-    fn link(&self, params: &Value) -> Option<String> {
-        if params.get("recipient_organisation_id").is_some()
-            && let Some(id) = params.get("transfer_id").and_then(Value::as_i64)
-        {
-            return Some(format!("{}/transfers/{id}", self.public_url));
-        }
-        params.get("application_id").and_then(Value::as_i64).map(|id| format!("{}/applications/{id}", self.public_url))
+    /// Where a notice's mail points (`notice::path`).
+    fn link(&self, kind: &str, params: &Value) -> Option<String> {
+        crate::domain::notice::path(kind, params).map(|p| format!("{}{p}", self.public_url))
     }
 
     /// Builds and sends one message; returns its Message-ID.

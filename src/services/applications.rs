@@ -77,7 +77,7 @@ pub async fn list(conn: &mut AsyncPgConnection, user: &User) -> AppResult<Vec<Ap
             Some(org) => db::applications::for_organisation(conn, org).await?,
             None => vec![],
         },
-        Role::Admin => vec![],
+        Role::Admin | Role::Reviewer => vec![],
     })
 }
 
@@ -606,6 +606,8 @@ pub struct StatusFile {
     /// For a register owner of a case whose data are to be linked: the other organisations an
     /// extract may go to for linkage (empty otherwise).
     pub linkage_holders: Vec<crate::db::catalogue::Organisation>,
+    /// The statements asked on the case, for those who handle it (empty for anyone else).
+    pub statements: Vec<crate::db::statements::StatementRow>,
 }
 
 /// Reads the status page of application `id` for `user`.
@@ -627,6 +629,11 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
     } else {
         vec![]
     };
+    let statements = if access.sees_internal() {
+        db::statements::rows(conn, db::statements::Scope::Application(id)).await?
+    } else {
+        vec![]
+    };
     Ok(StatusFile {
         app,
         access,
@@ -640,6 +647,7 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
         transfers,
         sources,
         linkage_holders,
+        statements,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod price_lists;
 pub mod pricing;
 pub mod reminders;
 pub mod search;
+pub mod statements;
 pub mod statistics;
 pub mod tokens;
 pub mod transfers;

@@ -208,6 +208,21 @@ async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Eve
                 ));
             }
         }
+        // The reviewer is asked (and reminded) in the service; an address without a confirmed
+        // account gets its invitation link instead (`statements::invite`).
+        "statement.requested" | "statement.reminder" if payload.get("invited") != Some(&json!(true)) => {
+            if let Some(id) = payload.get("reviewer_id").and_then(Value::as_i64) {
+                let kind =
+                    if event.kind == "statement.requested" { "statement.requested" } else { "statement.reminder" };
+                out.extend(notices(db::notifications::users_by_id(conn, &[id]).await?, kind, true));
+            }
+        }
+        // The officer who asked learns of the answer.
+        "statement.answered" => {
+            if let Some(id) = payload.get("requested_by").and_then(Value::as_i64) {
+                out.extend(notices(db::notifications::users_by_id(conn, &[id]).await?, "statement.answered", true));
+            }
+        }
         "transfer.downloaded" => {
             if let Some(id) = release_id(payload) {
                 out.extend(notices(

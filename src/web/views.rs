@@ -97,6 +97,7 @@ pub fn notice(lang: crate::domain::language::Language, n: &db::notifications::No
         "kind": n.kind,
         "text": services::notifications::notice_text(lang, &n.kind, &n.params),
         "application_id": n.application_id,
+        "href": crate::domain::notice::path(&n.kind, &n.params),
         "urgent": n.urgent,
         "created_at": n.created_at,
         "when": n.created_at.format("%d.%m.%Y %H:%M").to_string(),
@@ -194,6 +195,12 @@ pub fn size_text(bytes: i64) -> String {
         b if b >= 1 << 10 => format!("{:.1} kB", b as f64 / 1024.0),
         b => format!("{b} B"),
     }
+}
+
+/// A size in bytes as people read it in `lang`: a decimal comma in Norwegian (`41,9 kB`).
+pub fn file_size(lang: crate::domain::language::Language, bytes: i64) -> String {
+    let text = size_text(bytes);
+    if lang.english() { text } else { text.replace('.', ",") }
 }
 
 /// The application as submitted, for people to read: the form's sections in order, each answer
@@ -332,4 +339,24 @@ pub fn form_sections(
             json!({"title": t(lang, key), "rows": rows, "sources": data})
         })
         .collect()
+}
+
+/// A statement (uttalelse) in the API: the request, where it stands, and the answer once given.
+pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<chrono::Utc>) -> Value {
+    let s = &row.statement;
+    json!({
+        "id": s.id,
+        "application_id": s.application_id,
+        "reference": row.reference,
+        "title": row.title,
+        "reviewer": {"id": s.reviewer_id, "name": row.reviewer_name, "email": row.reviewer_email},
+        "requested_by": {"id": s.requested_by, "name": row.requester_name},
+        "question": s.question,
+        "due_on": s.due_on,
+        "status": services::statements::status(s, now).code(),
+        "answer": s.answer,
+        "answered_at": s.answered_at,
+        "reminded_at": s.reminded_at,
+        "created_at": s.created_at,
+    })
 }

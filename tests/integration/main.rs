@@ -31,6 +31,7 @@ mod restore;
 mod scale;
 mod search;
 mod startup;
+mod statements;
 mod statistics;
 #[cfg(feature = "s3")]
 mod storage_s3;

@@ -6,6 +6,7 @@ use helsedataservice::domain::case::{Actor, Case, Command, Refusal, State, apply
 use helsedataservice::domain::deadlines;
 use helsedataservice::domain::release::ReleaseState;
 use helsedataservice::domain::role::Role;
+use helsedataservice::domain::statement;
 
 fn matrix() -> String {
     let now = chrono::Utc::now();
@@ -53,6 +54,26 @@ fn matrix() -> String {
             }
             out.push('\n');
         }
+    }
+    out.push_str(
+        "\n## Statements (uttalelser)\n\nFrom `src/domain/statement.rs`. Asking: `yes` where the role may ask for a statement in the state.\n\
+         Answering is the reviewer's alone (the account asked, with a confirmed address), once; anyone else who\n\
+         handles the case gets `403`, everyone else `404`.\n\n| state |",
+    );
+    for r in roles {
+        out.push_str(&format!(" {} |", r.code()));
+    }
+    out.push_str("\n|---|");
+    for _ in roles {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for &state in State::ALL {
+        out.push_str(&format!("| {} |", state.code()));
+        for role in roles {
+            out.push_str(if statement::may_request(role, state) { " yes |" } else { " – |" });
+        }
+        out.push('\n');
     }
     out
 }

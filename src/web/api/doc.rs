@@ -134,6 +134,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             super::search::Doc::openapi(),
             super::exports::Doc::openapi(),
             super::webhooks::Doc::openapi(),
+            super::statements::Doc::openapi(),
             Doc::openapi(),
         ] {
             modules.merge(part);

@@ -25,6 +25,7 @@ pub mod exports;
 pub mod notifications;
 pub mod pricing;
 pub mod search;
+pub mod statements;
 pub mod statistics;
 pub mod tokens;
 pub mod transfers;
@@ -49,6 +50,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(search::routes());
     routes.extend(exports::routes());
     routes.extend(webhooks::routes());
+    routes.extend(statements::routes());
     routes.extend(doc::routes());
     routes
 }

@@ -143,6 +143,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         transfers,
         sources,
         linkage_holders,
+        statements,
     } = apps::status_file(&mut conn, user, id).await?;
     // The application as submitted, section by section (not while it is a draft being edited).
     let sections =
@@ -221,6 +222,16 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "is_member": access == Access::Member,
             "sections": sections, "sections_open": !is_applicant,
             "commands": commands, "releases": releases, "decision": decision, "transfers": transfers,
+            "statements": statements.iter().map(|r| {
+                let st = services::statements::status(&r.statement, now);
+                json!({
+                    "id": r.statement.id, "reviewer": r.reviewer_name, "due_on": r.statement.due_on.format("%d.%m.%Y").to_string(),
+                    "due_iso": r.statement.due_on.to_string(), "status": st.code(), "status_key": format!("statement-{}", st.code()),
+                    "question": r.statement.question, "answer": r.statement.answer,
+                })
+            }).collect::<Vec<_>>(),
+            "sees_statements": access.sees_internal(),
+            "can_ask_statement": access == Access::CaseOfficer && crate::domain::statement::may_request(user.role, state),
             "linkage_holders": linkage_holders.iter().map(|o| json!({"id": o.id, "name": if ctx.lang.english() { o.name_en.clone().unwrap_or_else(|| o.name.clone()) } else { o.name.clone() }})).collect::<Vec<_>>(),
             "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
             "helseklage_outcome": helseklage.as_ref().map(|h| json!({

@@ -13,6 +13,7 @@ pub mod payment;
 pub mod price_lists;
 pub mod public;
 pub mod search;
+pub mod statements;
 pub mod statistics;
 pub mod transfers;
 pub mod webhooks;
@@ -34,5 +35,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(exports::routes());
     routes.extend(webhooks::routes());
     routes.extend(oidc::routes());
+    routes.extend(statements::routes());
     routes
 }

@@ -1,0 +1,143 @@
+//! Statements (uttalelser): before deciding, a case officer asks a register owner or an outside
+//! expert for a statement on a case, with a question and a due date. The reviewer sees only that
+//! case, answers once, and the statement joins the case file and its timeline. Reviewers are
+//! reminded before the due date; officers see which statements are outstanding.
+
+use super::case::State;
+use super::fields::FieldErrors;
+use super::role::Role;
+use chrono::{Duration, NaiveDate};
+
+/// Longest question.
+pub const MAX_QUESTION: usize = 4000;
+/// Longest answer.
+pub const MAX_ANSWER: usize = 20_000;
+/// Latest due date, counted from the request.
+pub const MAX_DAYS: i64 = 180;
+/// Days before the due date that the reviewer is reminded (once).
+pub const REMIND_DAYS: i64 = 3;
+/// How long the invitation link of an address without a confirmed account works.
+pub const INVITATION_DAYS: i64 = 30;
+
+/// Whether a case is at a stage where statements are asked for: after submission, before the
+/// decision (and again while an appeal is reconsidered).
+pub fn may_request(role: Role, state: State) -> bool {
+    role == Role::CaseOfficer && matches!(state, State::Submitted | State::InReview | State::Appealed)
+}
+
+/// Whether the reviewer may still answer: not answered yet. A late answer is still welcome
+/// (the officer sees it is late), and so is one after the case moved on.
+pub fn may_answer(is_reviewer: bool, answered: bool) -> bool {
+    is_reviewer && !answered
+}
+
+/// Where a statement stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Asked, not answered, due date not passed.
+    Outstanding,
+    /// Asked, not answered, past its due date.
+    Overdue,
+    Answered,
+}
+
+impl Status {
+    pub fn of(due_on: NaiveDate, answered: bool, today: NaiveDate) -> Status {
+        match (answered, today > due_on) {
+            (true, _) => Status::Answered,
+            (false, true) => Status::Overdue,
+            (false, false) => Status::Outstanding,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Outstanding => "outstanding",
+            Status::Overdue => "overdue",
+            Status::Answered => "answered",
+        }
+    }
+}
+
+/// Whether the reviewer is reminded today: unanswered, not reminded before, the due date at
+/// most [`REMIND_DAYS`] away (and not passed: an overdue statement shows on the officer's side).
+pub fn reminder_due(due_on: NaiveDate, answered: bool, reminded: bool, today: NaiveDate) -> bool {
+    !answered && !reminded && today <= due_on && due_on - today <= Duration::days(REMIND_DAYS)
+}
+
+/// Checks a request's question and due date (the address is checked by `email::Email`);
+/// returns the question trimmed.
+pub fn check_request(question: &str, due_on: Option<NaiveDate>, today: NaiveDate, errors: &mut FieldErrors) -> String {
+    let question = errors.text("question", question, 1, MAX_QUESTION);
+    match due_on {
+        None => errors.add("due_on", "err-required"),
+        Some(d) if d <= today => errors.add("due_on", "err-due-in-future"),
+        Some(d) if d - today > Duration::days(MAX_DAYS) => errors.add_n("due_on", "err-due-too-far", MAX_DAYS),
+        Some(_) => {}
+    }
+    question
+}
+
+/// Checks an answer; returns it trimmed.
+pub fn check_answer(answer: &str, errors: &mut FieldErrors) -> String {
+    errors.text("answer", answer, 1, MAX_ANSWER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, d).unwrap()
+    }
+
+    #[test]
+    fn officers_ask_before_the_decision() {
+        for state in State::ALL {
+            let open = matches!(state, State::Submitted | State::InReview | State::Appealed);
+            assert_eq!(may_request(Role::CaseOfficer, *state), open, "{state:?}");
+            for role in [Role::Applicant, Role::RegisterOwner, Role::Admin, Role::Reviewer] {
+                assert!(!may_request(role, *state), "{role:?} in {state:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_reviewer_answers_once() {
+        assert!(may_answer(true, false));
+        assert!(!may_answer(true, true), "answered");
+        assert!(!may_answer(false, false), "not the reviewer");
+    }
+
+    #[test]
+    fn status_and_reminder_follow_the_due_date() {
+        assert_eq!(Status::of(day(10), false, day(10)), Status::Outstanding, "the due date is inside");
+        assert_eq!(Status::of(day(10), false, day(11)), Status::Overdue);
+        assert_eq!(Status::of(day(10), true, day(11)), Status::Answered);
+        assert!(!reminder_due(day(10), false, false, day(6)), "four days before");
+        assert!(reminder_due(day(10), false, false, day(7)), "three days before");
+        assert!(reminder_due(day(10), false, false, day(10)), "on the day");
+        assert!(!reminder_due(day(10), false, false, day(11)), "overdue");
+        assert!(!reminder_due(day(10), false, true, day(8)), "reminded");
+        assert!(!reminder_due(day(10), true, false, day(8)), "answered");
+    }
+
+    #[test]
+    fn a_request_needs_a_question_and_a_due_date_ahead() {
+        let check = |q: &str, due: Option<NaiveDate>| {
+            let mut e = FieldErrors::new();
+            check_request(q, due, day(6), &mut e);
+            let mut keys: Vec<String> = e.0.keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert!(check("Er utvalget forsvarlig?", Some(day(20))).is_empty());
+        assert_eq!(check("", Some(day(20))), ["question"]);
+        assert_eq!(check("Q", None), ["due_on"]);
+        assert_eq!(check("Q", Some(day(6))), ["due_on"], "today is not ahead");
+        assert_eq!(check("Q", Some(day(6) + Duration::days(MAX_DAYS + 1))), ["due_on"]);
+        let mut e = FieldErrors::new();
+        check_answer("", &mut e);
+        assert!(e.0.contains_key("answer"));
+    }
+}
