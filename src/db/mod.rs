@@ -7,6 +7,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod cluster;
 pub mod codes;
+pub mod enquiries;
 pub mod events;
 pub mod identities;
 pub mod notifications;

@@ -522,6 +522,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     identities,
     webhook_endpoints,
     statements,
+    enquiries,
+    enquiry_sources,
+    enquiry_messages,
 );
 
 diesel::table! {
@@ -613,3 +616,39 @@ diesel::table! {
 }
 
 diesel::joinable!(statements -> applications (application_id));
+
+// ---- pre-application enquiries (forhåndsveiledning) ----
+diesel::table! {
+    enquiries (id) {
+        id -> Int8,
+        asker_id -> Int8,
+        subject -> Text,
+        state -> Text,
+        application_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    enquiry_sources (enquiry_id, data_source_id) {
+        enquiry_id -> Int8,
+        data_source_id -> Int8,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    enquiry_messages (id) {
+        id -> Int8,
+        enquiry_id -> Int8,
+        author_id -> Int8,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(enquiry_sources -> enquiries (enquiry_id));
+diesel::joinable!(enquiry_sources -> data_sources (data_source_id));
+diesel::joinable!(enquiry_messages -> enquiries (enquiry_id));
+diesel::joinable!(enquiry_messages -> users (author_id));

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod deadlines;
 pub mod ehf;
 pub mod email;
+pub mod enquiry;
 pub mod federation;
 pub mod fields;
 pub mod files;

@@ -33,6 +33,9 @@ pub const KINDS: &[&str] = &[
     "statement.requested",
     "statement.reminder",
     "statement.answered",
+    "enquiry.opened",
+    "enquiry.message",
+    "enquiry.answered",
 ];
 
 /// Where a notice of `kind` with `params` points, in the bell and in its mail: a reviewer's
@@ -49,6 +52,9 @@ pub fn path(kind: &str, params: &serde_json::Value) -> Option<String> {
         && let Some(t) = id("transfer_id")
     {
         return Some(format!("/transfers/{t}"));
+    }
+    if let Some(e) = id("enquiry_id") {
+        return Some(format!("/enquiries/{e}"));
     }
     id("application_id").map(|a| format!("/applications/{a}"))
 }
@@ -69,5 +75,6 @@ mod tests {
         let linkage = json!({"application_id": 4, "transfer_id": 2, "recipient_organisation_id": 7});
         assert_eq!(super::path("linkage.published", &linkage).as_deref(), Some("/transfers/2"));
         assert_eq!(super::path("message.posted", &json!({})), None);
+        assert_eq!(super::path("enquiry.answered", &json!({"enquiry_id": 3})).as_deref(), Some("/enquiries/3"));
     }
 }

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod command;
 pub mod demo;
+pub mod enquiries;
 pub mod invoices;
 pub mod notifications;
 pub mod oidc;

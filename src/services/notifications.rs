@@ -265,14 +265,29 @@ pub async fn notify(conn: &mut AsyncPgConnection, event: &Event, now: DateTime<U
     };
     let people = recipients(conn, &app, event).await?;
     let params = params(&app, event);
+    write(conn, &people, event.id, Some(app.id), &params, now).await?;
+    super::webhooks::enqueue_for_event(conn, &app, event, now).await?;
+    Ok(people.len())
+}
+
+/// Writes each notice in the bell and, unless it waits for the digest, its mail to the outbox
+/// (in the caller's transaction).
+async fn write(
+    conn: &mut AsyncPgConnection,
+    people: &[Notice],
+    event_id: i64,
+    application_id: Option<i64>,
+    params: &Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let notifications: Vec<NewNotification> = people
         .iter()
         .map(|notice| NewNotification {
             user_id: notice.to.id,
-            event_id: Some(event.id),
-            application_id: Some(app.id),
+            event_id: Some(event_id),
+            application_id,
             kind: notice.kind,
-            params: &params,
+            params,
             urgent: notice.urgent,
             created_at: now,
             mail: if notice.digest() { "digest" } else { "queued" },
@@ -304,7 +319,38 @@ pub async fn notify(conn: &mut AsyncPgConnection, event: &Event, now: DateTime<U
         db::notifications::insert_notifications(c, &notifications),
         db::notifications::enqueue_all(c, &mails),
     )?;
-    super::webhooks::enqueue_for_event(conn, &app, event, now).await?;
+    Ok(())
+}
+
+/// Who hears of an event about an enquiry: a new enquiry or a researcher's message goes to the
+/// case officers and the register owners of the sources named; an answer goes to the researcher.
+pub async fn notify_enquiry(
+    conn: &mut AsyncPgConnection,
+    event: &Event,
+    enquiry: &db::enquiries::Enquiry,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let mut people: Vec<Notice> = Vec::new();
+    let from_asker = event.actor_id == Some(enquiry.asker_id);
+    match event.kind.as_str() {
+        "enquiry.opened" | "enquiry.message_posted" if from_asker => {
+            let kind = if event.kind == "enquiry.opened" { "enquiry.opened" } else { "enquiry.message" };
+            people.extend(notices(db::notifications::users_with_role(conn, "case_officer").await?, kind, false));
+            for org in db::enquiries::organisations_named(conn, enquiry.id).await? {
+                people.extend(notices(db::notifications::staff_of(conn, org).await?, kind, false));
+            }
+        }
+        "enquiry.message_posted" => people.extend(notices(
+            db::notifications::users_by_id(conn, &[enquiry.asker_id]).await?,
+            "enquiry.answered",
+            true,
+        )),
+        _ => {}
+    }
+    let mut seen = std::collections::HashSet::new();
+    people.retain(|n| Some(n.to.id) != event.actor_id && seen.insert(n.to.id));
+    let params = json!({"enquiry_id": enquiry.id, "subject": enquiry.subject});
+    write(conn, &people, event.id, None, &params, now).await?;
     Ok(people.len())
 }
 

@@ -115,6 +115,7 @@ fn base_context(lang: Language, user: Option<&User>, csrf: &str, path: &str) -> 
             "is_register_owner": u.role == Role::RegisterOwner, "is_applicant": u.role == Role::Applicant,
             "is_reviewer": u.role == Role::Reviewer,
             "is_staff": matches!(u.role, Role::Admin | Role::CaseOfficer | Role::RegisterOwner),
+            "sees_enquiries": matches!(u.role, Role::Applicant | Role::CaseOfficer | Role::RegisterOwner),
             "sees_statements": matches!(u.role, Role::CaseOfficer | Role::RegisterOwner | Role::Reviewer),
             "unverified": u.email_verified_at.is_none(),
         })

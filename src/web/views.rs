@@ -360,3 +360,12 @@ pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<
         "created_at": s.created_at,
     })
 }
+
+/// An enquiry (forhåndsveiledning) in the API, without its thread.
+pub fn enquiry_json(e: &db::enquiries::Enquiry, asker_name: &str) -> Value {
+    json!({
+        "id": e.id, "subject": e.subject, "state": e.state,
+        "asker": {"id": e.asker_id, "name": asker_name},
+        "application_id": e.application_id, "created_at": e.created_at, "updated_at": e.updated_at,
+    })
+}

@@ -13,6 +13,7 @@ mod case_handling;
 mod case_pages;
 mod catalogue;
 mod ehf;
+mod enquiries;
 mod exports;
 mod faults;
 mod faults_upload;

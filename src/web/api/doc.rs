@@ -135,6 +135,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             super::exports::Doc::openapi(),
             super::webhooks::Doc::openapi(),
             super::statements::Doc::openapi(),
+            super::enquiries::Doc::openapi(),
             Doc::openapi(),
         ] {
             modules.merge(part);

@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod applications;
 pub mod catalogue;
 pub mod doc;
+pub mod enquiries;
 pub mod exports;
 pub mod notifications;
 pub mod pricing;
@@ -51,6 +52,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(exports::routes());
     routes.extend(webhooks::routes());
     routes.extend(statements::routes());
+    routes.extend(enquiries::routes());
     routes.extend(doc::routes());
     routes
 }

@@ -93,6 +93,8 @@ struct NewForm {
     kind: String,
     application_type: String,
     previous_reference: String,
+    /// A source chosen in advance (from its page in the catalogue).
+    source: Option<i64>,
 }
 
 #[post("/applications", data = "<form>")]
@@ -103,6 +105,11 @@ async fn create(ctx: Ctx, pool: &RocketState<Pool>, form: CsrfForm<NewForm>) -> 
         kind: f.kind,
         application_type: f.application_type,
         previous_reference: Some(f.previous_reference),
+        data_sources: f
+            .source
+            .map(|id| form::SourceRequest { data_source_id: Some(id), ..form::SourceRequest::default() })
+            .into_iter()
+            .collect(),
         ..ApplicationForm::default()
     };
     let mut conn = services::conn(pool).await?;

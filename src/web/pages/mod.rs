@@ -5,6 +5,7 @@ pub mod admin;
 pub mod applicant;
 pub mod auth;
 pub mod cases;
+pub mod enquiries;
 pub mod exports;
 pub mod form_fields;
 pub mod notifications;
@@ -36,5 +37,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(webhooks::routes());
     routes.extend(oidc::routes());
     routes.extend(statements::routes());
+    routes.extend(enquiries::routes());
     routes
 }

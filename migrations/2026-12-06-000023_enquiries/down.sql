@@ -1,0 +1,3 @@
+DROP TABLE enquiry_messages;
+DROP TABLE enquiry_sources;
+DROP TABLE enquiries;
