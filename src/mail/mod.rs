@@ -330,14 +330,23 @@ mod tests {
                 let ftl = std::fs::read_to_string(format!("{root}/locales/{dir}/main.ftl")).unwrap();
                 let line = format!("{} = ", notice_key(kind));
                 assert!(ftl.lines().any(|l| l.starts_with(&line)), "{dir} has no {} text", notice_key(kind));
+                // An enquiry is not a case: its subject names it, and the mail links the enquiry.
+                let enquiry = kind.starts_with("enquiry.");
+                let params =
+                    if enquiry { json!({"enquiry_id": 5, "subject": "Kreft og kosthold"}) } else { params.clone() };
                 let r = mailer.render(kind, lang.code(), &json!({"name": "Kari", "params": params})).unwrap();
                 for part in [&r.subject, &r.text, &r.html] {
                     assert!(!part.contains("notice-"), "{kind} {}: untranslated: {part}", lang.code());
                     assert!(!part.contains('{'), "{kind}: placeholder left: {part}");
                 }
-                assert!(r.subject.contains("HDS-2026-00042"), "{kind}: {}", r.subject);
-                assert!(r.text.contains("http://helsedata.test/applications/7"), "{kind}");
-                assert!(r.html.contains("href=\"http://helsedata.test/applications/7\""), "{kind}");
+                let (names, link) = if enquiry {
+                    ("Kreft og kosthold", "http://helsedata.test/enquiries/5")
+                } else {
+                    ("HDS-2026-00042", "http://helsedata.test/applications/7")
+                };
+                assert!(r.subject.contains(names), "{kind}: {}", r.subject);
+                assert!(r.text.contains(link), "{kind}");
+                assert!(r.html.contains(&format!("href=\"{link}\"")), "{kind}");
                 assert!(r.text.contains("Kari") && r.html.contains("Kari"));
             }
         }
