@@ -10,6 +10,7 @@ pub mod codes;
 pub mod enquiries;
 pub mod events;
 pub mod identities;
+pub mod members;
 pub mod notifications;
 pub mod operations;
 pub mod permits;

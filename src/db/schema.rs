@@ -525,6 +525,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     enquiries,
     enquiry_sources,
     enquiry_messages,
+    member_invitations,
+    source_terms,
+    terms_acceptances,
 );
 
 diesel::table! {
@@ -652,3 +655,41 @@ diesel::joinable!(enquiry_sources -> enquiries (enquiry_id));
 diesel::joinable!(enquiry_sources -> data_sources (data_source_id));
 diesel::joinable!(enquiry_messages -> enquiries (enquiry_id));
 diesel::joinable!(enquiry_messages -> users (author_id));
+
+// ---- members who are invited and accept terms ----
+diesel::table! {
+    member_invitations (application_id, email) {
+        application_id -> Int8,
+        email -> Text,
+        token_hash -> Nullable<Text>,
+        expires_at -> Nullable<Timestamptz>,
+        invited_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        user_id -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    source_terms (id) {
+        id -> Int8,
+        data_source_id -> Int8,
+        version -> Int4,
+        text_nb -> Text,
+        text_en -> Text,
+        published_at -> Timestamptz,
+        published_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    terms_acceptances (application_id, user_id, terms_id) {
+        application_id -> Int8,
+        user_id -> Int8,
+        terms_id -> Int8,
+        accepted_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(member_invitations -> applications (application_id));
+diesel::joinable!(source_terms -> data_sources (data_source_id));
+diesel::joinable!(terms_acceptances -> source_terms (terms_id));

@@ -27,5 +27,6 @@ pub mod reference;
 pub mod release;
 pub mod role;
 pub mod statement;
+pub mod terms;
 pub mod text;
 pub mod transfer;

@@ -165,6 +165,8 @@ impl Mailer {
             // An invitation to give a statement, to an address without a confirmed account.
             "statement_invitation" if context["reminder"] == json!(true) => Some("statement-reminder"),
             "statement_invitation" => Some("statement-invitation"),
+            // An invitation of a member named on the form.
+            "member_invitation" => Some("member-invitation"),
             _ => None,
         } {
             let link = format!("{}{}", self.public_url, context["path"].as_str().unwrap_or("/"));
@@ -172,7 +174,12 @@ impl Mailer {
             let text = i18n::t_args(
                 lang,
                 &format!("mail-{key}-text"),
-                &[("reference", arg("reference")), ("due_on", arg("due_on"))],
+                &[
+                    ("reference", arg("reference")),
+                    ("due_on", arg("due_on")),
+                    ("title", arg("title")),
+                    ("inviter", arg("inviter")),
+                ],
             );
             let data = json!({
                 "lang": lang.code(), "name": context["name"], "text": text, "link": link,

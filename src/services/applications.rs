@@ -304,6 +304,7 @@ pub async fn submit(
             "fee_exemption": exemption, "due_date": due_date, "resubmission": current.submit_count > 0,
         });
         record(tx, &actor, now, id, "application.submitted", payload).await?;
+        super::members::invite_new(tx, &actor, &submitted, &form.members, now).await?;
         Ok(submitted)
     })
     .await
@@ -608,6 +609,9 @@ pub struct StatusFile {
     pub linkage_holders: Vec<crate::db::catalogue::Organisation>,
     /// The statements asked on the case, for those who handle it (empty for anyone else).
     pub statements: Vec<crate::db::statements::StatementRow>,
+    /// For the applicant and the members: the granted sources whose data-use terms they have
+    /// not accepted yet (their files stay closed to them until they do).
+    pub terms_outstanding: Vec<i64>,
 }
 
 /// Reads the status page of application `id` for `user`.
@@ -634,6 +638,11 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
     } else {
         vec![]
     };
+    let terms_outstanding = if matches!(access, Access::Applicant | Access::Member) {
+        super::members::outstanding_for(conn, id, user.id).await?
+    } else {
+        vec![]
+    };
     Ok(StatusFile {
         app,
         access,
@@ -648,6 +657,7 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
         sources,
         linkage_holders,
         statements,
+        terms_outstanding,
     })
 }
 

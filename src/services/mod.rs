@@ -9,6 +9,7 @@ pub mod command;
 pub mod demo;
 pub mod enquiries;
 pub mod invoices;
+pub mod members;
 pub mod notifications;
 pub mod oidc;
 pub mod permits;

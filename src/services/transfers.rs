@@ -91,6 +91,20 @@ pub async fn load(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResu
     Ok(Loaded { transfer, release, app, role })
 }
 
+/// The applicant and the members see and download a source's files only once they have
+/// accepted its current data-use terms on the case (`domain::terms`); a linkage extract goes to
+/// a data holder, not to the project, and needs none.
+pub async fn require_terms(conn: &mut AsyncPgConnection, user: &User, l: &Loaded) -> AppResult<()> {
+    if l.role != TransferRole::Recipient || l.transfer.recipient_organisation_id.is_some() {
+        return Ok(());
+    }
+    if super::members::may_receive(conn, l.app.id, user.id, l.release.data_source_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("err-terms-first".into()))
+    }
+}
+
 fn require_owner(l: &Loaded) -> AppResult<()> {
     if l.role != TransferRole::Owner {
         return Err(AppError::Forbidden("err-transfer-owner-only".into()));
@@ -426,6 +440,7 @@ pub async fn open_download(
         return Err(AppError::Forbidden("err-transfer-recipients-download".into()));
     }
     transfer::check_download(l.state()).map_err(refused)?;
+    require_terms(conn, user, &l).await?;
     let name = files::sanitise_name(raw_name).ok_or(AppError::NotFound)?;
     let file = db::transfers::complete_file_named(conn, id, &name).await?.ok_or(AppError::NotFound)?;
     Ok((l, file))

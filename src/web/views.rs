@@ -106,16 +106,19 @@ pub fn notice(lang: crate::domain::language::Language, n: &db::notifications::No
 }
 
 /// The transfers of an application for its status page (as read for `access`).
-pub fn transfers_of_application(transfers: &[TransferView], access: Access) -> Vec<Value> {
+/// `closed_releases`: the releases whose source's terms the reader has yet to accept (their files
+/// are not listed).
+pub fn transfers_of_application(transfers: &[TransferView], access: Access, closed_releases: &[i64]) -> Vec<Value> {
     transfers
         .iter()
         .map(|v| {
             let t = &v.transfer;
-            let downloadable = matches!(access, Access::Applicant | Access::Member) && t.state.downloadable();
+            let closed = closed_releases.contains(&t.release_id);
+            let downloadable = matches!(access, Access::Applicant | Access::Member) && t.state.downloadable() && !closed;
             json!({
                 "id": t.id, "state_key": format!("transfer-state-{}", t.state),
-                "expires": t.expires_at.format("%d.%m.%Y").to_string(), "downloadable": downloadable,
-                "files": v.files.iter().map(|f| json!({
+                "expires": t.expires_at.format("%d.%m.%Y").to_string(), "downloadable": downloadable, "terms_first": closed,
+                "files": v.files.iter().filter(|_| !closed).map(|f| json!({
                     "name": f.name, "size": size_text(f.size),
                     "url": format!("/transfers/{}/files/{}", t.id, crate::web::url_encode(&f.name)),
                 })).collect::<Vec<_>>(),

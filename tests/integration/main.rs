@@ -20,6 +20,7 @@ mod faults_upload;
 mod fuzz_regressions;
 mod hardening;
 mod law;
+mod members;
 mod notifications;
 mod oidc;
 mod openapi;

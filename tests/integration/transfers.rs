@@ -42,7 +42,22 @@ pub(crate) async fn decided_case(app: &TestApp, approve: bool) -> Case {
     assert_eq!(status, Status::Ok, "{d}");
     let owner = app.user("register_owner", Some(HDIR)).await;
     let owner_token = app.token(&owner).await;
+    if approve {
+        accept_terms(app, &applicant_token, id).await;
+    }
     Case { id, release, applicant, applicant_token, officer_token, owner_token }
+}
+
+/// The person behind `token` accepts the current data-use terms of every granted source of the
+/// case (before any of its files reach them).
+pub(crate) async fn accept_terms(app: &TestApp, token: &str, id: i64) {
+    let (status, terms) = app.get_json(&format!("/api/applications/{id}/terms"), Some(token)).await;
+    assert_eq!(status, Status::Ok, "{terms}");
+    let ids: Vec<i64> = terms["terms"].as_array().unwrap().iter().map(|t| t["terms_id"].as_i64().unwrap()).collect();
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/terms"), Some(token), json!({"terms_ids": ids})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["outstanding"], json!([]));
 }
 
 pub(crate) async fn create_transfer(app: &TestApp, c: &Case) -> i64 {

@@ -136,6 +136,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             super::webhooks::Doc::openapi(),
             super::statements::Doc::openapi(),
             super::enquiries::Doc::openapi(),
+            super::members::Doc::openapi(),
             Doc::openapi(),
         ] {
             modules.merge(part);

@@ -23,6 +23,7 @@ pub mod catalogue;
 pub mod doc;
 pub mod enquiries;
 pub mod exports;
+pub mod members;
 pub mod notifications;
 pub mod pricing;
 pub mod search;
@@ -53,6 +54,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(webhooks::routes());
     routes.extend(statements::routes());
     routes.extend(enquiries::routes());
+    routes.extend(members::routes());
     routes.extend(doc::routes());
     routes
 }

@@ -77,6 +77,7 @@ async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value
     let l = svc::load(&mut conn, &api.user, id).await?;
     if l.role == TransferRole::Recipient {
         crate::domain::transfer::check_published(l.transfer.state).map_err(svc::refused)?;
+        svc::require_terms(&mut conn, &api.user, &l).await?;
     }
     Ok(Json(detail_json(&mut conn, &l).await?))
 }

@@ -151,6 +151,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         sources,
         linkage_holders,
         statements,
+        terms_outstanding,
     } = apps::status_file(&mut conn, user, id).await?;
     // The application as submitted, section by section (not while it is a draft being edited).
     let sections =
@@ -203,7 +204,12 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             })
         })
         .collect();
-    let transfers = crate::web::views::transfers_of_application(&transfers, access);
+    let closed_releases: Vec<i64> = release_rows
+        .iter()
+        .filter(|r| terms_outstanding.contains(&r.release.data_source_id))
+        .map(|r| r.release.id)
+        .collect();
+    let transfers = crate::web::views::transfers_of_application(&transfers, access, &closed_releases);
     let decision = decision.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
     Ok(ctx.page(
         "pages/applicant/status",
@@ -238,6 +244,8 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
                 })
             }).collect::<Vec<_>>(),
             "sees_statements": access.sees_internal(),
+            "terms_outstanding": !terms_outstanding.is_empty(),
+            "sees_terms": access != Access::RegisterOwner && release_rows.iter().any(|r| r.release.state.granted()),
             "can_ask_statement": access == Access::CaseOfficer && crate::domain::statement::may_request(user.role, state),
             "linkage_holders": linkage_holders.iter().map(|o| json!({"id": o.id, "name": if ctx.lang.english() { o.name_en.clone().unwrap_or_else(|| o.name.clone()) } else { o.name.clone() }})).collect::<Vec<_>>(),
             "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod enquiries;
 pub mod exports;
 pub mod form_fields;
+pub mod members;
 pub mod notifications;
 pub mod oidc;
 pub mod payment;
@@ -38,5 +39,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(oidc::routes());
     routes.extend(statements::routes());
     routes.extend(enquiries::routes());
+    routes.extend(members::routes());
     routes
 }

@@ -97,6 +97,8 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
         return Err(AppError::NotFound);
     }
     let owner = l.role == TransferRole::Owner;
+    // The project's people see the files once they have accepted the source's terms.
+    let terms_first = svc::require_terms(&mut conn, user, &l).await.is_err();
     let detail = svc::detail(&mut conn, &l).await?;
     let linkage = l.transfer.recipient_organisation_id.is_some();
     // The receiving holder of an extract does not see the case; it makes the linked data's
@@ -107,7 +109,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
     let files: Vec<Value> = detail
         .files
         .iter()
-        .filter(|f| f.complete)
+        .filter(|f| f.complete && !terms_first)
         .map(|f| {
             json!({
                 "name": f.name, "size": views::size_text(f.size), "sha256": f.sha256,
@@ -145,7 +147,8 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
             "can_upload": owner && state.accepts_uploads(),
             "can_publish": owner && state == TransferState::Open && !files.is_empty(),
             "can_revoke": owner && !state.is_final(),
-            "can_download": l.role == TransferRole::Recipient && state.downloadable(),
+            "can_download": l.role == TransferRole::Recipient && state.downloadable() && !terms_first,
+            "terms_first": terms_first,
             "max_size": views::size_text(config.max_transfer_bytes as i64),
         }),
     ))

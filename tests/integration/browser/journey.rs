@@ -180,8 +180,15 @@ async fn journey(b: &mut Browser, people: &People) {
     b.click("form[action$='/publish'] button").await;
     log_out(b).await;
 
-    b.step("the applicant downloads the data");
+    b.step("the applicant accepts the data-use terms, then downloads the data");
     log_in(b, &people.applicant_email).await;
+    b.open(&status).await;
+    b.not_see(&format!("krg-uttrekk-{id}.csv")).await;
+    b.click("#terms a.button").await;
+    b.see("Taushetserklæring").await;
+    b.find("form[action$='/terms'] input[type=checkbox]").await.click().await.unwrap();
+    b.click("form[action$='/terms'] button").await;
+    b.see("Takk. Filene fra kildene").await;
     b.open(&status).await;
     b.find("#transfers ~ .table-wrap a[download]").await.click().await.unwrap();
     let saved = b.downloads.path().join(format!("krg-uttrekk-{id}.csv"));
