@@ -199,7 +199,9 @@ pub async fn enqueue_for_event(
     event: &Event,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    if app.state == crate::domain::case::State::Draft {
+    // Drafts are nobody's business yet; who of the project was invited or joined (personal
+    // addresses) is not the data holders' either.
+    if app.state == crate::domain::case::State::Draft || event.kind.starts_with("member.") {
         return Ok(0);
     }
     let orgs = db::webhooks::organisations_of_application(conn, app.id).await?;

@@ -20,9 +20,9 @@ async fn each_event_reaches_the_right_people_in_their_language_over_smtp() {
 
     // Submission: a receipt to the applicant, a notice to the case officers (written with the event).
     let pending = count(&app, "SELECT count(*) AS n FROM outbox WHERE state = 'pending'").await;
-    assert_eq!(pending, 2, "receipt and officer notice are in the outbox before any sending");
+    assert_eq!(pending, 3, "receipt, officer notice and the member's invitation are in the outbox before any sending");
     let round = app.send_mail(Utc::now()).await;
-    assert_eq!(round.sent, 2, "{round:?}");
+    assert_eq!(round.sent, 3, "{round:?}");
     let mail = sink.messages();
     let receipt = mail.iter().find(|m| m.to == vec![c.applicant.email.clone()]).expect("receipt to the applicant");
     let reference = {
@@ -45,7 +45,11 @@ async fn each_event_reaches_the_right_people_in_their_language_over_smtp() {
     let (status, _) = cmd(&app, &c.officer_token, id, "return", json!({"message": "Legg ved REK-vedtaket."})).await;
     assert_eq!(status, Status::Ok);
     app.send_mail(Utc::now()).await;
-    let returned = sink.messages().into_iter().nth(2).expect("a third message");
+    let returned = sink
+        .messages()
+        .into_iter()
+        .nth(3)
+        .expect("a fourth message (after the receipt, the officer's notice and the member's invitation)");
     assert_eq!(returned.to, vec![c.applicant.email.clone()]);
     assert!(returned.subject().contains("sendt tilbake"));
     assert!(returned.part("text/plain").unwrap().contains("Legg ved REK-vedtaket."));
@@ -107,14 +111,14 @@ async fn nothing_is_lost_while_the_server_is_down_and_nothing_is_sent_twice() {
     let (_c, _id) = two_source_case(&app).await;
     let now = Utc::now();
     let round = app.send_mail(now).await;
-    assert_eq!((round.sent, round.failed), (0, 2), "{round:?}");
+    assert_eq!((round.sent, round.failed), (0, 3), "{round:?}");
     assert_eq!(
         count(
             &app,
             "SELECT count(*) AS n FROM outbox WHERE state = 'pending' AND attempts = 1 AND last_error IS NOT NULL"
         )
         .await,
-        2
+        3
     );
     // Not yet due again (backoff).
     assert_eq!(app.send_mail(now + Duration::seconds(30)).await, Default::default());
@@ -122,8 +126,8 @@ async fn nothing_is_lost_while_the_server_is_down_and_nothing_is_sent_twice() {
     // The server comes back: everything goes out, once.
     let sink = Sink::start(port).await;
     let round = app.send_mail(now + Duration::minutes(2)).await;
-    assert_eq!(round.sent, 2, "{round:?}");
-    assert_eq!(sink.messages().len(), 2);
+    assert_eq!(round.sent, 3, "{round:?}");
+    assert_eq!(sink.messages().len(), 3);
     assert_eq!(app.send_mail(now + Duration::hours(1)).await.sent, 0);
 
     // Two workers on a full outbox: each message exactly once.
@@ -138,7 +142,7 @@ async fn nothing_is_lost_while_the_server_is_down_and_nothing_is_sent_twice() {
     let ids: Vec<String> = sink.messages().iter().map(|m| m.header("Message-ID")).collect();
     let unique: std::collections::HashSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "no message twice: {ids:?}");
-    assert_eq!(ids.len(), 2 + queued);
+    assert_eq!(ids.len(), 3 + queued);
 }
 
 #[rocket::async_test]
@@ -153,7 +157,7 @@ async fn messages_that_keep_failing_are_given_up_shown_to_admins_and_can_be_retr
         .await
         .unwrap();
     let round = app.send_mail(Utc::now()).await;
-    assert_eq!((round.failed, round.dead), (2, 1), "{round:?}");
+    assert_eq!((round.failed, round.dead), (3, 1), "{round:?}");
     let dead_id = count(&app, "SELECT id AS n FROM outbox WHERE state = 'dead'").await;
 
     // Admins see it; others may not.
@@ -183,9 +187,9 @@ async fn messages_that_keep_failing_are_given_up_shown_to_admins_and_can_be_retr
 async fn without_smtp_mail_is_written_as_eml_files_listed_for_admins() {
     let app = TestApp::new().await;
     let (c, _id) = two_source_case(&app).await;
-    assert_eq!(app.send_mail(Utc::now()).await.sent, 2);
+    assert_eq!(app.send_mail(Utc::now()).await.sent, 3, "receipt, officer notice, member invitation");
     let files = helsedataservice::mail::eml_files(&app.config().mail_dir);
-    assert_eq!(files.len(), 2);
+    assert_eq!(files.len(), 3);
     let raw = std::fs::read_to_string(app.config().mail_dir.join(&files[0].0)).unwrap();
     assert!(raw.contains("multipart/alternative"));
     let admin = app.user("admin", None).await;

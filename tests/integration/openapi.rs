@@ -83,6 +83,7 @@ async fn every_operation_declares_its_path_parameters_errors_and_security() {
                 "/api/organisations",
                 "/api/data-sources",
                 "/api/data-sources/{key}",
+                "/api/data-sources/{id}/terms",
                 "/api/price-list",
                 "/api/statistics",
                 "/api/projects",

@@ -46,16 +46,16 @@ async fn both_mail_workers_together_send_each_message_once() {
         submitted(&a, &applicant).await;
     }
     let pending = count(&a, "SELECT count(*) AS n FROM outbox WHERE state = 'pending'").await;
-    assert_eq!(pending, 8, "a receipt and an officer notice per submission");
+    assert_eq!(pending, 12, "a receipt, an officer notice and the member's invitation per submission");
 
     let now = Utc::now();
     let (ra, rb) = tokio::join!(a.send_mail(now), b.send_mail(now));
-    assert_eq!(ra.sent + rb.sent, 8, "{ra:?} {rb:?}");
-    assert_eq!(sink.messages().len(), 8, "each message reached the server once");
-    assert_eq!(count(&a, "SELECT count(*) AS n FROM outbox WHERE state = 'sent'").await, 8);
+    assert_eq!(ra.sent + rb.sent, 12, "{ra:?} {rb:?}");
+    assert_eq!(sink.messages().len(), 12, "each message reached the server once");
+    assert_eq!(count(&a, "SELECT count(*) AS n FROM outbox WHERE state = 'sent'").await, 12);
     let (ra, rb) = tokio::join!(a.send_mail(now), b.send_mail(now));
     assert_eq!(ra.sent + rb.sent, 0);
-    assert_eq!(sink.messages().len(), 8);
+    assert_eq!(sink.messages().len(), 12);
 }
 
 #[rocket::async_test]
