@@ -1125,3 +1125,17 @@ event-terms-published = New data-use terms were published
 mail-member-invitation-subject = Helsedataservice: you are invited to a project
 mail-member-invitation-text = { $inviter } has named you as a member of the project «{ $title }» ({ $reference }) in an application for health data. Open the link to accept: you then see the case, and you accept the data-use terms before you download data. The link works for 60 days.
 mail-member-invitation-link = Accept the invitation
+
+## Check your answers, progress per section
+check-answers = Check your answers
+check-answers-lead = Every answer as it will be submitted, section by section. Change a section with its link; the form keeps what you typed.
+change = Change
+section-complete = Complete
+section-missing = { $n ->
+    [one] 1 to fix
+   *[other] { $n } to fix
+}
+save-and-attach = Save and add attachments
+attachments-step-hint = Attachments are added on a page of their own; what you have typed is saved first.
+attachments-lead = Add the attachments the application needs. Your answers in the form are saved; come back to it when you are done.
+back-to-form = Back to the form

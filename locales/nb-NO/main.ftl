@@ -1128,3 +1128,17 @@ event-terms-published = Nye vilkår for bruk av data ble publisert
 mail-member-invitation-subject = Helsedataservice: du er invitert til et prosjekt
 mail-member-invitation-text = { $inviter } har oppgitt deg som medlem av prosjektet «{ $title }» ({ $reference }) i en søknad om helsedata. Åpne lenken for å godta: da ser du saken, og du godtar vilkårene for bruk av data før du laster ned data. Lenken virker i 60 dager.
 mail-member-invitation-link = Godta invitasjonen
+
+## Sjekk svarene, framdrift per del
+check-answers = Sjekk svarene dine
+check-answers-lead = Alle svarene slik de blir sendt inn, del for del. Endre en del med lenken; skjemaet tar vare på det du har skrevet.
+change = Endre
+section-complete = Ferdig
+section-missing = { $n ->
+    [one] 1 mangler
+   *[other] { $n } mangler
+}
+save-and-attach = Lagre og legg til vedlegg
+attachments-step-hint = Vedlegg legges til på en egen side; det du har skrevet, lagres først.
+attachments-lead = Legg ved vedleggene søknaden trenger. Svarene dine i skjemaet er lagret; gå tilbake til det når du er ferdig.
+back-to-form = Tilbake til skjemaet

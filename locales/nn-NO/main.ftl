@@ -1128,3 +1128,17 @@ event-terms-published = Nye vilkår for bruk av data vart publiserte
 mail-member-invitation-subject = Helsedataservice: du er invitert til eit prosjekt
 mail-member-invitation-text = { $inviter } har oppgitt deg som medlem av prosjektet «{ $title }» ({ $reference }) i ein søknad om helsedata. Opne lenkja for å godta: då ser du saka, og du godtek vilkåra for bruk av data før du lastar ned data. Lenkja verkar i 60 dagar.
 mail-member-invitation-link = Godta invitasjonen
+
+## Sjekk svara, framdrift per del
+check-answers = Sjekk svara dine
+check-answers-lead = Alle svara slik dei blir sende inn, del for del. Endra ein del med lenkja; skjemaet tek vare på det du har skrive.
+change = Endra
+section-complete = Ferdig
+section-missing = { $n ->
+    [one] 1 manglar
+   *[other] { $n } manglar
+}
+save-and-attach = Lagra og legg til vedlegg
+attachments-step-hint = Vedlegg blir lagde til på ei eiga side; det du har skrive, blir lagra først.
+attachments-lead = Legg ved vedlegga søknaden treng. Svara dine i skjemaet er lagra; gå tilbake til det når du er ferdig.
+back-to-form = Tilbake til skjemaet

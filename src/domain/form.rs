@@ -596,5 +596,36 @@ pub fn validate(form: &ApplicationForm, mode: Mode, ctx: &Context<'_>) -> FieldE
     c.errors
 }
 
+/// The sections of the form, in order: each with its anchor on the form page (`s-…`) and its
+/// heading's message key.
+pub const SECTIONS: [(&str, &str); 7] = [
+    ("project", "section-project"),
+    ("people", "section-people"),
+    ("legal", "section-legal"),
+    ("data", "section-data"),
+    ("handling", "section-handling"),
+    ("attachments", "section-attachments"),
+    ("billing", "section-billing"),
+];
+
+/// The section of the form a field (as validation names it) belongs to, for the progress per
+/// section and the links back to it.
+pub fn section_of(field: &str) -> &'static str {
+    let head = field.split('.').next().unwrap_or(field);
+    match head {
+        "kind" | "type" | "previous_reference" | "title" | "summary" | "purpose" | "start_date" | "end_date" => {
+            "project"
+        }
+        "project_leader" | "controller" | "processor" | "members" => "people",
+        "legal_basis" | "rek_reference" | "dpia_done" | "dispensation" | "consent_based" | "controller_approved" => {
+            "legal"
+        }
+        "data_sources" | "linkage" | "linkage_key" => "data",
+        "storage" | "access" | "deletion_date" | "publication" => "handling",
+        "attachments" => "attachments",
+        _ => "billing",
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -701,6 +701,14 @@ pub async fn review(conn: &AsyncPgConnection, app: &Application, day: NaiveDate)
     Ok(Review { form, errors, organisations, estimate })
 }
 
+/// What still stands between the saved form of `app` and its submission (for the progress per
+/// section on the form page).
+pub async fn progress(conn: &AsyncPgConnection, app: &Application) -> AppResult<FieldErrors> {
+    let form = form_of(app).normalised();
+    let facts = facts(conn, app.applicant_id, Some(app.id)).await?;
+    Ok(check(&form, Mode::Submit, &facts))
+}
+
 /// What the printable page of an application shows, read for `user` (404 unless they may see it).
 pub struct Printout {
     pub app: Application,

@@ -339,7 +339,8 @@ pub fn form_sections(
             let rows: Vec<Value> =
                 rows.into_iter().filter(|r| r["value"].as_str().is_some_and(|v| !v.is_empty())).collect();
             let data = if key == "section-data" { json!(requested) } else { Value::Null };
-            json!({"title": t(lang, key), "rows": rows, "sources": data})
+            let anchor = format!("s-{}", key.trim_start_matches("section-"));
+            json!({"title": t(lang, key), "rows": rows, "sources": data, "anchor": anchor, "section": key.trim_start_matches("section-")})
         })
         .collect()
 }

@@ -217,3 +217,57 @@ async fn a_page_body_that_does_not_fit_never_wipes_the_draft() {
     assert_eq!(after["title"], "Viktig utkast");
     assert_eq!(after["version"], 1);
 }
+
+/// Issue 20: progress per section on the form, the check of every answer before the binding
+/// submit (human values, a link back to each section), and the attachment step reached by saving.
+#[rocket::async_test]
+async fn the_form_shows_progress_and_every_answer_is_checked_before_submitting() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let form = crate::applications_api::complete_form(&app).await;
+    let (status, draft) = app.post_json("/api/applications", Some(&token), form).await;
+    assert_eq!(status, Status::Created, "{draft}");
+    let id = draft["id"].as_i64().unwrap();
+    app.login(&applicant).await;
+
+    // Everything but the attachments is answered: those three are missing, the rest complete.
+    let (_, html) = app.page(&format!("/applications/{id}/edit")).await;
+    let toc = &html[html.find("class=\"toc\"").unwrap()..];
+    let toc = &toc[..toc.find("</nav>").unwrap()];
+    assert_eq!(toc.matches("progress done").count(), 6, "{toc}");
+    assert!(toc.contains("3 mangler"), "{toc}");
+
+    // The check of the answers: every section in words, each with its way back.
+    let (status, html) = app.page(&format!("/applications/{id}/submit")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Sjekk svarene dine"));
+    assert!(html.contains("Medisinsk og helsefaglig forskning"), "the purpose in words");
+    assert!(html.contains("Hjertesvikt etter covid-19") && html.contains("NPR"));
+    assert!(!html.contains("medical_research"), "no raw codes");
+    for anchor in ["s-project", "s-people", "s-legal", "s-data", "s-handling", "attachments", "s-billing"] {
+        assert!(html.contains(&format!("href=\"/applications/{id}/edit#{anchor}\"")), "change {anchor}");
+    }
+
+    // The attachment step: saving what was typed first, then its own page; an upload returns there.
+    let (_, html) = app.page(&format!("/applications/{id}/edit")).await;
+    let csrf = csrf_in(&html);
+    let version = version_in(&html);
+    let resp = app
+        .form(
+            &format!("/applications/{id}/edit"),
+            &[("version", &version), ("title", "Skrevet rett før opplasting"), ("action", "attachments")],
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    assert_eq!(resp.headers().get_one("Location"), Some(format!("/applications/{id}/attachments").as_str()));
+    let (_, saved) = app.get_json(&format!("/api/applications/{id}"), Some(&token)).await;
+    assert_eq!(saved["title"], "Skrevet rett før opplasting", "saved before leaving the form");
+    let (status, html) = app.page(&format!("/applications/{id}/attachments")).await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("enctype=\"multipart/form-data\""));
+    assert_eq!(upload(&app, &id.to_string(), &csrf_in(&html), "protocol").await, Status::SeeOther);
+    let (_, html) = app.page(&format!("/applications/{id}/attachments")).await;
+    assert!(html.contains("protocol.pdf") && html.contains(" B)"), "listed with its size");
+}

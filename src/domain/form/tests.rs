@@ -218,3 +218,17 @@ fn minimum_lengths_wait_for_submit() {
     assert!(check(&f, Mode::Draft, &[]).is_empty(), "a short title is fine in a draft");
     assert_eq!(check(&f, Mode::Submit, &ALL_ATTACHMENTS), vec!["title"]);
 }
+
+#[test]
+fn every_field_belongs_to_a_section_in_form_order() {
+    assert_eq!(section_of("title"), "project");
+    assert_eq!(section_of("project_leader.email"), "people");
+    assert_eq!(section_of("legal_basis.justification"), "legal");
+    assert_eq!(section_of("data_sources.1.variables"), "data");
+    assert_eq!(section_of("deletion_date"), "handling");
+    assert_eq!(section_of("attachments.protocol"), "attachments");
+    assert_eq!(section_of("invoice_recipient.postal_code"), "billing");
+    assert_eq!(section_of("student_thesis.level"), "billing");
+    let order: Vec<&str> = SECTIONS.iter().map(|(k, _)| *k).collect();
+    assert_eq!(order, ["project", "people", "legal", "data", "handling", "attachments", "billing"]);
+}

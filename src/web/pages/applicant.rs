@@ -37,6 +37,7 @@ pub fn routes() -> Vec<rocket::Route> {
         status,
         edit,
         save,
+        attachments_page,
         review,
         submit,
         withdraw_confirm,
@@ -164,7 +165,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         .into_iter()
         .map(|m| json!({"author": m.author_name, "role_key": format!("role-{}", m.author_role), "internal": m.internal, "body": m.body, "at": m.created_at.format("%d.%m.%Y %H:%M").to_string()}))
         .collect();
-    let attachments = attachments_json(&attachments);
+    let attachments = attachments_json(ctx.lang, &attachments);
     let state = app.state;
     let is_applicant = access == Access::Applicant;
     let payment = super::payment::status_data(&ctx, user, &app, access, &payment);
@@ -259,10 +260,10 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     ))
 }
 
-fn attachments_json(attachments: &[Attachment]) -> Vec<Value> {
+fn attachments_json(lang: crate::domain::language::Language, attachments: &[Attachment]) -> Vec<Value> {
     attachments
         .iter()
-        .map(|a| json!({"id": a.id, "kind_key": format!("attachment-{}", a.kind), "name": a.name, "size_kb": (a.size + 1023) / 1024, "sha256": a.sha256}))
+        .map(|a| json!({"id": a.id, "kind_key": format!("attachment-{}", a.kind), "name": a.name, "size": crate::web::views::file_size(lang, a.size), "sha256": a.sha256}))
         .collect()
 }
 
@@ -323,9 +324,12 @@ async fn form_page(
     }
     let lb = form.legal_basis.clone().unwrap_or_default();
     let thesis = form.student_thesis.clone().unwrap_or_default();
-    let attachments = attachments_json(&attachments);
+    let attachments = attachments_json(ctx.lang, &attachments);
     let required: Vec<Value> = form.required_attachments().iter().map(|k| json!(format!("attachment-{k}"))).collect();
+    // Progress per section, from the saved form as a submission would check it.
+    let progress = section_progress(&apps::progress(conn, app).await?);
     Ok(json!({
+        "progress": progress,
         "app": summary_json(app), "version": app.version, "form": form_value, "rows": rows, "errors": error_map,
         "estimate": format_nok(estimate.total_ore), "estimate_exemption_key": estimate.exemption.map(|e| format!("exempt-{e}")),
         "members_text": form.members.join("\n"),
@@ -342,6 +346,19 @@ async fn form_page(
             "dpia_done": form.dpia_done, "consent_based": form.consent_based, "linkage": form.linkage, "controller_approved": form.controller_approved == Some(true),
         },
     }))
+}
+
+/// Each section of the form in order with how many of its answers still stand between the
+/// application and its submission (0: complete).
+fn section_progress(errors: &FieldErrors) -> Vec<Value> {
+    form::SECTIONS
+        .iter()
+        .map(|(section, key)| {
+            let missing = errors.0.keys().filter(|f| form::section_of(f) == *section).count();
+            let anchor = if *section == "attachments" { "attachments".to_string() } else { format!("s-{section}") };
+            json!({"section": section, "title_key": key, "anchor": anchor, "missing": missing, "complete": missing == 0})
+        })
+        .collect()
 }
 
 async fn load_editable(conn: &mut AsyncPgConnection, ctx: &Ctx, id: i64) -> AppResult<Application> {
@@ -371,10 +388,17 @@ async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> Ap
     let app = load_editable(&mut conn, &ctx, id).await?;
     let value = form_fields::to_json(&body.0);
     let version = form_fields::field(&body.0, "version").and_then(|v| v.parse::<i32>().ok()).unwrap_or(-1);
-    let to_review = form_fields::field(&body.0, "action").as_deref() == Some("review");
+    let action = form_fields::field(&body.0, "action");
+    let to_review = action.as_deref() == Some("review");
+    // The attachments are added on a page of their own, after what was typed is saved.
+    let to_attachments = action.as_deref() == Some("attachments");
     let form: ApplicationForm = serde_json::from_value(value.clone()).map_err(|e| crate::web::json_shape_error(&e))?;
     match apps::save(&mut conn, user, &ctx.actor(), id, version, form, Utc::now()).await {
         Ok(saved) if to_review => Ok(PageOr::Redirect(Redirect::to(format!("/applications/{}/submit", saved.id)))),
+        Ok(saved) if to_attachments => Ok(PageOr::Flash(Flash::success(
+            Redirect::to(format!("/applications/{}/attachments", saved.id)),
+            ctx.t("draft-saved"),
+        ))),
         Ok(saved) => Ok(PageOr::Flash(Flash::success(
             Redirect::to(format!("/applications/{}/edit", saved.id)),
             ctx.t("draft-saved"),
@@ -405,7 +429,29 @@ async fn review_data(
         .map(|(field, list)| json!({"field": field, "label_key": format!("field-{}", field.split('.').filter(|p| p.parse::<usize>().is_err()).collect::<Vec<_>>().join("-").replace('_', "-")), "messages": list.iter().map(|e| crate::i18n::field_error(ctx.lang, e)).collect::<Vec<_>>()}))
         .collect();
     let (lines, rates) = super::payment::estimate_rows(ctx, &orgs, &estimate);
+    // Every answer, section by section in form order, with its progress and a link back to it;
+    // the attachments in their place among the sections.
+    let sources = crate::db::catalogue::sources_by_ids(conn, &form.source_ids()).await?;
+    let attachments = crate::db::applications::attachments_of(conn, app.id).await?;
+    let progress = section_progress(&errors);
+    let mut sections = crate::web::views::form_sections(ctx.lang, &form, &sources);
+    let attachment_rows: Vec<Value> = attachments
+        .iter()
+        .map(|a| json!({"label": ctx.t(&format!("attachment-{}", a.kind)), "value": format!("{} ({})", a.name, crate::web::views::file_size(ctx.lang, a.size))}))
+        .collect();
+    let at = sections.iter().position(|s| s["section"] == "billing").unwrap_or(sections.len());
+    sections.insert(
+        at,
+        json!({"title": ctx.t("section-attachments"), "rows": attachment_rows, "sources": null, "anchor": "attachments", "section": "attachments"}),
+    );
+    for s in &mut sections {
+        if let Some(p) = progress.iter().find(|p| p["section"] == s["section"]) {
+            s["missing"] = p["missing"].clone();
+            s["complete"] = p["complete"].clone();
+        }
+    }
     Ok(json!({
+        "sections": sections, "change_href": format!("/applications/{}/edit", app.id),
         "app": summary_json(app), "version": app.version, "problems": problems, "ready": errors.is_empty(),
         "estimate_ore": estimate.total_ore, "estimate": format_nok(estimate.total_ore), "sources": form.source_ids().len(),
         "estimate_lines": lines, "estimate_rates": rates,
@@ -592,6 +638,24 @@ async fn message(
 
 /// The sign-in and the upload slot are request guards and refuse before any byte of the body is
 /// read; the CSRF token is the body's first field, checked before the file is read.
+/// The attachment step: its own page, so that no unsaved text of the form can be lost to an
+/// upload (the form's button saves first and comes here).
+#[get("/applications/<id>/attachments")]
+async fn attachments_page(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template> {
+    let mut conn = services::conn(pool).await?;
+    let app = load_editable(&mut conn, &ctx, id).await?;
+    let form = apps::form_of(&app);
+    let attachments = crate::db::applications::attachments_of(&conn, app.id).await?;
+    let required: Vec<Value> = form.required_attachments().iter().map(|k| json!(format!("attachment-{k}"))).collect();
+    Ok(ctx.page(
+        "pages/applicant/attachments",
+        json!({
+            "app": summary_json(&app), "attachments": attachments_json(ctx.lang, &attachments),
+            "required_attachments": required, "attachment_kinds": options(&form::ATTACHMENT_KINDS, "", "attachment"),
+        }),
+    ))
+}
+
 #[post("/applications/<id>/attachments", data = "<upload>")]
 #[allow(clippy::too_many_arguments)]
 async fn upload(
@@ -605,7 +669,7 @@ async fn upload(
     upload: AttachmentUpload<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let _slot = slot;
-    let back = Redirect::to(format!("/applications/{id}/edit#attachments"));
+    let back = Redirect::to(format!("/applications/{id}/attachments"));
     let (kind, name) = (upload.kind.clone().unwrap_or_default(), upload.file_name.clone());
     let result = apps::add_attachment(
         pool,
@@ -660,5 +724,5 @@ async fn remove_attachment(
     let attachment_id = uuid::Uuid::parse_str(attachment).map_err(|_| AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
     apps::remove_attachment(&mut conn, storage, user, &ctx.actor(), id, attachment_id, Utc::now()).await?;
-    Ok(Flash::success(Redirect::to(format!("/applications/{id}/edit#attachments")), ctx.t("attachment-removed")))
+    Ok(Flash::success(Redirect::to(format!("/applications/{id}/attachments")), ctx.t("attachment-removed")))
 }

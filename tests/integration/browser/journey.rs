@@ -288,7 +288,11 @@ async fn fill_form(b: &mut Browser) {
 
 /// Uploads the protocol, the data protection officer's assessment and the REK approval.
 async fn attach(b: &mut Browser) {
-    b.step("attachments");
+    b.step("attachments: what was typed survives the upload");
+    // Typed but not saved: the way to the attachments saves it first.
+    b.fill("f-publication", "Aggregerte resultater i tidsskrift og en rapport.").await;
+    b.click("button[name=action][value=attachments]").await;
+    assert!(b.path().await.ends_with("/attachments"), "the attachment step opens");
     let pdf = b.downloads.path().parent().unwrap().join(format!("protokoll-{}.pdf", std::process::id()));
     std::fs::write(&pdf, b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n").unwrap();
     for kind in ["protocol", "dpo_assessment", "rek_approval"] {
@@ -297,6 +301,12 @@ async fn attach(b: &mut Browser) {
         b.click("form[action$='/attachments'] button[type=submit]").await;
     }
     std::fs::remove_file(&pdf).unwrap();
+    b.click("a.button[href$='/edit#attachments']").await;
+    assert_eq!(
+        b.by_id("f-publication").await.prop("value").await.unwrap().as_deref(),
+        Some("Aggregerte resultater i tidsskrift og en rapport."),
+        "the text typed before the upload is kept"
+    );
 }
 
 /// Approves or rejects the release of `code` on the status page.
