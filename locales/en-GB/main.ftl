@@ -1139,3 +1139,4 @@ save-and-attach = Save and add attachments
 attachments-step-hint = Attachments are added on a page of their own; what you have typed is saved first.
 attachments-lead = Add the attachments the application needs. Your answers in the form are saved; come back to it when you are done.
 back-to-form = Back to the form
+menu = Menu

@@ -1142,3 +1142,4 @@ save-and-attach = Lagre og legg til vedlegg
 attachments-step-hint = Vedlegg legges til på en egen side; det du har skrevet, lagres først.
 attachments-lead = Legg ved vedleggene søknaden trenger. Svarene dine i skjemaet er lagret; gå tilbake til det når du er ferdig.
 back-to-form = Tilbake til skjemaet
+menu = Meny

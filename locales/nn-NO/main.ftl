@@ -1142,3 +1142,4 @@ save-and-attach = Lagra og legg til vedlegg
 attachments-step-hint = Vedlegg blir lagde til på ei eiga side; det du har skrive, blir lagra først.
 attachments-lead = Legg ved vedlegga søknaden treng. Svara dine i skjemaet er lagra; gå tilbake til det når du er ferdig.
 back-to-form = Tilbake til skjemaet
+menu = Meny
