@@ -249,6 +249,25 @@ pub async fn for_subject(mut conn: &AsyncPgConnection, subject_type: &str, subje
         .await
 }
 
+/// The names and roles of the users with these ids (for the audit log).
+pub async fn actor_names(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String, String)>> {
+    use super::schema::users;
+    users::table.filter(users::id.eq_any(ids)).select((users::id, users::name, users::role)).load(conn).await
+}
+
+/// The references of the applications with these ids (for the audit log).
+pub async fn application_references(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<(i64, Option<String>, String)>> {
+    use super::schema::applications;
+    applications::table
+        .filter(applications::id.eq_any(ids))
+        .select((applications::id, applications::reference, applications::title))
+        .load(conn)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

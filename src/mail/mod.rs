@@ -209,6 +209,19 @@ impl Mailer {
         crate::domain::notice::path(kind, params).map(|p| format!("{}{p}", self.public_url))
     }
 
+    /// What a message says, in a line in `language` (for the admins' view of the outbox): a
+    /// mail's subject, a webhook's event in words.
+    pub fn describe(&self, msg: &OutboxMessage, language: Language) -> String {
+        if msg.channel == "webhook" {
+            let key = format!("event-{}", msg.template.replace(['.', '_'], "-"));
+            return if i18n::has(language, &key) { i18n::t(language, &key) } else { msg.template.clone() };
+        }
+        match self.render(&msg.template, language.code(), &msg.context) {
+            Ok(r) => crate::domain::text::one_line(&r.subject).into_owned(),
+            Err(_) => msg.template.clone(),
+        }
+    }
+
     /// Builds and sends one message; returns its Message-ID.
     async fn send(&self, msg: &OutboxMessage) -> Result<String, String> {
         let rendered = self.render(&msg.template, &msg.language, &msg.context)?;

@@ -38,3 +38,29 @@ pub async fn latest(
 ) -> AppResult<Vec<crate::db::events::Event>> {
     Ok(db::events::latest(conn, limit, before).await?)
 }
+
+/// Who and what the audit log's events name, for people to read: the actors' and the users'
+/// names and roles, and the applications' references and titles.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub users: std::collections::HashMap<i64, (String, String)>,
+    pub applications: std::collections::HashMap<i64, (Option<String>, String)>,
+}
+
+/// Reads the names the events refer to.
+pub async fn names(conn: &mut AsyncPgConnection, events: &[crate::db::events::Event]) -> AppResult<Names> {
+    let mut user_ids: Vec<i64> = events.iter().filter_map(|e| e.actor_id).collect();
+    user_ids.extend(events.iter().filter(|e| e.subject_type == "user").filter_map(|e| e.subject_id));
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let mut app_ids: Vec<i64> =
+        events.iter().filter(|e| e.subject_type == "application").filter_map(|e| e.subject_id).collect();
+    app_ids.sort_unstable();
+    app_ids.dedup();
+    let users = db::events::actor_names(conn, &user_ids).await?;
+    let apps = db::events::application_references(conn, &app_ids).await?;
+    Ok(Names {
+        users: users.into_iter().map(|(id, name, role)| (id, (name, role))).collect(),
+        applications: apps.into_iter().map(|(id, reference, title)| (id, (reference, title))).collect(),
+    })
+}

@@ -373,3 +373,76 @@ pub fn enquiry_json(e: &db::enquiries::Enquiry, asker_name: &str) -> Value {
         "application_id": e.application_id, "created_at": e.created_at, "updated_at": e.updated_at,
     })
 }
+
+/// An event of the audit log as a sentence: who (name and role, or the service itself) did
+/// what (in words) to which object (by name or reference, linked where a page shows it), with
+/// the event's details as labelled values, never raw JSON.
+pub fn audit_row(
+    lang: crate::domain::language::Language,
+    e: &db::events::Event,
+    names: &services::audit::Names,
+) -> Value {
+    use crate::i18n::{has, t};
+    let who = match e.actor_id {
+        Some(id) => names
+            .users
+            .get(&id)
+            .map(|(name, role)| format!("{name} ({})", t(lang, &format!("role-{role}"))))
+            .unwrap_or_else(|| format!("#{id}")),
+        None => t(lang, "audit-system"),
+    };
+    let key = format!("event-{}", e.kind.replace(['.', '_'], "-"));
+    let what = if has(lang, &key) { t(lang, &key) } else { e.kind.clone() };
+    let label = |kind: &str| {
+        let key = format!("subject-{kind}");
+        if has(lang, &key) { t(lang, &key) } else { kind.replace('_', " ") }
+    };
+    let (subject, href) = match (e.subject_type.as_str(), e.subject_id) {
+        ("application", Some(id)) => {
+            let (reference, title) = names.applications.get(&id).cloned().unwrap_or((None, String::new()));
+            let name = reference.unwrap_or_else(|| format!("#{id}"));
+            (format!("{} {name} {title}", label("application")).trim().to_string(), Some(format!("/applications/{id}")))
+        }
+        ("user", Some(id)) => {
+            let name = names.users.get(&id).map(|(n, _)| n.clone()).unwrap_or_else(|| format!("#{id}"));
+            (format!("{} {name}", label("user")), Some(format!("/admin/users/{id}")))
+        }
+        ("enquiry", Some(id)) => (format!("{} #{id}", label("enquiry")), Some(format!("/enquiries/{id}"))),
+        (kind, Some(id)) => (format!("{} #{id}", label(kind)), None),
+        (kind, None) => (label(kind), None),
+    };
+    json!({
+        "id": e.id, "at": e.at.format("%d.%m.%Y %H:%M:%S").to_string(),
+        "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "who": who, "what": what, "subject": subject, "href": href, "address": e.address,
+        "details": payload_details(lang, &e.payload), "hash": &e.hash[..16],
+    })
+}
+
+/// An event's payload as labelled values: nested objects and lists in words, yes/no for flags.
+fn payload_details(lang: crate::domain::language::Language, payload: &Value) -> Vec<Value> {
+    use crate::i18n::t;
+    fn text(lang: crate::domain::language::Language, v: &Value) -> String {
+        match v {
+            Value::Null => "–".into(),
+            Value::Bool(b) => t(lang, if *b { "yes" } else { "no" }),
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(items) => items.iter().map(|i| text(lang, i)).collect::<Vec<_>>().join(", "),
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", k.replace('_', " "), text(lang, v)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+    match payload {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| json!({"label": k.replace('_', " "), "value": text(lang, v)}))
+            .collect(),
+        Value::Null => vec![],
+        other => vec![json!({"label": "", "value": text(lang, other)})],
+    }
+}

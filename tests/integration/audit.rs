@@ -70,3 +70,30 @@ async fn concurrent_appends_keep_one_chain() {
     let report = events::verify_chain(&mut conn).await.unwrap();
     assert_eq!(report.first_broken, None);
 }
+
+/// Issue 20: the audit log and the outbox read as sentences with people's names: no raw JSON,
+/// no template codes, no server paths.
+#[rocket::async_test]
+async fn the_audit_log_and_the_outbox_read_as_sentences_with_names() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin", None).await;
+    let applicant = app.user("applicant", None).await;
+    let case = crate::applications_api::submitted(&app, &applicant).await;
+    let reference = case["reference"].as_str().unwrap().to_string();
+    let name: String = {
+        let mut conn = app.conn().await;
+        helsedataservice::db::users::by_id(&mut conn, applicant.id).await.unwrap().unwrap().name
+    };
+    app.login(&admin).await;
+    let (status, html) = app.page("/admin/audit").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains(&format!("<strong>{name} (Søker)</strong>: Søknaden ble sendt inn")), "who did what: {html}");
+    assert!(html.contains(&format!("href=\"/applications/{}\"", case["id"])) && html.contains(&reference));
+    assert!(html.contains("En konto ble opprettet"), "account events in words");
+    assert!(!html.contains("{&quot;") && !html.contains("&quot;:"), "no raw JSON");
+    let (status, html) = app.page("/admin/mail").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("Vi har mottatt søknad"), "the receipt by its subject");
+    assert!(!html.contains("application.submitted_receipt"), "no template codes");
+    assert!(!html.contains(&app.config().mail_dir.display().to_string()), "no server paths");
+}

@@ -447,10 +447,8 @@ async fn audit(ctx: Ctx, pool: &State<Pool>, before: Option<i64>) -> AppResult<(
     let chain = services::audit::last(&conn).await?;
     let events = services::audit::latest(&mut conn, 100, before).await?;
     let next = if events.len() == 100 { events.last().map(|e| e.id) } else { None };
-    let rows: Vec<Value> = events
-        .into_iter()
-        .map(|e| json!({"id": e.id, "at": e.at.format("%Y-%m-%d %H:%M:%S").to_string(), "actor_id": e.actor_id, "address": e.address, "subject": format!("{} {}", e.subject_type, e.subject_id.map(|i| i.to_string()).unwrap_or_default()), "kind": e.kind, "payload": e.payload.to_string(), "hash": &e.hash[..16]}))
-        .collect();
+    let names = services::audit::names(&mut conn, &events).await?;
+    let rows: Vec<Value> = events.iter().map(|e| crate::web::views::audit_row(ctx.lang, e, &names)).collect();
     Ok((Status::Ok, ctx.page("pages/admin/audit", json!({"chain": chain, "events": rows, "next": next}))))
 }
 

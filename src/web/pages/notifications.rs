@@ -104,6 +104,7 @@ async fn admin_mail(
     ctx: Ctx,
     pool: &State<Pool>,
     config: &State<Config>,
+    mailer: &State<std::sync::Arc<crate::mail::Mailer>>,
     state: Option<String>,
 ) -> AppResult<Template> {
     ctx.require(Permission::ReadAudit)?;
@@ -118,7 +119,8 @@ async fn admin_mail(
         .into_iter()
         .map(|m| {
             json!({
-                "id": m.id, "recipient": m.recipient, "template": m.template, "state": m.state, "channel": m.channel,
+                "id": m.id, "recipient": m.recipient, "what": mailer.describe(&m, ctx.lang), "state": m.state,
+                "channel": ctx.t(&format!("channel-{}", m.channel)),
                 "response_status": m.response_status, "response_excerpt": m.response_excerpt,
                 "state_label": ctx.t(&format!("state-mail-{}", m.state)), "attempts": m.attempts,
                 "error": m.last_error, "dead": m.state == OutboxState::Dead,
@@ -140,7 +142,7 @@ async fn admin_mail(
         "pages/admin/mail",
         json!({
             "title": ctx.t("admin-mail-title"), "counts": counts, "messages": messages,
-            "files": files, "file_mode": config.smtp_url.is_none(), "mail_dir": config.mail_dir.display().to_string(),
+            "files": files, "file_mode": config.smtp_url.is_none(),
             "state": state,
         }),
     ))
