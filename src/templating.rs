@@ -94,11 +94,38 @@ impl handlebars::HelperDef for ConcatHelper {
     }
 }
 
+/// `{{num x}}`: a number as the page's language writes it (bokmål and nynorsk: a decimal
+/// comma, `43,5`); whole numbers without decimals. Anything else is shown as it is.
+struct NumberHelper;
+
+impl handlebars::HelperDef for NumberHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let value = h.param(0).map(|p| p.value().clone()).unwrap_or(Value::Null);
+        Ok(ScopedJson::Derived(match value.as_f64() {
+            Some(v) => Value::String(number(root_lang(ctx), v)),
+            None => value,
+        }))
+    }
+}
+
+/// A number as `lang` writes it: one decimal when it has any, a decimal comma in Norwegian.
+pub fn number(lang: Language, v: f64) -> String {
+    let text = if (v - v.round()).abs() < 1e-9 { format!("{}", v.round() as i64) } else { format!("{v:.1}") };
+    if lang.english() { text } else { text.replace('.', ",") }
+}
+
 /// Registers the helpers on an engine.
 pub fn register_helpers(hb: &mut Handlebars<'_>) {
     hb.register_helper("t", Box::new(TranslateHelper));
     hb.register_helper("loc", Box::new(LocaliseHelper));
     hb.register_helper("concat", Box::new(ConcatHelper));
+    hb.register_helper("num", Box::new(NumberHelper));
     hb.set_strict_mode(false);
 }
 

@@ -416,3 +416,8 @@ pub async fn messages_of(
         })
         .collect())
 }
+
+/// How many applications there are (any state).
+pub async fn count_all(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    applications::table.count().get_result(conn).await
+}

@@ -345,3 +345,17 @@ pub async fn queued_since(
         .load(conn)
         .await
 }
+
+/// Marks every unread notice created before `before` read (the demo's history is old news).
+pub async fn mark_read_before(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table.filter(notifications::read_at.is_null()).filter(notifications::created_at.lt(before)),
+    )
+    .set(notifications::read_at.eq(now))
+    .execute(conn)
+    .await
+}

@@ -1,6 +1,9 @@
 //! Demo data: the catalogue of real Norwegian data sources (from `src/demo/catalogue.json`) and
 //! fictitious demo users. Loading is idempotent.
 
+mod history;
+pub use history::seed_history;
+
 use super::Actor;
 use super::accounts::{NewAccount, create_account};
 use crate::db::{

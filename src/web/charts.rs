@@ -16,7 +16,14 @@ pub struct Series<'a> {
 }
 
 /// A grouped bar chart: one group of bars per label, one bar per series.
-pub fn bars(id: &str, title: &str, description: &str, labels: &[String], series: &[Series<'_>]) -> String {
+pub fn bars(
+    lang: crate::domain::language::Language,
+    id: &str,
+    title: &str,
+    description: &str,
+    labels: &[String],
+    series: &[Series<'_>],
+) -> String {
     let (width, height, left, bottom, top) = (720.0_f64, 260.0_f64, 44.0_f64, 40.0_f64, 28.0_f64);
     let max = series.iter().flat_map(|s| s.values.iter().copied()).fold(0.0_f64, f64::max);
     // Counts are whole numbers: the axis starts at 0–4 and its ticks stay whole.
@@ -41,7 +48,7 @@ pub fn bars(id: &str, title: &str, description: &str, labels: &[String], series:
             width - 8.0,
             left - 4.0,
             y + 4.0,
-            format_value(value)
+            crate::templating::number(lang, value)
         ));
     }
     for (i, label) in labels.iter().enumerate() {
@@ -57,7 +64,7 @@ pub fn bars(id: &str, title: &str, description: &str, labels: &[String], series:
                 COLOURS[j % COLOURS.len()],
                 escape(label),
                 escape(s.name),
-                format_value(v)
+                crate::templating::number(lang, v)
             ));
         }
         // Label every group when there is room, else every other.
@@ -105,10 +112,6 @@ fn ticks(scale_max: f64) -> u32 {
     [4u32, 5, 2].into_iter().find(|n| (scale_max / f64::from(*n)).fract() == 0.0).unwrap_or(1)
 }
 
-fn format_value(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 { format!("{}", v.round() as i64) } else { format!("{v:.1}") }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +120,7 @@ mod tests {
     fn charts_are_labelled_images_with_a_title_per_bar() {
         let labels = vec!["2026-01".to_string(), "2026-02".to_string()];
         let svg = bars(
+            crate::domain::language::Language::Nb,
             "c1",
             "Søknader <per> måned",
             "Mottatt og vedtatt",
@@ -136,12 +140,14 @@ mod tests {
         assert_eq!(nice_ceiling(7.0), 10.0);
         assert_eq!(nice_ceiling(13.0), 20.0);
         assert_eq!(nice_ceiling(380.0), 400.0);
-        assert_eq!(format_value(2.5), "2.5");
+        use crate::domain::language::Language;
+        assert_eq!(crate::templating::number(Language::En, 2.5), "2.5");
+        assert_eq!(crate::templating::number(Language::Nb, 2.5), "2,5", "a decimal comma in bokmål");
         // Whole ticks: 0–4 by 1, 0–10 by 2, 0–20 by 5, 0–400 by 100.
         for (top, steps) in [(4.0, 4), (10.0, 5), (20.0, 4), (50.0, 5), (400.0, 4)] {
             assert_eq!(ticks(top), steps, "{top}");
             assert_eq!((top / f64::from(steps)).fract(), 0.0);
         }
-        assert_eq!(format_value(3.0), "3");
+        assert_eq!(crate::templating::number(Language::Nn, 3.0), "3");
     }
 }

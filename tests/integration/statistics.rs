@@ -262,3 +262,49 @@ async fn dashboards_are_for_officers_owners_and_admins() {
     assert_eq!(status, Status::Ok);
     assert!(html.contains("id=\"health\"") && html.contains("chart-workload"));
 }
+
+/// Issue 20: `demo` seeds a year of fictitious case history through the service's own commands:
+/// every state of a case, charts with real figures, a chain of events that verifies; once.
+#[rocket::async_test]
+async fn the_demo_history_covers_every_state_over_a_year() {
+    use helsedataservice::services::demo;
+    let app = TestApp::new().await;
+    let rocket = app.client.rocket();
+    let storage = rocket.state::<helsedataservice::storage::Storage>().unwrap();
+    let documents = rocket.state::<helsedataservice::templating::Documents>().unwrap();
+    let config = app.config().clone();
+    let now = chrono::Utc::now();
+    let mut conn = app.conn().await;
+    demo::seed_users(&mut conn, now).await.unwrap();
+    let seed = async |conn: &mut helsedataservice::db::Conn| {
+        demo::seed_history(
+            conn,
+            app.pool(),
+            storage,
+            documents,
+            config.vat_rate_bp,
+            config.case_target_working_days,
+            config.max_upload_bytes,
+            now,
+        )
+        .await
+        .unwrap()
+    };
+    let cases = seed(&mut conn).await;
+    assert!(cases >= 30, "a few dozen cases: {cases}");
+    assert_eq!(seed(&mut conn).await, 0, "seeded once");
+    let states = crate::common::count(&app, "SELECT count(DISTINCT state) AS n FROM applications").await;
+    assert_eq!(states, 11, "every state of a case");
+    let oldest = crate::common::count(
+        &app,
+        "SELECT (extract(epoch FROM now() - min(created_at)) / 86400)::int8 AS n FROM applications",
+    )
+    .await;
+    assert!(oldest >= 300, "spread over a year: {oldest} days");
+    let (_, stats) = app.get_json("/api/statistics", None).await;
+    assert!(stats["totals"]["delivered"].as_i64().unwrap() >= 10, "{}", stats["totals"]);
+    let report = helsedataservice::db::events::verify_chain(&mut conn).await.unwrap();
+    assert_eq!(report.first_broken, None);
+    let (_, html) = app.page("/statistics").await;
+    assert!(html.contains("<rect") && html.contains(" dager"), "charts with real bars");
+}

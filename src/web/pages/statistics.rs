@@ -30,6 +30,7 @@ async fn statistics(ctx: Ctx, pool: &State<Pool>, cache: &State<services::statis
         .unwrap_or_default();
     let (received, decided, delivered) = (ctx.t("stat-received"), ctx.t("stat-decided"), ctx.t("stat-delivered"));
     let flow = bars(
+        ctx.lang,
         "chart-applications",
         &ctx.t("stat-applications-title"),
         &ctx.t("stat-applications-desc"),
@@ -42,6 +43,7 @@ async fn statistics(ctx: Ctx, pool: &State<Pool>, cache: &State<services::statis
     );
     let transfers_name = ctx.t("stat-transfers");
     let transfers = bars(
+        ctx.lang,
         "chart-transfers",
         &ctx.t("stat-transfers-title"),
         &ctx.t("stat-transfers-desc"),
@@ -52,6 +54,7 @@ async fn statistics(ctx: Ctx, pool: &State<Pool>, cache: &State<services::statis
     let codes: Vec<String> = per_source.iter().map(|s| s["code"].as_str().unwrap_or_default().to_string()).collect();
     let (median, p90) = (ctx.t("stat-median"), ctx.t("stat-p90"));
     let kpi = bars(
+        ctx.lang,
         "chart-handling",
         &ctx.t("stat-handling-title"),
         &ctx.t("stat-handling-desc"),
@@ -120,6 +123,7 @@ async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
                 .collect::<Vec<_>>()
         );
         data["workload_chart"] = json!(bars(
+            ctx.lang,
             "chart-workload",
             &ctx.t("dash-workload"),
             &ctx.t("dash-workload-desc"),
@@ -132,6 +136,7 @@ async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
         let cases = ctx.t("dash-cases");
         data["ages"] = json!(ages);
         data["ages_chart"] = json!(bars(
+            ctx.lang,
             "chart-ages",
             &ctx.t("dash-ages"),
             &ctx.t("dash-ages-desc"),
@@ -147,6 +152,7 @@ async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
             "deliveries": labels.iter().zip(deliveries).map(|(m, n)| json!({"month": m, "n": n})).collect::<Vec<_>>(),
         });
         data["owner_ages_chart"] = json!(bars(
+            ctx.lang,
             "chart-owner-ages",
             &ctx.t("dash-owner-ages"),
             &ctx.t("dash-owner-ages-desc"),
@@ -154,6 +160,7 @@ async fn dashboard(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
             &[Series { name: &waiting, values: ages.iter().map(|a| a.n as f64).collect() }],
         ));
         data["owner_deliveries_chart"] = json!(bars(
+            ctx.lang,
             "chart-owner-deliveries",
             &ctx.t("dash-owner-deliveries"),
             &ctx.t("dash-owner-deliveries-desc"),
