@@ -1,12 +1,12 @@
 //! Rocket's own form parsing as the pages use it: URL-encoded and `multipart/form-data` bodies
-//! into forms of the shapes the pages declare (text, numbers, booleans, lists, optional fields,
-//! a file read by `src/web/uploads.rs`'s `UploadedFile`), through Rocket's data guard with the
-//! service's limits from `Rocket.toml`. A bad body may be refused (4xx) but never answered with
-//! a server error, and nothing may panic.
+//! into forms of the shapes the pages declare (text, numbers, booleans, lists, optional fields),
+//! through Rocket's data guard with the service's limits from `Rocket.toml`. A bad body may be
+//! refused (4xx) but never answered with a server error, and nothing may panic. Files are not
+//! read through Rocket's forms: attachments and transfer files are streamed by
+//! `src/web/uploads.rs`'s `TokenThenFile`, fuzzed by `multipart.rs`.
 
 #![no_main]
 
-use helsedataservice_fuzz::uploads::UploadedFile;
 use libfuzzer_sys::fuzz_target;
 use rocket::figment::providers::{Format, Toml};
 use rocket::form::{Form, FromForm};
@@ -40,14 +40,6 @@ struct Item {
     hourly: bool,
 }
 
-/// The attachment upload on the application form.
-#[derive(FromForm)]
-struct Upload {
-    csrf_token: String,
-    kind: String,
-    file: UploadedFile,
-}
-
 #[post("/fields", data = "<form>")]
 fn fields(form: Form<Fields>) -> String {
     format!("{}{}{}{}{:?}{:?}", form.version, form.estimate_ore, form.accept, form.body.len(), form.outcome, form.deadline_days)
@@ -59,17 +51,12 @@ fn nested(form: Form<Nested>) -> String {
     format!("{}{}{}{}", form.csrf_token.len(), form.events.len(), form.items.iter().map(|i| i.code.len()).sum::<usize>(), sum)
 }
 
-#[post("/upload", data = "<form>")]
-fn upload(form: Form<Upload>) -> String {
-    format!("{}{}{}{}", form.csrf_token.len(), form.kind, form.file.name.len(), form.file.bytes.len())
-}
-
 thread_local! {
     /// libFuzzer runs every input on one thread: one client (and its runtime) for all of them.
     static CLIENT: Client = {
         let toml = concat!(env!("CARGO_MANIFEST_DIR"), "/../Rocket.toml");
         let figment = rocket::Config::figment().merge(Toml::file(toml).nested()).merge(("log_level", "off"));
-        let rocket = rocket::custom(figment).mount("/", routes![fields, nested, upload]);
+        let rocket = rocket::custom(figment).mount("/", routes![fields, nested]);
         Client::untracked(rocket).expect("a rocket")
     };
 }
@@ -77,7 +64,7 @@ thread_local! {
 fuzz_target!(|data: &[u8]| {
     // First byte: the route and the content type; the rest is the body.
     let [pick, body @ ..] = data else { return };
-    let path = ["/fields", "/nested", "/upload"][*pick as usize % 3];
+    let path = ["/fields", "/nested"][*pick as usize % 2];
     let content_type = if pick & 0x80 == 0 {
         ContentType::Form
     } else {

@@ -1192,3 +1192,4 @@ admin-mail-what = What it says
 admin-mail-files-where = Outgoing mail is written as .eml files in the mail folder on the server (MAIL_DIR).
 channel-mail = E-mail
 channel-webhook = Webhook
+menu-close = Close the menu

@@ -1195,3 +1195,4 @@ admin-mail-what = Hva den sier
 admin-mail-files-where = Utgående e-post skrives som .eml-filer i e-postmappen på serveren (MAIL_DIR).
 channel-mail = E-post
 channel-webhook = Webhook
+menu-close = Lukk menyen

@@ -1195,3 +1195,4 @@ admin-mail-what = Kva ho seier
 admin-mail-files-where = Utgåande e-post blir skriven som .eml-filer i e-postmappa på tenaren (MAIL_DIR).
 channel-mail = E-post
 channel-webhook = Webhook
+menu-close = Lukk menyen

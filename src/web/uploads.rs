@@ -1,29 +1,10 @@
-//! Reading files out of `multipart/form-data` bodies: a file read whole into memory
-//! ([`UploadedFile`], bounded by the `file` limit), and a file streamed after its CSRF token and
-//! any short text fields ([`TokenThenFile`]; attachments and transfer files use it). This file uses only Rocket and multer, so the fuzz crate compiles
-//! it as it is (`fuzz/fuzz_targets/multipart.rs`).
+//! Reading files out of `multipart/form-data` bodies: a file streamed after its CSRF token and
+//! any short text fields ([`TokenThenFile`]; attachments and transfer files use it, never
+//! holding a file whole in memory). This file uses only Rocket and multer, so the fuzz crate
+//! compiles it as it is (`fuzz/fuzz_targets/multipart.rs`).
 
 use rocket::data::ToByteUnit;
 use rocket::form::{DataField, FromFormField};
-
-/// A file from a multipart form, read into memory (bounded by the `file` limit).
-pub struct UploadedFile {
-    pub name: String,
-    pub bytes: Vec<u8>,
-}
-
-#[rocket::async_trait]
-impl<'r> FromFormField<'r> for UploadedFile {
-    async fn from_data(field: DataField<'r, '_>) -> rocket::form::Result<'r, Self> {
-        let name = field.file_name.map(|n| n.dangerous_unsafe_unsanitized_raw().to_string()).unwrap_or_default();
-        let limit = field.request.limits().get("file").unwrap_or(25.mebibytes());
-        let data = field.data.open(limit).into_bytes().await?;
-        if !data.is_complete() {
-            return Err(rocket::form::Error::validation("the file is too large").into());
-        }
-        Ok(UploadedFile { name, bytes: data.into_inner() })
-    }
-}
 
 /// The largest CSRF token field a transfer upload may carry.
 pub const MAX_TOKEN_BYTES: u64 = 1024;
