@@ -3,9 +3,6 @@
 //! holding a file whole in memory). This file uses only Rocket and multer, so the fuzz crate
 //! compiles it as it is (`fuzz/fuzz_targets/multipart.rs`).
 
-use rocket::data::ToByteUnit;
-use rocket::form::{DataField, FromFormField};
-
 /// The largest CSRF token field a transfer upload may carry.
 pub const MAX_TOKEN_BYTES: u64 = 1024;
 
