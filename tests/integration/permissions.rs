@@ -2,11 +2,12 @@
 //! `docs/permissions.md`. The test fails when the file differs from what the code allows; run
 //! it with `UPDATE_PERMISSIONS=1` to rewrite the file after a deliberate change.
 
+use helsedataservice::domain::access::Access;
 use helsedataservice::domain::case::{Actor, Case, Command, Refusal, State, apply};
 use helsedataservice::domain::deadlines;
 use helsedataservice::domain::release::ReleaseState;
 use helsedataservice::domain::role::Role;
-use helsedataservice::domain::statement;
+use helsedataservice::domain::{enquiry, statement, terms};
 
 fn matrix() -> String {
     let now = chrono::Utc::now();
@@ -72,6 +73,45 @@ fn matrix() -> String {
         out.push_str(&format!("| {} |", state.code()));
         for role in roles {
             out.push_str(if statement::may_request(role, state) { " yes |" } else { " – |" });
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "\n## Enquiries before applying (forhåndsveiledning)\n\nFrom `src/domain/enquiry.rs`. Only applicants open enquiries. \
+         Who reads one: the researcher who asked, every case officer, and the register owners of a source it names (anyone else `404`).\n\
+         Each cell: `yes`, or the refusal (`403` who may never, `409` not in this state).\n\n| command | state | researcher | officer | owner |\n|---|---|---|---|---|\n",
+    );
+    let readers = [enquiry::Reader::Asker, enquiry::Reader::Officer, enquiry::Reader::Owner];
+    let cell = |r: Result<(), &str>| match r {
+        Ok(()) => "yes".to_string(),
+        Err("err-enquiry-closed" | "err-enquiry-applied") => "409".to_string(),
+        Err(_) => "403".to_string(),
+    };
+    for state in enquiry::State::ALL {
+        for (name, f) in [
+            (
+                "write",
+                &(|_: enquiry::Reader, s: enquiry::State| enquiry::may_post(s))
+                    as &dyn Fn(enquiry::Reader, enquiry::State) -> Result<(), &'static str>,
+            ),
+            ("close", &enquiry::may_close),
+            ("apply (not yet applied)", &(|r: enquiry::Reader, _: enquiry::State| enquiry::may_apply(r, false))),
+        ] {
+            out.push_str(&format!("| {name} | {} |", state.code()));
+            for r in readers {
+                out.push_str(&format!(" {} |", cell(f(r, state))));
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str(
+        "\n## Data-use terms\n\nFrom `src/domain/terms.rs`. Accepting the terms of a case's granted sources: `yes` where the person may. \
+         Their files reach a person only after they accepted the current version of each source's terms.\n\n| state | applicant | member | case officer | register owner |\n|---|---|---|---|---|\n",
+    );
+    for &state in State::ALL {
+        out.push_str(&format!("| {} |", state.code()));
+        for access in [Access::Applicant, Access::Member, Access::CaseOfficer, Access::RegisterOwner] {
+            out.push_str(if terms::may_accept(access, state) { " yes |" } else { " – |" });
         }
         out.push('\n');
     }
