@@ -245,6 +245,10 @@ async fn the_form_shows_progress_and_every_answer_is_checked_before_submitting()
     assert!(html.contains("Medisinsk og helsefaglig forskning"), "the purpose in words");
     assert!(html.contains("Hjertesvikt etter covid-19") && html.contains("NPR"));
     assert!(!html.contains("medical_research"), "no raw codes");
+    assert!(
+        html.contains(&format!("<a href=\"/applications/{id}/attachments\">")),
+        "a missing attachment links to the attachment step"
+    );
     for anchor in ["s-project", "s-people", "s-legal", "s-data", "s-handling", "attachments", "s-billing"] {
         assert!(html.contains(&format!("href=\"/applications/{id}/edit#{anchor}\"")), "change {anchor}");
     }

@@ -426,7 +426,7 @@ async fn review_data(
     let problems: Vec<Value> = errors
         .0
         .iter()
-        .map(|(field, list)| json!({"field": field, "label_key": format!("field-{}", field.split('.').filter(|p| p.parse::<usize>().is_err()).collect::<Vec<_>>().join("-").replace('_', "-")), "messages": list.iter().map(|e| crate::i18n::field_error(ctx.lang, e)).collect::<Vec<_>>()}))
+        .map(|(field, list)| json!({"field": field, "href": if form::section_of(field) == "attachments" { format!("/applications/{}/attachments", app.id) } else { format!("/applications/{}/edit#f-{field}", app.id) }, "label_key": format!("field-{}", field.split('.').filter(|p| p.parse::<usize>().is_err()).collect::<Vec<_>>().join("-").replace('_', "-")), "messages": list.iter().map(|e| crate::i18n::field_error(ctx.lang, e)).collect::<Vec<_>>()}))
         .collect();
     let (lines, rates) = super::payment::estimate_rows(ctx, &orgs, &estimate);
     // Every answer, section by section in form order, with its progress and a link back to it;
