@@ -114,6 +114,31 @@ impl handlebars::HelperDef for NumberHelper {
     }
 }
 
+/// `{{field_label "invoice_recipient.postal_code"}}`: the label of a form field as the error
+/// summary names it (`field-invoice-recipient-postal-code`, else the plain key such as
+/// `email`), or nothing when the field has no label of its own.
+struct FieldLabelHelper;
+
+impl handlebars::HelperDef for FieldLabelHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let lang = root_lang(ctx);
+        let field = h.param(0).and_then(|p| p.value().as_str()).unwrap_or_default();
+        let plain: String =
+            field.split('.').filter(|p| p.parse::<usize>().is_err()).collect::<Vec<_>>().join("-").replace('_', "-");
+        let label = [format!("field-{plain}"), plain]
+            .into_iter()
+            .find(|k| !k.is_empty() && crate::i18n::has(lang, k))
+            .map(|k| crate::i18n::t(lang, &k));
+        Ok(ScopedJson::Derived(label.map(Value::String).unwrap_or(Value::Null)))
+    }
+}
+
 /// A number as `lang` writes it: one decimal when it has any, a decimal comma in Norwegian.
 pub fn number(lang: Language, v: f64) -> String {
     let text = if (v - v.round()).abs() < 1e-9 { format!("{}", v.round() as i64) } else { format!("{v:.1}") };
@@ -126,6 +151,7 @@ pub fn register_helpers(hb: &mut Handlebars<'_>) {
     hb.register_helper("loc", Box::new(LocaliseHelper));
     hb.register_helper("concat", Box::new(ConcatHelper));
     hb.register_helper("num", Box::new(NumberHelper));
+    hb.register_helper("field_label", Box::new(FieldLabelHelper));
     hb.set_strict_mode(false);
 }
 

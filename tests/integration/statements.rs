@@ -145,7 +145,12 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     let answer_path = format!("/statements/{expert_statement}/answer");
     let resp = app.form(&answer_path, &[("answer", "  ")], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::UnprocessableEntity);
-    assert!(resp.into_string().await.unwrap().contains("f-answer-error"));
+    let html = resp.into_string().await.unwrap();
+    assert!(html.contains("f-answer-error"), "beside the field");
+    assert!(
+        html.contains("href=\"#f-answer\">Statement: Required."),
+        "the summary names the field (in the reviewer's English): {html}"
+    );
     let resp = app
         .form(&answer_path, &[("answer", "Utvalget er forholdsmessig.\nVariablene er nødvendige.")], Some(&csrf))
         .await;
