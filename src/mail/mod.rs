@@ -334,6 +334,36 @@ mod tests {
         assert_eq!(backoff(20), Duration::hours(6));
     }
 
+    /// The invitations that carry a link (a statement asked of an address, its reminder, a project
+    /// member) render in every language with the case, the due date and the inviter filled in.
+    #[test]
+    fn invitations_render_in_every_language() {
+        let mailer = mailer();
+        let statement = json!({"name": "Kari", "path": "/statements/accept?token=abc", "reference": "HDS-2026-00042", "due_on": "20.12.2026", "reminder": false});
+        let mut reminder = statement.clone();
+        reminder["reminder"] = json!(true);
+        let member = json!({"name": "Ola", "path": "/invitations/accept?token=abc", "reference": "HDS-2026-00042", "title": "Kreft og kosthold", "inviter": "Kari Forsker"});
+        for lang in ["nb", "nn", "en"] {
+            let mut subjects = vec![];
+            for (template, context) in [
+                ("statement_invitation", &statement),
+                ("statement_invitation", &reminder),
+                ("member_invitation", &member),
+            ] {
+                let r = mailer.render(template, lang, context).unwrap();
+                for part in [&r.subject, &r.text, &r.html] {
+                    assert!(!part.contains("mail-"), "{template} {lang}: untranslated: {part}");
+                    assert!(!part.contains('{'), "{template} {lang}: placeholder left: {part}");
+                }
+                assert!(r.text.contains("HDS-2026-00042") && r.text.contains("http://helsedata.test/"), "{}", r.text);
+                assert!(r.text.contains("token=abc"));
+                subjects.push(r.subject);
+            }
+            assert_ne!(subjects[0], subjects[1], "the reminder says it is one");
+            assert!(subjects.iter().all(|s| s.starts_with("Helsedataservice")));
+        }
+    }
+
     /// Every kind has a text in every language, and every placeholder renders.
     #[test]
     fn every_kind_renders_in_every_language() {
