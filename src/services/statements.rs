@@ -98,7 +98,11 @@ pub async fn request(
         errors.add("email", if input.email.trim().is_empty() { "err-required" } else { "err-email" });
     }
     let question = rule::check_request(&input.question, input.due_on, deadlines::oslo_date(now), &mut errors);
-    let name = errors.text("name", input.name.as_deref().unwrap_or(input.email.trim()), 1, 200);
+    // The name is optional (an address without an account is then named by itself).
+    let name = match input.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => errors.text("name", n, 1, 200),
+        None => input.email.trim().to_lowercase(),
+    };
     let language = match input.language.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         None => Language::Nb,
         Some(code) => Language::from_tag(code).unwrap_or_else(|| {

@@ -7,6 +7,7 @@ mod driver;
 mod journey;
 mod keyboard;
 mod nu;
+mod workflow;
 
 use driver::Browser;
 use serde_json::Value;
