@@ -145,18 +145,9 @@ async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool)
         let storage = rocket.state::<helsedataservice::storage::Storage>().ok_or("no storage")?;
         let documents = rocket.state::<helsedataservice::templating::Documents>().ok_or("no documents")?;
         let config = rocket.state::<Config>().ok_or("no config")?;
-        let cases = demo::seed_history(
-            &mut conn,
-            pool,
-            storage,
-            documents,
-            config.vat_rate_bp,
-            config.case_target_working_days,
-            config.max_upload_bytes,
-            now,
-        )
-        .await
-        .map_err(|e| format!("demo history: {e}"))?;
+        let cases = demo::seed_history(&mut conn, pool, storage, documents, config, now)
+            .await
+            .map_err(|e| format!("demo history: {e}"))?;
         if cases > 0 {
             tracing::info!("demo history: {cases} cases over the last twelve months");
         }

@@ -166,14 +166,14 @@ pub async fn rows(conn: &mut AsyncPgConnection, scope: Scope) -> QueryResult<Vec
         .collect())
 }
 
-/// Unanswered statements due within `days` of `today` that were not reminded.
-pub async fn to_remind(conn: &mut AsyncPgConnection, today: NaiveDate, days: i64) -> QueryResult<Vec<i64>> {
+/// Unanswered statements due within `days` of `today` that were not reminded: (statement, case).
+pub async fn to_remind(conn: &mut AsyncPgConnection, today: NaiveDate, days: i64) -> QueryResult<Vec<(i64, i64)>> {
     statements::table
         .filter(statements::answered_at.is_null())
         .filter(statements::reminded_at.is_null())
         .filter(statements::due_on.ge(today))
         .filter(statements::due_on.le(today + chrono::Duration::days(days)))
-        .select(statements::id)
+        .select((statements::id, statements::application_id))
         .load(conn)
         .await
 }

@@ -52,7 +52,7 @@ fn verify_password(hash: Option<&str>, password: &str) -> bool {
 }
 
 /// Hashing is CPU work: keep it off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(e.to_string()))
 }
 
@@ -146,6 +146,19 @@ pub fn check_new_password(pw: &str, personal: &[&str], field: &str, errors: &mut
         Err(password::PasswordError::TooSimple) => errors.add(field, "err-password-simple"),
         Err(password::PasswordError::TooCommon) => errors.add(field, "err-password-common"),
     }
+}
+
+/// The name and new password chosen from an invitation link for the account at `email`: both
+/// checked (problems beside `name` and `password`); returns the name trimmed and the password's
+/// hash.
+pub async fn chosen_name_and_password(name: &str, email: &str, password: &str) -> AppResult<(String, String)> {
+    let mut errors = FieldErrors::new();
+    let name = errors.text("name", name, 1, 200);
+    check_new_password(password, &[&name, email], "password", &mut errors);
+    errors.into_result().map_err(AppError::Validation)?;
+    let pw = password.to_string();
+    let hash = blocking(move || hash_password(&pw)).await??;
+    Ok((name, hash))
 }
 
 /// Creates an account. `actor` is `None` for self-registration (role forced to applicant).

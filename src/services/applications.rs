@@ -487,13 +487,28 @@ pub async fn open_attachment(
 ) -> AppResult<Attachment> {
     load(conn, user, id).await?;
     let attachment = db::applications::attachment(conn, id, attachment_id).await?.ok_or(AppError::NotFound)?;
-    let (a, actor) = (attachment.clone(), actor.clone());
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        record(tx, &actor, now, id, "attachment.downloaded", json!({"id": a.id, "name": a.name})).await?;
-        Ok(())
-    })
-    .await?;
+    record_download(conn, actor, &attachment, json!({}), now).await?;
     Ok(attachment)
+}
+
+/// Logs that an attachment was opened (an event of its case), with `extra` details (an object)
+/// beside its id and name.
+pub(crate) async fn record_download(
+    conn: &mut AsyncPgConnection,
+    actor: &Actor,
+    a: &Attachment,
+    extra: Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut payload = json!({"id": a.id, "name": a.name});
+    if let (Value::Object(p), Value::Object(e)) = (&mut payload, extra) {
+        p.extend(e);
+    }
+    let (id, actor) = (a.application_id, actor.clone());
+    conn.transaction::<_, AppError, _>(async move |tx| {
+        record(tx, &actor, now, id, "attachment.downloaded", payload).await
+    })
+    .await
 }
 
 /// Posts a message on a case; internal notes only from case officers and register owners.
@@ -639,7 +654,8 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
         vec![]
     };
     let terms_outstanding = if matches!(access, Access::Applicant | Access::Member) {
-        super::members::outstanding_for(conn, id, user.id).await?
+        // From the releases already read for the page.
+        super::members::outstanding_among(conn, id, user.id, &super::members::granted_sources(&releases)).await?
     } else {
         vec![]
     };

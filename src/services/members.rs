@@ -4,7 +4,7 @@
 //! person of the project.
 
 use super::Actor;
-use super::accounts::{blocking, check_new_password, hash_password, new_secret, secret_hash};
+use super::accounts::{new_secret, secret_hash};
 use super::applications::{self as apps, Access, record};
 use crate::db::members::{Invitation, Terms};
 use crate::db::{self, applications::Application, catalogue::DataSource, users::NewUser, users::User};
@@ -129,12 +129,7 @@ pub async fn accept_as_new(
         return Err(AppError::Conflict("err-invitation-log-in".into()));
     }
     let email = view.invitation.email.clone();
-    let mut errors = FieldErrors::new();
-    let name = errors.text("name", name, 1, 200);
-    check_new_password(password, &[&name, &email], "password", &mut errors);
-    errors.into_result().map_err(AppError::Validation)?;
-    let pw = password.to_string();
-    let hash = blocking(move || hash_password(&pw)).await??;
+    let (name, hash) = super::accounts::chosen_name_and_password(name, &email, password).await?;
     let (token_hash, actor) = (secret_hash(token.trim()), actor.clone());
     conn.transaction::<_, AppError, _>(async move |tx| {
         let new = NewUser {
@@ -157,14 +152,14 @@ pub async fn accept_as_new(
     .await
 }
 
+/// The sources whose data a case was granted (approved or delivered releases).
+pub fn granted_sources(releases: &[db::cases::ReleaseView]) -> Vec<i64> {
+    releases.iter().filter(|r| r.release.state.granted()).map(|r| r.release.data_source_id).collect()
+}
+
 /// The current terms of the sources whose data the case was granted (approved or delivered).
 async fn required(conn: &mut AsyncPgConnection, app_id: i64) -> AppResult<Vec<(DataSource, Terms)>> {
-    let granted: Vec<i64> = db::cases::releases_of(conn, app_id)
-        .await?
-        .into_iter()
-        .filter(|r| r.release.state.granted())
-        .map(|r| r.release.data_source_id)
-        .collect();
+    let granted = granted_sources(&db::cases::releases_of(conn, app_id).await?);
     let sources = db::catalogue::sources_by_ids(conn, &granted).await?;
     let terms = db::members::current_terms(conn, &granted).await?;
     Ok(sources
@@ -173,30 +168,39 @@ async fn required(conn: &mut AsyncPgConnection, app_id: i64) -> AppResult<Vec<(D
         .collect())
 }
 
+fn as_current(t: &Terms) -> Current {
+    Current { data_source_id: t.data_source_id, terms_id: t.id, version: t.version }
+}
+
 fn current(required: &[(DataSource, Terms)]) -> Vec<Current> {
-    required
-        .iter()
-        .map(|(_, t)| Current { data_source_id: t.data_source_id, terms_id: t.id, version: t.version })
-        .collect()
+    required.iter().map(|(_, t)| as_current(t)).collect()
 }
 
 /// Whether person `user_id` may see and download the files of `source` on case `app_id`: they
 /// accepted its current terms there.
 pub async fn may_receive(conn: &mut AsyncPgConnection, app_id: i64, user_id: i64, source: i64) -> AppResult<bool> {
-    let terms = db::members::current_terms(conn, &[source]).await?;
-    let current: Vec<Current> = terms
-        .iter()
-        .map(|t| Current { data_source_id: t.data_source_id, terms_id: t.id, version: t.version })
-        .collect();
+    let current: Vec<Current> = db::members::current_terms(conn, &[source]).await?.iter().map(as_current).collect();
     let accepted = db::members::accepted_by(conn, app_id, user_id).await?;
     Ok(rule::may_receive(source, &current, &accepted))
 }
 
 /// The granted sources whose current terms person `user_id` has not accepted on case `app_id`.
 pub async fn outstanding_for(conn: &mut AsyncPgConnection, app_id: i64, user_id: i64) -> AppResult<Vec<i64>> {
-    let terms = required(conn, app_id).await?;
+    let granted = granted_sources(&db::cases::releases_of(conn, app_id).await?);
+    outstanding_among(conn, app_id, user_id, &granted).await
+}
+
+/// Of `sources` (granted on case `app_id`), those whose current terms person `user_id` has not
+/// accepted there.
+pub async fn outstanding_among(
+    conn: &mut AsyncPgConnection,
+    app_id: i64,
+    user_id: i64,
+    sources: &[i64],
+) -> AppResult<Vec<i64>> {
+    let current: Vec<Current> = db::members::current_terms(conn, sources).await?.iter().map(as_current).collect();
     let accepted = db::members::accepted_by(conn, app_id, user_id).await?;
-    Ok(rule::outstanding(&current(&terms), &accepted))
+    Ok(rule::outstanding(&current, &accepted))
 }
 
 /// A person of the project as the terms page lists them.

@@ -6,7 +6,7 @@
 //! once, and the request, the reminder and the answer are events of the case.
 
 use super::Actor;
-use super::accounts::{blocking, check_new_password, end_access, hash_password, new_secret, secret_hash};
+use super::accounts::{end_access, new_secret, secret_hash};
 use super::applications::{self as apps, Access, record};
 use super::command::{Seen, on_case};
 use crate::db::statements::{NewStatement, Scope, Statement, StatementRow};
@@ -212,19 +212,24 @@ async fn one(conn: &mut AsyncPgConnection, id: i64) -> AppResult<StatementRow> {
 pub async fn read(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<StatementFile> {
     let row = one(conn, id).await?;
     let s = &row.statement;
-    let reader = if s.reviewer_id == user.id && confirmed(user) {
-        Reader::Reviewer
-    } else {
-        match apps::load(conn, user, s.application_id).await {
-            Ok((_, a)) if a.sees_internal() => Reader::Handler,
-            Ok(_) | Err(AppError::NotFound) => return Err(AppError::NotFound),
-            Err(e) => return Err(e),
-        }
-    };
+    let reader = reader_of(conn, user, s).await?;
     let app = db::applications::by_id(conn, s.application_id).await?.ok_or(AppError::NotFound)?;
     let sources = apps::requested_sources(conn, &app).await?;
     let attachments = db::applications::attachments_of(conn, app.id).await?;
     Ok(StatementFile { row, reader, app, sources, attachments })
+}
+
+/// How `user` stands to statement `s`: the reviewer (once their address is confirmed), someone
+/// who handles its case, or nobody (404).
+async fn reader_of(conn: &mut AsyncPgConnection, user: &User, s: &Statement) -> AppResult<Reader> {
+    if s.reviewer_id == user.id && confirmed(user) {
+        return Ok(Reader::Reviewer);
+    }
+    match apps::load(conn, user, s.application_id).await {
+        Ok((_, a)) if a.sees_internal() => Ok(Reader::Handler),
+        Ok(_) | Err(AppError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(e),
+    }
 }
 
 /// The reviewer answers statement `id` (once).
@@ -236,14 +241,14 @@ pub async fn answer(
     text: &str,
     now: DateTime<Utc>,
 ) -> AppResult<StatementRow> {
-    let file = read(conn, user, id).await?;
-    if file.reader != Reader::Reviewer {
+    let row = one(conn, id).await?;
+    if reader_of(conn, user, &row.statement).await? != Reader::Reviewer {
         return Err(AppError::Forbidden("err-reviewer-answers".into()));
     }
     let mut errors = FieldErrors::new();
     let text = rule::check_answer(text, &mut errors);
     errors.into_result().map_err(AppError::Validation)?;
-    let application_id = file.app.id;
+    let application_id = row.statement.application_id;
     on_case(conn, application_id, Seen::ANY, async move |tx, app| {
         let s = db::statements::answer(tx, id, &text, now)
             .await?
@@ -292,13 +297,7 @@ pub async fn open_attachment(
 ) -> AppResult<Attachment> {
     let file = read(conn, user, id).await?;
     let attachment = file.attachments.into_iter().find(|a| a.id == attachment_id).ok_or(AppError::NotFound)?;
-    let (a, actor, application_id) = (attachment.clone(), actor.clone(), file.app.id);
-    conn.transaction::<_, AppError, _>(async move |tx| {
-        let payload = json!({"id": a.id, "name": a.name, "statement_id": id});
-        record(tx, &actor, now, application_id, "attachment.downloaded", payload).await?;
-        Ok(())
-    })
-    .await?;
+    apps::record_download(conn, actor, &attachment, json!({"statement_id": id}), now).await?;
     Ok(attachment)
 }
 
@@ -326,12 +325,7 @@ pub async fn accept_invitation(
     now: DateTime<Utc>,
 ) -> AppResult<(User, i64)> {
     let (_, _, email) = invitation(conn, token, now).await?;
-    let mut errors = FieldErrors::new();
-    let name = errors.text("name", name, 1, 200);
-    check_new_password(password, &[&name, &email], "password", &mut errors);
-    errors.into_result().map_err(AppError::Validation)?;
-    let pw = password.to_string();
-    let hash = blocking(move || hash_password(&pw)).await??;
+    let (name, hash) = super::accounts::chosen_name_and_password(name, &email, password).await?;
     let token_hash = secret_hash(token.trim());
     let actor = actor.clone();
     conn.transaction::<_, AppError, _>(async move |tx| {
@@ -356,12 +350,7 @@ pub async fn remind(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResu
     let today = deadlines::oslo_date(now);
     let due = db::statements::to_remind(conn, today, rule::REMIND_DAYS).await?;
     let mut sent = 0;
-    for id in due {
-        let Some(application_id) =
-            db::statements::rows(conn, Scope::One(id)).await?.pop().map(|r| r.statement.application_id)
-        else {
-            continue;
-        };
+    for (id, application_id) in due {
         let done = on_case(conn, application_id, Seen::ANY, async move |tx, app| {
             let Some(s) = db::statements::lock(tx, id).await? else { return Ok(false) };
             if !rule::reminder_due(s.due_on, s.answered_at.is_some(), s.reminded_at.is_some(), today) {

@@ -21,6 +21,14 @@ pub struct Download {
     pub sha256: String,
 }
 
+impl Download {
+    /// An application's attachment, read from storage (after its service allowed and logged it).
+    pub async fn attachment(storage: &Storage, a: db::applications::Attachment) -> AppResult<Download> {
+        let reader = storage.reader(&a.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Download { reader, name: a.name, content_type: a.content_type, sha256: a.sha256 })
+    }
+}
+
 /// `attachment; filename*=UTF-8''…` with the name percent-encoded.
 pub(crate) fn disposition(name: &str) -> String {
     let ascii: String =

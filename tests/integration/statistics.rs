@@ -277,18 +277,7 @@ async fn the_demo_history_covers_every_state_over_a_year() {
     let mut conn = app.conn().await;
     demo::seed_users(&mut conn, now).await.unwrap();
     let seed = async |conn: &mut helsedataservice::db::Conn| {
-        demo::seed_history(
-            conn,
-            app.pool(),
-            storage,
-            documents,
-            config.vat_rate_bp,
-            config.case_target_working_days,
-            config.max_upload_bytes,
-            now,
-        )
-        .await
-        .unwrap()
+        demo::seed_history(conn, app.pool(), storage, documents, &config, now).await.unwrap()
     };
     let cases = seed(&mut conn).await;
     assert!(cases >= 30, "a few dozen cases: {cases}");

@@ -7,6 +7,7 @@
 
 use super::super::accounts::{NewAccount, create_account};
 use super::super::{Actor, applications as apps, cases};
+use crate::config::Config;
 use crate::db::{self, Pool, users::User};
 use crate::domain::case::Command;
 use crate::domain::form::{ApplicationForm, InvoiceRecipient, LegalBasis, OrganisationRef, Person, SourceRequest};
@@ -368,17 +369,16 @@ fn form(plan: &Plan, sources: &[(db::catalogue::DataSource, Vec<String>)], resea
 }
 
 /// Seeds the history unless the service already has applications. Returns how many cases.
-#[allow(clippy::too_many_arguments)]
 pub async fn seed_history(
     conn: &mut AsyncPgConnection,
     pool: &Pool,
     storage: &Storage,
     documents: &Documents,
-    vat_rate_bp: u32,
-    target_working_days: u32,
-    max_upload_bytes: u64,
+    config: &Config,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
+    let (vat_rate_bp, target_working_days, max_upload_bytes) =
+        (config.vat_rate_bp, config.case_target_working_days, config.max_upload_bytes);
     if db::applications::count_all(conn).await? > 0 {
         return Ok(0);
     }

@@ -212,8 +212,7 @@ async fn download(
     let a =
         apps::open_attachment(&mut conn, &api.user, &actor(Some(&api.user), &address), id, attachment_id, Utc::now())
             .await?;
-    let reader = storage.reader(&a.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Download { reader, name: a.name, content_type: a.content_type, sha256: a.sha256 })
+    Download::attachment(storage, a).await
 }
 
 #[utoipa::path(tag = "applications", security(("bearer" = [])),

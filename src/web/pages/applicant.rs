@@ -707,8 +707,7 @@ async fn download(
     let attachment_id = uuid::Uuid::parse_str(attachment).map_err(|_| AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
     let a = apps::open_attachment(&mut conn, user, &ctx.actor(), id, attachment_id, Utc::now()).await?;
-    let reader = storage.reader(&a.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Download { reader, name: a.name, content_type: a.content_type, sha256: a.sha256 })
+    Download::attachment(storage, a).await
 }
 
 #[post("/applications/<id>/attachments/<attachment>/delete", data = "<_form>")]

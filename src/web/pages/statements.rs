@@ -191,8 +191,7 @@ async fn attachment(
     let attachment_id = uuid::Uuid::parse_str(attachment).map_err(|_| AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
     let a = svc::open_attachment(&mut conn, user, &ctx.actor(), id, attachment_id, Utc::now()).await?;
-    let reader = storage.reader(&a.storage_key).await.map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Download { reader, name: a.name, content_type: a.content_type, sha256: a.sha256 })
+    Download::attachment(storage, a).await
 }
 
 fn accept_form(ctx: &Ctx, token: &str, name: &str, email: &str, errors: Value) -> Template {
