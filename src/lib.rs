@@ -53,7 +53,6 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         .manage(assets)
         .manage(documents)
         .manage(mailer)
-        .manage(services::statistics::Cache::default())
         .manage(pool)
         .manage(storage)
         .manage(web::upload_limits::UploadSlots::new(config.uploads_per_account))
@@ -61,6 +60,7 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
         .attach(web::context::templates())
         .attach(web::security::shield())
         .attach(web::metrics::RequestMetrics)
+        .attach(web::api::uploads::TusHeaders)
         .attach(web::security::SecurityHeaders { https });
     Ok(web::mount(rocket, &static_files))
 }
@@ -72,7 +72,7 @@ pub async fn open_storage(config: &Config, master_key: [u8; 32]) -> Result<stora
             .await
             .map_err(|e| format!("cannot use STORAGE_DIR {}: {e}", config.storage_dir.display())),
         #[cfg(feature = "s3")]
-        Some(s3) => storage::Storage::open_s3(s3, master_key)
+        Some(s3) => storage::Storage::open_s3(s3, master_key, &config.storage_dir)
             .await
             .map_err(|e| format!("cannot use the S3 bucket {} at STORAGE_S3_URL {}: {e}", s3.bucket, s3.url)),
         #[cfg(not(feature = "s3"))]

@@ -91,6 +91,13 @@ err-too-many-requests = Too many attempts; try again in { $n } { $n ->
 err-link-other-account = This confirmation link belongs to another account: log out and log in to that account to confirm its address.
 
 err-upload-stalled = The upload stalled: no data arrived for a while. Please try again.
+err-upload-offset = Upload-Offset must be where the upload stands now; ask with HEAD and continue from there.
+err-upload-busy = Another request is writing to this upload; wait for it to finish, then continue.
+err-tus-version = This service speaks tus 1.0.0: send Tus-Resumable: 1.0.0.
+err-upload-length = Upload-Length must give the file's size in bytes.
+err-upload-metadata = Upload-Metadata must name the file (filename, base64-encoded).
+err-upload-content-type = Send the bytes as application/offset+octet-stream.
+err-upload-too-long = More bytes than are left of the announced length.
 err-account-deactivated = The account is deactivated.
 err-oidc-no-account = There is no account with this e-mail address, and this login cannot create accounts.
 err-oidc-privileged = Accounts of case officers, register owners and administrators are not linked to a login by their e-mail address. Log in with your password, or ask an administrator for help.

@@ -91,6 +91,13 @@ err-too-many-requests = For mange forsøk; prøv igjen om { $n } { $n ->
 err-link-other-account = Denne bekreftelseslenken hører til en annen konto: logg ut og logg inn på den kontoen for å bekrefte adressen.
 
 err-upload-stalled = Opplastingen stoppet opp: det kom ingen data på en stund. Prøv igjen.
+err-upload-offset = Upload-Offset må være der opplastingen står nå; spør med HEAD og fortsett derfra.
+err-upload-busy = En annen forespørsel skriver til denne opplastingen; vent til den er ferdig, og fortsett så.
+err-tus-version = Tjenesten bruker tus 1.0.0: send Tus-Resumable: 1.0.0.
+err-upload-length = Upload-Length må oppgi filens størrelse i byte.
+err-upload-metadata = Upload-Metadata må gi filens navn (filename, base64-kodet).
+err-upload-content-type = Send dataene som application/offset+octet-stream.
+err-upload-too-long = Flere byte enn det som gjenstår av den oppgitte lengden.
 err-account-deactivated = Kontoen er deaktivert.
 err-oidc-no-account = Det finnes ingen konto med denne e-postadressen, og denne innloggingen kan ikke opprette kontoer.
 err-oidc-privileged = Kontoer for saksbehandlere, registerforvaltere og administratorer kobles ikke til en innlogging via e-postadressen. Logg inn med passordet ditt, eller be en administrator om hjelp.

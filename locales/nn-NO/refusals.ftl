@@ -91,6 +91,13 @@ err-too-many-requests = For mange forsøk; prøv igjen om { $n } { $n ->
 err-link-other-account = Denne stadfestingslenkja høyrer til ein annan konto: logg ut og logg inn på den kontoen for å stadfeste adressa.
 
 err-upload-stalled = Opplastinga stoppa opp: det kom ingen data på ei stund. Prøv igjen.
+err-upload-offset = Upload-Offset må vere der opplastinga står no; spør med HEAD og hald fram derifrå.
+err-upload-busy = Ein annan førespurnad skriv til denne opplastinga; vent til han er ferdig, og hald så fram.
+err-tus-version = Tenesta bruker tus 1.0.0: send Tus-Resumable: 1.0.0.
+err-upload-length = Upload-Length må oppgje storleiken på fila i byte.
+err-upload-metadata = Upload-Metadata må gje namnet på fila (filename, base64-koda).
+err-upload-content-type = Send dataa som application/offset+octet-stream.
+err-upload-too-long = Fleire byte enn det som står att av den oppgjevne lengda.
 err-account-deactivated = Kontoen er deaktivert.
 err-oidc-no-account = Det finst ingen konto med denne e-postadressa, og denne innlogginga kan ikkje opprette kontoar.
 err-oidc-privileged = Kontoar for saksbehandlarar, registerforvaltarar og administratorar blir ikkje kopla til ei innlogging via e-postadressa. Logg inn med passordet ditt, eller be ein administrator om hjelp.

@@ -21,6 +21,7 @@ pub mod statements;
 pub mod statistics;
 pub mod tls;
 pub mod transfers;
+pub mod uploads;
 pub mod users;
 pub mod webhooks;
 

@@ -422,6 +422,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    upload_sessions (file_id) {
+        file_id -> Int8,
+        length -> Int8,
+        received -> Int8,
+        hash_state -> Bytea,
+        expected_sha256 -> Nullable<Text>,
+        touched_at -> Timestamptz,
+        writing_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     transfer_files (id) {
         id -> Int8,
         transfer_id -> Int8,
@@ -453,6 +465,7 @@ diesel::table! {
 diesel::joinable!(transfers -> releases (release_id));
 diesel::joinable!(transfers -> applications (application_id));
 diesel::joinable!(transfer_files -> transfers (transfer_id));
+diesel::joinable!(upload_sessions -> transfer_files (file_id));
 diesel::joinable!(transfer_receipts -> transfer_files (transfer_file_id));
 diesel::joinable!(transfer_receipts -> users (user_id));
 // ---- end transfers ----
@@ -528,6 +541,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_invitations,
     source_terms,
     terms_acceptances,
+    upload_sessions,
 );
 
 diesel::table! {

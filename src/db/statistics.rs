@@ -1,5 +1,6 @@
-//! The figures of SPEC §11, computed in the database (aggregates over indexed timestamps), with
-//! `now` passed in so tests can place cases in time. Months are calendar months in Norwegian
+//! The figures of SPEC §11, read from what the database keeps as rows change (monthly counts and
+//! handling times, migration `statistics_rollup`), with `now` passed in so tests can place cases
+//! in time. Months are calendar months in Norwegian
 //! time (Europe/Oslo).
 
 use chrono::{DateTime, Utc};
@@ -32,133 +33,72 @@ pub struct Durations {
 }
 
 #[derive(Debug, Clone, QueryableByName)]
-pub struct Share {
+pub struct MeasureCount {
+    #[diesel(sql_type = Text)]
+    pub measure: String,
+    #[diesel(sql_type = Text)]
+    pub month: String,
     #[diesel(sql_type = BigInt)]
-    pub assessed: i64,
-    #[diesel(sql_type = BigInt)]
-    pub complete_first_time: i64,
+    pub n: i64,
 }
 
-/// Counts per month of `column` (an expression yielding a timestamptz) from `from_clause`, for
-/// timestamps in `[start, now]`.
-async fn per_month(
+/// The monthly counts kept by the database (migration `statistics_rollup`: triggers update them
+/// in the same transaction as the rows they count) for the months from `first` to `last`
+/// (`YYYY-MM-01`): received, decided, delivered, transfers, assessed and complete_first_time.
+pub async fn monthly(
     conn: &mut AsyncPgConnection,
-    column: &str,
-    from_clause: &str,
-    condition: &str,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<MonthCount>> {
-    let sql = format!(
-        "SELECT to_char(date_trunc('month', {column} AT TIME ZONE 'Europe/Oslo'), 'YYYY-MM') AS month, count(*) AS n \
-         FROM {from_clause} WHERE {condition} {column} >= $1 AND {column} <= $2 GROUP BY 1 ORDER BY 1"
-    );
-    diesel::sql_query(sql).bind::<Timestamptz, _>(start).bind::<Timestamptz, _>(now).load(conn).await
-}
-
-/// Applications received (first submission) per month.
-pub async fn received(
-    conn: &mut AsyncPgConnection,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<MonthCount>> {
-    per_month(conn, "first_submitted_at", "applications", "", start, now).await
-}
-
-/// Applications decided per month (each application once, by its first decision).
-pub async fn decided(
-    conn: &mut AsyncPgConnection,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<MonthCount>> {
-    per_month(
-        conn,
-        "first_decided",
-        "(SELECT min(decided_at) AS first_decided FROM decisions GROUP BY application_id) AS d",
-        "",
-        start,
-        now,
+    first: chrono::NaiveDate,
+    last: chrono::NaiveDate,
+) -> QueryResult<Vec<MeasureCount>> {
+    diesel::sql_query(
+        "SELECT measure, to_char(month, 'YYYY-MM') AS month, sum(n)::bigint AS n FROM statistics_months \
+         WHERE month >= $1 AND month <= $2 GROUP BY measure, month HAVING sum(n) <> 0 ORDER BY measure, month",
     )
+    .bind::<diesel::sql_types::Date, _>(first)
+    .bind::<diesel::sql_types::Date, _>(last)
+    .load(conn)
     .await
 }
 
-/// Applications whose data were all delivered, per month.
-pub async fn delivered(
-    conn: &mut AsyncPgConnection,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<MonthCount>> {
-    per_month(conn, "delivered_at", "applications", "", start, now).await
+/// The counts of one measure out of [`monthly`]'s rows.
+pub fn measure(rows: &[MeasureCount], name: &str) -> Vec<MonthCount> {
+    rows.iter().filter(|r| r.measure == name).map(|r| MonthCount { month: r.month.clone(), n: r.n }).collect()
 }
-
-/// File transfers published per month (each transfer once).
-pub async fn transfers(
-    conn: &mut AsyncPgConnection,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<MonthCount>> {
-    per_month(conn, "published_at", "transfers", "", start, now).await
-}
-
-const DAYS: &str = "extract(epoch FROM a.delivered_at - a.complete_submitted_at) / 86400.0";
-const SOURCE_DAYS: &str = "extract(epoch FROM r.delivered_at - a.complete_submitted_at) / 86400.0";
 
 /// Case-handling time as the state's KPI counts it: from the submission that was complete (the
 /// last before the case was found complete) to delivery, of cases delivered in `[start, now]`;
-/// per data source, to that source's own release delivery (delivered in `[start, now]`).
+/// per data source, to that source's own release delivery (delivered in `[start, now]`). Read
+/// from the handling times the database keeps as cases are delivered (`statistics_handling`).
 pub async fn handling_time(
     conn: &mut AsyncPgConnection,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> QueryResult<(Durations, Vec<Durations>)> {
-    let overall: Durations = diesel::sql_query(format!(
+    let overall: Durations = diesel::sql_query(
         "SELECT NULL::text AS code, NULL::text AS name_nb, NULL::text AS name_en, \
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY {DAYS}) AS median_days, \
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY {DAYS}) AS p90_days, count(*) AS count \
-         FROM applications a \
-         WHERE a.delivered_at >= $1 AND a.delivered_at <= $2 AND a.complete_submitted_at IS NOT NULL"
-    ))
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median_days, \
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY days) AS p90_days, count(*) AS count \
+         FROM statistics_handling WHERE data_source_id IS NULL AND delivered_at >= $1 AND delivered_at <= $2",
+    )
     .bind::<Timestamptz, _>(start)
     .bind::<Timestamptz, _>(now)
     .get_result(conn)
     .await?;
-    let per_source: Vec<Durations> = diesel::sql_query(format!(
-        "SELECT s.code AS code, s.name_nb AS name_nb, s.name_en AS name_en, \
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY {SOURCE_DAYS}) AS median_days, \
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY {SOURCE_DAYS}) AS p90_days, count(*) AS count \
-         FROM applications a \
-         JOIN releases r ON r.application_id = a.id \
-         JOIN data_sources s ON s.id = r.data_source_id \
-         WHERE r.delivered_at >= $1 AND r.delivered_at <= $2 AND a.complete_submitted_at IS NOT NULL \
-         GROUP BY s.code, s.name_nb, s.name_en ORDER BY s.code"
-    ))
+    let per_source: Vec<Durations> = diesel::sql_query(
+        "SELECT s.code AS code, s.name_nb AS name_nb, s.name_en AS name_en, h.median_days, h.p90_days, h.count \
+         FROM (SELECT data_source_id, \
+                 percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median_days, \
+                 percentile_cont(0.9) WITHIN GROUP (ORDER BY days) AS p90_days, count(*) AS count \
+               FROM statistics_handling \
+               WHERE data_source_id IS NOT NULL AND delivered_at >= $1 AND delivered_at <= $2 \
+               GROUP BY data_source_id) h \
+         JOIN data_sources s ON s.id = h.data_source_id ORDER BY s.code",
+    )
     .bind::<Timestamptz, _>(start)
     .bind::<Timestamptz, _>(now)
     .load(conn)
     .await?;
     Ok((overall, per_source))
-}
-
-/// Of the applications first submitted in `[start, now]` and assessed (completed or returned),
-/// how many were complete at the first submission (completed without ever being returned).
-pub async fn complete_at_first_submission(
-    conn: &mut AsyncPgConnection,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> QueryResult<Share> {
-    diesel::sql_query(
-        "WITH c AS ( \
-           SELECT a.completed_at IS NOT NULL AS completed, \
-                  EXISTS (SELECT 1 FROM events e WHERE e.subject_type = 'application' AND e.subject_id = a.id \
-                          AND e.kind = 'application.returned') AS returned \
-           FROM applications a WHERE a.first_submitted_at >= $1 AND a.first_submitted_at <= $2) \
-         SELECT count(*) FILTER (WHERE completed OR returned) AS assessed, \
-                count(*) FILTER (WHERE completed AND NOT returned) AS complete_first_time FROM c",
-    )
-    .bind::<Timestamptz, _>(start)
-    .bind::<Timestamptz, _>(now)
-    .get_result(conn)
-    .await
 }
 
 /// An approved project for the public register (no personal data).
@@ -293,6 +233,13 @@ pub async fn deliveries_of(
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<MonthCount>> {
-    let condition = format!("owner_organisation_id = {organisation} AND");
-    per_month(conn, "delivered_at", "releases", &condition, start, now).await
+    diesel::sql_query(
+        "SELECT to_char(statistics_month(delivered_at), 'YYYY-MM') AS month, count(*) AS n FROM releases \
+         WHERE owner_organisation_id = $1 AND delivered_at >= $2 AND delivered_at <= $3 GROUP BY 1 ORDER BY 1",
+    )
+    .bind::<BigInt, _>(organisation)
+    .bind::<Timestamptz, _>(start)
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await
 }

@@ -239,9 +239,11 @@ pub async fn files_of(mut conn: &AsyncPgConnection, transfer_id: i64) -> QueryRe
 pub async fn incomplete_before(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<Vec<TransferFile>> {
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Timestamptz};
+    // A resumable upload's reservation lives as long as its session (`db::uploads::abandoned`).
     transfer_files::table
         .filter(transfer_files::complete.eq(false))
         .filter(sql::<Bool>("coalesce(heartbeat_at, created_at) < ").bind::<Timestamptz, _>(before))
+        .filter(sql::<Bool>("NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.file_id = transfer_files.id)"))
         .select(TransferFile::as_select())
         .load(conn)
         .await

@@ -21,6 +21,7 @@ pub mod statements;
 pub mod statistics;
 pub mod tokens;
 pub mod transfers;
+pub mod uploads;
 pub mod webhooks;
 
 use crate::db::Pool;

@@ -7,25 +7,32 @@ use crate::db::{
 };
 use crate::error::AppResult;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::Oslo;
 use diesel_async::AsyncPgConnection;
 use serde_json::{Value, json};
 
 /// How many calendar months the figures cover.
 pub const MONTHS: u32 = 12;
 
-/// The first instant of the month `months_back` months before the month of `now` (Oslo time is
-/// within a day of UTC: the window starts at UTC midnight of the 1st minus one day's margin, and
-/// months are bucketed in Oslo time by the database).
+/// The first instant (midnight in Norwegian time) of the month `months_back` calendar months
+/// before the month of `now` in Norwegian time.
 pub fn window_start(now: DateTime<Utc>, months_back: u32) -> DateTime<Utc> {
-    let (year, month) = month_before(now, months_back);
-    let first = NaiveDate::from_ymd_opt(year, month, 1).expect("a valid date");
-    // Midnight in Oslo is 22:00 or 23:00 UTC the day before.
-    Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).expect("midnight")) - chrono::Duration::hours(2)
+    let first = first_day(now, months_back);
+    let midnight = first.and_hms_opt(0, 0, 0).expect("midnight");
+    // Midnight exists on every first of a month in Oslo (the clocks change at 02:00 or 03:00).
+    Oslo.from_local_datetime(&midnight).earliest().expect("midnight exists").with_timezone(&Utc)
 }
 
-/// The (year, month) `back` calendar months before the month of `now`.
+/// The first day of the month `back` calendar months before the month of `now` in Norwegian time.
+pub fn first_day(now: DateTime<Utc>, back: u32) -> NaiveDate {
+    let (year, month) = month_before(now, back);
+    NaiveDate::from_ymd_opt(year, month, 1).expect("a valid date")
+}
+
+/// The (year, month) `back` calendar months before the month of `now` in Norwegian time.
 fn month_before(now: DateTime<Utc>, back: u32) -> (i32, u32) {
-    let index = now.year() * 12 + now.month0() as i32 - back as i32;
+    let local = now.with_timezone(&Oslo);
+    let index = local.year() * 12 + local.month0() as i32 - back as i32;
     (index.div_euclid(12), index.rem_euclid(12) as u32 + 1)
 }
 
@@ -49,38 +56,15 @@ fn round1(v: Option<f64>) -> Option<f64> {
     v.map(|d| (d * 10.0).round() / 10.0)
 }
 
-/// The public figures, computed at most once per [`CACHE_SECONDS`] per instance: they describe
-/// whole months, and the page is public, so a burst of visitors costs one computation.
-#[derive(Default)]
-pub struct Cache(tokio::sync::Mutex<Option<(std::time::Instant, Value)>>);
-
-/// How long computed figures are served before they are computed again.
-pub const CACHE_SECONDS: u64 = 60;
-
-impl Cache {
-    pub async fn figures(&self, conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Value> {
-        let mut slot = self.0.lock().await;
-        if let Some((at, value)) = slot.as_ref()
-            && at.elapsed() < std::time::Duration::from_secs(CACHE_SECONDS)
-        {
-            return Ok(value.clone());
-        }
-        let value = figures(conn, now).await?;
-        *slot = Some((std::time::Instant::now(), value.clone()));
-        Ok(value)
-    }
-}
-
-/// Every public figure.
+/// Every public figure, from what the database keeps up to date as cases change (nothing is
+/// cached here: a figure is as fresh as the last commit).
 pub async fn figures(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Value> {
     let start = window_start(now, MONTHS - 1);
     let labels = month_labels(now, MONTHS);
-    let received = db::statistics::received(conn, start, now).await?;
-    let decided = db::statistics::decided(conn, start, now).await?;
-    let delivered = db::statistics::delivered(conn, start, now).await?;
-    let transfers = db::statistics::transfers(conn, start, now).await?;
+    let counts = db::statistics::monthly(conn, first_day(now, MONTHS - 1), first_day(now, 0)).await?;
+    let column = |name: &str| align(&labels, &db::statistics::measure(&counts, name));
     let (received, decided, delivered, transfers) =
-        (align(&labels, &received), align(&labels, &decided), align(&labels, &delivered), align(&labels, &transfers));
+        (column("received"), column("decided"), column("delivered"), column("transfers"));
     let months: Vec<Value> = labels
         .iter()
         .enumerate()
@@ -89,7 +73,8 @@ pub async fn figures(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppRes
         })
         .collect();
     let (overall, per_source) = db::statistics::handling_time(conn, start, now).await?;
-    let share = db::statistics::complete_at_first_submission(conn, start, now).await?;
+    let (assessed, complete_first_time): (i64, i64) =
+        (column("assessed").iter().sum(), column("complete_first_time").iter().sum());
     let (on_form, all_sources, variables) = db::catalogue::counts(conn).await?;
     let explorer = db::catalogue::sources_with_variables(conn).await?;
     Ok(json!({
@@ -110,9 +95,9 @@ pub async fn figures(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppRes
             })).collect::<Vec<_>>(),
         },
         "complete_at_first_submission": {
-            "assessed": share.assessed,
-            "complete": share.complete_first_time,
-            "share": (share.assessed > 0).then(|| (share.complete_first_time as f64 / share.assessed as f64 * 1000.0).round() / 1000.0),
+            "assessed": assessed,
+            "complete": complete_first_time,
+            "share": (assessed > 0).then(|| (complete_first_time as f64 / assessed as f64 * 1000.0).round() / 1000.0),
         },
         "catalogue": {
             "sources": all_sources,
@@ -207,6 +192,10 @@ mod tests {
         assert_eq!(labels.last().unwrap(), "2026-03");
         assert_eq!(labels.len(), 12);
         assert_eq!(window_start(now, 11), "2025-03-31T22:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        // Winter time: midnight in Oslo is 23:00 UTC; the Oslo month has begun before UTC's.
+        let new_year: DateTime<Utc> = "2026-12-31T23:30:00Z".parse().unwrap();
+        assert_eq!(month_labels(new_year, 1), vec!["2027-01".to_string()]);
+        assert_eq!(window_start(new_year, 0), "2026-12-31T23:00:00Z".parse::<DateTime<Utc>>().unwrap());
         let counts = vec![MonthCount { month: "2026-01".into(), n: 4 }];
         assert_eq!(align(&labels, &counts)[9], 4);
         assert_eq!(align(&labels, &counts).iter().sum::<i64>(), 4);

@@ -47,7 +47,7 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    fn state(&self) -> TransferState {
+    pub(super) fn state(&self) -> TransferState {
         self.transfer.state
     }
 }
@@ -105,7 +105,7 @@ pub async fn require_terms(conn: &mut AsyncPgConnection, user: &User, l: &Loaded
     }
 }
 
-fn require_owner(l: &Loaded) -> AppResult<()> {
+pub(super) fn require_owner(l: &Loaded) -> AppResult<()> {
     if l.role != TransferRole::Owner {
         return Err(AppError::Forbidden("err-transfer-owner-only".into()));
     }
@@ -274,8 +274,25 @@ pub async fn upload<R: AsyncRead + Unpin>(
         discard(pool, storage, &reserved).await;
         return Err(AppError::field("sha256", "err-checksum-mismatch"));
     }
-    let (actor, app_id, file_id) = (actor.clone(), l.app.id, reserved.id);
-    let (size, sha256, file_name) = (stored.size as i64, stored.sha256.clone(), reserved.name.clone());
+    complete_reserved(pool, storage, actor, l.app.id, &reserved, stored.size as i64, &stored.sha256, now).await
+}
+
+/// Makes a reserved file whose bytes are stored complete, in one transaction with its event
+/// (replacing a complete file of the same name, whose bytes are then deleted); on any failure
+/// the reservation and its bytes are dropped. Shared by the one-request and resumable uploads.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn complete_reserved(
+    pool: &Pool,
+    storage: &Storage,
+    actor: &Actor,
+    app_id: i64,
+    reserved: &TransferFile,
+    size: i64,
+    sha256: &str,
+    now: DateTime<Utc>,
+) -> AppResult<TransferFile> {
+    let (actor, id, file_id) = (actor.clone(), reserved.transfer_id, reserved.id);
+    let (sha256, file_name) = (sha256.to_string(), reserved.name.clone());
     let result = async {
         let mut conn = super::conn(pool).await?;
         on_case(&mut conn, app_id, Seen::ANY, async move |tx, _| {
@@ -288,6 +305,7 @@ pub async fn upload<R: AsyncRead + Unpin>(
                 db::transfers::delete_file(tx, old.id).await?;
             }
             let file = db::transfers::complete_file(tx, file_id, size, &sha256, now).await?;
+            db::uploads::delete(tx, file_id).await?;
             let payload = json!({"transfer_id": id, "name": file.name, "size": file.size, "sha256": file.sha256, "replaced": replaced.is_some()});
             record(tx, &actor, now, app_id, "transfer.file_uploaded", payload).await?;
             Ok((file, replaced))
@@ -303,7 +321,7 @@ pub async fn upload<R: AsyncRead + Unpin>(
             Ok(file)
         }
         Err(e) => {
-            discard(pool, storage, &reserved).await;
+            discard(pool, storage, reserved).await;
             Err(e)
         }
     }
@@ -343,7 +361,7 @@ async fn stream_alive<R: AsyncRead + Unpin>(
 }
 
 /// Drops a reservation and any bytes stored under it.
-async fn discard(pool: &Pool, storage: &Storage, reserved: &TransferFile) {
+pub(super) async fn discard(pool: &Pool, storage: &Storage, reserved: &TransferFile) {
     let _ = storage.delete(&reserved.storage_key).await;
     if let Ok(mut conn) = super::conn(pool).await {
         let _ = db::transfers::delete_file(&mut conn, reserved.id).await;
@@ -597,7 +615,8 @@ pub async fn warn_expiring(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> 
 }
 
 /// Removes unfinished uploads (rows and any bytes) whose heartbeat stopped before `now` minus
-/// [`upload_stale_after`]: what a crash or a dropped connection left behind. Run at start-up and
+/// [`upload_stale_after`]: what a crash or a dropped connection left behind; and resumable
+/// uploads nobody continued for [`super::uploads::resumable_for`]. Run at start-up and
 /// by the scheduled job, in every instance; an upload streaming into any instance keeps beating.
 pub async fn clean_unfinished_uploads(
     conn: &mut AsyncPgConnection,
@@ -608,6 +627,11 @@ pub async fn clean_unfinished_uploads(
     let mut cleaned = 0;
     for f in &unfinished {
         storage.delete(&f.storage_key).await.map_err(super::storage_error)?;
+        db::transfers::delete_file(conn, f.id).await?;
+        cleaned += 1;
+    }
+    for f in &db::uploads::abandoned(conn, now - super::uploads::resumable_for()).await? {
+        storage.discard_part(&f.storage_key).await.map_err(super::storage_error)?;
         db::transfers::delete_file(conn, f.id).await?;
         cleaned += 1;
     }

@@ -7,8 +7,11 @@
 //! `s3` feature, an S3-compatible object store (an object becomes visible only when its upload
 //! completes; see `s3.rs`).
 
+mod part;
 #[cfg(feature = "s3")]
 pub mod s3;
+
+pub use part::{Appended, HashState};
 
 use aes_gcm::aead::stream::{DecryptorBE32, EncryptorBE32};
 use aes_gcm::aead::{Aead, KeyInit};
@@ -102,12 +105,17 @@ impl Storage {
         Ok(Storage { root: root.to_path_buf(), master: Key::<Aes256Gcm>::from(master_key), backend: Backend::Local })
     }
 
-    /// Opens an S3-compatible bucket (checking that it answers).
+    /// Opens an S3-compatible bucket (checking that it answers); resumable uploads are spooled
+    /// under `spool` until they are complete.
     #[cfg(feature = "s3")]
-    pub async fn open_s3(settings: &s3::S3Settings, master_key: [u8; 32]) -> Result<Storage, StorageError> {
+    pub async fn open_s3(
+        settings: &s3::S3Settings,
+        master_key: [u8; 32],
+        spool: &Path,
+    ) -> Result<Storage, StorageError> {
         let bucket = s3::Bucket::connect(settings).await?;
         Ok(Storage {
-            root: PathBuf::from("s3"),
+            root: spool.to_path_buf(),
             master: Key::<Aes256Gcm>::from(master_key),
             backend: Backend::S3(bucket),
         })
@@ -194,21 +202,7 @@ impl Storage {
         out: &mut W,
         max_size: u64,
     ) -> Result<(u64, String, Vec<u8>), StorageError> {
-        let mut file_key = [0u8; 32];
-        OsRng.fill_bytes(&mut file_key);
-        let mut wrap_nonce = [0u8; WRAP_NONCE];
-        OsRng.fill_bytes(&mut wrap_nonce);
-        let mut stream_nonce = [0u8; STREAM_NONCE];
-        OsRng.fill_bytes(&mut stream_nonce);
-        let wrapped = Aes256Gcm::new(&self.master)
-            .encrypt(Nonce::from_slice(&wrap_nonce), file_key.as_slice())
-            .map_err(|_| StorageError::Integrity)?;
-
-        out.write_all(MAGIC).await?;
-        out.write_all(&wrap_nonce).await?;
-        out.write_all(&wrapped).await?;
-        out.write_all(&stream_nonce).await?;
-
+        let (file_key, stream_nonce) = self.write_header(out).await?;
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key));
         let mut encryptor = EncryptorBE32::from_aead(cipher, stream_nonce.as_slice().into());
         let mut hasher = Sha256::new();
@@ -241,6 +235,47 @@ impl Storage {
         }
         out.flush().await?;
         Ok((size, hex::encode(hasher.finalize()), head))
+    }
+
+    /// Writes an object's header: a fresh file key wrapped by the master key, and a fresh
+    /// STREAM nonce; returns both for encrypting the chunks that follow.
+    async fn write_header<W: AsyncWrite + Unpin>(
+        &self,
+        out: &mut W,
+    ) -> Result<([u8; 32], [u8; STREAM_NONCE]), StorageError> {
+        let mut file_key = [0u8; 32];
+        OsRng.fill_bytes(&mut file_key);
+        let mut wrap_nonce = [0u8; WRAP_NONCE];
+        OsRng.fill_bytes(&mut wrap_nonce);
+        let mut stream_nonce = [0u8; STREAM_NONCE];
+        OsRng.fill_bytes(&mut stream_nonce);
+        let wrapped = Aes256Gcm::new(&self.master)
+            .encrypt(Nonce::from_slice(&wrap_nonce), file_key.as_slice())
+            .map_err(|_| StorageError::Integrity)?;
+        out.write_all(MAGIC).await?;
+        out.write_all(&wrap_nonce).await?;
+        out.write_all(&wrapped).await?;
+        out.write_all(&stream_nonce).await?;
+        Ok((file_key, stream_nonce))
+    }
+
+    /// Reads an object's header and unwraps its file key: the chunks' cipher and STREAM nonce.
+    async fn read_header<R: AsyncRead + Unpin>(
+        &self,
+        reader: &mut R,
+    ) -> Result<(Aes256Gcm, [u8; STREAM_NONCE]), StorageError> {
+        let mut header = [0u8; HEADER];
+        if fill(reader, &mut header).await? != HEADER || &header[..4] != MAGIC {
+            return Err(StorageError::Integrity);
+        }
+        let wrap_nonce = &header[4..4 + WRAP_NONCE];
+        let wrapped = &header[4 + WRAP_NONCE..4 + WRAP_NONCE + WRAPPED_KEY];
+        let file_key = Aes256Gcm::new(&self.master)
+            .decrypt(Nonce::from_slice(wrap_nonce), wrapped)
+            .map_err(|_| StorageError::Integrity)?;
+        let mut stream_nonce = [0u8; STREAM_NONCE];
+        stream_nonce.copy_from_slice(&header[HEADER - STREAM_NONCE..]);
+        Ok((Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key)), stream_nonce))
     }
 
     /// The stored (encrypted) bytes of an object.
@@ -324,18 +359,8 @@ impl Storage {
             return Err(StorageError::NotFound);
         }
         let mut file = self.raw_reader(key).await?;
-        let mut header = [0u8; HEADER];
-        if fill(&mut file, &mut header).await? != HEADER || &header[..4] != MAGIC {
-            return Err(StorageError::Integrity);
-        }
-        let wrap_nonce = &header[4..4 + WRAP_NONCE];
-        let wrapped = &header[4 + WRAP_NONCE..4 + WRAP_NONCE + WRAPPED_KEY];
-        let stream_nonce = &header[HEADER - STREAM_NONCE..];
-        let file_key = Aes256Gcm::new(&self.master)
-            .decrypt(Nonce::from_slice(wrap_nonce), wrapped)
-            .map_err(|_| StorageError::Integrity)?;
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&file_key));
-        let decryptor = DecryptorBE32::from_aead(cipher, stream_nonce.into());
+        let (cipher, stream_nonce) = self.read_header(&mut file).await?;
+        let decryptor = DecryptorBE32::from_aead(cipher, stream_nonce.as_slice().into());
         let mut first = vec![0u8; CHUNK + TAG];
         let first_len = fill(&mut file, &mut first).await?;
         first.truncate(first_len);

@@ -207,6 +207,141 @@ async fn figures_match_a_hand_computed_set_of_cases() {
     assert!(html.contains("Universitetet i Oslo") && !html.contains("Kari Nordmann"));
 }
 
+/// The figures as the kept rollup gives them: months, totals, the share and the handling times.
+fn kept(f: &Value) -> Value {
+    let k = &f["case_handling_days"];
+    json!({
+        "months": f["months"],
+        "share": [f["complete_at_first_submission"]["assessed"], f["complete_at_first_submission"]["complete"]],
+        "handling": [k["median"], k["p90"], k["count"]],
+        "per_source": k["per_source"].as_array().unwrap().iter()
+            .map(|s| json!([s["code"], s["median"], s["p90"], s["count"]])).collect::<Vec<_>>(),
+    })
+}
+
+/// The same figures counted from the rows themselves (what the statistics computed on every view
+/// before issue 25), the reference the kept figures must agree with.
+async fn counted(app: &TestApp, now: DateTime<Utc>) -> Value {
+    use helsedataservice::services::statistics::{MONTHS, month_labels, window_start};
+    let (start, labels) = (window_start(now, MONTHS - 1), month_labels(now, MONTHS));
+    let window = format!("BETWEEN '{}' AND '{}'", start.to_rfc3339(), now.to_rfc3339());
+    let month = |column: &str| format!("to_char({column} AT TIME ZONE 'Europe/Oslo', 'YYYY-MM')");
+    let j = crate::common::json_of(
+        app,
+        &format!(
+            "SELECT json_build_object( \
+               'received', (SELECT json_object_agg(m, n) FROM (SELECT {r} AS m, count(*) AS n FROM applications WHERE first_submitted_at {window} GROUP BY 1) x), \
+               'decided', (SELECT json_object_agg(m, n) FROM (SELECT {d} AS m, count(*) AS n FROM (SELECT min(decided_at) AS first FROM decisions GROUP BY application_id) f WHERE first {window} GROUP BY 1) x), \
+               'delivered', (SELECT json_object_agg(m, n) FROM (SELECT {v} AS m, count(*) AS n FROM applications WHERE delivered_at {window} GROUP BY 1) x), \
+               'transfers', (SELECT json_object_agg(m, n) FROM (SELECT {t} AS m, count(*) AS n FROM transfers WHERE published_at {window} GROUP BY 1) x), \
+               'share', (SELECT json_build_array(count(*) FILTER (WHERE completed OR returned), count(*) FILTER (WHERE completed AND NOT returned)) \
+                         FROM (SELECT a.completed_at IS NOT NULL AS completed, EXISTS (SELECT 1 FROM events e WHERE e.subject_type = 'application' \
+                               AND e.subject_id = a.id AND e.kind = 'application.returned') AS returned \
+                               FROM applications a WHERE a.first_submitted_at {window}) c), \
+               'handling', (SELECT json_build_array(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 1), \
+                                   round(percentile_cont(0.9) WITHIN GROUP (ORDER BY d)::numeric, 1), count(*)) \
+                            FROM (SELECT extract(epoch FROM delivered_at - complete_submitted_at) / 86400.0 AS d FROM applications \
+                                  WHERE delivered_at {window} AND complete_submitted_at IS NOT NULL) h), \
+               'per_source', (SELECT coalesce(json_agg(json_build_array(code, median, p90, n) ORDER BY code), '[]') FROM ( \
+                                SELECT s.code, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)::numeric, 1) AS median, \
+                                       round(percentile_cont(0.9) WITHIN GROUP (ORDER BY d)::numeric, 1) AS p90, count(*) AS n \
+                                FROM (SELECT r.data_source_id, extract(epoch FROM r.delivered_at - a.complete_submitted_at) / 86400.0 AS d \
+                                      FROM releases r JOIN applications a ON a.id = r.application_id \
+                                      WHERE r.delivered_at {window} AND a.complete_submitted_at IS NOT NULL) h \
+                                JOIN data_sources s ON s.id = h.data_source_id GROUP BY s.code) p)) AS j",
+            r = month("first_submitted_at"),
+            d = month("first"),
+            v = month("delivered_at"),
+            t = month("published_at"),
+        ),
+    )
+    .await;
+    let j = &j;
+    let at = |key: &str, m: &str| j[key].get(m).and_then(Value::as_i64).unwrap_or(0);
+    let months: Vec<Value> = labels
+        .iter()
+        .map(|m| {
+            json!({"month": m, "received": at("received", m), "decided": at("decided", m),
+                   "delivered": at("delivered", m), "transfers": at("transfers", m)})
+        })
+        .collect();
+    // Rounded by the database to one decimal, as the service rounds its figures.
+    let num = |v: &Value| v.as_f64().map(Value::from).unwrap_or(Value::Null);
+    let h = &j["handling"];
+    json!({
+        "months": months,
+        "share": j["share"],
+        "handling": [num(&h[0]), num(&h[1]), h[2]],
+        "per_source": j["per_source"].as_array().unwrap().iter()
+            .map(|s| json!([s[0], num(&s[1]), num(&s[2]), s[3]])).collect::<Vec<_>>(),
+    })
+}
+
+#[rocket::async_test]
+async fn kept_figures_follow_corrections_and_late_events() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let officer = app.user("case_officer", None).await;
+    let (a, o) = (applicant.id, officer.id);
+    let now = Utc::now();
+    let day = |back: i64| (now - chrono::Duration::days(back)).to_rfc3339();
+    let check = async |what: &str| {
+        let mut conn = app.conn().await;
+        let f = helsedataservice::services::statistics::figures(&mut conn, now).await.unwrap();
+        assert_eq!(counted(&app, now).await, kept(&f), "{what}");
+        f
+    };
+    let one = case(&app, a, "delivered", &day(90), Some(&day(80)), Some(&day(40)), &["KRG", "NPR"], json!({})).await;
+    let two = case(&app, a, "in_review", &day(60), Some(&day(50)), None, &["NPR"], json!({})).await;
+    decision(&app, one, "approved", &day(45), o).await;
+    let f = check("as inserted").await;
+    assert_eq!(f["totals"]["delivered"], 1);
+    assert_eq!(f["complete_at_first_submission"]["complete"], 2);
+    // A return recorded after the case was completed: it was not complete the first time.
+    {
+        let mut conn = app.conn().await;
+        let returned = NewEvent {
+            actor_id: Some(o),
+            address: None,
+            subject_type: "application",
+            subject_id: Some(two),
+            kind: "application.returned",
+            payload: json!({}),
+        };
+        append(&mut conn, now - chrono::Duration::days(55), returned).await.unwrap();
+        let again = NewEvent {
+            actor_id: Some(o),
+            address: None,
+            subject_type: "application",
+            subject_id: Some(two),
+            kind: "application.returned",
+            payload: json!({}),
+        };
+        append(&mut conn, now - chrono::Duration::days(54), again).await.unwrap();
+    }
+    let f = check("returned twice").await;
+    assert_eq!(f["complete_at_first_submission"], json!({"assessed": 2, "complete": 1, "share": 0.5}));
+    // An earlier decision added late moves the case's month of decision.
+    decision(&app, one, "approved", &day(200), o).await;
+    check("an earlier decision").await;
+    // Delivery corrected: one release delivered later, then the case undelivered.
+    app.sql(&format!("UPDATE releases SET delivered_at = now() - interval '10 days' WHERE application_id = {one} AND data_source_id = (SELECT id FROM data_sources WHERE code = 'NPR')")).await.unwrap();
+    check("a release delivered later").await;
+    app.sql(&format!("UPDATE applications SET delivered_at = NULL, state = 'approved' WHERE id = {one}"))
+        .await
+        .unwrap();
+    let f = check("delivery undone").await;
+    assert_eq!(f["totals"]["delivered"], 0);
+    assert_eq!(f["case_handling_days"]["count"], 0);
+    // The second case delivered, and submitted a year and a half ago: out of the window.
+    app.sql(&format!("UPDATE applications SET delivered_at = now() - interval '1 day', first_submitted_at = now() - interval '540 days' WHERE id = {two}")).await.unwrap();
+    let f = check("moved in time").await;
+    assert_eq!(f["totals"]["received"], 1);
+    // Decisions keep their time: the kept counts could not follow a change.
+    assert!(app.sql(&format!("UPDATE decisions SET decided_at = now() WHERE application_id = {one}")).await.is_err());
+    assert!(app.sql(&format!("DELETE FROM decisions WHERE application_id = {one}")).await.is_err());
+}
+
 #[rocket::async_test]
 async fn the_public_page_has_charts_with_text_alternatives_and_tables() {
     let app = TestApp::new().await;
@@ -292,6 +427,9 @@ async fn the_demo_history_covers_every_state_over_a_year() {
     assert!(oldest >= 300, "spread over a year: {oldest} days");
     let (_, stats) = app.get_json("/api/statistics", None).await;
     assert!(stats["totals"]["delivered"].as_i64().unwrap() >= 10, "{}", stats["totals"]);
+    // The figures the database kept as the history was made through the service's commands
+    // agree with a count of the rows.
+    assert_eq!(counted(&app, chrono::Utc::now()).await, kept(&stats), "kept figures against the rows");
     let report = helsedataservice::db::events::verify_chain(&mut conn).await.unwrap();
     assert_eq!(report.first_broken, None);
     let (_, html) = app.page("/statistics").await;

@@ -77,8 +77,27 @@ async fn s3_back_end_round_trips_refuses_and_deletes() {
         secret_access_key: "test".into(),
         region: "us-east-1".into(),
     };
-    let store = Storage::open_s3(&settings, [5u8; 32]).await.expect("the bucket answers");
+    let spool = tempfile::tempdir().unwrap();
+    let store = Storage::open_s3(&settings, [5u8; 32], spool.path()).await.expect("the bucket answers");
     assert_eq!(store.kind(), "s3");
+
+    // A resumable upload is spooled as a part and lands in the bucket when its last chunk is sealed.
+    let data: Vec<u8> = (0..2 * CHUNK + 9).map(|i| (i % 199) as u8).collect();
+    let key = Storage::new_key();
+    store.begin_part(&key).await.unwrap();
+    let mut first = &data[..CHUNK + 5];
+    let one = store
+        .append_part(&key, data.len() as u64, 0, helsedataservice::storage::HashState::default(), &mut first, u64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(one.received, CHUNK as u64);
+    let mut rest = &data[CHUNK..];
+    let done = store.append_part(&key, data.len() as u64, one.received, one.hash, &mut rest, u64::MAX).await.unwrap();
+    assert_eq!(done.sha256.unwrap(), hex::encode(Sha256::digest(&data)));
+    store.finish_part(&key).await.unwrap();
+    assert!(store.read_all(&key).await.unwrap() == data);
+    assert_eq!(std::fs::read_dir(spool.path().join("uploads")).unwrap().count(), 0, "nothing left in the spool");
+    store.delete(&key).await.unwrap();
 
     // 12 MiB goes up as a multipart upload (parts of 10 MiB), the rest in one request.
     for size in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * 1024 * 1024 + 7, 12 * 1024 * 1024 + 5] {
@@ -99,7 +118,7 @@ async fn s3_back_end_round_trips_refuses_and_deletes() {
 
     // Another master key cannot read what this one wrote.
     let obj = store.put(&b"fiktive data"[..], 1024).await.unwrap();
-    let other = Storage::open_s3(&settings, [6u8; 32]).await.unwrap();
+    let other = Storage::open_s3(&settings, [6u8; 32], spool.path()).await.unwrap();
     assert!(matches!(other.read_all(&obj.key).await, Err(StorageError::Integrity)));
     assert_eq!(store.read_all(&obj.key).await.unwrap(), b"fiktive data");
     // Master key rotation re-wraps in place; the new key reads it, the old one no longer does.
@@ -110,5 +129,5 @@ async fn s3_back_end_round_trips_refuses_and_deletes() {
     store.delete(&obj.key).await.unwrap();
 
     let wrong = S3Settings { bucket: "no-such-bucket".into(), ..settings };
-    assert!(Storage::open_s3(&wrong, [5u8; 32]).await.is_err(), "a missing bucket refuses to start");
+    assert!(Storage::open_s3(&wrong, [5u8; 32], spool.path()).await.is_err(), "a missing bucket refuses to start");
 }

@@ -130,6 +130,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             super::pricing::Doc::openapi(),
             super::statistics::Doc::openapi(),
             super::transfers::Doc::openapi(),
+            super::uploads::Doc::openapi(),
             super::tokens::Doc::openapi(),
             super::search::Doc::openapi(),
             super::exports::Doc::openapi(),

@@ -31,6 +31,7 @@ pub mod statements;
 pub mod statistics;
 pub mod tokens;
 pub mod transfers;
+pub mod uploads;
 pub mod webhooks;
 
 use crate::error::AppError;
@@ -48,6 +49,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(statistics::routes());
     routes.extend(pricing::routes());
     routes.extend(transfers::routes());
+    routes.extend(uploads::routes());
     routes.extend(tokens::routes());
     routes.extend(search::routes());
     routes.extend(exports::routes());

@@ -15,9 +15,9 @@ super::api_routes!(statistics, projects);
 #[utoipa::path(tag = "statistics",
     responses((status = 200, description = "The public figures", body = Value), ApiErrors))]
 #[get("/statistics")]
-async fn statistics(pool: &State<Pool>, cache: &State<services::statistics::Cache>) -> AppResult<Json<Value>> {
+async fn statistics(pool: &State<Pool>) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    Ok(Json(cache.figures(&mut conn, Utc::now()).await?))
+    Ok(Json(services::statistics::figures(&mut conn, Utc::now()).await?))
 }
 
 #[utoipa::path(tag = "statistics",

@@ -85,13 +85,9 @@ async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>
 
 /// The monthly figures of the statistics page as CSV (public, like the page).
 #[get("/statistics.csv")]
-async fn statistics_csv(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    cache: &State<services::statistics::Cache>,
-) -> AppResult<CsvFile> {
+async fn statistics_csv(ctx: Ctx, pool: &State<Pool>) -> AppResult<CsvFile> {
     let mut conn = services::conn(pool).await?;
-    let figures = cache.figures(&mut conn, Utc::now()).await?;
+    let figures = services::statistics::figures(&mut conn, Utc::now()).await?;
     let keys = ["received", "decided", "delivered", "transfers"];
     let mut header = vec![ctx.t("csv-month")];
     header.extend(keys.iter().map(|k| ctx.t(&format!("csv-{k}"))));

@@ -21,9 +21,9 @@ fn column(figures: &Value, key: &str) -> Vec<f64> {
 }
 
 #[get("/statistics")]
-async fn statistics(ctx: Ctx, pool: &State<Pool>, cache: &State<services::statistics::Cache>) -> AppResult<Template> {
+async fn statistics(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
-    let figures = cache.figures(&mut conn, Utc::now()).await?;
+    let figures = services::statistics::figures(&mut conn, Utc::now()).await?;
     let labels: Vec<String> = figures["months"]
         .as_array()
         .map(|m| m.iter().map(|r| r["month"].as_str().unwrap_or_default().to_string()).collect())

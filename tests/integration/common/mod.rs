@@ -486,3 +486,14 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
     let mut conn = app.conn().await;
     diesel::sql_query(sql).get_result::<N>(&mut conn).await.unwrap().n
 }
+
+/// The one `json` column `j` of the first row `sql` returns, from the test's database.
+pub async fn json_of(app: &TestApp, sql: &str) -> serde_json::Value {
+    #[derive(diesel::QueryableByName)]
+    struct J {
+        #[diesel(sql_type = diesel::sql_types::Json)]
+        j: serde_json::Value,
+    }
+    let mut conn = app.conn().await;
+    diesel::sql_query(sql).get_result::<J>(&mut conn).await.unwrap().j
+}
