@@ -119,9 +119,10 @@ pub fn wrk(
     headers: &[String],
 ) -> Result<(Figures, String), String> {
     let mut cmd = Command::new("wrk");
+    let threads = connections.clamp(1, 2).to_string();
     cmd.args([
         "-t",
-        "2",
+        &threads,
         "-c",
         &connections.to_string(),
         "-d",

@@ -351,6 +351,13 @@ pub struct InboxFilter {
     pub page: Option<crate::domain::paging::Page>,
 }
 
+impl InboxFilter {
+    /// Whether the filter narrows by state at most: then the counts per state say how many match.
+    pub fn by_state_only(&self) -> bool {
+        self.assignee.is_none() && self.data_source_id.is_none() && self.overdue_on.is_none()
+    }
+}
+
 /// The inbox's orders: by due date (the default), by first submission, by reference.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InboxSort {
@@ -447,14 +454,23 @@ pub async fn inbox_count(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> 
     inbox_matching!(filter, diesel::dsl::count_star()).first(conn).await
 }
 
-/// Submitted applications per state.
+#[derive(diesel::QueryableByName)]
+struct StateCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    state: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Submitted applications per state, as the database keeps them (`case_counts`, updated by the
+/// trigger on applications in the same transaction as each change).
 pub async fn counts_by_state(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
-    applications::table
-        .filter(applications::first_submitted_at.is_not_null())
-        .group_by(applications::state)
-        .select((applications::state, diesel::dsl::count_star()))
-        .load(conn)
-        .await
+    let rows: Vec<StateCount> = diesel::sql_query(
+        "SELECT state, sum(n)::bigint AS n FROM case_counts GROUP BY state HAVING sum(n) <> 0 ORDER BY state",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.state, r.n)).collect())
 }
 
 /// Records that an interim reply went out (the application's, or its appeal's); no version change:

@@ -180,12 +180,13 @@ pub struct Workload {
 
 /// Open cases per assigned officer (and unassigned), with how many are past their due date.
 pub async fn workload(conn: &mut AsyncPgConnection, today: chrono::NaiveDate) -> QueryResult<Vec<Workload>> {
+    // Counted from the open cases' index (`applications_open`) first, then named.
     diesel::sql_query(
-        "SELECT a.assignee_id AS officer_id, u.name AS officer, count(*) AS open, \
-                count(*) FILTER (WHERE a.due_date < $1) AS overdue \
-         FROM applications a LEFT JOIN users u ON u.id = a.assignee_id \
-         WHERE a.state IN ('submitted', 'returned', 'in_review', 'appealed') \
-         GROUP BY a.assignee_id, u.name ORDER BY u.name NULLS FIRST",
+        "SELECT a.officer_id, u.name AS officer, a.open, a.overdue FROM \
+           (SELECT assignee_id AS officer_id, count(*) AS open, count(*) FILTER (WHERE due_date < $1) AS overdue \
+            FROM applications WHERE state IN ('submitted', 'returned', 'in_review', 'appealed') \
+            GROUP BY assignee_id) a \
+         LEFT JOIN users u ON u.id = a.officer_id ORDER BY u.name NULLS FIRST",
     )
     .bind::<diesel::sql_types::Date, _>(today)
     .load(conn)
@@ -216,10 +217,20 @@ pub async fn ages(
             ("a.created_at", format!("releases a WHERE a.state = 'pending' AND a.owner_organisation_id = {org}"))
         }
     };
+    // One pass with a count per bucket (comparing times, not computing each case's age).
+    let bucket = |from: u32, to: Option<u32>| {
+        let older = format!("{since} <= $1 - interval '{} hours'", from * 24);
+        let newer = to.map(|to| format!(" AND {since} > $1 - interval '{} hours'", to * 24)).unwrap_or_default();
+        format!("count(*) FILTER (WHERE {older}{newer})")
+    };
     diesel::sql_query(format!(
-        "SELECT b.bucket, count(x.age) AS n FROM (VALUES (0, '0–29'), (1, '30–59'), (2, '60–89'), (3, '90+')) AS b(i, bucket) \
-         LEFT JOIN (SELECT least(floor(extract(epoch FROM $1 - {since}) / 86400 / 30), 3)::int AS age FROM {from}) x \
-           ON x.age = b.i GROUP BY b.i, b.bucket ORDER BY b.i"
+        "SELECT b.bucket, CASE b.i WHEN 0 THEN c.b0 WHEN 1 THEN c.b1 WHEN 2 THEN c.b2 ELSE c.b3 END AS n \
+         FROM (VALUES (0, '0–29'), (1, '30–59'), (2, '60–89'), (3, '90+')) AS b(i, bucket), \
+              (SELECT {} AS b0, {} AS b1, {} AS b2, {} AS b3 FROM {from}) c ORDER BY b.i",
+        bucket(0, Some(30)),
+        bucket(30, Some(60)),
+        bucket(60, Some(90)),
+        bucket(90, None),
     ))
     .bind::<Timestamptz, _>(now)
     .load(conn)

@@ -676,8 +676,12 @@ pub struct Inbox {
 pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> AppResult<Inbox> {
     let waiting = db::billing::applications_with_pending_estimates(conn).await?;
     let cases = db::cases::inbox(conn, filter).await?;
-    let total = db::cases::inbox_count(conn, filter).await?;
     let counts = db::cases::counts_by_state(conn).await?;
+    let total = if filter.by_state_only() {
+        counts.iter().filter(|(state, _)| filter.state.as_ref().is_none_or(|s| s == state)).map(|(_, n)| n).sum()
+    } else {
+        db::cases::inbox_count(conn, filter).await?
+    };
     let sources = db::catalogue::sources(conn, None).await?;
     Ok(Inbox { waiting, cases, total, counts, sources })
 }

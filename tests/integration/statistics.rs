@@ -289,6 +289,15 @@ async fn kept_figures_follow_corrections_and_late_events() {
         let mut conn = app.conn().await;
         let f = helsedataservice::services::statistics::figures(&mut conn, now).await.unwrap();
         assert_eq!(counted(&app, now).await, kept(&f), "{what}");
+        // The inbox's kept counts per state, too.
+        let states = helsedataservice::db::cases::counts_by_state(&mut conn).await.unwrap();
+        let rows = crate::common::json_of(
+            &app,
+            "SELECT coalesce(json_agg(json_build_array(state, n) ORDER BY state), '[]') AS j FROM \
+             (SELECT state, count(*) AS n FROM applications WHERE first_submitted_at IS NOT NULL GROUP BY state) s",
+        )
+        .await;
+        assert_eq!(json!(states), rows, "{what}: cases per state");
         f
     };
     let one = case(&app, a, "delivered", &day(90), Some(&day(80)), Some(&day(40)), &["KRG", "NPR"], json!({})).await;
@@ -335,6 +344,7 @@ async fn kept_figures_follow_corrections_and_late_events() {
     assert_eq!(f["case_handling_days"]["count"], 0);
     // The second case delivered, and submitted a year and a half ago: out of the window.
     app.sql(&format!("UPDATE applications SET delivered_at = now() - interval '1 day', first_submitted_at = now() - interval '540 days' WHERE id = {two}")).await.unwrap();
+    app.sql(&format!("UPDATE applications SET state = 'delivered' WHERE id = {two}")).await.unwrap();
     let f = check("moved in time").await;
     assert_eq!(f["totals"]["received"], 1);
     // Decisions keep their time: the kept counts could not follow a change.
