@@ -633,13 +633,19 @@ pub struct StatusFile {
 pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> AppResult<StatusFile> {
     let (app, access) = load(conn, user, id).await?;
     let who = audience(access, user);
-    let (events, releases, all_transfers) = timeline(conn, id, who).await?;
-    let messages = db::applications::messages_of(conn, id, access.sees_internal()).await?;
-    let attachments = db::applications::attachments_of(conn, id).await?;
+    // The case's own rows do not depend on each other: sent together (pipelined, issue 25).
+    let shared: &AsyncPgConnection = conn;
+    let source_ids = form_of(&app).source_ids();
+    let ((events, releases, all_transfers), messages, attachments, decision, helseklage, sources) = tokio::try_join!(
+        biased;
+        timeline(shared, id, who),
+        super::read(db::applications::messages_of(shared, id, access.sees_internal())),
+        super::read(db::applications::attachments_of(shared, id)),
+        super::read(db::cases::latest_decision(shared, id)),
+        super::read(db::cases::helseklage_of(shared, id)),
+        super::read(db::catalogue::sources_by_ids(shared, &source_ids)),
+    )?;
     let payment = super::pricing::payment(conn, &app, access).await?;
-    let decision = db::cases::latest_decision(conn, id).await?;
-    let helseklage = db::cases::helseklage_of(conn, id).await?;
-    let sources = requested_sources(conn, &app).await?;
     let transfers = super::transfers::visible_with_files(conn, &all_transfers, who).await?;
     let linkage_holders = if access == Access::RegisterOwner && form_of(&app).linkage == Some(true) {
         let mut orgs = db::catalogue::organisations(conn).await?;
@@ -756,13 +762,16 @@ pub async fn requested_sources(
 /// The events of application `id` that `who` may see, with the releases and transfers of the
 /// case that the visibility rule looked at.
 async fn timeline(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     id: i64,
     who: Audience,
 ) -> AppResult<(Vec<Event>, Vec<ReleaseView>, Vec<crate::db::transfers::Transfer>)> {
-    let events = db::events::for_subject(conn, "application", id).await?;
-    let releases = db::cases::releases_of(conn, id).await?;
-    let transfers = db::transfers::of_application(conn, id).await?;
+    let (events, releases, transfers) = tokio::try_join!(
+        biased;
+        super::read(db::events::for_subject(conn, "application", id)),
+        super::read(db::cases::releases_of(conn, id)),
+        super::read(db::transfers::of_application(conn, id)),
+    )?;
     let events = super::transfers::visible_events(events, who, &transfers);
     Ok((events, releases, transfers))
 }
