@@ -39,11 +39,12 @@ impl HashState {
         (bytes.len() == 32).then(|| HashState(words.try_into().expect("eight words")))
     }
 
-    /// Hashes whole 64-byte blocks (`data.len()` a multiple of 64).
+    /// Hashes whole 64-byte blocks (`data.len()` a multiple of 64), in place.
     fn blocks(&mut self, data: &[u8]) {
         debug_assert!(data.len().is_multiple_of(64));
-        let blocks: Vec<GenericArray<u8, _>> = data.chunks_exact(64).map(GenericArray::clone_from_slice).collect();
-        sha2::compress256(&mut self.0, &blocks);
+        for block in data.chunks_exact(64) {
+            sha2::compress256(&mut self.0, std::slice::from_ref(GenericArray::from_slice(block)));
+        }
     }
 
     /// The hex digest of a message of `total` bytes whose last `tail.len()` bytes are `tail`
