@@ -20,10 +20,13 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::fs::File;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 
 /// Plaintext bytes per encrypted chunk.
 pub const CHUNK: usize = 64 * 1024;
+/// Bytes per read or write of a local object file: each one is a trip to tokio's blocking pool,
+/// so sixteen chunks go at a time rather than one.
+const IO_BUFFER: usize = 1024 * 1024;
 const TAG: usize = 16;
 const MAGIC: &[u8; 4] = b"HDS1";
 const WRAP_NONCE: usize = 12;
@@ -159,9 +162,9 @@ impl Storage {
             Backend::Local => {
                 let tmp_path = self.root.join("tmp").join(format!("{key}.part"));
                 let result = async {
-                    let mut out = File::create(&tmp_path).await?;
+                    let mut out = BufWriter::with_capacity(IO_BUFFER, File::create(&tmp_path).await?);
                     let facts = self.write(&mut reader, &mut out, max_size).await?;
-                    out.sync_all().await?;
+                    out.get_mut().sync_all().await?;
                     Ok::<_, StorageError>(facts)
                 }
                 .await;
@@ -282,7 +285,7 @@ impl Storage {
     async fn raw_reader(&self, key: &str) -> Result<RawReader, StorageError> {
         Ok(match &self.backend {
             Backend::Local => match File::open(self.path(key)).await {
-                Ok(f) => Box::new(f),
+                Ok(f) => Box::new(BufReader::with_capacity(IO_BUFFER, f)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StorageError::NotFound),
                 Err(e) => return Err(e.into()),
             },

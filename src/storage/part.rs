@@ -123,6 +123,7 @@ impl Storage {
         let end = HEADER as u64 + index * (CHUNK + TAG) as u64;
         file.set_len(end).await?;
         file.seek(SeekFrom::Start(end)).await?;
+        let mut file = tokio::io::BufWriter::with_capacity(super::IO_BUFFER, file);
         let last = length.saturating_sub(1) / CHUNK as u64;
         let mut done = Appended { received, hash, sha256: None, body_ended: false, failure: None };
         let mut buf = Vec::with_capacity(CHUNK + TAG);
@@ -156,7 +157,7 @@ impl Storage {
             }
         }
         file.flush().await?;
-        file.sync_data().await?;
+        file.get_mut().sync_data().await?;
         Ok(done)
     }
 
