@@ -588,7 +588,7 @@ deletion-confirmed-at = Deletion confirmed { $date }.
 ## Statistics, approved projects, dashboards
 nav-statistics = Statistics
 stat-title = Statistics
-stat-intro = Figures for { $from } to { $to } (calendar months, Norwegian time). They are computed afresh on every view.
+stat-intro = Figures for { $from } to { $to } (calendar months, Norwegian time). They are kept up to date as cases change.
 stat-key-figures = Key figures
 stat-received = Received
 stat-decided = Decided

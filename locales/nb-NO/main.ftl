@@ -591,7 +591,7 @@ deletion-confirmed-at = Sletting bekreftet { $date }.
 ## Statistics, approved projects, dashboards
 nav-statistics = Statistikk
 stat-title = Statistikk
-stat-intro = Tall for perioden { $from } til { $to } (kalendermåneder, norsk tid). Tallene regnes ut på nytt ved hver visning.
+stat-intro = Tall for perioden { $from } til { $to } (kalendermåneder, norsk tid). Tallene holdes oppdatert etter hvert som sakene endres.
 stat-key-figures = Nøkkeltall
 stat-received = Mottatt
 stat-decided = Vedtatt

@@ -591,7 +591,7 @@ deletion-confirmed-at = Sletting stadfesta { $date }.
 ## Statistics, approved projects, dashboards
 nav-statistics = Statistikk
 stat-title = Statistikk
-stat-intro = Tal for perioden { $from } til { $to } (kalendermånader, norsk tid). Tala blir rekna ut på nytt kvar gong sida blir vist.
+stat-intro = Tal for perioden { $from } til { $to } (kalendermånader, norsk tid). Tala blir haldne oppdaterte etter kvart som sakene endrar seg.
 stat-key-figures = Nøkkeltal
 stat-received = Motteke
 stat-decided = Vedteke
