@@ -608,23 +608,54 @@ pub const SECTIONS: [(&str, &str); 7] = [
     ("billing", "section-billing"),
 ];
 
+/// The form's fields (as validation names their first part) in the order the form asks them, each
+/// with its section.
+const FIELDS: [(&str, &str); 27] = [
+    ("kind", "project"),
+    ("type", "project"),
+    ("previous_reference", "project"),
+    ("title", "project"),
+    ("summary", "project"),
+    ("purpose", "project"),
+    ("start_date", "project"),
+    ("end_date", "project"),
+    ("project_leader", "people"),
+    ("controller", "people"),
+    ("processor", "people"),
+    ("members", "people"),
+    ("legal_basis", "legal"),
+    ("rek_reference", "legal"),
+    ("dpia_done", "legal"),
+    ("dispensation", "legal"),
+    ("consent_based", "legal"),
+    ("controller_approved", "legal"),
+    ("data_sources", "data"),
+    ("linkage", "data"),
+    ("linkage_key", "data"),
+    ("storage", "handling"),
+    ("access", "handling"),
+    ("deletion_date", "handling"),
+    ("publication", "handling"),
+    ("attachments", "attachments"),
+    ("invoice_recipient", "billing"),
+];
+
 /// The section of the form a field (as validation names it) belongs to, for the progress per
 /// section and the links back to it.
 pub fn section_of(field: &str) -> &'static str {
     let head = field.split('.').next().unwrap_or(field);
-    match head {
-        "kind" | "type" | "previous_reference" | "title" | "summary" | "purpose" | "start_date" | "end_date" => {
-            "project"
-        }
-        "project_leader" | "controller" | "processor" | "members" => "people",
-        "legal_basis" | "rek_reference" | "dpia_done" | "dispensation" | "consent_based" | "controller_approved" => {
-            "legal"
-        }
-        "data_sources" | "linkage" | "linkage_key" => "data",
-        "storage" | "access" | "deletion_date" | "publication" => "handling",
-        "attachments" => "attachments",
-        _ => "billing",
-    }
+    FIELDS.iter().find(|(f, _)| *f == head).map_or("billing", |(_, section)| section)
+}
+
+/// Where a field (as validation names it) comes in the form, for listing problems in form order:
+/// its place among the form's fields (anything else last, as the billing section's), then the
+/// row of a repeated part (`data_sources.2.…`).
+pub fn form_order(field: &str) -> (usize, usize) {
+    let mut parts = field.split('.');
+    let head = parts.next().unwrap_or(field);
+    let place = FIELDS.iter().position(|(f, _)| *f == head).unwrap_or(FIELDS.len());
+    let row = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (place, row)
 }
 
 #[cfg(test)]

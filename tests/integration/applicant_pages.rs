@@ -275,3 +275,24 @@ async fn the_form_shows_progress_and_every_answer_is_checked_before_submitting()
     let (_, html) = app.page(&format!("/applications/{id}/attachments")).await;
     assert!(html.contains("protocol.pdf") && html.contains(" B)"), "listed with its size");
 }
+
+#[rocket::async_test]
+async fn the_problems_before_submitting_come_in_the_order_the_form_asks() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (status, draft) =
+        app.post_json("/api/applications", Some(&token), serde_json::json!({"title": "Et tomt utkast"})).await;
+    assert_eq!(status, Status::Created, "{draft}");
+    let id = draft["id"].as_i64().unwrap();
+    app.login(&applicant).await;
+    let (status, html) = app.page(&format!("/applications/{id}/submit")).await;
+    assert_eq!(status, Status::Ok);
+    let at = |anchor: &str| {
+        html.find(&format!("/applications/{id}/edit#f-{anchor}\"")).unwrap_or_else(|| panic!("a link to {anchor}"))
+    };
+    // By the form: the project, the people, the legal basis, the handling, the invoice.
+    let order = [at("summary"), at("purpose"), at("project_leader.name"), at("storage"), at("invoice_recipient.name")];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "in form order: {order:?}");
+    assert!(at("purpose") < html.find(&format!("/applications/{id}/attachments\"")).unwrap());
+}

@@ -229,6 +229,35 @@ fn every_field_belongs_to_a_section_in_form_order() {
     assert_eq!(section_of("attachments.protocol"), "attachments");
     assert_eq!(section_of("invoice_recipient.postal_code"), "billing");
     assert_eq!(section_of("student_thesis.level"), "billing");
+    // Problems are listed in the order the form asks (not by the fields' names).
+    let mut fields = vec![
+        "storage",
+        "access",
+        "purpose",
+        "title",
+        "controller.name",
+        "attachments.protocol",
+        "data_sources.1.variables",
+        "data_sources.0.period_from",
+        "invoice_recipient.name",
+        "student_thesis.level",
+    ];
+    fields.sort_by_key(|f| form_order(f));
+    assert_eq!(
+        fields,
+        vec![
+            "title",
+            "purpose",
+            "controller.name",
+            "data_sources.0.period_from",
+            "data_sources.1.variables",
+            "storage",
+            "access",
+            "attachments.protocol",
+            "invoice_recipient.name",
+            "student_thesis.level"
+        ]
+    );
     let order: Vec<&str> = SECTIONS.iter().map(|(k, _)| *k).collect();
     assert_eq!(order, ["project", "people", "legal", "data", "handling", "attachments", "billing"]);
 }

@@ -423,9 +423,11 @@ async fn review_data(
 ) -> AppResult<Value> {
     let apps::Review { form, errors, organisations: orgs, estimate } =
         apps::review(conn, app, Utc::now().date_naive()).await?;
-    let problems: Vec<Value> = errors
-        .0
-        .iter()
+    // In the order the form asks, not by the fields' names.
+    let mut listed: Vec<_> = errors.0.iter().collect();
+    listed.sort_by_key(|(field, _)| form::form_order(field));
+    let problems: Vec<Value> = listed
+        .into_iter()
         .map(|(field, list)| json!({"field": field, "href": if form::section_of(field) == "attachments" { format!("/applications/{}/attachments", app.id) } else { format!("/applications/{}/edit#f-{field}", app.id) }, "label_key": format!("field-{}", field.split('.').filter(|p| p.parse::<usize>().is_err()).collect::<Vec<_>>().join("-").replace('_', "-")), "messages": list.iter().map(|e| crate::i18n::field_error(ctx.lang, e)).collect::<Vec<_>>()}))
         .collect();
     let (lines, rates) = super::payment::estimate_rows(ctx, &orgs, &estimate);
