@@ -71,6 +71,13 @@ async fn the_whole_form_through_the_pages() {
     assert!(html.contains("aria-describedby=\"f-controller.organisation_number-error"), "error tied to the field");
     assert!(html.contains("feil kontrollsiffer"));
     assert!(html.contains("value=\"Hjertesvikt etter covid-19\""), "entered values kept");
+    // The summary in the order the form asks: the project's end before the controller's number.
+    let summary = &html[html.find("error-summary").unwrap()..];
+    assert!(
+        summary.find("href=\"#f-end_date\"").unwrap()
+            < summary.find("href=\"#f-controller.organisation_number\"").unwrap(),
+        "summary in form order"
+    );
 
     // Corrected, with NPR chosen: its variables appear to tick.
     let (_, npr) = app.get_json("/api/data-sources/NPR", None).await;

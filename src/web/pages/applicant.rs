@@ -322,6 +322,9 @@ async fn form_page(
     for key in errors.0.keys() {
         error_map.insert(key.clone(), messages(key));
     }
+    // The summary lists them in the order the form asks them.
+    let mut error_order: Vec<&String> = errors.0.keys().collect();
+    error_order.sort_by_key(|field| form::form_order(field));
     let lb = form.legal_basis.clone().unwrap_or_default();
     let thesis = form.student_thesis.clone().unwrap_or_default();
     let attachments = attachments_json(ctx.lang, &attachments);
@@ -331,6 +334,7 @@ async fn form_page(
     Ok(json!({
         "progress": progress,
         "app": summary_json(app), "version": app.version, "form": form_value, "rows": rows, "errors": error_map,
+        "error_order": error_order,
         "estimate": format_nok(estimate.total_ore), "estimate_exemption_key": estimate.exemption.map(|e| format!("exempt-{e}")),
         "members_text": form.members.join("\n"),
         "kinds": options(&form::KINDS, &form.kind, "app-kind"),
