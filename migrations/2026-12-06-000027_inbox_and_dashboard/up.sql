@@ -7,7 +7,8 @@ CREATE INDEX applications_open ON applications (assignee_id, due_date) INCLUDE (
     WHERE state IN ('submitted', 'returned', 'in_review', 'appealed');
 
 -- The inbox's count of submitted cases per state (and so its total when no other filter is
--- set), kept by the same trigger as the statistics, spread over sixteen slots like them.
+-- set), kept in the same transaction as each change, spread over sixteen slots like the
+-- statistics (migration `statistics_rollup`).
 CREATE TABLE case_counts (
     state TEXT NOT NULL,
     slot SMALLINT NOT NULL,
@@ -26,42 +27,23 @@ BEGIN
     ON CONFLICT (state, slot) DO UPDATE SET n = c.n + EXCLUDED.n;
 END $$;
 
-CREATE OR REPLACE FUNCTION statistics_applications_changed() RETURNS trigger
+CREATE FUNCTION case_counts_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    returned BOOLEAN;
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        IF OLD.state IS DISTINCT FROM NEW.state
-           OR OLD.first_submitted_at IS DISTINCT FROM NEW.first_submitted_at THEN
-            PERFORM case_count(OLD, -1);
-            PERFORM case_count(NEW, 1);
-        END IF;
-        IF OLD.first_submitted_at IS NOT DISTINCT FROM NEW.first_submitted_at
-           AND OLD.completed_at IS NOT DISTINCT FROM NEW.completed_at
-           AND OLD.delivered_at IS NOT DISTINCT FROM NEW.delivered_at
-           AND OLD.complete_submitted_at IS NOT DISTINCT FROM NEW.complete_submitted_at THEN
-            RETURN NULL;
-        END IF;
-        returned := statistics_returned(NEW.id);
-        PERFORM statistics_application(OLD, returned, -1);
-        PERFORM statistics_application(NEW, returned, 1);
-        IF OLD.delivered_at IS DISTINCT FROM NEW.delivered_at
-           OR OLD.complete_submitted_at IS DISTINCT FROM NEW.complete_submitted_at THEN
-            PERFORM statistics_handling_of(NEW.id);
-        END IF;
-    ELSIF TG_OP = 'INSERT' THEN
-        PERFORM case_count(NEW, 1);
-        PERFORM statistics_application(NEW, statistics_returned(NEW.id), 1);
-        IF NEW.delivered_at IS NOT NULL THEN
-            PERFORM statistics_handling_of(NEW.id);
-        END IF;
-    ELSE
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM case_count(OLD, -1);
-        PERFORM statistics_application(OLD, statistics_returned(OLD.id), -1);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM case_count(NEW, 1);
     END IF;
     RETURN NULL;
 END $$;
+CREATE TRIGGER applications_case_counts_changed AFTER UPDATE OF state, first_submitted_at ON applications
+    FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state
+                       OR OLD.first_submitted_at IS DISTINCT FROM NEW.first_submitted_at)
+    EXECUTE FUNCTION case_counts_changed();
+CREATE TRIGGER applications_case_counts AFTER INSERT OR DELETE ON applications
+    FOR EACH ROW EXECUTE FUNCTION case_counts_changed();
 
 INSERT INTO case_counts (state, slot, n)
 SELECT state, 0, count(*) FROM applications WHERE first_submitted_at IS NOT NULL GROUP BY state;

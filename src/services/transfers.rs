@@ -242,26 +242,9 @@ pub async fn upload<R: AsyncRead + Unpin>(
     expected_sha256: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<TransferFile> {
-    let (l, reserved) = {
+    let (l, reserved, expected) = {
         let mut conn = super::conn(pool).await?;
-        let l = load(&mut conn, user, id).await?;
-        require_owner(&l)?;
-        if !l.state().accepts_uploads() {
-            return Err(AppError::Conflict("err-transfer-files-while-open".into()));
-        }
-        let name = files::sanitise_name(raw_name).ok_or_else(|| AppError::field("name", "err-file-name"))?;
-        let reserved = db::transfers::reserve_file(&mut conn, id, &name, &Storage::new_key(), user.id, now).await?;
-        (l, reserved)
-    };
-    let expected = match expected_sha256 {
-        None => None,
-        Some(text) => match transfer::parse_checksum(text) {
-            Some(sum) => Some(sum),
-            None => {
-                discard(pool, storage, &reserved).await;
-                return Err(AppError::field("sha256", "err-checksum-format"));
-            }
-        },
+        reserve(&mut conn, user, id, raw_name, expected_sha256, now).await?
     };
     let stored = match stream_alive(pool, storage, &reserved, body, max_bytes).await {
         Ok(s) => s,
@@ -275,6 +258,33 @@ pub async fn upload<R: AsyncRead + Unpin>(
         return Err(AppError::field("sha256", "err-checksum-mismatch"));
     }
     complete_reserved(pool, storage, actor, l.app.id, &reserved, stored.size as i64, &stored.sha256, now).await
+}
+
+/// Reserves a file named `raw_name` on transfer `id` for an upload by `user`: only the transfer's
+/// owners, only while it is open, only under a safe name and with a well-formed checksum (if the
+/// client announced one, returned parsed). Shared by the one-request and resumable uploads.
+pub(super) async fn reserve(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    id: i64,
+    raw_name: &str,
+    expected_sha256: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<(Loaded, TransferFile, Option<String>)> {
+    let l = load(conn, user, id).await?;
+    require_owner(&l)?;
+    if !l.state().accepts_uploads() {
+        return Err(AppError::Conflict("err-transfer-files-while-open".into()));
+    }
+    let name = files::sanitise_name(raw_name).ok_or_else(|| AppError::field("name", "err-file-name"))?;
+    let expected = match expected_sha256 {
+        None => None,
+        Some(text) => {
+            Some(transfer::parse_checksum(text).ok_or_else(|| AppError::field("sha256", "err-checksum-format"))?)
+        }
+    };
+    let reserved = db::transfers::reserve_file(conn, id, &name, &Storage::new_key(), user.id, now).await?;
+    Ok((l, reserved, expected))
 }
 
 /// Makes a reserved file whose bytes are stored complete, in one transaction with its event

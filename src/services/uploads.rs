@@ -7,9 +7,8 @@
 //! matches the one announced; until then it is a reservation that nobody else sees.
 
 use super::Actor;
-use super::transfers::{complete_reserved, discard, load, require_owner, upload};
+use super::transfers::{complete_reserved, discard, load, require_owner, reserve, upload};
 use crate::db::{self, Pool, transfers::TransferFile, uploads::Upload, users::User};
-use crate::domain::{files, transfer};
 use crate::error::{AppError, AppResult};
 use crate::storage::{HashState, Storage};
 use chrono::{DateTime, Duration, Utc};
@@ -82,23 +81,9 @@ pub async fn create(
             upload(pool, storage, user, actor, id, raw_name, tokio::io::empty(), 0, expected_sha256, now).await?;
         return Ok(Progress::complete(file, now));
     }
-    let expected = match expected_sha256 {
-        None => None,
-        Some(text) => {
-            Some(transfer::parse_checksum(text).ok_or_else(|| AppError::field("sha256", "err-checksum-format"))?)
-        }
-    };
     let mut conn = super::conn(pool).await?;
-    let l = load(&mut conn, user, id).await?;
-    require_owner(&l)?;
-    if !l.state().accepts_uploads() {
-        return Err(AppError::Conflict("err-transfer-files-while-open".into()));
-    }
-    let name = files::sanitise_name(raw_name).ok_or_else(|| AppError::field("name", "err-file-name"))?;
-    let reserved = db::transfers::reserve_file(&mut conn, id, &name, &Storage::new_key(), user.id, now).await?;
-    drop(conn);
+    let (_, reserved, expected) = reserve(&mut conn, user, id, raw_name, expected_sha256, now).await?;
     let begun = async {
-        let mut conn = super::conn(pool).await?;
         let state = HashState::default().to_bytes();
         let upload =
             db::uploads::insert(&mut conn, reserved.id, length as i64, &state, expected.as_deref(), now).await?;
@@ -106,11 +91,11 @@ pub async fn create(
         Ok::<_, AppError>(upload)
     }
     .await;
+    drop(conn);
     match begun {
         Ok(upload) => Ok(Progress::of(&upload)),
         Err(e) => {
-            let _ = storage.discard_part(&reserved.storage_key).await;
-            discard(pool, storage, &reserved).await;
+            give_up(pool, storage, &reserved).await;
             Err(e)
         }
     }
@@ -178,19 +163,17 @@ pub async fn append<R: AsyncRead + Unpin>(
     };
     let written = write(pool, storage, &upload, &file.storage_key, body).await;
     renewal.abort();
-    let (received, _, sha256) = written?;
+    let (received, sha256) = written?;
     let mut progress = Progress::of(&upload);
     progress.received = received;
     progress.expires_at = Utc::now() + resumable_for();
     let Some(sha256) = sha256 else { return Ok(progress) };
     if upload.expected_sha256.as_ref().is_some_and(|e| *e != sha256) {
-        let _ = storage.discard_part(&file.storage_key).await;
-        discard(pool, storage, &file).await;
+        give_up(pool, storage, &file).await;
         return Err(AppError::field("sha256", "err-checksum-mismatch"));
     }
     if let Err(e) = storage.finish_part(&file.storage_key).await {
-        let _ = storage.discard_part(&file.storage_key).await;
-        discard(pool, storage, &file).await;
+        give_up(pool, storage, &file).await;
         return Err(super::storage_error(e));
     }
     let file = complete_reserved(pool, storage, actor, app_id, &file, received as i64, &sha256, Utc::now()).await?;
@@ -198,14 +181,14 @@ pub async fn append<R: AsyncRead + Unpin>(
 }
 
 /// Streams `body` into the part checkpoint by checkpoint; gives up the lease at the end.
-/// Returns the bytes stored, the hash state and, at the last byte, the checksum.
+/// Returns the bytes stored and, at the last byte, the checksum.
 async fn write<R: AsyncRead + Unpin>(
     pool: &Pool,
     storage: &Storage,
     upload: &Upload,
     key: &str,
     body: &mut R,
-) -> AppResult<(u64, HashState, Option<String>)> {
+) -> AppResult<(u64, Option<String>)> {
     let mut received = upload.received as u64;
     let mut hash = HashState::from_bytes(&upload.hash_state).ok_or_else(|| AppError::Internal("hash state".into()))?;
     loop {
@@ -229,7 +212,7 @@ async fn write<R: AsyncRead + Unpin>(
             tracing::info!(file = upload.file_id, received, "a resumable upload broke off: {e}");
         }
         if finished {
-            return Ok((received, hash, appended.sha256));
+            return Ok((received, appended.sha256));
         }
     }
 }
@@ -242,4 +225,10 @@ pub async fn terminate(pool: &Pool, storage: &Storage, user: &User, file_id: i64
     storage.discard_part(&file.storage_key).await.map_err(super::storage_error)?;
     discard(pool, storage, &file).await;
     Ok(())
+}
+
+/// Drops a resumable upload that failed: its part, its reservation and any bytes under it.
+async fn give_up(pool: &Pool, storage: &Storage, file: &TransferFile) {
+    let _ = storage.discard_part(&file.storage_key).await;
+    discard(pool, storage, file).await;
 }

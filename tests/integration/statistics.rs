@@ -76,6 +76,20 @@ async fn decision(app: &TestApp, id: i64, outcome: &str, when: &str, officer: i6
     .unwrap();
 }
 
+/// Records that officer `officer` returned application `id` to the applicant at `when`.
+async fn returned(app: &TestApp, id: i64, when: DateTime<Utc>, officer: i64) {
+    let mut conn = app.conn().await;
+    let event = NewEvent {
+        actor_id: Some(officer),
+        address: None,
+        subject_type: "application",
+        subject_id: Some(id),
+        kind: "application.returned",
+        payload: json!({}),
+    };
+    append(&mut conn, when, event).await.unwrap();
+}
+
 #[rocket::async_test]
 async fn figures_match_a_hand_computed_set_of_cases() {
     let app = TestApp::new().await;
@@ -119,18 +133,7 @@ async fn figures_match_a_hand_computed_set_of_cases() {
     )
     .await;
     decision(&app, a2, "approved", "2026-03-10T09:00:00Z", o).await;
-    {
-        let mut conn = app.conn().await;
-        let returned = NewEvent {
-            actor_id: Some(o),
-            address: None,
-            subject_type: "application",
-            subject_id: Some(a2),
-            kind: "application.returned",
-            payload: json!({}),
-        };
-        append(&mut conn, at("2026-02-10T09:00:00Z"), returned).await.unwrap();
-    }
+    returned(&app, a2, at("2026-02-10T09:00:00Z"), o).await;
     // A3: complete, rejected, never delivered; NPR.
     let a3 = case(&app, a, "rejected", "2026-03-03T09:00:00Z", Some("2026-03-05T09:00:00Z"), None, &["NPR"], json!({}))
         .await;
@@ -307,27 +310,8 @@ async fn kept_figures_follow_corrections_and_late_events() {
     assert_eq!(f["totals"]["delivered"], 1);
     assert_eq!(f["complete_at_first_submission"]["complete"], 2);
     // A return recorded after the case was completed: it was not complete the first time.
-    {
-        let mut conn = app.conn().await;
-        let returned = NewEvent {
-            actor_id: Some(o),
-            address: None,
-            subject_type: "application",
-            subject_id: Some(two),
-            kind: "application.returned",
-            payload: json!({}),
-        };
-        append(&mut conn, now - chrono::Duration::days(55), returned).await.unwrap();
-        let again = NewEvent {
-            actor_id: Some(o),
-            address: None,
-            subject_type: "application",
-            subject_id: Some(two),
-            kind: "application.returned",
-            payload: json!({}),
-        };
-        append(&mut conn, now - chrono::Duration::days(54), again).await.unwrap();
-    }
+    returned(&app, two, now - chrono::Duration::days(55), o).await;
+    returned(&app, two, now - chrono::Duration::days(54), o).await;
     let f = check("returned twice").await;
     assert_eq!(f["complete_at_first_submission"], json!({"assessed": 2, "complete": 1, "share": 0.5}));
     // An earlier decision added late moves the case's month of decision.
