@@ -1,39 +1,58 @@
 //! The files the service serves and renders (page, mail and document templates; the style sheet
 //! and images) are compiled into the binary, so an installed binary needs nothing beside it and
-//! runs from any working folder. Pages are rendered by `rocket_dyn_templates`, which reads its
-//! templates from a folder: they are written to a private temporary folder at start-up (removed
-//! when the service stops). Translations (`fluent-templates`) and migrations (`diesel_migrations`)
-//! are compiled in by their own crates.
+//! runs from any working folder. Templates are registered on their engines straight from the
+//! binary; the static files are served by Rocket's `FileServer`, which reads a folder, so they
+//! are written to a private temporary folder at start-up (removed when the service stops).
+//! Translations (`fluent-templates`) and migrations (`diesel_migrations`) are compiled in by
+//! their own crates.
 
+use handlebars::Handlebars;
 use include_dir::{Dir, include_dir};
-use rocket_dyn_templates::handlebars::Handlebars;
 use std::path::{Path, PathBuf};
 
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 static STATIC: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
-/// The embedded files written out for the parts that read folders; removed when dropped.
+/// The embedded static files written out for the file server; removed when dropped.
 pub struct Assets {
     _dir: tempfile::TempDir,
-    pub templates: PathBuf,
     pub static_files: PathBuf,
 }
 
 impl Assets {
-    /// Writes the embedded templates and static files to a fresh private folder.
+    /// Writes the embedded static files to a fresh private folder.
     pub fn extract() -> Result<Assets, String> {
         let dir = tempfile::Builder::new()
             .prefix("helsedataservice-")
             .tempdir()
-            .map_err(|e| format!("cannot make a folder for the templates: {e}"))?;
-        let templates = dir.path().join("templates");
+            .map_err(|e| format!("cannot make a folder for the static files: {e}"))?;
         let static_files = dir.path().join("static");
-        for (embedded, to) in [(&TEMPLATES, &templates), (&STATIC, &static_files)] {
-            std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
-            embedded.extract(to).map_err(|e| format!("writing {}: {e}", to.display()))?;
-        }
-        Ok(Assets { _dir: dir, templates, static_files })
+        std::fs::create_dir_all(&static_files).map_err(|e| format!("{}: {e}", static_files.display()))?;
+        STATIC.extract(&static_files).map_err(|e| format!("writing {}: {e}", static_files.display()))?;
+        Ok(Assets { _dir: dir, static_files })
     }
+}
+
+/// Registers every embedded template anywhere under `templates/` whose name ends in `suffix`,
+/// named by its path without it (`pages/public/catalogue` for `pages/public/catalogue.html.hbs`).
+pub fn register_tree(hb: &mut Handlebars<'_>, suffix: &str) -> Result<(), String> {
+    fn walk<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
+        out.extend(dir.files());
+        for d in dir.dirs() {
+            walk(d, out);
+        }
+    }
+    let mut files = vec![];
+    walk(&TEMPLATES, &mut files);
+    for file in files {
+        let path: &Path = file.path();
+        let Some(name) = path.to_str().and_then(|n| n.strip_suffix(suffix)) else {
+            continue;
+        };
+        let text = file.contents_utf8().ok_or_else(|| format!("{} is not UTF-8", path.display()))?;
+        hb.register_template_string(name, text).map_err(|e| format!("template {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Registers every embedded template in `folder` (e.g. `mail`) whose name ends in `suffix`,
@@ -56,11 +75,15 @@ mod tests {
     #[test]
     fn every_template_and_static_file_is_in_the_binary() {
         let assets = super::Assets::extract().unwrap();
-        assert!(assets.templates.join("layout.html.hbs").is_file());
-        assert!(assets.templates.join("pages/applicant/status.html.hbs").is_file());
         assert!(assets.static_files.join("app.css").is_file());
-        let mut hb = rocket_dyn_templates::handlebars::Handlebars::new();
+        let mut hb = handlebars::Handlebars::new();
         super::register(&mut hb, "documents", ".hbs").unwrap();
         assert!(hb.has_template("decision"));
+        let mut pages = handlebars::Handlebars::new();
+        super::register_tree(&mut pages, ".html.hbs").unwrap();
+        for name in ["layout", "error", "pages/applicant/status", "partials/field"] {
+            assert!(pages.has_template(name), "{name}");
+        }
+        assert!(!pages.has_template("decision"), "documents are not pages");
     }
 }

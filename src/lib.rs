@@ -41,23 +41,24 @@ pub async fn build(figment: Figment, config: Config) -> Result<Rocket<Build>, St
             .map_err(|e| format!("cleaning unfinished uploads: {e}"))?;
     }
     let documents = templating::Documents::load()?;
+    let pages = templating::Pages::load()?;
     // The metrics recorder, before the first request is counted.
     web::metrics::handle();
     let assets = assets::Assets::extract()?;
     let mailer = std::sync::Arc::new(mail::Mailer::new(&config)?);
     let https = config.public_url.starts_with("https://");
     // No `Server: Rocket` banner (it tells a prober what to try).
-    let figment = figment.merge(("ident", false)).merge(("template_dir", &assets.templates));
+    let figment = figment.merge(("ident", false));
     let static_files = assets.static_files.clone();
     let rocket = rocket::custom(figment)
         .manage(assets)
         .manage(documents)
+        .manage(pages)
         .manage(mailer)
         .manage(pool)
         .manage(storage)
         .manage(web::upload_limits::UploadSlots::new(config.uploads_per_account))
         .manage(config)
-        .attach(web::context::templates())
         .attach(web::security::shield())
         .attach(web::metrics::RequestMetrics)
         .attach(web::api::uploads::TusHeaders)

@@ -5,7 +5,7 @@
 use crate::domain::language::Language;
 use crate::error::AppError;
 use crate::i18n;
-use rocket_dyn_templates::handlebars::{self, Context, Handlebars, Helper, RenderContext, RenderError, ScopedJson};
+use handlebars::{Context, Handlebars, Helper, RenderContext, RenderError, ScopedJson};
 use serde_json::Value;
 
 fn root_lang(ctx: &Context) -> Language {
@@ -153,6 +153,30 @@ pub fn register_helpers(hb: &mut Handlebars<'_>) {
     hb.register_helper("num", Box::new(NumberHelper));
     hb.register_helper("field_label", Box::new(FieldLabelHelper));
     hb.set_strict_mode(false);
+}
+
+/// The pages: every `*.html.hbs` of `templates/` compiled into the binary, named by its path
+/// without the suffix (`pages/public/catalogue`, `layout`, `partials/field`).
+pub struct Pages {
+    hb: Handlebars<'static>,
+}
+
+impl Pages {
+    /// Loads and compiles every page template once, at start-up.
+    pub fn load() -> Result<Pages, String> {
+        let mut hb = Handlebars::new();
+        register_helpers(&mut hb);
+        crate::assets::register_tree(&mut hb, ".html.hbs")?;
+        Ok(Pages { hb })
+    }
+
+    /// Renders page `name` with `context`, which the engine takes as it is (not copied or
+    /// converted: a page's context is built once, as JSON, by its view).
+    pub fn render(&self, name: &str, context: Value) -> Result<String, AppError> {
+        self.hb
+            .render_with_context(name, &Context::from(context))
+            .map_err(|e| AppError::Internal(format!("rendering {name}: {e}")))
+    }
 }
 
 /// Documents rendered to text at the moment of an event, from `templates/documents/`.

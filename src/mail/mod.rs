@@ -12,9 +12,9 @@ use crate::i18n;
 use crate::templating::register_helpers;
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use handlebars::Handlebars;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use rocket_dyn_templates::handlebars::Handlebars;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -84,7 +84,7 @@ fn load(escape: bool) -> Result<Handlebars<'static>, String> {
     let mut hb = Handlebars::new();
     register_helpers(&mut hb);
     if !escape {
-        hb.register_escape_fn(rocket_dyn_templates::handlebars::no_escape);
+        hb.register_escape_fn(handlebars::no_escape);
     }
     crate::assets::register(&mut hb, "mail", if escape { "-html.hbs" } else { "-text.hbs" })?;
     Ok(hb)

@@ -8,9 +8,9 @@ use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::services::Actor;
+use crate::web::template::Template;
 use rocket::http::Status;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
-use rocket_dyn_templates::Template;
 use serde_json::{Map, Value, json};
 
 /// The per-request page context.
@@ -166,9 +166,4 @@ pub async fn default_catcher(status: Status, req: &Request<'_>) -> AppError {
         Some(e) if e.status() == status => e.clone(),
         _ => AppError::from_status(status),
     }
-}
-
-/// The template engine with our helpers.
-pub fn templates() -> impl rocket::fairing::Fairing {
-    Template::custom(|engines| crate::templating::register_helpers(&mut engines.handlebars))
 }

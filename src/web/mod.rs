@@ -11,6 +11,7 @@ pub mod guards;
 pub mod metrics;
 pub mod pages;
 pub mod security;
+pub mod template;
 pub mod upload_limits;
 pub mod uploads;
 pub mod views;

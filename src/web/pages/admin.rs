@@ -9,13 +9,13 @@ use crate::error::{AppError, AppResult};
 use crate::services::{self, accounts, catalogue};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly};
+use crate::web::template::Template;
 use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {

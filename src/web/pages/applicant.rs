@@ -20,6 +20,7 @@ use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfBody, CsrfForm, CsrfOnly};
 use crate::web::download::Download;
 use crate::web::guards::SessionUser;
+use crate::web::template::Template;
 use crate::web::upload_limits::{AttachmentUpload, UploadSlot};
 use chrono::Utc;
 use diesel_async::AsyncPgConnection;
@@ -27,7 +28,6 @@ use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{State as RocketState, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {

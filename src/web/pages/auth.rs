@@ -9,12 +9,12 @@ use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::guards::PasswordsAllowed;
 use crate::web::guards::{SESSION_COOKIE, session_cookie};
 use crate::web::safe_next;
+use crate::web::template::Template;
 use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Redirect, Responder};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -12,11 +12,11 @@ use crate::templating::Documents;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::pages::auth::PageOr;
+use crate::web::template::Template;
 use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {

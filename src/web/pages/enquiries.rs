@@ -8,11 +8,11 @@ use crate::services::{self, enquiries as svc};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::pages::auth::PageOr;
+use crate::web::template::Template;
 use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -7,10 +7,10 @@ use crate::error::{AppError, AppResult};
 use crate::services::{self, applications as apps};
 use crate::web::context::Ctx;
 use crate::web::download::disposition;
+use crate::web::template::Template;
 use chrono::Utc;
 use rocket::http::{ContentType, Header};
 use rocket::{Responder, State, get, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -10,12 +10,12 @@ use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::guards::session_cookie;
 use crate::web::safe_next;
+use crate::web::template::Template;
 use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::response::Redirect;
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -9,11 +9,11 @@ use crate::error::{AppError, AppResult};
 use crate::services::{self, applications::Access, invoices as bill, price_lists, pricing};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly};
+use crate::web::template::Template;
 use chrono::Utc;
 use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -5,12 +5,12 @@ use crate::error::{AppError, AppResult};
 use crate::services;
 use crate::web::context::Ctx;
 use crate::web::safe_next;
+use crate::web::template::Template;
 use crate::web::views;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{State, get, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {

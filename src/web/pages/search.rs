@@ -4,8 +4,8 @@ use crate::db::Pool;
 use crate::error::AppResult;
 use crate::services::{self, search};
 use crate::web::context::Ctx;
+use crate::web::template::Template;
 use rocket::{State, get, routes};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -11,12 +11,12 @@ use crate::web::csrf::CsrfForm;
 use crate::web::download::Download;
 use crate::web::guards::{PasswordsAllowed, session_cookie};
 use crate::web::pages::auth::PageOr;
+use crate::web::template::Template;
 use chrono::{NaiveDate, Utc};
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {

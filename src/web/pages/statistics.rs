@@ -7,9 +7,9 @@ use crate::error::{AppError, AppResult};
 use crate::services::{self, statistics as stats};
 use crate::web::charts::{Series, bars};
 use crate::web::context::Ctx;
+use crate::web::template::Template;
 use chrono::Utc;
 use rocket::{State, get, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {

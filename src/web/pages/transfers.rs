@@ -12,13 +12,13 @@ use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::download::ReceiptedDownload;
 use crate::web::guards::SessionUser;
+use crate::web::template::Template;
 use crate::web::upload_limits::{TransferUpload, UploadSlot};
 use crate::web::views;
 use chrono::{NaiveDate, Utc};
 use rocket::form::FromForm;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
-use rocket_dyn_templates::Template;
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
