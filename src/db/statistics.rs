@@ -179,13 +179,14 @@ pub struct Workload {
 }
 
 /// Open cases per assigned officer (and unassigned), with how many are past their due date.
+/// Read from the kept counts per officer and due date (`open_cases_due`, migration
+/// `dashboard_rollup`): a few hundred rows whatever the number of cases.
 pub async fn workload(conn: &mut AsyncPgConnection, today: chrono::NaiveDate) -> QueryResult<Vec<Workload>> {
-    // Counted from the open cases' index (`applications_open`) first, then named.
     diesel::sql_query(
         "SELECT a.officer_id, u.name AS officer, a.open, a.overdue FROM \
-           (SELECT assignee_id AS officer_id, count(*) AS open, count(*) FILTER (WHERE due_date < $1) AS overdue \
-            FROM applications WHERE state IN ('submitted', 'returned', 'in_review', 'appealed') \
-            GROUP BY assignee_id) a \
+           (SELECT nullif(officer_id, 0) AS officer_id, sum(n)::bigint AS open, \
+                   coalesce(sum(n) FILTER (WHERE due_date < $1), 0)::bigint AS overdue \
+            FROM open_cases_due GROUP BY officer_id) a \
          LEFT JOIN users u ON u.id = a.officer_id ORDER BY u.name NULLS FIRST",
     )
     .bind::<diesel::sql_types::Date, _>(today)
@@ -201,38 +202,29 @@ pub struct AgeBucket {
     pub n: i64,
 }
 
-/// Open cases (or, with `organisation`, that organisation's pending releases) by age in days
-/// since first submission (releases: since routing): 0–29, 30–59, 60–89, 90+.
+/// Open cases (or, with `organisation`, that organisation's pending releases) by age in whole
+/// days since first submission (releases: since routing), counted in Oslo calendar days: 0–29,
+/// 30–59, 60–89, 90+. Read from the kept counts per day (`open_cases_age`,
+/// `pending_releases_age`).
 pub async fn ages(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
     organisation: Option<i64>,
 ) -> QueryResult<Vec<AgeBucket>> {
-    let (since, from) = match organisation {
-        None => (
-            "a.first_submitted_at",
-            "applications a WHERE a.state IN ('submitted', 'returned', 'in_review', 'appealed')".to_string(),
-        ),
-        Some(org) => {
-            ("a.created_at", format!("releases a WHERE a.state = 'pending' AND a.owner_organisation_id = {org}"))
-        }
-    };
-    // One pass with a count per bucket (comparing times, not computing each case's age).
-    let bucket = |from: u32, to: Option<u32>| {
-        let older = format!("{since} <= $1 - interval '{} hours'", from * 24);
-        let newer = to.map(|to| format!(" AND {since} > $1 - interval '{} hours'", to * 24)).unwrap_or_default();
-        format!("count(*) FILTER (WHERE {older}{newer})")
+    let days = match organisation {
+        None => "SELECT submitted_on AS day, n FROM open_cases_age",
+        Some(_) => "SELECT routed_on AS day, n FROM pending_releases_age WHERE organisation_id = $2",
     };
     diesel::sql_query(format!(
-        "SELECT b.bucket, CASE b.i WHEN 0 THEN c.b0 WHEN 1 THEN c.b1 WHEN 2 THEN c.b2 ELSE c.b3 END AS n \
-         FROM (VALUES (0, '0–29'), (1, '30–59'), (2, '60–89'), (3, '90+')) AS b(i, bucket), \
-              (SELECT {} AS b0, {} AS b1, {} AS b2, {} AS b3 FROM {from}) c ORDER BY b.i",
-        bucket(0, Some(30)),
-        bucket(30, Some(60)),
-        bucket(60, Some(90)),
-        bucket(90, None),
+        "SELECT b.bucket, coalesce(sum(d.n), 0)::bigint AS n \
+         FROM (VALUES (0, '0–29', NULL, 30), (1, '30–59', 30, 60), (2, '60–89', 60, 90), (3, '90+', 90, NULL)) \
+              AS b(i, bucket, lo, hi) \
+         LEFT JOIN ({days}) d ON (b.lo IS NULL OR ($1 AT TIME ZONE 'Europe/Oslo')::date - d.day >= b.lo) \
+                            AND (b.hi IS NULL OR ($1 AT TIME ZONE 'Europe/Oslo')::date - d.day < b.hi) \
+         GROUP BY b.i, b.bucket ORDER BY b.i"
     ))
     .bind::<Timestamptz, _>(now)
+    .bind::<BigInt, _>(organisation.unwrap_or(0))
     .load(conn)
     .await
 }

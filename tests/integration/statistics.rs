@@ -280,6 +280,38 @@ async fn counted(app: &TestApp, now: DateTime<Utc>) -> Value {
     })
 }
 
+/// The dashboard's figures counted from the rows themselves (what it computed on every view
+/// before issue 25): `[[officer, open, overdue], …]` by officer name, then the open cases and
+/// organisation `org`'s pending releases by age (whole Oslo days: 0–29, 30–59, 60–89, 90+).
+async fn dashboard_counted(app: &TestApp, now: DateTime<Utc>, org: i64) -> Value {
+    let today = format!("('{}'::timestamptz AT TIME ZONE 'Europe/Oslo')::date", now.to_rfc3339());
+    let buckets = |since: &str, from: &str| {
+        let age = format!("{today} - ({since} AT TIME ZONE 'Europe/Oslo')::date");
+        format!(
+            "(SELECT json_build_array(count(*) FILTER (WHERE {age} < 30), count(*) FILTER (WHERE {age} >= 30 AND {age} < 60), \
+                     count(*) FILTER (WHERE {age} >= 60 AND {age} < 90), count(*) FILTER (WHERE {age} >= 90)) FROM {from})"
+        )
+    };
+    crate::common::json_of(
+        app,
+        &format!(
+            "SELECT json_build_array( \
+               (SELECT coalesce(json_agg(json_build_array(w.assignee_id, w.open, w.overdue) ORDER BY u.name NULLS FIRST), '[]') \
+                FROM (SELECT assignee_id, count(*) AS open, count(*) FILTER (WHERE due_date < '{day}') AS overdue \
+                      FROM applications WHERE state IN ('submitted', 'returned', 'in_review', 'appealed') GROUP BY assignee_id) w \
+                LEFT JOIN users u ON u.id = w.assignee_id), \
+               {cases}, {releases}) AS j",
+            day = now.date_naive(),
+            cases = buckets(
+                "first_submitted_at",
+                "applications WHERE state IN ('submitted', 'returned', 'in_review', 'appealed') AND first_submitted_at IS NOT NULL"
+            ),
+            releases = buckets("created_at", &format!("releases WHERE state = 'pending' AND owner_organisation_id = {org}")),
+        ),
+    )
+    .await
+}
+
 #[rocket::async_test]
 async fn kept_figures_follow_corrections_and_late_events() {
     let app = TestApp::new().await;
@@ -288,6 +320,9 @@ async fn kept_figures_follow_corrections_and_late_events() {
     let (a, o) = (applicant.id, officer.id);
     let now = Utc::now();
     let day = |back: i64| (now - chrono::Duration::days(back)).to_rfc3339();
+    let krg_owner =
+        crate::common::json_of(&app, "SELECT to_json(owner_id) AS j FROM data_sources WHERE code = 'KRG'").await;
+    let krg_owner = krg_owner.as_i64().unwrap();
     let check = async |what: &str| {
         let mut conn = app.conn().await;
         let f = helsedataservice::services::statistics::figures(&mut conn, now).await.unwrap();
@@ -301,6 +336,16 @@ async fn kept_figures_follow_corrections_and_late_events() {
         )
         .await;
         assert_eq!(json!(states), rows, "{what}: cases per state");
+        // And the dashboard's kept counts: open cases per officer and by age, pending releases
+        // per organisation by age.
+        let mut figures = vec![];
+        let workload = helsedataservice::db::statistics::workload(&mut conn, now.date_naive()).await.unwrap();
+        figures.push(json!(workload.iter().map(|w| json!([w.officer_id, w.open, w.overdue])).collect::<Vec<_>>()));
+        for org in [None, Some(krg_owner)] {
+            let ages = helsedataservice::db::statistics::ages(&mut conn, now, org).await.unwrap();
+            figures.push(json!(ages.iter().map(|b| b.n).collect::<Vec<_>>()));
+        }
+        assert_eq!(json!(figures), dashboard_counted(&app, now, krg_owner).await, "{what}: dashboard");
         f
     };
     let one = case(&app, a, "delivered", &day(90), Some(&day(80)), Some(&day(40)), &["KRG", "NPR"], json!({})).await;
@@ -331,6 +376,44 @@ async fn kept_figures_follow_corrections_and_late_events() {
     app.sql(&format!("UPDATE applications SET state = 'delivered' WHERE id = {two}")).await.unwrap();
     let f = check("moved in time").await;
     assert_eq!(f["totals"]["received"], 1);
+    // Open cases assigned, given due dates, and routed to register owners.
+    let three = case(&app, a, "submitted", &day(29), None, None, &["KRG"], json!({})).await;
+    // The second case appealed, assigned and overdue.
+    app.sql(&format!(
+        "UPDATE applications SET state = 'appealed', assignee_id = {o}, due_date = current_date - 3 WHERE id = {two}"
+    ))
+    .await
+    .unwrap();
+    app.sql(&format!("UPDATE applications SET due_date = current_date + 10 WHERE id = {three}")).await.unwrap();
+    app.sql(&format!(
+        "INSERT INTO releases (application_id, data_source_id, decider, owner_organisation_id, state, created_at) \
+         SELECT {three}, id, 'owner', owner_id, 'pending', now() - interval '70 days' FROM data_sources WHERE code = 'KRG'"
+    ))
+    .await
+    .unwrap();
+    check("assigned and routed").await;
+    app.sql(&format!("UPDATE applications SET assignee_id = NULL WHERE id = {two}")).await.unwrap();
+    check("unassigned").await;
+    app.sql(&format!("UPDATE applications SET assignee_id = {o} WHERE id = {two}")).await.unwrap();
+    app.sql(&format!("UPDATE applications SET assignee_id = {o}, state = 'in_review' WHERE id = {three}"))
+        .await
+        .unwrap();
+    app.sql(&format!("UPDATE releases SET state = 'approved' WHERE application_id = {three}")).await.unwrap();
+    check("taken and approved").await;
+    app.sql(&format!(
+        "UPDATE releases SET state = 'pending', created_at = now() - interval '2 days' WHERE application_id = {three}"
+    ))
+    .await
+    .unwrap();
+    app.sql(&format!(
+        "UPDATE applications SET assignee_id = NULL, due_date = NULL, state = 'appealed' WHERE id = {three}"
+    ))
+    .await
+    .unwrap();
+    check("reopened").await;
+    app.sql(&format!("DELETE FROM releases WHERE application_id = {three}")).await.unwrap();
+    app.sql(&format!("UPDATE applications SET state = 'rejected' WHERE id = {three}")).await.unwrap();
+    check("closed").await;
     // Decisions keep their time: the kept counts could not follow a change.
     assert!(app.sql(&format!("UPDATE decisions SET decided_at = now() WHERE application_id = {one}")).await.is_err());
     assert!(app.sql(&format!("DELETE FROM decisions WHERE application_id = {one}")).await.is_err());

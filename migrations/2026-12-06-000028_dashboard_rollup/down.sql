@@ -1,0 +1,11 @@
+DROP TRIGGER releases_pending ON releases;
+DROP TRIGGER releases_pending_changed ON releases;
+DROP FUNCTION pending_releases_changed();
+DROP FUNCTION pending_release_count(releases, BIGINT);
+DROP TRIGGER applications_open_cases ON applications;
+DROP TRIGGER applications_open_cases_changed ON applications;
+DROP FUNCTION open_cases_changed();
+DROP FUNCTION open_case_count(applications, BIGINT);
+DROP TABLE pending_releases_age;
+DROP TABLE open_cases_age;
+DROP TABLE open_cases_due;
