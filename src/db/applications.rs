@@ -213,14 +213,17 @@ pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64
         .await
 }
 
-/// References of the applicant's earlier cases.
-pub async fn references_of(
+/// `reference` if it is one of the applicant's earlier cases (none otherwise): what a change,
+/// extension or update may name. One look-up by the unique reference, whatever the number of
+/// the applicant's cases.
+pub async fn own_reference(
     mut conn: &AsyncPgConnection,
     applicant_id: i64,
+    reference: &str,
     except: Option<i64>,
 ) -> QueryResult<Vec<String>> {
     applications::table
-        .filter(applications::applicant_id.eq(applicant_id).and(applications::reference.is_not_null()))
+        .filter(applications::reference.eq(reference).and(applications::applicant_id.eq(applicant_id)))
         .filter(applications::id.ne(except.unwrap_or(0)))
         .select(applications::reference.assume_not_null())
         .load(&mut conn)

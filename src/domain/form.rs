@@ -318,7 +318,8 @@ pub enum Mode {
 pub struct Context<'a> {
     pub sources: &'a [SourceInfo],
     pub attachment_kinds: &'a [String],
-    /// References of the applicant's own earlier cases (for amendments, extensions, updates).
+    /// The applicant's own earlier cases among those the form names (for amendments, extensions,
+    /// updates); a reference not here is not theirs.
     pub own_references: &'a [String],
 }
 

@@ -134,10 +134,13 @@ pub struct ValidationFacts {
     pub own_references: Vec<String>,
 }
 
+/// Reads what checking `form` needs: the catalogue, the application's attachments, and whether
+/// the earlier case the form names (if any) is the applicant's own.
 pub async fn facts(
     conn: &AsyncPgConnection,
     applicant_id: i64,
     application_id: Option<i64>,
+    form: &ApplicationForm,
 ) -> AppResult<ValidationFacts> {
     // The catalogue, the attachments and the references are read at once (pipelined).
     let catalogue = async {
@@ -152,7 +155,12 @@ pub async fn facts(
             None => Ok(vec![]),
         }
     };
-    let references = db::applications::references_of(conn, applicant_id, application_id);
+    let references = async {
+        match &form.previous_reference {
+            Some(r) => db::applications::own_reference(conn, applicant_id, r, application_id).await,
+            None => Ok(vec![]),
+        }
+    };
     let ((sources, variables), attachments, own_references) =
         tokio::try_join!(biased; catalogue, attachments, references)?;
     let sources = sources
@@ -188,7 +196,7 @@ pub async fn create(
 ) -> AppResult<Application> {
     super::require(user, Permission::Apply)?;
     let form = form.normalised();
-    let facts = facts(conn, user.id, None).await?;
+    let facts = facts(conn, user.id, None, &form).await?;
     check(&form, Mode::Draft, &facts).into_result().map_err(AppError::Validation)?;
     let cols = columns(&form);
     let (user_id, actor) = (user.id, actor.clone());
@@ -228,7 +236,7 @@ pub async fn save(
         return Err(AppError::Conflict("err-submitted-not-editable".into()));
     }
     let form = form.normalised();
-    let facts = facts(conn, user.id, Some(id)).await?;
+    let facts = facts(conn, user.id, Some(id), &form).await?;
     check(&form, Mode::Draft, &facts).into_result().map_err(AppError::Validation)?;
     let cols = columns(&form);
     let actor = actor.clone();
@@ -285,7 +293,7 @@ pub async fn submit(
             return Err(stale());
         }
         // Checked under the lock: attachments change without a version.
-        let facts = self::facts(tx, current.applicant_id, Some(id)).await?;
+        let facts = self::facts(tx, current.applicant_id, Some(id), &form).await?;
         check(&form, Mode::Submit, &facts).into_result().map_err(AppError::Validation)?;
         if expected.estimate_ore.is_some_and(|accepted| accepted != estimate_ore) {
             return Err(AppError::Conflict("err-estimate-changed".into()));
@@ -716,7 +724,7 @@ pub struct Review {
 /// Checks `app`'s form as a submission would and estimates its price.
 pub async fn review(conn: &AsyncPgConnection, app: &Application, day: NaiveDate) -> AppResult<Review> {
     let form = form_of(app).normalised();
-    let facts = facts(conn, app.applicant_id, Some(app.id)).await?;
+    let facts = facts(conn, app.applicant_id, Some(app.id), &form).await?;
     let errors = check(&form, Mode::Submit, &facts);
     let organisations = db::catalogue::organisations(conn).await?;
     let estimate = super::pricing::estimate_form_among(conn, &form, day, &organisations).await?;
@@ -727,7 +735,7 @@ pub async fn review(conn: &AsyncPgConnection, app: &Application, day: NaiveDate)
 /// section on the form page).
 pub async fn progress(conn: &AsyncPgConnection, app: &Application) -> AppResult<FieldErrors> {
     let form = form_of(app).normalised();
-    let facts = facts(conn, app.applicant_id, Some(app.id)).await?;
+    let facts = facts(conn, app.applicant_id, Some(app.id), &form).await?;
     Ok(check(&form, Mode::Submit, &facts))
 }
 

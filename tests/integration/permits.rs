@@ -36,9 +36,22 @@ async fn an_extension_moves_the_permit_and_ended_permits_reach_the_officers() {
     let mut form = draft.clone();
     form["end_date"] = json!("2032-06-30");
     form["deletion_date"] = json!("2032-12-31");
-    let (status, body) = app.put_json(&format!("/api/applications/{ext}"), Some(&c.applicant_token), form).await;
+    let (status, body) =
+        app.put_json(&format!("/api/applications/{ext}"), Some(&c.applicant_token), form.clone()).await;
     assert_eq!(status, Status::Ok, "{body}");
     attach_required(&app, &c.applicant_token, ext).await;
+    // Another researcher's extension naming the same case is refused at submission: it is not
+    // one of theirs (looked up by the reference alone, not from a list of their cases).
+    let other = app.user("applicant", None).await;
+    let other_token = app.token(&other).await;
+    let (status, theirs) = app.post_json("/api/applications", Some(&other_token), form.clone()).await;
+    assert_eq!(status, Status::Created, "{theirs}");
+    let theirs = theirs["id"].as_i64().unwrap();
+    attach_required(&app, &other_token, theirs).await;
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{theirs}/submit"), Some(&other_token), json!({})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert_eq!(body["fields"].as_object().unwrap().keys().collect::<Vec<_>>(), ["previous_reference"], "{body}");
     let (status, body) =
         app.post_json(&format!("/api/applications/{ext}/submit"), Some(&c.applicant_token), json!({})).await;
     assert_eq!(status, Status::Ok, "{body}");
