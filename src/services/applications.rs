@@ -134,20 +134,23 @@ pub struct ValidationFacts {
     pub own_references: Vec<String>,
 }
 
-/// Reads what checking `form` needs: the catalogue, the application's attachments, and whether
-/// the earlier case the form names (if any) is the applicant's own.
+/// Reads what checking `form` needs: the sources it names with their variables, the
+/// application's attachments, and whether the earlier case it names (if any) is the applicant's
+/// own.
 pub async fn facts(
     conn: &AsyncPgConnection,
     applicant_id: i64,
     application_id: Option<i64>,
     form: &ApplicationForm,
 ) -> AppResult<ValidationFacts> {
-    // The catalogue, the attachments and the references are read at once (pipelined).
+    // Only the sources the form names (and their variables), the attachments and the earlier
+    // case it names are read, all at once (pipelined).
+    let ids = form.source_ids();
     let catalogue = async {
-        let sources = db::catalogue::sources(conn, None).await?;
-        let ids: Vec<i64> = sources.iter().map(|(s, _)| s.id).collect();
-        let variables = db::catalogue::variables_of(conn, &ids).await?;
-        Ok::<_, diesel::result::Error>((sources, variables))
+        if ids.is_empty() {
+            return Ok((vec![], vec![]));
+        }
+        tokio::try_join!(db::catalogue::sources_by_ids(conn, &ids), db::catalogue::variables_of(conn, &ids))
     };
     let attachments = async {
         match application_id {
@@ -165,7 +168,7 @@ pub async fn facts(
         tokio::try_join!(biased; catalogue, attachments, references)?;
     let sources = sources
         .iter()
-        .map(|(s, _)| SourceInfo {
+        .map(|s| SourceInfo {
             id: s.id,
             on_common_form: s.on_common_form,
             variables: variables.iter().filter(|v| v.data_source_id == s.id).map(|v| v.name.clone()).collect(),
