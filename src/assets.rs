@@ -33,35 +33,26 @@ impl Assets {
     }
 }
 
-/// Registers every embedded template anywhere under `templates/` whose name ends in `suffix`,
-/// named by its path without it (`pages/public/catalogue` for `pages/public/catalogue.html.hbs`).
-pub fn register_tree(hb: &mut Handlebars<'_>, suffix: &str) -> Result<(), String> {
+/// Registers every embedded template under `templates/<folder>` (`""`: the whole tree) whose
+/// name ends in `suffix`, named by its path below the folder without the suffix: `notice-html`
+/// in `mail`, `pages/public/catalogue` in the whole tree.
+pub fn register(hb: &mut Handlebars<'_>, folder: &str, suffix: &str) -> Result<(), String> {
     fn walk<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
         out.extend(dir.files());
         for d in dir.dirs() {
             walk(d, out);
         }
     }
+    let root = match folder {
+        "" => &TEMPLATES,
+        _ => TEMPLATES.get_dir(folder).ok_or_else(|| format!("no templates/{folder} in the binary"))?,
+    };
     let mut files = vec![];
-    walk(&TEMPLATES, &mut files);
+    walk(root, &mut files);
     for file in files {
         let path: &Path = file.path();
-        let Some(name) = path.to_str().and_then(|n| n.strip_suffix(suffix)) else {
-            continue;
-        };
-        let text = file.contents_utf8().ok_or_else(|| format!("{} is not UTF-8", path.display()))?;
-        hb.register_template_string(name, text).map_err(|e| format!("template {}: {e}", path.display()))?;
-    }
-    Ok(())
-}
-
-/// Registers every embedded template in `folder` (e.g. `mail`) whose name ends in `suffix`,
-/// named by what comes before it.
-pub fn register(hb: &mut Handlebars<'_>, folder: &str, suffix: &str) -> Result<(), String> {
-    let dir = TEMPLATES.get_dir(folder).ok_or_else(|| format!("no templates/{folder} in the binary"))?;
-    for file in dir.files() {
-        let path: &Path = file.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(suffix)) else {
+        let below = path.strip_prefix(folder).unwrap_or(path);
+        let Some(name) = below.to_str().and_then(|n| n.strip_suffix(suffix)) else {
             continue;
         };
         let text = file.contents_utf8().ok_or_else(|| format!("{} is not UTF-8", path.display()))?;
@@ -80,7 +71,7 @@ mod tests {
         super::register(&mut hb, "documents", ".hbs").unwrap();
         assert!(hb.has_template("decision"));
         let mut pages = handlebars::Handlebars::new();
-        super::register_tree(&mut pages, ".html.hbs").unwrap();
+        super::register(&mut pages, "", ".html.hbs").unwrap();
         for name in ["layout", "error", "pages/applicant/status", "partials/field"] {
             assert!(pages.has_template(name), "{name}");
         }

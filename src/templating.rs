@@ -146,13 +146,22 @@ pub fn number(lang: Language, v: f64) -> String {
 }
 
 /// Registers the helpers on an engine.
-pub fn register_helpers(hb: &mut Handlebars<'_>) {
+fn register_helpers(hb: &mut Handlebars<'_>) {
     hb.register_helper("t", Box::new(TranslateHelper));
     hb.register_helper("loc", Box::new(LocaliseHelper));
     hb.register_helper("concat", Box::new(ConcatHelper));
     hb.register_helper("num", Box::new(NumberHelper));
     hb.register_helper("field_label", Box::new(FieldLabelHelper));
     hb.set_strict_mode(false);
+}
+
+/// An engine with the helpers and the templates under `templates/<folder>` ending in `suffix`
+/// (see `assets::register` for their names).
+pub fn engine(folder: &str, suffix: &str) -> Result<Handlebars<'static>, String> {
+    let mut hb = Handlebars::new();
+    register_helpers(&mut hb);
+    crate::assets::register(&mut hb, folder, suffix)?;
+    Ok(hb)
 }
 
 /// The pages: every `*.html.hbs` of `templates/` compiled into the binary, named by its path
@@ -164,10 +173,7 @@ pub struct Pages {
 impl Pages {
     /// Loads and compiles every page template once, at start-up.
     pub fn load() -> Result<Pages, String> {
-        let mut hb = Handlebars::new();
-        register_helpers(&mut hb);
-        crate::assets::register_tree(&mut hb, ".html.hbs")?;
-        Ok(Pages { hb })
+        Ok(Pages { hb: engine("", ".html.hbs")? })
     }
 
     /// Renders page `name` with `context`, which the engine takes as it is (not copied or
@@ -187,10 +193,7 @@ pub struct Documents {
 impl Documents {
     /// Loads every `*.hbs` of `templates/documents` compiled into the binary (named by stem).
     pub fn load() -> Result<Documents, String> {
-        let mut hb = Handlebars::new();
-        register_helpers(&mut hb);
-        crate::assets::register(&mut hb, "documents", ".hbs")?;
-        Ok(Documents { hb })
+        Ok(Documents { hb: engine("documents", ".hbs")? })
     }
 
     /// Renders document `name` in `lang` with `data` (which gets `lang` set).

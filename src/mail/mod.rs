@@ -9,7 +9,6 @@ use crate::db::{self, notifications::OutboxMessage};
 use crate::domain::language::Language;
 use crate::domain::pricing::format_nok;
 use crate::i18n;
-use crate::templating::register_helpers;
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use handlebars::Handlebars;
@@ -81,12 +80,10 @@ pub fn notice_text(lang: Language, kind: &str, params: &Value) -> String {
 }
 
 fn load(escape: bool) -> Result<Handlebars<'static>, String> {
-    let mut hb = Handlebars::new();
-    register_helpers(&mut hb);
+    let mut hb = crate::templating::engine("mail", if escape { "-html.hbs" } else { "-text.hbs" })?;
     if !escape {
         hb.register_escape_fn(handlebars::no_escape);
     }
-    crate::assets::register(&mut hb, "mail", if escape { "-html.hbs" } else { "-text.hbs" })?;
     Ok(hb)
 }
 
