@@ -104,17 +104,16 @@ fn chain_hash(
 pub async fn append(conn: &mut AsyncPgConnection, at: DateTime<Utc>, event: NewEvent<'_>) -> QueryResult<Event> {
     // PostgreSQL keeps microseconds; hash exactly what is stored.
     let at = DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+    // The lock, then the last hash, sent together (pipelined): the server runs them in order,
+    // and the read's snapshot is taken once the lock is held (READ COMMITTED takes one per
+    // statement), so it sees the latest event.
+    let (mut a, mut b) = (&*conn, &*conn);
+    let lock = diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<diesel::sql_types::Int8, _>(CHAIN_LOCK)
-        .execute(conn)
-        .await?;
-    let prev: String = events::table
-        .select(events::hash)
-        .order(events::id.desc())
-        .first(conn)
-        .await
-        .optional()?
-        .unwrap_or_else(|| GENESIS.to_string());
+        .execute(&mut a);
+    let last = async { events::table.select(events::hash).order(events::id.desc()).first(&mut b).await.optional() };
+    let (_, last) = tokio::try_join!(biased; lock, last)?;
+    let prev = last.unwrap_or_else(|| GENESIS.to_string());
     let hash = chain_hash(
         &prev,
         at,

@@ -105,7 +105,7 @@ pub async fn users_with_role(mut conn: &AsyncPgConnection, role: &str) -> QueryR
 }
 
 /// Active register owners of the organisations that own the given releases.
-pub async fn owners_of_releases(conn: &mut AsyncPgConnection, release_ids: &[i64]) -> QueryResult<Vec<Recipient>> {
+pub async fn owners_of_releases(mut conn: &AsyncPgConnection, release_ids: &[i64]) -> QueryResult<Vec<Recipient>> {
     let organisations =
         releases::table.filter(releases::id.eq_any(release_ids)).select(releases::owner_organisation_id.nullable());
     users::table
@@ -113,7 +113,7 @@ pub async fn owners_of_releases(conn: &mut AsyncPgConnection, release_ids: &[i64
         .filter(users::active.eq(true))
         .filter(users::organisation_id.eq_any(organisations))
         .select(Recipient::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -129,7 +129,7 @@ pub async fn staff_of(mut conn: &AsyncPgConnection, organisation_id: i64) -> Que
 }
 
 /// Project members of an application who have an active account.
-pub async fn members_with_accounts(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Recipient>> {
+pub async fn members_with_accounts(mut conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Recipient>> {
     let emails = application_members::table
         .filter(application_members::application_id.eq(application_id))
         .select(application_members::email);
@@ -138,7 +138,7 @@ pub async fn members_with_accounts(conn: &mut AsyncPgConnection, application_id:
         .filter(users::email_verified_at.is_not_null())
         .filter(users::active.eq(true))
         .select(Recipient::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

@@ -69,16 +69,6 @@ pub async fn active(conn: &mut AsyncPgConnection, organisation_id: Option<i64>) 
     q.load(conn).await
 }
 
-/// Active endpoints of any of the organisations.
-pub async fn active_of(conn: &mut AsyncPgConnection, organisations: &[i64]) -> QueryResult<Vec<Endpoint>> {
-    webhook_endpoints::table
-        .filter(webhook_endpoints::disabled_at.is_null().and(webhook_endpoints::organisation_id.eq_any(organisations)))
-        .order(webhook_endpoints::id)
-        .select(Endpoint::as_select())
-        .load(conn)
-        .await
-}
-
 pub async fn disable(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
     diesel::update(webhook_endpoints::table.find(id).filter(webhook_endpoints::disabled_at.is_null()))
         .set(webhook_endpoints::disabled_at.eq(now))
@@ -86,48 +76,56 @@ pub async fn disable(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) 
         .await
 }
 
-/// The organisations that own a source the application asks for or a release of it.
-pub async fn organisations_of_application(conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<i64>> {
-    let (mut a, mut b) = (conn, conn);
-    let sources = application_sources::table
+/// Active endpoints of the organisations that own a source the application asks for or a
+/// release of it (one statement).
+pub async fn active_for_application(mut conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Endpoint>> {
+    let source_owners = application_sources::table
         .inner_join(data_sources::table)
         .filter(application_sources::application_id.eq(application_id))
-        .select(data_sources::owner_id)
-        .load::<i64>(&mut a);
-    let releases = releases::table
-        .filter(releases::application_id.eq(application_id))
-        .select(releases::owner_organisation_id)
-        .load::<i64>(&mut b);
-    // Sent together (pipelined) on the one connection.
-    let (mut ids, owners) = tokio::try_join!(biased; sources, releases)?;
-    ids.extend(owners);
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
+        .select(data_sources::owner_id);
+    let release_owners =
+        releases::table.filter(releases::application_id.eq(application_id)).select(releases::owner_organisation_id);
+    webhook_endpoints::table
+        .filter(webhook_endpoints::disabled_at.is_null())
+        .filter(
+            webhook_endpoints::organisation_id
+                .eq_any(source_owners)
+                .or(webhook_endpoints::organisation_id.eq_any(release_owners)),
+        )
+        .order(webhook_endpoints::id)
+        .select(Endpoint::as_select())
+        .load(&mut conn)
+        .await
 }
 
-/// Queues one delivery in the outbox (recipient: the URL, template: the event kind).
-pub async fn enqueue(
-    conn: &mut AsyncPgConnection,
-    endpoint: &Endpoint,
+/// Queues one delivery of an event to each endpoint in the outbox (recipient: the URL,
+/// template: the event kind), in one statement (none: no statement).
+pub async fn enqueue_all(
+    mut conn: &AsyncPgConnection,
+    endpoints: &[Endpoint],
     kind: &str,
     body: &Value,
     now: DateTime<Utc>,
-) -> QueryResult<i64> {
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::recipient.eq(&endpoint.url),
-            outbox::language.eq(""),
-            outbox::template.eq(kind),
-            outbox::context.eq(body),
-            outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
-            outbox::channel.eq("webhook"),
-            outbox::endpoint_id.eq(endpoint.id),
-        ))
-        .returning(outbox::id)
-        .get_result(conn)
-        .await
+) -> QueryResult<usize> {
+    if endpoints.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = endpoints
+        .iter()
+        .map(|endpoint| {
+            (
+                outbox::recipient.eq(&endpoint.url),
+                outbox::language.eq(""),
+                outbox::template.eq(kind),
+                outbox::context.eq(body),
+                outbox::next_attempt_at.eq(now),
+                outbox::created_at.eq(now),
+                outbox::channel.eq("webhook"),
+                outbox::endpoint_id.eq(endpoint.id),
+            )
+        })
+        .collect();
+    diesel::insert_into(outbox::table).values(rows).execute(&mut conn).await
 }
 
 /// The newest deliveries to an endpoint.

@@ -5,6 +5,7 @@ use super::Actor;
 use super::catalogue::Catalogue;
 use super::command::{Seen, on_case};
 use super::invoices::Bill;
+use super::notifications;
 use super::pricing::Payment;
 use super::transfers::TransferView;
 use crate::db::{
@@ -122,8 +123,30 @@ pub(crate) async fn record(
     kind: &str,
     payload: Value,
 ) -> AppResult<()> {
-    let event = super::record_event(tx, actor, now, ("application", Some(application_id)), kind, payload).await?;
-    super::notifications::notify(tx, &event, now).await?;
+    match db::applications::by_id(tx, application_id).await? {
+        Some(app) => record_on(tx, actor, now, &app, kind, payload).await,
+        None => {
+            super::record_event(tx, actor, now, ("application", Some(application_id)), kind, payload).await?;
+            Ok(())
+        }
+    }
+}
+
+/// [`record`] for the application as the caller has just written it. Who is told is read
+/// first; the event and what it tells are then written in two round trips, so the event chain's
+/// lock is held as briefly as possible.
+pub(crate) async fn record_on(
+    tx: &mut AsyncPgConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    app: &Application,
+    kind: &str,
+    payload: Value,
+) -> AppResult<()> {
+    let pending = notifications::Pending { kind, actor_id: actor.user_id, payload: &payload };
+    let plan = notifications::plan(tx, app, pending).await?;
+    let event = super::record_event(tx, actor, now, ("application", Some(app.id)), kind, payload).await?;
+    notifications::deliver(tx, &plan, app, &event, now).await?;
     Ok(())
 }
 
@@ -314,7 +337,7 @@ pub async fn submit(
             "reference": reference, "estimate_ore": estimate_ore, "estimate_accepted": true,
             "fee_exemption": exemption, "due_date": due_date, "resubmission": current.submit_count > 0,
         });
-        record(tx, &actor, now, id, "application.submitted", payload).await?;
+        record_on(tx, &actor, now, &submitted, "application.submitted", payload).await?;
         super::members::invite_new(tx, &actor, &submitted, &form.members, now).await?;
         Ok(submitted)
     })

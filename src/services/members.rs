@@ -25,6 +25,9 @@ pub async fn invite_new(
     members: &[String],
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
+    if members.iter().all(|m| m.trim().is_empty()) {
+        return Ok(0);
+    }
     let applicant = db::users::by_id(tx, app.applicant_id).await?.ok_or(AppError::NotFound)?;
     let mut sent = 0;
     for email in members.iter().map(|m| m.trim().to_lowercase()).filter(|m| !m.is_empty() && *m != applicant.email) {

@@ -55,7 +55,7 @@ async fn applicant(conn: &AsyncPgConnection, app: &Application) -> AppResult<Vec
     Ok(db::notifications::users_by_id(conn, &[app.applicant_id]).await?)
 }
 
-async fn applicant_and_members(conn: &mut AsyncPgConnection, app: &Application) -> AppResult<Vec<Recipient>> {
+async fn applicant_and_members(conn: &AsyncPgConnection, app: &Application) -> AppResult<Vec<Recipient>> {
     let mut people = applicant(conn, app).await?;
     people.extend(db::notifications::members_with_accounts(conn, app.id).await?);
     Ok(people)
@@ -67,7 +67,7 @@ fn release_id(payload: &Value) -> Option<i64> {
 
 /// Releases of the application with the given decider and in one of the given states.
 async fn releases_where(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     app: &Application,
     decider: Option<DecisionAuthority>,
     states: &[ReleaseState],
@@ -81,11 +81,19 @@ async fn releases_where(
         .collect())
 }
 
+/// An event about an application as far as it is known before it is appended.
+#[derive(Debug, Clone, Copy)]
+pub struct Pending<'a> {
+    pub kind: &'a str,
+    pub actor_id: Option<i64>,
+    pub payload: &'a Value,
+}
+
 /// Who hears of an event, and how urgently.
-async fn recipients(conn: &mut AsyncPgConnection, app: &Application, event: &Event) -> AppResult<Vec<Notice>> {
+async fn recipients(conn: &AsyncPgConnection, app: &Application, event: Pending<'_>) -> AppResult<Vec<Notice>> {
     let mut out: Vec<Notice> = Vec::new();
-    let payload = &event.payload;
-    match event.kind.as_str() {
+    let payload = event.payload;
+    match event.kind {
         "application.submitted" => {
             let (applicant, handlers) = tokio::try_join!(biased; applicant(conn, app), handlers(conn, app))?;
             out.extend(notices(applicant, "application.submitted_receipt", true));
@@ -254,26 +262,47 @@ fn params(app: &Application, event: &Event) -> Value {
     Value::Object(map)
 }
 
-/// Writes the notices and outbox messages for an event about an application. Runs inside the
-/// transaction that appended the event.
-pub async fn notify(conn: &mut AsyncPgConnection, event: &Event, now: DateTime<Utc>) -> AppResult<usize> {
-    let Some(application_id) = event.subject_id.filter(|_| event.subject_type == "application") else {
-        return Ok(0);
-    };
-    let Some(app) = db::applications::by_id(conn, application_id).await? else {
-        return Ok(0);
-    };
-    let people = recipients(conn, &app, event).await?;
-    let params = params(&app, event);
-    write(conn, &people, event.id, Some(app.id), &params, now).await?;
-    super::webhooks::enqueue_for_event(conn, &app, event, now).await?;
-    Ok(people.len())
+/// What an event about an application will write: its notices and mails, and its webhook
+/// deliveries. Read before the event is appended, so that the chain's lock (held from the append
+/// to the commit, see `db::events::append`) covers only the writes.
+pub struct Plan {
+    people: Vec<Notice>,
+    endpoints: Vec<db::webhooks::Endpoint>,
+}
+
+/// Reads who hears of `event` about `app` (as the change being recorded left it), and which
+/// webhook endpoints, all at once (pipelined).
+pub async fn plan(conn: &AsyncPgConnection, app: &Application, event: Pending<'_>) -> AppResult<Plan> {
+    let (people, endpoints) = tokio::try_join!(
+        biased;
+        recipients(conn, app, event),
+        super::webhooks::endpoints_for(conn, app, event.kind),
+    )?;
+    Ok(Plan { people, endpoints })
+}
+
+/// Writes what `plan` found for the appended `event`: the notices, the mails and the webhook
+/// deliveries, sent together (pipelined) in the event's transaction. Returns the notices written.
+pub async fn deliver(
+    conn: &AsyncPgConnection,
+    plan: &Plan,
+    app: &Application,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let params = params(app, event);
+    tokio::try_join!(
+        biased;
+        write(conn, &plan.people, event.id, Some(app.id), &params, now),
+        super::webhooks::enqueue(conn, &plan.endpoints, app, event, now),
+    )?;
+    Ok(plan.people.len())
 }
 
 /// Writes each notice in the bell and, unless it waits for the digest, its mail to the outbox
 /// (in the caller's transaction).
 async fn write(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     people: &[Notice],
     event_id: i64,
     application_id: Option<i64>,
@@ -313,11 +342,10 @@ async fn write(
         .collect();
     // Two independent inserts of many rows each, sent together (pipelined) on the transaction's
     // connection; `biased` keeps the order, so a failure reports the first statement's error.
-    let c: &AsyncPgConnection = conn;
     tokio::try_join!(
         biased;
-        db::notifications::insert_notifications(c, &notifications),
-        db::notifications::enqueue_all(c, &mails),
+        db::notifications::insert_notifications(conn, &notifications),
+        db::notifications::enqueue_all(conn, &mails),
     )?;
     Ok(())
 }

@@ -191,26 +191,27 @@ pub fn body(app: &Application, event: &Event) -> Value {
     })
 }
 
-/// Queues deliveries of an application event to the endpoints of the organisations whose data
-/// sources it asks for (once it has been submitted). Runs in the event's transaction.
-pub async fn enqueue_for_event(
-    conn: &mut AsyncPgConnection,
+/// The endpoints an event of `kind` about `app` goes to: those of the organisations whose data
+/// sources it asks for, once it has been submitted. Read before the event is appended.
+pub async fn endpoints_for(conn: &AsyncPgConnection, app: &Application, kind: &str) -> AppResult<Vec<Endpoint>> {
+    // Drafts are nobody's business yet; who of the project was invited or joined (personal
+    // addresses) is not the data holders' either.
+    if app.state == crate::domain::case::State::Draft || kind.starts_with("member.") {
+        return Ok(vec![]);
+    }
+    let mut endpoints = db::webhooks::active_for_application(conn, app.id).await?;
+    endpoints.retain(|e| e.wants(kind));
+    Ok(endpoints)
+}
+
+/// Queues the event's delivery to each of `endpoints` (from [`endpoints_for`]), in the event's
+/// transaction.
+pub async fn enqueue(
+    conn: &AsyncPgConnection,
+    endpoints: &[Endpoint],
     app: &Application,
     event: &Event,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    // Drafts are nobody's business yet; who of the project was invited or joined (personal
-    // addresses) is not the data holders' either.
-    if app.state == crate::domain::case::State::Draft || event.kind.starts_with("member.") {
-        return Ok(0);
-    }
-    let orgs = db::webhooks::organisations_of_application(conn, app.id).await?;
-    let endpoints = db::webhooks::active_of(conn, &orgs).await?;
-    let body = body(app, event);
-    let mut n = 0;
-    for e in endpoints.iter().filter(|e| e.wants(&event.kind)) {
-        db::webhooks::enqueue(conn, e, &event.kind, &body, now).await?;
-        n += 1;
-    }
-    Ok(n)
+    Ok(db::webhooks::enqueue_all(conn, endpoints, &event.kind, &body(app, event), now).await?)
 }
