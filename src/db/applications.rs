@@ -47,6 +47,41 @@ pub struct Application {
     pub permit_ends_on: Option<chrono::NaiveDate>,
 }
 
+/// An application as a list shows it: the columns, not the form (which lists never need, and
+/// which is the largest part of a row to read and decode).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = applications)]
+pub struct Summary {
+    pub id: i64,
+    pub reference: Option<String>,
+    pub state: crate::domain::case::State,
+    pub kind: String,
+    pub application_type: String,
+    pub title: String,
+    pub version: i32,
+    pub due_date: Option<NaiveDate>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Application {
+    /// The application as a list shows it.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            id: self.id,
+            reference: self.reference.clone(),
+            state: self.state,
+            kind: self.kind.clone(),
+            application_type: self.application_type.clone(),
+            title: self.title.clone(),
+            version: self.version,
+            due_date: self.due_date,
+            submitted_at: self.submitted_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
 /// The parts of the form kept in columns.
 #[derive(Debug, Clone, AsChangeset, Insertable)]
 #[diesel(table_name = applications)]
@@ -168,7 +203,7 @@ pub async fn requests_source_of(conn: &mut AsyncPgConnection, id: i64, organisat
 }
 
 /// The applications a person applied for or is a member of, newest first.
-pub async fn of_person(conn: &mut AsyncPgConnection, user_id: i64, email: &str) -> QueryResult<Vec<Application>> {
+pub async fn of_person(conn: &mut AsyncPgConnection, user_id: i64, email: &str) -> QueryResult<Vec<Summary>> {
     // The member ids first: with them as a list the database combines two index scans, where a
     // subquery beside the OR made it read every application (issue 25).
     let member_of: Vec<i64> = if email.is_empty() {
@@ -183,23 +218,23 @@ pub async fn of_person(conn: &mut AsyncPgConnection, user_id: i64, email: &str) 
     applications::table
         .filter(applications::applicant_id.eq(user_id).or(applications::id.eq_any(member_of)))
         .order(applications::id.desc())
-        .select(Application::as_select())
+        .select(Summary::as_select())
         .load(conn)
         .await
 }
 
 /// Submitted (non-draft) applications, newest first (case officers).
-pub async fn all_submitted(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Application>> {
+pub async fn all_submitted(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Summary>> {
     applications::table
         .filter(applications::first_submitted_at.is_not_null())
         .order(applications::id.desc())
-        .select(Application::as_select())
+        .select(Summary::as_select())
         .load(conn)
         .await
 }
 
 /// Non-draft applications that request a source of the organisation (register owners).
-pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64) -> QueryResult<Vec<Application>> {
+pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64) -> QueryResult<Vec<Summary>> {
     use super::schema::data_sources;
     let ids = application_sources::table
         .inner_join(data_sources::table)
@@ -208,7 +243,7 @@ pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64
     applications::table
         .filter(applications::first_submitted_at.is_not_null().and(applications::id.eq_any(ids)))
         .order(applications::id.desc())
-        .select(Application::as_select())
+        .select(Summary::as_select())
         .load(conn)
         .await
 }

@@ -66,7 +66,7 @@ async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) ->
 }
 
 /// The applications a user may list.
-pub async fn list(conn: &mut AsyncPgConnection, user: &User) -> AppResult<Vec<Application>> {
+pub async fn list(conn: &mut AsyncPgConnection, user: &User) -> AppResult<Vec<db::applications::Summary>> {
     Ok(match user.role {
         Role::Applicant => {
             // Only a confirmed address brings the applications that name it as a member.

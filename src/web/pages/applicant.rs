@@ -6,7 +6,7 @@ use super::form_fields;
 use crate::config::Config;
 use crate::db::{
     Pool,
-    applications::{Application, Attachment},
+    applications::{Application, Attachment, Summary},
 };
 use crate::domain::case::{Command, State};
 use crate::domain::fields::FieldErrors;
@@ -66,7 +66,7 @@ fn event_key(kind: &str) -> String {
     format!("event-{}", kind.replace(['.', '_'], "-"))
 }
 
-fn summary_json(a: &Application) -> Value {
+fn summary_json(a: &Summary) -> Value {
     json!({
         "id": a.id, "reference": a.reference, "title": if a.title.is_empty() { None } else { Some(&a.title) }, "state": a.state,
         "state_key": format!("state-{}", a.state), "kind_key": format!("app-kind-{}", a.kind),
@@ -215,7 +215,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     Ok(ctx.page(
         "pages/applicant/status",
         json!({
-            "app": summary_json(&app), "next_key": next_key, "timeline": timeline, "messages": messages,
+            "app": summary_json(&app.summary()), "next_key": next_key, "timeline": timeline, "messages": messages,
             "attachments": attachments,
             "payment": payment,
             "can_edit": is_applicant && state.editable(),
@@ -333,7 +333,7 @@ async fn form_page(
     let progress = section_progress(&apps::progress(conn, app).await?);
     Ok(json!({
         "progress": progress,
-        "app": summary_json(app), "version": app.version, "form": form_value, "rows": rows, "errors": error_map,
+        "app": summary_json(&app.summary()), "version": app.version, "form": form_value, "rows": rows, "errors": error_map,
         "error_order": error_order,
         "estimate": format_nok(estimate.total_ore), "estimate_exemption_key": estimate.exemption.map(|e| format!("exempt-{e}")),
         "members_text": form.members.join("\n"),
@@ -412,7 +412,7 @@ async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> Ap
             Ok(PageOr::Page((Status::UnprocessableEntity, ctx.page("pages/applicant/form", data))))
         }
         Err(AppError::Conflict(_)) => {
-            let data = json!({"app": summary_json(&app)});
+            let data = json!({"app": summary_json(&app.summary())});
             Ok(PageOr::Page((Status::Conflict, ctx.page("pages/applicant/stale", data))))
         }
         Err(e) => Err(e),
@@ -458,7 +458,7 @@ async fn review_data(
     }
     Ok(json!({
         "sections": sections, "change_href": format!("/applications/{}/edit", app.id),
-        "app": summary_json(app), "version": app.version, "problems": problems, "ready": errors.is_empty(),
+        "app": summary_json(&app.summary()), "version": app.version, "problems": problems, "ready": errors.is_empty(),
         "estimate_ore": estimate.total_ore, "estimate": format_nok(estimate.total_ore), "sources": form.source_ids().len(),
         "estimate_lines": lines, "estimate_rates": rates,
         "exemption_key": estimate.exemption.map(|e| format!("exempt-{e}")), "accept_error": accept_error,
@@ -656,7 +656,7 @@ async fn attachments_page(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppRes
     Ok(ctx.page(
         "pages/applicant/attachments",
         json!({
-            "app": summary_json(&app), "attachments": attachments_json(ctx.lang, &attachments),
+            "app": summary_json(&app.summary()), "attachments": attachments_json(ctx.lang, &attachments),
             "required_attachments": required, "attachment_kinds": options(&form::ATTACHMENT_KINDS, "", "attachment"),
         }),
     ))
