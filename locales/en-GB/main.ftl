@@ -972,6 +972,7 @@ pager-label = Pages
 pager-previous = Previous page
 pager-next = Next page
 pager-page = Page { $page } of { $pages }
+pager-at = Page { $page }
 
 ## Statements (uttalelser)
 statements-title = Statements

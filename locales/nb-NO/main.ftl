@@ -975,6 +975,7 @@ pager-label = Sider
 pager-previous = Forrige side
 pager-next = Neste side
 pager-page = Side { $page } av { $pages }
+pager-at = Side { $page }
 
 ## Uttalelser
 statements-title = Uttalelser

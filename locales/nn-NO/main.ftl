@@ -975,6 +975,7 @@ pager-label = Sider
 pager-previous = Førre side
 pager-next = Neste side
 pager-page = Side { $page } av { $pages }
+pager-at = Side { $page }
 
 ## Fråsegner
 statements-title = Fråsegner

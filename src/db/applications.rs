@@ -203,7 +203,12 @@ pub async fn requests_source_of(conn: &mut AsyncPgConnection, id: i64, organisat
 }
 
 /// The applications a person applied for or is a member of, newest first.
-pub async fn of_person(conn: &mut AsyncPgConnection, user_id: i64, email: &str) -> QueryResult<Vec<Summary>> {
+pub async fn of_person(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    email: &str,
+    (offset, limit): (i64, i64),
+) -> QueryResult<Vec<Summary>> {
     // The member ids first: with them as a list the database combines two index scans, where a
     // subquery beside the OR made it read every application (issue 25).
     let member_of: Vec<i64> = if email.is_empty() {
@@ -218,23 +223,32 @@ pub async fn of_person(conn: &mut AsyncPgConnection, user_id: i64, email: &str) 
     applications::table
         .filter(applications::applicant_id.eq(user_id).or(applications::id.eq_any(member_of)))
         .order(applications::id.desc())
+        .offset(offset)
+        .limit(limit)
         .select(Summary::as_select())
         .load(conn)
         .await
 }
 
-/// Submitted (non-draft) applications, newest first (case officers).
-pub async fn all_submitted(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Summary>> {
+/// Submitted (non-draft) applications, newest first (case officers): `limit` of them after the
+/// first `offset`.
+pub async fn all_submitted(conn: &mut AsyncPgConnection, (offset, limit): (i64, i64)) -> QueryResult<Vec<Summary>> {
     applications::table
         .filter(applications::first_submitted_at.is_not_null())
         .order(applications::id.desc())
+        .offset(offset)
+        .limit(limit)
         .select(Summary::as_select())
         .load(conn)
         .await
 }
 
 /// Non-draft applications that request a source of the organisation (register owners).
-pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64) -> QueryResult<Vec<Summary>> {
+pub async fn for_organisation(
+    conn: &mut AsyncPgConnection,
+    organisation_id: i64,
+    (offset, limit): (i64, i64),
+) -> QueryResult<Vec<Summary>> {
     use super::schema::data_sources;
     let ids = application_sources::table
         .inner_join(data_sources::table)
@@ -243,6 +257,8 @@ pub async fn for_organisation(conn: &mut AsyncPgConnection, organisation_id: i64
     applications::table
         .filter(applications::first_submitted_at.is_not_null().and(applications::id.eq_any(ids)))
         .order(applications::id.desc())
+        .offset(offset)
+        .limit(limit)
         .select(Summary::as_select())
         .load(conn)
         .await

@@ -1,6 +1,6 @@
 //! Lists in pages: which rows a page holds and how many pages there are.
 
-/// Rows on a page of the officers' inbox.
+/// Rows on a page of a list: the officers' inbox, the lists of applications.
 pub const PAGE_SIZE: i64 = 50;
 
 /// A page of a list: its number (from 1) and the rows it skips and holds.

@@ -20,6 +20,7 @@ use crate::db::{
 use crate::domain::case::{self, Command, Refusal, State};
 use crate::domain::fields::FieldErrors;
 use crate::domain::form::{self, ATTACHMENT_KINDS, ApplicationForm, Mode, SourceInfo};
+use crate::domain::paging::Page;
 use crate::domain::pricing::Estimate;
 use crate::domain::role::{Permission, Role};
 use crate::domain::{deadlines, files, reference};
@@ -65,17 +66,39 @@ async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) ->
     Ok(access::access(viewer, seen, found))
 }
 
-/// The applications a user may list.
+/// The applications a user may list, all of them (the API's list, the search).
 pub async fn list(conn: &mut AsyncPgConnection, user: &User) -> AppResult<Vec<db::applications::Summary>> {
+    visible(conn, user, (0, i64::MAX)).await
+}
+
+/// One page of the applications a user may list, newest first, and whether more follow.
+pub async fn list_page(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    page: Page,
+) -> AppResult<(Vec<db::applications::Summary>, bool)> {
+    // One row beyond the page tells whether there is a next one, without counting them all.
+    let mut rows = visible(conn, user, (page.offset, page.size + 1)).await?;
+    let more = rows.len() as i64 > page.size;
+    rows.truncate(page.size as usize);
+    Ok((rows, more))
+}
+
+/// `limit` of the applications a user may list after the first `offset`.
+async fn visible(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    window: (i64, i64),
+) -> AppResult<Vec<db::applications::Summary>> {
     Ok(match user.role {
         Role::Applicant => {
             // Only a confirmed address brings the applications that name it as a member.
             let email = if user.email_verified_at.is_some() { user.email.as_str() } else { "" };
-            db::applications::of_person(conn, user.id, email).await?
+            db::applications::of_person(conn, user.id, email, window).await?
         }
-        Role::CaseOfficer => db::applications::all_submitted(conn).await?,
+        Role::CaseOfficer => db::applications::all_submitted(conn, window).await?,
         Role::RegisterOwner => match user.organisation_id {
-            Some(org) => db::applications::for_organisation(conn, org).await?,
+            Some(org) => db::applications::for_organisation(conn, org, window).await?,
             None => vec![],
         },
         Role::Admin | Role::Reviewer => vec![],

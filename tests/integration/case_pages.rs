@@ -184,3 +184,43 @@ async fn the_inbox_comes_in_pages_of_fifty_sorted_with_the_filters_in_the_addres
     let csv = resp.into_string().await.unwrap();
     assert_eq!(csv.lines().count(), 121, "a header and 120 cases");
 }
+
+/// Issue 25: the list of cases comes in pages of 50, newest first, so it stays one page's work
+/// at 100 000 cases; drafts are not in it, and the last page has no link onwards.
+#[rocket::async_test]
+async fn the_list_of_cases_comes_in_pages() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let officer = app.user("case_officer", None).await;
+    app.sql(&format!(
+        "INSERT INTO applications (applicant_id, reference, state, kind, application_type, title, form, \
+         first_submitted_at, submitted_at, submit_count, created_at, updated_at) \
+         SELECT {}, 'HDS-2026-' || lpad(i::text, 5, '0'), 'submitted', 'aggregated', 'new', 'Sidesak ' || i, '{{}}', \
+         now(), now(), 1, now(), now() FROM generate_series(1, 53) AS i",
+        applicant.id
+    ))
+    .await
+    .unwrap();
+    app.sql(&format!(
+        "INSERT INTO applications (applicant_id, state, kind, application_type, title, form, created_at, updated_at) \
+         VALUES ({}, 'draft', 'aggregated', 'new', 'Kladd som ingen ser', '{{}}', now(), now())",
+        applicant.id
+    ))
+    .await
+    .unwrap();
+    app.login(&officer).await;
+    let page = async |path: &str| {
+        let (status, html) = app.page(path).await;
+        assert_eq!(status, Status::Ok);
+        html.replace("&#x3D;", "=")
+    };
+    let first = page("/applications").await;
+    assert_eq!(first.matches("Sidesak ").count(), 50, "a page holds 50 cases");
+    assert!(first.contains("Sidesak 53<") && !first.contains("Sidesak 3<"), "newest first");
+    assert!(first.contains("href=\"/applications?page=2\" rel=\"next\"") && !first.contains("rel=\"prev\""));
+    let second = page("/applications?page=2").await;
+    assert_eq!(second.matches("Sidesak ").count(), 3, "the rest");
+    assert!(second.contains("Sidesak 1<") && second.contains("Side 2"));
+    assert!(second.contains("href=\"/applications?page=1\" rel=\"prev\"") && !second.contains("rel=\"next\""));
+    assert!(!first.contains("Kladd som ingen ser") && !second.contains("Kladd som ingen ser"), "no drafts");
+}

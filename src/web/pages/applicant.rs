@@ -76,16 +76,19 @@ fn summary_json(a: &Summary) -> Value {
     })
 }
 
-#[get("/applications")]
-async fn list(ctx: Ctx, pool: &RocketState<Pool>) -> AppResult<Template> {
+#[get("/applications?<page>")]
+async fn list(ctx: Ctx, pool: &RocketState<Pool>, page: Option<i64>) -> AppResult<Template> {
     let user = ctx.user()?;
+    let page = crate::domain::paging::Page::new(page, crate::domain::paging::PAGE_SIZE);
     let mut conn = services::conn(pool).await?;
-    let apps = apps::list(&mut conn, user).await?;
+    let (apps, more) = apps::list_page(&mut conn, user, page).await?;
     let rows: Vec<Value> = apps.iter().map(summary_json).collect();
     let may_apply = user.role.may(crate::domain::role::Permission::Apply);
+    let link = |n: i64| format!("/applications?page={n}");
     Ok(ctx.page(
         "pages/applicant/list",
-        json!({"applications": rows, "may_apply": may_apply, "kinds": options(&form::KINDS, "identifiable", "app-kind"), "types": options(&form::TYPES, "new", "app-type")}),
+        json!({"applications": rows, "may_apply": may_apply, "kinds": options(&form::KINDS, "identifiable", "app-kind"), "types": options(&form::TYPES, "new", "app-type"),
+            "page": page.number, "previous": (page.number > 1).then(|| link(page.number - 1)), "next": more.then(|| link(page.number + 1))}),
     ))
 }
 
