@@ -441,7 +441,7 @@ async fn measure(
         page("case page (officer)", "/", Some(case_lua.as_path()), &[], "case", 5),
         page("inbox, first page (officer)", "/inbox", None, &[&officer_header], "inbox", 4),
         page("catalogue", "/data-sources", None, &[], "catalogue", 4),
-        page("my applications (~200)", "/applications", None, &[&busy_header], "mine", 3),
+        page("my applications (50 of ~200)", "/applications", None, &[&busy_header], "mine", 3),
         page("dashboard (officer)", "/dashboard", None, &[&officer_header], "dashboard", 3),
     ];
     let (noop, noop_cpu) = http("/health", None, &[])?;
