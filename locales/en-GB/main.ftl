@@ -973,6 +973,7 @@ pager-previous = Previous page
 pager-next = Next page
 pager-page = Page { $page } of { $pages }
 pager-at = Page { $page }
+pager-past-end = There is nothing on this page: the list ends before it.
 
 ## Statements (uttalelser)
 statements-title = Statements

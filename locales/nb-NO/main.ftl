@@ -976,6 +976,7 @@ pager-previous = Forrige side
 pager-next = Neste side
 pager-page = Side { $page } av { $pages }
 pager-at = Side { $page }
+pager-past-end = Det er ingenting på denne siden: listen slutter før den.
 
 ## Uttalelser
 statements-title = Uttalelser

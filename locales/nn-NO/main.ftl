@@ -976,6 +976,7 @@ pager-previous = Førre side
 pager-next = Neste side
 pager-page = Side { $page } av { $pages }
 pager-at = Side { $page }
+pager-past-end = Det er ingenting på denne sida: lista sluttar før ho.
 
 ## Fråsegner
 statements-title = Fråsegner

@@ -223,4 +223,8 @@ async fn the_list_of_cases_comes_in_pages() {
     assert!(second.contains("Sidesak 1<") && second.contains("Side 2"));
     assert!(second.contains("href=\"/applications?page=1\" rel=\"prev\"") && !second.contains("rel=\"next\""));
     assert!(!first.contains("Kladd som ingen ser") && !second.contains("Kladd som ingen ser"), "no drafts");
+    // Past the end: no "you have no applications", and the way back.
+    let third = page("/applications?page=3").await;
+    assert!(third.contains("Det er ingenting på denne siden") && !third.contains("ingen søknader ennå"), "{third}");
+    assert!(third.contains("href=\"/applications?page=2\" rel=\"prev\""));
 }
