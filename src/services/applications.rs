@@ -156,8 +156,8 @@ pub(crate) async fn record(
 }
 
 /// [`record`] for the application as the caller has just written it. Who is told is read
-/// first; the event and what it tells are then written in two round trips, so the event chain's
-/// lock is held as briefly as possible.
+/// first; then the chain's lock with the last hash, the event, and what it tells take three round
+/// trips, so the event chain's lock is held as briefly as possible.
 pub(crate) async fn record_on(
     tx: &mut AsyncPgConnection,
     actor: &Actor,
