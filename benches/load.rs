@@ -13,8 +13,10 @@
 //! `cargo bench --bench load` (or `scripts/bench-load`, which installs wrk first). Settings:
 //! `BENCH_DATABASE_URL` (a server where it may create a database; else a private cluster under
 //! `var/bench-load-pg`, fsync on), `BENCH_SECONDS` per run (15), `BENCH_CONNECTIONS` (16),
-//! `BENCH_POOL_SIZE` (the service's `DATABASE_POOL_SIZE`, else its default).
-//! `-- --queries` prints the SQL each route runs instead of measuring (private cluster only);
+//! `BENCH_POOL_SIZE` (the service's `DATABASE_POOL_SIZE`, else its default), `BENCH_KEEP` (leave
+//! the database and its server running afterwards, for pgbench or `EXPLAIN` by hand).
+//! `-- --queries` prints the SQL each route runs instead of measuring (private cluster only), on
+//! two pooled connections, each route's third request, marking the statements prepared anew;
 //! `-- --soak MINUTES` runs a soak at moderate load and prints the service's RSS every minute;
 //! `-- --submit` measures only the submit and its two references (a minute instead of five, for
 //! working on that route; `perf record -p` the printed pid while it runs).
@@ -151,6 +153,11 @@ async fn main() -> Result<(), String> {
     if let Ok(size) = std::env::var("BENCH_POOL_SIZE") {
         service.env("DATABASE_POOL_SIZE", size);
     }
+    if queries {
+        // Two connections (the demo data's set-up needs two at once), so that a route's third
+        // request shows which statements stay prepared and which are parsed and planned anew.
+        service.env("DATABASE_POOL_SIZE", "2");
+    }
     let mut child = service.spawn().map_err(sql_error)?;
     let result =
         measure(&base, &url, work.path(), child.id(), seconds, connections, Mode { queries, soak, only_submit }).await;
@@ -158,6 +165,10 @@ async fn main() -> Result<(), String> {
     let _ = child.wait();
     if result.is_err() {
         eprintln!("{}", std::fs::read_to_string(work.path().join("service.log")).unwrap_or_default());
+    }
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("kept (BENCH_KEEP): the database {url}, its server still running");
+        return result;
     }
     if let Ok(mut conn) = AsyncPgConnection::establish(&admin_url).await {
         let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")).await;
@@ -539,39 +550,61 @@ fn submits_of(report: &str) -> f64 {
 fn print_queries(base: &str, ids: &[i64], cookies: [&str; 3], token: &str, form: &str) -> Result<(), String> {
     let [applicant, officer, busy] = cookies;
     let log = Cluster::server_home_of(Path::new(CLUSTER_DIR)).join("postgres.log");
-    let once = |name: &str, args: &[&str]| -> Result<String, String> {
+    let read_log = || std::fs::read(&log).map_err(sql_error);
+    // Each GET three times; the last request's statements are printed, and those whose prepared
+    // statement name was not in the log before it are marked: prepared anew on a warm connection.
+    // `since`: where in the log this route's first request began (names repeat across runs).
+    let once = |name: &str, args: &[&str], since: usize| -> Result<String, String> {
         std::thread::sleep(std::time::Duration::from_millis(300));
-        let before = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) as usize;
+        let before = read_log()?.len();
         let body = tools::curl(args)?;
         std::thread::sleep(std::time::Duration::from_millis(300));
-        let text = std::fs::read(&log).map_err(sql_error)?;
+        let text = read_log()?;
+        let earlier = String::from_utf8_lossy(&text[since.min(before)..before.min(text.len())]).into_owned();
         let added = String::from_utf8_lossy(&text[before.min(text.len())..]).into_owned();
-        let statements: Vec<&str> =
-            added.lines().filter(|l| l.contains("LOG:  execute") || l.contains("LOG:  statement")).collect();
-        println!("== {name}: {} statements", statements.len());
+        let statements: Vec<&str> = added
+            .lines()
+            .filter(|l| l.contains("LOG:  execute") || l.contains("LOG:  statement"))
+            .map(|l| l.split("LOG:  ").nth(1).unwrap_or(l))
+            .collect();
+        let fresh = statements
+            .iter()
+            .filter_map(|s| s.strip_prefix("execute ")?.split(':').next())
+            .filter(|n| !earlier.contains(&format!("execute {n}:")))
+            .count();
+        println!("== {name}: {} statements, {fresh} prepared anew", statements.len());
         for s in &statements {
-            println!("  {}", s.split("LOG:  ").nth(1).unwrap_or(s));
+            let anew = s
+                .strip_prefix("execute ")
+                .and_then(|r| r.split(':').next())
+                .is_some_and(|n| !earlier.contains(&format!("execute {n}:")));
+            println!("  {}{s}", if anew { "[new] " } else { "" });
         }
         Ok(body)
     };
+    let warm = |name: &str, args: &[&str]| -> Result<String, String> {
+        let since = read_log()?.len();
+        tools::curl(args)?;
+        tools::curl(args)?;
+        once(name, args, since)
+    };
     let auth = format!("Authorization: Bearer {token}");
-    once("health", &[&format!("{base}/health")])?;
-    once("status page", &["-H", &format!("Cookie: {applicant}"), &format!("{base}/applications/{}", ids[0])])?;
-    once("case page", &["-H", &format!("Cookie: {officer}"), &format!("{base}/applications/{}", ids[0])])?;
-    once("inbox", &["-H", &format!("Cookie: {officer}"), &format!("{base}/inbox")])?;
-    once("catalogue", &[&format!("{base}/data-sources")])?;
-    once("my applications", &["-H", &format!("Cookie: {busy}"), &format!("{base}/applications")])?;
-    once("dashboard", &["-H", &format!("Cookie: {officer}"), &format!("{base}/dashboard")])?;
-    once("statistics", &[&format!("{base}/api/statistics")])?;
-    let created = once(
-        "create",
-        &["-H", &auth, "-H", "Content-Type: application/json", "-d", form, &format!("{base}/api/applications")],
-    )?;
-    println!("  (answer begins: {})", &created[..created.len().min(200)]);
-    let id = serde_json::from_str::<serde_json::Value>(&created).map_err(sql_error)?["id"].clone();
-    let submitted = once(
-        "submit",
-        &[
+    warm("health", &[&format!("{base}/health")])?;
+    warm("status page", &["-H", &format!("Cookie: {applicant}"), &format!("{base}/applications/{}", ids[0])])?;
+    warm("case page", &["-H", &format!("Cookie: {officer}"), &format!("{base}/applications/{}", ids[0])])?;
+    warm("inbox", &["-H", &format!("Cookie: {officer}"), &format!("{base}/inbox")])?;
+    warm("catalogue", &[&format!("{base}/data-sources")])?;
+    warm("my applications", &["-H", &format!("Cookie: {busy}"), &format!("{base}/applications")])?;
+    warm("dashboard", &["-H", &format!("Cookie: {officer}"), &format!("{base}/dashboard")])?;
+    warm("statistics", &[&format!("{base}/api/statistics")])?;
+    // The create and the submit, three times too: the last pair on a warm connection.
+    let since = read_log()?.len();
+    let pair = |print: bool| -> Result<(), String> {
+        let create =
+            ["-H", &auth, "-H", "Content-Type: application/json", "-d", form, &format!("{base}/api/applications")];
+        let created = if print { once("create", &create, since)? } else { tools::curl(&create)? };
+        let id = serde_json::from_str::<serde_json::Value>(&created).map_err(sql_error)?["id"].clone();
+        let submit = [
             "-H",
             &auth,
             "-H",
@@ -579,9 +612,16 @@ fn print_queries(base: &str, ids: &[i64], cookies: [&str; 3], token: &str, form:
             "-d",
             "{}",
             &format!("{base}/api/applications/{id}/submit"),
-        ],
-    )?;
-    println!("  (answer begins: {})", &submitted[..submitted.len().min(200)]);
+        ];
+        let submitted = if print { once("submit", &submit, since)? } else { tools::curl(&submit)? };
+        if print {
+            println!("  (answer begins: {})", &submitted[..submitted.len().min(200)]);
+        }
+        Ok(())
+    };
+    pair(false)?;
+    pair(false)?;
+    pair(true)?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Applications, their members and sources, attachments, messages and case references.
 
+use super::prepared::KeepPreparedDsl;
 use super::schema::{
     application_members, application_sources, applications, attachments, messages, reference_counters, users,
 };
@@ -108,6 +109,7 @@ pub async fn insert(
             applications::updated_at.eq(now),
         ))
         .returning(Application::as_returning())
+        .keep_prepared()
         .get_result(conn)
         .await
 }
@@ -139,6 +141,7 @@ pub async fn update_form(
     )
     .set((columns, applications::version.eq(applications::version + 1), applications::updated_at.eq(now)))
     .returning(Application::as_returning())
+    .keep_prepared()
     .get_result(conn)
     .await
     .optional()
@@ -157,7 +160,12 @@ pub async fn sync_members_and_sources(
             .iter()
             .map(|m| (application_members::application_id.eq(id), application_members::email.eq(m)))
             .collect();
-        diesel::insert_into(application_members::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
+        diesel::insert_into(application_members::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .keep_prepared()
+            .execute(conn)
+            .await?;
     }
     diesel::delete(application_sources::table.filter(application_sources::application_id.eq(id))).execute(conn).await?;
     if !sources.is_empty() {
@@ -165,7 +173,12 @@ pub async fn sync_members_and_sources(
             .iter()
             .map(|s| (application_sources::application_id.eq(id), application_sources::data_source_id.eq(s)))
             .collect();
-        diesel::insert_into(application_sources::table).values(rows).on_conflict_do_nothing().execute(conn).await?;
+        diesel::insert_into(application_sources::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .keep_prepared()
+            .execute(conn)
+            .await?;
     }
     Ok(())
 }
@@ -290,6 +303,7 @@ pub async fn next_reference_number(conn: &mut AsyncPgConnection, year: i32) -> Q
         .do_update()
         .set(reference_counters::last.eq(reference_counters::last + 1))
         .returning(reference_counters::last)
+        .keep_prepared()
         .get_result(conn)
         .await
 }
@@ -321,6 +335,7 @@ pub async fn mark_submitted(
             applications::updated_at.eq(s.now),
         ))
         .returning(Application::as_returning())
+        .keep_prepared()
         .get_result(conn)
         .await
 }
@@ -338,6 +353,7 @@ pub async fn set_state(
             applications::updated_at.eq(now),
         ))
         .returning(Application::as_returning())
+        .keep_prepared()
         .get_result(conn)
         .await
 }

@@ -1,6 +1,7 @@
 //! Case handling: releases, decisions, case-state changes and the officers' inbox.
 
 use super::applications::Application;
+use super::prepared::KeepPreparedDsl;
 use super::schema::{application_sources, applications, data_sources, decisions, helseklage_outcomes, releases};
 use crate::domain::case::State;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -468,6 +469,7 @@ pub async fn counts_by_state(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(S
     let rows: Vec<StateCount> = diesel::sql_query(
         "SELECT state, sum(n)::bigint AS n FROM case_counts GROUP BY state HAVING sum(n) <> 0 ORDER BY state",
     )
+    .keep_prepared()
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.state, r.n)).collect())

@@ -1,6 +1,7 @@
 //! The append-only, hash-chained event log (SPEC §7). Every state change writes one row here
 //! in the same transaction as the change.
 
+use super::prepared::KeepPreparedDsl;
 use super::schema::events;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -110,6 +111,7 @@ pub async fn append(conn: &mut AsyncPgConnection, at: DateTime<Utc>, event: NewE
     let (mut a, mut b) = (&*conn, &*conn);
     let lock = diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<diesel::sql_types::Int8, _>(CHAIN_LOCK)
+        .keep_prepared()
         .execute(&mut a);
     let last = async { events::table.select(events::hash).order(events::id.desc()).first(&mut b).await.optional() };
     let (_, last) = tokio::try_join!(biased; lock, last)?;
@@ -137,6 +139,7 @@ pub async fn append(conn: &mut AsyncPgConnection, at: DateTime<Utc>, event: NewE
             hash: &hash,
         })
         .returning(Event::as_returning())
+        .keep_prepared()
         .get_result(conn)
         .await
 }

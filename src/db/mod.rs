@@ -14,6 +14,7 @@ pub mod members;
 pub mod notifications;
 pub mod operations;
 pub mod permits;
+pub mod prepared;
 pub mod pricing;
 pub mod schema;
 pub mod search;

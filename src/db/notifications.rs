@@ -1,5 +1,6 @@
 //! In-app notices and the mail outbox.
 
+use super::prepared::KeepPreparedDsl;
 use super::schema::{application_members, notifications, outbox, releases, users};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -155,6 +156,7 @@ pub async fn insert_notifications(mut conn: &AsyncPgConnection, new: &[NewNotifi
         .values(new)
         .on_conflict((notifications::user_id, notifications::event_id))
         .do_nothing()
+        .keep_prepared()
         .execute(&mut conn)
         .await
 }
@@ -164,7 +166,7 @@ pub async fn enqueue_all(mut conn: &AsyncPgConnection, new: &[NewOutboxMessage<'
     if new.is_empty() {
         return Ok(0);
     }
-    diesel::insert_into(outbox::table).values(new).execute(&mut conn).await
+    diesel::insert_into(outbox::table).values(new).keep_prepared().execute(&mut conn).await
 }
 
 pub async fn unread_count(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<i64> {

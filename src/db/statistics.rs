@@ -3,6 +3,7 @@
 //! in time. Months are calendar months in Norwegian
 //! time (Europe/Oslo).
 
+use super::prepared::KeepPreparedDsl;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamptz};
 use diesel::{QueryResult, QueryableByName};
@@ -56,6 +57,7 @@ pub async fn monthly(
     )
     .bind::<diesel::sql_types::Date, _>(first)
     .bind::<diesel::sql_types::Date, _>(last)
+    .keep_prepared()
     .load(conn)
     .await
 }
@@ -82,6 +84,7 @@ pub async fn handling_time(
     )
     .bind::<Timestamptz, _>(start)
     .bind::<Timestamptz, _>(now)
+    .keep_prepared()
     .get_result(conn)
     .await?;
     let per_source: Vec<Durations> = diesel::sql_query(
@@ -96,6 +99,7 @@ pub async fn handling_time(
     )
     .bind::<Timestamptz, _>(start)
     .bind::<Timestamptz, _>(now)
+    .keep_prepared()
     .load(conn)
     .await?;
     Ok((overall, per_source))
@@ -162,6 +166,7 @@ pub async fn approved_projects(
     )
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(offset)
+    .keep_prepared()
     .load(conn)
     .await
 }
@@ -190,6 +195,7 @@ pub async fn workload(conn: &mut AsyncPgConnection, today: chrono::NaiveDate) ->
          LEFT JOIN users u ON u.id = a.officer_id ORDER BY u.name NULLS FIRST",
     )
     .bind::<diesel::sql_types::Date, _>(today)
+    .keep_prepared()
     .load(conn)
     .await
 }
@@ -225,6 +231,7 @@ pub async fn ages(
     ))
     .bind::<Timestamptz, _>(now)
     .bind::<BigInt, _>(organisation.unwrap_or(0))
+    .keep_prepared()
     .load(conn)
     .await
 }
@@ -243,6 +250,7 @@ pub async fn deliveries_of(
     .bind::<BigInt, _>(organisation)
     .bind::<Timestamptz, _>(start)
     .bind::<Timestamptz, _>(now)
+    .keep_prepared()
     .load(conn)
     .await
 }

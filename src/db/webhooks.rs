@@ -1,6 +1,7 @@
 //! Webhook endpoints of organisations and their deliveries (outbox rows of channel `webhook`).
 
 use super::notifications::OutboxMessage;
+use super::prepared::KeepPreparedDsl;
 use super::schema::{application_sources, data_sources, outbox, releases, webhook_endpoints};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -125,7 +126,7 @@ pub async fn enqueue_all(
             )
         })
         .collect();
-    diesel::insert_into(outbox::table).values(rows).execute(&mut conn).await
+    diesel::insert_into(outbox::table).values(rows).keep_prepared().execute(&mut conn).await
 }
 
 /// The newest deliveries to an endpoint.

@@ -28,6 +28,7 @@ mod operations;
 mod pages;
 mod permissions;
 mod permits;
+mod prepared;
 mod pricing;
 mod restore;
 mod scale;
