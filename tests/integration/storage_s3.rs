@@ -1,6 +1,6 @@
 //! The S3-compatible storage back-end against a real S3 server on loopback (`moto_server`,
-//! installed by scripts/ensure-deps). It runs or fails: without the server the test fails,
-//! unless `SKIP_S3_TEST=1` says, knowingly, that this machine cannot run it.
+//! installed into `var/s3-venv` by scripts/ensure-deps). It runs or fails: without the server
+//! the test fails, unless `SKIP_S3_TEST=1` says, knowingly, that this machine cannot run it.
 
 use helsedataservice::config::S3Settings;
 use helsedataservice::storage::{CHUNK, Storage, StorageError};
@@ -34,7 +34,10 @@ fn http(port: u16, request: &str) -> Option<String> {
 
 fn start_server() -> Option<S3Server> {
     let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-    let child = match Command::new("moto_server")
+    // The one scripts/ensure-deps installs (tests/s3/requirements.txt), else one on the PATH.
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("var/s3-venv/bin/moto_server");
+    let program = if venv.is_file() { venv.into_os_string() } else { "moto_server".into() };
+    let child = match Command::new(program)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -42,7 +45,9 @@ fn start_server() -> Option<S3Server> {
     {
         Ok(c) => c,
         Err(e) => {
-            return unavailable(&format!("the S3 back-end test needs moto_server (pip install 'moto[server]'): {e}"));
+            return unavailable(&format!(
+                "the S3 back-end test needs moto_server (scripts/ensure-deps --browser installs it into var/s3-venv): {e}"
+            ));
         }
     };
     let server = S3Server { child, url: format!("http://127.0.0.1:{port}") };
