@@ -14,7 +14,7 @@ use std::process::Command;
 fn validate(xml: &str) -> (Vec<String>, Vec<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python: PathBuf = root.join("var/ehf-venv/bin/python");
-    assert!(python.exists(), "{} is missing: run scripts/ensure-deps", python.display());
+    assert!(python.exists(), "{} is missing: run scripts/ensure-deps --browser", python.display());
     let file = tempfile::Builder::new().suffix(".xml").tempfile().unwrap();
     std::fs::write(file.path(), xml).unwrap();
     let out = Command::new(&python).arg(root.join("tests/ehf/validate.py")).arg(file.path()).output().unwrap();

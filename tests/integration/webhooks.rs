@@ -211,3 +211,25 @@ async fn the_page_registers_and_shows_the_secret_once() {
     app.login(&applicant).await;
     assert_eq!(app.page("/webhooks").await.0, Status::Forbidden);
 }
+
+#[rocket::async_test]
+async fn an_unknown_organisation_is_shown_beside_its_field() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin", None).await;
+    app.login(&admin).await;
+    let (status, html) = app.page("/webhooks").await;
+    assert_eq!(status, Status::Ok);
+    assert!(html.contains("id=\"f-organisation_id\""), "the admin chooses the organisation");
+    let csrf = csrf_in(&html);
+    let resp = app
+        .form(
+            "/webhooks",
+            &[("url", "https://saksbehandling.example.no/hds"), ("event_kinds", ""), ("organisation_id", "999999")],
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let html = resp.into_string().await.unwrap();
+    assert!(html.contains("id=\"f-organisation_id-error\""), "the error is beside the select: {html}");
+    assert!(!html.contains("whsec_"));
+}
