@@ -562,23 +562,20 @@ fn print_queries(base: &str, ids: &[i64], cookies: [&str; 3], token: &str, form:
         let text = read_log()?;
         let earlier = String::from_utf8_lossy(&text[since.min(before)..before.min(text.len())]).into_owned();
         let added = String::from_utf8_lossy(&text[before.min(text.len())..]).into_owned();
-        let statements: Vec<&str> = added
+        // Each statement, and whether its prepared statement's name is new since `since`.
+        let statements: Vec<(bool, &str)> = added
             .lines()
             .filter(|l| l.contains("LOG:  execute") || l.contains("LOG:  statement"))
             .map(|l| l.split("LOG:  ").nth(1).unwrap_or(l))
+            .map(|s| {
+                let name = s.strip_prefix("execute ").and_then(|r| r.split(':').next());
+                (name.is_some_and(|n| !earlier.contains(&format!("execute {n}:"))), s)
+            })
             .collect();
-        let fresh = statements
-            .iter()
-            .filter_map(|s| s.strip_prefix("execute ")?.split(':').next())
-            .filter(|n| !earlier.contains(&format!("execute {n}:")))
-            .count();
+        let fresh = statements.iter().filter(|(anew, _)| *anew).count();
         println!("== {name}: {} statements, {fresh} prepared anew", statements.len());
-        for s in &statements {
-            let anew = s
-                .strip_prefix("execute ")
-                .and_then(|r| r.split(':').next())
-                .is_some_and(|n| !earlier.contains(&format!("execute {n}:")));
-            println!("  {}{s}", if anew { "[new] " } else { "" });
+        for (anew, s) in &statements {
+            println!("  {}{s}", if *anew { "[new] " } else { "" });
         }
         Ok(body)
     };
