@@ -553,7 +553,9 @@ fn print_queries(base: &str, ids: &[i64], cookies: [&str; 3], token: &str, form:
     let read_log = || std::fs::read(&log).map_err(sql_error);
     // Each GET three times; the last request's statements are printed, and those whose prepared
     // statement name was not in the log before it are marked: prepared anew on a warm connection.
-    // `since`: where in the log this route's first request began (names repeat across runs).
+    // `since`: where in the log this route's first request began (names repeat across runs). If
+    // both earlier requests went to the other connection, the kept statements are marked too (the
+    // session's look-up among them is the tell): run it again before reading a mark as a fault.
     let once = |name: &str, args: &[&str], since: usize| -> Result<String, String> {
         std::thread::sleep(std::time::Duration::from_millis(300));
         let before = read_log()?.len();
