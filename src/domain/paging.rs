@@ -22,6 +22,12 @@ impl Page {
     pub fn count(total: i64, size: i64) -> i64 {
         ((total + size - 1) / size).max(1)
     }
+
+    /// The pages either side of this one a pager links to: the previous one unless this is the
+    /// first, the next one when `more` rows follow.
+    pub fn neighbours(&self, more: bool) -> (Option<i64>, Option<i64>) {
+        ((self.number > 1).then(|| self.number - 1), more.then(|| self.number + 1))
+    }
 }
 
 #[cfg(test)]
@@ -35,5 +41,13 @@ mod tests {
         assert_eq!(Page::new(Some(-2), 50).number, 1, "no page before the first");
         assert_eq!(Page::count(0, 50), 1);
         assert_eq!((Page::count(50, 50), Page::count(51, 50), Page::count(120, 50)), (1, 2, 3));
+    }
+
+    #[test]
+    fn a_pager_links_to_the_pages_either_side() {
+        assert_eq!(Page::new(None, 50).neighbours(true), (None, Some(2)));
+        assert_eq!(Page::new(Some(3), 50).neighbours(true), (Some(2), Some(4)));
+        assert_eq!(Page::new(Some(3), 50).neighbours(false), (Some(2), None));
+        assert_eq!(Page::new(None, 50).neighbours(false), (None, None));
     }
 }

@@ -85,10 +85,11 @@ async fn list(ctx: Ctx, pool: &RocketState<Pool>, page: Option<i64>) -> AppResul
     let rows: Vec<Value> = apps.iter().map(summary_json).collect();
     let may_apply = user.role.may(crate::domain::role::Permission::Apply);
     let link = |n: i64| format!("/applications?page={n}");
+    let (previous, next) = page.neighbours(more);
     Ok(ctx.page(
         "pages/applicant/list",
         json!({"applications": rows, "may_apply": may_apply, "kinds": options(&form::KINDS, "identifiable", "app-kind"), "types": options(&form::TYPES, "new", "app-type"),
-            "page": page.number, "previous": (page.number > 1).then(|| link(page.number - 1)), "next": more.then(|| link(page.number + 1))}),
+            "page": page.number, "previous": previous.map(link), "next": next.map(link)}),
     ))
 }
 

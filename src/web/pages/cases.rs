@@ -108,6 +108,7 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
     let pages = crate::domain::paging::Page::count(total, page.size);
     let query = q.query_string();
     let page_link = |n: i64| format!("/inbox?{}{}page={n}", query, if query.is_empty() { "" } else { "&" });
+    let (previous, next) = page.neighbours(page.number < pages);
     let filters = q.filter_string();
     // Each sortable column: a link that sorts by it (again: the other way round).
     let sort_links: serde_json::Map<String, Value> = db::cases::InboxSort::ALL
@@ -153,8 +154,7 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
         json!({"cases": rows, "counts": counts, "states": states, "sources": sources, "assignee": q.assignee.unwrap_or(""), "overdue": q.overdue.unwrap_or(false), "count": total,
             "query": query, "sort": sort_links, "sort_code": q.sort().code(), "order": if q.descending() { "desc" } else { "asc" },
             "page": page.number, "pages": pages,
-            "previous": (page.number > 1).then(|| page_link(page.number - 1)),
-            "next": (page.number < pages).then(|| page_link(page.number + 1))}),
+            "previous": previous.map(page_link), "next": next.map(page_link)}),
     ))
 }
 
