@@ -2,8 +2,7 @@
 
 use crate::domain::language::Language;
 use fluent_templates::fluent_bundle::FluentValue;
-use fluent_templates::{LanguageIdentifier, Loader, langid};
-use std::borrow::Cow;
+use fluent_templates::{LanguageIdentifier, langid};
 use std::collections::HashMap;
 
 fluent_templates::static_loader! {
@@ -29,7 +28,7 @@ fn id(lang: Language) -> &'static LanguageIdentifier {
 
 /// The text for `key` in `lang` (the key itself when missing, so gaps show up in tests).
 pub fn t(lang: Language, key: &str) -> String {
-    LOCALES.try_lookup(id(lang), key).unwrap_or_else(|| key.to_string())
+    lookup(lang, key, None).unwrap_or_else(|| key.to_string())
 }
 
 /// A value for a named argument of a message.
@@ -37,9 +36,21 @@ pub type Arg = FluentValue<'static>;
 
 /// The text for `key` with named arguments.
 pub fn t_args(lang: Language, key: &str, args: &[(&str, Arg)]) -> String {
-    let map: HashMap<Cow<'static, str>, FluentValue<'static>> =
-        args.iter().map(|(k, v)| (Cow::Owned(k.to_string()), v.clone())).collect();
-    LOCALES.try_lookup_with_args(id(lang), key, &map).unwrap_or_else(|| key.to_string())
+    let map: HashMap<&str, FluentValue<'static>> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    lookup(lang, key, Some(&map)).unwrap_or_else(|| key.to_string())
+}
+
+/// The text for `key` in `lang`, else in bokmål (the fallback), else none.
+///
+/// The languages are known, so each is looked up directly. `Loader::try_lookup` would
+/// negotiate the requested language against the loaded ones on every call (a list of the
+/// languages, likely subtags, several passes): more than the look-up itself, and a page makes
+/// a hundred or more of them (issue 25).
+fn lookup(lang: Language, key: &str, args: Option<&HashMap<&str, FluentValue<'static>>>) -> Option<String> {
+    LOCALES
+        .lookup_single_language(id(lang), key, args)
+        .ok()
+        .or_else(|| (lang != Language::Nb).then(|| LOCALES.lookup_single_language(&NB, key, args).ok()).flatten())
 }
 
 /// Whether `key` exists in `lang` itself (not only through the fallback).
@@ -58,13 +69,45 @@ pub fn field_error(lang: Language, e: &crate::domain::fields::FieldError) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fluent_templates::Loader;
+    use std::borrow::Cow;
 
-    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    /// The direct look-up gives what the loader's negotiating look-up gives, for every message
+    /// of every catalogue in every language, with and without an argument, and for a missing key.
+    /// (Today every catalogue holds every message, so the fall-back to bokmål is not reached.)
+    #[test]
+    fn the_direct_lookup_matches_the_loaders() {
+        let mut keys = std::collections::BTreeSet::new();
+        for dir in ["nb-NO", "nn-NO", "en-GB"] {
+            let mut ftl = vec![];
+            files_ending(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(dir), "ftl", &mut ftl);
+            for text in ftl.iter().map(|p| std::fs::read_to_string(p).unwrap()) {
+                keys.extend(text.lines().filter_map(|l| l.split_once(" =")).map(|(k, _)| k.to_string()).filter(|k| {
+                    !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                }));
+            }
+        }
+        keys.insert("no-such-message".into());
+        assert!(keys.len() > 500, "the scan found the messages ({})", keys.len());
+        let with_n: HashMap<Cow<'static, str>, FluentValue<'static>> =
+            [(Cow::Borrowed("n"), FluentValue::from(3))].into_iter().collect();
+        for lang in Language::ALL {
+            for key in &keys {
+                let loader = LOCALES.try_lookup(id(lang), key).unwrap_or_else(|| key.clone());
+                assert_eq!(t(lang, key), loader, "{key} in {lang:?}");
+                let loader = LOCALES.try_lookup_with_args(id(lang), key, &with_n).unwrap_or_else(|| key.clone());
+                assert_eq!(t_args(lang, key, &[("n", FluentValue::from(3))]), loader, "{key} with n in {lang:?}");
+            }
+        }
+    }
+
+    /// Every file under `dir` whose name ends in `.{ext}`.
+    fn files_ending(dir: &std::path::Path, ext: &str, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
             if path.is_dir() {
-                rust_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+                files_ending(&path, ext, out);
+            } else if path.extension().is_some_and(|e| e == ext) {
                 out.push(path);
             }
         }
@@ -75,7 +118,7 @@ mod tests {
     #[test]
     fn every_error_key_in_the_code_is_translated() {
         let mut files = vec![];
-        rust_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        files_ending(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), "rs", &mut files);
         let mut missing = vec![];
         let mut seen = 0;
         for file in files {
