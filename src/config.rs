@@ -309,9 +309,11 @@ impl Config {
             // Sized for the machine: PostgreSQL and the service share its cores (see the load
             // benchmark in the README); more connections only queue inside the database.
             std::thread::available_parallelism().map_or(4, |n| (4 * n.get()).clamp(4, 16)),
-            1..=1000,
+            // Two at least: the demo's set-up holds one while an attachment takes another, and
+            // the background jobs would otherwise queue behind every request.
+            2..=1000,
             "DATABASE_POOL_SIZE",
-            "must be a whole number from 1 to 1000",
+            "must be a whole number from 2 to 1000",
         )?;
         let master_key = match non_empty(raw.storage_master_key) {
             None => None,

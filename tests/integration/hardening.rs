@@ -526,3 +526,36 @@ async fn health_tells_a_busy_pool_from_a_database_that_is_down() {
     assert_eq!(status, Status::Ok, "{body}");
     assert_eq!((body["database"].as_str(), body["pool"].as_str()), (Some("ok"), Some("busy")), "{body}");
 }
+
+/// A request holds one connection at a time. The admin's pages and the forms that show
+/// themselves again with their errors used to hold one while asking the pool for another (the
+/// organisations of the user form): with the rest of the pool in use they waited for the pool's
+/// time-out and failed, and under load every request could hold one and wait for a second.
+#[rocket::async_test]
+async fn a_page_and_its_errors_need_one_free_connection() {
+    use crate::common::csrf_in;
+    let app = TestApp::with_config(|c| c.pool_size = 2).await;
+    let admin = app.user("admin", None).await;
+    app.login(&admin).await;
+    let (_, html) = app.page("/admin/users").await;
+    let csrf = csrf_in(&html);
+    let _held = app.pool().get().await.unwrap();
+    let (status, html) = app.page("/admin/users").await;
+    assert_eq!(status, Status::Ok, "{html}");
+    let (status, html) = app.page(&format!("/admin/users/{}", admin.id)).await;
+    assert_eq!(status, Status::Ok, "{html}");
+    let fields = [
+        ("email", "eier@example.no"),
+        ("name", "Eier"),
+        ("password", "Sterkt-passord-1"),
+        ("role", "register_owner"),
+        ("organisation_id", ""),
+        ("language", "nb"),
+    ];
+    let resp = app.form("/admin/users", &fields, Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    assert!(resp.into_string().await.unwrap().contains("id=\"f-organisation_id-error\""));
+    let resp =
+        app.form("/admin/price-lists", &[("organisation_id", ""), ("valid_from", "not a date")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+}

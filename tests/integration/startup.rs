@@ -33,6 +33,7 @@ fn malformed_settings_stop_start_up_with_one_line() {
     assert_one_line_naming("ADMIN_EMAIL", &[("ADMIN_EMAIL", "nope"), ("ADMIN_PASSWORD", "Sterkt-passord-1")]);
     assert_one_line_naming("DATABASE_URL", &[("DATABASE_URL", "mysql://x")]);
     assert_one_line_naming("DATABASE_POOL_SIZE", &[("DATABASE_POOL_SIZE", "lots")]);
+    assert_one_line_naming("DATABASE_POOL_SIZE", &[("DATABASE_POOL_SIZE", "1")]);
 }
 
 #[test]

@@ -85,7 +85,9 @@ async fn create_token(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<TokenForm>) -
         expires_in_days: form.expires_in_days,
     };
     let mut conn = services::conn(pool).await?;
-    match tokens::create(&mut conn, user, &ctx.actor(), &req, Utc::now()).await {
+    let result = tokens::create(&mut conn, user, &ctx.actor(), &req, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok((secret, token)) => {
             let created = json!({"secret": secret, "name": token.name, "expires": token.expires_at.format("%d.%m.%Y").to_string()});
             render(&ctx, pool, json!({"created": created}), Status::Created).await

@@ -98,6 +98,9 @@ async fn users_data(pool: &Pool, form: Value) -> AppResult<Value> {
         .collect();
     let role = form.get("role").and_then(Value::as_str).unwrap_or("applicant").to_string();
     let org = form.get("organisation_id").and_then(Value::as_i64);
+    // A request holds one connection at a time: waiting for a second while holding one could
+    // wait for ever once the pool is busy (every request holding one, each waiting for another).
+    drop(conn);
     Ok(
         json!({"users": users, "form": form, "roles": role_options(&role), "organisations": org_options(pool, org).await?}),
     )
@@ -132,7 +135,9 @@ async fn create_user(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<UserForm>) -> 
         language: Some(f.language.clone()),
     };
     let mut conn = services::conn(pool).await?;
-    match accounts::create_account(&mut conn, &ctx.actor(), input, false, Utc::now()).await {
+    let result = accounts::create_account(&mut conn, &ctx.actor(), input, false, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(u) => Ok(saved(format!("/admin/users/{}", u.id), &ctx)),
         Err(e) => {
             let form = json!({"email": f.email, "name": f.name, "role": f.role, "organisation_id": f.organisation_id, "language": f.language});
@@ -149,6 +154,7 @@ async fn user_data(pool: &Pool, id: i64, form: Option<Value>) -> AppResult<Value
     let form = form.unwrap_or_else(|| json!({"name": u.name, "role": u.role, "organisation_id": u.organisation_id, "language": u.language, "active": u.active, "version": u.version}));
     let role = form["role"].as_str().unwrap_or("applicant").to_string();
     let org = form["organisation_id"].as_i64();
+    drop(conn);
     Ok(
         json!({"account": {"id": u.id, "email": u.email}, "form": form, "roles": role_options(&role), "organisations": org_options(pool, org).await?, "history": history}),
     )
@@ -185,7 +191,9 @@ async fn update_user(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<UserE
         password: Some(f.password),
     };
     let mut conn = services::conn(pool).await?;
-    match accounts::update_account(&mut conn, &ctx.actor(), id, changes, Utc::now()).await {
+    let result = accounts::update_account(&mut conn, &ctx.actor(), id, changes, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => Ok(saved(format!("/admin/users/{id}"), &ctx)),
         Err(e) => {
             let form = json!({"name": f.name, "role": f.role, "organisation_id": f.organisation_id, "language": f.language, "active": f.active, "version": f.version});
@@ -244,7 +252,9 @@ impl OrganisationForm {
 async fn create_organisation(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<OrganisationForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = services::conn(pool).await?;
-    match catalogue::create_organisation(&mut conn, &ctx.actor(), form.0.input(), Utc::now()).await {
+    let result = catalogue::create_organisation(&mut conn, &ctx.actor(), form.0.input(), Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => Ok(saved("/admin/organisations".into(), &ctx)),
         Err(e) => form_error(&ctx, e, "pages/admin/organisations", organisations_data(pool, form.0.echo()).await?),
     }
@@ -350,7 +360,9 @@ impl SourceForm {
 async fn create_source(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<SourceForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
-    match catalogue::create_source(&mut conn, &ctx.actor(), form.0.input(), Utc::now()).await {
+    let result = catalogue::create_source(&mut conn, &ctx.actor(), form.0.input(), Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(s) => Ok(saved(format!("/admin/data-sources/{}", s.id), &ctx)),
         Err(e) => form_error(&ctx, e, "pages/admin/source", source_form_data(pool, form.0.echo(), None).await?),
     }
@@ -380,7 +392,9 @@ async fn source(ctx: Ctx, pool: &State<Pool>, id: i64, _flash: Option<FlashMessa
 async fn update_source(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<SourceForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
-    match catalogue::update_source(&mut conn, &ctx.actor(), id, form.0.input(), Utc::now()).await {
+    let result = catalogue::update_source(&mut conn, &ctx.actor(), id, form.0.input(), Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => Ok(saved(format!("/admin/data-sources/{id}"), &ctx)),
         Err(e) => {
             let source = source_value(pool, id).await?;
@@ -408,7 +422,9 @@ async fn add_variable(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<Vari
         identifying: f.identifying.clone(),
     };
     let mut conn = services::conn(pool).await?;
-    match catalogue::add_variable(&mut conn, &ctx.actor(), id, input, Utc::now()).await {
+    let result = catalogue::add_variable(&mut conn, &ctx.actor(), id, input, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => Ok(saved(format!("/admin/data-sources/{id}#variables"), &ctx)),
         Err(e) => {
             let source = source_value(pool, id).await?;

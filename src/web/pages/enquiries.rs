@@ -84,7 +84,9 @@ async fn create(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<NewForm>) -> AppRes
     let input =
         svc::NewEnquiry { subject: f.subject.clone(), question: f.question.clone(), source_ids: f.source_ids.clone() };
     let mut conn = services::conn(pool).await?;
-    match svc::open(&mut conn, user, &ctx.actor(), input, Utc::now()).await {
+    let result = svc::open(&mut conn, user, &ctx.actor(), input, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(e) => Ok(PageOr::Flash(Flash::success(
             Redirect::to(format!("/enquiries/{}", e.id)),
             ctx.t("done-enquiry-opened"),

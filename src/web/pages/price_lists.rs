@@ -85,7 +85,9 @@ async fn create(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<NewListForm>) -> Ap
         version: None,
     };
     let mut conn = services::conn(pool).await?;
-    match price_lists::create(&mut conn, user, &ctx.actor(), input, Utc::now()).await {
+    let result = price_lists::create(&mut conn, user, &ctx.actor(), input, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(list) => {
             Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{}", list.id)), ctx.t("saved"))))
         }
@@ -163,7 +165,9 @@ async fn update(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<HeaderForm
         version: Some(f.version),
     };
     let mut conn = services::conn(pool).await?;
-    match price_lists::update(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
+    let result = price_lists::update(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}")), ctx.t("saved")))),
         Err(e) => {
             let data = show_data(&ctx, pool, id, json!({})).await?;
@@ -214,7 +218,9 @@ impl ItemForm {
 async fn add_item(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<ItemForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    match price_lists::add_item(&mut conn, user, &ctx.actor(), id, form.0.input(), Utc::now()).await {
+    let result = price_lists::add_item(&mut conn, user, &ctx.actor(), id, form.0.input(), Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => {
             Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
         }
@@ -229,7 +235,9 @@ async fn add_item(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<ItemForm
 async fn update_item(ctx: Ctx, pool: &State<Pool>, id: i64, item: i64, form: CsrfForm<ItemForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    match price_lists::update_item(&mut conn, user, &ctx.actor(), id, item, form.0.input(), Utc::now()).await {
+    let result = price_lists::update_item(&mut conn, user, &ctx.actor(), id, item, form.0.input(), Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => {
             Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
         }
@@ -244,7 +252,9 @@ async fn update_item(ctx: Ctx, pool: &State<Pool>, id: i64, item: i64, form: Csr
 async fn remove_item(ctx: Ctx, pool: &State<Pool>, id: i64, item: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    match price_lists::remove_item(&mut conn, user, &ctx.actor(), id, item, Utc::now()).await {
+    let result = price_lists::remove_item(&mut conn, user, &ctx.actor(), id, item, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => {
             Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
         }
@@ -264,7 +274,9 @@ struct PublishForm {
 async fn publish(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<PublishForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    match price_lists::publish(&mut conn, user, &ctx.actor(), id, Some(form.0.version), Utc::now()).await {
+    let result = price_lists::publish(&mut conn, user, &ctx.actor(), id, Some(form.0.version), Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => Ok(PageOr::Flash(Flash::success(
             Redirect::to(format!("/admin/price-lists/{id}")),
             ctx.t("price-list-published-done"),
@@ -280,7 +292,9 @@ async fn publish(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<PublishFo
 async fn delete(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    match price_lists::delete_draft(&mut conn, user, &ctx.actor(), id, Utc::now()).await {
+    let result = price_lists::delete_draft(&mut conn, user, &ctx.actor(), id, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok(_) => Ok(PageOr::Flash(Flash::success(Redirect::to("/admin/price-lists".to_string()), ctx.t("saved")))),
         Err(e) => {
             let data = show_data(&ctx, pool, id, json!({})).await?;

@@ -71,7 +71,10 @@ async fn register(
         organisation_id: form.organisation_id,
     };
     let mut conn = services::conn(pool).await?;
-    match webhooks::register(&mut conn, user, &ctx.actor(), &req, config.webhook_allow_loopback, Utc::now()).await {
+    let result =
+        webhooks::register(&mut conn, user, &ctx.actor(), &req, config.webhook_allow_loopback, Utc::now()).await;
+    drop(conn);
+    match result {
         Ok((secret, e)) => {
             render(&ctx, pool, json!({"created": {"secret": secret, "url": e.url}}), Status::Created).await
         }
