@@ -60,7 +60,8 @@ pub struct CaseChanges {
     pub complete_submitted_at: Option<DateTime<Utc>>,
 }
 
-/// Applies case changes and bumps the version.
+/// Applies case changes and bumps the version. (Kept prepared once for each set of columns a
+/// command changes: a handful.)
 pub async fn update_case(
     conn: &mut AsyncPgConnection,
     app: &Application,
@@ -70,6 +71,7 @@ pub async fn update_case(
     diesel::update(applications::table.find(app.id))
         .set((changes, applications::version.eq(applications::version + 1), applications::updated_at.eq(now)))
         .returning(Application::as_returning())
+        .keep_prepared()
         .get_result(conn)
         .await
 }
@@ -154,6 +156,7 @@ pub async fn decide_release(
             releases::version.eq(releases::version + 1),
         ))
         .returning(Release::as_returning())
+        .keep_prepared()
         .get_result(conn)
         .await
 }
@@ -175,6 +178,7 @@ pub async fn deliver_release(
             releases::version.eq(releases::version + 1),
         ))
         .returning(Release::as_returning())
+        .keep_prepared()
         .get_result(conn)
         .await
 }
@@ -186,6 +190,7 @@ pub async fn mark_under_appeal(conn: &mut AsyncPgConnection, application_id: i64
         releases::table.filter(releases::application_id.eq(application_id).and(releases::state.eq("rejected"))),
     )
     .set((releases::reconsideration.eq("pending"), releases::version.eq(releases::version + 1)))
+    .keep_prepared()
     .execute(conn)
     .await
 }
@@ -214,6 +219,7 @@ pub async fn reconsider_release(
             releases::version.eq(releases::version + 1),
         ))
         .returning(Release::as_returning())
+        .keep_prepared()
         .get_result(conn)
         .await
 }
@@ -222,6 +228,7 @@ pub async fn reconsider_release(
 pub async fn grant_releases(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<usize> {
     diesel::update(releases::table.filter(releases::id.eq_any(ids).and(releases::state.eq("rejected"))))
         .set((releases::state.eq("approved"), releases::version.eq(releases::version + 1)))
+        .keep_prepared()
         .execute(conn)
         .await
 }

@@ -210,10 +210,11 @@ pub async fn mark_read(
         Some(id) => {
             diesel::update(mine.filter(notifications::id.eq(id)))
                 .set(notifications::read_at.eq(now))
+                .keep_prepared()
                 .execute(conn)
                 .await
         }
-        None => diesel::update(mine).set(notifications::read_at.eq(now)).execute(conn).await,
+        None => diesel::update(mine).set(notifications::read_at.eq(now)).keep_prepared().execute(conn).await,
     }
 }
 
@@ -250,6 +251,7 @@ pub async fn mark_sent(
             outbox::message_id.eq(message_id),
             outbox::attempts.eq(outbox::attempts + 1),
         ))
+        .keep_prepared()
         .execute(conn)
         .await
 }
@@ -269,6 +271,7 @@ pub async fn mark_failed(
             outbox::last_error.eq(error),
             outbox::next_attempt_at.eq(next),
         ))
+        .keep_prepared()
         .execute(conn)
         .await
 }

@@ -149,6 +149,7 @@ pub async fn record_response(
 ) -> QueryResult<usize> {
     diesel::update(outbox::table.find(id))
         .set((outbox::response_status.eq(status), outbox::response_excerpt.eq(excerpt)))
+        .keep_prepared()
         .execute(conn)
         .await
 }

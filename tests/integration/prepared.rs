@@ -1,6 +1,7 @@
-//! The statements the service runs on every inbox, dashboard and statistics view and on every
-//! recorded event stay prepared on their connection (`db::prepared`): parsed and planned once,
-//! then reused, where diesel alone would prepare, run and close them again on every call.
+//! The statements the service runs on every inbox, dashboard and statistics view, on every
+//! recorded event and in the commands' and the outbox's writes stay prepared on their connection
+//! (`db::prepared`): parsed and planned once, then reused, where diesel alone would prepare, run
+//! and close them again on every call.
 
 use crate::common::TestApp;
 use chrono::Utc;
@@ -31,6 +32,10 @@ async fn hot_statements_stay_prepared_on_their_connection() {
             payload: serde_json::json!({ "i": i }),
         };
         db::events::append(&mut conn, now, event).await.unwrap();
+        // Writes of the commands and of the outbox's worker (none of these rows exist).
+        db::notifications::mark_sent(&mut conn, -1, "<test@example.no>", now).await.unwrap();
+        db::notifications::mark_read(&mut conn, -1, None, now).await.unwrap();
+        db::cases::mark_under_appeal(&mut conn, -1).await.unwrap();
     }
     let kept: Vec<Kept> =
         diesel::sql_query("SELECT statement FROM pg_prepared_statements").load(&mut conn).await.unwrap();
@@ -40,6 +45,9 @@ async fn hot_statements_stay_prepared_on_their_connection() {
         "FROM open_cases_age",
         "pg_advisory_xact_lock",
         "INSERT INTO \"events\"",
+        "\"sent_at\" = $",
+        "UPDATE \"notifications\"",
+        "\"reconsideration\" = $",
     ] {
         let n = kept.iter().filter(|k| k.statement.contains(part)).count();
         assert_eq!(n, 1, "one statement with {part} kept prepared after three calls; kept: {}", kept.len());
