@@ -157,7 +157,7 @@ pub async fn insert_time(
 }
 
 /// The time recorded on an application, oldest first.
-pub async fn time_of(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<TimeRecord>> {
+pub async fn time_of(mut conn: &AsyncPgConnection, application_id: i64) -> QueryResult<Vec<TimeRecord>> {
     type Row = (i64, i64, i64, i64, String, i32, String, Option<String>, DateTime<Utc>);
     let rows: Vec<Row> = time_records::table
         .inner_join(users::table)
@@ -174,7 +174,7 @@ pub async fn time_of(conn: &mut AsyncPgConnection, application_id: i64) -> Query
             time_records::exempt,
             time_records::recorded_at,
         ))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     Ok(rows
         .into_iter()

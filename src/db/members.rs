@@ -104,13 +104,13 @@ pub async fn accept(
 }
 
 /// The current (newest) terms of each of `sources`.
-pub async fn current_terms(conn: &mut AsyncPgConnection, sources: &[i64]) -> QueryResult<Vec<Terms>> {
+pub async fn current_terms(mut conn: &AsyncPgConnection, sources: &[i64]) -> QueryResult<Vec<Terms>> {
     source_terms::table
         .filter(source_terms::data_source_id.eq_any(sources))
         .distinct_on(source_terms::data_source_id)
         .order((source_terms::data_source_id, source_terms::version.desc()))
         .select(Terms::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 
@@ -178,11 +178,11 @@ pub async fn acceptances_of(
 }
 
 /// The terms rows one person accepted on a case.
-pub async fn accepted_by(conn: &mut AsyncPgConnection, application_id: i64, user_id: i64) -> QueryResult<Vec<i64>> {
+pub async fn accepted_by(mut conn: &AsyncPgConnection, application_id: i64, user_id: i64) -> QueryResult<Vec<i64>> {
     terms_acceptances::table
         .filter(terms_acceptances::application_id.eq(application_id))
         .filter(terms_acceptances::user_id.eq(user_id))
         .select(terms_acceptances::terms_id)
-        .load(conn)
+        .load(&mut conn)
         .await
 }

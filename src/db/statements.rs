@@ -131,7 +131,7 @@ pub enum Scope {
 }
 
 /// The statements in `scope` with names, the newest request first (outstanding: soonest due).
-pub async fn rows(conn: &mut AsyncPgConnection, scope: Scope) -> QueryResult<Vec<StatementRow>> {
+pub async fn rows(mut conn: &AsyncPgConnection, scope: Scope) -> QueryResult<Vec<StatementRow>> {
     let (reviewers, requesters) = diesel::alias!(users as reviewers, users as requesters);
     let mut q = statements::table
         .inner_join(reviewers.on(reviewers.field(users::id).eq(statements::reviewer_id)))
@@ -152,7 +152,7 @@ pub async fn rows(conn: &mut AsyncPgConnection, scope: Scope) -> QueryResult<Vec
         Scope::Outstanding => q.filter(statements::answered_at.is_null()).order((statements::due_on, statements::id)),
         Scope::One(id) => q.filter(statements::id.eq(id)),
     };
-    let rows: Vec<(Statement, String, String, String, Option<String>, String)> = q.load(conn).await?;
+    let rows: Vec<(Statement, String, String, String, Option<String>, String)> = q.load(&mut conn).await?;
     Ok(rows
         .into_iter()
         .map(|(statement, reviewer_name, reviewer_email, requester_name, reference, title)| StatementRow {

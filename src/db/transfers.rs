@@ -234,7 +234,17 @@ pub async fn files_of(mut conn: &AsyncPgConnection, transfer_id: i64) -> QueryRe
         .await
 }
 
-/// Unfinished uploads reserved before `before` (left by a crash or a dropped connection).
+/// The complete files of several transfers, by transfer, then name.
+pub async fn complete_files_of(mut conn: &AsyncPgConnection, transfer_ids: &[i64]) -> QueryResult<Vec<TransferFile>> {
+    transfer_files::table
+        .filter(transfer_files::transfer_id.eq_any(transfer_ids))
+        .filter(transfer_files::complete)
+        .order((transfer_files::transfer_id, transfer_files::name, transfer_files::id))
+        .select(TransferFile::as_select())
+        .load(&mut conn)
+        .await
+}
+
 /// Unfinished uploads whose last sign of life (heartbeat, else reservation) is before `before`.
 pub async fn incomplete_before(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<Vec<TransferFile>> {
     use diesel::dsl::sql;

@@ -693,7 +693,7 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
     // The case's own rows do not depend on each other: sent together (pipelined, issue 25).
     let shared: &AsyncPgConnection = conn;
     let source_ids = form_of(&app).source_ids();
-    let ((events, releases, all_transfers), messages, attachments, decision, helseklage, sources) = tokio::try_join!(
+    let ((events, releases, all_transfers), messages, attachments, decision, helseklage, sources, payment) = tokio::try_join!(
         biased;
         timeline(shared, id, who),
         super::read(db::applications::messages_of(shared, id, access.sees_internal())),
@@ -701,27 +701,41 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
         super::read(db::cases::latest_decision(shared, id)),
         super::read(db::cases::helseklage_of(shared, id)),
         super::read(db::catalogue::sources_by_ids(shared, &source_ids)),
+        super::pricing::payment(shared, &app, access),
     )?;
-    let payment = super::pricing::payment(conn, &app, access).await?;
-    let transfers = super::transfers::visible_with_files(conn, &all_transfers, who).await?;
-    let linkage_holders = if access == Access::RegisterOwner && form_of(&app).linkage == Some(true) {
-        let mut orgs = db::catalogue::organisations(conn).await?;
-        orgs.retain(|o| Some(o.id) != user.organisation_id && !o.is_hds);
-        orgs
-    } else {
-        vec![]
+    // Then what depends on the timeline's transfers and the releases, sent together too.
+    let linkage_holders = async {
+        if access == Access::RegisterOwner && form_of(&app).linkage == Some(true) {
+            let mut orgs = db::catalogue::organisations(shared).await?;
+            orgs.retain(|o| Some(o.id) != user.organisation_id && !o.is_hds);
+            Ok(orgs)
+        } else {
+            Ok(vec![])
+        }
     };
-    let statements = if access.sees_internal() {
-        db::statements::rows(conn, db::statements::Scope::Application(id)).await?
-    } else {
-        vec![]
+    let statements = async {
+        if access.sees_internal() {
+            db::statements::rows(shared, db::statements::Scope::Application(id)).await
+        } else {
+            Ok(vec![])
+        }
     };
-    let terms_outstanding = if matches!(access, Access::Applicant | Access::Member) {
-        // From the releases already read for the page.
-        super::members::outstanding_among(conn, id, user.id, &super::members::granted_sources(&releases)).await?
-    } else {
-        vec![]
+    let granted = super::members::granted_sources(&releases);
+    let terms_outstanding = async {
+        if matches!(access, Access::Applicant | Access::Member) {
+            // From the releases already read for the page.
+            super::members::outstanding_among(shared, id, user.id, &granted).await
+        } else {
+            Ok(vec![])
+        }
     };
+    let (transfers, linkage_holders, statements, terms_outstanding) = tokio::try_join!(
+        biased;
+        super::transfers::visible_with_files(shared, &all_transfers, who),
+        super::read(linkage_holders),
+        super::read(statements),
+        terms_outstanding,
+    )?;
     Ok(StatusFile {
         app,
         access,

@@ -196,13 +196,14 @@ pub async fn outstanding_for(conn: &mut AsyncPgConnection, app_id: i64, user_id:
 /// Of `sources` (granted on case `app_id`), those whose current terms person `user_id` has not
 /// accepted there.
 pub async fn outstanding_among(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     app_id: i64,
     user_id: i64,
     sources: &[i64],
 ) -> AppResult<Vec<i64>> {
-    let current: Vec<Current> = db::members::current_terms(conn, sources).await?.iter().map(as_current).collect();
-    let accepted = db::members::accepted_by(conn, app_id, user_id).await?;
+    let (terms, accepted) =
+        tokio::try_join!(db::members::current_terms(conn, sources), db::members::accepted_by(conn, app_id, user_id))?;
+    let current: Vec<Current> = terms.iter().map(as_current).collect();
     Ok(rule::outstanding(&current, &accepted))
 }
 

@@ -374,11 +374,18 @@ pub struct Payment {
 }
 
 /// The payment part of `app`'s case page for someone with `access`.
-pub async fn payment(conn: &mut AsyncPgConnection, app: &Application, access: Access) -> AppResult<Payment> {
-    let organisations = db::catalogue::organisations(conn).await?;
-    let revised = db::billing::estimates_of(conn, app.id).await?;
-    let estimate = estimate_application_from(conn, app, &organisations, &revised).await?;
-    let time = if access.sees_internal() { db::billing::time_of(conn, app.id).await? } else { vec![] };
-    let parts = db::billing::invoices_of(conn, app.id).await?;
+pub async fn payment(conn: &AsyncPgConnection, app: &Application, access: Access) -> AppResult<Payment> {
+    // None of the reads depends on another: sent together (pipelined).
+    let time = async { if access.sees_internal() { db::billing::time_of(conn, app.id).await } else { Ok(vec![]) } };
+    let form = apps::form_of(app);
+    let (organisations, revised, (versions, facts), time, parts) = tokio::try_join!(
+        biased;
+        super::read(db::catalogue::organisations(conn)),
+        super::read(db::billing::estimates_of(conn, app.id)),
+        pricing_inputs(conn, &form),
+        super::read(time),
+        super::read(db::billing::invoices_of(conn, app.id)),
+    )?;
+    let estimate = estimate_application_of(app, &versions, &facts, &organisations, &revised);
     Ok(Payment { organisations, revised, estimate, time, parts })
 }

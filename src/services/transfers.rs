@@ -698,15 +698,17 @@ pub async fn visible_with_files(
     transfers: &[Transfer],
     who: Audience,
 ) -> AppResult<Vec<TransferView>> {
-    let mut out = vec![];
-    for t in transfers {
-        if !access::sees_transfer(who, facts_of(t)) {
-            continue;
-        }
-        let files = db::transfers::files_of(conn, t.id).await?.into_iter().filter(|f| f.complete).collect();
-        out.push(TransferView { transfer: t.clone(), files });
-    }
-    Ok(out)
+    let visible: Vec<&Transfer> = transfers.iter().filter(|t| access::sees_transfer(who, facts_of(t))).collect();
+    let ids: Vec<i64> = visible.iter().map(|t| t.id).collect();
+    // Every visible transfer's files in one statement.
+    let files = if ids.is_empty() { vec![] } else { db::transfers::complete_files_of(conn, &ids).await? };
+    Ok(visible
+        .into_iter()
+        .map(|t| TransferView {
+            transfer: t.clone(),
+            files: files.iter().filter(|f| f.transfer_id == t.id).cloned().collect(),
+        })
+        .collect())
 }
 
 /// A download receipt as read: the receipt, the file's name, and the downloader's name and e-mail.
