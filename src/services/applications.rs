@@ -703,16 +703,13 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
         super::read(db::catalogue::sources_by_ids(shared, &source_ids)),
         super::pricing::payment(shared, &app, access),
     )?;
-    // Then what depends on the timeline's transfers and the releases, sent together too.
-    let linkage_holders = async {
-        if access == Access::RegisterOwner && form_of(&app).linkage == Some(true) {
-            let mut orgs = db::catalogue::organisations(shared).await?;
-            orgs.retain(|o| Some(o.id) != user.organisation_id && !o.is_hds);
-            Ok(orgs)
-        } else {
-            Ok(vec![])
-        }
+    // From the organisations the payment has read.
+    let linkage_holders: Vec<_> = if access == Access::RegisterOwner && form_of(&app).linkage == Some(true) {
+        payment.organisations.iter().filter(|o| Some(o.id) != user.organisation_id && !o.is_hds).cloned().collect()
+    } else {
+        vec![]
     };
+    // Then what depends on the timeline's transfers and the releases, sent together too.
     let statements = async {
         if access.sees_internal() {
             db::statements::rows(shared, db::statements::Scope::Application(id)).await
@@ -729,10 +726,9 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
             Ok(vec![])
         }
     };
-    let (transfers, linkage_holders, statements, terms_outstanding) = tokio::try_join!(
+    let (transfers, statements, terms_outstanding) = tokio::try_join!(
         biased;
         super::transfers::visible_with_files(shared, &all_transfers, who),
-        super::read(linkage_holders),
         super::read(statements),
         terms_outstanding,
     )?;

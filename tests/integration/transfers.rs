@@ -806,3 +806,32 @@ async fn withdrawing_and_revoking_ask_first_and_one_click_changes_nothing() {
     assert_eq!(detail["state"], "revoked");
     assert_eq!(app.page(&format!("/transfers/{t}/revoke")).await.0, Status::Conflict);
 }
+
+/// On a linkage case the register owner's page offers the other data holders as receivers of an
+/// extract: not its own organisation and not Helsedataservice.
+#[rocket::async_test]
+async fn the_owners_page_offers_the_other_data_holders_for_linkage() {
+    let app = TestApp::new().await;
+    let c = decided_case(&app, true).await;
+    let (fhi_id, hdir_id) = (organisation_id(&app, FHI).await, organisation_id(&app, HDIR).await);
+    // The researcher asked for the sources to be linked.
+    let conn = &mut *app.conn().await;
+    let query = "UPDATE applications SET form = jsonb_set(form, '{linkage}', 'true') WHERE id = $1";
+    diesel_async::RunQueryDsl::execute(diesel::sql_query(query).bind::<diesel::sql_types::BigInt, _>(c.id), conn)
+        .await
+        .unwrap();
+    let owner = app.user("register_owner", Some(HDIR)).await;
+    app.login(&owner).await;
+    let (status, html) = app.page(&format!("/applications/{}", c.id)).await;
+    assert_eq!(status, Status::Ok);
+    let select = html
+        .split("name=\"recipient_organisation_id\"")
+        .nth(1)
+        .expect("the receiver select")
+        .split("</select>")
+        .next()
+        .unwrap();
+    assert!(select.contains(&format!("value=\"{fhi_id}\"")), "{select}");
+    assert!(!select.contains(&format!("value=\"{hdir_id}\"")), "not its own organisation: {select}");
+    assert!(!select.contains("Helsedataservice"), "{select}");
+}
