@@ -4,6 +4,7 @@ use crate::domain::language::Language;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, langid};
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 fluent_templates::static_loader! {
     static LOCALES = {
@@ -26,9 +27,42 @@ fn id(lang: Language) -> &'static LanguageIdentifier {
     }
 }
 
+/// The catalogues' sources once more, for their message ids (the loader keeps its bundles to
+/// itself).
+static SOURCES: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/locales");
+
+/// Every message that takes no arguments, formatted once for each language at first use. A page
+/// asks for a hundred or more of them, and fluent formats each afresh into a new `String`.
+static PLAIN: LazyLock<[HashMap<&'static str, String>; 3]> = LazyLock::new(|| {
+    let mut ids = std::collections::BTreeSet::new();
+    for file in SOURCES.dirs().flat_map(|language| language.files()) {
+        ids.extend(file.contents_utf8().unwrap_or_default().lines().filter_map(message_id));
+    }
+    // Indexed by `lang as usize`: `Language::ALL` is in the enum's order (a test checks).
+    Language::ALL.map(|lang| ids.iter().filter_map(|id| Some((*id, lookup(lang, id, None)?))).collect())
+});
+
+/// The id of the message a catalogue line starts (`key = …`), if it starts one.
+fn message_id(line: &str) -> Option<&str> {
+    let (id, _) = line.split_once(" =")?;
+    let mut bytes = id.bytes();
+    let valid = bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    valid.then_some(id)
+}
+
+/// Each message of `lang` that takes no arguments, with its text (the fallback's where `lang`
+/// lacks it), formatted once.
+pub fn plain_messages(lang: Language) -> impl Iterator<Item = (&'static str, &'static str)> {
+    PLAIN[lang as usize].iter().map(|(k, v)| (*k, v.as_str()))
+}
+
 /// The text for `key` in `lang` (the key itself when missing, so gaps show up in tests).
 pub fn t(lang: Language, key: &str) -> String {
-    lookup(lang, key, None).unwrap_or_else(|| key.to_string())
+    match PLAIN[lang as usize].get(key) {
+        Some(text) => text.clone(),
+        None => lookup(lang, key, None).unwrap_or_else(|| key.to_string()),
+    }
 }
 
 /// A value for a named argument of a message.
@@ -99,6 +133,30 @@ mod tests {
                 assert_eq!(t_args(lang, key, &[("n", FluentValue::from(3))]), loader, "{key} with n in {lang:?}");
             }
         }
+    }
+
+    /// The texts formatted once are the messages without arguments, in the right language: as
+    /// many as the catalogue has, each what fluent gives, and none of the messages that need an
+    /// argument (those are formatted on each call, with it).
+    #[test]
+    fn the_plain_texts_are_the_messages_without_arguments() {
+        for (i, lang) in Language::ALL.into_iter().enumerate() {
+            assert_eq!(i, lang as usize, "the slots follow Language::ALL");
+            let plain: HashMap<&str, &str> = plain_messages(lang).collect();
+            assert!(plain.len() > 1000, "{lang:?}: {}", plain.len());
+            for (key, text) in &plain {
+                assert_eq!(
+                    LOCALES.lookup_single_language::<&str>(id(lang), key, None).ok().as_deref(),
+                    Some(*text),
+                    "{key}"
+                );
+            }
+            assert!(!plain.contains_key("cases-count"), "takes $n");
+            assert!(plain.contains_key("inbox"));
+        }
+        assert_eq!(t(Language::En, "inbox"), "Inbox");
+        assert_eq!(t(Language::Nb, "inbox"), "Innboks");
+        assert_eq!(t_args(Language::En, "cases-count", &[("n", FluentValue::from(2))]), "2 cases");
     }
 
     /// Every file under `dir` whose name ends in `.{ext}`.

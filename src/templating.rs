@@ -12,6 +12,13 @@ fn root_lang(ctx: &Context) -> Language {
     ctx.data().get("lang").and_then(Value::as_str).and_then(Language::from_tag).unwrap_or_default()
 }
 
+/// The messages without arguments as JSON strings, for each language (`i18n::plain_messages`):
+/// `t` hands out a reference to one instead of formatting and allocating it on every call.
+static TEXTS: std::sync::LazyLock<[std::collections::HashMap<&'static str, Value>; 3]> =
+    std::sync::LazyLock::new(|| {
+        Language::ALL.map(|lang| i18n::plain_messages(lang).map(|(k, v)| (k, Value::String(v.to_owned()))).collect())
+    });
+
 /// `{{t "key" n=3}}`: the translation of `key` in the page's language (also as a subexpression).
 struct TranslateHelper;
 
@@ -29,6 +36,9 @@ impl handlebars::HelperDef for TranslateHelper {
             .ok_or(handlebars::RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
         let lang = root_lang(ctx);
         let text = if h.hash().is_empty() {
+            if let Some(text) = TEXTS[lang as usize].get(key) {
+                return Ok(ScopedJson::Constant(text));
+            }
             i18n::t(lang, key)
         } else {
             let args: Vec<(&str, i18n::Arg)> = h
@@ -153,6 +163,9 @@ fn register_helpers(hb: &mut Handlebars<'_>) {
     hb.register_helper("num", Box::new(NumberHelper));
     hb.register_helper("field_label", Box::new(FieldLabelHelper));
     hb.set_strict_mode(false);
+    // A partial on a line of its own would otherwise have every line of its output indented to
+    // that line's indentation: text typed into a `<textarea>` gained the spaces on each save.
+    hb.set_prevent_indent(true);
 }
 
 /// An engine with the helpers and the templates under `templates/<folder>` ending in `suffix`
