@@ -4,7 +4,8 @@
 -- events per application (1 000 000). Deterministic from the row number. The events are outside
 -- the hash chain (a throw-away database). The demo's own year of history is left as it is. The demo researcher has every hundredth application
 -- (1 000, none of them a draft: the status pages' round robin); bench1 has about 200, the list of
--- a busy researcher, and signs in with the demo researcher's password.
+-- a busy researcher, and signs in with the demo researcher's password. Open cases older than a
+-- month have had their interim reply, as they would have in a running service.
 INSERT INTO users (email, name, role, language)
 SELECT 'bench' || i || '@example.no', 'Bench-søker ' || i, 'applicant', 'nb' FROM generate_series(1, 489) AS i;
 INSERT INTO users (email, name, role, language)
@@ -14,7 +15,8 @@ UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE email = 
 WHERE email = 'bench1@example.no';
 
 INSERT INTO applications (applicant_id, reference, state, kind, title, form, assignee_id, submit_count,
-                          due_date, created_at, updated_at, first_submitted_at, submitted_at, completed_at, decided_at, delivered_at)
+                          due_date, created_at, updated_at, first_submitted_at, submitted_at, completed_at, decided_at, delivered_at,
+                          interim_reply_at)
 SELECT CASE WHEN i % 100 = 0 THEN (SELECT id FROM users WHERE email = 'forsker@demo.helsedata.no')
             ELSE (SELECT id FROM users WHERE email = 'bench' || (i % 489 + 1) || '@example.no') END,
        CASE WHEN st <> 'draft' THEN 'HDS-' || (2000 + i % 10) || '-' || lpad((i / 10)::text, 5, '0') END,
@@ -27,7 +29,11 @@ SELECT CASE WHEN i % 100 = 0 THEN (SELECT id FROM users WHERE email = 'forsker@d
        t, t, CASE WHEN st <> 'draft' THEN t + interval '1 day' END, CASE WHEN st <> 'draft' THEN t + interval '1 day' END,
        CASE WHEN st IN ('in_review', 'approved', 'delivered', 'closed') THEN t + interval '5 days' END,
        CASE WHEN st IN ('approved', 'delivered', 'closed') THEN t + interval '20 days' END,
-       CASE WHEN st IN ('delivered', 'closed') THEN t + interval '40 days' END
+       CASE WHEN st IN ('delivered', 'closed') THEN t + interval '40 days' END,
+       -- The interim reply a case still open after a month has had (forvaltningsloven § 11 a):
+       -- without it the scheduler's first round would send tens of thousands during the runs.
+       CASE WHEN st IN ('submitted', 'in_review') AND t + interval '1 day' <= now() - interval '30 days'
+            THEN t + interval '31 days' END
 FROM (SELECT i, (ARRAY['draft', 'submitted', 'submitted', 'in_review', 'in_review', 'returned', 'approved',
                        'delivered', 'closed', 'in_review'])
                [CASE WHEN i % 100 = 0 THEN (i / 100) % 9 + 1 ELSE (i / 100 + i) % 10 END + 1] AS st,
@@ -39,10 +45,15 @@ INSERT INTO application_sources (application_id, data_source_id)
 SELECT a.id, s.id FROM applications a JOIN s ON s.n = a.id % s.total OR (a.id % 3 = 0 AND s.n = (a.id + 7) % s.total)
 WHERE a.title LIKE '%: registerdata og utfall';
 
-INSERT INTO releases (application_id, data_source_id, decider, owner_organisation_id, state, decided_at, delivered_at, created_at)
+INSERT INTO releases (application_id, data_source_id, decider, owner_organisation_id, state, decided_at, delivered_at, created_at,
+                      reminded_at)
 SELECT a.id, d.id, d.decision_authority, d.owner_id,
        CASE a.state WHEN 'in_review' THEN 'pending' WHEN 'approved' THEN 'approved' ELSE 'delivered' END,
-       a.decided_at, a.delivered_at, a.completed_at
+       a.decided_at, a.delivered_at, a.completed_at,
+       -- A release waiting longer than the reminder interval (14 days by default) has had its
+       -- reminder within the last interval, as in a running service.
+       CASE WHEN a.state = 'in_review' AND a.completed_at < now() - interval '14 days'
+            THEN now() - (a.id % 14) * interval '1 day' - interval '1 hour' END
 FROM applications a JOIN application_sources x ON x.application_id = a.id JOIN data_sources d ON d.id = x.data_source_id
 WHERE a.state IN ('in_review', 'approved', 'delivered', 'closed') AND a.title LIKE '%: registerdata og utfall';
 
