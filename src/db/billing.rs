@@ -421,13 +421,13 @@ pub async fn set_accepted_estimate(
 }
 
 /// The applications with a revised estimate waiting for the applicant (for the work lists).
-pub async fn applications_with_pending_estimates(conn: &mut AsyncPgConnection) -> QueryResult<Vec<i64>> {
+pub async fn applications_with_pending_estimates(mut conn: &AsyncPgConnection) -> QueryResult<Vec<i64>> {
     estimates::table
         .filter(estimates::accepted_at.is_null())
         .filter(estimates::superseded_at.is_null())
         .select(estimates::application_id)
         .distinct()
-        .load(conn)
+        .load(&mut conn)
         .await
 }
 

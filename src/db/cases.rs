@@ -440,7 +440,7 @@ macro_rules! inbox_matching {
 
 /// The cases that match `filter`, in its order: one page of them, or (without a page) the first
 /// [`UNPAGED_LIMIT`].
-pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryResult<Vec<InboxRow>> {
+pub async fn inbox(mut conn: &AsyncPgConnection, filter: &InboxFilter) -> QueryResult<Vec<InboxRow>> {
     let q = inbox_matching!(filter, InboxRow::as_select());
     let q = match (filter.sort, filter.descending) {
         (InboxSort::Due, false) => q.order((applications::due_date.asc().nulls_last(), applications::id)),
@@ -451,15 +451,15 @@ pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryR
         (InboxSort::Reference, true) => q.order(applications::id.desc()),
     };
     let (offset, limit) = filter.page.map(|p| (p.offset, p.size)).unwrap_or((0, UNPAGED_LIMIT));
-    q.offset(offset).limit(limit).load(conn).await
+    q.offset(offset).limit(limit).load(&mut conn).await
 }
 
 /// Rows of an inbox read without a page (the CSV export).
 pub const UNPAGED_LIMIT: i64 = 10_000;
 
 /// How many cases match `filter`.
-pub async fn inbox_count(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> QueryResult<i64> {
-    inbox_matching!(filter, diesel::dsl::count_star()).first(conn).await
+pub async fn inbox_count(mut conn: &AsyncPgConnection, filter: &InboxFilter) -> QueryResult<i64> {
+    inbox_matching!(filter, diesel::dsl::count_star()).first(&mut conn).await
 }
 
 #[derive(diesel::QueryableByName)]
@@ -472,12 +472,12 @@ struct StateCount {
 
 /// Submitted applications per state, as the database keeps them (`case_counts`, updated by the
 /// trigger on applications in the same transaction as each change).
-pub async fn counts_by_state(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
+pub async fn counts_by_state(mut conn: &AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
     let rows: Vec<StateCount> = diesel::sql_query(
         "SELECT state, sum(n)::bigint AS n FROM case_counts GROUP BY state HAVING sum(n) <> 0 ORDER BY state",
     )
     .keep_prepared()
-    .load(conn)
+    .load(&mut conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.state, r.n)).collect())
 }

@@ -1,6 +1,8 @@
 //! Users, sessions, API tokens and login attempts.
 
+use super::prepared::KeepPreparedDsl;
 use super::schema::{api_tokens, login_attempts, organisations, sessions, users};
+use crate::domain::notice::BELL_COUNTS_TO;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -139,30 +141,33 @@ pub async fn create_session(
 pub struct SessionRow {
     pub user: User,
     pub expires_at: DateTime<Utc>,
+    /// Counted up to [`BELL_COUNTS_TO`].
     pub unread: i64,
 }
 
 /// The user of a live session, its expiry and the user's unread notices (the bell in the page
-/// header), in one statement: every page of a logged-in user needs them.
+/// header) counted up to [`BELL_COUNTS_TO`], in one statement: every page of a logged-in user
+/// needs them.
 pub async fn session_with_unread(
     conn: &mut AsyncPgConnection,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<SessionRow>> {
-    use super::schema::notifications;
-    let unread = notifications::table
-        .filter(notifications::user_id.eq(users::id))
-        .filter(notifications::read_at.is_null())
-        .count()
-        .single_value();
-    let row: Option<(User, DateTime<Utc>, Option<i64>)> = sessions::table
+    // Diesel's query builder has no LIMIT inside a count; the constant is a number, not input.
+    let unread = diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "(SELECT count(*) FROM (SELECT FROM notifications n WHERE n.user_id = users.id AND n.read_at IS NULL \
+         LIMIT {BELL_COUNTS_TO}) AS counted)"
+    ));
+    let row: Option<(User, DateTime<Utc>, i64)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash).and(sessions::expires_at.gt(now)).and(users::active.eq(true)))
         .select((User::as_select(), sessions::expires_at, unread))
-        .first(conn)
+        .limit(1)
+        .keep_prepared()
+        .get_result(conn)
         .await
         .optional()?;
-    Ok(row.map(|(user, expires_at, unread)| SessionRow { user, expires_at, unread: unread.unwrap_or(0) }))
+    Ok(row.map(|(user, expires_at, unread)| SessionRow { user, expires_at, unread }))
 }
 
 pub async fn delete_session(conn: &mut AsyncPgConnection, token_hash: &str) -> QueryResult<usize> {

@@ -1,5 +1,16 @@
 //! Notices (varsler): what people are told of, in the bell and by mail.
 
+/// The bell in every page's header counts unread notices up to this many; beyond it shows
+/// "99+". Counting a busy officer's thousands of unread notices on every page would cost each
+/// page more than the page itself (issue 25); the notifications page tells the exact number.
+pub const BELL_COUNTS_TO: i64 = 100;
+
+/// What the bell shows for `unread` as counted (at most [`BELL_COUNTS_TO`]): the number, or
+/// "99+" when there are more than 99.
+pub fn bell(unread: i64) -> serde_json::Value {
+    if unread >= BELL_COUNTS_TO { serde_json::Value::from("99+") } else { serde_json::Value::from(unread) }
+}
+
 /// Every kind of notice, each with a text in both languages (checked by a test) and a mail.
 pub const KINDS: &[&str] = &[
     "application.submitted",
@@ -76,5 +87,17 @@ mod tests {
         assert_eq!(super::path("linkage.published", &linkage).as_deref(), Some("/transfers/2"));
         assert_eq!(super::path("message.posted", &json!({})), None);
         assert_eq!(super::path("enquiry.answered", &json!({"enquiry_id": 3})).as_deref(), Some("/enquiries/3"));
+    }
+}
+
+#[cfg(test)]
+mod bell_tests {
+    use super::*;
+
+    #[test]
+    fn the_bell_shows_up_to_99_then_99_plus() {
+        assert_eq!(bell(0), serde_json::json!(0));
+        assert_eq!(bell(99), serde_json::json!(99));
+        assert_eq!(bell(BELL_COUNTS_TO), serde_json::json!("99+"));
     }
 }

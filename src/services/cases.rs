@@ -674,15 +674,23 @@ pub struct Inbox {
 
 /// Reads the officers' inbox with `filter`.
 pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter) -> AppResult<Inbox> {
-    let waiting = db::billing::applications_with_pending_estimates(conn).await?;
-    let cases = db::cases::inbox(conn, filter).await?;
-    let counts = db::cases::counts_by_state(conn).await?;
-    let total = if filter.by_state_only() {
-        counts.iter().filter(|(state, _)| filter.state.as_ref().is_none_or(|s| s == state)).map(|(_, n)| n).sum()
-    } else {
-        db::cases::inbox_count(conn, filter).await?
+    // The reads do not depend on each other: sent together (pipelined, issue 25).
+    let shared: &AsyncPgConnection = conn;
+    let count = async {
+        // A filter on the state alone is counted from the kept counts per state.
+        if filter.by_state_only() { Ok(None) } else { db::cases::inbox_count(shared, filter).await.map(Some) }
     };
-    let sources = db::catalogue::sources(conn, None).await?;
+    let (waiting, cases, counts, count, sources) = tokio::try_join!(
+        biased;
+        super::read(db::billing::applications_with_pending_estimates(shared)),
+        super::read(db::cases::inbox(shared, filter)),
+        super::read(db::cases::counts_by_state(shared)),
+        super::read(count),
+        super::read(db::catalogue::sources(shared, None)),
+    )?;
+    let total = count.unwrap_or_else(|| {
+        counts.iter().filter(|(state, _)| filter.state.as_ref().is_none_or(|s| s == state)).map(|(_, n)| n).sum()
+    });
     Ok(Inbox { waiting, cases, total, counts, sources })
 }
 

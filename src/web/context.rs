@@ -64,7 +64,7 @@ impl Ctx {
     /// The common context with `data` merged over it.
     fn context(&self, data: Value) -> Value {
         let mut root = base_context(self.lang, self.user.as_ref(), &self.csrf, &self.path);
-        root.insert("unread".into(), json!(self.unread));
+        root.insert("unread".into(), crate::domain::notice::bell(self.unread));
         if let Some((kind, message)) = &self.flash {
             root.insert("flash".into(), json!({"kind": kind, "message": message}));
         }
@@ -147,7 +147,7 @@ pub fn error_page(req: &Request<'_>, status: Status, err: &AppError) -> (Status,
     let lang = language_of(req, user.as_ref());
     let csrf = super::csrf::token(req);
     let mut root = base_context(lang, user.as_ref(), &csrf, req.uri().path().as_str());
-    root.insert("unread".into(), json!(req.local_cache(|| ErrorPageUnread(0)).0));
+    root.insert("unread".into(), crate::domain::notice::bell(req.local_cache(|| ErrorPageUnread(0)).0));
     root.insert("status".into(), json!(status.code));
     root.insert("title".into(), json!(i18n::t(lang, &format!("status-{}", status.code))));
     root.insert("message".into(), json!(err.public_message(lang)));

@@ -432,3 +432,32 @@ async fn self_registered_addresses_are_confirmed_by_a_mailed_link() {
     let resp = app.form("/verify-email/resend", &[], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::Conflict, "nothing to confirm any more");
 }
+
+/// The bell counts unread notices up to 99 and then says "99+": every page reads it, and a busy
+/// officer's thousands of unread notices are not counted on each of them. The list of notices
+/// (and the API) still tells the exact number.
+#[rocket::async_test]
+async fn the_bell_says_99_plus_beyond_99_unread_notices() {
+    let app = TestApp::new().await;
+    let officer = app.user("case_officer", None).await;
+    let token = app.token(&officer).await;
+    let notices = |n: i64| {
+        format!(
+            "INSERT INTO notifications (user_id, kind, urgent, created_at, mail) \
+             SELECT {}, 'message.posted', false, now(), 'queued' FROM generate_series(1, {n})",
+            officer.id
+        )
+    };
+    app.sql(&notices(99)).await.unwrap();
+    app.login(&officer).await;
+    let (_, html) = app.page("/inbox").await;
+    assert!(html.contains("Varsler (99 uleste)"), "99 counted");
+    app.sql(&notices(1)).await.unwrap();
+    let (_, html) = app.page("/inbox").await;
+    assert!(html.contains("Varsler (99+ uleste)"), "100 and more");
+    app.client.get("/language/en").dispatch().await;
+    let (_, html) = app.page("/inbox").await;
+    assert!(html.contains("Notifications (99+ unread)"));
+    let (_, body) = app.get_json("/api/notifications", Some(&token)).await;
+    assert_eq!(body["unread"], 100, "the exact number");
+}

@@ -20,7 +20,7 @@ async fn hot_statements_stay_prepared_on_their_connection() {
     let mut conn = app.conn().await;
     let now = Utc::now();
     for i in 0..3 {
-        db::cases::counts_by_state(&mut conn).await.unwrap();
+        db::cases::counts_by_state(&conn).await.unwrap();
         db::statistics::workload(&mut conn, now.date_naive()).await.unwrap();
         db::statistics::ages(&mut conn, now, None).await.unwrap();
         let event = db::events::NewEvent {

@@ -328,7 +328,7 @@ async fn kept_figures_follow_corrections_and_late_events() {
         let f = helsedataservice::services::statistics::figures(&mut conn, now).await.unwrap();
         assert_eq!(counted(&app, now).await, kept(&f), "{what}");
         // The inbox's kept counts per state, too.
-        let states = helsedataservice::db::cases::counts_by_state(&mut conn).await.unwrap();
+        let states = helsedataservice::db::cases::counts_by_state(&conn).await.unwrap();
         let rows = crate::common::json_of(
             &app,
             "SELECT coalesce(json_agg(json_build_array(state, n) ORDER BY state), '[]') AS j FROM \
