@@ -90,6 +90,11 @@ pub fn storage_error(e: crate::storage::StorageError) -> AppError {
 }
 
 /// Takes a connection from the pool, mapping failure to 503.
+///
+/// A request holds one connection at a time (waiting for a second while holding one can wait
+/// for ever once every connection is held so). Where a handler makes one call and may then
+/// render a page that reads again, it passes `&mut *services::conn(pool).await?` as the call's
+/// argument: a temporary, back in the pool at the end of that statement.
 pub async fn conn(pool: &Pool) -> AppResult<crate::db::Conn> {
     pool.get().await.map_err(AppError::from)
 }

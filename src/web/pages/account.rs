@@ -84,9 +84,7 @@ async fn create_token(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<TokenForm>) -
         scope: form.scope.clone(),
         expires_in_days: form.expires_in_days,
     };
-    let mut conn = services::conn(pool).await?;
-    let result = tokens::create(&mut conn, user, &ctx.actor(), &req, Utc::now()).await;
-    drop(conn);
+    let result = tokens::create(&mut *services::conn(pool).await?, user, &ctx.actor(), &req, Utc::now()).await;
     match result {
         Ok((secret, token)) => {
             let created = json!({"secret": secret, "name": token.name, "expires": token.expires_at.format("%d.%m.%Y").to_string()});

@@ -134,9 +134,8 @@ async fn create_user(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<UserForm>) -> 
         organisation_id: f.organisation_id,
         language: Some(f.language.clone()),
     };
-    let mut conn = services::conn(pool).await?;
-    let result = accounts::create_account(&mut conn, &ctx.actor(), input, false, Utc::now()).await;
-    drop(conn);
+    let result =
+        accounts::create_account(&mut *services::conn(pool).await?, &ctx.actor(), input, false, Utc::now()).await;
     match result {
         Ok(u) => Ok(saved(format!("/admin/users/{}", u.id), &ctx)),
         Err(e) => {
@@ -190,9 +189,8 @@ async fn update_user(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<UserE
         version: f.version,
         password: Some(f.password),
     };
-    let mut conn = services::conn(pool).await?;
-    let result = accounts::update_account(&mut conn, &ctx.actor(), id, changes, Utc::now()).await;
-    drop(conn);
+    let result =
+        accounts::update_account(&mut *services::conn(pool).await?, &ctx.actor(), id, changes, Utc::now()).await;
     match result {
         Ok(_) => Ok(saved(format!("/admin/users/{id}"), &ctx)),
         Err(e) => {
@@ -251,9 +249,9 @@ impl OrganisationForm {
 #[post("/admin/organisations", data = "<form>")]
 async fn create_organisation(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<OrganisationForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageUsers)?;
-    let mut conn = services::conn(pool).await?;
-    let result = catalogue::create_organisation(&mut conn, &ctx.actor(), form.0.input(), Utc::now()).await;
-    drop(conn);
+    let result =
+        catalogue::create_organisation(&mut *services::conn(pool).await?, &ctx.actor(), form.0.input(), Utc::now())
+            .await;
     match result {
         Ok(_) => Ok(saved("/admin/organisations".into(), &ctx)),
         Err(e) => form_error(&ctx, e, "pages/admin/organisations", organisations_data(pool, form.0.echo()).await?),
@@ -359,9 +357,8 @@ impl SourceForm {
 #[post("/admin/data-sources", data = "<form>")]
 async fn create_source(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<SourceForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageCatalogue)?;
-    let mut conn = services::conn(pool).await?;
-    let result = catalogue::create_source(&mut conn, &ctx.actor(), form.0.input(), Utc::now()).await;
-    drop(conn);
+    let result =
+        catalogue::create_source(&mut *services::conn(pool).await?, &ctx.actor(), form.0.input(), Utc::now()).await;
     match result {
         Ok(s) => Ok(saved(format!("/admin/data-sources/{}", s.id), &ctx)),
         Err(e) => form_error(&ctx, e, "pages/admin/source", source_form_data(pool, form.0.echo(), None).await?),
@@ -391,9 +388,8 @@ async fn source(ctx: Ctx, pool: &State<Pool>, id: i64, _flash: Option<FlashMessa
 #[post("/admin/data-sources/<id>", data = "<form>")]
 async fn update_source(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<SourceForm>) -> AppResult<PageOr> {
     ctx.require(Permission::ManageCatalogue)?;
-    let mut conn = services::conn(pool).await?;
-    let result = catalogue::update_source(&mut conn, &ctx.actor(), id, form.0.input(), Utc::now()).await;
-    drop(conn);
+    let result =
+        catalogue::update_source(&mut *services::conn(pool).await?, &ctx.actor(), id, form.0.input(), Utc::now()).await;
     match result {
         Ok(_) => Ok(saved(format!("/admin/data-sources/{id}"), &ctx)),
         Err(e) => {
@@ -421,9 +417,7 @@ async fn add_variable(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<Vari
         description_en: f.description_en.clone(),
         identifying: f.identifying.clone(),
     };
-    let mut conn = services::conn(pool).await?;
-    let result = catalogue::add_variable(&mut conn, &ctx.actor(), id, input, Utc::now()).await;
-    drop(conn);
+    let result = catalogue::add_variable(&mut *services::conn(pool).await?, &ctx.actor(), id, input, Utc::now()).await;
     match result {
         Ok(_) => Ok(saved(format!("/admin/data-sources/{id}#variables"), &ctx)),
         Err(e) => {

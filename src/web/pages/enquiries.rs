@@ -83,9 +83,7 @@ async fn create(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<NewForm>) -> AppRes
     let f = form.0;
     let input =
         svc::NewEnquiry { subject: f.subject.clone(), question: f.question.clone(), source_ids: f.source_ids.clone() };
-    let mut conn = services::conn(pool).await?;
-    let result = svc::open(&mut conn, user, &ctx.actor(), input, Utc::now()).await;
-    drop(conn);
+    let result = svc::open(&mut *services::conn(pool).await?, user, &ctx.actor(), input, Utc::now()).await;
     match result {
         Ok(e) => Ok(PageOr::Flash(Flash::success(
             Redirect::to(format!("/enquiries/{}", e.id)),

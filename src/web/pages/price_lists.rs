@@ -84,9 +84,7 @@ async fn create(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<NewListForm>) -> Ap
         copy_current: f.copy_current,
         version: None,
     };
-    let mut conn = services::conn(pool).await?;
-    let result = price_lists::create(&mut conn, user, &ctx.actor(), input, Utc::now()).await;
-    drop(conn);
+    let result = price_lists::create(&mut *services::conn(pool).await?, user, &ctx.actor(), input, Utc::now()).await;
     match result {
         Ok(list) => {
             Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{}", list.id)), ctx.t("saved"))))
@@ -164,9 +162,8 @@ async fn update(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<HeaderForm
         copy_current: false,
         version: Some(f.version),
     };
-    let mut conn = services::conn(pool).await?;
-    let result = price_lists::update(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
-    drop(conn);
+    let result =
+        price_lists::update(&mut *services::conn(pool).await?, user, &ctx.actor(), id, input, Utc::now()).await;
     match result {
         Ok(_) => Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}")), ctx.t("saved")))),
         Err(e) => {
@@ -217,9 +214,9 @@ impl ItemForm {
 #[post("/admin/price-lists/<id>/items", data = "<form>")]
 async fn add_item(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<ItemForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
-    let mut conn = services::conn(pool).await?;
-    let result = price_lists::add_item(&mut conn, user, &ctx.actor(), id, form.0.input(), Utc::now()).await;
-    drop(conn);
+    let result =
+        price_lists::add_item(&mut *services::conn(pool).await?, user, &ctx.actor(), id, form.0.input(), Utc::now())
+            .await;
     match result {
         Ok(_) => {
             Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
@@ -234,9 +231,16 @@ async fn add_item(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<ItemForm
 #[post("/admin/price-lists/<id>/items/<item>", data = "<form>")]
 async fn update_item(ctx: Ctx, pool: &State<Pool>, id: i64, item: i64, form: CsrfForm<ItemForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
-    let mut conn = services::conn(pool).await?;
-    let result = price_lists::update_item(&mut conn, user, &ctx.actor(), id, item, form.0.input(), Utc::now()).await;
-    drop(conn);
+    let result = price_lists::update_item(
+        &mut *services::conn(pool).await?,
+        user,
+        &ctx.actor(),
+        id,
+        item,
+        form.0.input(),
+        Utc::now(),
+    )
+    .await;
     match result {
         Ok(_) => {
             Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
@@ -251,9 +255,8 @@ async fn update_item(ctx: Ctx, pool: &State<Pool>, id: i64, item: i64, form: Csr
 #[post("/admin/price-lists/<id>/items/<item>/delete", data = "<_form>")]
 async fn remove_item(ctx: Ctx, pool: &State<Pool>, id: i64, item: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<PageOr> {
     let user = ctx.user()?;
-    let mut conn = services::conn(pool).await?;
-    let result = price_lists::remove_item(&mut conn, user, &ctx.actor(), id, item, Utc::now()).await;
-    drop(conn);
+    let result =
+        price_lists::remove_item(&mut *services::conn(pool).await?, user, &ctx.actor(), id, item, Utc::now()).await;
     match result {
         Ok(_) => {
             Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
@@ -273,9 +276,15 @@ struct PublishForm {
 #[post("/admin/price-lists/<id>/publish", data = "<form>")]
 async fn publish(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<PublishForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
-    let mut conn = services::conn(pool).await?;
-    let result = price_lists::publish(&mut conn, user, &ctx.actor(), id, Some(form.0.version), Utc::now()).await;
-    drop(conn);
+    let result = price_lists::publish(
+        &mut *services::conn(pool).await?,
+        user,
+        &ctx.actor(),
+        id,
+        Some(form.0.version),
+        Utc::now(),
+    )
+    .await;
     match result {
         Ok(_) => Ok(PageOr::Flash(Flash::success(
             Redirect::to(format!("/admin/price-lists/{id}")),
@@ -291,9 +300,7 @@ async fn publish(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<PublishFo
 #[post("/admin/price-lists/<id>/delete", data = "<_form>")]
 async fn delete(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<PageOr> {
     let user = ctx.user()?;
-    let mut conn = services::conn(pool).await?;
-    let result = price_lists::delete_draft(&mut conn, user, &ctx.actor(), id, Utc::now()).await;
-    drop(conn);
+    let result = price_lists::delete_draft(&mut *services::conn(pool).await?, user, &ctx.actor(), id, Utc::now()).await;
     match result {
         Ok(_) => Ok(PageOr::Flash(Flash::success(Redirect::to("/admin/price-lists".to_string()), ctx.t("saved")))),
         Err(e) => {

@@ -70,10 +70,10 @@ async fn register(
         event_kinds: form.event_kinds.split([',', ' ', '\n']).map(str::to_string).collect(),
         organisation_id: form.organisation_id,
     };
-    let mut conn = services::conn(pool).await?;
+    let allow_loopback = config.webhook_allow_loopback;
     let result =
-        webhooks::register(&mut conn, user, &ctx.actor(), &req, config.webhook_allow_loopback, Utc::now()).await;
-    drop(conn);
+        webhooks::register(&mut *services::conn(pool).await?, user, &ctx.actor(), &req, allow_loopback, Utc::now())
+            .await;
     match result {
         Ok((secret, e)) => {
             render(&ctx, pool, json!({"created": {"secret": secret, "url": e.url}}), Status::Created).await
