@@ -3,6 +3,7 @@
 use crate::domain::language::Language;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, langid};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -32,14 +33,15 @@ fn id(lang: Language) -> &'static LanguageIdentifier {
 static SOURCES: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/locales");
 
 /// Every message that takes no arguments, formatted once for each language at first use. A page
-/// asks for a hundred or more of them, and fluent formats each afresh into a new `String`.
-static PLAIN: LazyLock<[HashMap<&'static str, String>; 3]> = LazyLock::new(|| {
+/// asks for a hundred or more of them, and fluent formats each afresh into a new `String`. Kept
+/// as the JSON strings the templates take, so the `t` helper hands out a reference.
+static PLAIN: LazyLock<[HashMap<&'static str, Value>; 3]> = LazyLock::new(|| {
     let mut ids = std::collections::BTreeSet::new();
     for file in SOURCES.dirs().flat_map(|language| language.files()) {
         ids.extend(file.contents_utf8().unwrap_or_default().lines().filter_map(message_id));
     }
     // Indexed by `lang as usize`: `Language::ALL` is in the enum's order (a test checks).
-    Language::ALL.map(|lang| ids.iter().filter_map(|id| Some((*id, lookup(lang, id, None)?))).collect())
+    Language::ALL.map(|lang| ids.iter().filter_map(|id| Some((*id, Value::String(lookup(lang, id, None)?)))).collect())
 });
 
 /// The id of the message a catalogue line starts (`key = …`), if it starts one.
@@ -51,16 +53,16 @@ fn message_id(line: &str) -> Option<&str> {
     valid.then_some(id)
 }
 
-/// Each message of `lang` that takes no arguments, with its text (the fallback's where `lang`
-/// lacks it), formatted once.
-pub fn plain_messages(lang: Language) -> impl Iterator<Item = (&'static str, &'static str)> {
-    PLAIN[lang as usize].iter().map(|(k, v)| (*k, v.as_str()))
+/// The text of `key` in `lang` (the fallback's where `lang` lacks it) as a JSON string, if the
+/// message takes no arguments: formatted once.
+pub fn plain_text(lang: Language, key: &str) -> Option<&'static Value> {
+    PLAIN[lang as usize].get(key)
 }
 
 /// The text for `key` in `lang` (the key itself when missing, so gaps show up in tests).
 pub fn t(lang: Language, key: &str) -> String {
-    match PLAIN[lang as usize].get(key) {
-        Some(text) => text.clone(),
+    match plain_text(lang, key).and_then(Value::as_str) {
+        Some(text) => text.to_owned(),
         None => lookup(lang, key, None).unwrap_or_else(|| key.to_string()),
     }
 }
@@ -116,9 +118,7 @@ mod tests {
             let mut ftl = vec![];
             files_ending(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(dir), "ftl", &mut ftl);
             for text in ftl.iter().map(|p| std::fs::read_to_string(p).unwrap()) {
-                keys.extend(text.lines().filter_map(|l| l.split_once(" =")).map(|(k, _)| k.to_string()).filter(|k| {
-                    !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                }));
+                keys.extend(text.lines().filter_map(message_id).map(str::to_string));
             }
         }
         keys.insert("no-such-message".into());
@@ -142,7 +142,8 @@ mod tests {
     fn the_plain_texts_are_the_messages_without_arguments() {
         for (i, lang) in Language::ALL.into_iter().enumerate() {
             assert_eq!(i, lang as usize, "the slots follow Language::ALL");
-            let plain: HashMap<&str, &str> = plain_messages(lang).collect();
+            let plain: HashMap<&str, &str> =
+                PLAIN[lang as usize].iter().map(|(k, v)| (*k, v.as_str().unwrap_or_default())).collect();
             assert!(plain.len() > 1000, "{lang:?}: {}", plain.len());
             for (key, text) in &plain {
                 assert_eq!(

@@ -12,13 +12,6 @@ fn root_lang(ctx: &Context) -> Language {
     ctx.data().get("lang").and_then(Value::as_str).and_then(Language::from_tag).unwrap_or_default()
 }
 
-/// The messages without arguments as JSON strings, for each language (`i18n::plain_messages`):
-/// `t` hands out a reference to one instead of formatting and allocating it on every call.
-static TEXTS: std::sync::LazyLock<[std::collections::HashMap<&'static str, Value>; 3]> =
-    std::sync::LazyLock::new(|| {
-        Language::ALL.map(|lang| i18n::plain_messages(lang).map(|(k, v)| (k, Value::String(v.to_owned()))).collect())
-    });
-
 /// `{{t "key" n=3}}`: the translation of `key` in the page's language (also as a subexpression).
 struct TranslateHelper;
 
@@ -36,7 +29,8 @@ impl handlebars::HelperDef for TranslateHelper {
             .ok_or(handlebars::RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
         let lang = root_lang(ctx);
         let text = if h.hash().is_empty() {
-            if let Some(text) = TEXTS[lang as usize].get(key) {
+            // Formatted once: a reference, not a new string on every call.
+            if let Some(text) = i18n::plain_text(lang, key) {
                 return Ok(ScopedJson::Constant(text));
             }
             i18n::t(lang, key)
