@@ -1,7 +1,7 @@
 //! The applicant's journey through the pages, as a browser does it: GET the form, POST it
 //! with the CSRF token, follow redirects, read errors beside the fields, in both languages.
 
-use crate::common::{TestApp, csrf_in};
+use crate::common::{TestApp, csrf_in, unescape};
 use rocket::http::{ContentType, Status};
 
 fn version_in(html: &str) -> String {
@@ -310,7 +310,7 @@ fn textarea(html: &str, name: &str) -> String {
     let body = &html[start..];
     let open = body.find('>').unwrap() + 1;
     let close = body.find("</textarea>").unwrap();
-    body[open..close].replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
+    unescape(&body[open..close])
 }
 
 /// Answers of several lines come back into their fields exactly as typed, and saving the form

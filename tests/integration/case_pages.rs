@@ -151,7 +151,7 @@ async fn the_inbox_comes_in_pages_of_fifty_sorted_with_the_filters_in_the_addres
     // The addresses as the browser reads them out of the attributes.
     let page = async |path: &str| {
         let (status, html) = app.page(path).await;
-        (status, html.replace("&#x3D;", "=").replace("&amp;", "&"))
+        (status, crate::common::unescape(&html))
     };
 
     // The default order is the due date: the latest submitted is due first.

@@ -6,7 +6,7 @@
 
 use crate::applications_api::submitted;
 use crate::common::smtp::Sink;
-use crate::common::{TestApp, TestUser, count, csrf_in};
+use crate::common::{TestApp, TestUser, count, csrf_in, unescape};
 use chrono::{Duration, Utc};
 use helsedataservice::domain::deadlines::oslo_date;
 use helsedataservice::services::statements;
@@ -14,10 +14,6 @@ use rocket::http::Status;
 use serde_json::json;
 
 const HDIR: &str = "983544622";
-
-fn decode(html: &str) -> String {
-    html.replace("&#x3D;", "=").replace("&amp;", "&")
-}
 
 #[rocket::async_test]
 async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
@@ -184,7 +180,7 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     assert_eq!(outstanding.as_array().unwrap().len(), 0);
     app.login(&officer).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
-    let html = decode(&html);
+    let html = unescape(&html);
     assert!(html.contains("id=\"statements\"") && html.contains("Kari Ekspert"), "on the case page");
     assert!(html.contains(&format!("href=\"/applications/{id}/statements/new\"")));
     app.login(&applicant).await;

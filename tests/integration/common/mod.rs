@@ -453,6 +453,17 @@ pub fn enc(s: &str) -> String {
         .replace('+', "%2B")
 }
 
+/// Page text as a browser reads it: Handlebars' escapes (`<>"'`=` and `&`) undone, `&amp;` last.
+pub fn unescape(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x60;", "`")
+        .replace("&#x3D;", "=")
+        .replace("&amp;", "&")
+}
+
 /// The value of the first hidden `csrf_token` field in a page.
 pub fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
