@@ -222,13 +222,14 @@ pub async fn set_mail_preference(conn: &mut AsyncPgConnection, user_id: i64, pre
     diesel::update(users::table.find(user_id)).set(users::mail_preference.eq(preference)).execute(conn).await
 }
 
-/// Claims the oldest due message, locked until the caller's transaction ends; rows another
-/// worker holds are skipped, so no message is sent twice.
+/// Claims the message due earliest (then the oldest), locked until the caller's transaction ends;
+/// rows another worker holds are skipped, so no message is sent twice. The order is the index
+/// `outbox_due`'s, so the claim reads only due rows, however many were sent before or wait for later.
 pub async fn claim_due(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<Option<OutboxMessage>> {
     outbox::table
         .filter(outbox::state.eq("pending"))
         .filter(outbox::next_attempt_at.le(now))
-        .order(outbox::id)
+        .order((outbox::next_attempt_at, outbox::id))
         .limit(1)
         .for_update()
         .skip_locked()

@@ -1,5 +1,5 @@
 //! Background work of the service, in every instance: the mail worker drains the outbox every few
-//! seconds, and scheduled tasks run every quarter of an hour (interim replies, digests, reminders, transfer
+//! seconds (all that is due, in batches), and scheduled tasks run every quarter of an hour (interim replies, digests, reminders, transfer
 //! expiry, abandoned uploads, the audit chain's verification).
 //! Each task is safe to run concurrently in several instances: rows are locked (or claimed with
 //! `SKIP LOCKED`) and re-checked before they change; on top of that one round of scheduled tasks
@@ -26,7 +26,7 @@ pub fn spawn(pool: Pool, mailer: Arc<Mailer>, config: Config, storage: Storage) 
         loop {
             tick.tick().await;
             let Ok(mut conn) = mail_pool.get().await else { continue };
-            let round = crate::mail::send_due(&mut conn, &mailer, Utc::now(), 100).await;
+            let round = crate::mail::drain(&mut conn, &mailer, Utc::now()).await;
             if round.sent + round.failed > 0 {
                 tracing::info!("mail: {} sent, {} failed ({} given up)", round.sent, round.failed, round.dead);
             }

@@ -247,6 +247,26 @@ pub struct Round {
     pub dead: usize,
 }
 
+/// Messages sent in one round of [`drain`].
+pub const BATCH: usize = 100;
+
+/// Sends every message due at `now`, [`BATCH`] at a time, until a round finds fewer than a batch:
+/// a backlog (a burst of submissions notifies every case officer) goes out at once instead of a
+/// batch per tick of the worker. It ends: a round either sends a message or moves it past `now`
+/// (a failure waits for its backoff), and a round that stops early on an error is not full.
+pub async fn drain(conn: &mut AsyncPgConnection, mailer: &Mailer, now: DateTime<Utc>) -> Round {
+    let mut total = Round::default();
+    loop {
+        let round = send_due(conn, mailer, now, BATCH).await;
+        total.sent += round.sent;
+        total.failed += round.failed;
+        total.dead += round.dead;
+        if round.sent + round.failed < BATCH {
+            return total;
+        }
+    }
+}
+
 /// Sends every due message (at most `limit`), one transaction each.
 pub async fn send_due(conn: &mut AsyncPgConnection, mailer: &Mailer, now: DateTime<Utc>, limit: usize) -> Round {
     let mut round = Round::default();

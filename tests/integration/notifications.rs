@@ -146,6 +146,66 @@ async fn nothing_is_lost_while_the_server_is_down_and_nothing_is_sent_twice() {
 }
 
 #[rocket::async_test]
+async fn the_worker_sends_the_message_due_earliest_first_and_leaves_those_due_later() {
+    let sink = Sink::start(0).await;
+    let url = sink.url();
+    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    two_source_case(&app).await;
+    let ids: Vec<i64> = {
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            ids.push(count(&app, &format!("SELECT id AS n FROM outbox ORDER BY id OFFSET {n} LIMIT 1")).await);
+        }
+        ids
+    };
+    // The oldest message waits for later (a retry's backoff); the newest has been due longest.
+    let now = Utc::now();
+    for (id, due) in ids.iter().zip([now + Duration::hours(1), now - Duration::minutes(1), now - Duration::hours(1)]) {
+        app.sql(&format!("UPDATE outbox SET next_attempt_at = '{}' WHERE id = {id}", due.to_rfc3339())).await.unwrap();
+    }
+    let is_sent = async |id: i64| {
+        count(&app, &format!("SELECT count(*) AS n FROM outbox WHERE id = {id} AND state = 'sent'")).await == 1
+    };
+
+    let mut conn = app.conn().await;
+    let one = helsedataservice::mail::send_due(&mut conn, app.mailer(), now, 1).await;
+    assert_eq!(one.sent, 1, "{one:?}");
+    assert!(is_sent(ids[2]).await, "the message due an hour ago goes first, though it is the newest");
+    assert!(!is_sent(ids[1]).await && !is_sent(ids[0]).await);
+
+    let rest = helsedataservice::mail::send_due(&mut conn, app.mailer(), now, 10).await;
+    assert_eq!(rest.sent, 1, "only the other due message: {rest:?}");
+    assert!(is_sent(ids[1]).await);
+    assert!(!is_sent(ids[0]).await, "the message due in an hour waits");
+    assert_eq!(sink.messages().len(), 2);
+}
+
+#[rocket::async_test]
+async fn the_worker_sends_a_backlog_larger_than_its_batch_in_one_go() {
+    let sink = Sink::start(0).await;
+    let url = sink.url();
+    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    two_source_case(&app).await;
+    // A burst: copies of the three messages of a submission, well over one batch.
+    app.sql(
+        "INSERT INTO outbox (user_id, recipient, language, template, context, next_attempt_at, created_at) \
+         SELECT user_id, recipient, language, template, context, next_attempt_at, created_at \
+         FROM outbox, generate_series(1, 80)",
+    )
+    .await
+    .unwrap();
+    let queued = count(&app, "SELECT count(*) AS n FROM outbox WHERE state = 'pending'").await as usize;
+    assert_eq!(queued, 243);
+    assert!(queued > 2 * helsedataservice::mail::BATCH);
+
+    let mut conn = app.conn().await;
+    let round = helsedataservice::mail::drain(&mut conn, app.mailer(), Utc::now()).await;
+    assert_eq!((round.sent, round.failed), (queued, 0), "{round:?}");
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM outbox WHERE state = 'pending'").await, 0);
+    assert_eq!(sink.messages().len(), queued);
+}
+
+#[rocket::async_test]
 async fn messages_that_keep_failing_are_given_up_shown_to_admins_and_can_be_retried() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
