@@ -1,6 +1,7 @@
 //! Background work of the service, in every instance: the mail worker drains the outbox every few
-//! seconds (all that is due, in batches), and scheduled tasks run every quarter of an hour (interim replies, digests, reminders, transfer
-//! expiry, abandoned uploads, the audit chain's verification).
+//! seconds (all that is due, in batches), and scheduled tasks run every quarter of an hour
+//! (interim replies, digests, reminders, transfer expiry, abandoned uploads, the audit chain's
+//! verification).
 //! Each task is safe to run concurrently in several instances: rows are locked (or claimed with
 //! `SKIP LOCKED`) and re-checked before they change; on top of that one round of scheduled tasks
 //! runs at a time across all instances (a PostgreSQL advisory lock), so none does the work twice.

@@ -2,7 +2,6 @@
 //! sources before applying; officers and the register owners of the sources named answer in a
 //! thread (by mail too); the enquiry becomes a draft application with its sources filled in.
 
-use crate::common::smtp::Sink;
 use crate::common::{TestApp, count, csrf_in};
 use chrono::Utc;
 use rocket::http::Status;
@@ -13,9 +12,7 @@ const FHI: &str = "983744516";
 
 #[rocket::async_test]
 async fn a_researcher_asks_before_applying_and_applies_from_the_enquiry() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     let researcher = app.user("applicant", None).await;
     let token = app.token(&researcher).await;
     let other = app.user("applicant", None).await;

@@ -4,7 +4,7 @@
 //! person's own choice; the accessibility statement.
 
 use crate::case_handling::{cmd, release, two_source_case};
-use crate::common::{TestApp, csrf_in, smtp::Sink};
+use crate::common::{TestApp, csrf_in};
 use chrono::{NaiveDate, Utc};
 use helsedataservice::domain::deadlines;
 use rocket::http::Status;
@@ -97,9 +97,7 @@ async fn an_appeal_on_the_last_day_is_in_time_and_a_late_one_needs_an_officer_an
 
 #[rocket::async_test]
 async fn nynorsk_is_a_language_of_its_own_in_pages_and_mail() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     // The page: switched like English, with lang="nn" and nynorsk words.
     let resp = app.client.get("/language/nn?next=/").dispatch().await;
     assert_eq!(resp.status(), Status::SeeOther);
@@ -162,9 +160,7 @@ async fn every_page_links_to_the_accessibility_statement() {
 #[rocket::async_test]
 async fn the_interim_reply_says_why_and_when_and_waits_for_nobody_but_the_applicant() {
     use helsedataservice::services::cases::send_interim_replies;
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     let (c, id) = two_source_case(&app).await;
     app.sql(&format!("UPDATE users SET language = 'nn' WHERE id = {}", c.applicant.id)).await.unwrap();
     app.send_mail(Utc::now()).await;

@@ -5,7 +5,6 @@
 //! applicant and the officer see who has accepted.
 
 use crate::applications_api::{attach_required, complete_form};
-use crate::common::smtp::Sink;
 use crate::common::{TestApp, count, csrf_in, last_mail_field};
 use crate::transfers::{create_transfer, get_file, post, put_file};
 use chrono::Utc;
@@ -16,9 +15,7 @@ const HDIR: &str = "983544622";
 
 #[rocket::async_test]
 async fn members_are_invited_and_everyone_accepts_the_terms_before_download() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     let applicant = app.user("applicant", None).await;
     let token = app.token(&applicant).await;
     let colleague = app.user("applicant", None).await;

@@ -11,9 +11,7 @@ use serde_json::json;
 
 #[rocket::async_test]
 async fn each_event_reaches_the_right_people_in_their_language_over_smtp() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     let (c, id) = two_source_case(&app).await;
     // The officer reads English from now on: later notices to them are in English.
     app.sql(&format!("UPDATE users SET language = 'en' WHERE id = {}", c.officer.id)).await.unwrap();
@@ -147,9 +145,7 @@ async fn nothing_is_lost_while_the_server_is_down_and_nothing_is_sent_twice() {
 
 #[rocket::async_test]
 async fn the_worker_sends_the_message_due_earliest_first_and_leaves_those_due_later() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     two_source_case(&app).await;
     let ids: Vec<i64> = {
         let mut ids = Vec::new();
@@ -182,9 +178,7 @@ async fn the_worker_sends_the_message_due_earliest_first_and_leaves_those_due_la
 
 #[rocket::async_test]
 async fn the_worker_sends_a_backlog_larger_than_its_batch_in_one_go() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     two_source_case(&app).await;
     // A burst: copies of the three messages of a submission, well over one batch.
     app.sql(
@@ -297,9 +291,7 @@ async fn the_bell_counts_unread_notices_which_people_mark_read_only_for_themselv
 
 #[rocket::async_test]
 async fn non_urgent_notices_wait_for_the_daily_digest_when_chosen() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     let (c, id) = two_source_case(&app).await;
     app.send_mail(Utc::now()).await;
     let sent_before = sink.messages().len();
@@ -449,9 +441,7 @@ pub(crate) async fn confirm_address(app: &TestApp, email: &str) {
 
 #[rocket::async_test]
 async fn self_registered_addresses_are_confirmed_by_a_mailed_link() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     let (status, _) = app
         .post_json(
             "/api/register",

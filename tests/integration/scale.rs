@@ -4,7 +4,7 @@
 //! scheduled tasks runs at a time, and a file uploaded through one is downloaded through the other.
 
 use crate::applications_api::submitted;
-use crate::common::{TestApp, count, smtp::Sink};
+use crate::common::{TestApp, count};
 use crate::transfers::{create_transfer, decided_case, files, get_file, post, put_file};
 use chrono::{Duration, Utc};
 use helsedataservice::{db, jobs, storage::Storage};
@@ -36,9 +36,7 @@ async fn a_session_made_on_one_instance_works_on_the_other() {
 
 #[rocket::async_test]
 async fn both_mail_workers_together_send_each_message_once() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let a = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (a, sink) = TestApp::with_smtp_sink().await;
     let b = a.second_instance(None).await;
     let applicant = a.user("applicant", None).await;
     let _officer = a.user("case_officer", None).await;

@@ -5,7 +5,6 @@
 //! reviewers are reminded before the due date; the officer sees what is outstanding.
 
 use crate::applications_api::submitted;
-use crate::common::smtp::Sink;
 use crate::common::{TestApp, TestUser, count, csrf_in, unescape};
 use chrono::{Duration, Utc};
 use helsedataservice::domain::deadlines::oslo_date;
@@ -17,9 +16,7 @@ const HDIR: &str = "983544622";
 
 #[rocket::async_test]
 async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     let applicant = app.user("applicant", None).await;
     let applicant_token = app.token(&applicant).await;
     let case = submitted(&app, &applicant).await;

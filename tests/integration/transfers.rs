@@ -583,10 +583,7 @@ async fn organisation_id(app: &TestApp, number: &str) -> i64 {
 
 #[rocket::async_test]
 async fn a_linkage_case_is_delivered_when_the_receiver_delivers_the_linked_data() {
-    use crate::common::smtp::Sink;
-    let sink = Sink::start(0).await;
-    let url = sink.url();
-    let app = TestApp::with_config(|c| c.smtp_url = Some(url)).await;
+    let (app, sink) = TestApp::with_smtp_sink().await;
     let c = decided_case(&app, true).await;
     let fhi_id = organisation_id(&app, FHI).await;
     let fhi = app.user("register_owner", Some(FHI)).await;

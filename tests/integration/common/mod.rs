@@ -177,6 +177,14 @@ impl TestApp {
         TestApp::start(database.clone(), server.url(&database), true, change).await
     }
 
+    /// The app with its mail going over real SMTP to a sink on loopback, and the sink (which
+    /// must live as long as the app sends mail).
+    pub async fn with_smtp_sink() -> (TestApp, smtp::Sink) {
+        let sink = smtp::Sink::start(0).await;
+        let url = sink.url();
+        (TestApp::with_config(|c| c.smtp_url = Some(url)).await, sink)
+    }
+
     /// The app on a database of the caller's (e.g. on a private cluster a test stops and starts).
     pub async fn on_database(database_url: String, change: impl FnOnce(&mut Config)) -> TestApp {
         TestApp::start(String::new(), database_url, false, change).await
