@@ -48,6 +48,10 @@ pub struct Application {
     pub permit_ends_on: Option<chrono::NaiveDate>,
 }
 
+/// Which rows of a list newest first to read: `(offset, limit, below)`, the rows after the first
+/// `offset` with ids below `below` (all when `None`), at most `limit` of them.
+pub type Window = (i64, i64, Option<i64>);
+
 /// An application as a list shows it: the columns, not the form (which lists never need, and
 /// which is the largest part of a row to read and decode).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -220,7 +224,7 @@ pub async fn of_person(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     email: &str,
-    (offset, limit): (i64, i64),
+    (offset, limit, below): Window,
 ) -> QueryResult<Vec<Summary>> {
     // The member ids first: with them as a list the database combines two index scans, where a
     // subquery beside the OR made it read every application (issue 25).
@@ -233,48 +237,62 @@ pub async fn of_person(
             .load(conn)
             .await?
     };
-    applications::table
+    let mut query = applications::table
         .filter(applications::applicant_id.eq(user_id).or(applications::id.eq_any(member_of)))
         .order(applications::id.desc())
         .offset(offset)
         .limit(limit)
         .select(Summary::as_select())
-        .load(conn)
-        .await
+        .into_boxed();
+    if let Some(below) = below {
+        query = query.filter(applications::id.lt(below));
+    }
+    query.load(conn).await
 }
 
-/// Submitted (non-draft) applications, newest first (case officers): `limit` of them after the
-/// first `offset`.
-pub async fn all_submitted(conn: &mut AsyncPgConnection, (offset, limit): (i64, i64)) -> QueryResult<Vec<Summary>> {
-    applications::table
+/// Submitted (non-draft) applications, newest first (case officers), in a [`Window`].
+pub async fn all_submitted(conn: &mut AsyncPgConnection, (offset, limit, below): Window) -> QueryResult<Vec<Summary>> {
+    let mut query = applications::table
         .filter(applications::first_submitted_at.is_not_null())
         .order(applications::id.desc())
         .offset(offset)
         .limit(limit)
         .select(Summary::as_select())
-        .load(conn)
-        .await
+        .into_boxed();
+    if let Some(below) = below {
+        query = query.filter(applications::id.lt(below));
+    }
+    query.load(conn).await
 }
 
 /// Non-draft applications that request a source of the organisation (register owners).
 pub async fn for_organisation(
     conn: &mut AsyncPgConnection,
     organisation_id: i64,
-    (offset, limit): (i64, i64),
+    (offset, limit, below): Window,
 ) -> QueryResult<Vec<Summary>> {
     use super::schema::data_sources;
-    let ids = application_sources::table
+    let mut ids = application_sources::table
         .inner_join(data_sources::table)
         .filter(data_sources::owner_id.eq(organisation_id))
-        .select(application_sources::application_id);
-    applications::table
+        .select(application_sources::application_id)
+        .into_boxed();
+    if let Some(below) = below {
+        // The cursor bounds both sides: else PostgreSQL's merge join reads the organisation's
+        // sources from the newest case down to the cursor for every slice.
+        ids = ids.filter(application_sources::application_id.lt(below));
+    }
+    let mut query = applications::table
         .filter(applications::first_submitted_at.is_not_null().and(applications::id.eq_any(ids)))
         .order(applications::id.desc())
         .offset(offset)
         .limit(limit)
         .select(Summary::as_select())
-        .load(conn)
-        .await
+        .into_boxed();
+    if let Some(below) = below {
+        query = query.filter(applications::id.lt(below));
+    }
+    query.load(conn).await
 }
 
 /// `reference` if it is one of the applicant's earlier cases (none otherwise): what a change,

@@ -27,24 +27,45 @@ pub struct CaseHit {
     pub rank: f32,
 }
 
-/// Cases matching `q`, best first: every submitted case (`within` = None, for case officers) or
-/// only those with the given ids (what the user may otherwise list).
-pub async fn cases(
-    conn: &mut AsyncPgConnection,
-    q: &str,
-    within: Option<&[i64]>,
-    limit: i64,
-) -> QueryResult<Vec<CaseHit>> {
+/// Which cases a search looks among: what the searching user may list.
+#[derive(Debug, Clone, Copy)]
+pub enum Within<'a> {
+    /// Every submitted case (case officers).
+    Submitted,
+    /// The submitted cases that request a source of this organisation (its register owners).
+    SourcesOf(i64),
+    /// These cases (an applicant's own and those they are a member of).
+    Ids(&'a [i64]),
+}
+
+/// Cases matching `q` that are `within` reach, best first.
+pub async fn cases(conn: &mut AsyncPgConnection, q: &str, within: Within<'_>, limit: i64) -> QueryResult<Vec<CaseHit>> {
+    // The register owners' condition is the list's (`applications::for_organisation`) as a
+    // subquery: an organisation's cases are tens of thousands at national scale, too many to
+    // read first and hand back as a list of ids.
+    let condition = match within {
+        Within::Submitted => "a.state <> 'draft'",
+        Within::SourcesOf(_) => {
+            "a.first_submitted_at IS NOT NULL AND a.id IN (SELECT s.application_id FROM application_sources s \
+             JOIN data_sources d ON d.id = s.data_source_id WHERE d.owner_id = $3)"
+        }
+        Within::Ids(_) => "a.id = ANY($2)",
+    };
     let sql = format!(
         "SELECT a.id, a.reference, a.title, a.state, a.submitted_at, ts_rank_cd(a.search, q.query) AS rank \
          FROM applications a, (SELECT {QUERY} AS query) q \
-         WHERE a.search @@ q.query AND (CASE WHEN $2 THEN a.state <> 'draft' ELSE a.id = ANY($3) END) \
+         WHERE a.search @@ q.query AND {condition} \
          ORDER BY rank DESC, a.id DESC LIMIT $4"
     );
+    let (ids, organisation) = match within {
+        Within::Ids(ids) => (ids.to_vec(), 0),
+        Within::SourcesOf(org) => (vec![], org),
+        Within::Submitted => (vec![], 0),
+    };
     diesel::sql_query(sql)
         .bind::<Text, _>(q)
-        .bind::<diesel::sql_types::Bool, _>(within.is_none())
-        .bind::<Array<Int8>, _>(within.unwrap_or(&[]).to_vec())
+        .bind::<Array<Int8>, _>(ids)
+        .bind::<BigInt, _>(organisation)
         .bind::<BigInt, _>(limit)
         .load(conn)
         .await

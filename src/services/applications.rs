@@ -20,7 +20,7 @@ use crate::db::{
 use crate::domain::case::{self, Command, Refusal, State};
 use crate::domain::fields::FieldErrors;
 use crate::domain::form::{self, ATTACHMENT_KINDS, ApplicationForm, Mode, SourceInfo};
-use crate::domain::paging::Page;
+use crate::domain::paging::{Page, Slice};
 use crate::domain::pricing::Estimate;
 use crate::domain::role::{Permission, Role};
 use crate::domain::{deadlines, files, reference};
@@ -66,9 +66,21 @@ async fn access(conn: &mut AsyncPgConnection, user: &User, app: &Application) ->
     Ok(access::access(viewer, seen, found))
 }
 
-/// The applications a user may list, all of them (the API's list, the search).
+/// The applications a user may list, all of them (the search).
 pub async fn list(conn: &mut AsyncPgConnection, user: &User) -> AppResult<Vec<db::applications::Summary>> {
-    visible(conn, user, (0, i64::MAX)).await
+    visible(conn, user, (0, i64::MAX, None)).await
+}
+
+/// A slice of the applications a user may list, newest first (the API's list), and the cursor
+/// of the next slice when more follow.
+pub async fn list_slice(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    slice: Slice,
+) -> AppResult<(Vec<db::applications::Summary>, Option<i64>)> {
+    let mut rows = visible(conn, user, slice.window()).await?;
+    let next = slice.cut(&mut rows, |a| a.id);
+    Ok((rows, next))
 }
 
 /// One page of the applications a user may list, newest first, and whether more follow.
@@ -78,17 +90,17 @@ pub async fn list_page(
     page: Page,
 ) -> AppResult<(Vec<db::applications::Summary>, bool)> {
     // One row beyond the page tells whether there is a next one, without counting them all.
-    let mut rows = visible(conn, user, (page.offset, page.size + 1)).await?;
+    let mut rows = visible(conn, user, (page.offset, page.size + 1, None)).await?;
     let more = rows.len() as i64 > page.size;
     rows.truncate(page.size as usize);
     Ok((rows, more))
 }
 
-/// `limit` of the applications a user may list after the first `offset`.
+/// The applications a user may list in a window (see [`db::applications::Window`]).
 async fn visible(
     conn: &mut AsyncPgConnection,
     user: &User,
-    window: (i64, i64),
+    window: db::applications::Window,
 ) -> AppResult<Vec<db::applications::Summary>> {
     Ok(match user.role {
         Role::Applicant => {

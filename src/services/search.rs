@@ -4,10 +4,10 @@
 use super::applications as apps;
 use crate::db::{
     self,
-    search::{CaseHit, SourceHit, VariableHit},
+    search::{CaseHit, SourceHit, VariableHit, Within},
     users::User,
 };
-use crate::domain::role::Permission;
+use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use diesel_async::AsyncPgConnection;
 
@@ -32,15 +32,20 @@ pub async fn cases(conn: &mut AsyncPgConnection, user: &User, q: &str) -> AppRes
     if q.is_empty() {
         return Ok(vec![]);
     }
-    let officer = user.role.may(Permission::HandleCases);
-    if officer {
-        return Ok(db::search::cases(conn, q, None, LIMIT).await?);
+    if user.role.may(Permission::HandleCases) {
+        return Ok(db::search::cases(conn, q, Within::Submitted, LIMIT).await?);
+    }
+    if user.role == Role::RegisterOwner {
+        return Ok(match user.organisation_id {
+            Some(org) => db::search::cases(conn, q, Within::SourcesOf(org), LIMIT).await?,
+            None => vec![],
+        });
     }
     let visible: Vec<i64> = apps::list(conn, user).await?.iter().map(|a| a.id).collect();
     if visible.is_empty() {
         return Ok(vec![]);
     }
-    Ok(db::search::cases(conn, q, Some(&visible), LIMIT).await?)
+    Ok(db::search::cases(conn, q, Within::Ids(&visible), LIMIT).await?)
 }
 
 /// Data sources and variables matching `q`, best first.

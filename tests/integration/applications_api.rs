@@ -1,7 +1,7 @@
 //! Applications over the API: drafts, versions, submit with every rule, references,
 //! withdrawal, copies, attachments, members and object-level access.
 
-use crate::common::{TestApp, TestUser};
+use crate::common::{TestApp, TestUser, read_json};
 use rocket::http::{Header, Status};
 use serde_json::{Value, json};
 
@@ -468,4 +468,131 @@ async fn a_withdrawn_draft_never_reaches_officers_or_owners() {
         let (_, list) = app.get_json("/api/applications", Some(&t)).await;
         assert!(list.as_array().unwrap().is_empty(), "{role}");
     }
+}
+
+/// Follows the `Link: <…>; rel="next"` headers from `path`: every id in order, and how many
+/// slices it took.
+async fn slices(app: &TestApp, token: &str, path: &str) -> (Vec<i64>, usize) {
+    let (mut ids, mut count, mut next) = (vec![], 0, Some(path.to_string()));
+    while let Some(path) = next.take() {
+        let resp = app
+            .client
+            .get(path.clone())
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .dispatch()
+            .await;
+        next = resp.headers().get_one("Link").map(|link| {
+            assert!(link.starts_with("</api/applications?") && link.ends_with(">; rel=\"next\""), "{link}");
+            link[1..link.find('>').unwrap()].to_string()
+        });
+        let (status, body) = read_json(resp).await;
+        assert_eq!(status, Status::Ok, "{path}: {body}");
+        ids.extend(body.as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()));
+        count += 1;
+        assert!(count < 20, "the links end");
+    }
+    (ids, count)
+}
+
+fn ids_of(list: &Value) -> Vec<i64> {
+    list.as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect()
+}
+
+#[rocket::async_test]
+async fn the_list_comes_in_slices_newest_first_each_linking_to_the_next() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let other = app.user("applicant", None).await;
+    let (token, other_token) = (app.token(&applicant).await, app.token(&other).await);
+    let mut mine = vec![];
+    for i in 0..7 {
+        let (status, draft) =
+            app.post_json("/api/applications", Some(&token), json!({"title": format!("Utkast {i}")})).await;
+        assert_eq!(status, Status::Created, "{draft}");
+        mine.push(draft["id"].as_i64().unwrap());
+        // Another applicant's drafts in between are never in this one's slices.
+        let (status, _) = app.post_json("/api/applications", Some(&other_token), json!({"title": "Fremmed"})).await;
+        assert_eq!(status, Status::Created);
+    }
+    mine.reverse();
+
+    let (status, all) = app.get_json("/api/applications", Some(&token)).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(ids_of(&all), mine, "without a limit: every one, newest first, as before");
+    assert_eq!(slices(&app, &token, "/api/applications?limit=3").await, (mine.clone(), 3), "3 + 3 + 1");
+    assert_eq!(slices(&app, &token, "/api/applications?limit=7").await, (mine.clone(), 1), "no link to an empty slice");
+    assert_eq!(slices(&app, &token, "/api/applications?limit=1000").await, (mine.clone(), 1));
+    let (older, _) = slices(&app, &token, &format!("/api/applications?limit=2&before={}", mine[2])).await;
+    assert_eq!(older, mine[3..], "from a cursor: only the older ones");
+    let (_, older) = app.get_json(&format!("/api/applications?before={}", mine[0]), Some(&token)).await;
+    assert_eq!(ids_of(&older), mine[1..], "a cursor without a limit: all the older ones");
+    let (_, none) = app.get_json(&format!("/api/applications?limit=5&before={}", mine[6]), Some(&token)).await;
+    assert_eq!(ids_of(&none), Vec::<i64>::new());
+
+    // Case officers page through the submitted cases only; register owners through their registers'.
+    let first = submitted(&app, &applicant).await["id"].as_i64().unwrap();
+    let second = submitted(&app, &other).await["id"].as_i64().unwrap();
+    let officer = app.user("case_officer", None).await;
+    let officer_token = app.token(&officer).await;
+    assert_eq!(slices(&app, &officer_token, "/api/applications?limit=1").await, (vec![second, first], 2));
+    let hdir = app.user("register_owner", Some("983544622")).await;
+    let hdir_token = app.token(&hdir).await;
+    assert_eq!(slices(&app, &hdir_token, "/api/applications?limit=1").await, (vec![second, first], 2));
+    let fhi = app.user("register_owner", Some("983744516")).await;
+    assert_eq!(slices(&app, &app.token(&fhi).await, "/api/applications?limit=1").await, (vec![], 1));
+    let (mine_now, _) = slices(&app, &token, "/api/applications?limit=4").await;
+    assert_eq!(mine_now.len(), 8);
+    assert_eq!(mine_now[0], first, "the applicant's submitted case is the newest of theirs");
+}
+
+#[rocket::async_test]
+async fn a_bad_limit_or_cursor_is_refused_by_name() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    app.post_json("/api/applications", Some(&token), json!({"title": "Utkast"})).await;
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=-3", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=mange", "limit"),
+        ("limit=", "limit"),
+        ("before=0", "before"),
+        ("before=siste", "before"),
+        ("limit=10&before=99999999999999999999", "before"),
+    ] {
+        let (status, body) = app.get_json(&format!("/api/applications?{query}"), Some(&token)).await;
+        assert_eq!(status, Status::UnprocessableEntity, "{query}: {body}");
+        assert_eq!(body["fields"].as_object().unwrap().keys().collect::<Vec<_>>(), [field], "{query}: {body}");
+        assert!(body["error"].is_string());
+    }
+    let (status, body) = app.get_json("/api/applications?limit=x&before=y", Some(&token)).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert_eq!(body["fields"].as_object().unwrap().len(), 2, "both named at once: {body}");
+    let (status, body) = app.get_json("/api/applications?limit=1000", Some(&token)).await;
+    assert_eq!((status, body.as_array().map(Vec::len)), (Status::Ok, Some(1)), "the largest limit is allowed");
+}
+
+#[rocket::async_test]
+async fn the_whole_list_is_sent_a_slice_at_a_time_and_arrives_whole() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    // More than two of the slices (1 000 rows) the whole list is read in, straight into the table.
+    let insert = format!(
+        "INSERT INTO applications (applicant_id, title) SELECT {}, 'Utkast ' || n FROM generate_series(1, 2345) n",
+        applicant.id
+    );
+    app.sql(&insert).await.unwrap();
+
+    let (status, all) = app.get_json("/api/applications", Some(&token)).await;
+    assert_eq!(status, Status::Ok, "one JSON array, every slice in it");
+    let ids = ids_of(&all);
+    assert_eq!(ids.len(), 2345);
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first, none twice");
+    assert_eq!((all[0]["title"].as_str(), all[2344]["title"].as_str()), (Some("Utkast 2345"), Some("Utkast 1")));
+    assert_eq!(all[1500]["state"], "draft");
+    assert_eq!(slices(&app, &token, "/api/applications?limit=1000").await, (ids.clone(), 3));
+    let (_, older) = app.get_json(&format!("/api/applications?before={}", ids[999]), Some(&token)).await;
+    assert_eq!(ids_of(&older), ids[1000..], "from a cursor, the rest in slices too");
 }

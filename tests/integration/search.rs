@@ -92,6 +92,19 @@ async fn officers_search_every_case_and_applicants_only_their_own() {
     assert_eq!(hits, json!([]));
     assert_eq!(app.get_json("/api/search/cases?q=hjertesvikt", None).await.0, Status::Unauthorized);
 
+    // Register owners find the submitted cases that request their sources (NPR is
+    // Helsedirektoratet's), not drafts naming them, and not other organisations' cases.
+    let hdir = app.user("register_owner", Some("983544622")).await;
+    let t = app.token(&hdir).await;
+    let (status, hits) = app.get_json("/api/search/cases?q=hjertesvikt", Some(&t)).await;
+    assert_eq!(status, Status::Ok, "{hits}");
+    assert_eq!(ids(&hits), [heart_id], "the submitted case, not Ola's draft");
+    let (_, hits) = app.get_json("/api/search/cases?q=diabetes%20OR%20hjertesvikt", Some(&t)).await;
+    assert_eq!(ids(&hits).len(), 2);
+    let fhi = app.user("register_owner", Some("983744516")).await;
+    let (_, hits) = app.get_json("/api/search/cases?q=hjertesvikt", Some(&app.token(&fhi).await)).await;
+    assert_eq!(hits, json!([]), "no FHI source is requested");
+
     app.login(&nobody).await;
     let (_, html) = app.page("/search?q=hjertesvikt").await;
     assert!(!html.contains(&format!("/applications/{heart_id}")));

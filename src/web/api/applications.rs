@@ -3,9 +3,10 @@
 use super::ApiJson;
 use super::doc::ApiErrors;
 use crate::config::Config;
-use crate::db::{self, Pool};
+use crate::db::{self, Pool, applications::Summary, users::User};
 use crate::domain::case::Command;
 use crate::domain::form::ApplicationForm;
+use crate::domain::paging::Slice;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, applications as apps, applications::Access, cases};
 use crate::storage::Storage;
@@ -16,11 +17,16 @@ use crate::web::upload_limits::{DeclaredLength, UploadSlots, idle_limited};
 use crate::web::views;
 use chrono::Utc;
 use rocket::data::{Data, ToByteUnit};
-use rocket::http::Status;
+use rocket::futures::{StreamExt, stream};
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
 use rocket::serde::json::Json;
 use rocket::{State, delete, get, post, put};
 use serde_json::{Value, json};
+use std::io::Cursor;
 use std::time::Duration;
+use tokio_util::io::StreamReader;
 
 super::api_routes!(
     create,
@@ -61,17 +67,108 @@ async fn create(
     ))
 }
 
-#[utoipa::path(tag = "applications", security(("bearer" = [])),
-    responses((status = 200, description = "The applications this user may see", body = Value), ApiErrors))]
-#[get("/applications")]
-async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Vec<Value>>> {
+/// Rows read at a time when the whole list is streamed.
+const STREAMED_SLICE: i64 = 1000;
+
+/// `GET /api/applications` as it answers: one slice, or the whole list.
+pub enum Listed {
+    /// The slice asked for (`limit`), with a `Link` to the next one when more follow (RFC 8288,
+    /// as GitHub's and many other APIs page).
+    Slice { rows: Vec<Summary>, next: Option<String> },
+    /// Every row, as SPEC §12 lists them: the first slice already read, the rest read a slice
+    /// at a time while the answer is sent, so that neither the service nor the database holds
+    /// an officer's 100 000 rows at once (before: 20 MB of JSON and 140 MB of the service's
+    /// memory a request, issue 25).
+    Whole { first: Vec<Summary>, next: Option<i64>, pool: Pool, user: User },
+}
+
+fn summary_json(a: &Summary) -> Value {
+    json!({"id": a.id, "reference": a.reference, "state": a.state, "title": a.title, "kind": a.kind, "type": a.application_type, "version": a.version, "submitted_at": a.submitted_at, "due_date": a.due_date})
+}
+
+/// `rows` as the comma-separated members of a JSON array, `then` put before them.
+fn array_members(rows: &[Summary], then: &[u8]) -> Vec<u8> {
+    let mut out = then.to_vec();
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend(summary_json(row).to_string().as_bytes());
+    }
+    out
+}
+
+/// The slices after the first of a streamed list, each the members to append, until the last
+/// one closes the array.
+async fn next_members(pool: &Pool, user: &User, before: i64) -> AppResult<(Vec<u8>, Option<i64>)> {
     let mut conn = services::conn(pool).await?;
-    let apps = apps::list(&mut conn, &api.user).await?;
-    Ok(Json(
-        apps.iter()
-            .map(|a| json!({"id": a.id, "reference": a.reference, "state": a.state, "title": a.title, "kind": a.kind, "type": a.application_type, "version": a.version, "submitted_at": a.submitted_at, "due_date": a.due_date}))
-            .collect(),
-    ))
+    let slice = Slice { limit: Some(STREAMED_SLICE), before: Some(before) };
+    let (rows, next) = apps::list_slice(&mut conn, user, slice).await?;
+    let mut bytes = array_members(&rows, if rows.is_empty() { b"" } else { b"," });
+    if next.is_none() {
+        bytes.push(b']');
+    }
+    Ok((bytes, next))
+}
+
+impl<'r> Responder<'r, 'static> for Listed {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        match self {
+            Listed::Slice { rows, next } => {
+                let mut response = Json(rows.iter().map(summary_json).collect::<Vec<_>>()).respond_to(req)?;
+                if let Some(next) = next {
+                    response.set_header(Header::new("Link", format!("<{next}>; rel=\"next\"")));
+                }
+                Ok(response)
+            }
+            Listed::Whole { first, next, pool, user } => {
+                let mut head = array_members(&first, b"[");
+                if next.is_none() {
+                    head.push(b']');
+                }
+                let rest = stream::unfold(next, move |before| {
+                    let (pool, user) = (pool.clone(), user.clone());
+                    async move {
+                        match next_members(&pool, &user, before?).await {
+                            Ok((bytes, next)) => Some((Ok(Cursor::new(bytes)), next)),
+                            // The answer is cut off (it is no JSON then); its status has gone.
+                            Err(e) => {
+                                tracing::error!("the list of applications was cut off: {e}");
+                                Some((Err(std::io::Error::other(e.to_string())), None))
+                            }
+                        }
+                    }
+                });
+                let body = stream::once(async move { Ok(Cursor::new(head)) }).chain(rest);
+                Response::build()
+                    .header(ContentType::JSON)
+                    .streamed_body(StreamReader::new(body))
+                    .max_chunk_size(64 * 1024)
+                    .ok()
+            }
+        }
+    }
+}
+
+#[utoipa::path(tag = "applications", security(("bearer" = [])),
+    params(
+        ("limit" = Option<i64>, Query, description = "At most this many (1 to 1000), newest first; without it, all of them"),
+        ("before" = Option<i64>, Query, description = "Only those with ids below this one: the cursor the `Link` header's `rel=\"next\"` carries"),
+    ),
+    responses((status = 200, description = "The applications this user may see, newest first; with `limit`, a `Link` header to the next slice when more follow", body = Value), ApiErrors))]
+#[get("/applications?<limit>&<before>")]
+async fn list(pool: &State<Pool>, api: ApiUser, limit: Option<&str>, before: Option<&str>) -> AppResult<Listed> {
+    let slice = Slice::parse(limit, before).map_err(AppError::Validation)?;
+    let mut conn = services::conn(pool).await?;
+    // The whole list is read a slice at a time; the first here, so that an error still has its status.
+    let first = Slice { limit: slice.limit.or(Some(STREAMED_SLICE)), ..slice };
+    let (rows, next) = apps::list_slice(&mut conn, &api.user, first).await?;
+    Ok(match slice.limit {
+        Some(limit) => {
+            Listed::Slice { rows, next: next.map(|before| format!("/api/applications?limit={limit}&before={before}")) }
+        }
+        None => Listed::Whole { first: rows, next, pool: pool.inner().clone(), user: api.user },
+    })
 }
 
 #[utoipa::path(tag = "applications", security(("bearer" = [])),
