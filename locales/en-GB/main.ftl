@@ -451,6 +451,7 @@ event-application-interim-reply = An interim reply was sent
 # Case pages
 inbox = Inbox
 counts-by-state = Cases per state
+release-counts = Releases per state
 all = All
 assignee = Case officer
 assigned-to-me = Me

@@ -451,6 +451,7 @@ event-application-interim-reply = Foreløpig svar ble sendt
 # Case pages
 inbox = Innboks
 counts-by-state = Antall saker per status
+release-counts = Antall utleveringer per status
 all = Alle
 assignee = Saksbehandler
 assigned-to-me = Meg

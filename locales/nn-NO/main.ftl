@@ -451,6 +451,7 @@ event-application-interim-reply = Førebels svar blei sendt
 # Case pages
 inbox = Innboks
 counts-by-state = Talet på saker per status
+release-counts = Talet på utleveringar per status
 all = Alle
 assignee = Saksbehandlar
 assigned-to-me = Meg

@@ -431,6 +431,18 @@ pub async fn applications_with_pending_estimates(mut conn: &AsyncPgConnection) -
         .await
 }
 
+/// Those of `applications` with an estimate waiting for the applicant's acceptance.
+pub async fn pending_estimates_among(mut conn: &AsyncPgConnection, applications: &[i64]) -> QueryResult<Vec<i64>> {
+    estimates::table
+        .filter(estimates::application_id.eq_any(applications))
+        .filter(estimates::accepted_at.is_null())
+        .filter(estimates::superseded_at.is_null())
+        .select(estimates::application_id)
+        .distinct()
+        .load(&mut conn)
+        .await
+}
+
 /// Invoice parts with their application's reference and title, newest first; of one
 /// organisation and in one status when given.
 pub async fn invoice_overview(

@@ -4,6 +4,7 @@ use super::applications::Application;
 use super::prepared::KeepPreparedDsl;
 use super::schema::{application_sources, applications, data_sources, decisions, helseklage_outcomes, releases};
 use crate::domain::case::State;
+use crate::domain::release::ReleaseState;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -265,29 +266,78 @@ pub async fn helseklage_of(mut conn: &AsyncPgConnection, id: i64) -> QueryResult
     helseklage_outcomes::table.find(id).select(HelseklageOutcome::as_select()).first(&mut conn).await.optional()
 }
 
-/// The releases an organisation owns (register owners' queue), with their application.
-pub async fn releases_for_organisation(
+/// A release as a register owner's queue shows it: with its source's code and its case's
+/// columns (not the form).
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    pub release: Release,
+    pub code: String,
+    pub application_id: i64,
+    pub reference: Option<String>,
+    pub title: String,
+    pub case_state: State,
+}
+
+/// One page of an organisation's releases, of one state or all, in the queue's order: by state,
+/// then oldest first. The page's releases are found in the index `releases_queue` before
+/// anything is joined to them, so a page costs the same at any depth.
+pub async fn release_queue(
     conn: &mut AsyncPgConnection,
     organisation_id: i64,
-) -> QueryResult<Vec<(ReleaseView, Application)>> {
-    let rows: Vec<(Release, String, String, String, Application)> = releases::table
+    state: Option<ReleaseState>,
+    (offset, limit): (i64, i64),
+) -> QueryResult<Vec<QueueRow>> {
+    let mut page = releases::table.filter(releases::owner_organisation_id.eq(organisation_id)).into_boxed();
+    if let Some(state) = state {
+        page = page.filter(releases::state.eq(state.code()));
+    }
+    let ids: Vec<i64> = page
+        .order((releases::state, releases::created_at, releases::id))
+        .offset(offset)
+        .limit(limit)
+        .select(releases::id)
+        .load(conn)
+        .await?;
+    let rows: Vec<(Release, String, i64, Option<String>, String, State)> = releases::table
         .inner_join(data_sources::table)
         .inner_join(applications::table)
-        .filter(releases::owner_organisation_id.eq(organisation_id))
-        .order((releases::state, releases::created_at))
+        .filter(releases::id.eq_any(ids))
+        .order((releases::state, releases::created_at, releases::id))
         .select((
             Release::as_select(),
             data_sources::code,
-            data_sources::name_nb,
-            data_sources::name_en,
-            Application::as_select(),
+            applications::id,
+            applications::reference,
+            applications::title,
+            applications::state,
         ))
         .load(conn)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(release, code, name_nb, name_en, app)| (ReleaseView { release, code, name_nb, name_en }, app))
+        .map(|(release, code, application_id, reference, title, case_state)| QueueRow {
+            release,
+            code,
+            application_id,
+            reference,
+            title,
+            case_state,
+        })
         .collect())
+}
+
+/// How many releases an organisation has in each state (states without any left out).
+pub async fn release_counts(
+    conn: &mut AsyncPgConnection,
+    organisation_id: i64,
+) -> QueryResult<Vec<(ReleaseState, i64)>> {
+    releases::table
+        .filter(releases::owner_organisation_id.eq(organisation_id))
+        .group_by(releases::state)
+        .select((releases::state, diesel::dsl::count_star()))
+        .order(releases::state)
+        .load(conn)
+        .await
 }
 
 /// A stored decision (vedtak) with its letter as sent.

@@ -9,7 +9,7 @@ use super::command::{Seen, on_case};
 use crate::db::{
     self,
     applications::Application,
-    cases::{CaseChanges, Decision, InboxFilter, InboxRow, Release, ReleaseView},
+    cases::{CaseChanges, Decision, InboxFilter, InboxRow, Release},
     catalogue::{DataSource, Organisation},
     notifications::Recipient,
     users::User,
@@ -20,6 +20,7 @@ use crate::domain::catalogue::DecisionAuthority;
 use crate::domain::fields::FieldErrors;
 use crate::domain::interim;
 use crate::domain::language::Language;
+use crate::domain::paging::Page;
 use crate::domain::release::{self, ReleaseState};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
@@ -705,11 +706,31 @@ pub async fn inbox_with_assignees(
     Ok((cases, names))
 }
 
-/// A register owner's queue: the applications with a revised estimate waiting, and `org`'s releases.
-pub async fn queue(conn: &mut AsyncPgConnection, org: i64) -> AppResult<(Vec<i64>, Vec<(ReleaseView, Application)>)> {
-    let waiting = db::billing::applications_with_pending_estimates(conn).await?;
-    let releases = db::cases::releases_for_organisation(conn, org).await?;
-    Ok((waiting, releases))
+/// One page of a register owner's queue.
+pub struct Queue {
+    /// The page's releases.
+    pub rows: Vec<db::cases::QueueRow>,
+    /// The cases among them with a revised estimate waiting for the applicant.
+    pub waiting: Vec<i64>,
+    /// How many releases the organisation has in each state.
+    pub counts: Vec<(ReleaseState, i64)>,
+    /// How many pages the shown state (or all) fills.
+    pub pages: i64,
+}
+
+/// Page `page` of `org`'s releases, of `state` or all: the register owner's queue.
+pub async fn queue(
+    conn: &mut AsyncPgConnection,
+    org: i64,
+    state: Option<ReleaseState>,
+    page: Page,
+) -> AppResult<Queue> {
+    let counts = db::cases::release_counts(conn, org).await?;
+    let total = counts.iter().filter(|(s, _)| state.is_none_or(|state| state == *s)).map(|(_, n)| n).sum();
+    let rows = db::cases::release_queue(conn, org, state, (page.offset, page.size)).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.application_id).collect();
+    let waiting = db::billing::pending_estimates_among(conn, &ids).await?;
+    Ok(Queue { rows, waiting, counts, pages: Page::count(total, page.size) })
 }
 
 /// An application `user` may see and its latest decision (404 without one).

@@ -3,8 +3,8 @@
 
 use crate::config::Config;
 use crate::db::{self, Pool};
-use crate::domain::case::{Command, State as CaseState};
-use crate::domain::release;
+use crate::domain::case::Command;
+use crate::domain::release::{self, ReleaseState};
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, cases};
@@ -158,30 +158,44 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
     ))
 }
 
-#[get("/releases")]
-async fn queue(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
+#[get("/releases?<state>&<page>")]
+async fn queue(ctx: Ctx, pool: &State<Pool>, state: Option<&str>, page: Option<i64>) -> AppResult<Template> {
     let user = ctx.require(Permission::DecideOwnReleases)?;
     let org = user.organisation_id.ok_or(AppError::NotFound)?;
+    // An unknown state shows them all, as no state does.
+    let state = state.and_then(ReleaseState::from_code);
+    let page = crate::domain::paging::Page::new(page, crate::domain::paging::PAGE_SIZE);
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
-    let (waiting, releases) = cases::queue(&mut conn, org).await?;
+    let queue = cases::queue(&mut conn, org, state, page).await?;
     let me = services::cases::person(user);
-    let rows: Vec<Value> = releases
+    let rows: Vec<Value> = queue
+        .rows
         .into_iter()
-        .filter(|(_, a)| a.state != CaseState::Draft)
-        .map(|(r, a)| {
+        .map(|r| {
             let facts = services::cases::release_facts(&r.release);
             json!({
-                "id": r.release.id, "application_id": a.id, "reference": a.reference, "title": a.title, "code": r.code,
+                "id": r.release.id, "application_id": r.application_id, "reference": r.reference, "title": r.title, "code": r.code,
                 "state": r.release.state, "state_key": format!("release-{}", r.release.state), "decider_key": format!("decider-{}", r.release.decider),
-                "to_decide": release::to_decide_by(&facts, a.state, me),
-                "to_deliver": release::to_deliver_by(&facts, a.state, me),
+                "to_decide": release::to_decide_by(&facts, r.case_state, me),
+                "to_deliver": release::to_deliver_by(&facts, r.case_state, me),
                 "waiting_days": (now - r.release.created_at).num_days(),
-                "estimate_pending": waiting.contains(&a.id),
+                "estimate_pending": queue.waiting.contains(&r.application_id),
             })
         })
         .collect();
-    Ok(ctx.page("pages/cases/queue", json!({"releases": rows})))
+    let all: i64 = queue.counts.iter().map(|(_, n)| n).sum();
+    let mut tabs = vec![json!({"href": "/releases", "key": "all", "n": all, "current": state.is_none()})];
+    tabs.extend(queue.counts.iter().map(|(s, n)| {
+        json!({"href": format!("/releases?state={s}"), "key": format!("release-{s}"), "n": n, "current": state == Some(*s)})
+    }));
+    let base = state.map_or("/releases?".to_string(), |s| format!("/releases?state={s}&"));
+    let (previous, next) = page.neighbours(page.number < queue.pages);
+    Ok(ctx.page(
+        "pages/cases/queue",
+        json!({"releases": rows, "tabs": tabs, "page": page.number, "pages": queue.pages,
+            "previous": previous.map(|n| format!("{base}page={n}")), "next": next.map(|n| format!("{base}page={n}"))}),
+    ))
 }
 
 #[get("/applications/<id>/decision")]
