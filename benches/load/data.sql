@@ -1,6 +1,7 @@
 -- Generated data of the load benchmark (fictitious), the scale of issue 25: 500 users (489
 -- generated applicants, six generated case officers and the demo's own), 100 000 applications
--- over every state of a case, one or two requested sources each, releases once complete, and ten
+-- over every state of a case, one or two requested sources each, releases once complete, the
+-- decision of each decided case, and ten
 -- events per application (1 000 000). Deterministic from the row number. The events are outside
 -- the hash chain (a throw-away database). The demo's own year of history is left as it is. The demo researcher has every hundredth application
 -- (1 000, none of them a draft: the status pages' round robin); bench1 has about 200, the list of
@@ -56,6 +57,16 @@ SELECT a.id, d.id, d.decision_authority, d.owner_id,
             THEN now() - (a.id % 14) * interval '1 day' - interval '1 hour' END
 FROM applications a JOIN application_sources x ON x.application_id = a.id JOIN data_sources d ON d.id = x.data_source_id
 WHERE a.state IN ('in_review', 'approved', 'delivered', 'closed') AND a.title LIKE '%: registerdata og utfall';
+
+-- The decision (vedtak) of every decided case, as the service keeps it: the letter as sent, about
+-- the size of the demo's (2 KB).
+INSERT INTO decisions (application_id, outcome, reasons, language, letter_html, decided_by, decided_at, appeal_deadline)
+SELECT a.id, 'approved', 'Innvilget etter helseregisterloven § 19 a.', 'nb',
+       '<article><h1>Vedtak om tilgang til helsedata</h1><p>' || a.reference || '</p>'
+         || repeat('<p>Søknaden er innvilget på vilkårene nedenfor.</p>', 36) || '</article>',
+       a.assignee_id, a.decided_at, (a.decided_at + interval '21 days')::date
+FROM applications a
+WHERE a.state IN ('approved', 'delivered', 'closed') AND a.title LIKE '%: registerdata og utfall';
 
 INSERT INTO events (at, actor_id, subject_type, subject_id, kind, payload, prev_hash, hash)
 SELECT a.created_at + k * interval '1 hour',

@@ -141,7 +141,11 @@ pub fn page_and_offset(page: Option<i64>) -> (i64, i64) {
 }
 
 /// Projects whose latest decision approves them (fully or partly), newest first; the sources
-/// are those whose release was approved.
+/// are those whose release was approved. The approving decisions are read newest first from
+/// their index (`decisions_published`) until the page is full, and only the page's rows are
+/// read in full (form, sources): the public register costs a page, not a pass over every
+/// decided case (issue 25, at 30 000 decided cases: 120–180 ms for the first page, 600 ms for
+/// the 200th).
 pub async fn approved_projects(
     conn: &mut AsyncPgConnection,
     limit: i64,
@@ -151,22 +155,27 @@ pub async fn approved_projects(
         "SELECT a.id, a.reference, a.title, \
                 coalesce(nullif(a.form #>> '{project_leader,institution}', ''), a.form #>> '{controller,name}') AS institution, \
                 a.form ->> 'start_date' AS start_date, a.form ->> 'end_date' AS end_date, \
-                d.outcome, d.decided_at, \
+                p.outcome, p.decided_at, \
                 coalesce((SELECT string_agg(s.name_nb, ', ' ORDER BY s.code) FROM releases r \
                           JOIN data_sources s ON s.id = r.data_source_id \
                           WHERE r.application_id = a.id AND r.state IN ('approved', 'delivered')), '') AS sources_nb, \
                 coalesce((SELECT string_agg(s.name_en, ', ' ORDER BY s.code) FROM releases r \
                           JOIN data_sources s ON s.id = r.data_source_id \
                           WHERE r.application_id = a.id AND r.state IN ('approved', 'delivered')), '') AS sources_en \
-         FROM applications a \
-         JOIN LATERAL (SELECT outcome, decided_at FROM decisions WHERE application_id = a.id ORDER BY id DESC LIMIT 1) d ON true \
-         WHERE a.state IN ('approved', 'partially_approved', 'delivered', 'closed') \
-           AND d.outcome IN ('approved', 'partially_approved') \
-         ORDER BY d.decided_at DESC, a.id DESC LIMIT $1 OFFSET $2",
+         FROM (SELECT d.application_id, d.outcome, d.decided_at \
+               FROM decisions d JOIN applications c ON c.id = d.application_id \
+               WHERE d.outcome IN ('approved', 'partially_approved') \
+                 AND NOT EXISTS (SELECT 1 FROM decisions later \
+                                 WHERE later.application_id = d.application_id AND later.id > d.id) \
+                 AND c.state IN ('approved', 'partially_approved', 'delivered', 'closed') \
+               ORDER BY d.decided_at DESC, d.application_id DESC LIMIT $1 OFFSET $2) p \
+         JOIN applications a ON a.id = p.application_id \
+         ORDER BY p.decided_at DESC, p.application_id DESC",
     )
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(offset)
-    .keep_prepared()
+    // Planned for its page each time (not kept prepared): the plan made without knowing the page
+    // starts parallel workers even for the first (10 ms in psql against 2.3 ms).
     .load(conn)
     .await
 }
