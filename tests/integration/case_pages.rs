@@ -271,7 +271,10 @@ async fn the_release_queue_comes_in_pages_by_state() {
         assert!(all.contains(count), "{count}: {all}");
     }
     assert!(all.contains("href=\"/releases\" aria-current=\"page\""), "the list shown is marked");
-    assert!(all.contains("<table class=\"stacked\">") && all.contains("<td data-label=\"Å gjøre\">"), "cards on phones");
+    assert!(
+        all.contains("<table class=\"stacked\">") && all.contains("<td data-label=\"Å gjøre\">"),
+        "cards on phones"
+    );
     assert!(all.find("Kø 61").unwrap() < all.find("Kø 01").unwrap(), "by state (approved first), then oldest first");
     assert!(!all.contains("Kø 48") && all.contains("Side 1 av 2"));
     assert!(all.contains("href=\"/releases?page=2\" rel=\"next\""));
