@@ -42,16 +42,18 @@ pub async fn estimates_of(mut conn: &AsyncPgConnection, application_id: i64) -> 
         .await
 }
 
+/// The estimates waiting for the applicant: neither accepted nor replaced by a later one. Every
+/// read and update of "the pending estimate" starts here.
+#[diesel::dsl::auto_type]
+fn waiting_estimates() -> _ {
+    estimates::table.filter(estimates::accepted_at.is_null()).filter(estimates::superseded_at.is_null())
+}
+
 /// Whether a revised estimate waits for the applicant.
 pub async fn has_pending_estimate(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        estimates::table
-            .filter(estimates::application_id.eq(application_id))
-            .filter(estimates::accepted_at.is_null())
-            .filter(estimates::superseded_at.is_null()),
-    ))
-    .get_result(conn)
-    .await
+    diesel::select(diesel::dsl::exists(waiting_estimates().filter(estimates::application_id.eq(application_id))))
+        .get_result(conn)
+        .await
 }
 
 /// A revised estimate to store.
@@ -72,11 +74,9 @@ pub async fn insert_estimate(
     now: DateTime<Utc>,
 ) -> QueryResult<EstimateRow> {
     diesel::update(
-        estimates::table
+        waiting_estimates()
             .filter(estimates::application_id.eq(new.application_id))
-            .filter(estimates::organisation_id.eq(new.organisation_id))
-            .filter(estimates::accepted_at.is_null())
-            .filter(estimates::superseded_at.is_null()),
+            .filter(estimates::organisation_id.eq(new.organisation_id)),
     )
     .set(estimates::superseded_at.eq(now))
     .execute(conn)
@@ -104,16 +104,11 @@ pub async fn accept_estimates(
     by: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<EstimateRow>> {
-    diesel::update(
-        estimates::table
-            .filter(estimates::application_id.eq(application_id))
-            .filter(estimates::accepted_at.is_null())
-            .filter(estimates::superseded_at.is_null()),
-    )
-    .set((estimates::accepted_at.eq(now), estimates::accepted_by.eq(by)))
-    .returning(EstimateRow::as_returning())
-    .get_results(conn)
-    .await
+    diesel::update(waiting_estimates().filter(estimates::application_id.eq(application_id)))
+        .set((estimates::accepted_at.eq(now), estimates::accepted_by.eq(by)))
+        .returning(EstimateRow::as_returning())
+        .get_results(conn)
+        .await
 }
 
 /// A time record with its author's name.
@@ -422,21 +417,13 @@ pub async fn set_accepted_estimate(
 
 /// The applications with a revised estimate waiting for the applicant (for the work lists).
 pub async fn applications_with_pending_estimates(mut conn: &AsyncPgConnection) -> QueryResult<Vec<i64>> {
-    estimates::table
-        .filter(estimates::accepted_at.is_null())
-        .filter(estimates::superseded_at.is_null())
-        .select(estimates::application_id)
-        .distinct()
-        .load(&mut conn)
-        .await
+    waiting_estimates().select(estimates::application_id).distinct().load(&mut conn).await
 }
 
 /// Those of `applications` with an estimate waiting for the applicant's acceptance.
 pub async fn pending_estimates_among(mut conn: &AsyncPgConnection, applications: &[i64]) -> QueryResult<Vec<i64>> {
-    estimates::table
+    waiting_estimates()
         .filter(estimates::application_id.eq_any(applications))
-        .filter(estimates::accepted_at.is_null())
-        .filter(estimates::superseded_at.is_null())
         .select(estimates::application_id)
         .distinct()
         .load(&mut conn)
