@@ -2,8 +2,9 @@
 
 use super::applications::Application;
 use super::prepared::KeepPreparedDsl;
-use super::schema::{application_sources, applications, data_sources, decisions, helseklage_outcomes, releases};
+use super::schema::{application_sources, applications, data_sources, decisions, helseklage_outcomes, releases, users};
 use crate::domain::case::State;
+use crate::domain::paging::Page;
 use crate::domain::release::ReleaseState;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -405,8 +406,6 @@ pub struct InboxFilter {
     /// The order, and whether reversed.
     pub sort: InboxSort,
     pub descending: bool,
-    /// One page of the rows (`None`: all of them, for the export).
-    pub page: Option<crate::domain::paging::Page>,
 }
 
 impl InboxFilter {
@@ -459,10 +458,12 @@ pub struct InboxRow {
 /// The submitted applications that match `filter`, with `select` (the same filter for the
 /// rows and for their count).
 macro_rules! inbox_matching {
-    ($filter:expr, $select:expr) => {{
+    ($filter:expr, $select:expr) => {
+        inbox_matching!($filter, applications::table, $select)
+    };
+    ($filter:expr, $from:expr, $select:expr) => {{
         let filter: &InboxFilter = $filter;
-        let mut q =
-            applications::table.filter(applications::first_submitted_at.is_not_null()).select($select).into_boxed();
+        let mut q = $from.filter(applications::first_submitted_at.is_not_null()).select($select).into_boxed();
         if let Some(state) = &filter.state {
             q = q.filter(applications::state.eq(state.clone()));
         }
@@ -488,24 +489,45 @@ macro_rules! inbox_matching {
     }};
 }
 
-/// The cases that match `filter`, in its order: one page of them, or (without a page) the first
-/// [`UNPAGED_LIMIT`].
-pub async fn inbox(mut conn: &AsyncPgConnection, filter: &InboxFilter) -> QueryResult<Vec<InboxRow>> {
-    let q = inbox_matching!(filter, InboxRow::as_select());
-    let q = match (filter.sort, filter.descending) {
-        (InboxSort::Due, false) => q.order((applications::due_date.asc().nulls_last(), applications::id)),
-        (InboxSort::Due, true) => q.order((applications::due_date.desc().nulls_last(), applications::id)),
-        (InboxSort::Submitted, false) => q.order((applications::first_submitted_at.asc(), applications::id)),
-        (InboxSort::Submitted, true) => q.order((applications::first_submitted_at.desc(), applications::id.desc())),
-        (InboxSort::Reference, false) => q.order(applications::id.asc()),
-        (InboxSort::Reference, true) => q.order(applications::id.desc()),
-    };
-    let (offset, limit) = filter.page.map(|p| (p.offset, p.size)).unwrap_or((0, UNPAGED_LIMIT));
-    q.offset(offset).limit(limit).load(&mut conn).await
+/// A boxed query of the inbox in `filter`'s order.
+macro_rules! inbox_ordered {
+    ($q:expr, $filter:expr) => {{
+        let q = $q;
+        match ($filter.sort, $filter.descending) {
+            (InboxSort::Due, false) => q.order((applications::due_date.asc().nulls_last(), applications::id)),
+            (InboxSort::Due, true) => q.order((applications::due_date.desc().nulls_last(), applications::id)),
+            (InboxSort::Submitted, false) => q.order((applications::first_submitted_at.asc(), applications::id)),
+            (InboxSort::Submitted, true) => q.order((applications::first_submitted_at.desc(), applications::id.desc())),
+            (InboxSort::Reference, false) => q.order(applications::id.asc()),
+            (InboxSort::Reference, true) => q.order(applications::id.desc()),
+        }
+    }};
 }
 
-/// Rows of an inbox read without a page (the CSV export).
-pub const UNPAGED_LIMIT: i64 = 10_000;
+/// One page of the cases that match `filter`, in its order.
+pub async fn inbox(mut conn: &AsyncPgConnection, filter: &InboxFilter, page: Page) -> QueryResult<Vec<InboxRow>> {
+    let q = inbox_ordered!(inbox_matching!(filter, InboxRow::as_select()), filter);
+    q.offset(page.offset).limit(page.size).load(&mut conn).await
+}
+
+/// A case of the inbox's export, with the name of the officer it is assigned to (also when
+/// that officer's account has since been closed: the case is still theirs).
+pub type ExportRow = (InboxRow, Option<String>);
+
+/// Every case that matches `filter`, in its order, as the database sends them: the export,
+/// read as a stream so that neither the service nor the database holds them all at once.
+pub async fn inbox_export<'c>(
+    conn: &'c mut AsyncPgConnection,
+    filter: &InboxFilter,
+) -> QueryResult<impl rocket::futures::Stream<Item = QueryResult<ExportRow>> + Send + 'c> {
+    let assignee = users::table.on(applications::assignee_id.eq(users::id.nullable()));
+    let q = inbox_matching!(
+        filter,
+        applications::table.left_join(assignee),
+        (InboxRow::as_select(), users::name.nullable())
+    );
+    inbox_ordered!(q, filter).load_stream(conn).await
+}
 
 /// How many cases match `filter`.
 pub async fn inbox_count(mut conn: &AsyncPgConnection, filter: &InboxFilter) -> QueryResult<i64> {

@@ -46,6 +46,60 @@ async fn the_inbox_and_the_statistics_download_as_csv() {
     assert_eq!(received, 1);
 }
 
+#[rocket::async_test]
+async fn the_inbox_exports_every_matching_case_however_many() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let case = submitted(&app, &applicant).await;
+    let id = case["id"].as_i64().unwrap();
+    let officer = app.user("case_officer", None).await;
+    let colleague = app.user("case_officer", None).await;
+    // 10 050 more cases, due one a day from the original's due date on, each assigned to a
+    // colleague who has since left: more than the 10 000 rows the export used to stop at.
+    let copied = app
+        .sql(&format!(
+            "INSERT INTO applications (applicant_id, reference, state, kind, application_type, title, form, version, \
+             submit_count, due_date, created_at, updated_at, first_submitted_at, submitted_at, assignee_id) \
+             SELECT applicant_id, 'HDS-2031-' || lpad(g::text, 5, '0'), state, kind, application_type, \
+             'Kopi ' || g, form, version, submit_count, due_date + g, created_at, updated_at, first_submitted_at, \
+             submitted_at, {} FROM applications, generate_series(1, 10050) g WHERE id = {id}",
+            colleague.id
+        ))
+        .await
+        .unwrap();
+    assert_eq!(copied, 10_050);
+    app.sql(&format!("UPDATE users SET active = false WHERE id = {}", colleague.id)).await.unwrap();
+
+    app.login(&officer).await;
+    let resp = app.client.get("/inbox.csv").dispatch().await;
+    assert_eq!(resp.status(), Status::Ok);
+    assert_eq!(resp.content_type().unwrap().to_string(), "text/csv; charset=utf-8");
+    let body = resp.into_string().await.unwrap();
+    assert!(body.starts_with('\u{feff}'), "one byte-order mark, at the start");
+    assert_eq!(body.matches('\u{feff}').count(), 1);
+    let mut reader = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+    assert_eq!(reader.headers().unwrap().get(0), Some("Saksnummer"), "one header");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 10_051, "every case, across the slices the export is sent in");
+    // In the inbox's order, by due date: the original first, then the copies one by one.
+    assert_eq!(rows[0].get(0), case["reference"].as_str());
+    assert_eq!(rows[0].get(5), Some(""), "not assigned");
+    for (n, row) in rows.iter().enumerate().skip(1) {
+        assert_eq!(row.get(0), Some(format!("HDS-2031-{n:05}").as_str()));
+    }
+    let name =
+        crate::common::json_of(&app, &format!("SELECT to_json(name) AS j FROM users WHERE id = {}", colleague.id))
+            .await;
+    assert_eq!(rows[10_050].get(5), name.as_str(), "the assignee's name, though the account is closed");
+
+    // The filters still apply, and a filter that matches nothing gives the header alone.
+    let body = app.client.get("/inbox.csv?assignee=none").dispatch().await.into_string().await.unwrap();
+    assert_eq!(body.lines().count(), 2);
+    let body = app.client.get("/inbox.csv?state=approved").dispatch().await.into_string().await.unwrap();
+    assert_eq!(body.lines().count(), 1);
+    assert!(body.starts_with("\u{feff}Saksnummer,"));
+}
+
 async fn archive(app: &TestApp, token: &str, id: i64) -> (Status, Value) {
     let resp = app
         .client

@@ -54,7 +54,6 @@ impl InboxQuery<'_> {
         db::cases::InboxFilter {
             sort: self.sort(),
             descending: self.descending(),
-            page: None,
             state: self.state.filter(|s| crate::domain::case::State::from_code(s).is_some()).map(str::to_string),
             assignee: match self.assignee {
                 Some("me") => Some(Some(user_id)),
@@ -103,8 +102,9 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
     let mut conn = services::conn(pool).await?;
     let today = crate::domain::deadlines::oslo_date(Utc::now());
     let page = crate::domain::paging::Page::new(q.page, crate::domain::paging::PAGE_SIZE);
-    let filter = db::cases::InboxFilter { page: Some(page), ..q.filter(user.id, today) };
-    let cases::Inbox { waiting, cases: matching, total, counts, sources } = cases::inbox(&mut conn, &filter).await?;
+    let filter = q.filter(user.id, today);
+    let cases::Inbox { waiting, cases: matching, total, counts, sources } =
+        cases::inbox(&mut conn, &filter, page).await?;
     let pages = crate::domain::paging::Page::count(total, page.size);
     let query = q.query_string();
     let page_link = |n: i64| format!("/inbox?{}{}page={n}", query, if query.is_empty() { "" } else { "&" });

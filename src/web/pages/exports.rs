@@ -2,23 +2,31 @@
 //! mark, so spreadsheet programs read æøå), and the application as a printable page.
 
 use crate::db::Pool;
+use crate::db::cases::ExportRow;
+use crate::domain::language::Language;
 use crate::domain::role::Permission;
 use crate::error::{AppError, AppResult};
+use crate::i18n;
 use crate::services::{self, applications as apps};
 use crate::web::context::Ctx;
 use crate::web::download::disposition;
 use crate::web::template::Template;
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
+use rocket::futures::stream::{self, BoxStream, StreamExt};
 use rocket::http::{ContentType, Header};
-use rocket::{Responder, State, get, routes};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use rocket::{State, get, routes};
 use serde_json::{Value, json};
+use std::io::Cursor;
+use tokio_util::io::StreamReader;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![inbox_csv, statistics_csv, print]
 }
 
 /// A CSV file download.
-#[derive(Responder)]
+#[derive(rocket::Responder)]
 pub struct CsvFile {
     body: String,
     content_type: ContentType,
@@ -33,54 +41,102 @@ pub fn cell(value: &str) -> String {
     if value.trim_start().starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.into_owned() }
 }
 
-/// Writes rows as CSV with a header; every cell goes through [`cell`].
-pub fn csv_file(name: &str, header: &[String], rows: &[Vec<String>]) -> AppResult<CsvFile> {
+/// `rows` as CSV records, after `header` when given; every cell goes through [`cell`].
+fn csv_records(header: Option<&[String]>, rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(vec![]);
     let io = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
-    w.write_record(header).map_err(io)?;
+    if let Some(header) = header {
+        w.write_record(header).map_err(io)?;
+    }
     for row in rows {
         w.write_record(row.iter().map(|c| cell(c))).map_err(io)?;
     }
-    let bytes = w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))?;
-    let body = format!("\u{feff}{}", String::from_utf8_lossy(&bytes));
+    w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))
+}
+
+/// The byte-order mark that tells spreadsheet programs the file is UTF-8.
+const BOM: &str = "\u{feff}";
+
+fn csv_type() -> ContentType {
+    ContentType::new("text", "csv").with_params(("charset", "utf-8"))
+}
+
+/// Writes rows as CSV with a header.
+pub fn csv_file(name: &str, header: &[String], rows: &[Vec<String>]) -> AppResult<CsvFile> {
+    let bytes = csv_records(Some(header), rows.iter().cloned())?;
     Ok(CsvFile {
-        body,
-        content_type: ContentType::new("text", "csv").with_params(("charset", "utf-8")),
+        body: format!("{BOM}{}", String::from_utf8_lossy(&bytes)),
+        content_type: csv_type(),
         disposition: Header::new("Content-Disposition", disposition(name)),
     })
 }
 
-/// The inbox as the page shows it, with the same filters, as CSV.
+/// A CSV download sent as it is read: its first part, then the rest.
+pub struct CsvStream {
+    name: String,
+    head: Vec<u8>,
+    rest: BoxStream<'static, std::io::Result<Cursor<Vec<u8>>>>,
+}
+
+impl<'r> Responder<'r, 'static> for CsvStream {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let body = stream::once(async move { Ok(Cursor::new(self.head)) }).chain(self.rest);
+        Response::build()
+            .header(csv_type())
+            .header(Header::new("Content-Disposition", disposition(&self.name)))
+            .streamed_body(StreamReader::new(body))
+            .max_chunk_size(64 * 1024)
+            .ok()
+    }
+}
+
+/// One case of the inbox as a CSV record.
+fn inbox_record(lang: Language, today: NaiveDate, (a, assignee): ExportRow) -> Vec<String> {
+    let overdue = a.state.overdue(a.due_date, today);
+    vec![
+        a.reference.unwrap_or_default(),
+        a.title,
+        i18n::t(lang, &format!("state-{}", a.state)),
+        a.submitted_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        a.due_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        assignee.unwrap_or_default(),
+        i18n::t(lang, if overdue { "csv-yes" } else { "csv-no" }),
+    ]
+}
+
+/// The inbox as the page shows it, with the same filters, as CSV: every case that matches,
+/// read and sent a slice at a time while the download runs.
 #[get("/inbox.csv?<q..>")]
-async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>) -> AppResult<CsvFile> {
+async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>) -> AppResult<CsvStream> {
     let user = ctx.require(Permission::HandleCases)?;
     let mut conn = services::conn(pool).await?;
     let today = crate::domain::deadlines::oslo_date(Utc::now());
     let filter = q.filter(user.id, today);
+    let (out, mut slices) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(async move { services::cases::inbox_export(&mut conn, &filter, out).await });
+    // The first slice is read before the answer starts, so that an error still has its status.
+    let first = slices.recv().await.ok_or_else(|| AppError::Internal("the inbox export stopped".into()))??;
+    let lang = ctx.lang;
     let header: Vec<String> = ["reference", "title", "state", "submitted", "due-date", "assignee", "overdue"]
         .iter()
         .map(|k| ctx.t(&format!("csv-{k}")))
         .collect();
-    let (cases, names) = services::cases::inbox_with_assignees(&mut conn, &filter).await?;
-    let rows: Vec<Vec<String>> = cases
-        .iter()
-        .map(|a| {
-            let overdue = a.state.overdue(a.due_date, today);
-            vec![
-                a.reference.clone().unwrap_or_default(),
-                a.title.clone(),
-                ctx.t(&format!("state-{}", a.state)),
-                a.submitted_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
-                a.due_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
-                a.assignee_id
-                    .and_then(|id| names.iter().find(|u| u.id == id))
-                    .map(|u| u.name.clone())
-                    .unwrap_or_default(),
-                ctx.t(if overdue { "csv-yes" } else { "csv-no" }),
-            ]
-        })
-        .collect();
-    csv_file(&format!("inbox-{}.csv", today.format("%Y-%m-%d")), &header, &rows)
+    let mut head = BOM.as_bytes().to_vec();
+    head.extend(csv_records(Some(&header), first.into_iter().map(|row| inbox_record(lang, today, row)))?);
+    let rest = stream::unfold(slices, move |mut slices| async move {
+        let bytes = match slices.recv().await? {
+            Ok(rows) => csv_records(None, rows.into_iter().map(|row| inbox_record(lang, today, row))),
+            Err(e) => Err(e),
+        };
+        // An error cuts the download off (its status has gone), and the browser says it failed.
+        let bytes = bytes.map_err(|e| {
+            tracing::error!("the inbox export was cut off: {e}");
+            std::io::Error::other(e.to_string())
+        });
+        Some((bytes.map(Cursor::new), slices))
+    })
+    .boxed();
+    Ok(CsvStream { name: format!("inbox-{}.csv", today.format("%Y-%m-%d")), head, rest })
 }
 
 /// The monthly figures of the statistics page as CSV (public, like the page).
