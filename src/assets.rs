@@ -29,20 +29,35 @@ impl Assets {
         let static_files = dir.path().join("static");
         std::fs::create_dir_all(&static_files).map_err(|e| format!("{}: {e}", static_files.display()))?;
         STATIC.extract(&static_files).map_err(|e| format!("writing {}: {e}", static_files.display()))?;
+        for lang in crate::domain::language::Language::ALL {
+            let path = static_files.join(crate::web::cards::file_name(lang));
+            std::fs::write(&path, crate::web::cards::style_sheet(lang))
+                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        }
         Ok(Assets { _dir: dir, static_files })
     }
+}
+
+/// Every file in `dir` and below.
+fn walk<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
+    out.extend(dir.files());
+    for d in dir.dirs() {
+        walk(d, out);
+    }
+}
+
+/// Every embedded template as its path and text, for checks across the templates.
+#[cfg(test)]
+pub fn template_texts() -> Vec<(String, String)> {
+    let mut files = vec![];
+    walk(&TEMPLATES, &mut files);
+    files.iter().filter_map(|f| Some((f.path().display().to_string(), f.contents_utf8()?.to_string()))).collect()
 }
 
 /// Registers every embedded template under `templates/<folder>` (`""`: the whole tree) whose
 /// name ends in `suffix`, named by its path below the folder without the suffix: `notice-html`
 /// in `mail`, `pages/public/catalogue` in the whole tree.
 pub fn register(hb: &mut Handlebars<'_>, folder: &str, suffix: &str) -> Result<(), String> {
-    fn walk<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
-        out.extend(dir.files());
-        for d in dir.dirs() {
-            walk(d, out);
-        }
-    }
     let root = match folder {
         "" => &TEMPLATES,
         _ => TEMPLATES.get_dir(folder).ok_or_else(|| format!("no templates/{folder} in the binary"))?,
@@ -67,6 +82,8 @@ mod tests {
     fn every_template_and_static_file_is_in_the_binary() {
         let assets = super::Assets::extract().unwrap();
         assert!(assets.static_files.join("app.css").is_file());
+        let cards = std::fs::read_to_string(assets.static_files.join("cards-nb.css")).unwrap();
+        assert!(cards.contains("Saksnummer"), "the phone cards' column names, written at start-up");
         let mut hb = handlebars::Handlebars::new();
         super::register(&mut hb, "documents", ".hbs").unwrap();
         assert!(hb.has_template("decision"));

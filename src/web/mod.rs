@@ -2,6 +2,7 @@
 //! security headers.
 
 pub mod api;
+pub mod cards;
 pub mod charts;
 pub mod context;
 pub mod csrf;

@@ -271,10 +271,13 @@ async fn the_release_queue_comes_in_pages_by_state() {
         assert!(all.contains(count), "{count}: {all}");
     }
     assert!(all.contains("href=\"/releases\" aria-current=\"page\""), "the list shown is marked");
-    assert!(
-        all.contains("<table class=\"stacked\">") && all.contains("<td data-label=\"Å gjøre\">"),
-        "cards on phones"
-    );
+    // Cards on phones: each cell after its column's name, from the page language's style sheet.
+    assert!(all.contains("<table data-cards=\"release-queue\">"));
+    assert!(all.contains("<link rel=\"stylesheet\" href=\"/static/cards-nb.css\">"));
+    let css = app.client.get("/static/cards-nb.css").dispatch().await.into_string().await.unwrap();
+    assert!(css.contains(
+        r#"[data-cards="release-queue"] tbody>tr>:nth-child(7):not([colspan])::before{content:"Å gjøre: "}"#
+    ));
     assert!(all.find("Kø 61").unwrap() < all.find("Kø 01").unwrap(), "by state (approved first), then oldest first");
     assert!(!all.contains("Kø 48") && all.contains("Side 1 av 2"));
     assert!(all.contains("href=\"/releases?page=2\" rel=\"next\""));
