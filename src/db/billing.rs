@@ -45,8 +45,15 @@ pub async fn estimates_of(mut conn: &AsyncPgConnection, application_id: i64) -> 
 /// The estimates waiting for the applicant: neither accepted nor replaced by a later one. Every
 /// read and update of "the pending estimate" starts here.
 #[diesel::dsl::auto_type]
-fn waiting_estimates() -> _ {
+pub(super) fn waiting_estimates() -> _ {
     estimates::table.filter(estimates::accepted_at.is_null()).filter(estimates::superseded_at.is_null())
+}
+
+/// Whether a revised estimate waits for the applicant of the application of the row read (a
+/// column of a list of applications).
+#[diesel::dsl::auto_type]
+pub fn estimate_waiting() -> _ {
+    diesel::dsl::exists(waiting_estimates().filter(estimates::application_id.eq(super::schema::applications::id)))
 }
 
 /// Whether a revised estimate waits for the applicant.
@@ -413,11 +420,6 @@ pub async fn set_accepted_estimate(
         .set((applications::estimate_ore.eq(total_ore), applications::estimate_accepted_at.eq(now)))
         .execute(conn)
         .await
-}
-
-/// The applications with a revised estimate waiting for the applicant (for the work lists).
-pub async fn applications_with_pending_estimates(mut conn: &AsyncPgConnection) -> QueryResult<Vec<i64>> {
-    waiting_estimates().select(estimates::application_id).distinct().load(&mut conn).await
 }
 
 /// Those of `applications` with an estimate waiting for the applicant's acceptance.

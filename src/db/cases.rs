@@ -452,6 +452,10 @@ pub struct InboxRow {
     pub assignee_id: Option<i64>,
     pub due_date: Option<NaiveDate>,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// Whether a revised estimate waits for the applicant: read with the row, so that the
+    /// inbox asks only about the cases it shows.
+    #[diesel(select_expression = super::billing::estimate_waiting(), select_expression_type = super::billing::estimate_waiting)]
+    pub estimate_pending: bool,
 }
 
 /// Submitted applications matching the filter, oldest due first.

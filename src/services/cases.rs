@@ -661,10 +661,9 @@ pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Ut
     Ok(sent)
 }
 
-/// The officers' inbox as read: the applications with a revised estimate waiting, the cases
-/// that match the filter, the count per state and the sources (for the filter).
+/// The officers' inbox as read: the cases that match the filter (each saying whether a revised
+/// estimate waits for the applicant), the count per state and the sources (for the filter).
 pub struct Inbox {
-    pub waiting: Vec<i64>,
     /// One page of the matching cases, and how many match in all.
     pub cases: Vec<InboxRow>,
     pub total: i64,
@@ -680,9 +679,8 @@ pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter, page: Pag
         // A filter on the state alone is counted from the kept counts per state.
         if filter.by_state_only() { Ok(None) } else { db::cases::inbox_count(shared, filter).await.map(Some) }
     };
-    let (waiting, cases, counts, count, sources) = tokio::try_join!(
+    let (cases, counts, count, sources) = tokio::try_join!(
         biased;
-        super::read(db::billing::applications_with_pending_estimates(shared)),
         super::read(db::cases::inbox(shared, filter, page)),
         super::read(db::cases::counts_by_state(shared)),
         super::read(count),
@@ -691,7 +689,7 @@ pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter, page: Pag
     let total = count.unwrap_or_else(|| {
         counts.iter().filter(|(state, _)| filter.state.as_ref().is_none_or(|s| s == state)).map(|(_, n)| n).sum()
     });
-    Ok(Inbox { waiting, cases, total, counts, sources })
+    Ok(Inbox { cases, total, counts, sources })
 }
 
 /// How many cases of the inbox's export are read and sent at a time.

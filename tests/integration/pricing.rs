@@ -678,6 +678,9 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
     assert_eq!(case["estimate"]["pending"], false);
     assert_eq!(case["estimate"]["amount_ore"], 300_000 + 4 * 115_500);
+    app.login(&officer).await;
+    let (_, inbox) = app.page("/inbox").await;
+    assert!(!inbox.contains("estimat venter på godkjenning"), "accepted: the inbox no longer marks it");
 }
 
 #[rocket::async_test]

@@ -103,8 +103,7 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
     let today = crate::domain::deadlines::oslo_date(Utc::now());
     let page = crate::domain::paging::Page::new(q.page, crate::domain::paging::PAGE_SIZE);
     let filter = q.filter(user.id, today);
-    let cases::Inbox { waiting, cases: matching, total, counts, sources } =
-        cases::inbox(&mut conn, &filter, page).await?;
+    let cases::Inbox { cases: matching, total, counts, sources } = cases::inbox(&mut conn, &filter, page).await?;
     let pages = crate::domain::paging::Page::count(total, page.size);
     let query = q.query_string();
     let page_link = |n: i64| format!("/inbox?{}{}page={n}", query, if query.is_empty() { "" } else { "&" });
@@ -134,7 +133,7 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
                 "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()), "assigned_to_me": a.assignee_id == Some(user.id), "unassigned": a.assignee_id.is_none(),
                 "overdue": a.state.overdue(a.due_date, today),
                 "submitted": a.submitted_at.map(|t| t.format("%d.%m.%Y").to_string()),
-                "estimate_pending": waiting.contains(&a.id),
+                "estimate_pending": a.estimate_pending,
             })
         })
         .collect();
