@@ -265,6 +265,7 @@ async fn the_release_queue_comes_in_pages_by_state() {
 
     let all = page("/releases").await;
     assert_eq!(rows(&all), 50, "fifty a page");
+    assert_eq!(all.matches("<tr><td><a href=\"/applications/").count(), 50, "each a row of plain cells");
     for count in
         ["Alle: <strong>63</strong>", "Innvilget: <strong>3</strong>", "Venter på vurdering: <strong>60</strong>"]
     {
