@@ -422,16 +422,6 @@ pub async fn set_accepted_estimate(
         .await
 }
 
-/// Those of `applications` with an estimate waiting for the applicant's acceptance.
-pub async fn pending_estimates_among(mut conn: &AsyncPgConnection, applications: &[i64]) -> QueryResult<Vec<i64>> {
-    waiting_estimates()
-        .filter(estimates::application_id.eq_any(applications))
-        .select(estimates::application_id)
-        .distinct()
-        .load(&mut conn)
-        .await
-}
-
 /// Invoice parts with their application's reference and title, newest first; of one
 /// organisation and in one status when given.
 pub async fn invoice_overview(

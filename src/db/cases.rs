@@ -277,6 +277,8 @@ pub struct QueueRow {
     pub reference: Option<String>,
     pub title: String,
     pub case_state: State,
+    /// Whether a revised estimate waits for the applicant (read with the row, as the inbox's).
+    pub estimate_pending: bool,
 }
 
 /// One page of an organisation's releases, of one state or all, in the queue's order: by state,
@@ -299,7 +301,7 @@ pub async fn release_queue(
         .select(releases::id)
         .load(conn)
         .await?;
-    let rows: Vec<(Release, String, i64, Option<String>, String, State)> = releases::table
+    let rows = releases::table
         .inner_join(data_sources::table)
         .inner_join(applications::table)
         .filter(releases::id.eq_any(ids))
@@ -311,18 +313,20 @@ pub async fn release_queue(
             applications::reference,
             applications::title,
             applications::state,
+            super::billing::estimate_waiting(),
         ))
-        .load(conn)
+        .load::<(Release, String, i64, Option<String>, String, State, bool)>(conn)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(release, code, application_id, reference, title, case_state)| QueueRow {
+        .map(|(release, code, application_id, reference, title, case_state, estimate_pending)| QueueRow {
             release,
             code,
             application_id,
             reference,
             title,
             case_state,
+            estimate_pending,
         })
         .collect())
 }

@@ -713,20 +713,18 @@ pub async fn inbox_export(
         }
     };
     let mut slices = std::pin::pin!(rows.try_chunks(EXPORT_SLICE));
-    let mut first = true;
-    loop {
-        let slice = match slices.try_next().await {
-            Ok(Some(slice)) => Ok(slice),
-            // Nothing matches: one empty slice all the same, so that the download starts.
-            Ok(None) if first => Ok(vec![]),
-            Ok(None) => return,
-            Err(e) => Err(AppError::from(e.1)),
-        };
-        let end = slice.as_ref().map_or(true, Vec::is_empty);
-        first = false;
-        if out.send(slice).await.is_err() || end {
+    let mut sent = false;
+    while let Some(slice) = slices.try_next().await.transpose() {
+        let slice = slice.map_err(|e| AppError::from(e.1));
+        let failed = slice.is_err();
+        if out.send(slice).await.is_err() || failed {
             return;
         }
+        sent = true;
+    }
+    if !sent {
+        // Nothing matches: one empty slice all the same, so that the download starts.
+        let _ = out.send(Ok(vec![])).await;
     }
 }
 
@@ -734,8 +732,6 @@ pub async fn inbox_export(
 pub struct Queue {
     /// The page's releases.
     pub rows: Vec<db::cases::QueueRow>,
-    /// The cases among them with a revised estimate waiting for the applicant.
-    pub waiting: Vec<i64>,
     /// How many releases the organisation has in each state.
     pub counts: Vec<(ReleaseState, i64)>,
     /// How many pages the shown state (or all) fills.
@@ -752,9 +748,7 @@ pub async fn queue(
     let counts = db::cases::release_counts(conn, org).await?;
     let total = counts.iter().filter(|(s, _)| state.is_none_or(|state| state == *s)).map(|(_, n)| n).sum();
     let rows = db::cases::release_queue(conn, org, state, (page.offset, page.size)).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.application_id).collect();
-    let waiting = db::billing::pending_estimates_among(conn, &ids).await?;
-    Ok(Queue { rows, waiting, counts, pages: Page::count(total, page.size) })
+    Ok(Queue { rows, counts, pages: Page::count(total, page.size) })
 }
 
 /// An application `user` may see and its latest decision (404 without one).

@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::{self, Actor, transfers as svc};
 use crate::storage::{ObjectReader, Storage};
 use chrono::Utc;
-use rocket::futures::stream;
+use rocket::futures::{Stream, StreamExt, stream};
 use rocket::http::{ContentType, Header};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
@@ -66,6 +66,28 @@ impl<'r> Responder<'r, 'static> for Download {
             .max_chunk_size(crate::storage::CHUNK)
             .ok()
     }
+}
+
+/// An answer made while it is sent: `head` at once (made before the answer started, so that an
+/// error could still have its status), then each part of `rest` as it is made, handed to the
+/// socket 64 KiB at a time. An error in `rest` cuts the answer off, since its status has gone:
+/// the client sees it fail, and the log says `what` was cut off. Callers add their headers.
+pub fn generated(
+    content_type: ContentType,
+    head: Vec<u8>,
+    rest: impl Stream<Item = AppResult<Vec<u8>>> + Send + 'static,
+    what: &'static str,
+) -> response::Builder<'static> {
+    let rest = rest.map(move |part| {
+        part.map(Cursor::new).map_err(|e| {
+            tracing::error!("{what} was cut off: {e}");
+            std::io::Error::other(e.to_string())
+        })
+    });
+    let body = stream::once(async move { Ok(Cursor::new(head)) }).chain(rest);
+    let mut answer = Response::build();
+    answer.header(content_type).streamed_body(StreamReader::new(body)).max_chunk_size(64 * 1024);
+    answer
 }
 
 /// What to do once a streamed file has gone out in full: given the bytes sent and their SHA-256.

@@ -254,6 +254,15 @@ async fn the_release_queue_comes_in_pages_by_state() {
     )
     .await
     .unwrap();
+    // A revised estimate waits for Kø 61's applicant; Kø 62's was accepted.
+    app.sql(&format!(
+        "INSERT INTO estimates (application_id, organisation_id, lines, total_ore, message, created_by, created_at, accepted_at) \
+         SELECT a.id, d.owner_id, '[]', 100, 'Mer arbeid', {}, now(), CASE WHEN a.title = 'Kø 62' THEN now() END \
+         FROM applications a, data_sources d WHERE d.code = 'NPR' AND a.title IN ('Kø 61', 'Kø 62')",
+        applicant.id
+    ))
+    .await
+    .unwrap();
     let owner = app.user("register_owner", Some("983544622")).await;
     app.login(&owner).await;
     let page = async |path: &str| {
@@ -272,6 +281,10 @@ async fn the_release_queue_comes_in_pages_by_state() {
         assert!(all.contains(count), "{count}: {all}");
     }
     assert!(all.contains("href=\"/releases\" aria-current=\"page\""), "the list shown is marked");
+    let marked = all.find("estimat venter på godkjenning").expect("the waiting estimate is marked");
+    let row = &all[all[..marked].rfind("<tr>").unwrap()..marked];
+    assert!(row.contains("Kø 61"), "on Kø 61's row: {row}");
+    assert_eq!(all.matches("estimat venter på godkjenning").count(), 1, "not on Kø 62's, accepted");
     // Cards on phones: each cell after its column's name, from the page language's style sheet.
     assert!(all.contains("<table data-cards=\"release-queue\">"));
     assert!(all.contains("<link rel=\"stylesheet\" href=\"/static/cards-nb.css\">"));

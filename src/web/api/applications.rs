@@ -11,22 +11,20 @@ use crate::error::{AppError, AppResult};
 use crate::services::{self, applications as apps, applications::Access, cases};
 use crate::storage::Storage;
 use crate::templating::Documents;
-use crate::web::download::Download;
+use crate::web::download::{Download, generated};
 use crate::web::guards::{ApiUser, ClientAddress, actor};
 use crate::web::upload_limits::{DeclaredLength, UploadSlots, idle_limited};
 use crate::web::views;
 use chrono::Utc;
 use rocket::data::{Data, ToByteUnit};
-use rocket::futures::{StreamExt, stream};
+use rocket::futures::stream;
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
-use rocket::response::{self, Responder, Response};
+use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{State, delete, get, post, put};
 use serde_json::{Value, json};
-use std::io::Cursor;
 use std::time::Duration;
-use tokio_util::io::StreamReader;
 
 super::api_routes!(
     create,
@@ -130,21 +128,13 @@ impl<'r> Responder<'r, 'static> for Listed {
                     let (pool, user) = (pool.clone(), user.clone());
                     async move {
                         match next_members(&pool, &user, before?).await {
-                            Ok((bytes, next)) => Some((Ok(Cursor::new(bytes)), next)),
+                            Ok((bytes, next)) => Some((Ok(bytes), next)),
                             // The answer is cut off (it is no JSON then); its status has gone.
-                            Err(e) => {
-                                tracing::error!("the list of applications was cut off: {e}");
-                                Some((Err(std::io::Error::other(e.to_string())), None))
-                            }
+                            Err(e) => Some((Err(e), None)),
                         }
                     }
                 });
-                let body = stream::once(async move { Ok(Cursor::new(head)) }).chain(rest);
-                Response::build()
-                    .header(ContentType::JSON)
-                    .streamed_body(StreamReader::new(body))
-                    .max_chunk_size(64 * 1024)
-                    .ok()
+                generated(ContentType::JSON, head, rest, "the list of applications").ok()
             }
         }
     }

@@ -179,7 +179,7 @@ async fn queue(ctx: Ctx, pool: &State<Pool>, state: Option<&str>, page: Option<i
                 "to_decide": release::to_decide_by(&facts, r.case_state, me),
                 "to_deliver": release::to_deliver_by(&facts, r.case_state, me),
                 "waiting_days": (now - r.release.created_at).num_days(),
-                "estimate_pending": queue.waiting.contains(&r.application_id),
+                "estimate_pending": r.estimate_pending,
             })
         })
         .collect();

@@ -9,17 +9,15 @@ use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::services::{self, applications as apps};
 use crate::web::context::Ctx;
-use crate::web::download::disposition;
+use crate::web::download::{disposition, generated};
 use crate::web::template::Template;
 use chrono::{NaiveDate, Utc};
 use rocket::futures::stream::{self, BoxStream, StreamExt};
 use rocket::http::{ContentType, Header};
 use rocket::request::Request;
-use rocket::response::{self, Responder, Response};
+use rocket::response::{self, Responder};
 use rocket::{State, get, routes};
 use serde_json::{Value, json};
-use std::io::Cursor;
-use tokio_util::io::StreamReader;
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![inbox_csv, statistics_csv, print]
@@ -42,14 +40,14 @@ pub fn cell(value: &str) -> String {
 }
 
 /// `rows` as CSV records, after `header` when given; every cell goes through [`cell`].
-fn csv_records(header: Option<&[String]>, rows: impl IntoIterator<Item = Vec<String>>) -> AppResult<Vec<u8>> {
+fn csv_records<R: AsRef<[String]>>(header: Option<&[String]>, rows: impl IntoIterator<Item = R>) -> AppResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(vec![]);
     let io = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
     if let Some(header) = header {
         w.write_record(header).map_err(io)?;
     }
     for row in rows {
-        w.write_record(row.iter().map(|c| cell(c))).map_err(io)?;
+        w.write_record(row.as_ref().iter().map(|c| cell(c))).map_err(io)?;
     }
     w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))
 }
@@ -63,7 +61,7 @@ fn csv_type() -> ContentType {
 
 /// Writes rows as CSV with a header.
 pub fn csv_file(name: &str, header: &[String], rows: &[Vec<String>]) -> AppResult<CsvFile> {
-    let bytes = csv_records(Some(header), rows.iter().cloned())?;
+    let bytes = csv_records(Some(header), rows)?;
     Ok(CsvFile {
         body: format!("{BOM}{}", String::from_utf8_lossy(&bytes)),
         content_type: csv_type(),
@@ -75,17 +73,13 @@ pub fn csv_file(name: &str, header: &[String], rows: &[Vec<String>]) -> AppResul
 pub struct CsvStream {
     name: String,
     head: Vec<u8>,
-    rest: BoxStream<'static, std::io::Result<Cursor<Vec<u8>>>>,
+    rest: BoxStream<'static, AppResult<Vec<u8>>>,
 }
 
 impl<'r> Responder<'r, 'static> for CsvStream {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let body = stream::once(async move { Ok(Cursor::new(self.head)) }).chain(self.rest);
-        Response::build()
-            .header(csv_type())
+        generated(csv_type(), self.head, self.rest, "the inbox export")
             .header(Header::new("Content-Disposition", disposition(&self.name)))
-            .streamed_body(StreamReader::new(body))
-            .max_chunk_size(64 * 1024)
             .ok()
     }
 }
@@ -124,16 +118,11 @@ async fn inbox_csv(ctx: Ctx, pool: &State<Pool>, q: super::cases::InboxQuery<'_>
     let mut head = BOM.as_bytes().to_vec();
     head.extend(csv_records(Some(&header), first.into_iter().map(|row| inbox_record(lang, today, row)))?);
     let rest = stream::unfold(slices, move |mut slices| async move {
-        let bytes = match slices.recv().await? {
-            Ok(rows) => csv_records(None, rows.into_iter().map(|row| inbox_record(lang, today, row))),
-            Err(e) => Err(e),
-        };
-        // An error cuts the download off (its status has gone), and the browser says it failed.
-        let bytes = bytes.map_err(|e| {
-            tracing::error!("the inbox export was cut off: {e}");
-            std::io::Error::other(e.to_string())
-        });
-        Some((bytes.map(Cursor::new), slices))
+        let part = slices
+            .recv()
+            .await?
+            .and_then(|rows| csv_records(None, rows.into_iter().map(|row| inbox_record(lang, today, row))));
+        Some((part, slices))
     })
     .boxed();
     Ok(CsvStream { name: format!("inbox-{}.csv", today.format("%Y-%m-%d")), head, rest })
