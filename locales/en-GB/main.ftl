@@ -778,6 +778,7 @@ err-past-date = A version cannot come into force in the past.
 err-no-items = A version needs at least one item.
 event-estimate-revised = A revised price estimate was sent
 event-estimate-accepted = The revised price estimate was accepted
+event-estimate-lapsed = The revised price estimate lapsed when the case ended
 event-hours-recorded = Hours were recorded on the case
 event-invoice-drafted = An invoice was drafted
 event-invoice-issued = An invoice was issued

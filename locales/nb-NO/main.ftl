@@ -781,6 +781,7 @@ err-past-date = En versjon kan ikke gjelde fra en dato tilbake i tid.
 err-no-items = En versjon må ha minst én pris.
 event-estimate-revised = Et revidert prisestimat ble sendt
 event-estimate-accepted = Det reviderte prisestimatet ble godtatt
+event-estimate-lapsed = Det reviderte prisestimatet falt bort da saken ble avsluttet
 event-hours-recorded = Timer ble registrert på saken
 event-invoice-drafted = Et fakturautkast ble laget
 event-invoice-issued = En faktura ble sendt

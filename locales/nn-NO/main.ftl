@@ -781,6 +781,7 @@ err-past-date = Ein versjon kan ikkje gjelde frå ein dato tilbake i tid.
 err-no-items = Ein versjon må ha minst éin pris.
 event-estimate-revised = Eit revidert prisoverslag blei sendt
 event-estimate-accepted = Det reviderte prisoverslaget blei godteke
+event-estimate-lapsed = Det reviderte prisoverslaget fall bort då saka blei avslutta
 event-hours-recorded = Timar blei registrerte på saka
 event-invoice-drafted = Eit fakturautkast blei laga
 event-invoice-issued = Ein faktura blei sendt

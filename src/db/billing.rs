@@ -23,12 +23,14 @@ pub struct EstimateRow {
     pub accepted_by: Option<i64>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub superseded_at: Option<DateTime<Utc>>,
+    /// Never accepted, and its case ended (withdrawn or closed).
+    pub lapsed_at: Option<DateTime<Utc>>,
 }
 
 impl EstimateRow {
     /// Waiting for the applicant.
     pub fn pending(&self) -> bool {
-        self.accepted_at.is_none() && self.superseded_at.is_none()
+        self.accepted_at.is_none() && self.superseded_at.is_none() && self.lapsed_at.is_none()
     }
 }
 
@@ -42,11 +44,14 @@ pub async fn estimates_of(mut conn: &AsyncPgConnection, application_id: i64) -> 
         .await
 }
 
-/// The estimates waiting for the applicant: neither accepted nor replaced by a later one. Every
-/// read and update of "the pending estimate" starts here.
+/// The estimates waiting for the applicant: neither accepted, nor replaced by a later one, nor
+/// lapsed with their case. Every read and update of "the pending estimate" starts here.
 #[diesel::dsl::auto_type]
 pub(super) fn waiting_estimates() -> _ {
-    estimates::table.filter(estimates::accepted_at.is_null()).filter(estimates::superseded_at.is_null())
+    estimates::table
+        .filter(estimates::accepted_at.is_null())
+        .filter(estimates::superseded_at.is_null())
+        .filter(estimates::lapsed_at.is_null())
 }
 
 /// Whether a revised estimate waits for the applicant of the application of the row read (a
@@ -113,6 +118,19 @@ pub async fn accept_estimates(
 ) -> QueryResult<Vec<EstimateRow>> {
     diesel::update(waiting_estimates().filter(estimates::application_id.eq(application_id)))
         .set((estimates::accepted_at.eq(now), estimates::accepted_by.eq(by)))
+        .returning(EstimateRow::as_returning())
+        .get_results(conn)
+        .await
+}
+
+/// Lapses every estimate of an application still waiting for the applicant; returns them.
+pub async fn lapse_estimates(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<EstimateRow>> {
+    diesel::update(waiting_estimates().filter(estimates::application_id.eq(application_id)))
+        .set(estimates::lapsed_at.eq(now))
         .returning(EstimateRow::as_returning())
         .get_results(conn)
         .await

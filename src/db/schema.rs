@@ -327,6 +327,7 @@ diesel::table! {
         accepted_by -> Nullable<Int8>,
         accepted_at -> Nullable<Timestamptz>,
         superseded_at -> Nullable<Timestamptz>,
+        lapsed_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -50,10 +50,17 @@ pub const ESTIMATE_STATES: [State; 6] =
 
 /// Whether work (hours) may be recorded on a case in this state.
 pub fn records_work(state: State) -> bool {
-    !matches!(state, State::Draft | State::Withdrawn | State::Closed)
+    state != State::Draft && !state.ended()
 }
 
 impl State {
+    /// Whether a case in this state has ended (withdrawn or closed): no more work goes on, so a
+    /// revised estimate still waiting for the applicant lapses with it (SPEC §8: the applicant
+    /// accepts an estimate "before the work goes on").
+    pub fn ended(self) -> bool {
+        matches!(self, State::Withdrawn | State::Closed)
+    }
+
     /// Whether a case in this state is waiting for a decision.
     pub fn awaiting_decision(self) -> bool {
         AWAITING_DECISION.contains(&self)
@@ -208,6 +215,14 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_withdrawn_or_closed_case_has_ended_and_no_work_is_recorded_on_it_or_a_draft() {
+        for &s in State::ALL {
+            assert_eq!(s.ended(), matches!(s, State::Withdrawn | State::Closed), "{s:?}");
+            assert_eq!(records_work(s), !s.ended() && s != State::Draft, "{s:?}");
+        }
+    }
 
     fn case(state: State) -> Case {
         Case {

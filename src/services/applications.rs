@@ -406,6 +406,7 @@ pub async fn withdraw(
     on_case(conn, id, Seen { version: None, state: Some(app.state) }, async move |tx, current| {
         let updated = db::applications::set_state(tx, &current, t.to.code(), now).await?;
         record(tx, &actor, now, id, t.event, json!({"from": current.state})).await?;
+        super::pricing::lapse_estimates(tx, &actor, now, &updated).await?;
         Ok(updated)
     })
     .await

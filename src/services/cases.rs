@@ -235,6 +235,7 @@ pub async fn command(
             _ => {}
         }
         record(tx, &actor, now, id, transition.event, payload).await?;
+        super::pricing::lapse_estimates(tx, &actor, now, &updated).await?;
         Ok(updated)
     })
     .await

@@ -92,10 +92,11 @@ fn form_estimate(versions: &[PriceList], orgs: &[Organisation], facts: &CaseFact
     pricing::estimate(versions, hds, facts, &[], day)
 }
 
-/// The latest (not superseded) revised estimate of each organisation.
+/// The latest revised estimate of each organisation that counts: accepted, or waiting (an
+/// accepted one is never superseded, so a lapsed one leaves the one accepted before it).
 fn latest_per_organisation(rows: &[EstimateRow]) -> Vec<&EstimateRow> {
     let mut latest: Vec<&EstimateRow> = vec![];
-    for r in rows.iter().filter(|r| r.superseded_at.is_none()) {
+    for r in rows.iter().filter(|r| r.superseded_at.is_none() && r.lapsed_at.is_none()) {
         latest.retain(|l| l.organisation_id != r.organisation_id);
         latest.push(r);
     }
@@ -297,6 +298,25 @@ pub async fn accept_estimate(
     })
     .await?;
     Ok(accepted)
+}
+
+/// Once a case has ended (withdrawn or closed), the revised estimates still waiting for the
+/// applicant lapse, each with its event: nothing is left for the applicant to accept. Call
+/// inside the transaction that ends the case, after the case's own event.
+pub async fn lapse_estimates(
+    tx: &mut AsyncPgConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    case: &Application,
+) -> AppResult<()> {
+    if !case.state.ended() {
+        return Ok(());
+    }
+    for e in db::billing::lapse_estimates(tx, case.id, now).await? {
+        let payload = json!({"estimate_id": e.id, "organisation_id": e.organisation_id, "total_ore": e.total_ore});
+        record(tx, actor, now, case.id, "estimate.lapsed", payload).await?;
+    }
+    Ok(())
 }
 
 /// Refuses to go on while a revised estimate waits (call inside the case's transaction).

@@ -683,6 +683,88 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     assert!(!inbox.contains("estimat venter på godkjenning"), "accepted: the inbox no longer marks it");
 }
 
+/// Whether every revised estimate of a case (as the API shows it) has lapsed.
+fn lapsed(case: &Value) -> bool {
+    case["estimate"]["revised"].as_array().unwrap().iter().all(|r| r["lapsed_at"].is_string())
+}
+
+/// The `estimate.lapsed` events of a case after its last `application.*` event that name its
+/// latest estimate.
+async fn lapse_events(app: &TestApp, id: i64) -> i64 {
+    let sql = format!(
+        "SELECT count(*) AS n FROM events e WHERE subject_id = {id} AND kind = 'estimate.lapsed' \
+         AND e.id > (SELECT max(id) FROM events WHERE subject_id = {id} AND kind LIKE 'application.%') \
+         AND (payload->>'estimate_id')::bigint = (SELECT max(id) FROM estimates WHERE application_id = {id})"
+    );
+    crate::common::count(app, &sql).await
+}
+
+#[rocket::async_test]
+async fn a_waiting_estimate_lapses_when_the_case_ends() {
+    let app = TestApp::new().await;
+    // Withdrawn while FHI's revised estimate waits.
+    let (c, id) = two_source_case(&app).await;
+    let path = format!("/api/applications/{id}/estimate");
+    let (status, _) =
+        app.post_json(&path, Some(&c.fhi_token), json!({"hours": 2, "message": "Uttrekk fra KRG."})).await;
+    assert_eq!(status, Status::Created);
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/withdraw"), Some(&c.applicant_token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    assert_eq!(case["state"], "withdrawn");
+    assert_eq!(case["estimate"]["pending"], false, "nothing waits on an ended case");
+    assert!(lapsed(&case), "{case}");
+    assert_eq!(case["estimate"]["amount_ore"], 300_000, "a lapsed estimate was never the price");
+    assert_eq!(lapse_events(&app, id).await, 1, "one event, after the case's own, naming the estimate");
+    let accept = format!("/api/applications/{id}/accept-estimate");
+    let (status, _) = app.post_json(&accept, Some(&c.applicant_token), json!({})).await;
+    assert_eq!(status, Status::Conflict, "nothing is left to accept");
+    app.login(&c.applicant).await;
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(!html.contains("Du må godta det reviderte prisestimatet"), "not asked to accept");
+    assert!(!html.contains(&format!("action=\"/applications/{id}/accept-estimate\"")));
+    assert!(html.contains("Det reviderte prisestimatet falt bort da saken ble avsluttet"), "the timeline says so");
+
+    // Closed: refused, appealed, an estimate sent for the reconsideration, upheld by the
+    // deciding bodies and by Helseklage, then closed with the estimate still waiting.
+    let (c, id) = two_source_case(&app).await;
+    cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    let (npr, krg) = (release_id(&case, "NPR"), release_id(&case, "KRG"));
+    let refuse = json!({"approve": false, "reasons": "Ikke nødvendig."});
+    app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.officer_token), refuse.clone()).await;
+    app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), refuse).await;
+    let (status, body) = cmd(&app, &c.officer_token, id, "decide", json!({"reasons": "Vurdert."})).await;
+    assert_eq!((status, body["state"].as_str()), (Status::Ok, Some("rejected")), "{body}");
+    let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "Dataene trengs."})).await;
+    assert_eq!(status, Status::Ok);
+    let path = format!("/api/applications/{id}/estimate");
+    let (status, _) = app.post_json(&path, Some(&c.fhi_token), json!({"hours": 3, "message": "Ny vurdering."})).await;
+    assert_eq!(status, Status::Created, "work on an appeal may be estimated");
+    let uphold = json!({"reverse": false, "reasons": "Står ved avslaget."});
+    for (release, token) in [(npr, &c.officer_token), (krg, &c.fhi_token)] {
+        let (status, body) =
+            app.post_json(&format!("/api/releases/{release}/reconsider"), Some(token), uphold.clone()).await;
+        assert_eq!(status, Status::Ok, "{body}");
+    }
+    let helseklage = json!({"outcome": "upheld", "decided_on": "2026-11-30", "reference": "HK-2026/78"});
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/helseklage"), Some(&c.officer_token), helseklage).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(case["estimate"]["pending"], true, "{case}");
+    let (status, body) = cmd(&app, &c.officer_token, id, "close", json!({})).await;
+    assert_eq!((status, body["state"].as_str()), (Status::Ok, Some("closed")), "{body}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    assert_eq!(case["estimate"]["pending"], false);
+    assert!(lapsed(&case), "{case}");
+    assert_eq!(lapse_events(&app, id).await, 1);
+    let (status, _) =
+        app.post_json(&format!("/api/applications/{id}/accept-estimate"), Some(&c.applicant_token), json!({})).await;
+    assert_eq!(status, Status::Conflict);
+}
+
 #[rocket::async_test]
 async fn without_a_helsedataservice_organisation_nothing_breaks() {
     let app = TestApp::new().await;

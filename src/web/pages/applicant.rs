@@ -173,7 +173,8 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     let state = app.state;
     let is_applicant = access == Access::Applicant;
     let payment = super::payment::status_data(&ctx, user, &app, access, &payment);
-    // A revised estimate waiting for acceptance is what happens next, whatever the state.
+    // A revised estimate waiting for acceptance is what happens next, whatever the state (one
+    // lapses when its case ends).
     let next_key = match (payment["pending"].as_array().is_some_and(|p| !p.is_empty()), is_applicant) {
         (true, true) => "next-accept-estimate",
         (true, false) => "next-estimate-pending",
