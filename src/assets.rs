@@ -38,6 +38,33 @@ impl Assets {
     }
 }
 
+/// A short fingerprint of the static files this binary serves: the embedded ones and the phone
+/// cards' style sheets written at start-up. Every page links them with it
+/// (`/static/app.css?v=…`), so after an upgrade a browser fetches the new ones at once instead
+/// of keeping the old style sheet for up to an hour beside the new pages; a URL with the
+/// current fingerprint never changes and may be kept for a year (`web::security`).
+pub fn fingerprint() -> &'static str {
+    static FINGERPRINT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use sha2::{Digest, Sha256};
+        let mut files = vec![];
+        walk(&STATIC, &mut files);
+        files.sort_by_key(|f| f.path());
+        let mut hash = Sha256::new();
+        for f in files {
+            hash.update(f.path().to_string_lossy().as_bytes());
+            hash.update([0]);
+            hash.update(f.contents());
+            hash.update([0]);
+        }
+        for lang in crate::domain::language::Language::ALL {
+            hash.update(crate::web::cards::style_sheet(lang).as_bytes());
+            hash.update([0]);
+        }
+        hex::encode(&hash.finalize()[..6])
+    });
+    &FINGERPRINT
+}
+
 /// Every file in `dir` and below.
 fn walk<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
     out.extend(dir.files());

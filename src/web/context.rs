@@ -126,6 +126,7 @@ fn base_context(lang: Language, user: Option<&User>, csrf: &str, path: &str) -> 
     root.insert("user".into(), json!(user));
     root.insert("csrf".into(), json!(csrf));
     root.insert("path".into(), json!(path));
+    root.insert("assets".into(), json!(crate::assets::fingerprint()));
     // The context of the form partials (`{{> partials/field @root.bare name=…}}`): Handlebars
     // merges a partial's hash into a copy of its context, which would otherwise be the whole
     // page's data, copied again for every field (seen in a profile of the inbox).

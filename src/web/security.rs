@@ -51,7 +51,10 @@ impl Fairing for SecurityHeaders {
             }
         }
         if req.uri().path().starts_with("/static/") {
-            res.set_header(Header::new("Cache-Control", "public, max-age=3600"));
+            // A link with the current fingerprint names these bytes for good; any other an hour.
+            let current = req.query_value::<&str>("v").and_then(Result::ok) == Some(crate::assets::fingerprint());
+            let policy = if current { "public, max-age=31536000, immutable" } else { "public, max-age=3600" };
+            res.set_header(Header::new("Cache-Control", policy));
         } else if !res.headers().contains("Cache-Control") {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }

@@ -287,7 +287,7 @@ async fn the_release_queue_comes_in_pages_by_state() {
     assert_eq!(all.matches("estimat venter på godkjenning").count(), 1, "not on Kø 62's, accepted");
     // Cards on phones: each cell after its column's name, from the page language's style sheet.
     assert!(all.contains("<table data-cards=\"release-queue\">"));
-    assert!(all.contains("<link rel=\"stylesheet\" href=\"/static/cards-nb.css\">"));
+    assert!(all.contains("<link rel=\"stylesheet\" href=\"/static/cards-nb.css?v="));
     let css = app.client.get("/static/cards-nb.css").dispatch().await.into_string().await.unwrap();
     assert!(css.contains(
         r#"[data-cards="release-queue"] tbody>tr>:nth-child(7):not([colspan])::before{content:"Å gjøre: "}"#

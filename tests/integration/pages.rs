@@ -14,10 +14,29 @@ async fn front_page_and_layout() {
     assert!(html.contains("<main id=\"main\""));
     assert!(html.contains("href=\"/language/en?next=/\""));
     // A favicon, served from the binary.
-    assert!(html.contains("<link rel=\"icon\" href=\"/static/favicon.svg\""));
+    assert!(html.contains("<link rel=\"icon\" href=\"/static/favicon.svg?v="));
     let icon = app.client.get("/static/favicon.svg").dispatch().await;
     assert_eq!(icon.status(), Status::Ok);
     assert_eq!(icon.content_type(), Some(rocket::http::ContentType::SVG));
+    // The static files are linked with the fingerprint of this build's: a link that names the
+    // current bytes is kept for a year, any other URL for an hour (an upgrade is seen at once).
+    let at = html.find("href=\"/static/app.css?v=").expect("the style sheet is linked with its fingerprint");
+    let link = &html[at + 6..];
+    let link = &link[..link.find('"').unwrap()];
+    let fingerprint = link.rsplit('=').next().unwrap();
+    assert!(fingerprint.len() == 12 && fingerprint.bytes().all(|b| b.is_ascii_hexdigit()), "{link}");
+    assert!(html.contains(&format!("href=\"/static/cards-nb.css?v={fingerprint}\"")));
+    assert!(html.contains(&format!("href=\"/static/favicon.svg?v={fingerprint}\"")));
+    for (path, policy) in [
+        (link.to_string(), "public, max-age=31536000, immutable"),
+        (format!("/static/cards-nb.css?v={fingerprint}"), "public, max-age=31536000, immutable"),
+        ("/static/app.css".to_string(), "public, max-age=3600"),
+        ("/static/app.css?v=000000000000".to_string(), "public, max-age=3600"),
+    ] {
+        let resp = app.client.get(path.clone()).dispatch().await;
+        assert_eq!(resp.status(), Status::Ok, "{path}");
+        assert_eq!(resp.headers().get_one("Cache-Control"), Some(policy), "{path}");
+    }
     let resp =
         app.client.get("/").header(rocket::http::Header::new("Accept-Language", "en-GB,en;q=0.9")).dispatch().await;
     assert!(resp.into_string().await.unwrap().contains("Apply for access to health data"));
