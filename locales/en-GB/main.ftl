@@ -417,6 +417,7 @@ release-approved = Approved
 release-rejected = Rejected
 release-pending = Awaiting decision
 release-delivered = Delivered
+release-withdrawn = Withdrawn with the application
 conditions = Conditions
 reasons = Reasons
 letter-legal-basis = Legal basis

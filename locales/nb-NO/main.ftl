@@ -417,6 +417,7 @@ release-approved = Innvilget
 release-rejected = Avslått
 release-pending = Venter på vurdering
 release-delivered = Utlevert
+release-withdrawn = Trukket med søknaden
 conditions = Vilkår
 reasons = Begrunnelse
 letter-legal-basis = Rettslig grunnlag

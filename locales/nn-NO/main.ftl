@@ -417,6 +417,7 @@ release-approved = Innvilga
 release-rejected = Avslått
 release-pending = Ventar på vurdering
 release-delivered = Utlevert
+release-withdrawn = Trekt med søknaden
 conditions = Vilkår
 reasons = Grunngiving
 letter-legal-basis = Rettsleg grunnlag

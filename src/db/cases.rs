@@ -185,6 +185,20 @@ pub async fn deliver_release(
         .await
 }
 
+/// Withdraws the releases of a withdrawn application that are still open
+/// (`ReleaseState::withdrawn_with_case`); returns them.
+pub async fn withdraw_releases(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<Vec<Release>> {
+    use crate::domain::release::ReleaseState;
+    let open: Vec<&str> = ReleaseState::ALL.iter().filter(|s| s.withdrawn_with_case()).map(|s| s.code()).collect();
+    diesel::update(
+        releases::table.filter(releases::application_id.eq(application_id)).filter(releases::state.eq_any(open)),
+    )
+    .set((releases::state.eq(ReleaseState::Withdrawn.code()), releases::version.eq(releases::version + 1)))
+    .returning(Release::as_returning())
+    .get_results(conn)
+    .await
+}
+
 /// On reconsideration the rejected releases are decided again.
 /// The refused releases of an appealed decision wait for their deciders' reconsideration.
 pub async fn mark_under_appeal(conn: &mut AsyncPgConnection, application_id: i64) -> QueryResult<usize> {

@@ -14,13 +14,22 @@ super::catalogue::code_enum! {
         Approved => "approved",
         Rejected => "rejected",
         Delivered => "delivered",
+        /// Its application was withdrawn before the release was delivered: nobody decides or
+        /// delivers it any more.
+        Withdrawn => "withdrawn",
     }
 }
 
 impl ReleaseState {
     /// Whether the release has been decided (either way).
     pub fn decided(self) -> bool {
-        self != ReleaseState::Pending
+        matches!(self, ReleaseState::Approved | ReleaseState::Rejected | ReleaseState::Delivered)
+    }
+
+    /// Whether a release in this state is withdrawn with its application: still waiting for its
+    /// decider, or approved by its owner before the case's decision (a refusal stays on record).
+    pub fn withdrawn_with_case(self) -> bool {
+        matches!(self, ReleaseState::Pending | ReleaseState::Approved)
     }
 
     /// Whether the data were granted (approved, and perhaps already delivered).
@@ -182,6 +191,15 @@ mod tests {
     const APPLICANT: Person = Person { id: 13, role: Role::Applicant, organisation_id: None };
     const ADMIN: Person = Person { id: 14, role: Role::Admin, organisation_id: None };
     const UNTIED: Ties = Ties { applicant_id: 13, is_member: false };
+
+    #[test]
+    fn a_withdrawn_release_is_neither_decided_nor_granted_and_only_open_ones_are_withdrawn() {
+        assert!(!Withdrawn.decided() && !Withdrawn.granted());
+        assert_eq!(outcome(&[Approved, Withdrawn]), None, "no outcome from a withdrawn release");
+        for &s in ReleaseState::ALL {
+            assert_eq!(s.withdrawn_with_case(), matches!(s, Pending | Approved), "{s:?}");
+        }
+    }
 
     fn release(state: ReleaseState, decider: DecisionAuthority) -> Release {
         Release { state, decider, owner_organisation_id: ORG }

@@ -118,7 +118,12 @@ async fn recipients(conn: &AsyncPgConnection, app: &Application, event: Pending<
         }
         "application.withdrawn" if app.submitted_at.is_some() => {
             out.extend(notices(handlers(conn, app).await?, "application.withdrawn", false));
-            let open = releases_where(conn, app, None, &[ReleaseState::Pending, ReleaseState::Approved]).await?;
+            // The releases withdrawn with it (still open until then), as the event lists them.
+            let open: Vec<i64> = payload
+                .get("releases_withdrawn")
+                .and_then(Value::as_array)
+                .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default();
             out.extend(notices(
                 db::notifications::owners_of_releases(conn, &open).await?,
                 "application.withdrawn",

@@ -333,3 +333,46 @@ async fn interim_replies_after_a_month_once() {
     assert!(case["interim_reply_at"].is_string());
     assert!(app.event_kinds("application", id).await.contains(&"application.interim_reply".to_string()));
 }
+
+#[rocket::async_test]
+async fn withdrawing_a_case_in_review_withdraws_its_open_releases() {
+    use helsedataservice::services::reminders;
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+    let (_, case) = cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    let (npr, krg) = (release(&case, "NPR")["id"].as_i64().unwrap(), release(&case, "KRG")["id"].as_i64().unwrap());
+    // FHI approves KRG before the case is decided; NPR still waits for Helsedataservice.
+    let (status, _) =
+        app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), json!({"approve": true})).await;
+    assert_eq!(status, Status::Ok);
+    let waiting = "SELECT coalesce(sum(n), 0)::bigint AS n FROM pending_releases_age";
+    assert_eq!(crate::common::count(&app, waiting).await, 1, "NPR counts on the owners' dashboard");
+
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/withdraw"), Some(&c.applicant_token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(release(&case, "NPR")["state"], "withdrawn", "nobody decides it any more");
+    assert_eq!(release(&case, "KRG")["state"], "withdrawn", "an owner's approval is no decision of the case");
+    let withdrawn = case["events"].as_array().unwrap().iter().find(|e| e["kind"] == "application.withdrawn").unwrap();
+    assert_eq!(withdrawn["payload"]["releases_withdrawn"], json!([npr, krg]), "{withdrawn}");
+    for token in [&c.fhi_token, &c.hdir_token] {
+        let (_, notices) = app.get_json("/api/notifications", Some(token)).await;
+        assert!(notices.to_string().contains("application.withdrawn"), "each owner is told: {notices}");
+    }
+    assert_eq!(crate::common::count(&app, waiting).await, 0, "off the dashboard");
+    let mut conn = app.conn().await;
+    let later = chrono::Utc::now() + chrono::Duration::days(30);
+    assert_eq!(reminders::release_reminders(&mut conn, later, 14).await.unwrap(), 0, "nobody is reminded");
+    let (status, _) =
+        app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.officer_token), json!({"approve": true})).await;
+    assert_eq!(status, Status::Conflict);
+
+    // The owner's queue has them under their own tab, not among those to decide or deliver.
+    app.login(&c.fhi).await;
+    let (_, queue) = app.page("/releases?state=pending").await;
+    assert!(!queue.contains(&format!("/applications/{id}#releases")), "not waiting");
+    let (_, queue) = app.page("/releases").await;
+    assert!(queue.contains("Trukket med søknaden"), "{queue}");
+    assert!(!queue.contains("<strong>Vurder</strong>") && !queue.contains("<strong>Utlever</strong>"), "nothing to do");
+}
