@@ -630,6 +630,7 @@ diesel::table! {
         invite_token_hash -> Nullable<Text>,
         invite_expires_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        lapsed_at -> Nullable<Timestamptz>,
     }
 }
 

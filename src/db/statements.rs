@@ -19,6 +19,15 @@ pub struct Statement {
     pub answered_at: Option<DateTime<Utc>>,
     pub reminded_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Not answered when its case ended.
+    pub lapsed_at: Option<DateTime<Utc>>,
+}
+
+impl Statement {
+    /// Whether it still waits for its answer.
+    pub fn progress(&self) -> crate::domain::statement::Progress {
+        crate::domain::statement::Progress::of(self.answered_at.is_some(), self.lapsed_at.is_some())
+    }
 }
 
 /// A statement with the names and addresses of the reviewer and of the officer who asked.
@@ -55,19 +64,43 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<S
     statements::table.find(id).for_update().select(Statement::as_select()).first(conn).await.optional()
 }
 
-/// Records the answer (only if none was given: `None` when one was).
+/// The statements still waiting for their answers: neither answered nor lapsed.
+#[diesel::dsl::auto_type]
+fn open_statements() -> _ {
+    statements::table.filter(statements::answered_at.is_null()).filter(statements::lapsed_at.is_null())
+}
+
+/// Records the answer (only if it still waits for one: `None` otherwise).
 pub async fn answer(
     conn: &mut AsyncPgConnection,
     id: i64,
     text: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Statement>> {
-    diesel::update(statements::table.find(id).filter(statements::answered_at.is_null()))
+    diesel::update(open_statements().filter(statements::id.eq(id)))
         .set((statements::answer.eq(text), statements::answered_at.eq(now)))
         .returning(Statement::as_returning())
         .get_result(conn)
         .await
         .optional()
+}
+
+/// Lapses the statements of an application still waiting for their answers, and their
+/// invitation links; returns them.
+pub async fn lapse(
+    conn: &mut AsyncPgConnection,
+    application_id: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<Statement>> {
+    diesel::update(open_statements().filter(statements::application_id.eq(application_id)))
+        .set((
+            statements::lapsed_at.eq(now),
+            statements::invite_token_hash.eq(None::<String>),
+            statements::invite_expires_at.eq(None::<DateTime<Utc>>),
+        ))
+        .returning(Statement::as_returning())
+        .get_results(conn)
+        .await
 }
 
 pub async fn set_reminded(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
@@ -121,7 +154,7 @@ pub async fn invitation_of(
         .optional()
 }
 
-/// Which statements: of one case, asked of one reviewer, or every unanswered one.
+/// Which statements: of one case, asked of one reviewer, or every one still waiting.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope {
     Application(i64),
@@ -149,7 +182,10 @@ pub async fn rows(mut conn: &AsyncPgConnection, scope: Scope) -> QueryResult<Vec
     q = match scope {
         Scope::Application(id) => q.filter(statements::application_id.eq(id)).order(statements::id.desc()),
         Scope::Reviewer(id) => q.filter(statements::reviewer_id.eq(id)).order(statements::id.desc()),
-        Scope::Outstanding => q.filter(statements::answered_at.is_null()).order((statements::due_on, statements::id)),
+        Scope::Outstanding => q
+            .filter(statements::answered_at.is_null())
+            .filter(statements::lapsed_at.is_null())
+            .order((statements::due_on, statements::id)),
         Scope::One(id) => q.filter(statements::id.eq(id)),
     };
     let rows: Vec<(Statement, String, String, String, Option<String>, String)> = q.load(&mut conn).await?;
@@ -166,10 +202,9 @@ pub async fn rows(mut conn: &AsyncPgConnection, scope: Scope) -> QueryResult<Vec
         .collect())
 }
 
-/// Unanswered statements due within `days` of `today` that were not reminded: (statement, case).
+/// Open statements due within `days` of `today` that were not reminded: (statement, case).
 pub async fn to_remind(conn: &mut AsyncPgConnection, today: NaiveDate, days: i64) -> QueryResult<Vec<(i64, i64)>> {
-    statements::table
-        .filter(statements::answered_at.is_null())
+    open_statements()
         .filter(statements::reminded_at.is_null())
         .filter(statements::due_on.ge(today))
         .filter(statements::due_on.le(today + chrono::Duration::days(days)))

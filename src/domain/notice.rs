@@ -44,6 +44,7 @@ pub const KINDS: &[&str] = &[
     "statement.requested",
     "statement.reminder",
     "statement.answered",
+    "statement.lapsed",
     "enquiry.opened",
     "enquiry.message",
     "enquiry.answered",
@@ -54,7 +55,7 @@ pub const KINDS: &[&str] = &[
 /// otherwise the case.
 pub fn path(kind: &str, params: &serde_json::Value) -> Option<String> {
     let id = |key: &str| params.get(key).and_then(serde_json::Value::as_i64);
-    if matches!(kind, "statement.requested" | "statement.reminder")
+    if matches!(kind, "statement.requested" | "statement.reminder" | "statement.lapsed")
         && let Some(s) = id("statement_id")
     {
         return Some(format!("/statements/{s}"));

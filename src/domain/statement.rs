@@ -25,10 +25,37 @@ pub fn may_request(role: Role, state: State) -> bool {
     role == Role::CaseOfficer && matches!(state, State::Submitted | State::InReview | State::Appealed)
 }
 
-/// Whether the reviewer may still answer: not answered yet. A late answer is still welcome
-/// (the officer sees it is late), and so is one after the case moved on.
-pub fn may_answer(is_reviewer: bool, answered: bool) -> bool {
-    is_reviewer && !answered
+/// Whether a request still waits for its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Asked, not answered.
+    Open,
+    Answered,
+    /// Not answered when its case ended (withdrawn or closed): nobody needs it any more.
+    Lapsed,
+}
+
+impl Progress {
+    pub fn of(answered: bool, lapsed: bool) -> Progress {
+        match (answered, lapsed) {
+            (true, _) => Progress::Answered,
+            (false, true) => Progress::Lapsed,
+            (false, false) => Progress::Open,
+        }
+    }
+}
+
+/// Whether a request not answered yet lapses when its case reaches `state`: the case has ended,
+/// so no decision waits for the statement.
+pub fn lapses_in(state: State) -> bool {
+    state.ended()
+}
+
+/// Whether the reviewer may still answer: not answered yet, and its case not ended. A late
+/// answer is still welcome (the officer sees it is late), and so is one after the case moved on
+/// to its decision, which may be appealed.
+pub fn may_answer(is_reviewer: bool, progress: Progress) -> bool {
+    is_reviewer && progress == Progress::Open
 }
 
 /// Where a statement stands.
@@ -39,14 +66,17 @@ pub enum Status {
     /// Asked, not answered, past its due date.
     Overdue,
     Answered,
+    /// Not answered when its case ended.
+    Lapsed,
 }
 
 impl Status {
-    pub fn of(due_on: NaiveDate, answered: bool, today: NaiveDate) -> Status {
-        match (answered, today > due_on) {
-            (true, _) => Status::Answered,
-            (false, true) => Status::Overdue,
-            (false, false) => Status::Outstanding,
+    pub fn of(due_on: NaiveDate, progress: Progress, today: NaiveDate) -> Status {
+        match (progress, today > due_on) {
+            (Progress::Answered, _) => Status::Answered,
+            (Progress::Lapsed, _) => Status::Lapsed,
+            (Progress::Open, true) => Status::Overdue,
+            (Progress::Open, false) => Status::Outstanding,
         }
     }
 
@@ -55,14 +85,15 @@ impl Status {
             Status::Outstanding => "outstanding",
             Status::Overdue => "overdue",
             Status::Answered => "answered",
+            Status::Lapsed => "lapsed",
         }
     }
 }
 
 /// Whether the reviewer is reminded today: unanswered, not reminded before, the due date at
 /// most [`REMIND_DAYS`] away (and not passed: an overdue statement shows on the officer's side).
-pub fn reminder_due(due_on: NaiveDate, answered: bool, reminded: bool, today: NaiveDate) -> bool {
-    !answered && !reminded && today <= due_on && due_on - today <= Duration::days(REMIND_DAYS)
+pub fn reminder_due(due_on: NaiveDate, progress: Progress, reminded: bool, today: NaiveDate) -> bool {
+    progress == Progress::Open && !reminded && today <= due_on && due_on - today <= Duration::days(REMIND_DAYS)
 }
 
 /// Checks a request's question and due date (the address is checked by `email::Email`);
@@ -104,22 +135,31 @@ mod tests {
 
     #[test]
     fn the_reviewer_answers_once() {
-        assert!(may_answer(true, false));
-        assert!(!may_answer(true, true), "answered");
-        assert!(!may_answer(false, false), "not the reviewer");
+        assert!(may_answer(true, Progress::Open));
+        assert!(!may_answer(true, Progress::Answered), "answered");
+        assert!(!may_answer(true, Progress::Lapsed), "its case ended");
+        assert!(!may_answer(false, Progress::Open), "not the reviewer");
+        assert_eq!(Progress::of(true, true), Progress::Answered, "an answer given stays");
+        assert_eq!(Progress::of(false, true), Progress::Lapsed);
+        for &state in State::ALL {
+            assert_eq!(lapses_in(state), matches!(state, State::Withdrawn | State::Closed), "{state:?}");
+        }
     }
 
     #[test]
     fn status_and_reminder_follow_the_due_date() {
-        assert_eq!(Status::of(day(10), false, day(10)), Status::Outstanding, "the due date is inside");
-        assert_eq!(Status::of(day(10), false, day(11)), Status::Overdue);
-        assert_eq!(Status::of(day(10), true, day(11)), Status::Answered);
-        assert!(!reminder_due(day(10), false, false, day(6)), "four days before");
-        assert!(reminder_due(day(10), false, false, day(7)), "three days before");
-        assert!(reminder_due(day(10), false, false, day(10)), "on the day");
-        assert!(!reminder_due(day(10), false, false, day(11)), "overdue");
-        assert!(!reminder_due(day(10), false, true, day(8)), "reminded");
-        assert!(!reminder_due(day(10), true, false, day(8)), "answered");
+        use Progress::{Answered, Lapsed, Open};
+        assert_eq!(Status::of(day(10), Open, day(10)), Status::Outstanding, "the due date is inside");
+        assert_eq!(Status::of(day(10), Open, day(11)), Status::Overdue);
+        assert_eq!(Status::of(day(10), Answered, day(11)), Status::Answered);
+        assert_eq!(Status::of(day(10), Lapsed, day(9)), Status::Lapsed);
+        assert!(!reminder_due(day(10), Open, false, day(6)), "four days before");
+        assert!(reminder_due(day(10), Open, false, day(7)), "three days before");
+        assert!(reminder_due(day(10), Open, false, day(10)), "on the day");
+        assert!(!reminder_due(day(10), Open, false, day(11)), "overdue");
+        assert!(!reminder_due(day(10), Open, true, day(8)), "reminded");
+        assert!(!reminder_due(day(10), Answered, false, day(8)), "answered");
+        assert!(!reminder_due(day(10), Lapsed, false, day(8)), "its case ended");
     }
 
     #[test]

@@ -408,7 +408,7 @@ pub async fn withdraw(
         // Its open releases go with it; the owners hear of it (`notifications`, from the list).
         let releases: Vec<i64> = db::cases::withdraw_releases(tx, id).await?.iter().map(|r| r.id).collect();
         record(tx, &actor, now, id, t.event, json!({"from": current.state, "releases_withdrawn": releases})).await?;
-        super::pricing::lapse_estimates(tx, &actor, now, &updated).await?;
+        super::cases::wind_up(tx, &actor, now, &updated).await?;
         Ok(updated)
     })
     .await

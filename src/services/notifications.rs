@@ -230,6 +230,12 @@ async fn recipients(conn: &AsyncPgConnection, app: &Application, event: Pending<
                 out.extend(notices(db::notifications::users_by_id(conn, &[id]).await?, kind, true));
             }
         }
+        // The reviewer learns that the statement is no longer needed.
+        "statement.lapsed" => {
+            if let Some(id) = payload.get("reviewer_id").and_then(Value::as_i64) {
+                out.extend(notices(db::notifications::users_by_id(conn, &[id]).await?, "statement.lapsed", true));
+            }
+        }
         // The officer who asked learns of the answer.
         "statement.answered" => {
             if let Some(id) = payload.get("requested_by").and_then(Value::as_i64) {

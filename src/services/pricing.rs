@@ -302,7 +302,7 @@ pub async fn accept_estimate(
 
 /// Once a case has ended (withdrawn or closed), the revised estimates still waiting for the
 /// applicant lapse, each with its event: nothing is left for the applicant to accept. Call
-/// inside the transaction that ends the case, after the case's own event.
+/// inside the transaction that ends the case (`cases::wind_up`).
 pub async fn lapse_estimates(
     tx: &mut AsyncPgConnection,
     actor: &Actor,

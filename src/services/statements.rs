@@ -65,13 +65,13 @@ pub struct StatementFile {
 impl StatementFile {
     /// Whether this reader may answer it now.
     pub fn may_answer(&self) -> bool {
-        rule::may_answer(self.reader == Reader::Reviewer, self.row.statement.answered_at.is_some())
+        rule::may_answer(self.reader == Reader::Reviewer, self.row.statement.progress())
     }
 }
 
 /// Where a statement stands today.
 pub fn status(s: &Statement, now: DateTime<Utc>) -> Status {
-    Status::of(s.due_on, s.answered_at.is_some(), deadlines::oslo_date(now))
+    Status::of(s.due_on, s.progress(), deadlines::oslo_date(now))
 }
 
 /// A reviewer's address is theirs once confirmed: until then, invitations go by link.
@@ -249,16 +249,34 @@ pub async fn answer(
     let text = rule::check_answer(text, &mut errors);
     errors.into_result().map_err(AppError::Validation)?;
     let application_id = row.statement.application_id;
+    // Under the case's lock, as the end of the case that lapses it.
     on_case(conn, application_id, Seen::ANY, async move |tx, app| {
-        let s = db::statements::answer(tx, id, &text, now)
-            .await?
-            .ok_or_else(|| AppError::Conflict("err-statement-answered".into()))?;
+        let Some(s) = db::statements::answer(tx, id, &text, now).await? else {
+            let lapsed = db::statements::lock(tx, id).await?.is_some_and(|s| s.lapsed_at.is_some());
+            return Err(AppError::Conflict(
+                if lapsed { "err-statement-lapsed" } else { "err-statement-answered" }.into(),
+            ));
+        };
         let payload = json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "requested_by": s.requested_by});
         record(tx, actor, now, app.id, "statement.answered", payload).await?;
         Ok(())
     })
     .await?;
     one(conn, id).await
+}
+
+/// Once a case has ended (withdrawn or closed), the statements still waiting for their answers
+/// lapse, each with its event (the reviewer is told) and their invitation links stop working.
+/// Call inside the transaction that ends the case.
+pub async fn lapse(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>, case: &Application) -> AppResult<()> {
+    if !rule::lapses_in(case.state) {
+        return Ok(());
+    }
+    for s in db::statements::lapse(tx, case.id, now).await? {
+        let payload = json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "requested_by": s.requested_by});
+        record(tx, actor, now, case.id, "statement.lapsed", payload).await?;
+    }
+    Ok(())
 }
 
 /// The statements of case `application_id`: for those who handle it (the applicant and the
@@ -353,7 +371,7 @@ pub async fn remind(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResu
     for (id, application_id) in due {
         let done = on_case(conn, application_id, Seen::ANY, async move |tx, app| {
             let Some(s) = db::statements::lock(tx, id).await? else { return Ok(false) };
-            if !rule::reminder_due(s.due_on, s.answered_at.is_some(), s.reminded_at.is_some(), today) {
+            if !rule::reminder_due(s.due_on, s.progress(), s.reminded_at.is_some(), today) {
                 return Ok(false);
             }
             db::statements::set_reminded(tx, id, now).await?;

@@ -361,6 +361,7 @@ pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<
         "answer": s.answer,
         "answered_at": s.answered_at,
         "reminded_at": s.reminded_at,
+        "lapsed_at": s.lapsed_at,
         "created_at": s.created_at,
     })
 }

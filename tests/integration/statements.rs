@@ -218,3 +218,67 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     let (status, body) = app.post_json(&path, Some(&officer_token), ask(&owner.email)).await;
     assert_eq!(status, Status::Conflict, "{body}");
 }
+
+#[rocket::async_test]
+async fn statements_still_awaited_lapse_when_the_case_ends() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let applicant_token = app.token(&applicant).await;
+    let case = submitted(&app, &applicant).await;
+    let id = case["id"].as_i64().unwrap();
+    let officer = app.user("case_officer", None).await;
+    let officer_token = app.token(&officer).await;
+    let owner = app.user("register_owner", Some(HDIR)).await;
+    let owner_token = app.token(&owner).await;
+    let path = format!("/api/applications/{id}/statements");
+    // Due in two days: each would be reminded today.
+    let due = oslo_date(Utc::now()) + Duration::days(2);
+    let (status, to_owner) = app
+        .post_json(
+            &path,
+            Some(&officer_token),
+            json!({"email": owner.email, "question": "Kan NPR levere?", "due_on": due}),
+        )
+        .await;
+    assert_eq!(status, Status::Created, "{to_owner}");
+    let (status, _) = app
+        .post_json(
+            &path,
+            Some(&officer_token),
+            json!({"email": "ola.ekspert@uio.no", "question": "Forsvarlig?", "due_on": due}),
+        )
+        .await;
+    assert_eq!(status, Status::Created);
+    let link = crate::common::last_mail_field(&app, "statement_invitation", "ola.ekspert@uio.no", "path").await;
+    let owner_statement = to_owner["id"].as_i64().unwrap();
+
+    // The applicant withdraws before anyone answers.
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/withdraw"), Some(&applicant_token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (_, listed) = app.get_json(&path, Some(&officer_token)).await;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|s| s["status"] == "lapsed" && s["lapsed_at"].is_string()), "{listed:?}");
+    let (_, outstanding) = app.get_json("/api/statements", Some(&officer_token)).await;
+    assert_eq!(outstanding, json!([]), "nothing outstanding for the officers");
+    let lapsed = "SELECT count(*) AS n FROM events WHERE kind = 'statement.lapsed'";
+    assert_eq!(count(&app, lapsed).await, 2, "one event each");
+    let (_, notices) = app.get_json("/api/notifications", Some(&owner_token)).await;
+    assert!(notices.to_string().contains("statement.lapsed"), "the reviewer is told: {notices}");
+    {
+        let mut conn = app.conn().await;
+        assert_eq!(statements::remind(&mut conn, Utc::now()).await.unwrap(), 0, "nobody is reminded");
+    }
+    assert_eq!(app.page(&link).await.0, Status::Conflict, "the outside reviewer's link stops working");
+
+    // The reviewer can no longer answer, and the page says why.
+    let answer = format!("/api/statements/{owner_statement}/answer");
+    let (status, body) = app.post_json(&answer, Some(&owner_token), json!({"answer": "NPR kan levere."})).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("no longer needed"), "{body}");
+    app.login(&owner).await;
+    let (_, html) = app.page(&format!("/statements/{owner_statement}")).await;
+    assert!(!html.contains(&format!("action=\"/statements/{owner_statement}/answer\"")));
+    assert!(html.contains("Saken er avsluttet, så uttalelsen trengs ikke lenger."), "{html}");
+}

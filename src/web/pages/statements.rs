@@ -32,7 +32,7 @@ fn row_json(ctx: &Ctx, row: &crate::db::statements::StatementRow) -> Value {
         "reference": row.reference.clone().unwrap_or_else(|| format!("#{}", s.application_id)), "title": row.title,
         "reviewer_name": row.reviewer_name, "reviewer_email": row.reviewer_email, "requester_name": row.requester_name,
         "question": s.question, "due_on": s.due_on.format("%d.%m.%Y").to_string(), "due_iso": s.due_on.to_string(),
-        "status": status.code(), "status_key": format!("statement-{}", status.code()),
+        "status": status.code(), "status_key": format!("statement-{}", status.code()), "lapsed": s.lapsed_at.is_some(),
         "answer": s.answer,
         "answered_at": s.answered_at.map(|t| t.format("%d.%m.%Y").to_string()),
         "answered_iso": s.answered_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
