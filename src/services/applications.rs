@@ -406,7 +406,8 @@ pub async fn withdraw(
     on_case(conn, id, Seen { version: None, state: Some(app.state) }, async move |tx, current| {
         let updated = db::applications::set_state(tx, &current, t.to.code(), now).await?;
         // Its open releases go with it; the owners hear of it (`notifications`, from the list).
-        let releases: Vec<i64> = db::cases::withdraw_releases(tx, id).await?.iter().map(|r| r.id).collect();
+        let mut releases: Vec<i64> = db::cases::withdraw_releases(tx, id).await?.iter().map(|r| r.id).collect();
+        releases.sort_unstable();
         record(tx, &actor, now, id, t.event, json!({"from": current.state, "releases_withdrawn": releases})).await?;
         super::cases::wind_up(tx, &actor, now, &updated).await?;
         Ok(updated)
