@@ -63,13 +63,15 @@ pub async fn release_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>,
 }
 
 /// Asks applicants to confirm deletion when their permit ends within [`DELETION_NOTICE_DAYS`]
-/// (asked again after an extension moves the end).
+/// (asked again after an extension moves the end); only where data reached the project, since
+/// only there is anything to delete and a deletion they can confirm.
 pub async fn deletion_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
     let horizon = (now + Duration::days(DELETION_NOTICE_DAYS)).date_naive();
     let candidates: Vec<(i64, Option<NaiveDate>)> = applications::table
         .filter(applications::permit_ends_on.le(horizon))
         .filter(applications::deletion_reminded_at.is_null())
         .filter(applications::deletion_confirmed_at.is_null())
+        .filter(crate::db::permits::data_delivered())
         .select((applications::id, applications::permit_ends_on))
         .load(conn)
         .await?;

@@ -370,10 +370,11 @@ async fn waiting_releases_are_reminded_and_applicants_asked_to_confirm_deletion(
     assert_eq!(status, Status::Ok);
     let end: chrono::DateTime<Utc> = "2030-12-31T12:00:00Z".parse().unwrap();
     assert_eq!(reminders::deletion_reminders(&mut conn, end - Duration::days(40)).await.unwrap(), 0);
-    assert_eq!(reminders::deletion_reminders(&mut conn, end - Duration::days(20)).await.unwrap(), 1);
-    assert_eq!(reminders::deletion_reminders(&mut conn, end - Duration::days(19)).await.unwrap(), 0);
-    let (_, notices) = app.get_json("/api/notifications", Some(&c.applicant_token)).await;
-    assert!(notices.to_string().contains("application.deletion_reminder"));
+    assert_eq!(
+        reminders::deletion_reminders(&mut conn, end - Duration::days(20)).await.unwrap(),
+        0,
+        "nothing delivered: nothing to delete, nor a deletion to confirm"
+    );
 
     // Deletion is confirmed only once data have reached the project.
     app.login(&c.applicant).await;
@@ -386,6 +387,10 @@ async fn waiting_releases_are_reminded_and_applicants_asked_to_confirm_deletion(
         .post_json(&format!("/api/releases/{krg}/delivered"), Some(&c.fhi_token), json!({"environment": "TSD"}))
         .await;
     assert_eq!(status, Status::Ok);
+    assert_eq!(reminders::deletion_reminders(&mut conn, end - Duration::days(20)).await.unwrap(), 1);
+    assert_eq!(reminders::deletion_reminders(&mut conn, end - Duration::days(19)).await.unwrap(), 0);
+    let (_, notices) = app.get_json("/api/notifications", Some(&c.applicant_token)).await;
+    assert!(notices.to_string().contains("application.deletion_reminder"));
 
     // Only the applicant confirms, once, after a page that asks first.
     app.login(&c.fhi).await;
