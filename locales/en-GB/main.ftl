@@ -1129,6 +1129,7 @@ invitation-not-sent = Not invited yet
 done-invitation = Welcome to the project. You see the case here; accept the data-use terms before you download data.
 err-invitation-other-address = The invitation is for another e-mail address.
 err-invitation-log-in = The address has an account: log in to accept.
+err-invitation-withdrawn = The application has been withdrawn: there is no project to join.
 event-member-invited = A project member was invited
 event-member-joined = A project member accepted the invitation
 event-terms-accepted = Data-use terms were accepted

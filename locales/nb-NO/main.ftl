@@ -1132,6 +1132,7 @@ invitation-not-sent = Ikke invitert ennå
 done-invitation = Velkommen til prosjektet. Du ser saken her; godta vilkårene for bruk av data før du laster ned data.
 err-invitation-other-address = Invitasjonen gjelder en annen e-postadresse.
 err-invitation-log-in = Adressen har en konto: logg inn for å godta.
+err-invitation-withdrawn = Søknaden er trukket: det er ikke noe prosjekt å bli med i.
 event-member-invited = Et prosjektmedlem ble invitert
 event-member-joined = Et prosjektmedlem godtok invitasjonen
 event-terms-accepted = Vilkår for bruk av data ble godtatt

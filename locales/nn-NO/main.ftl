@@ -1132,6 +1132,7 @@ invitation-not-sent = Ikkje invitert enno
 done-invitation = Velkomen til prosjektet. Du ser saka her; godta vilkåra for bruk av data før du lastar ned data.
 err-invitation-other-address = Invitasjonen gjeld ei anna e-postadresse.
 err-invitation-log-in = Adressa har ein konto: logg inn for å godta.
+err-invitation-withdrawn = Søknaden er trekt: det er ikkje noko prosjekt å bli med i.
 event-member-invited = Eit prosjektmedlem vart invitert
 event-member-joined = Eit prosjektmedlem godtok invitasjonen
 event-terms-accepted = Vilkår for bruk av data vart godtekne

@@ -29,6 +29,13 @@ pub fn may_receive(source: i64, required: &[Current], accepted: &[i64]) -> bool 
     !outstanding(required, accepted).contains(&source)
 }
 
+/// Whether an invitation to join the project of a case in `state` may still be accepted: not
+/// once the application is withdrawn (there is no project to join). A closed case's members
+/// may still be joining to download what was delivered, until its transfers expire.
+pub fn may_join(state: State) -> bool {
+    state != State::Withdrawn
+}
+
 /// Who accepts terms on a case: the applicant and the members, once it was submitted.
 pub fn may_accept(access: Access, state: State) -> bool {
     matches!(access, Access::Applicant | Access::Member) && !matches!(state, State::Draft | State::Withdrawn)
@@ -46,6 +53,13 @@ pub fn check_accept(asked: &[i64], current: &[Current]) -> Result<(), &'static s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_project_is_joined_unless_its_application_was_withdrawn() {
+        for &state in State::ALL {
+            assert_eq!(may_join(state), state != State::Withdrawn, "{state:?}");
+        }
+    }
 
     const NPR: Current = Current { data_source_id: 1, terms_id: 10, version: 1 };
     const KRG: Current = Current { data_source_id: 2, terms_id: 21, version: 2 };

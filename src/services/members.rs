@@ -74,6 +74,9 @@ pub async fn invitation(conn: &mut AsyncPgConnection, token: &str, now: DateTime
         .await?
         .ok_or_else(|| AppError::Conflict("err-link-expired".into()))?;
     let app = db::applications::by_id(conn, invitation.application_id).await?.ok_or(AppError::NotFound)?;
+    if !crate::domain::terms::may_join(app.state) {
+        return Err(AppError::Conflict("err-invitation-withdrawn".into()));
+    }
     let inviter = db::users::by_id(conn, app.applicant_id).await?.map(|u| u.name).unwrap_or_default();
     let has_account = db::users::by_email(conn, &invitation.email).await?.is_some();
     Ok(InvitationView { invitation, app, inviter, has_account })
@@ -92,6 +95,11 @@ async fn join(
         .ok_or_else(|| AppError::Conflict("err-link-expired".into()))?;
     if invitation.email != user.email {
         return Err(AppError::Forbidden("err-invitation-other-address".into()));
+    }
+    // Checked again under the case's lock: a withdrawal may have come since the page was shown.
+    let case = db::applications::lock(tx, invitation.application_id).await?.ok_or(AppError::NotFound)?;
+    if !crate::domain::terms::may_join(case.state) {
+        return Err(AppError::Conflict("err-invitation-withdrawn".into()));
     }
     if user.email_verified_at.is_none() {
         db::users::mark_verified(tx, user.id, now).await?;

@@ -193,3 +193,46 @@ async fn members_are_invited_and_everyone_accepts_the_terms_before_download() {
     assert_eq!(status, Status::Ok);
     assert_eq!(get_file(&app, &token, t, "npr.csv").await.0, Status::Ok);
 }
+
+#[rocket::async_test]
+async fn an_invitation_to_a_withdrawn_application_can_no_longer_be_accepted() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let colleague = app.user("applicant", None).await;
+    let colleague_token = app.token(&colleague).await;
+    let mut form = complete_form(&app).await;
+    form["members"] = json!([colleague.email, "ny.forsker@uio.no"]);
+    let (status, draft) = app.post_json("/api/applications", Some(&token), form).await;
+    assert_eq!(status, Status::Created, "{draft}");
+    let id = draft["id"].as_i64().unwrap();
+    attach_required(&app, &token, id).await;
+    let (status, body) = app.post_json(&format!("/api/applications/{id}/submit"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let to_colleague = last_mail_field(&app, "member_invitation", &colleague.email, "path").await;
+    let to_new = last_mail_field(&app, "member_invitation", "ny.forsker@uio.no", "path").await;
+    let (status, _) = app.post_json(&format!("/api/applications/{id}/withdraw"), Some(&token), json!({})).await;
+    assert_eq!(status, Status::Ok);
+
+    // Neither the holder of an account nor a new address joins; no account is made.
+    let colleague_link = to_colleague.split("token=").nth(1).unwrap();
+    let (status, body) =
+        app.post_json("/api/invitations/accept", Some(&colleague_token), json!({"token": colleague_link})).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("withdrawn"), "{body}");
+    let accounts = count(&app, "SELECT count(*) AS n FROM users").await;
+    let (status, html) = app.page(&to_new).await;
+    assert_eq!(status, Status::Conflict);
+    assert!(html.contains("Søknaden er trukket: det er ikke noe prosjekt å bli med i."), "{html}");
+    let (_, html) = app.page("/login").await;
+    let fields = [
+        ("token", to_new.split("token=").nth(1).unwrap()),
+        ("name", "Nina Forsker"),
+        ("password", "Ny-forsker-passord-2026"),
+        ("password_confirm", "Ny-forsker-passord-2026"),
+    ];
+    let resp = app.form("/invitations/accept", &fields, Some(&csrf_in(&html))).await;
+    assert_eq!(resp.status(), Status::Conflict);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM users").await, accounts, "no account for the withdrawn case");
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM member_invitations WHERE accepted_at IS NOT NULL").await, 0);
+}
