@@ -129,14 +129,22 @@ pub async fn generate_invoices(
 ) -> AppResult<Vec<Invoice>> {
     let app = load_for_invoicing(conn, user, id).await?;
     super::require(user, Permission::ManageInvoices)?;
-    if matches!(app.state, State::Draft | State::Withdrawn) {
-        return Err(AppError::Conflict("err-invoice-draft-withdrawn".into()));
-    }
+    billable(app.state)?;
     let actor = actor.clone();
     on_case(conn, id, Seen::ANY, async move |tx, current| {
+        // Again on the locked case: a withdrawal may have come since it was read.
+        billable(current.state)?;
         draft_invoices(tx, &actor, &current, Parts::All, vat_rate_bp, now).await
     })
     .await
+}
+
+/// No bill is drafted for a draft or a withdrawn application.
+fn billable(state: State) -> AppResult<()> {
+    if matches!(state, State::Draft | State::Withdrawn) {
+        return Err(AppError::Conflict("err-invoice-draft-withdrawn".into()));
+    }
+    Ok(())
 }
 
 /// Loads an application for invoice work: admins see every submitted one, others as usual.

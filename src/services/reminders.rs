@@ -80,11 +80,14 @@ pub async fn deletion_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>
         let Some(end) = end else { continue };
         let done = conn
             .transaction::<_, AppError, _>(async move |tx| {
-                let changed =
-                    diesel::update(applications::table.find(id).filter(applications::deletion_reminded_at.is_null()))
-                        .set(applications::deletion_reminded_at.eq(now))
-                        .execute(tx)
-                        .await?;
+                // As read: an extension may have moved the end (and asked again) or the applicant
+                // confirmed the deletion since.
+                let still = applications::table
+                    .find(id)
+                    .filter(applications::deletion_reminded_at.is_null())
+                    .filter(applications::deletion_confirmed_at.is_null())
+                    .filter(applications::permit_ends_on.eq(end));
+                let changed = diesel::update(still).set(applications::deletion_reminded_at.eq(now)).execute(tx).await?;
                 if changed == 0 {
                     return Ok(false);
                 }

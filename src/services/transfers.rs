@@ -176,6 +176,12 @@ pub async fn create(
     on_case(conn, app.id, Seen::ANY, async move |tx, app| {
         let release = db::cases::lock_release(tx, release_id).await?.ok_or(AppError::NotFound)?;
         deliverable_release(&release, &app)?;
+        // The extract is read again under its lock: a revocation or its expiry since it was
+        // checked leaves nothing to link (the revocation is the point of revoking).
+        if let Some(extract) = route.linked_from {
+            let extract = db::transfers::lock(tx, extract).await?.ok_or(AppError::NotFound)?;
+            transfer::check_link(extract.state, true).map_err(refused)?;
+        }
         let t = db::transfers::insert(tx, release_id, app.id, &route, by, expires_at, now).await?;
         let mut payload = json!({"transfer_id": t.id, "release_id": release_id, "expires_at": expires_at});
         if let Some(org) = t.recipient_organisation_id {
