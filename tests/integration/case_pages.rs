@@ -281,10 +281,10 @@ async fn the_release_queue_comes_in_pages_by_state() {
         assert!(all.contains(count), "{count}: {all}");
     }
     assert!(all.contains("href=\"/releases\" aria-current=\"page\""), "the list shown is marked");
-    let marked = all.find("estimat venter på godkjenning").expect("the waiting estimate is marked");
+    let marked = all.find("prisoverslag venter på godkjenning").expect("the waiting estimate is marked");
     let row = &all[all[..marked].rfind("<tr>").unwrap()..marked];
     assert!(row.contains("Kø 61"), "on Kø 61's row: {row}");
-    assert_eq!(all.matches("estimat venter på godkjenning").count(), 1, "not on Kø 62's, accepted");
+    assert_eq!(all.matches("prisoverslag venter på godkjenning").count(), 1, "not on Kø 62's, accepted");
     // Cards on phones: each cell after its column's name, from the page language's style sheet.
     assert!(all.contains("<table data-cards=\"release-queue\">"));
     assert!(all.contains("<link rel=\"stylesheet\" href=\"/static/cards-nb.css?v="));

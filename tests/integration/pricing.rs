@@ -663,13 +663,13 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("Kontroll") && html.contains("1:30"));
     let (_, inbox) = app.page("/inbox").await;
-    assert!(inbox.contains("estimat venter på godkjenning"), "the inbox marks cases waiting for the applicant");
+    assert!(inbox.contains("prisoverslag venter på godkjenning"), "the inbox marks cases waiting for the applicant");
 
     app.login(&c.applicant).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("Mer arbeid enn ventet."));
-    assert!(html.contains("Du må godta det reviderte prisestimatet"), "the next step is the applicant's");
-    assert!(html.contains("Et revidert prisestimat ble sendt"), "the timeline names the event");
+    assert!(html.contains("Du må godta det reviderte prisoverslaget"), "the next step is the applicant's");
+    assert!(html.contains("Et revidert prisoverslag ble sendt"), "the timeline names the event");
     assert!(!html.contains(&format!("action=\"/applications/{id}/hours\"")), "applicants record no hours");
     assert!(!html.contains("Kontroll"), "time records are internal");
     let csrf = csrf_in(&html);
@@ -680,7 +680,7 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     assert_eq!(case["estimate"]["amount_ore"], 300_000 + 4 * 115_500);
     app.login(&officer).await;
     let (_, inbox) = app.page("/inbox").await;
-    assert!(!inbox.contains("estimat venter på godkjenning"), "accepted: the inbox no longer marks it");
+    assert!(!inbox.contains("prisoverslag venter på godkjenning"), "accepted: the inbox no longer marks it");
 }
 
 /// Whether every revised estimate of a case (as the API shows it) has lapsed.
@@ -722,9 +722,9 @@ async fn a_waiting_estimate_lapses_when_the_case_ends() {
     assert_eq!(status, Status::Conflict, "nothing is left to accept");
     app.login(&c.applicant).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
-    assert!(!html.contains("Du må godta det reviderte prisestimatet"), "not asked to accept");
+    assert!(!html.contains("Du må godta det reviderte prisoverslaget"), "not asked to accept");
     assert!(!html.contains(&format!("action=\"/applications/{id}/accept-estimate\"")));
-    assert!(html.contains("Det reviderte prisestimatet falt bort da saken ble avsluttet"), "the timeline says so");
+    assert!(html.contains("Det reviderte prisoverslaget falt bort da saken ble avsluttet"), "the timeline says so");
 
     // Closed: refused, appealed, an estimate sent for the reconsideration, upheld by the
     // deciding bodies and by Helseklage, then closed with the estimate still waiting.
