@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub mod oidc;
 
 /// The settings this service reads besides Rocket's own (`ROCKET_ADDRESS`, `ROCKET_PORT`, …).
-pub const SETTINGS: [&str; 26] = [
+pub const SETTINGS: [&str; 27] = [
     "UPLOAD_IDLE_SECONDS",
     "UPLOADS_PER_ACCOUNT",
     "METRICS_TOKEN",
@@ -22,6 +22,7 @@ pub const SETTINGS: [&str; 26] = [
     "PUBLIC_URL",
     "MAIL_DIR",
     "RELEASE_REMINDER_DAYS",
+    "MAIL_RETENTION_DAYS",
     "CASE_TARGET_WORKING_DAYS",
     "DATABASE_URL",
     "SMTP_URL",
@@ -56,6 +57,9 @@ pub struct Config {
     pub public_url: String,
     /// Days a release may wait for its decider before a reminder is sent (and again after as many).
     pub release_reminder_days: u32,
+    /// Days the outbox (the log of mail and webhook deliveries) keeps a message that was sent or
+    /// given up, before it is deleted: it holds addresses and what people were told.
+    pub mail_retention_days: u32,
     /// Where uploaded files are stored (encrypted).
     pub storage_dir: PathBuf,
     /// The first administrator, created at start-up when absent.
@@ -133,6 +137,8 @@ struct Raw {
     public_url: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
     release_reminder_days: Option<String>,
+    #[serde(default, deserialize_with = "as_text")]
+    mail_retention_days: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
     vat_rate_percent: Option<String>,
     #[serde(default, deserialize_with = "as_text")]
@@ -280,6 +286,13 @@ impl Config {
             "RELEASE_REMINDER_DAYS",
             "must be a whole number of days from 1 to 365",
         )?;
+        let mail_retention_days = whole(
+            non_empty(raw.mail_retention_days),
+            365u32,
+            30..=3650,
+            "MAIL_RETENTION_DAYS",
+            "must be a whole number of days from 30 to 3650",
+        )?;
 
         let admin = match (non_empty(raw.admin_email), raw.admin_password.filter(|p| !p.is_empty())) {
             (None, None) => None,
@@ -391,6 +404,7 @@ impl Config {
             mail_dir,
             public_url,
             release_reminder_days,
+            mail_retention_days,
             storage_dir,
             admin,
             pool_size,
@@ -415,6 +429,7 @@ impl Config {
             mail_dir: storage_dir.join("mail"),
             public_url: "http://helsedata.test".into(),
             release_reminder_days: 14,
+            mail_retention_days: 365,
             storage_dir,
             admin: None,
             pool_size: 4,
@@ -504,6 +519,16 @@ mod tests {
 
     fn with(key: &str, value: &str) -> Figment {
         Figment::new().merge(Serialized::default(key, value))
+    }
+
+    #[test]
+    fn the_outbox_keeps_a_year_unless_told_otherwise_and_at_least_a_month() {
+        assert_eq!(Config::from_figment(&Figment::new()).unwrap().mail_retention_days, 365);
+        assert_eq!(Config::from_figment(&with("mail_retention_days", "90")).unwrap().mail_retention_days, 90);
+        for bad in ["29", "3651", "a year"] {
+            let e = Config::from_figment(&with("mail_retention_days", bad)).unwrap_err();
+            assert_eq!(e.setting, "MAIL_RETENTION_DAYS", "{bad}");
+        }
     }
 
     #[test]

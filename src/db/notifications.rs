@@ -298,6 +298,33 @@ pub async fn outbox_list(
     query.load(conn).await
 }
 
+/// Deletes the messages created before `before` that are no longer pending (sent, or given up),
+/// oldest first, a slice of the primary key at a time: a round with nothing old to delete reads
+/// one slice. A message still pending is left for its next attempt. Returns how many went.
+pub async fn prune_outbox(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    const SLICE: i64 = 1000;
+    let (mut after, mut deleted) = (0i64, 0usize);
+    loop {
+        let slice: Vec<(i64, DateTime<Utc>, String)> = outbox::table
+            .filter(outbox::id.gt(after))
+            .order(outbox::id)
+            .limit(SLICE)
+            .select((outbox::id, outbox::created_at, outbox::state))
+            .load(conn)
+            .await?;
+        let old: Vec<i64> =
+            slice.iter().filter(|(_, at, state)| *at < before && state != "pending").map(|(id, ..)| *id).collect();
+        if !old.is_empty() {
+            deleted += diesel::delete(outbox::table.filter(outbox::id.eq_any(&old))).execute(conn).await?;
+        }
+        // Ids grow with time: a slice that reaches a message not yet old ends the old ones.
+        match slice.last() {
+            Some((id, at, _)) if *at < before && slice.len() as i64 == SLICE => after = *id,
+            _ => return Ok(deleted),
+        }
+    }
+}
+
 /// Messages per outbox state.
 pub async fn outbox_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, i64)>> {
     outbox::table.group_by(outbox::state).select((outbox::state, diesel::dsl::count_star())).load(conn).await

@@ -86,6 +86,10 @@ async fn tasks(conn: &mut diesel_async::AsyncPgConnection, storage: &Storage, co
     report("deletion reminders", crate::services::reminders::deletion_reminders(conn, now).await);
     report("statement reminders", crate::services::statements::remind(conn, now).await);
     report("digests", crate::services::notifications::queue_digests(conn, now).await);
+    report(
+        "outbox messages past their retention deleted",
+        crate::services::notifications::prune_outbox(conn, now, config.mail_retention_days).await,
+    );
     report("expiring transfers", crate::services::transfers::warn_expiring(conn, now).await);
     report("expired transfers", crate::services::transfers::expire(conn, storage, now).await);
     report("abandoned uploads", crate::services::transfers::clean_unfinished_uploads(conn, storage, now).await);

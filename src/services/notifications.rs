@@ -393,6 +393,24 @@ pub async fn notify_enquiry(
     Ok(people.len())
 }
 
+/// Deletes the outbox's messages (the log of mail and webhook deliveries: addresses and what
+/// people were told) sent or given up more than `days` ago; the deletion is an event of its
+/// own, with how many went and from when. Returns how many went.
+pub async fn prune_outbox(conn: &mut AsyncPgConnection, now: DateTime<Utc>, days: u32) -> AppResult<usize> {
+    let before = now - chrono::Duration::days(days.into());
+    let deleted = db::notifications::prune_outbox(conn, before).await?;
+    if deleted > 0 {
+        let payload = json!({"created_before": before, "deleted": deleted, "retention_days": days});
+        // In a transaction of its own: the event chain's lock is held to its end.
+        conn.transaction::<_, AppError, _>(async move |tx| {
+            super::record_event(tx, &Actor::system(), now, ("outbox", None), "outbox.pruned", payload).await?;
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(deleted)
+}
+
 /// Collects each due user's waiting non-urgent notices into one digest mail (daily: a user gets at
 /// most one digest per 24 hours). Returns the number of digests queued.
 pub async fn queue_digests(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {

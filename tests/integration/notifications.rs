@@ -516,3 +516,39 @@ async fn the_bell_says_99_plus_beyond_99_unread_notices() {
     let (_, body) = app.get_json("/api/notifications", Some(&token)).await;
     assert_eq!(body["unread"], 100, "the exact number");
 }
+
+#[rocket::async_test]
+async fn the_outbox_forgets_sent_and_given_up_messages_after_its_retention() {
+    use helsedataservice::services::notifications;
+    let app = TestApp::new().await;
+    let queue = |state: &str, days: i64, n: i64| {
+        format!(
+            "INSERT INTO outbox (recipient, language, template, context, state, next_attempt_at, created_at) \
+             SELECT 'prune@example.no', 'nb', 'application.submitted', '{{}}', '{state}', now(), \
+                    now() - interval '{days} days' FROM generate_series(1, {n})"
+        )
+    };
+    // Queued in time order, as the service queues them: more than one slice of old ones (2 500
+    // sent), one given up, one still pending (its retry not yet done), then the recent ones.
+    for (state, days, n) in
+        [("sent", 400, 2500), ("dead", 380, 1), ("pending", 370, 1), ("sent", 300, 1), ("dead", 5, 1)]
+    {
+        app.sql(&queue(state, days, n)).await.unwrap();
+    }
+    let mut conn = app.conn().await;
+    let now = Utc::now();
+    assert_eq!(
+        notifications::prune_outbox(&mut conn, now, 365).await.unwrap(),
+        2501,
+        "sent or given up over a year ago"
+    );
+    let left = "SELECT count(*) AS n FROM outbox WHERE recipient = 'prune@example.no'";
+    assert_eq!(crate::common::count(&app, left).await, 3, "the pending one and the two of this year");
+    let pending = "SELECT count(*) AS n FROM outbox WHERE recipient = 'prune@example.no' AND state = 'pending'";
+    assert_eq!(crate::common::count(&app, pending).await, 1);
+    let pruned = "SELECT count(*) AS n FROM events WHERE kind = 'outbox.pruned' AND (payload->>'deleted')::int = 2501";
+    assert_eq!(crate::common::count(&app, pruned).await, 1, "the deletion is on record");
+    assert_eq!(notifications::prune_outbox(&mut conn, now, 365).await.unwrap(), 0);
+    assert_eq!(crate::common::count(&app, "SELECT count(*) AS n FROM events WHERE kind = 'outbox.pruned'").await, 1);
+    assert_eq!(notifications::prune_outbox(&mut conn, now, 30).await.unwrap(), 1, "a shorter retention takes more");
+}
