@@ -6,6 +6,7 @@ use helsedataservice::db::{
     cluster::{Cluster, Durability},
 };
 use helsedataservice::services::demo;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -19,8 +20,11 @@ const USAGE: &str = "usage: helsedataservice [serve | demo | verify-audit | rota
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    // Logs as JSON lines for a log collector with `LOG_FORMAT=json`, else as plain lines.
-    let logs = tracing_subscriber::fmt().with_env_filter(
+    // Logs as JSON lines for a log collector with `LOG_FORMAT=json`, else as plain lines. A line
+    // that cannot be written (the collector gone) is dropped: by default the subscriber reports
+    // it with `eprintln!`, which panics when stderr is gone too, in whichever task logged; the
+    // signal's task logs before it asks for the shutdown, so SIGTERM then stopped nothing.
+    let logs = tracing_subscriber::fmt().log_internal_errors(false).with_env_filter(
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,rocket=warn,hyper=warn".into()),
     );
     if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
@@ -127,7 +131,8 @@ async fn serve(with_demo: bool) -> Result<(), String> {
     let cluster = database(&mut config).await?;
     let result = run(figment, config, with_demo).await;
     if let Some(c) = cluster.filter(|c| c.started_here) {
-        eprintln!("stopping the private PostgreSQL cluster");
+        // Not `eprintln!`: with stderr gone it would panic before the cluster is stopped.
+        let _ = writeln!(std::io::stderr(), "stopping the private PostgreSQL cluster");
         let _ = tokio::task::spawn_blocking(move || c.stop()).await;
     }
     result
@@ -168,14 +173,17 @@ async fn run(figment: rocket::figment::Figment, config: Config, with_demo: bool)
                     tracing::info!(address = %c.address, port = c.port, ready_ms = ms as u64, "Helsedataservice is running");
                     return;
                 }
-                println!(
+                // Written, not `println!`: a closed stdout must not panic the launch.
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(
+                    out,
                     "\nHelsedataservice is running at http://{}:{}/  (ready in {ms} ms; Ctrl-C stops it)",
                     c.address, c.port
                 );
                 if with_demo {
-                    println!("Demo logins (fictitious people):");
+                    let _ = writeln!(out, "Demo logins (fictitious people):");
                     for l in demo::DEMO_LOGINS {
-                        println!("  {:<16} {:<34} password: {}", l.role, l.email, l.password);
+                        let _ = writeln!(out, "  {:<16} {:<34} password: {}", l.role, l.email, l.password);
                     }
                 }
             })

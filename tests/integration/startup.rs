@@ -120,3 +120,60 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+/// A service whose log output has gone away (its stdout and stderr closed, as when a log
+/// collector stops) still stops on SIGTERM: a log line that cannot be written is dropped. Before,
+/// the failed write's own report (`eprintln!`) panicked in the task that logged, and the signal's
+/// task logs "Received SIGTERM" before it asks for the shutdown: the service never stopped.
+#[rocket::async_test]
+async fn a_service_whose_logs_are_gone_still_stops_on_sigterm() {
+    use base64::Engine;
+    let app = crate::common::TestApp::new().await;
+    let storage = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_helsedataservice"))
+        .current_dir(storage.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.database_url)
+        .env("STORAGE_DIR", storage.path())
+        .env("MAIL_DIR", storage.path().join("mail"))
+        .env("STORAGE_MASTER_KEY", b64(&[3u8; 32]))
+        .env("ROCKET_SECRET_KEY", b64(&[7u8; 64]))
+        .env("ROCKET_PORT", port.to_string())
+        .arg("serve")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..300 {
+        if http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The readers go away: every later write to either stream fails.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let stopped = async {
+        assert!(up, "the service came up");
+        let sent = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+        assert!(sent.success());
+        for _ in 0..200 {
+            if child.try_wait().unwrap().is_some() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(stopped, "stopped within 20 s of SIGTERM");
+}
