@@ -64,10 +64,17 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<S
     statements::table.find(id).for_update().select(Statement::as_select()).first(conn).await.optional()
 }
 
-/// The statements still waiting for their answers: neither answered nor lapsed.
+/// Whether the statement of the row read still waits for its answer: neither answered nor
+/// lapsed (`Statement::progress` on a row already read).
+#[diesel::dsl::auto_type]
+fn still_open() -> _ {
+    statements::answered_at.is_null().and(statements::lapsed_at.is_null())
+}
+
+/// The statements still waiting for their answers.
 #[diesel::dsl::auto_type]
 fn open_statements() -> _ {
-    statements::table.filter(statements::answered_at.is_null()).filter(statements::lapsed_at.is_null())
+    statements::table.filter(still_open())
 }
 
 /// Records the answer (only if it still waits for one: `None` otherwise).
@@ -182,10 +189,7 @@ pub async fn rows(mut conn: &AsyncPgConnection, scope: Scope) -> QueryResult<Vec
     q = match scope {
         Scope::Application(id) => q.filter(statements::application_id.eq(id)).order(statements::id.desc()),
         Scope::Reviewer(id) => q.filter(statements::reviewer_id.eq(id)).order(statements::id.desc()),
-        Scope::Outstanding => q
-            .filter(statements::answered_at.is_null())
-            .filter(statements::lapsed_at.is_null())
-            .order((statements::due_on, statements::id)),
+        Scope::Outstanding => q.filter(still_open()).order((statements::due_on, statements::id)),
         Scope::One(id) => q.filter(statements::id.eq(id)),
     };
     let rows: Vec<(Statement, String, String, String, Option<String>, String)> = q.load(&mut conn).await?;

@@ -45,12 +45,6 @@ impl Progress {
     }
 }
 
-/// Whether a request not answered yet lapses when its case reaches `state`: the case has ended,
-/// so no decision waits for the statement.
-pub fn lapses_in(state: State) -> bool {
-    state.ended()
-}
-
 /// Whether the reviewer may still answer: not answered yet, and its case not ended. A late
 /// answer is still welcome (the officer sees it is late), and so is one after the case moved on
 /// to its decision, which may be appealed.
@@ -141,9 +135,6 @@ mod tests {
         assert!(!may_answer(false, Progress::Open), "not the reviewer");
         assert_eq!(Progress::of(true, true), Progress::Answered, "an answer given stays");
         assert_eq!(Progress::of(false, true), Progress::Lapsed);
-        for &state in State::ALL {
-            assert_eq!(lapses_in(state), matches!(state, State::Withdrawn | State::Closed), "{state:?}");
-        }
     }
 
     #[test]

@@ -241,18 +241,21 @@ pub async fn command(
     .await
 }
 
-/// What is left waiting on a case that has just ended (withdrawn or closed) lapses, each with
-/// its event: the revised estimates for the applicant to accept and the statements asked of
-/// reviewers. Nothing for a case that goes on. Call inside the transaction that moved the case,
-/// after the case's own event.
+/// What is left waiting on a case that has just ended (`State::ended`: withdrawn or closed)
+/// lapses, each with its event: the revised estimates for the applicant to accept and the
+/// statements asked of reviewers. Nothing for a case that goes on. Call inside the transaction
+/// that moved the case, after the case's own event.
 pub(crate) async fn wind_up(
     tx: &mut AsyncPgConnection,
     actor: &Actor,
     now: DateTime<Utc>,
     case: &Application,
 ) -> AppResult<()> {
-    super::pricing::lapse_estimates(tx, actor, now, case).await?;
-    super::statements::lapse(tx, actor, now, case).await
+    if !case.state.ended() {
+        return Ok(());
+    }
+    super::pricing::lapse_estimates(tx, actor, now, case.id).await?;
+    super::statements::lapse(tx, actor, now, case.id).await
 }
 
 /// The decision letter as it will be sent, for the officer to read before deciding: nothing is

@@ -300,21 +300,18 @@ pub async fn accept_estimate(
     Ok(accepted)
 }
 
-/// Once a case has ended (withdrawn or closed), the revised estimates still waiting for the
-/// applicant lapse, each with its event: nothing is left for the applicant to accept. Call
-/// inside the transaction that ends the case (`cases::wind_up`).
+/// The revised estimates of an ended case still waiting for the applicant lapse, each with its
+/// event: nothing is left for the applicant to accept. Called by `cases::wind_up`, inside the
+/// transaction that ends the case.
 pub async fn lapse_estimates(
     tx: &mut AsyncPgConnection,
     actor: &Actor,
     now: DateTime<Utc>,
-    case: &Application,
+    case_id: i64,
 ) -> AppResult<()> {
-    if !case.state.ended() {
-        return Ok(());
-    }
-    for e in db::billing::lapse_estimates(tx, case.id, now).await? {
+    for e in db::billing::lapse_estimates(tx, case_id, now).await? {
         let payload = json!({"estimate_id": e.id, "organisation_id": e.organisation_id, "total_ore": e.total_ore});
-        record(tx, actor, now, case.id, "estimate.lapsed", payload).await?;
+        record(tx, actor, now, case_id, "estimate.lapsed", payload).await?;
     }
     Ok(())
 }

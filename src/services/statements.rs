@@ -265,16 +265,13 @@ pub async fn answer(
     one(conn, id).await
 }
 
-/// Once a case has ended (withdrawn or closed), the statements still waiting for their answers
-/// lapse, each with its event (the reviewer is told) and their invitation links stop working.
-/// Call inside the transaction that ends the case.
-pub async fn lapse(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>, case: &Application) -> AppResult<()> {
-    if !rule::lapses_in(case.state) {
-        return Ok(());
-    }
-    for s in db::statements::lapse(tx, case.id, now).await? {
+/// The statements of an ended case still waiting for their answers lapse, each with its event
+/// (the reviewer is told), and their invitation links stop working. Called by
+/// `cases::wind_up`, inside the transaction that ends the case.
+pub async fn lapse(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>, case_id: i64) -> AppResult<()> {
+    for s in db::statements::lapse(tx, case_id, now).await? {
         let payload = json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "requested_by": s.requested_by});
-        record(tx, actor, now, case.id, "statement.lapsed", payload).await?;
+        record(tx, actor, now, case_id, "statement.lapsed", payload).await?;
     }
     Ok(())
 }
