@@ -49,38 +49,12 @@ fn an_unreachable_database_is_one_clear_line() {
 /// serves pages, the style sheet and the decision-letter and mail templates from itself.
 #[rocket::async_test]
 async fn the_binary_serves_everything_from_an_empty_folder() {
-    use base64::Engine;
     let app = crate::common::TestApp::new().await;
     let empty = tempfile::tempdir().unwrap();
     let storage = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_helsedataservice"))
-        .current_dir(empty.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &app.database_url)
-        .env("STORAGE_DIR", storage.path())
-        .env("MAIL_DIR", storage.path().join("mail"))
-        .env("STORAGE_MASTER_KEY", b64(&[3u8; 32]))
-        .env("ROCKET_SECRET_KEY", b64(&[7u8; 64]))
-        .env("ROCKET_PORT", port.to_string())
-        .env("LOG_FORMAT", "json")
-        .arg("serve")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut child, base, up) =
+        serve_binary(&app.database_url, empty.path(), storage.path(), &[("LOG_FORMAT", "json")]).await;
     let http = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..300 {
-        if http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
     let result = async {
         assert!(up, "the service came up in an empty folder");
         for (path, needle) in [
@@ -127,36 +101,9 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
 /// task logs "Received SIGTERM" before it asks for the shutdown: the service never stopped.
 #[rocket::async_test]
 async fn a_service_whose_logs_are_gone_still_stops_on_sigterm() {
-    use base64::Engine;
     let app = crate::common::TestApp::new().await;
     let storage = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_helsedataservice"))
-        .current_dir(storage.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &app.database_url)
-        .env("STORAGE_DIR", storage.path())
-        .env("MAIL_DIR", storage.path().join("mail"))
-        .env("STORAGE_MASTER_KEY", b64(&[3u8; 32]))
-        .env("ROCKET_SECRET_KEY", b64(&[7u8; 64]))
-        .env("ROCKET_PORT", port.to_string())
-        .arg("serve")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..300 {
-        if http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let (mut child, _, up) = serve_binary(&app.database_url, storage.path(), storage.path(), &[]).await;
     // The readers go away: every later write to either stream fails.
     drop(child.stdout.take());
     drop(child.stderr.take());
@@ -176,4 +123,42 @@ async fn a_service_whose_logs_are_gone_still_stops_on_sigterm() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(stopped, "stopped within 20 s of SIGTERM");
+}
+
+/// The binary serving `serve` on a free port from `workdir`, with settings from the environment
+/// alone (no `Rocket.toml`: its database, its files under `storage`, and `extra`), its output
+/// piped: the child, its base URL, and whether `/health` answered within 30 s.
+async fn serve_binary(
+    database_url: &str,
+    workdir: &std::path::Path,
+    storage: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (std::process::Child, String, bool) {
+    use base64::Engine;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_helsedataservice"));
+    cmd.current_dir(workdir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("STORAGE_DIR", storage)
+        .env("MAIL_DIR", storage.join("mail"))
+        .env("STORAGE_MASTER_KEY", b64(&[3u8; 32]))
+        .env("ROCKET_SECRET_KEY", b64(&[7u8; 64]))
+        .env("ROCKET_PORT", port.to_string());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let child =
+        cmd.arg("serve").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        if http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return (child, base, true);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    (child, base, false)
 }
