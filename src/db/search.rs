@@ -44,7 +44,8 @@ pub async fn cases(conn: &mut AsyncPgConnection, q: &str, within: Within<'_>, li
     // subquery: an organisation's cases are tens of thousands at national scale, too many to
     // read first and hand back as a list of ids.
     let condition = match within {
-        Within::Submitted => "a.state <> 'draft'",
+        // Submitted once: a draft withdrawn before it was sent stays the applicant's alone.
+        Within::Submitted => "a.first_submitted_at IS NOT NULL",
         Within::SourcesOf(_) => {
             "a.first_submitted_at IS NOT NULL AND a.id IN (SELECT s.application_id FROM application_sources s \
              JOIN data_sources d ON d.id = s.data_source_id WHERE d.owner_id = $3)"

@@ -604,7 +604,8 @@ pub async fn post_message(
     if access == Access::RegisterOwner && !internal {
         return Err(AppError::Forbidden("err-owners-write-notes".into()));
     }
-    if app.state == State::Draft {
+    // Not on a draft, nor on one withdrawn before it was sent: officers never saw it.
+    if app.first_submitted_at.is_none() {
         return Err(AppError::Conflict("err-messages-after-submit".into()));
     }
     let mut errors = FieldErrors::new();

@@ -6,6 +6,7 @@
 use super::Actor;
 use super::accounts::{new_secret, secret_hash};
 use super::applications::{self as apps, Access, record};
+use super::command::{Seen, on_case};
 use crate::db::members::{Invitation, Terms};
 use crate::db::{self, applications::Application, catalogue::DataSource, users::NewUser, users::User};
 use crate::domain::fields::FieldErrors;
@@ -299,18 +300,23 @@ pub async fn accept_terms(
     if !rule::may_accept(access, app.state) {
         return Err(AppError::Forbidden("err-terms-project".into()));
     }
-    let terms = required(conn, id).await?;
-    rule::check_accept(terms_ids, &current(&terms)).map_err(|key| match key {
-        "err-terms-choose" => AppError::field("terms_ids", key),
-        _ => AppError::Conflict(key.into()),
-    })?;
-    let accepted: Vec<_> = terms
-        .iter()
-        .filter(|(_, t)| terms_ids.contains(&t.id))
-        .map(|(s, t)| json!({"data_source_id": s.id, "code": s.code, "version": t.version, "terms_id": t.id}))
-        .collect();
     let (user_id, ids, actor) = (user.id, terms_ids.to_vec(), actor.clone());
-    conn.transaction::<_, AppError, _>(async move |tx| {
+    // Under the case's lock: a withdrawal (which withdraws the releases) cannot slip between
+    // reading what must be accepted and recording the acceptance.
+    on_case(conn, id, Seen::ANY, async move |tx, app| {
+        if !rule::may_accept(access, app.state) {
+            return Err(AppError::Forbidden("err-terms-project".into()));
+        }
+        let terms = required(tx, id).await?;
+        rule::check_accept(&ids, &current(&terms)).map_err(|key| match key {
+            "err-terms-choose" => AppError::field("terms_ids", key),
+            _ => AppError::Conflict(key.into()),
+        })?;
+        let accepted: Vec<_> = terms
+            .iter()
+            .filter(|(_, t)| ids.contains(&t.id))
+            .map(|(s, t)| json!({"data_source_id": s.id, "code": s.code, "version": t.version, "terms_id": t.id}))
+            .collect();
         db::members::accept_terms(tx, id, user_id, &ids, now).await?;
         record(tx, &actor, now, id, "terms.accepted", json!({"user_id": user_id, "terms": accepted})).await?;
         Ok(())

@@ -406,17 +406,18 @@ pub async fn publish(
     version: Option<i32>,
     now: DateTime<Utc>,
 ) -> AppResult<PriceListRow> {
-    let list = load(conn, user, id).await?;
-    require_draft(&list)?;
-    if list.valid_from < now.date_naive() {
-        return Err(AppError::field("valid_from", "err-past-date"));
-    }
-    if db::pricing::items_of(conn, &[id]).await?.is_empty() {
-        return Err(AppError::field("items", "err-no-items"));
-    }
+    load(conn, user, id).await?;
     let (actor, by) = (actor.clone(), user.id);
     conn.transaction::<_, AppError, _>(async move |tx| {
+        // The date and the items as they are under the list's lock: a change of either made
+        // meanwhile (without a version) cannot slip a past date or an empty list through.
         let current = lock_draft(tx, id, version).await?;
+        if current.valid_from < now.date_naive() {
+            return Err(AppError::field("valid_from", "err-past-date"));
+        }
+        if db::pricing::items_of(tx, &[id]).await?.is_empty() {
+            return Err(AppError::field("items", "err-no-items"));
+        }
         let published = db::pricing::publish(tx, id, Some(by), now).await?;
         let payload = json!({"organisation_id": current.organisation_id, "valid_from": current.valid_from});
         record(tx, &actor, now, id, "price_list.published", payload).await?;

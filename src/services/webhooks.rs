@@ -194,9 +194,9 @@ pub fn body(app: &Application, event: &Event) -> Value {
 /// The endpoints an event of `kind` about `app` goes to: those of the organisations whose data
 /// sources it asks for, once it has been submitted. Read before the event is appended.
 pub async fn endpoints_for(conn: &AsyncPgConnection, app: &Application, kind: &str) -> AppResult<Vec<Endpoint>> {
-    // Drafts are nobody's business yet; who of the project was invited or joined (personal
-    // addresses) is not the data holders' either.
-    if app.state == crate::domain::case::State::Draft || kind.starts_with("member.") {
+    // Drafts are nobody's business yet, nor is a draft withdrawn before it was ever sent; who of
+    // the project was invited or joined (personal addresses) is not the data holders' either.
+    if app.first_submitted_at.is_none() || kind.starts_with("member.") {
         return Ok(vec![]);
     }
     let mut endpoints = db::webhooks::active_for_application(conn, app.id).await?;

@@ -68,7 +68,9 @@ impl Fairing for RequestMetrics {
 
 fn may_scrape(req_token: Option<&str>, config: &Config, address: &ClientAddress) -> bool {
     match &config.metrics_token {
-        Some(token) => req_token.is_some_and(|t| t == format!("Bearer {token}")),
+        Some(token) => {
+            req_token.is_some_and(|t| super::csrf::constant_time_eq(t.as_bytes(), format!("Bearer {token}").as_bytes()))
+        }
         None => address.0.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
     }
 }

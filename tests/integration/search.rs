@@ -73,6 +73,12 @@ async fn officers_search_every_case_and_applicants_only_their_own() {
     let (status, hits) = app.get_json("/api/search/cases?q=hjertesvikt", Some(&t)).await;
     assert_eq!(status, Status::Ok);
     assert_eq!(ids(&hits), [heart_id], "drafts are not cases yet");
+    // Nor is a draft withdrawn before it was sent (its title and summary were found before).
+    let withdrawn = case(&app, &ola, "Hjertesvikt hos eldre", "Trukket før innsending.", false).await;
+    let path = format!("/api/applications/{}/withdraw", withdrawn["id"]);
+    assert_eq!(app.post_json(&path, Some(&app.token(&ola).await), json!({})).await.0, Status::Ok);
+    let (_, hits) = app.get_json("/api/search/cases?q=hjertesvikt", Some(&t)).await;
+    assert_eq!(ids(&hits), [heart_id], "a draft withdrawn unsent is not a case either");
     let (_, hits) = app.get_json("/api/search/cases?q=heart%20failures", Some(&t)).await;
     assert_eq!(ids(&hits), [heart_id], "English stemming over the summary");
     let (_, hits) = app.get_json("/api/search/cases?q=kostholdet", Some(&t)).await;
@@ -86,7 +92,9 @@ async fn officers_search_every_case_and_applicants_only_their_own() {
     // Ola finds his own draft, never Kari's case; someone without cases finds nothing.
     let t = app.token(&ola).await;
     let (_, hits) = app.get_json("/api/search/cases?q=hjertesvikt", Some(&t)).await;
-    assert_eq!(ids(&hits), [draft_id]);
+    let mut own = ids(&hits);
+    own.sort_unstable();
+    assert_eq!(own, [draft_id, withdrawn["id"].as_i64().unwrap()], "his own, withdrawn or not");
     let t = app.token(&nobody).await;
     let (_, hits) = app.get_json("/api/search/cases?q=hjertesvikt", Some(&t)).await;
     assert_eq!(hits, json!([]));

@@ -3,9 +3,9 @@
 //! `<timestamp>.<body>`), fails once (retry with backoff, visible with the receiver's answer)
 //! and then succeeds; kinds filter deliveries; other organisations see nothing.
 
-use crate::applications_api::submitted;
+use crate::applications_api::{complete_form, submitted};
 use crate::common::http_peer::{self, Response};
-use crate::common::{TestApp, csrf_in};
+use crate::common::{TestApp, count, csrf_in};
 use chrono::{Duration, Utc};
 use hmac::{Hmac, Mac};
 use rocket::http::{Header, Status};
@@ -232,4 +232,39 @@ async fn an_unknown_organisation_is_shown_beside_its_field() {
     let html = resp.into_string().await.unwrap();
     assert!(html.contains("id=\"f-organisation_id-error\""), "the error is beside the select: {html}");
     assert!(!html.contains("whsec_"));
+}
+
+/// A draft withdrawn before it was ever sent is nobody's business but its applicant's: the data
+/// holders whose sources it named get no webhook of it (they did, with its title), as they get
+/// none of a draft. A withdrawn case that was submitted is theirs.
+#[rocket::async_test]
+async fn a_draft_withdrawn_unsent_reaches_no_webhook() {
+    let app = TestApp::new().await;
+    let owner = app.user("register_owner", Some(HDIR)).await;
+    let org = owner_org(&app, &app.token(&owner).await).await;
+    app.sql(&format!(
+        "INSERT INTO webhook_endpoints (organisation_id, url, event_kinds, secret, created_at) \
+         VALUES ({org}, 'https://hooks.example.no/hds', '{{application.withdrawn}}', 'whsec_test', now())"
+    ))
+    .await
+    .unwrap();
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let deliveries = async || count(&app, "SELECT count(*) AS n FROM outbox WHERE channel = 'webhook'").await;
+
+    // A draft naming NPR (Helsedirektoratet's), withdrawn: no delivery, and no message on it.
+    let (status, draft) = app.post_json("/api/applications", Some(&token), complete_form(&app).await).await;
+    assert_eq!(status, Status::Created);
+    let id = draft["id"].as_i64().unwrap();
+    assert_eq!(app.post_json(&format!("/api/applications/{id}/withdraw"), Some(&token), json!({})).await.0, Status::Ok);
+    assert_eq!(deliveries().await, 0);
+    let (status, _) =
+        app.post_json(&format!("/api/applications/{id}/messages"), Some(&token), json!({"body": "Hei?"})).await;
+    assert_eq!(status, Status::Conflict, "officers never saw it: nobody to write to");
+
+    // Submitted, then withdrawn: delivered.
+    let case = submitted(&app, &applicant).await;
+    let path = format!("/api/applications/{}/withdraw", case["id"]);
+    assert_eq!(app.post_json(&path, Some(&token), json!({})).await.0, Status::Ok);
+    assert_eq!(deliveries().await, 1);
 }
