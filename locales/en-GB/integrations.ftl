@@ -2,8 +2,8 @@
 
 account-title = Your account
 token-heading = Personal API tokens
-token-intro = A token lets your own programs use the API as you (header "Authorization: Bearer …"). A read token can only read; a write token can also change things. Revoke tokens you no longer use.
-token-created = The token "{ $name }" was created and works until { $expires }.
+token-intro = A token lets your own programs use the API as you (header “Authorization: Bearer …”). A read token can only read; a write token can also change things. Revoke tokens you no longer use.
+token-created = The token “{ $name }” was created and works until { $expires }.
 token-shown-once = Copy it now: it is shown only this once.
 token-name = Name
 token-scope = Access

@@ -2,7 +2,7 @@
 
 account-title = Kontoen din
 token-heading = Personlege API-nøklar
-token-intro = Ein nøkkel lèt dei eigne programma dine bruke API-et som deg (hovudet «Authorization: Bearer …»). Ein lesenøkkel kan berre lese; ein skrivenøkkel kan også endre. Trekk tilbake nøklar du ikkje brukar lenger.
+token-intro = Ein nøkkel lèt dei eigne programma dine bruke API-et som deg (hovudet «Authorization: Bearer …»). Ein lesenøkkel kan berre lese; ein skrivenøkkel kan òg endre. Trekk tilbake nøklar du ikkje brukar lenger.
 token-created = Nøkkelen «{ $name }» er laga og verkar til { $expires }.
 token-shown-once = Kopier han no: han blir berre vist denne eine gongen.
 token-name = Namn
