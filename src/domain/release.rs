@@ -149,6 +149,23 @@ pub fn may_send_files(release: &Release, case_state: State, person: Person) -> b
         || (release.state == ReleaseState::Delivered && is_owner_of(person, release))
 }
 
+/// What a release waits for, if anything: its case's decision (pending, or approved by its owner
+/// while the case is in review), or its delivery (granted, not delivered, the case decided).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    Decision,
+    Delivery,
+}
+
+/// What `state` waits for on a case in `case_state` (the register owners' queue counts its days).
+pub fn waiting(state: ReleaseState, case_state: State) -> Option<Waiting> {
+    match state {
+        ReleaseState::Pending | ReleaseState::Approved if case_state == State::InReview => Some(Waiting::Decision),
+        ReleaseState::Approved if case_open_for_delivery(case_state) => Some(Waiting::Delivery),
+        _ => None,
+    }
+}
+
 /// Whether `person` has this release to decide now (the status page's button).
 pub fn to_decide_by(release: &Release, case_state: State, person: Person) -> bool {
     case_state == State::InReview && release.state == ReleaseState::Pending && is_decider(person, release)
@@ -299,5 +316,22 @@ mod tests {
         assert!(all_delivered(&[Delivered, Rejected]));
         assert!(!all_delivered(&[Delivered, Approved]));
         assert!(!all_delivered(&[Rejected]));
+    }
+
+    #[test]
+    fn a_release_waits_only_while_someone_has_it_to_do() {
+        assert_eq!(waiting(Pending, State::InReview), Some(Waiting::Decision));
+        assert_eq!(waiting(Approved, State::InReview), Some(Waiting::Decision), "the case's decision");
+        assert_eq!(waiting(Approved, State::Approved), Some(Waiting::Delivery));
+        assert_eq!(waiting(Approved, State::PartiallyApproved), Some(Waiting::Delivery));
+        for (s, c) in [
+            (Delivered, State::Delivered),
+            (Rejected, State::Rejected),
+            (Withdrawn, State::Withdrawn),
+            (Approved, State::Closed),
+            (Rejected, State::InReview),
+        ] {
+            assert_eq!(waiting(s, c), None, "{s:?} on a case {c:?}");
+        }
     }
 }

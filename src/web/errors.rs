@@ -42,10 +42,33 @@ impl<'r> Responder<'r, 'static> for AppError {
             return resp.ok();
         }
         if let AppError::Unauthorized(_) = self {
-            let next = req.uri().to_string();
+            // After a form's POST, back to the page the form was on (the tab kept what was
+            // typed: static/drafts.js), not to the POST's address, which has no page.
+            let next = if req.method() == rocket::http::Method::Get {
+                req.uri().to_string()
+            } else {
+                req.headers().get_one("Referer").and_then(referring_path).unwrap_or("/").to_string()
+            };
             let target = format!("/login?next={}", super::url_encode(&next));
             return Redirect::to(target).respond_to(req);
         }
         super::context::error_page(req, status, &self).respond_to(req)
+    }
+}
+
+/// The path and query of a `Referer` URL (`https://host/path?q` → `/path?q`).
+fn referring_path(referer: &str) -> Option<&str> {
+    let rest = &referer[referer.find("://")? + 3..];
+    rest.find('/').map(|at| &rest[at..])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_referring_path_is_the_part_after_the_host() {
+        assert_eq!(super::referring_path("https://hds.example/applications/7?x=1"), Some("/applications/7?x=1"));
+        assert_eq!(super::referring_path("http://127.0.0.1:8000/"), Some("/"));
+        assert_eq!(super::referring_path("https://hds.example"), None);
+        assert_eq!(super::referring_path("/applications/7"), None, "not a URL");
     }
 }

@@ -29,8 +29,8 @@ async fn officer_and_owner_handle_a_case_through_the_pages() {
     assert!(html.contains("Marker som komplett"));
     let csrf = csrf_in(&html);
     let resp = app.form(&format!("/applications/{id}/command/return"), &[("message", "")], Some(&csrf)).await;
-    assert_eq!(resp.status(), Status::SeeOther);
-    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let html = resp.into_string().await.unwrap();
     assert!(html.contains("Må fylles ut"), "the empty message is refused and explained");
     let resp = app.form(&format!("/applications/{id}/command/complete"), &[], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
@@ -310,6 +310,20 @@ async fn the_release_queue_comes_in_pages_by_state() {
     let approved = page("/releases?state=approved").await;
     assert_eq!(rows(&approved), 3);
     assert!(!approved.contains("class=\"pager\""), "one page needs no pager");
+    // The days a release has waited: since it was made while it waits for the case's decision
+    // (Kø 61 approved by its owner, the case still in review); a refused one waits for nothing.
+    let days = |n: i64| {
+        let made = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap() + chrono::Duration::hours(n);
+        (chrono::Utc::now() - made.to_utc()).num_days()
+    };
+    assert!(approved.contains(&format!("<td>Innvilget</td><td>{}</td>", days(61))), "{approved}");
+    app.sql(
+        "UPDATE releases SET state = 'rejected' FROM applications a WHERE a.id = application_id AND a.title = 'Kø 01'",
+    )
+    .await
+    .unwrap();
+    let rejected = page("/releases?state=rejected").await;
+    assert!(rejected.contains("Kø 01") && rejected.contains("<td>Avslått</td><td></td>"), "{rejected}");
     // An unknown state shows them all; another organisation's owner sees none of them.
     assert_eq!(rows(&page("/releases?state=alle&page=-1").await), 50);
     let fhi = app.user("register_owner", Some("983744516")).await;

@@ -119,6 +119,13 @@ async fn a_researcher_asks_before_applying_and_applies_from_the_enquiry() {
     assert_eq!(e["state"], "closed");
     let (status, _) = app.post_json(&format!("{path}/messages"), Some(&token), json!({"body": "Hei?"})).await;
     assert_eq!(status, Status::Conflict);
+    // A reply typed in the page before the close is not lost: shown to be copied, with why.
+    let typed = "Et svar skrevet før lukkingen";
+    let resp = app.form(&format!("/enquiries/{id}/messages"), &[("body", typed)], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::Conflict);
+    let html = crate::common::unescape(&resp.into_string().await.unwrap());
+    assert!(html.contains(&format!("readonly aria-describedby=\"f-unsent-hint\">{typed}</textarea>")), "{html}");
+    assert!(html.contains("Skjemaet ble ikke sendt") && !html.contains("name=\"body\""), "no form to send it with");
     let kinds = app.event_kinds("enquiry", id).await;
     assert_eq!(
         kinds,

@@ -19,6 +19,7 @@ mod faults;
 mod faults_upload;
 mod fuzz_regressions;
 mod hardening;
+mod kept;
 mod law;
 mod members;
 mod notifications;

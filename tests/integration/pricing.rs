@@ -585,8 +585,40 @@ async fn the_price_list_admin_pages_draft_edit_and_publish() {
         )
         .await;
     assert_eq!(resp.status(), Status::SeeOther);
+    // Refused edits keep what was typed: the header's note, and the item's fields in its own
+    // form (open), not in the form that adds an item.
     let (_, html) = app.page(&location).await;
     let marker = "name=\"version\" value=\"";
+    let version = html[html.rfind(marker).unwrap() + marker.len()..].split('"').next().unwrap().to_string();
+    let header =
+        [("valid_from", "neste år"), ("note_nb", "Nye satser fra Stortinget"), ("note_en", ""), ("version", &version)];
+    let resp = app.form(&location, &header, Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let page = crate::common::unescape(&resp.into_string().await.unwrap());
+    assert!(page.contains("value=\"Nye satser fra Stortinget\"") && page.contains("value=\"neste år\""), "{page}");
+    let item =
+        html.split(&format!("action=\"{location}/items/")).nth(1).unwrap().split('"').next().unwrap().to_string();
+    let edit = [
+        ("code", "delivery"),
+        ("description_nb", "Utlevering av data"),
+        ("description_en", "Delivery of data"),
+        ("unit", "per_delivery"),
+        ("amount_nok", "femhundre"),
+        ("data_source_code", ""),
+    ];
+    let resp = app.form(&format!("{location}/items/{item}"), &edit, Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let page = crate::common::unescape(&resp.into_string().await.unwrap());
+    let form =
+        page.split(&format!("action=\"{location}/items/{item}\"")).nth(1).unwrap().split("</form>").next().unwrap();
+    assert!(form.contains("value=\"Utlevering av data\"") && form.contains("value=\"femhundre\""), "{form}");
+    assert!(
+        form.contains("<p class=\"error\" role=\"alert\">Pris (kr, eks. mva.): "),
+        "the reason, naming the field: {form}"
+    );
+    assert!(page.contains("<details open>"), "its form is open");
+    let (_, html) = app.page(&location).await;
+    assert!(html.contains("value=\"Utlevering\""), "nothing changed");
     let version = html[html.rfind(marker).unwrap() + marker.len()..].split('"').next().unwrap().to_string();
     let resp = app.form(&format!("{location}/publish"), &[("version", &version)], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
@@ -652,6 +684,17 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     let resp =
         app.form(&format!("/applications/{id}/hours"), &[("hours", "1,5"), ("note", "Kontroll")], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
+    // Hours that are no figure: the message stays in the form, beside the reason.
+    let resp = app
+        .form(
+            &format!("/applications/{id}/estimate"),
+            &[("hours", "fire"), ("message", "Mer arbeid enn ventet.")],
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    let page = resp.into_string().await.unwrap();
+    assert!(page.contains(">Mer arbeid enn ventet.</textarea>") && page.contains("href=\"#form-estimate\""), "{page}");
     let resp = app
         .form(
             &format!("/applications/{id}/estimate"),

@@ -281,4 +281,12 @@ async fn statements_still_awaited_lapse_when_the_case_ends() {
     let (_, html) = app.page(&format!("/statements/{owner_statement}")).await;
     assert!(!html.contains(&format!("action=\"/statements/{owner_statement}/answer\"")));
     assert!(html.contains("Saken er avsluttet, så uttalelsen trengs ikke lenger."), "{html}");
+    // An answer typed in the page before the case ended is shown to be copied, with why.
+    let typed = "NPR kan levere hovedtilstand for hele perioden.";
+    let resp =
+        app.form(&format!("/statements/{owner_statement}/answer"), &[("answer", typed)], Some(&csrf_in(&html))).await;
+    assert_eq!(resp.status(), Status::Conflict);
+    let html = crate::common::unescape(&resp.into_string().await.unwrap());
+    assert!(html.contains(&format!("readonly aria-describedby=\"f-unsent-hint\">{typed}</textarea>")), "{html}");
+    assert!(html.contains("Skjemaet ble ikke sendt"));
 }

@@ -3,6 +3,7 @@
 
 use super::auth::PageOr;
 use super::form_fields;
+use super::kept::{Kept, Sent};
 use crate::config::Config;
 use crate::db::{
     Pool,
@@ -140,8 +141,19 @@ fn next_step(state: State) -> &'static str {
 /// The status page.
 #[get("/applications/<id>")]
 async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template> {
-    let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
+    status_page(&ctx, &mut conn, id, None).await
+}
+
+/// The status page, with a refused form's typed text back in that form (`kept`).
+pub(super) async fn status_page(
+    ctx: &Ctx,
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    kept: Option<&Kept>,
+) -> AppResult<Template> {
+    let user = ctx.user()?;
+    let kept_in = |form: &str| Kept::in_form(kept, form);
     let apps::StatusFile {
         app,
         access,
@@ -157,7 +169,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         linkage_holders,
         statements,
         terms_outstanding,
-    } = apps::status_file(&mut conn, user, id).await?;
+    } = apps::status_file(conn, user, id).await?;
     // The application as submitted, section by section (not while it is a draft being edited).
     let sections =
         (app.state != State::Draft).then(|| crate::web::views::form_sections(ctx.lang, &apps::form_of(&app), &sources));
@@ -172,7 +184,8 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     let attachments = attachments_json(ctx.lang, &attachments);
     let state = app.state;
     let is_applicant = access == Access::Applicant;
-    let payment = super::payment::status_data(&ctx, user, &app, access, &payment);
+    let mut payment = super::payment::status_data(ctx, user, &app, access, &payment);
+    super::payment::keep(&mut payment, kept);
     // A revised estimate waiting for acceptance is what happens next, whatever the state (one
     // lapses when its case ends).
     let next_key = match (payment["pending"].as_array().is_some_and(|p| !p.is_empty()), is_applicant) {
@@ -187,7 +200,8 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
     let commands: Vec<Value> = [Command::Assign, Command::Return, Command::Complete, Command::Decide, Command::Appeal, Command::LateAppeal, Command::Close]
         .iter()
         .filter(|c| access != Access::Member && access != Access::RegisterOwner && crate::domain::case::apply(&facts, **c, me, now).is_ok())
-        .map(|c| json!({"name": c.code(), "label_key": format!("command-{}", c.code()), "message": *c == Command::Return, "reasons": *c == Command::Decide, "grounds": matches!(c, Command::Appeal | Command::LateAppeal), "late_reason": *c == Command::LateAppeal}))
+        .map(|c| json!({"name": c.code(), "label_key": format!("command-{}", c.code()), "message": *c == Command::Return, "reasons": *c == Command::Decide, "grounds": matches!(c, Command::Appeal | Command::LateAppeal), "late_reason": *c == Command::LateAppeal,
+            "kept": kept_in(&format!("command-{}", c.code()))}))
         .collect();
     // Recusal is checked again when the form is sent; the page offers the form to the decider.
     let no_ties = release::Ties { applicant_id: app.applicant_id, is_member: false };
@@ -207,6 +221,9 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
                 "reconsideration_key": r.release.reconsideration.map(|c| format!("reconsideration-{c}")),
                 "dispensation": r.release.dispensation,
                 "send_files": release::may_send_files(&facts, app.state, person),
+                "kept_decide": kept_in(&format!("release-{}-decide", r.release.id)),
+                "kept_reconsider": kept_in(&format!("release-{}-reconsider", r.release.id)),
+                "kept_delivered": kept_in(&format!("release-{}-delivered", r.release.id)),
             })
         })
         .collect();
@@ -217,9 +234,7 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
         .collect();
     let transfers = crate::web::views::transfers_of_application(&transfers, access, &closed_releases);
     let decision = decision.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
-    Ok(ctx.page(
-        "pages/applicant/status",
-        json!({
+    let mut data = json!({
             "app": summary_json(&app.summary()), "next_key": next_key, "timeline": timeline, "messages": messages,
             "attachments": attachments,
             "payment": payment,
@@ -261,8 +276,13 @@ async fn status(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Templa
             "record_helseklage": user.role == crate::domain::role::Role::CaseOfficer && app.sent_to_helseklage_at.is_some() && helseklage.is_none(),
             "upheld_releases": release_rows.iter().filter(|r| r.release.reconsideration == Some(crate::domain::appeal::Reconsideration::Upheld))
                 .map(|r| json!({"id": r.release.id, "code": r.code, "name_nb": r.name_nb, "name_en": r.name_en})).collect::<Vec<_>>(),
-        }),
-    ))
+    });
+    // The page's own address, also when it answers a refused form's POST; the refused form.
+    data["path"] = json!(format!("/applications/{id}"));
+    data["refused"] = json!(kept.map(|k| json!({"form": k.form, "error": k.error, "unsent": k.unsent})));
+    data["kept_message"] = kept_in("message");
+    data["kept_helseklage"] = kept_in("helseklage");
+    Ok(ctx.page("pages/applicant/status", data))
 }
 
 fn attachments_json(lang: crate::domain::language::Language, attachments: &[Attachment]) -> Vec<Value> {
@@ -394,8 +414,15 @@ async fn edit(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template
 async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let app = load_editable(&mut conn, &ctx, id).await?;
+    let (app, access) = apps::load(&mut conn, user, id).await?;
+    if access != Access::Applicant {
+        return Err(AppError::Forbidden("err-forbidden".into()));
+    }
     let value = form_fields::to_json(&body.0);
+    if !app.state.editable() {
+        // Submitted or withdrawn in another tab meanwhile: what was typed stays on the page.
+        return kept_form(&mut conn, &ctx, &app, &value).await;
+    }
     let version = form_fields::field(&body.0, "version").and_then(|v| v.parse::<i32>().ok()).unwrap_or(-1);
     let action = form_fields::field(&body.0, "action");
     let to_review = action.as_deref() == Some("review");
@@ -403,7 +430,11 @@ async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> Ap
     let to_attachments = action.as_deref() == Some("attachments");
     let form: ApplicationForm = serde_json::from_value(value.clone()).map_err(|e| crate::web::json_shape_error(&e))?;
     match apps::save(&mut conn, user, &ctx.actor(), id, version, form, Utc::now()).await {
-        Ok(saved) if to_review => Ok(PageOr::Redirect(Redirect::to(format!("/applications/{}/submit", saved.id)))),
+        // Saved, each way on with the word that says so (a tab's kept draft goes with it).
+        Ok(saved) if to_review => Ok(PageOr::Flash(Flash::success(
+            Redirect::to(format!("/applications/{}/submit", saved.id)),
+            ctx.t("draft-saved"),
+        ))),
         Ok(saved) if to_attachments => Ok(PageOr::Flash(Flash::success(
             Redirect::to(format!("/applications/{}/attachments", saved.id)),
             ctx.t("draft-saved"),
@@ -417,11 +448,23 @@ async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> Ap
             Ok(PageOr::Page((Status::UnprocessableEntity, ctx.page("pages/applicant/form", data))))
         }
         Err(AppError::Conflict(_)) => {
-            let data = json!({"app": summary_json(&app.summary())});
-            Ok(PageOr::Page((Status::Conflict, ctx.page("pages/applicant/stale", data))))
+            let (current, _) = apps::load(&mut conn, user, id).await?;
+            kept_form(&mut conn, &ctx, &current, &value).await
         }
         Err(e) => Err(e),
     }
+}
+
+/// The form as typed, when it could not be saved: the application was changed meanwhile (in
+/// another tab), and the page carries the current version, so saving again replaces that change
+/// knowingly; or it can no longer be changed (submitted or withdrawn), and the text stays on the
+/// page to be copied, without the buttons that would save it.
+async fn kept_form(conn: &mut AsyncPgConnection, ctx: &Ctx, current: &Application, typed: &Value) -> AppResult<PageOr> {
+    let mut data = form_page(conn, ctx, current, typed, &FieldErrors::new()).await?;
+    let editable = current.state.editable();
+    data["conflict"] = json!(ctx.t(if editable { "stale-kept" } else { "locked-kept" }));
+    data["locked"] = json!(!editable);
+    Ok(PageOr::Page((Status::Conflict, ctx.page("pages/applicant/form", data))))
 }
 
 async fn review_data(
@@ -630,21 +673,18 @@ struct MessageForm {
 }
 
 #[post("/applications/<id>/messages", data = "<form>")]
-async fn message(
-    ctx: Ctx,
-    pool: &RocketState<Pool>,
-    id: i64,
-    form: CsrfForm<MessageForm>,
-) -> AppResult<Flash<Redirect>> {
+async fn message(ctx: Ctx, pool: &RocketState<Pool>, id: i64, form: CsrfForm<MessageForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    match apps::post_message(&mut conn, user, &ctx.actor(), id, &form.0.body, form.0.internal, Utc::now()).await {
-        Ok(_) => Ok(Flash::success(Redirect::to(format!("/applications/{id}#messages")), ctx.t("message-sent"))),
-        Err(AppError::Validation(_)) => {
-            Ok(Flash::error(Redirect::to(format!("/applications/{id}#messages")), ctx.t("message-empty")))
-        }
-        Err(e) => Err(e),
-    }
+    let f = form.0;
+    let result = apps::post_message(&mut conn, user, &ctx.actor(), id, &f.body, f.internal, Utc::now()).await;
+    let sent = Sent {
+        case_id: id,
+        form: "message".into(),
+        fields: json!({"body": f.body, "internal": f.internal}),
+        labels: "",
+    };
+    sent.answer(&ctx, &mut conn, result, "messages", "message-sent").await
 }
 
 /// The sign-in and the upload slot are request guards and refuse before any byte of the body is

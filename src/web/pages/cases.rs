@@ -12,10 +12,11 @@ use crate::templating::Documents;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::pages::auth::PageOr;
+use crate::web::pages::kept::{Kept, Sent};
 use crate::web::template::Template;
 use chrono::Utc;
 use rocket::form::FromForm;
-use rocket::response::{Flash, Redirect};
+use rocket::http::Status;
 use rocket::{State, get, post, routes};
 use serde_json::{Value, json};
 
@@ -178,7 +179,10 @@ async fn queue(ctx: Ctx, pool: &State<Pool>, state: Option<&str>, page: Option<i
                 "state": r.release.state, "state_key": format!("release-{}", r.release.state), "decider_key": format!("decider-{}", r.release.decider),
                 "to_decide": release::to_decide_by(&facts, r.case_state, me),
                 "to_deliver": release::to_deliver_by(&facts, r.case_state, me),
-                "waiting_days": (now - r.release.created_at).num_days(),
+                "waiting_days": release::waiting(r.release.state, r.case_state).map(|w| match w {
+                    release::Waiting::Decision => now - r.release.created_at,
+                    release::Waiting::Delivery => now - r.release.decided_at.unwrap_or(r.release.created_at),
+                }.num_days()),
                 "estimate_pending": r.estimate_pending,
             })
         })
@@ -213,6 +217,8 @@ struct CommandForm {
     unassign: bool,
     /// The decision is made only from its preview (one click on "decide" shows the letter).
     confirm: bool,
+    /// From the preview, back to the case page with the reasons in their form.
+    edit: bool,
 }
 
 #[post("/applications/<id>/command/<name>", data = "<form>")]
@@ -229,21 +235,30 @@ async fn command(
     let user = ctx.user()?;
     let cmd = Command::from_code(name).ok_or(AppError::NotFound)?;
     let f = form.0;
+    let mut conn = services::conn(pool).await?;
+    // What was typed, for the case page again if the command is refused.
+    let sent = Sent {
+        case_id: id,
+        form: format!("command-{name}"),
+        fields: json!({"message": f.message, "reasons": f.reasons, "grounds": f.grounds}),
+        labels: "",
+    };
+    if cmd == Command::Decide && f.edit {
+        let kept = Kept { form: sent.form, fields: sent.fields, error: String::new(), unsent: None };
+        let page = super::applicant::status_page(&ctx, &mut conn, id, Some(&kept)).await?;
+        return Ok(PageOr::Page((Status::Ok, page)));
+    }
     if cmd == Command::Decide && !f.confirm {
-        let mut conn = services::conn(pool).await?;
         let reasons = f.reasons.clone().unwrap_or_default();
         return match cases::preview_decision(&mut conn, documents, user, id, &reasons, Utc::now()).await {
             Ok(letter) => Ok(PageOr::Page((
-                rocket::http::Status::Ok,
+                Status::Ok,
                 ctx.page(
                     "pages/cases/decide_preview",
                     json!({"app": {"id": id}, "letter": letter, "reasons": reasons}),
                 ),
             ))),
-            Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-                Ok(PageOr::Flash(Flash::error(Redirect::to(format!("/applications/{id}")), e.public_message(ctx.lang))))
-            }
-            Err(e) => Err(e),
+            refused => sent.answer(&ctx, &mut conn, refused, "actions", "").await,
         };
     }
     let params = cases::Params {
@@ -253,21 +268,9 @@ async fn command(
         assignee_id: None,
         unassign: f.unassign,
     };
-    let mut conn = services::conn(pool).await?;
-    let back = Redirect::to(format!("/applications/{id}"));
-    match cases::command(&mut conn, documents, user, &ctx.actor(), id, cmd, params, config.vat_rate_bp, Utc::now())
-        .await
-    {
-        Ok(_) => Ok(PageOr::Flash(Flash::success(back, ctx.t(&format!("done-{name}"))))),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let text = match &e {
-                AppError::Validation(_) => e.fields(ctx.lang).into_values().flatten().collect::<Vec<_>>().join(" "),
-                other => other.public_message(ctx.lang),
-            };
-            Ok(PageOr::Flash(Flash::error(back, text)))
-        }
-        Err(e) => Err(e),
-    }
+    let result =
+        cases::command(&mut conn, documents, user, &ctx.actor(), id, cmd, params, config.vat_rate_bp, Utc::now()).await;
+    sent.answer(&ctx, &mut conn, result, "actions", &format!("done-{name}")).await
 }
 
 #[derive(FromForm)]
@@ -276,25 +279,6 @@ struct ReleaseForm {
     conditions: String,
     reasons: String,
     dispensation: Option<bool>,
-}
-
-/// A refusal, or a change, as a flash message beside the release.
-fn flash_refusal(ctx: &Ctx, back: Redirect, e: AppError) -> AppResult<Flash<Redirect>> {
-    match e {
-        e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_)) => {
-            let text = match &e {
-                AppError::Validation(_) => e
-                    .fields(ctx.lang)
-                    .into_iter()
-                    .map(|(k, v)| format!("{}: {}", ctx.t(&format!("release-field-{k}")), v.join(" ")))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                other => other.public_message(ctx.lang),
-            };
-            Ok(Flash::error(back, text))
-        }
-        e => Err(e),
-    }
 }
 
 #[derive(FromForm)]
@@ -311,17 +295,20 @@ async fn reconsider_release(
     pool: &State<Pool>,
     id: i64,
     form: CsrfForm<ReconsiderForm>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (release, _, _) = cases::load_release(&mut conn, user, id).await?;
-    let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
     let f = form.0;
+    let sent = Sent {
+        case_id: release.application_id,
+        form: format!("release-{id}-reconsider"),
+        fields: json!({"reverse": f.reverse, "conditions": f.conditions, "reasons": f.reasons}),
+        labels: "release-field-",
+    };
     let input = cases::Reconsideration { reverse: f.reverse, conditions: Some(f.conditions), reasons: Some(f.reasons) };
-    match cases::reconsider_release(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
-        Ok(_) => Ok(Flash::success(back, ctx.t("release-reconsidered"))),
-        Err(e) => flash_refusal(&ctx, back, e),
-    }
+    let result = cases::reconsider_release(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
+    sent.answer(&ctx, &mut conn, result, "releases", "release-reconsidered").await
 }
 
 #[derive(FromForm)]
@@ -334,50 +321,46 @@ struct HelseklageForm {
 
 /// An officer records Helseklage's outcome.
 #[post("/applications/<id>/helseklage", data = "<form>")]
-async fn helseklage(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    id: i64,
-    form: CsrfForm<HelseklageForm>,
-) -> AppResult<Flash<Redirect>> {
+async fn helseklage(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<HelseklageForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let back = Redirect::to(format!("/applications/{id}#helseklage"));
     let f = form.0;
+    let sent = Sent {
+        case_id: id,
+        form: "helseklage".into(),
+        fields: json!({"outcome": f.outcome, "decided_on": f.decided_on, "reference": f.reference, "release_ids": f.release_ids}),
+        labels: "release-field-",
+    };
     let input = cases::HelseklageAnswer {
         outcome: Some(f.outcome),
         decided_on: Some(f.decided_on),
         reference: Some(f.reference),
         release_ids: f.release_ids,
     };
-    match cases::record_helseklage(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
-        Ok(_) => Ok(Flash::success(back, ctx.t("helseklage-recorded"))),
-        Err(e) => flash_refusal(&ctx, back, e),
-    }
+    let result = cases::record_helseklage(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
+    sent.answer(&ctx, &mut conn, result, "helseklage", "helseklage-recorded").await
 }
 
 #[post("/releases/<id>/decide", data = "<form>")]
-async fn decide_release(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    id: i64,
-    form: CsrfForm<ReleaseForm>,
-) -> AppResult<Flash<Redirect>> {
+async fn decide_release(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<ReleaseForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (release, _, _) = cases::load_release(&mut conn, user, id).await?;
-    let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
     let f = form.0;
+    let sent = Sent {
+        case_id: release.application_id,
+        form: format!("release-{id}-decide"),
+        fields: json!({"approve": f.approve, "conditions": f.conditions, "reasons": f.reasons, "dispensation": f.dispensation}),
+        labels: "release-field-",
+    };
     let input = cases::ReleaseDecision {
         approve: f.approve,
         conditions: Some(f.conditions),
         reasons: Some(f.reasons),
         dispensation: f.dispensation,
     };
-    match cases::decide_release(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
-        Ok(_) => Ok(Flash::success(back, ctx.t("release-decided"))),
-        Err(e) => flash_refusal(&ctx, back, e),
-    }
+    let result = cases::decide_release(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
+    sent.answer(&ctx, &mut conn, result, "releases", "release-decided").await
 }
 
 #[derive(FromForm)]
@@ -392,26 +375,19 @@ async fn delivered(
     config: &State<Config>,
     id: i64,
     form: CsrfForm<DeliveredForm>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (release, _, _) = cases::load_release(&mut conn, user, id).await?;
-    let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
-    match cases::deliver_in_environment(
-        &mut conn,
-        user,
-        &ctx.actor(),
-        id,
-        &form.0.environment,
-        config.vat_rate_bp,
-        Utc::now(),
-    )
-    .await
-    {
-        Ok(_) => Ok(Flash::success(back, ctx.t("release-delivered-done"))),
-        Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            Ok(Flash::error(back, e.public_message(ctx.lang)))
-        }
-        Err(e) => Err(e),
-    }
+    let environment = form.0.environment;
+    let result =
+        cases::deliver_in_environment(&mut conn, user, &ctx.actor(), id, &environment, config.vat_rate_bp, Utc::now())
+            .await;
+    let sent = Sent {
+        case_id: release.application_id,
+        form: format!("release-{id}-delivered"),
+        fields: json!({"environment": environment}),
+        labels: "release-field-",
+    };
+    sent.answer(&ctx, &mut conn, result, "releases", "release-delivered-done").await
 }

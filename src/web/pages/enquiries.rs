@@ -97,7 +97,9 @@ async fn create(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<NewForm>) -> AppRes
     }
 }
 
-fn thread_page(ctx: &Ctx, f: &svc::EnquiryFile, body: &str, errors: Value) -> Template {
+/// `unsent`: a reply that could not be sent (the enquiry was closed meanwhile), shown to be copied
+/// with the reason.
+fn thread_page(ctx: &Ctx, f: &svc::EnquiryFile, body: &str, errors: Value, unsent: Option<(String, &str)>) -> Template {
     use crate::domain::enquiry as rule;
     let state = f.state();
     let english = ctx.lang.english();
@@ -123,6 +125,8 @@ fn thread_page(ctx: &Ctx, f: &svc::EnquiryFile, body: &str, errors: Value) -> Te
             "may_apply": rule::may_apply(f.reader, f.enquiry.application_id.is_some()).is_ok(),
             "asker": f.reader == rule::Reader::Asker,
             "body": body,
+            "conflict": unsent.as_ref().map(|(why, _)| why),
+            "unsent": unsent.as_ref().map(|(_, text)| text),
             "errors": errors,
         }),
     )
@@ -133,7 +137,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let f = svc::read(&mut conn, user, id).await?;
-    Ok(thread_page(&ctx, &f, "", json!({})))
+    Ok(thread_page(&ctx, &f, "", json!({}), None))
 }
 
 #[derive(FromForm)]
@@ -150,10 +154,12 @@ async fn message(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<MessageFo
         Ok(_) => Ok(PageOr::Flash(Flash::success(back, ctx.t("done-enquiry-message")))),
         Err(e @ AppError::Validation(_)) => {
             let f = svc::read(&mut conn, user, id).await?;
-            Ok(PageOr::Page((e.status(), thread_page(&ctx, &f, &form.0.body, ctx.errors(&e)))))
+            Ok(PageOr::Page((e.status(), thread_page(&ctx, &f, &form.0.body, ctx.errors(&e), None))))
         }
         Err(e @ (AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            Ok(PageOr::Flash(Flash::error(back, e.public_message(ctx.lang))))
+            let f = svc::read(&mut conn, user, id).await?;
+            let unsent = Some((e.public_message(ctx.lang), form.0.body.as_str()));
+            Ok(PageOr::Page((e.status(), thread_page(&ctx, &f, "", json!({}), unsent))))
         }
         Err(e) => Err(e),
     }

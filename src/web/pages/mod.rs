@@ -8,6 +8,7 @@ pub mod cases;
 pub mod enquiries;
 pub mod exports;
 pub mod form_fields;
+pub mod kept;
 pub mod members;
 pub mod notifications;
 pub mod oidc;

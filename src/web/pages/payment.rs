@@ -1,6 +1,8 @@
 //! User payment pages: the public price list, the payment part of the case page (estimate,
 //! revised estimates, hours, invoice actions) with its forms, and the printable invoice.
 
+use super::auth::PageOr;
+use super::kept::{Kept, Sent, refusal_text};
 use crate::db::{self, Pool, applications::Application, users::User};
 use crate::domain::pricing::{Estimate, format_nok};
 use crate::domain::pricing::{InvoiceAction, InvoiceStatus};
@@ -171,18 +173,22 @@ fn back<T>(ctx: &Ctx, id: i64, anchor: &str, result: AppResult<T>, done_key: &st
     match result {
         Ok(_) => Ok(Flash::success(to, ctx.t(done_key))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            let text = match &e {
-                AppError::Validation(_) => e
-                    .fields(ctx.lang)
-                    .into_iter()
-                    .map(|(k, v)| format!("{}: {}", ctx.t(&format!("payment-field-{k}")), v.join(" ")))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                other => other.public_message(ctx.lang),
-            };
-            Ok(Flash::error(to, text))
+            Ok(Flash::error(to, refusal_text(ctx, &e, "payment-field-")))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Puts a refused payment form's text back in it: the revised estimate, the hours, or an
+/// invoice part's waiver.
+pub fn keep(payment: &mut Value, kept: Option<&Kept>) {
+    payment["kept_estimate"] = Kept::in_form(kept, "estimate");
+    payment["kept_hours"] = Kept::in_form(kept, "hours");
+    if let Some(parts) = payment["invoice_parts"].as_array_mut() {
+        for part in parts {
+            let form = format!("waive-{}", part["id"]);
+            part["kept"] = Kept::in_form(kept, &form);
+        }
     }
 }
 
@@ -193,22 +199,20 @@ struct EstimateForm {
 }
 
 #[post("/applications/<id>/estimate", data = "<form>")]
-async fn revise_estimate(
-    ctx: Ctx,
-    pool: &State<Pool>,
-    id: i64,
-    form: CsrfForm<EstimateForm>,
-) -> AppResult<Flash<Redirect>> {
+async fn revise_estimate(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<EstimateForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
+    let f = form.0;
+    let fields = json!({"hours": f.hours, "message": f.message});
+    let sent = Sent { case_id: id, form: "estimate".into(), fields, labels: "payment-field-" };
     let input = pricing::RevisedEstimate {
-        hours: Some(Value::String(form.0.hours)),
+        hours: Some(Value::String(f.hours)),
         minutes: None,
         lines: vec![],
-        message: Some(form.0.message),
+        message: Some(f.message),
     };
     let result = pricing::revise_estimate(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
-    back(&ctx, id, "payment", result, "estimate-revised-done")
+    sent.answer(&ctx, &mut conn, result, "payment", "estimate-revised-done").await
 }
 
 #[post("/applications/<id>/accept-estimate", data = "<_form>")]
@@ -231,17 +235,16 @@ struct HoursForm {
 }
 
 #[post("/applications/<id>/hours", data = "<form>")]
-async fn record_hours(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<HoursForm>) -> AppResult<Flash<Redirect>> {
+async fn record_hours(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<HoursForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let input = pricing::Hours {
-        hours: Some(Value::String(form.0.hours)),
-        hours_minutes: None,
-        minutes: None,
-        note: Some(form.0.note),
-    };
+    let f = form.0;
+    let fields = json!({"hours": f.hours, "note": f.note});
+    let sent = Sent { case_id: id, form: "hours".into(), fields, labels: "payment-field-" };
+    let input =
+        pricing::Hours { hours: Some(Value::String(f.hours)), hours_minutes: None, minutes: None, note: Some(f.note) };
     let result = pricing::record_hours(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
-    back(&ctx, id, "hours", result, "hours-recorded-done")
+    sent.answer(&ctx, &mut conn, result, "hours", "hours-recorded-done").await
 }
 
 #[post("/applications/<id>/invoice/generate", data = "<_form>")]
@@ -270,18 +273,25 @@ async fn invoice_action(
     invoice: i64,
     action: &str,
     form: CsrfForm<InvoiceActionForm>,
-) -> AppResult<Flash<Redirect>> {
+) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let action = bill::InvoiceAction::from_code(action).ok_or(AppError::NotFound)?;
     let mut conn = services::conn(pool).await?;
     let part = bill::part(&mut conn, invoice).await?;
+    let reason = form.0.reason;
     let result =
-        bill::invoice_action(&mut conn, user, &ctx.actor(), invoice, action, form.0.reason.as_deref(), Utc::now())
-            .await;
+        bill::invoice_action(&mut conn, user, &ctx.actor(), invoice, action, reason.as_deref(), Utc::now()).await;
     if matches!(result, Err(AppError::NotFound)) {
         return Err(AppError::NotFound);
     }
-    back(&ctx, part.application_id, "invoice", result, "invoice-action-done")
+    if action == bill::InvoiceAction::Waive {
+        // The reason typed for waiving stays in its form when the waiver is refused.
+        let fields = json!({"reason": reason});
+        let sent =
+            Sent { case_id: part.application_id, form: format!("waive-{invoice}"), fields, labels: "payment-field-" };
+        return sent.answer(&ctx, &mut conn, result, "invoice", "invoice-action-done").await;
+    }
+    back(&ctx, part.application_id, "invoice", result, "invoice-action-done").map(PageOr::Flash)
 }
 
 #[get("/applications/<id>/invoice")]

@@ -97,17 +97,29 @@ async fn create(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<NewListForm>) -> Ap
     }
 }
 
+/// The units to choose from, `selected` chosen.
+fn units(selected: &str) -> Vec<Value> {
+    Unit::ALL
+        .iter()
+        .map(
+            |u| json!({"value": u.code(), "label_key": format!("unit-{}", u.code()), "selected": u.code() == selected}),
+        )
+        .collect()
+}
+
+/// The kinds of applicant an item may be free for, those `chosen` ticked.
+fn kinds(chosen: &[String]) -> Vec<Value> {
+    EXEMPT_KINDS
+        .iter()
+        .map(|k| json!({"value": k, "label_key": format!("exempt-kind-{k}"), "checked": chosen.iter().any(|c| c == k)}))
+        .collect()
+}
+
 async fn show_data(ctx: &Ctx, pool: &Pool, id: i64, new_item: Value) -> AppResult<Value> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let price_lists::ListWithItems { list, items, organisation: org } = price_lists::open(&mut conn, user, id).await?;
     let draft = list.state == crate::domain::pricing::PriceListState::Draft;
-    let units = |selected: &str| -> Vec<Value> {
-        Unit::ALL.iter().map(|u| json!({"value": u.code(), "label_key": format!("unit-{}", u.code()), "selected": u.code() == selected})).collect()
-    };
-    let kinds = |chosen: &[String]| -> Vec<Value> {
-        EXEMPT_KINDS.iter().map(|k| json!({"value": k, "label_key": format!("exempt-kind-{k}"), "checked": chosen.iter().any(|c| c == k)})).collect()
-    };
     let rows: Vec<Value> = items
         .iter()
         .map(|i| {
@@ -154,6 +166,7 @@ struct HeaderForm {
 async fn update(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<HeaderForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let f = form.0;
+    let typed = json!({"valid_from": f.valid_from, "note_nb": f.note_nb, "note_en": f.note_en});
     let input = price_lists::ListInput {
         organisation_id: None,
         valid_from: Some(f.valid_from),
@@ -167,7 +180,12 @@ async fn update(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<HeaderForm
     match result {
         Ok(_) => Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}")), ctx.t("saved")))),
         Err(e) => {
-            let data = show_data(&ctx, pool, id, json!({})).await?;
+            // What was typed, over the list as it is now (its current version: after a conflict,
+            // saving again replaces the other change knowingly).
+            let mut data = show_data(&ctx, pool, id, json!({})).await?;
+            for field in ["valid_from", "note_nb", "note_en"] {
+                data["list"][field] = typed[field].clone();
+            }
             error_page(&ctx, e, "pages/admin/price_list", data)
         }
     }
@@ -200,6 +218,25 @@ impl ItemForm {
             data_source_code: Some(self.data_source_code.clone()),
             requires_hds_authority: self.requires_hds_authority,
         }
+    }
+
+    /// Puts what was typed into an item's row of the page, its form open with `error`.
+    fn keep_in(&self, row: &mut Value, error: String) {
+        let echo = self.echo();
+        for field in [
+            "code",
+            "description_nb",
+            "description_en",
+            "amount_nok",
+            "minimum_quantity",
+            "data_source_code",
+            "requires_hds_authority",
+        ] {
+            row[field] = echo[field].clone();
+        }
+        row["units"] = json!(units(&self.unit));
+        row["kinds"] = json!(kinds(&self.exempt_kinds));
+        row["kept_error"] = json!(error);
     }
 
     fn echo(&self) -> Value {
@@ -245,11 +282,38 @@ async fn update_item(ctx: Ctx, pool: &State<Pool>, id: i64, item: i64, form: Csr
         Ok(_) => {
             Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
         }
-        Err(e) => {
-            let data = show_data(&ctx, pool, id, json!({})).await?;
-            error_page(&ctx, e, "pages/admin/price_list", data)
+        Err(e @ (AppError::Validation(_) | AppError::Duplicate(_) | AppError::Conflict(_))) => {
+            // The item's form open again with what was typed and the reason; the form that adds
+            // an item stays as it was.
+            let mut data = show_data(&ctx, pool, id, json!({})).await?;
+            let rows = data["items"].as_array_mut().into_iter().flatten();
+            if let Some(row) = rows.into_iter().find(|r| r["id"] == item) {
+                form.0.keep_in(row, item_refusal(&ctx, &e));
+            }
+            Ok(PageOr::Page((e.status(), ctx.page("pages/admin/price_list", data))))
         }
+        Err(e) => Err(e),
     }
+}
+
+/// An item form's refusal in words, each field's messages after its name.
+fn item_refusal(ctx: &Ctx, e: &AppError) -> String {
+    let AppError::Validation(_) = e else { return e.public_message(ctx.lang) };
+    let label = |field: &str| match field {
+        "code" => "code",
+        "description_nb" => "description-nb",
+        "description_en" => "description-en",
+        "unit" => "unit",
+        "minimum_quantity" => "minimum-quantity",
+        "exempt_kinds" => "free-for",
+        "data_source_code" => "only-source",
+        _ => "price-nok",
+    };
+    e.fields(ctx.lang)
+        .into_iter()
+        .map(|(k, v)| format!("{}: {}", ctx.t(label(&k)), v.join(" ")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[post("/admin/price-lists/<id>/items/<item>/delete", data = "<_form>")]

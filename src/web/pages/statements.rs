@@ -62,7 +62,7 @@ struct RequestForm {
     due_on: String,
 }
 
-fn request_page(ctx: &Ctx, id: i64, form: &RequestForm, errors: Value) -> Template {
+fn request_page(ctx: &Ctx, id: i64, form: &RequestForm, errors: Value, conflict: Option<String>) -> Template {
     ctx.page(
         "pages/statements/new",
         json!({
@@ -70,6 +70,7 @@ fn request_page(ctx: &Ctx, id: i64, form: &RequestForm, errors: Value) -> Templa
             "form": {"email": form.email, "name": form.name, "question": form.question, "due_on": form.due_on},
             "languages": crate::domain::language::Language::ALL.iter().map(|l| json!({"code": l.code(), "label": crate::i18n::t(*l, "language-name"), "selected": form.language == l.code() || (form.language.is_empty() && *l == crate::domain::language::Language::Nb)})).collect::<Vec<_>>(),
             "errors": errors,
+            "conflict": conflict,
         }),
     )
 }
@@ -83,7 +84,7 @@ async fn new_page(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> 
     if access != apps::Access::CaseOfficer {
         return Err(AppError::Forbidden("err-officers-ask-statements".into()));
     }
-    Ok(request_page(&ctx, id, &<RequestForm as Default>::default(), json!({})))
+    Ok(request_page(&ctx, id, &<RequestForm as Default>::default(), json!({}), None))
 }
 
 #[post("/applications/<id>/statements", data = "<form>")]
@@ -110,19 +111,27 @@ async fn create(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<RequestFor
             if due_on.is_none() && !f.due_on.trim().is_empty() {
                 errors["due_on"] = json!([ctx.t("err-date")]);
             }
-            Ok(PageOr::Page((e.status(), request_page(&ctx, id, &f, errors))))
+            Ok(PageOr::Page((e.status(), request_page(&ctx, id, &f, errors, None))))
         }
-        Err(e @ AppError::Conflict(_)) => Ok(PageOr::Flash(Flash::error(
-            Redirect::to(format!("/applications/{id}#statements")),
-            e.public_message(ctx.lang),
-        ))),
+        // The case moved on meanwhile: the question stays on the page with the reason.
+        Err(e @ AppError::Conflict(_)) => {
+            Ok(PageOr::Page((e.status(), request_page(&ctx, id, &f, json!({}), Some(e.public_message(ctx.lang))))))
+        }
         Err(e) => Err(e),
     }
 }
 
 /// A statement's page: the question, the case as submitted with its attachments, and the
 /// answer (or, for the reviewer who has not answered, the form beside the question).
-fn statement_page(ctx: &Ctx, file: &svc::StatementFile, answer: &str, errors: Value) -> Template {
+/// `unsent`: an answer that could not be sent (answered or lapsed meanwhile), shown to be copied
+/// with the reason.
+fn statement_page(
+    ctx: &Ctx,
+    file: &svc::StatementFile,
+    answer: &str,
+    errors: Value,
+    unsent: Option<(String, &str)>,
+) -> Template {
     let form = apps::form_of(&file.app);
     let sections = crate::web::views::form_sections(ctx.lang, &form, &file.sources);
     let id = file.row.statement.id;
@@ -139,6 +148,8 @@ fn statement_page(ctx: &Ctx, file: &svc::StatementFile, answer: &str, errors: Va
             "may_answer": file.may_answer(),
             "answer": answer,
             "errors": errors,
+            "conflict": unsent.as_ref().map(|(why, _)| why),
+            "unsent": unsent.as_ref().map(|(_, text)| text),
             "sections": sections,
             "attachments": attachments,
             "app_id": file.app.id,
@@ -151,7 +162,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let file = svc::read(&mut conn, user, id).await?;
-    Ok(statement_page(&ctx, &file, "", json!({})))
+    Ok(statement_page(&ctx, &file, "", json!({}), None))
 }
 
 #[derive(FromForm)]
@@ -170,10 +181,12 @@ async fn answer(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<AnswerForm
         ))),
         Err(e @ AppError::Validation(_)) => {
             let file = svc::read(&mut conn, user, id).await?;
-            Ok(PageOr::Page((e.status(), statement_page(&ctx, &file, &form.0.answer, ctx.errors(&e)))))
+            Ok(PageOr::Page((e.status(), statement_page(&ctx, &file, &form.0.answer, ctx.errors(&e), None))))
         }
         Err(e @ AppError::Conflict(_)) => {
-            Ok(PageOr::Flash(Flash::error(Redirect::to(format!("/statements/{id}")), e.public_message(ctx.lang))))
+            let file = svc::read(&mut conn, user, id).await?;
+            let unsent = Some((e.public_message(ctx.lang), form.0.answer.as_str()));
+            Ok(PageOr::Page((e.status(), statement_page(&ctx, &file, "", json!({}), unsent))))
         }
         Err(e) => Err(e),
     }

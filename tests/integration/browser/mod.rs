@@ -3,6 +3,7 @@
 //! journey visits. `scripts/ensure-deps --browser` installs what it needs.
 
 mod axe;
+mod drafts;
 mod driver;
 mod journey;
 mod keyboard;
