@@ -89,15 +89,22 @@ fn secret_key() -> Result<Vec<u8>, String> {
 }
 
 /// The storage master key: `STORAGE_MASTER_KEY` when set, else one kept in `var/storage_master_key`
-/// (losing that file makes every stored file unreadable: back it up with the database).
-fn master_key(config: &mut Config) -> Result<(), String> {
+/// (losing that file makes every stored file unreadable: back it up with the database). A new key
+/// is made only when the file does not exist (returns true then); a file that cannot be read
+/// is an error, not a reason to start over with another key.
+fn master_key(config: &mut Config) -> Result<bool, String> {
     if config.master_key.is_some() {
-        return Ok(());
+        return Ok(false);
     }
-    let path = Path::new("var/storage_master_key");
+    let path = Path::new(MASTER_KEY_FILE);
+    let mut made = false;
     let key = match std::fs::read(path) {
         Ok(bytes) => bytes.try_into().map_err(|_| format!("{} must hold exactly 32 bytes", path.display()))?,
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("cannot read {}: {e}", path.display()));
+        }
         Err(_) => {
+            made = true;
             let (secret, _) = helsedataservice::services::accounts::new_secret();
             let key: [u8; 32] = hex::decode(secret).map_err(|e| e.to_string())?.try_into().map_err(|_| "key length")?;
             std::fs::create_dir_all("var").map_err(|e| format!("cannot create var/: {e}"))?;
@@ -108,7 +115,30 @@ fn master_key(config: &mut Config) -> Result<(), String> {
         }
     };
     config.master_key = Some(key);
-    Ok(())
+    Ok(made)
+}
+
+const MASTER_KEY_FILE: &str = "var/storage_master_key";
+
+/// After a master key was made because none was found: refuses (and takes the new key back) when
+/// the database already holds stored files, which were encrypted under a key that is missing
+/// (a rebuilt state folder, an added instance without `STORAGE_MASTER_KEY`), instead of starting
+/// and failing only when someone downloads one of them.
+async fn check_new_master_key(config: &Config) -> Result<(), String> {
+    let url = config.database_url.clone().unwrap_or_default();
+    let pool = db::pool(&url, 1)?;
+    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    // Before the first migration the tables are not there: nothing is stored then.
+    let stored = db::transfers::live_storage_keys(&mut conn).await.map(|k| k.len()).unwrap_or(0);
+    if stored == 0 {
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(MASTER_KEY_FILE);
+    Err(format!(
+        "no storage master key was found (STORAGE_MASTER_KEY is not set and {MASTER_KEY_FILE} does not exist), \
+         but the database holds {stored} stored files encrypted under one: restore {MASTER_KEY_FILE} from the \
+         backup or set STORAGE_MASTER_KEY"
+    ))
 }
 
 /// The configured database, or the private cluster under `var/pg` (started if needed).
@@ -127,9 +157,12 @@ async fn database(config: &mut Config) -> Result<Option<Cluster>, String> {
 
 async fn serve(with_demo: bool) -> Result<(), String> {
     let (figment, mut config) = settings()?;
-    master_key(&mut config)?;
+    let made = master_key(&mut config)?;
     let cluster = database(&mut config).await?;
-    let result = run(figment, config, with_demo).await;
+    let result = match if made { check_new_master_key(&config).await } else { Ok(()) } {
+        Ok(()) => run(figment, config, with_demo).await,
+        Err(e) => Err(e),
+    };
     if let Some(c) = cluster.filter(|c| c.started_here) {
         // Not `eprintln!`: with stderr gone it would panic before the cluster is stopped.
         let _ = writeln!(std::io::stderr(), "stopping the private PostgreSQL cluster");
@@ -218,7 +251,12 @@ async fn verify_audit() -> Result<(), String> {
 async fn rotate_master_key() -> Result<(), String> {
     let (_, mut config) = settings()?;
     let key_from_file = config.master_key.is_none();
-    master_key(&mut config)?;
+    if master_key(&mut config)? {
+        let _ = std::fs::remove_file(MASTER_KEY_FILE);
+        return Err(format!(
+            "no storage master key to rotate: set STORAGE_MASTER_KEY or run where {MASTER_KEY_FILE} is"
+        ));
+    }
     let old = config.master_key.ok_or("no master key")?;
     let new = std::env::var("NEW_STORAGE_MASTER_KEY")
         .ok()
@@ -250,9 +288,23 @@ async fn rotate_master_key() -> Result<(), String> {
     if let Some(f) = failure {
         return Err(f);
     }
+    if missing > 0 && rewrapped == 0 && skipped == 0 {
+        // Nothing found at all: most likely the wrong storage (STORAGE_DIR unset in this shell).
+        // Nothing was re-wrapped, so the old key still opens everything: keep it.
+        return Err(format!(
+            "none of the {missing} stored files was found in the storage this command sees: is STORAGE_DIR \
+             (or the S3 settings) the service's? Nothing was changed; the master key stays as it was"
+        ));
+    }
     println!("{rewrapped} objects re-wrapped, {skipped} already under the new key, {missing} missing");
+    if missing > 0 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: {missing} stored files the database lists were not found (already lost before this command)"
+        );
+    }
     if key_from_file {
-        let path = Path::new("var/storage_master_key");
+        let path = Path::new(MASTER_KEY_FILE);
         let tmp = Path::new("var/storage_master_key.new");
         std::fs::write(tmp, new).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
         use std::os::unix::fs::PermissionsExt;

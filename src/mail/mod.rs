@@ -287,12 +287,8 @@ pub async fn send_due(conn: &mut AsyncPgConnection, mailer: &Mailer, now: DateTi
                     }
                     Err(e) => {
                         let dead = msg.attempts + 1 >= MAX_ATTEMPTS;
-                        tracing::warn!(
-                            "mail {} to {} failed (attempt {}): {e}",
-                            msg.id,
-                            msg.recipient,
-                            msg.attempts + 1
-                        );
+                        // The outbox row's id, not the address (personal data in the log).
+                        tracing::warn!("{} {} failed (attempt {}): {e}", msg.channel, msg.id, msg.attempts + 1);
                         db::notifications::mark_failed(tx, msg.id, e, now + backoff(msg.attempts), dead).await?;
                     }
                 }

@@ -92,19 +92,35 @@ async fn fill<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> std::io::
     Ok(n)
 }
 
+/// Removes the files of `dir` not modified for `age`.
+async fn remove_stale(dir: &Path, age: std::time::Duration) -> Result<usize, StorageError> {
+    let mut removed = 0;
+    let mut entries = tokio::fs::read_dir(dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let meta = entry.metadata().await?;
+        let stale = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|e| e >= age);
+        if meta.is_file() && stale {
+            tokio::fs::remove_file(entry.path()).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 fn valid_key(key: &str) -> bool {
     key.len() == 36 && key.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
 impl Storage {
-    /// Opens (and creates) the store, removing half-written objects left by a crash.
+    /// Opens (and creates) the store, removing half-written objects left by a crash: those not
+    /// written to for a day. Younger ones may be uploads in progress on another instance that
+    /// shares the folder (an upload that stalls is given up long before: `UPLOAD_IDLE_SECONDS`
+    /// is at most an hour).
     pub async fn open(root: &Path, master_key: [u8; 32]) -> Result<Storage, StorageError> {
         tokio::fs::create_dir_all(root.join("objects")).await?;
         let tmp = root.join("tmp");
-        if tmp.exists() {
-            tokio::fs::remove_dir_all(&tmp).await?;
-        }
         tokio::fs::create_dir_all(&tmp).await?;
+        remove_stale(&tmp, std::time::Duration::from_secs(24 * 3600)).await?;
         Ok(Storage { root: root.to_path_buf(), master: Key::<Aes256Gcm>::from(master_key), backend: Backend::Local })
     }
 
@@ -386,10 +402,17 @@ impl Storage {
             return Ok(());
         }
         match &self.backend {
-            Backend::Local => match tokio::fs::remove_file(self.path(key)).await {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-                _ => Ok(()),
-            },
+            Backend::Local => {
+                // With its bytes still being written, if an upload stopped half-way (a crash).
+                let part = self.root.join("tmp").join(format!("{key}.part"));
+                for path in [self.path(key), part] {
+                    match tokio::fs::remove_file(path).await {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
             #[cfg(feature = "s3")]
             Backend::S3(bucket) => bucket.delete(key).await,
         }
@@ -452,6 +475,22 @@ mod tests {
                 assert!(!on_disk.windows(16).any(|w| w == &data[..16]), "stored encrypted");
             }
         }
+    }
+
+    /// Instances may share the folder: one starting leaves the others' uploads in progress alone
+    /// and removes only what nothing has written to for a day.
+    #[tokio::test]
+    async fn opening_removes_only_stale_half_written_files() {
+        let (dir, _s) = store().await;
+        let tmp = dir.path().join("tmp");
+        std::fs::write(tmp.join("in-progress.part"), b"x").unwrap();
+        let old = std::fs::File::create(tmp.join("crashed.part")).unwrap();
+        old.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(25 * 3600)).unwrap();
+        drop(old);
+        let _again = Storage::open(dir.path(), [9u8; 32]).await.unwrap();
+        let mut left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().file_name()).collect();
+        left.sort();
+        assert_eq!(left, ["in-progress.part"]);
     }
 
     #[tokio::test]

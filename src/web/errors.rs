@@ -25,8 +25,9 @@ impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let status = self.status();
         match &self {
-            AppError::Internal(detail) => tracing::error!(path = %req.uri(), "{detail}"),
-            AppError::Unavailable(detail) => tracing::warn!(path = %req.uri(), "{detail}"),
+            // The path alone: a query may carry a one-time token (an invitation, a confirmation).
+            AppError::Internal(detail) => tracing::error!(path = %req.uri().path(), "{detail}"),
+            AppError::Unavailable(detail) => tracing::warn!(path = %req.uri().path(), "{detail}"),
             _ => {}
         }
         if is_api(req) {

@@ -162,3 +162,74 @@ async fn serve_binary(
     }
     (child, base, false)
 }
+
+/// A missing master key is never replaced while files are stored under it: without
+/// `STORAGE_MASTER_KEY` and without `var/storage_master_key`, the service refuses to start on a
+/// database that holds stored files, and takes back the key it made. It used to start with a
+/// new key, and every old file failed at its first download.
+#[rocket::async_test]
+async fn a_missing_master_key_is_not_replaced_while_files_are_stored() {
+    let app = crate::common::TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    crate::applications_api::submitted(&app, &applicant).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_helsedataservice"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.database_url)
+        .env("STORAGE_DIR", dir.path().join("storage"))
+        .env("MAIL_DIR", dir.path().join("mail"))
+        .env("ROCKET_PORT", "0")
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut status = None;
+    for _ in 0..300 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if status.is_none() {
+        let _ = child.kill();
+        panic!("the service started without the key its stored files need");
+    }
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.unwrap().success());
+    assert!(err.contains("no storage master key was found") && err.contains("stored files"), "{err}");
+    assert!(!dir.path().join("var/storage_master_key").exists(), "the key it made is taken back");
+}
+
+/// Rotating the master key where none of the stored files is found (this shell's STORAGE_DIR is
+/// not the service's) changes nothing and fails; it reported success and replaced the key file,
+/// after which no file opened.
+#[rocket::async_test]
+async fn rotating_the_master_key_against_the_wrong_storage_changes_nothing() {
+    use base64::Engine;
+    let app = crate::common::TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    crate::applications_api::submitted(&app, &applicant).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("var")).unwrap();
+    std::fs::write(dir.path().join("var/storage_master_key"), [3u8; 32]).unwrap();
+    let new = base64::engine::general_purpose::STANDARD.encode([4u8; 32]);
+    let out = Command::new(env!("CARGO_BIN_EXE_helsedataservice"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.database_url)
+        .env("STORAGE_DIR", dir.path().join("elsewhere"))
+        .env("NEW_STORAGE_MASTER_KEY", new)
+        .arg("rotate-master-key")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("none of the") && err.contains("Nothing was changed"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join("var/storage_master_key")).unwrap(), [3u8; 32], "the key is kept");
+}
