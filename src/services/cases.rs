@@ -296,6 +296,24 @@ async fn decision_letter(
     // The decision is made available in the service when it is made.
     let deadline = crate::domain::deadlines::appeal_deadline(crate::domain::deadlines::oslo_date(now));
     let hds = crate::i18n::t(lang, "decider-hds");
+    // The body that decided each release, by name (forvaltningsloven § 32: the appeal goes to it).
+    let mut owners: Vec<(i64, String)> = vec![];
+    for r in releases.iter().filter(|r| r.release.decider == DecisionAuthority::Owner) {
+        let id = r.release.owner_organisation_id;
+        if owners.iter().all(|(o, _)| *o != id)
+            && let Some(org) = db::catalogue::organisation(conn, id).await?
+        {
+            let name = if lang.english() { org.name_en.unwrap_or(org.name) } else { org.name };
+            owners.push((id, name));
+        }
+    }
+    let decider = |r: &db::cases::ReleaseView| match r.release.decider {
+        DecisionAuthority::Hds => hds.clone(),
+        DecisionAuthority::Owner => owners
+            .iter()
+            .find(|(o, _)| *o == r.release.owner_organisation_id)
+            .map_or_else(|| crate::i18n::t(lang, "decider-owner"), |(_, name)| name.clone()),
+    };
     let data = json!({
         "reference": app.reference, "title": app.title, "applicant_name": applicant.name,
         "project_leader": form.project_leader.as_ref().map(|p| p.name.clone()), "institution": form.project_leader.as_ref().map(|p| p.institution.clone()),
@@ -306,18 +324,12 @@ async fn decision_letter(
         "rek": form.rek_reference,
         "dispensations": releases.iter().filter(|r| r.release.dispensation && r.release.state.granted()).map(|r| json!({
             "code": r.code, "name": if lang.english() { &r.name_en } else { &r.name_nb },
-            "decider": match r.release.decider {
-                DecisionAuthority::Hds => hds.clone(),
-                DecisionAuthority::Owner => crate::i18n::t(lang, "decider-owner"),
-            },
+            "decider": decider(r),
         })).collect::<Vec<_>>(),
         "releases": releases.iter().map(|r| json!({
             "code": r.code, "name": if lang.english() { &r.name_en } else { &r.name_nb },
             "approved": r.release.state.granted(), "conditions": r.release.conditions, "reasons": r.release.reasons,
-            "decider": match r.release.decider {
-                DecisionAuthority::Hds => hds.clone(),
-                DecisionAuthority::Owner => crate::i18n::t(lang, "decider-owner"),
-            },
+            "decider": decider(r),
         })).collect::<Vec<_>>(),
     });
     let html = documents.render("decision", lang, data)?;

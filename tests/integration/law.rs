@@ -302,6 +302,12 @@ async fn appeals_go_to_the_deciding_body_then_helseklage_whose_reversal_opens_de
     let (_, letter) = app.page(&format!("/applications/{id}/decision")).await;
     assert!(letter.contains("Vedtak om dispensasjon fra taushetsplikt"), "the dispensation is a decision of its own");
     assert!(letter.contains("helsepersonelloven § 29"));
+    // Forvaltningsloven §§ 27 and 32: who decided each source, by name (the appeal goes to that
+    // body), how to appeal, and the right to see the case documents.
+    let krg_row = letter.split("KRG – ").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(krg_row.contains("<td>Folkehelseinstituttet</td>"), "{krg_row}");
+    assert!(!letter.contains("<td>Registerforvalter</td>"));
+    assert!(letter.contains("Klagen skal være skriftlig") && letter.contains("forvaltningsloven §§ 18 og 19"));
 
     let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "KRG trengs."})).await;
     assert_eq!(status, Status::Ok);
