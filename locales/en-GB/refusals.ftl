@@ -16,7 +16,6 @@ err-not-in-this-state = This command is not allowed in the application's current
 err-decide-releases-first = Every release must be decided first.
 err-appeal-at-helseklage = The decision was upheld and the appeal sent to Helseklage; it is handled there.
 err-appeal-deadline-passed = The appeal deadline has passed. A late appeal may still be considered (Public Administration Act § 31): contact Helsedataservice.
-err-late-appeal-in-time = The appeal deadline has not passed: the applicant lodges the appeal.
 err-not-all-delivered = Not every approved release is delivered.
 err-close-after-appeal-deadline = The applicant may still appeal; close after the appeal deadline.
 err-role-forbids = Your role does not allow this.

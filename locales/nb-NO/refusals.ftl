@@ -16,7 +16,6 @@ err-not-in-this-state = Kommandoen er ikke tillatt i søknadens nåværende stat
 err-decide-releases-first = Alle utleveringer må avgjøres først.
 err-appeal-at-helseklage = Vedtaket ble opprettholdt og klagen sendt til Helseklage; den behandles der.
 err-appeal-deadline-passed = Klagefristen er ute. En klage som kommer for sent, kan likevel tas under behandling (forvaltningsloven § 31): kontakt Helsedataservice.
-err-late-appeal-in-time = Klagefristen er ikke ute: klagen sendes av søkeren selv.
 err-not-all-delivered = Ikke alle innvilgede utleveringer er levert.
 err-close-after-appeal-deadline = Søkeren kan fortsatt klage; avslutt saken etter klagefristen.
 err-role-forbids = Rollen din gir ikke adgang til dette.

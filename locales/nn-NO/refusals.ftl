@@ -16,7 +16,6 @@ err-not-in-this-state = Kommandoen er ikkje tillaten i den noverande statusen ti
 err-decide-releases-first = Alle utleveringar må avgjerast først.
 err-appeal-at-helseklage = Vedtaket vart oppretthalde og klagen sendt til Helseklage; han blir behandla der.
 err-appeal-deadline-passed = Klagefristen er ute. Ein klage som kjem for seint, kan likevel bli teken under behandling (forvaltningslova § 31): kontakt Helsedataservice.
-err-late-appeal-in-time = Klagefristen er ikkje ute: søkjaren sender klagen sjølv.
 err-not-all-delivered = Ikkje alle innvilga utleveringar er leverte.
 err-close-after-appeal-deadline = Søkjaren kan framleis klage; avslutt saka etter klagefristen.
 err-role-forbids = Rolla di gir ikkje tilgang til dette.

@@ -154,6 +154,13 @@ fn go(to: State, event: &'static str) -> Result<Transition, Refusal> {
     Ok(Transition { to, event })
 }
 
+/// Whether an appeal sent on `sent_on` (the postmark, the e-mail's date: an Oslo date) came in
+/// time for the decision whose last day to appeal is `deadline` (forvaltningsloven § 30: a
+/// deadline is kept by an appeal handed to the post, or sent, before it runs out).
+pub fn appeal_sent_in_time(deadline: Option<NaiveDate>, sent_on: NaiveDate) -> bool {
+    deadline.is_some_and(|last| sent_on <= last)
+}
+
 /// Decides whether `actor` may give `command` to `case` at `now`, and what follows.
 pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) -> Result<Transition, Refusal> {
     use State::*;
@@ -188,10 +195,10 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
         (Command::LateAppeal, Rejected | PartiallyApproved) if case.sent_to_helseklage => {
             Err(Refusal::Conflict("err-appeal-at-helseklage"))
         }
-        (Command::LateAppeal, Rejected | PartiallyApproved) => match case.appeal_deadline {
-            Some(last) if !in_time(last, now) => go(Appealed, "application.appealed"),
-            _ => Err(Refusal::Conflict("err-late-appeal-in-time")),
-        },
+        // An appeal that reached Helsedataservice otherwise (a letter, an e-mail), registered by
+        // an officer at any time: in time if it was sent by the deadline (§ 30), else considered
+        // with a reason (§ 31); see `appeal_sent_in_time`.
+        (Command::LateAppeal, Rejected | PartiallyApproved) => go(Appealed, "application.appealed"),
         (Command::Deliver, Approved | PartiallyApproved) if case.all_delivered => {
             go(Delivered, "application.delivered")
         }
@@ -289,13 +296,18 @@ mod tests {
         assert_eq!(apply(&c, Command::Appeal, APPLICANT, at("2026-03-23T23:59:00+01:00")).unwrap().to, State::Appealed);
         let late = at("2026-03-24T00:00:00+01:00");
         assert_eq!(apply(&c, Command::Appeal, APPLICANT, late), Err(Refusal::Conflict("err-appeal-deadline-passed")));
-        // A late appeal is registered by an officer (§ 31), and only once the deadline has passed.
+        // An appeal that came by post or e-mail is registered by an officer, at any time: in time
+        // if sent by the last day (§ 30), however late it arrives; after that, late (§ 31).
         assert_eq!(apply(&c, Command::LateAppeal, OFFICER, late).unwrap().to, State::Appealed);
         assert_eq!(
-            apply(&c, Command::LateAppeal, OFFICER, at("2026-03-23T12:00:00+01:00")),
-            Err(Refusal::Conflict("err-late-appeal-in-time"))
+            apply(&c, Command::LateAppeal, OFFICER, at("2026-03-23T12:00:00+01:00")).unwrap().to,
+            State::Appealed
         );
         assert!(matches!(apply(&c, Command::LateAppeal, APPLICANT, late), Err(Refusal::Forbidden(_))));
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        assert!(appeal_sent_in_time(c.appeal_deadline, day(23)), "posted on the last day");
+        assert!(!appeal_sent_in_time(c.appeal_deadline, day(24)));
+        assert!(!appeal_sent_in_time(None, day(2)), "no decision, no deadline");
     }
 
     #[test]

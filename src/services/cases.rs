@@ -40,6 +40,10 @@ pub struct Params {
     /// `assign`: the officer to assign (default: oneself); `unassign: true` clears it.
     pub assignee_id: Option<i64>,
     pub unassign: bool,
+    /// `late_appeal` (an appeal that came by post or e-mail): the day it was sent, `YYYY-MM-DD`
+    /// (default: today). Sent by the deadline it is in time; after it, `reasons` says why it is
+    /// considered anyway.
+    pub sent_on: Option<String>,
 }
 
 /// The lifecycle's view of a stored case.
@@ -171,15 +175,35 @@ pub async fn command(
             changes.appeal_grounds = Some(grounds);
         }
         Command::LateAppeal => {
-            // The applicant's appeal as it reached Helsedataservice, and why it is considered
-            // though late (forvaltningsloven § 31).
+            // The applicant's appeal as it reached Helsedataservice by post or e-mail: in time if
+            // sent by the deadline (forvaltningsloven § 30), else with why it is considered (§ 31).
             let mut errors = FieldErrors::new();
             let grounds = errors.text("grounds", params.grounds.as_deref().unwrap_or(""), 1, 10_000);
-            let reason = errors.text("reasons", params.reasons.as_deref().unwrap_or(""), 1, 10_000);
+            let today = crate::domain::deadlines::oslo_date(now);
+            let sent_on = match params.sent_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => Some(today),
+                Some(text) => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                    Ok(day) if day > today => {
+                        errors.add("sent_on", "err-date-future");
+                        None
+                    }
+                    Ok(day) => Some(day),
+                    Err(_) => {
+                        errors.add("sent_on", "err-date");
+                        None
+                    }
+                },
+            };
+            let deadline = case_of(conn, &app).await?.appeal_deadline;
+            let late = sent_on.is_some_and(|day| !case::appeal_sent_in_time(deadline, day));
+            let reason = errors.text("reasons", params.reasons.as_deref().unwrap_or(""), usize::from(late), 10_000);
             errors.into_result().map_err(AppError::Validation)?;
             payload["grounds"] = json!(grounds);
-            payload["late"] = json!(true);
-            payload["late_reason"] = json!(reason);
+            payload["sent_on"] = json!(sent_on);
+            payload["late"] = json!(late);
+            if late {
+                payload["late_reason"] = json!(reason);
+            }
             changes.appeal_grounds = Some(grounds);
             changes.appealed_at = Some(now);
             changes.appeal_interim_reply_at = Some(None);

@@ -53,9 +53,12 @@ async fn an_appeal_on_the_last_day_is_in_time_and_a_late_one_needs_an_officer_an
     app.sql(&format!("UPDATE decisions SET appeal_deadline = '{today}' WHERE application_id = {id}")).await.unwrap();
     let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
     assert_eq!(case["decision"]["appeal_deadline"], today.to_string());
-    // An officer cannot register a "late" appeal while the applicant is still in time.
-    let (status, body) = cmd(&app, &c.officer_token, id, "late_appeal", json!({"grounds": "x", "reasons": "y"})).await;
-    assert_eq!((status, body["error"].as_str().is_some()), (Status::Conflict, true), "{body}");
+    // An appeal that came by post is registered with the day it was sent, never a day to come.
+    let tomorrow = today.succ_opt().unwrap().to_string();
+    let (status, body) =
+        cmd(&app, &c.officer_token, id, "late_appeal", json!({"grounds": "x", "sent_on": tomorrow})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body["fields"]["sent_on"].is_array(), "{body}");
 
     // Yesterday was the last day: the applicant is refused, with where to turn.
     let yesterday = today.pred_opt().unwrap();
@@ -385,4 +388,26 @@ async fn appeals_go_to_the_deciding_body_then_helseklage_whose_reversal_opens_de
         .await;
     assert_eq!(status, Status::Ok, "{body}");
     assert!(app.event_kinds("application", id).await.contains(&"appeal.helseklage_decided".to_string()));
+}
+
+/// Forvaltningsloven § 30: an appeal sent by post or e-mail by the last day is in time however
+/// late it arrives. An officer registers it with the day it was sent, without the reason a late
+/// one needs (§ 31); before, in time it could not be registered at all, and once it arrived after
+/// the deadline only as late.
+#[rocket::async_test]
+async fn an_appeal_posted_on_the_last_day_is_registered_as_in_time() {
+    let app = TestApp::new().await;
+    let c = crate::transfers::decided_case(&app, false).await;
+    let id = c.id;
+    let last_day = deadlines::oslo_date(Utc::now()).pred_opt().unwrap();
+    app.sql(&format!("UPDATE decisions SET appeal_deadline = '{last_day}' WHERE application_id = {id}")).await.unwrap();
+    let body = json!({"grounds": "Klagen ble postlagt siste dag.", "sent_on": last_day.to_string()});
+    let (status, case) = cmd(&app, &c.officer_token, id, "late_appeal", body).await;
+    assert_eq!(status, Status::Ok, "{case}");
+    assert_eq!(case["state"], "appealed");
+    let in_time = format!(
+        "SELECT count(*) AS n FROM events WHERE subject_id = {id} AND kind = 'application.appealed' \
+         AND payload->>'late' = 'false' AND payload->>'sent_on' = '{last_day}' AND NOT payload ? 'late_reason'"
+    );
+    assert_eq!(crate::common::count(&app, &in_time).await, 1, "in time, sent on the last day");
 }

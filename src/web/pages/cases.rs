@@ -214,6 +214,8 @@ struct CommandForm {
     message: Option<String>,
     reasons: Option<String>,
     grounds: Option<String>,
+    /// An appeal that came by post or e-mail: the day it was sent.
+    sent_on: Option<String>,
     unassign: bool,
     /// The decision is made only from its preview (one click on "decide" shows the letter).
     confirm: bool,
@@ -240,7 +242,7 @@ async fn command(
     let sent = Sent {
         case_id: id,
         form: format!("command-{name}"),
-        fields: json!({"message": f.message, "reasons": f.reasons, "grounds": f.grounds}),
+        fields: json!({"message": f.message, "reasons": f.reasons, "grounds": f.grounds, "sent_on": f.sent_on}),
         labels: "",
     };
     if cmd == Command::Decide && f.edit {
@@ -267,6 +269,7 @@ async fn command(
         grounds: f.grounds,
         assignee_id: None,
         unassign: f.unassign,
+        sent_on: f.sent_on,
     };
     let result =
         cases::command(&mut conn, documents, user, &ctx.actor(), id, cmd, params, config.vat_rate_bp, Utc::now()).await;
