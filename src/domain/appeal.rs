@@ -55,7 +55,8 @@ pub enum Next {
     /// Every refusal was reversed: the case is decided anew (a new decision letter).
     DecideAnew,
     /// Some refusal was upheld: the case goes to Helseklage; meanwhile it stands at `outcome`
-    /// (the reversed releases are granted and may be delivered).
+    /// (the reversed releases are granted and may be delivered; delivered, if everything granted
+    /// already was).
     ToHelseklage { outcome: State },
 }
 
@@ -68,7 +69,7 @@ pub fn next(releases: &[(ReleaseState, Option<Reconsideration>)]) -> Next {
         return Next::DecideAnew;
     }
     let states: Vec<ReleaseState> = releases.iter().map(|(s, _)| *s).collect();
-    Next::ToHelseklage { outcome: release::outcome(&states).unwrap_or(State::Rejected) }
+    Next::ToHelseklage { outcome: release::standing(&states).unwrap_or(State::Rejected) }
 }
 
 /// Which releases Helseklage's outcome grants: all those whose refusal was upheld (reversed),

@@ -129,6 +129,19 @@ pub struct Case {
     pub helseklage_answered: bool,
 }
 
+impl Case {
+    /// Whether its decision refused something the applicant may appeal: a refusal or a partial
+    /// approval, also once the granted part has been delivered (delivering it does not end the
+    /// right to appeal the rest).
+    fn appealable(&self) -> bool {
+        match self.state {
+            State::Rejected | State::PartiallyApproved => true,
+            State::Delivered => self.releases.contains(&ReleaseState::Rejected),
+            _ => false,
+        }
+    }
+}
+
 /// Who gives the command.
 #[derive(Debug, Clone, Copy)]
 pub struct Actor {
@@ -183,29 +196,26 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
             };
             go(to, "application.decided")
         }
-        (Command::Appeal, Rejected | PartiallyApproved) if case.sent_to_helseklage => {
+        (Command::Appeal | Command::LateAppeal, _) if case.appealable() && case.sent_to_helseklage => {
             Err(Refusal::Conflict("err-appeal-at-helseklage"))
         }
-        (Command::Appeal, Rejected | PartiallyApproved) => match case.appeal_deadline {
+        (Command::Appeal, _) if case.appealable() => match case.appeal_deadline {
             Some(last) if in_time(last, now) => go(Appealed, "application.appealed"),
             _ => Err(Refusal::Conflict("err-appeal-deadline-passed")),
         },
-        // Forvaltningsloven § 31: a late appeal may still be considered, registered by an officer
-        // with the reason; an appeal in time is the applicant's own.
-        (Command::LateAppeal, Rejected | PartiallyApproved) if case.sent_to_helseklage => {
-            Err(Refusal::Conflict("err-appeal-at-helseklage"))
-        }
         // An appeal that reached Helsedataservice otherwise (a letter, an e-mail), registered by
         // an officer at any time: in time if it was sent by the deadline (§ 30), else considered
         // with a reason (§ 31); see `appeal_sent_in_time`.
-        (Command::LateAppeal, Rejected | PartiallyApproved) => go(Appealed, "application.appealed"),
+        (Command::LateAppeal, _) if case.appealable() => go(Appealed, "application.appealed"),
         (Command::Deliver, Approved | PartiallyApproved) if case.all_delivered => {
             go(Delivered, "application.delivered")
         }
         (Command::Deliver, Approved | PartiallyApproved) => Err(Refusal::Conflict("err-not-all-delivered")),
-        (Command::Close, Delivered) => go(Closed, "application.closed"),
-        // A rejection is final once the appeal deadline has passed or an appeal was upheld.
-        (Command::Close, Rejected) => {
+        // A refusal is final once the appeal deadline has passed or an appeal was upheld: a case
+        // refused, or delivered with a source refused, closes only then.
+        (Command::Close, Rejected | Delivered)
+            if case.state == Rejected || case.releases.contains(&ReleaseState::Rejected) =>
+        {
             let deadline_passed = case.appeal_deadline.is_some_and(|last| !in_time(last, now));
             if case.sent_to_helseklage && !case.helseklage_answered {
                 Err(Refusal::Conflict("err-close-at-helseklage"))
@@ -215,6 +225,7 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
                 Err(Refusal::Conflict("err-close-after-appeal-deadline"))
             }
         }
+        (Command::Close, Delivered) => go(Closed, "application.closed"),
         _ => not_now,
     }
 }
@@ -357,5 +368,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Delivering the granted part of a partial approval does not end the right to appeal the
+    /// refused part (forvaltningsloven § 28), and the case closes only once that refusal is final.
+    #[test]
+    fn a_delivered_case_with_a_refused_source_is_appealed_and_closed_as_a_refusal() {
+        let mut c = case(State::Delivered);
+        c.releases = vec![ReleaseState::Delivered, ReleaseState::Rejected];
+        c.appeal_deadline = Some(NaiveDate::from_ymd_opt(2026, 3, 23).unwrap());
+        let (within, after) = (at("2026-03-20T12:00:00+01:00"), at("2026-03-24T12:00:00+01:00"));
+        assert_eq!(apply(&c, Command::Appeal, APPLICANT, within).unwrap().to, State::Appealed);
+        assert_eq!(apply(&c, Command::Appeal, APPLICANT, after), Err(Refusal::Conflict("err-appeal-deadline-passed")));
+        assert_eq!(apply(&c, Command::LateAppeal, OFFICER, after).unwrap().to, State::Appealed);
+        assert_eq!(
+            apply(&c, Command::Close, OFFICER, within),
+            Err(Refusal::Conflict("err-close-after-appeal-deadline"))
+        );
+        assert_eq!(apply(&c, Command::Close, OFFICER, after).unwrap().to, State::Closed);
+        c.sent_to_helseklage = true;
+        assert_eq!(apply(&c, Command::Appeal, APPLICANT, within), Err(Refusal::Conflict("err-appeal-at-helseklage")));
+        assert_eq!(apply(&c, Command::Close, OFFICER, after), Err(Refusal::Conflict("err-close-at-helseklage")));
+        // Everything granted and delivered: nothing to appeal, and it closes at once.
+        let mut all = case(State::Delivered);
+        all.releases = vec![ReleaseState::Delivered];
+        assert_eq!(apply(&all, Command::Appeal, APPLICANT, within), Err(Refusal::Conflict("err-not-in-this-state")));
+        assert_eq!(apply(&all, Command::Close, OFFICER, within).unwrap().to, State::Closed);
     }
 }

@@ -190,6 +190,13 @@ pub fn outcome(states: &[ReleaseState]) -> Option<State> {
     })
 }
 
+/// Where a decided case stands from its releases: its outcome, or delivered once every granted
+/// release has been (a case appealed after its granted part was delivered returns there when the
+/// refusal is upheld).
+pub fn standing(states: &[ReleaseState]) -> Option<State> {
+    outcome(states).map(|o| if o.granted() && all_delivered(states) { State::Delivered } else { o })
+}
+
 /// Whether every granted release has been delivered (and at least one was).
 pub fn all_delivered(states: &[ReleaseState]) -> bool {
     let granted: Vec<_> = states.iter().filter(|s| s.granted()).collect();
@@ -304,6 +311,15 @@ mod tests {
         assert!(!may_send_files(&release(Rejected, DecisionAuthority::Owner), State::PartiallyApproved, OWNER));
         assert!(!may_send_files(&release(Approved, DecisionAuthority::Owner), State::Closed, OWNER));
         assert!(may_send_files(&release(Approved, DecisionAuthority::Owner), State::Approved, OWNER));
+    }
+
+    #[test]
+    fn a_case_stands_delivered_once_everything_granted_was() {
+        assert_eq!(standing(&[Delivered, Rejected]), Some(State::Delivered));
+        assert_eq!(standing(&[Delivered, Approved]), Some(State::Approved), "one still to deliver");
+        assert_eq!(standing(&[Approved, Rejected]), Some(State::PartiallyApproved));
+        assert_eq!(standing(&[Rejected]), Some(State::Rejected));
+        assert_eq!(standing(&[Delivered, Pending]), None);
     }
 
     #[test]

@@ -605,8 +605,8 @@ pub async fn record_helseklage(
             .iter()
             .map(|r| if grants.contains(&r.release.id) { ReleaseState::Approved } else { r.release.state })
             .collect();
-        let to = match release::outcome(&states) {
-            Some(to) if case.state.granted() || case.state == State::Rejected => to,
+        let to = match release::standing(&states) {
+            Some(to) if case.state.granted() || matches!(case.state, State::Rejected | State::Delivered) => to,
             _ => case.state,
         };
         let changes = CaseChanges { state: Some(to.code()), ..CaseChanges::default() };
@@ -614,7 +614,7 @@ pub async fn record_helseklage(
         let payload = json!({"from": case.state, "to": to, "outcome": outcome.code(), "decided_on": decided_on, "reference": reference, "granted_releases": grants});
         record(tx, &actor, now, id, "appeal.helseklage_decided", payload).await?;
         // A reversal that grants what was refused gives the permit.
-        if to.granted() && !case.state.granted() {
+        if to.granted() && !case.state.released_data() {
             super::permits::grant(tx, &actor, &updated, now).await?;
         }
         Ok(updated)

@@ -213,6 +213,13 @@ async fn the_full_path_with_return_routing_partial_approval_and_appeal() {
     let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
     assert_eq!(case["state"], "delivered");
     assert!(case["delivered_at"].is_string());
+    // KRG's refusal is not final while Helseklage has it: the case closes once it has answered.
+    let (status, body) = cmd(&app, &c.officer_token, id, "close", json!({})).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    let answer = json!({"outcome": "upheld", "decided_on": "2026-11-30", "reference": "HK-2026/12"});
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/helseklage"), Some(&c.officer_token), answer).await;
+    assert_eq!((status, body["state"].as_str()), (Status::Ok, Some("delivered")), "{body}");
     let (status, body) = cmd(&app, &c.officer_token, id, "close", json!({})).await;
     assert_eq!(status, Status::Ok, "{body}");
     assert_eq!(body["state"], "closed");

@@ -411,3 +411,58 @@ async fn an_appeal_posted_on_the_last_day_is_registered_as_in_time() {
     );
     assert_eq!(crate::common::count(&app, &in_time).await, 1, "in time, sent on the last day");
 }
+
+/// Forvaltningsloven § 28: delivering the granted part of a partial approval does not end the
+/// right to appeal the refused part. Before, the case became delivered and could be neither
+/// appealed nor held open: closed at once, the refusal was final within days. Now the applicant
+/// appeals from the delivered case, the refusal's own decider reconsiders it, the case stands
+/// delivered while Helseklage has it, and a reversal opens the refused source for delivery.
+#[rocket::async_test]
+async fn a_partial_approval_is_appealed_after_its_granted_part_was_delivered() {
+    let app = TestApp::new().await;
+    let (c, id) = two_source_case(&app).await;
+    cmd(&app, &c.officer_token, id, "complete", json!({})).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    let npr = release(&case, "NPR")["id"].as_i64().unwrap();
+    let krg = release(&case, "KRG")["id"].as_i64().unwrap();
+    app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.officer_token), json!({"approve": true})).await;
+    let refusal = json!({"approve": false, "reasons": "Ikke nødvendig."});
+    app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), refusal).await;
+    let (status, body) = cmd(&app, &c.officer_token, id, "decide", json!({"reasons": "Delvis innvilget."})).await;
+    assert_eq!((status, body["state"].as_str()), (Status::Ok, Some("partially_approved")), "{body}");
+    let delivered = json!({"environment": "TSD p1234"});
+    let (status, body) = app.post_json(&format!("/api/releases/{npr}/delivered"), Some(&c.hdir_token), delivered).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(case["state"], "delivered");
+
+    // Within the deadline the refusal is not final: no closing, and the applicant appeals.
+    let (status, body) = cmd(&app, &c.officer_token, id, "close", json!({})).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    let (status, body) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "KRG trengs likevel."})).await;
+    assert_eq!((status, body["state"].as_str()), (Status::Ok, Some("appealed")), "{body}");
+
+    // FHI upholds its refusal: to Helseklage, the case standing delivered meanwhile.
+    let uphold = json!({"reverse": false, "reasons": "Fortsatt ikke nødvendig."});
+    let (status, body) = app.post_json(&format!("/api/releases/{krg}/reconsider"), Some(&c.fhi_token), uphold).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(case["state"], "delivered", "{case}");
+    assert_eq!(
+        cmd(&app, &c.officer_token, id, "close", json!({})).await.0,
+        Status::Conflict,
+        "not while at Helseklage"
+    );
+
+    // Helseklage reverses: KRG is granted and FHI delivers it.
+    let answer = json!({"outcome": "reversed", "decided_on": "2026-11-30", "reference": "HK-2026/91"});
+    let (status, body) =
+        app.post_json(&format!("/api/applications/{id}/helseklage"), Some(&c.officer_token), answer).await;
+    assert_eq!((status, body["state"].as_str()), (Status::Ok, Some("approved")), "{body}");
+    let delivered = json!({"environment": "TSD p1234"});
+    let (status, body) = app.post_json(&format!("/api/releases/{krg}/delivered"), Some(&c.fhi_token), delivered).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    assert_eq!(case["state"], "delivered");
+    assert_eq!(cmd(&app, &c.officer_token, id, "close", json!({})).await.0, Status::Ok, "Helseklage has answered");
+}
