@@ -46,7 +46,7 @@ async fn the_case_page_forms_keep_what_was_typed_when_refused() {
         Status::UnprocessableEntity,
     )
     .await;
-    assert!(html.contains("<a href=\"#form-command-return\">Må fylles ut.</a>"), "{html}");
+    assert!(html.contains("<a href=\"#form-command-return\">Melding til søkeren: Må fylles ut.</a>"), "{html}");
 
     // The release's decision without its outcome: conditions and reasons stay in its form.
     assert_eq!(

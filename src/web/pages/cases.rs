@@ -243,7 +243,7 @@ async fn command(
         case_id: id,
         form: format!("command-{name}"),
         fields: json!({"message": f.message, "reasons": f.reasons, "grounds": f.grounds, "sent_on": f.sent_on}),
-        labels: "",
+        labels: "command-field-",
     };
     if cmd == Command::Decide && f.edit {
         let kept = Kept { form: sent.form, fields: sent.fields, error: String::new(), unsent: None };
