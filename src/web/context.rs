@@ -153,6 +153,12 @@ pub fn error_page(req: &Request<'_>, status: Status, err: &AppError) -> (Status,
     root.insert("title".into(), json!(i18n::t(lang, &format!("status-{}", status.code))));
     root.insert("message".into(), json!(err.public_message(lang)));
     root.insert("fields".into(), json!(err.fields(lang)));
+    // A form that failed here (a stale token, too large): the way back to its page, where the
+    // tab put back what was typed (static/drafts.js).
+    if req.method() != rocket::http::Method::Get {
+        let back = req.headers().get_one("Referer").and_then(super::errors::referring_path);
+        root.insert("back".into(), json!(back.map(|p| super::safe_next(Some(p)))));
+    }
     (status, Template::render("error", Value::Object(root)))
 }
 

@@ -58,7 +58,7 @@ impl<'r> Responder<'r, 'static> for AppError {
 }
 
 /// The path and query of a `Referer` URL (`https://host/path?q` → `/path?q`).
-fn referring_path(referer: &str) -> Option<&str> {
+pub(crate) fn referring_path(referer: &str) -> Option<&str> {
     let rest = &referer[referer.find("://")? + 3..];
     rest.find('/').map(|at| &rest[at..])
 }

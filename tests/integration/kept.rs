@@ -14,16 +14,19 @@ async fn refused(resp: rocket::local::asynchronous::LocalResponse<'_>, status: S
     unescape(&resp.into_string().await.unwrap())
 }
 
+/// A submitted case, and an officer signed in on its page: its id and the form token.
+async fn officer_on_a_case(app: &TestApp) -> (i64, String) {
+    let applicant = app.user("applicant", None).await;
+    let id = submitted(app, &applicant).await["id"].as_i64().unwrap();
+    let officer = app.user("case_officer", None).await;
+    app.login(&officer).await;
+    (id, csrf_in(&app.page(&format!("/applications/{id}")).await.1))
+}
+
 #[rocket::async_test]
 async fn the_case_page_forms_keep_what_was_typed_when_refused() {
     let app = TestApp::new().await;
-    let applicant = app.user("applicant", None).await;
-    let case = submitted(&app, &applicant).await;
-    let id = case["id"].as_i64().unwrap();
-    let officer = app.user("case_officer", None).await;
-    app.login(&officer).await;
-    let (_, html) = app.page(&format!("/applications/{id}")).await;
-    let csrf = csrf_in(&html);
+    let (id, csrf) = officer_on_a_case(&app).await;
 
     // A message over its length: the page again, the text in the box, the reason beside it.
     let long = format!("Starten av en lang melding. {}", "x".repeat(10_000));
@@ -107,13 +110,7 @@ async fn the_case_page_forms_keep_what_was_typed_when_refused() {
 #[rocket::async_test]
 async fn a_command_refused_because_the_case_moved_on_shows_its_text_to_copy() {
     let app = TestApp::new().await;
-    let applicant = app.user("applicant", None).await;
-    let case = submitted(&app, &applicant).await;
-    let id = case["id"].as_i64().unwrap();
-    let officer = app.user("case_officer", None).await;
-    app.login(&officer).await;
-    let (_, html) = app.page(&format!("/applications/{id}")).await;
-    let csrf = csrf_in(&html);
+    let (id, csrf) = officer_on_a_case(&app).await;
     // Another officer returned it meanwhile: returning again is refused.
     app.sql(&format!("UPDATE applications SET state = 'returned' WHERE id = {id}")).await.unwrap();
     let message = "Legg ved personvernkonsekvensvurderingen.";
@@ -226,4 +223,29 @@ async fn a_form_sent_after_the_sign_in_ran_out_leads_back_to_its_page() {
     // A page asked for is where the login leads back to, as before.
     let resp = app.client.get("/inbox?state=draft").dispatch().await;
     assert_eq!(resp.headers().get_one("Location"), Some("/login?next=%2Finbox%3Fstate%3Ddraft"));
+}
+
+/// A form whose token no longer holds (signed out and in again in another tab): the error page
+/// leads back to the form's page, where the tab puts back what was typed.
+#[rocket::async_test]
+async fn a_form_with_a_stale_token_leads_back_to_its_page() {
+    let app = TestApp::new().await;
+    let applicant = app.user("applicant", None).await;
+    let case = submitted(&app, &applicant).await;
+    let id = case["id"].as_i64().unwrap();
+    app.login(&applicant).await;
+    let resp = app
+        .client
+        .post(format!("/applications/{id}/messages"))
+        .header(rocket::http::ContentType::Form)
+        .header(Header::new("Referer", format!("http://127.0.0.1:8000/applications/{id}")))
+        .body("csrf_token=stale&body=Hei")
+        .dispatch()
+        .await;
+    let html = refused(resp, Status::Forbidden).await;
+    assert!(
+        html.contains(&format!("<a class=\"button\" href=\"/applications/{id}\">Tilbake til skjemaet</a>")),
+        "{html}"
+    );
+    assert!(html.contains("Gå tilbake til skjemaet og send det på nytt."));
 }
