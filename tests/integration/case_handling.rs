@@ -51,6 +51,17 @@ pub(crate) async fn two_source_case(app: &TestApp) -> (Cast, i64) {
     (cast, id)
 }
 
+/// The two-source case completed by an officer: NPR's release (decided by Helsedataservice) and
+/// KRG's (decided by FHI) wait for their deciders. The case, its id and the two releases' ids.
+pub(crate) async fn in_review(app: &TestApp) -> (Cast, i64, i64, i64) {
+    let (c, id) = two_source_case(app).await;
+    cmd(app, &c.officer_token, id, "complete", json!({})).await;
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
+    let npr = release(&case, "NPR")["id"].as_i64().unwrap();
+    let krg = release(&case, "KRG")["id"].as_i64().unwrap();
+    (c, id, npr, krg)
+}
+
 pub(crate) async fn cmd(app: &TestApp, token: &str, id: i64, command: &str, body: Value) -> (Status, Value) {
     app.post_json(&format!("/api/applications/{id}/{command}"), Some(token), body).await
 }
@@ -228,11 +239,7 @@ async fn the_full_path_with_return_routing_partial_approval_and_appeal() {
 #[rocket::async_test]
 async fn reconsidered_appeals_are_decided_again() {
     let app = TestApp::new().await;
-    let (c, id) = two_source_case(&app).await;
-    cmd(&app, &c.officer_token, id, "complete", json!({})).await;
-    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
-    let npr = release(&case, "NPR")["id"].as_i64().unwrap();
-    let krg = release(&case, "KRG")["id"].as_i64().unwrap();
+    let (c, id, npr, krg) = in_review(&app).await;
     app.post_json(
         &format!("/api/releases/{npr}/decide"),
         Some(&c.officer_token),

@@ -3,7 +3,7 @@
 //! share; late appeals registered under § 31; nynorsk (språklova) in pages, mail and the
 //! person's own choice; the accessibility statement.
 
-use crate::case_handling::{cmd, release, two_source_case};
+use crate::case_handling::{cmd, in_review, release, two_source_case};
 use crate::common::{TestApp, csrf_in};
 use chrono::{NaiveDate, Utc};
 use helsedataservice::domain::deadlines;
@@ -272,11 +272,7 @@ async fn the_kpi_counts_from_the_complete_submission_to_each_delivery() {
 #[rocket::async_test]
 async fn appeals_go_to_the_deciding_body_then_helseklage_whose_reversal_opens_delivery() {
     let app = TestApp::new().await;
-    let (c, id) = two_source_case(&app).await;
-    cmd(&app, &c.officer_token, id, "complete", json!({})).await;
-    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
-    let npr = release(&case, "NPR")["id"].as_i64().unwrap();
-    let krg = release(&case, "KRG")["id"].as_i64().unwrap();
+    let (c, id, npr, krg) = in_review(&app).await;
     // NPR (decided by Helsedataservice) granted with dispensation; KRG (by FHI) refused.
     let (status, body) = app
         .post_json(
@@ -425,11 +421,7 @@ async fn an_appeal_posted_on_the_last_day_is_registered_as_in_time() {
 #[rocket::async_test]
 async fn a_partial_approval_is_appealed_after_its_granted_part_was_delivered() {
     let app = TestApp::new().await;
-    let (c, id) = two_source_case(&app).await;
-    cmd(&app, &c.officer_token, id, "complete", json!({})).await;
-    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.officer_token)).await;
-    let npr = release(&case, "NPR")["id"].as_i64().unwrap();
-    let krg = release(&case, "KRG")["id"].as_i64().unwrap();
+    let (c, id, npr, krg) = in_review(&app).await;
     app.post_json(&format!("/api/releases/{npr}/decide"), Some(&c.officer_token), json!({"approve": true})).await;
     let refusal = json!({"approve": false, "reasons": "Ikke nødvendig."});
     app.post_json(&format!("/api/releases/{krg}/decide"), Some(&c.fhi_token), refusal).await;
