@@ -214,8 +214,13 @@ where
 
 /// Rocket's figment with our settings merged in from the plain environment variables.
 pub fn figment() -> Figment {
-    rocket_figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into())).merge(
-        Env::raw().filter(|k| k.as_str().to_uppercase().starts_with("OIDC_")).map(|k| k.as_str().to_lowercase().into()),
+    // Global, as Rocket's own `ROCKET_*`: the environment wins over every profile of the file,
+    // `[release]` included (merged into the default profile, a `[release]` value beat it).
+    rocket_figment().merge(Env::raw().only(&SETTINGS).map(|k| k.as_str().to_lowercase().into()).global()).merge(
+        Env::raw()
+            .filter(|k| k.as_str().to_uppercase().starts_with("OIDC_"))
+            .map(|k| k.as_str().to_lowercase().into())
+            .global(),
     )
 }
 
@@ -230,7 +235,7 @@ fn rocket_figment() -> Figment {
         "ip_header": false,
         "log_level": "critical",
         "cli_colors": false,
-        "limits": {"form": "64 KiB", "data-form": "25 MiB", "json": "1 MiB", "string": "64 KiB", "bytes": "64 KiB", "file": "25 MiB"},
+        "limits": {"form": "64 KiB", "application-form": "1 MiB", "data-form": "25 MiB", "json": "1 MiB", "string": "64 KiB", "bytes": "64 KiB", "file": "25 MiB"},
         "shutdown": {"grace": 5, "mercy": 5},
     });
     Figment::from(rocket::Config::default())

@@ -62,7 +62,8 @@ fn settings() -> Result<(rocket::figment::Figment, Config), String> {
     };
     let rocket_config = config::check_rocket_settings(&figment).map_err(|e| e.to_string())?;
     let mut config = config;
-    if std::env::var_os("PUBLIC_URL").is_none() {
+    // Not set anywhere (environment or file): the address the service listens on.
+    if figment.find_value("public_url").is_err() {
         let address = rocket_config.address;
         let host = if address.is_unspecified() { "127.0.0.1".to_string() } else { address.to_string() };
         config.public_url = format!("http://{host}:{}", rocket_config.port);

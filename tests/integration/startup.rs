@@ -233,3 +233,27 @@ async fn rotating_the_master_key_against_the_wrong_storage_changes_nothing() {
     assert!(err.contains("none of the") && err.contains("Nothing was changed"), "{err}");
     assert_eq!(std::fs::read(dir.path().join("var/storage_master_key")).unwrap(), [3u8; 32], "the key is kept");
 }
+
+/// `PUBLIC_URL` as the README says: the environment wins over every profile of `Rocket.toml`
+/// (a `[debug]` or `[release]` value beat it), and a value in the file alone is used (it was
+/// replaced by the listening address, so mail links pointed at 127.0.0.1). Seen from outside as
+/// the HSTS header an https public address turns on.
+#[rocket::async_test]
+async fn public_url_comes_from_the_environment_then_the_file() {
+    let app = crate::common::TestApp::new().await;
+    let hsts = async |toml: &str, env: &[(&str, &str)]| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Rocket.toml"), toml).unwrap();
+        let (mut child, base, up) = serve_binary(&app.database_url, dir.path(), dir.path(), env).await;
+        let resp = reqwest::get(format!("{base}/health/live")).await;
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(up, "the service started");
+        resp.unwrap().headers().contains_key("strict-transport-security")
+    };
+    let file_http = "[debug]\npublic_url = \"http://fra-filen.example\"\n";
+    assert!(hsts(file_http, &[("PUBLIC_URL", "https://fra-miljoet.example")]).await, "the environment wins");
+    let file_https = "[default]\npublic_url = \"https://fra-filen.example\"\n";
+    assert!(hsts(file_https, &[]).await, "the file's value is used");
+    assert!(!hsts("", &[]).await, "neither: the listening address, plain http");
+}
