@@ -221,6 +221,16 @@ pub async fn record_check(
         .await
 }
 
+/// When the scheduler last verified the chain (the end of its last whole round), if ever.
+pub async fn last_scheduled_check(conn: &mut AsyncPgConnection) -> QueryResult<Option<DateTime<Utc>>> {
+    use super::schema::audit_checks;
+    audit_checks::table
+        .filter(audit_checks::requested_by.is_null())
+        .select(diesel::dsl::max(audit_checks::checked_at))
+        .get_result(conn)
+        .await
+}
+
 /// The latest verification, if the chain was ever verified.
 pub async fn last_check(mut conn: &AsyncPgConnection) -> QueryResult<Option<AuditCheck>> {
     use super::schema::audit_checks;

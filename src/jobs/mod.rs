@@ -4,7 +4,8 @@
 //! verification).
 //! Each task is safe to run concurrently in several instances: rows are locked (or claimed with
 //! `SKIP LOCKED`) and re-checked before they change; on top of that one round of scheduled tasks
-//! runs at a time across all instances (a PostgreSQL advisory lock), so none does the work twice.
+//! runs at a time across all instances (a PostgreSQL advisory lock), and one a period (a round
+//! finished less than a period ago is this period's), so none does the work twice.
 
 use crate::config::Config;
 use crate::db::Pool;
@@ -45,8 +46,8 @@ pub fn spawn(pool: Pool, mailer: Arc<Mailer>, config: Config, storage: Storage) 
 /// The advisory lock key held while one instance runs the scheduled tasks.
 pub const SCHEDULER_LOCK: i64 = 0x4844_5331; // "HDS1"
 
-/// One round of every scheduled task, unless another instance is running its round right now
-/// (returns whether this one ran); failures are logged and retried next round.
+/// One round of every scheduled task, unless another instance is running its round right now or
+/// ran one this period (returns whether this one ran); failures are logged and retried next round.
 pub async fn run_once(pool: &Pool, storage: &Storage, config: &Config, now: DateTime<Utc>) -> bool {
     let Ok(mut conn) = pool.get().await else {
         tracing::warn!("scheduled tasks skipped: the database is not available");
@@ -63,13 +64,24 @@ pub async fn run_once(pool: &Pool, storage: &Storage, config: &Config, now: Date
             return false;
         }
     }
-    tasks(&mut conn, storage, config, now).await;
+    // A round another instance finished within this period was this period's: each instance
+    // ticks on its own, and without this every instance ran a whole round (the audit chain's
+    // full verification among it) each period. A minute's slack for ticks that drift.
+    let last = crate::db::events::last_scheduled_check(&mut conn).await.ok().flatten();
+    let fresh = last.is_some_and(|at| {
+        now - at < chrono::Duration::from_std(PERIOD).unwrap_or_default() - chrono::Duration::minutes(1)
+    });
+    if fresh {
+        tracing::debug!("scheduled tasks skipped: another instance ran them this period");
+    } else {
+        tasks(&mut conn, storage, config, now).await;
+    }
     if let Err(e) = crate::db::advisory_unlock(&mut conn, SCHEDULER_LOCK).await {
         // The lock goes with the session: drop the connection rather than keep it locked.
         tracing::warn!("releasing the scheduler lock: {e}");
         let _ = deadpool::managed::Object::take(conn);
     }
-    true
+    !fresh
 }
 
 async fn tasks(conn: &mut diesel_async::AsyncPgConnection, storage: &Storage, config: &Config, now: DateTime<Utc>) {
