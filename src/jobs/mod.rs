@@ -24,6 +24,9 @@ pub const MAIL_PERIOD: Duration = Duration::from_secs(5);
 pub fn spawn(pool: Pool, mailer: Arc<Mailer>, config: Config, storage: Storage) {
     let mail_pool = pool.clone();
     tokio::spawn(async move {
+        if let Err(e) = mailer.check().await {
+            tracing::warn!("the mail server does not answer ({e}): mail waits in the outbox and is retried");
+        }
         let mut tick = tokio::time::interval(MAIL_PERIOD);
         loop {
             tick.tick().await;

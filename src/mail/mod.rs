@@ -123,6 +123,20 @@ impl Mailer {
         })
     }
 
+    /// Whether the mail server answers (connects and greets, and takes the credentials): checked
+    /// once at start so that a wrong host or password shows in the log at once, not only as the
+    /// first message's failed attempts. Files always answer.
+    pub async fn check(&self) -> Result<(), String> {
+        match &self.transport {
+            Transport::Smtp(t) => match t.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("the server did not accept the connection".into()),
+                Err(e) => Err(e.to_string()),
+            },
+            Transport::Files(_) => Ok(()),
+        }
+    }
+
     /// Renders an outbox message in its recipient's language.
     pub fn render(&self, template: &str, language: &str, context: &Value) -> Result<Rendered, String> {
         let lang = Language::from_tag(language).unwrap_or_default();

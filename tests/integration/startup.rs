@@ -257,3 +257,22 @@ async fn public_url_comes_from_the_environment_then_the_file() {
     assert!(hsts(file_https, &[]).await, "the file's value is used");
     assert!(!hsts("", &[]).await, "neither: the listening address, plain http");
 }
+
+/// A mail server that does not answer shows in the log at start, not only as the first
+/// message's failed attempts minutes later; the service runs (mail waits in the outbox).
+#[rocket::async_test]
+async fn a_mail_server_that_does_not_answer_is_logged_at_start() {
+    let app = crate::common::TestApp::new().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = format!("smtp://127.0.0.1:{closed}");
+    let (mut child, _, up) = serve_binary(&app.database_url, dir.path(), dir.path(), &[("SMTP_URL", &smtp)]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let _ = child.kill();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut out).unwrap();
+    let _ = child.wait();
+    assert!(up, "the service runs: {out}");
+    assert!(out.contains("the mail server does not answer"), "{out}");
+}
