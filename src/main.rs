@@ -129,12 +129,15 @@ async fn check_new_master_key(config: &Config) -> Result<(), String> {
     let url = config.database_url.clone().unwrap_or_default();
     let pool = db::pool(&url, 1)?;
     let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-    // Before the first migration the tables are not there: nothing is stored then.
-    let stored = db::transfers::live_storage_keys(&mut conn).await.map(|k| k.len()).unwrap_or(0);
+    let stored = match db::transfers::live_storage_keys(&mut conn).await {
+        Ok(keys) => keys.len(),
+        // Before the first migration the tables are not there: nothing is stored then.
+        Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("does not exist") => 0,
+        Err(e) => return Err(format!("cannot tell whether files are stored: {e}")),
+    };
     if stored == 0 {
         return Ok(());
     }
-    let _ = std::fs::remove_file(MASTER_KEY_FILE);
     Err(format!(
         "no storage master key was found (STORAGE_MASTER_KEY is not set and {MASTER_KEY_FILE} does not exist), \
          but the database holds {stored} stored files encrypted under one: restore {MASTER_KEY_FILE} from the \
@@ -159,8 +162,16 @@ async fn database(config: &mut Config) -> Result<Option<Cluster>, String> {
 async fn serve(with_demo: bool) -> Result<(), String> {
     let (figment, mut config) = settings()?;
     let made = master_key(&mut config)?;
-    let cluster = database(&mut config).await?;
-    let result = match if made { check_new_master_key(&config).await } else { Ok(()) } {
+    // A key made here stays only once the database says no file needs another: any failure
+    // before that (no database yet, say) takes it back, so the next start checks again.
+    let take_back = |e: String| {
+        if made {
+            let _ = std::fs::remove_file(MASTER_KEY_FILE);
+        }
+        e
+    };
+    let cluster = database(&mut config).await.map_err(take_back)?;
+    let result = match if made { check_new_master_key(&config).await.map_err(take_back) } else { Ok(()) } {
         Ok(()) => run(figment, config, with_demo).await,
         Err(e) => Err(e),
     };

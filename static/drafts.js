@@ -15,10 +15,19 @@
   } catch (e) {
     return;
   }
-  var PREFIX = "hds-draft:";
-  var LAST = "hds-draft-sent";
   var body = document.body;
+  // Each person's drafts apart: someone who signs in in the same tab gets none of them.
+  var PREFIX = "hds-draft:";
+  var MINE = PREFIX + (body.getAttribute("data-user") || "") + ":";
+  var LAST = "hds-draft-sent";
   var each = function (list, f) { Array.prototype.forEach.call(list, f); };
+
+  // A refused form comes back as the answer to its POST, at an address that has no page of its
+  // own: show the page's address, so that reloading it, or signing in again from it, lands there.
+  var own = body.getAttribute("data-path");
+  if (own && own !== window.location.pathname && window.history.replaceState) {
+    window.history.replaceState(null, "", own + window.location.hash);
+  }
 
   // The form sent last from this tab: taken if this page says so, kept otherwise.
   var last = store.getItem(LAST);
@@ -75,7 +84,7 @@
   }
 
   each(document.querySelectorAll("form[data-draft]"), function (form) {
-    var key = PREFIX + form.getAttribute("action");
+    var key = MINE + form.getAttribute("action");
     var fields = fieldsOf(form);
     var saved = null;
     try {
@@ -102,6 +111,17 @@
     form.addEventListener("submit", function () {
       keep(key, fields, true);
       store.setItem(LAST, key);
+    });
+  });
+
+  // Another form to the same address (the decision's confirmation after its preview): sent, it
+  // takes the draft with it as the form itself would.
+  each(document.querySelectorAll("form:not([data-draft])"), function (form) {
+    form.addEventListener("submit", function () {
+      var key = MINE + form.getAttribute("action");
+      if (store.getItem(key) !== null) {
+        store.setItem(LAST, key);
+      }
     });
   });
 

@@ -113,3 +113,4 @@ err-close-at-helseklage = The case is with Helseklage; record the answer before 
 err-dispensation-with-approval = Dispensation can only be granted together with the release.
 
 err-date-future = The date cannot be in the future.
+err-before-decision = Cannot be before the decision was made.

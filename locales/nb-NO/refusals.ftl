@@ -113,3 +113,4 @@ err-close-at-helseklage = Saken ligger hos Helseklage; registrer svaret før sak
 err-dispensation-with-approval = Dispensasjon kan bare gis sammen med at utleveringen innvilges.
 
 err-date-future = Datoen kan ikke ligge fram i tid.
+err-before-decision = Kan ikke være før vedtaket ble fattet.

@@ -113,3 +113,4 @@ err-close-at-helseklage = Saka ligg hos Helseklage; registrer svaret før saka b
 err-dispensation-with-approval = Dispensasjon kan berre givast saman med at utleveringa blir innvilga.
 
 err-date-future = Datoen kan ikkje liggje fram i tid.
+err-before-decision = Kan ikkje vere før vedtaket vart gjort.

@@ -180,11 +180,17 @@ pub async fn command(
             let mut errors = FieldErrors::new();
             let grounds = errors.text("grounds", params.grounds.as_deref().unwrap_or(""), 1, 10_000);
             let today = crate::domain::deadlines::oslo_date(now);
+            let decided_on = app.decided_at.map(crate::domain::deadlines::oslo_date);
             let sent_on = match params.sent_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Some(today),
                 Some(text) => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
                     Ok(day) if day > today => {
                         errors.add("sent_on", "err-date-future");
+                        None
+                    }
+                    // Before the decision it appeals: a slip of the keyboard, not an appeal in time.
+                    Ok(day) if decided_on.is_some_and(|d| day < d) => {
+                        errors.add("sent_on", "err-before-decision");
                         None
                     }
                     Ok(day) => Some(day),

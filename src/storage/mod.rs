@@ -97,11 +97,17 @@ async fn remove_stale(dir: &Path, age: std::time::Duration) -> Result<usize, Sto
     let mut removed = 0;
     let mut entries = tokio::fs::read_dir(dir).await?;
     while let Some(entry) = entries.next_entry().await? {
-        let meta = entry.metadata().await?;
+        // Another instance sharing the folder may finish (rename) or remove a file meanwhile.
+        let meta = match entry.metadata().await {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            meta => meta?,
+        };
         let stale = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|e| e >= age);
         if meta.is_file() && stale {
-            tokio::fs::remove_file(entry.path()).await?;
-            removed += 1;
+            match tokio::fs::remove_file(entry.path()).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => removed += 1,
+            }
         }
     }
     Ok(removed)

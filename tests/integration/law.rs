@@ -397,11 +397,16 @@ async fn an_appeal_posted_on_the_last_day_is_registered_as_in_time() {
     let id = c.id;
     let last_day = deadlines::oslo_date(Utc::now()).pred_opt().unwrap();
     app.sql(&format!("UPDATE decisions SET appeal_deadline = '{last_day}' WHERE application_id = {id}")).await.unwrap();
+    // Decided three weeks before the last day, as the deadline says.
+    app.sql(&format!("UPDATE applications SET decided_at = now() - interval '22 days' WHERE id = {id}")).await.unwrap();
     let officer = app.user("case_officer", None).await;
     app.login(&officer).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains(">Registrer klage mottatt per post eller e-post</button>"), "named, not its key: {html}");
     assert!(html.contains("name=\"sent_on\"") && !html.contains(">command-late_appeal<"));
+    let typo = json!({"grounds": "Klagen ble postlagt siste dag.", "sent_on": "2016-03-23"});
+    let (status, body) = cmd(&app, &c.officer_token, id, "late_appeal", typo).await;
+    assert_eq!(status, Status::UnprocessableEntity, "sent before the decision it appeals: {body}");
     let body = json!({"grounds": "Klagen ble postlagt siste dag.", "sent_on": last_day.to_string()});
     let (status, case) = cmd(&app, &c.officer_token, id, "late_appeal", body).await;
     assert_eq!(status, Status::Ok, "{case}");

@@ -203,6 +203,20 @@ async fn a_missing_master_key_is_not_replaced_while_files_are_stored() {
     assert!(!status.unwrap().success());
     assert!(err.contains("no storage master key was found") && err.contains("stored files"), "{err}");
     assert!(!dir.path().join("var/storage_master_key").exists(), "the key it made is taken back");
+
+    // Nor when the database is not there yet: the next start must ask it again.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_helsedataservice"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", format!("postgres://postgres@127.0.0.1:{closed}/none"))
+        .env("STORAGE_DIR", dir.path().join("storage"))
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!dir.path().join("var/storage_master_key").exists(), "no key kept from a start that failed");
 }
 
 /// Rotating the master key where none of the stored files is found (this shell's STORAGE_DIR is

@@ -65,7 +65,7 @@ async fn new_form(ctx: &Ctx, pool: &State<Pool>, form: &NewForm, errors: Value) 
         .collect();
     Ok(ctx.page(
         "pages/enquiries/new",
-        json!({"form": {"subject": form.subject, "question": form.question}, "sources": sources, "errors": errors}),
+        json!({"path": "/enquiries/new", "form": {"subject": form.subject, "question": form.question}, "sources": sources, "errors": errors}),
     ))
 }
 
@@ -106,6 +106,7 @@ fn thread_page(ctx: &Ctx, f: &svc::EnquiryFile, body: &str, errors: Value, unsen
     ctx.page(
         "pages/enquiries/show",
         json!({
+            "path": format!("/enquiries/{}", f.enquiry.id),
             "e": {
                 "id": f.enquiry.id, "subject": f.enquiry.subject, "asker": f.asker_name,
                 "state": f.enquiry.state, "state_key": state_key(&f.enquiry.state),

@@ -138,6 +138,7 @@ async fn show_data(ctx: &Ctx, pool: &Pool, id: i64, new_item: Value) -> AppResul
         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     Ok(json!({
+        "path": format!("/admin/price-lists/{}", list.id),
         "list": {
             "id": list.id, "organisation": org.map(|o| o.name), "valid_from": list.valid_from.to_string(),
             "valid_from_text": list.valid_from.format("%d.%m.%Y").to_string(), "state_key": format!("price-list-{}", list.state),
@@ -220,20 +221,10 @@ impl ItemForm {
         }
     }
 
-    /// Puts what was typed into an item's row of the page, its form open with `error`.
+    /// Puts what was typed into an item's form (`kept`; the table shows the item as saved), the
+    /// form open with `error`.
     fn keep_in(&self, row: &mut Value, error: String) {
-        let echo = self.echo();
-        for field in [
-            "code",
-            "description_nb",
-            "description_en",
-            "amount_nok",
-            "minimum_quantity",
-            "data_source_code",
-            "requires_hds_authority",
-        ] {
-            row[field] = echo[field].clone();
-        }
+        row["kept"] = self.echo();
         row["units"] = json!(units(&self.unit));
         row["kinds"] = json!(kinds(&self.exempt_kinds));
         row["kept_error"] = json!(error);

@@ -67,6 +67,7 @@ fn request_page(ctx: &Ctx, id: i64, form: &RequestForm, errors: Value, conflict:
         "pages/statements/new",
         json!({
             "app": {"id": id},
+            "path": format!("/applications/{id}/statements/new"),
             "form": {"email": form.email, "name": form.name, "question": form.question, "due_on": form.due_on},
             "languages": crate::domain::language::Language::ALL.iter().map(|l| json!({"code": l.code(), "label": crate::i18n::t(*l, "language-name"), "selected": form.language == l.code() || (form.language.is_empty() && *l == crate::domain::language::Language::Nb)})).collect::<Vec<_>>(),
             "errors": errors,
@@ -144,6 +145,7 @@ fn statement_page(
         "pages/statements/show",
         json!({
             "s": row_json(ctx, &file.row),
+            "path": format!("/statements/{id}"),
             "reviewer": file.reader == svc::Reader::Reviewer,
             "may_answer": file.may_answer(),
             "answer": answer,

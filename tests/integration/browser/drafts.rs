@@ -51,6 +51,11 @@ async fn walk(b: &mut Browser, app: &TestApp, email: &str, status_page: &str) {
     assert_eq!(body_value(b).await, "", "not put back once the service took it");
     b.not_see("Tekst du ikke fikk sendt").await;
 
+    b.step("a refused message comes back at the case page's own address");
+    b.click("#form-message button[type=submit]").await;
+    b.see("Skjemaet ble ikke sendt").await;
+    assert_eq!(b.path().await, status_page, "not the POST's address, which has no page");
+
     b.step("text typed and left comes back, and can be discarded");
     b.fill("f-body", "Et utkast til neste spørsmål").await;
     b.open("/applications").await;
