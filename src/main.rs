@@ -128,7 +128,7 @@ const MASTER_KEY_FILE: &str = "var/storage_master_key";
 async fn check_new_master_key(config: &Config) -> Result<(), String> {
     let url = config.database_url.clone().unwrap_or_default();
     let pool = db::pool(&url, 1)?;
-    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    let mut conn = pool.get().await.map_err(|e| format!("cannot connect to the database: {e}"))?;
     let stored = match db::transfers::live_storage_keys(&mut conn).await {
         Ok(keys) => keys.len(),
         // Before the first migration the tables are not there: nothing is stored then.

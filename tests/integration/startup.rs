@@ -36,12 +36,31 @@ fn malformed_settings_stop_start_up_with_one_line() {
     assert_one_line_naming("DATABASE_POOL_SIZE", &[("DATABASE_POOL_SIZE", "1")]);
 }
 
+/// Also on a first start, with no storage master key yet (a fresh clone: the key's check asks
+/// the database first; it failed with a line that did not say what was unreachable).
 #[test]
 fn an_unreachable_database_is_one_clear_line() {
-    let (code, stderr) = run_with(&[("ROCKET_PORT", "0")]);
-    assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("database"), "{stderr}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_helsedataservice"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", "postgres://127.0.0.1:1/never_used")
+        .env("STORAGE_DIR", dir.path().join("storage"))
+        .env("ROCKET_PORT", "0")
+        .arg("serve")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot connect to the database"), "{stderr}");
     assert!(!stderr.contains("panicked"));
+    assert!(!dir.path().join("var/storage_master_key").exists(), "no key kept from a start that failed");
+    // With a key already there, the same line.
+    let (code, stderr) =
+        run_with(&[("ROCKET_PORT", "0"), ("STORAGE_MASTER_KEY", "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot connect to the database"), "{stderr}");
 }
 
 /// Issue 24 item 2: the binary needs no source tree. Started in an empty folder with settings
