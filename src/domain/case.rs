@@ -212,10 +212,8 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
         }
         (Command::Deliver, Approved | PartiallyApproved) => Err(Refusal::Conflict("err-not-all-delivered")),
         // A refusal is final once the appeal deadline has passed or an appeal was upheld: a case
-        // refused, or delivered with a source refused, closes only then.
-        (Command::Close, Rejected | Delivered)
-            if case.state == Rejected || case.releases.contains(&ReleaseState::Rejected) =>
-        {
+        // refused, or delivered with a source refused (what may be appealed), closes only then.
+        (Command::Close, Rejected | Delivered) if case.appealable() => {
             let deadline_passed = case.appeal_deadline.is_some_and(|last| !in_time(last, now));
             if case.sent_to_helseklage && !case.helseklage_answered {
                 Err(Refusal::Conflict("err-close-at-helseklage"))

@@ -1,5 +1,6 @@
 //! Validation problems per field, as message keys that the interface translates.
 
+use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 /// One problem with one field: a translation key and an optional number for it (`$n`).
@@ -41,6 +42,22 @@ impl FieldErrors {
         if self.is_empty() { Ok(()) } else { Err(self) }
     }
 
+    /// Checks a day that has come (`YYYY-MM-DD`, not after `today`); the day, or `None` with the
+    /// problem recorded.
+    pub fn past_day(&mut self, field: &str, value: &str, today: NaiveDate) -> Option<NaiveDate> {
+        match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+            Err(_) => {
+                self.add(field, "err-date");
+                None
+            }
+            Ok(day) if day > today => {
+                self.add(field, "err-date-future");
+                None
+            }
+            Ok(day) => Some(day),
+        }
+    }
+
     /// Checks a required text's length (in characters) after trimming; returns the trimmed text.
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
         let trimmed = value.trim().to_string();
@@ -69,5 +86,17 @@ mod tests {
         e.text("d", "x", 2, 5);
         let keys: Vec<_> = e.0.iter().map(|(k, v)| (k.as_str(), v[0].key)).collect();
         assert_eq!(keys, vec![("b", "err-required"), ("c", "err-too-long"), ("d", "err-too-short")]);
+    }
+
+    #[test]
+    fn a_past_day_is_a_date_not_after_today() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let mut e = FieldErrors::new();
+        assert_eq!(e.past_day("a", "2026-12-07", today), Some(today));
+        assert_eq!(e.past_day("b", "2026-12-08", today), None);
+        assert_eq!(e.past_day("c", "7.12.2026", today), None);
+        assert_eq!(e.past_day("d", "", today), None);
+        let keys: Vec<_> = e.0.iter().map(|(k, v)| (k.as_str(), v[0].key)).collect();
+        assert_eq!(keys, [("b", "err-date-future"), ("c", "err-date"), ("d", "err-date")]);
     }
 }

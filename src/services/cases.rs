@@ -183,21 +183,13 @@ pub async fn command(
             let decided_on = app.decided_at.map(crate::domain::deadlines::oslo_date);
             let sent_on = match params.sent_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Some(today),
-                Some(text) => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                    Ok(day) if day > today => {
-                        errors.add("sent_on", "err-date-future");
-                        None
-                    }
+                Some(text) => match errors.past_day("sent_on", text, today) {
                     // Before the decision it appeals: a slip of the keyboard, not an appeal in time.
-                    Ok(day) if decided_on.is_some_and(|d| day < d) => {
+                    Some(day) if decided_on.is_some_and(|d| day < d) => {
                         errors.add("sent_on", "err-before-decision");
                         None
                     }
-                    Ok(day) => Some(day),
-                    Err(_) => {
-                        errors.add("sent_on", "err-date");
-                        None
-                    }
+                    day => day,
                 },
             };
             let deadline = case_of(conn, &app).await?.appeal_deadline;
@@ -574,12 +566,8 @@ pub async fn record_helseklage(
     if outcome.is_none() {
         errors.add("outcome", "err-choice");
     }
-    let decided_on = input.decided_on.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    match decided_on {
-        None => errors.add("decided_on", "err-date"),
-        Some(d) if d > crate::domain::deadlines::oslo_date(now) => errors.add("decided_on", "err-date-future"),
-        Some(_) => {}
-    }
+    let today = crate::domain::deadlines::oslo_date(now);
+    let decided_on = errors.past_day("decided_on", input.decided_on.as_deref().unwrap_or(""), today);
     let reference = errors.text("reference", input.reference.as_deref().unwrap_or(""), 1, 100);
     errors.into_result().map_err(AppError::Validation)?;
     let (outcome, decided_on) = (outcome.unwrap_or(appeal::HelseklageOutcome::Upheld), decided_on.unwrap_or_default());

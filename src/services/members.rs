@@ -296,13 +296,10 @@ pub async fn accept_terms(
     terms_ids: &[i64],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let (app, access) = apps::load(conn, user, id).await?;
-    if !rule::may_accept(access, app.state) {
-        return Err(AppError::Forbidden("err-terms-project".into()));
-    }
+    let (_, access) = apps::load(conn, user, id).await?;
     let (user_id, ids, actor) = (user.id, terms_ids.to_vec(), actor.clone());
-    // Under the case's lock: a withdrawal (which withdraws the releases) cannot slip between
-    // reading what must be accepted and recording the acceptance.
+    // Checked under the case's lock: a withdrawal (which withdraws the releases) cannot slip
+    // between reading what must be accepted and recording the acceptance.
     on_case(conn, id, Seen::ANY, async move |tx, app| {
         if !rule::may_accept(access, app.state) {
             return Err(AppError::Forbidden("err-terms-project".into()));

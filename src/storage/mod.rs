@@ -92,6 +92,14 @@ async fn fill<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> std::io::
     Ok(n)
 }
 
+/// Removes a file; one already gone (another instance, an earlier attempt) is not an error.
+async fn remove_if_there(path: &Path) -> std::io::Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Removes the files of `dir` not modified for `age`.
 async fn remove_stale(dir: &Path, age: std::time::Duration) -> Result<usize, StorageError> {
     let mut removed = 0;
@@ -104,10 +112,8 @@ async fn remove_stale(dir: &Path, age: std::time::Duration) -> Result<usize, Sto
         };
         let stale = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|e| e >= age);
         if meta.is_file() && stale {
-            match tokio::fs::remove_file(entry.path()).await {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => removed += 1,
-            }
+            remove_if_there(&entry.path()).await?;
+            removed += 1;
         }
     }
     Ok(removed)
@@ -159,6 +165,11 @@ impl Storage {
         self.root.join("objects").join(&key[..2]).join(key)
     }
 
+    /// Where an object's bytes are written until it is complete (then renamed to [`Self::path`]).
+    fn writing_path(&self, key: &str) -> PathBuf {
+        self.root.join("tmp").join(format!("{key}.part"))
+    }
+
     /// Streams `reader` into a new encrypted object, refusing more than `max_size` bytes.
     pub async fn put<R: AsyncRead + Unpin>(&self, reader: R, max_size: u64) -> Result<StoredObject, StorageError> {
         self.put_as(&Storage::new_key(), reader, max_size).await
@@ -182,7 +193,7 @@ impl Storage {
         let key = key.to_string();
         let (size, sha256, head) = match &self.backend {
             Backend::Local => {
-                let tmp_path = self.root.join("tmp").join(format!("{key}.part"));
+                let tmp_path = self.writing_path(&key);
                 let result = async {
                     let mut out = BufWriter::with_capacity(IO_BUFFER, File::create(&tmp_path).await?);
                     let facts = self.write(&mut reader, &mut out, max_size).await?;
@@ -409,14 +420,9 @@ impl Storage {
         }
         match &self.backend {
             Backend::Local => {
+                remove_if_there(&self.path(key)).await?;
                 // With its bytes still being written, if an upload stopped half-way (a crash).
-                let part = self.root.join("tmp").join(format!("{key}.part"));
-                for path in [self.path(key), part] {
-                    match tokio::fs::remove_file(path).await {
-                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                        _ => {}
-                    }
-                }
+                remove_if_there(&self.writing_path(key)).await?;
                 Ok(())
             }
             #[cfg(feature = "s3")]

@@ -197,10 +197,7 @@ impl Storage {
         if !valid_key(key) {
             return Ok(());
         }
-        match tokio::fs::remove_file(self.part_path(key)).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            _ => Ok(()),
-        }
+        Ok(super::remove_if_there(&self.part_path(key)).await?)
     }
 }
 

@@ -123,17 +123,47 @@ async fn a_command_refused_because_the_case_moved_on_shows_its_text_to_copy() {
     assert!(!html.contains("id=\"form-command-return\""), "the form is gone");
 }
 
+/// An applicant signed in with a new draft of theirs, on its form page: who, their API token,
+/// the draft's id and the form token.
+async fn applicant_on_a_draft(app: &TestApp, title: &str) -> (crate::common::TestUser, String, i64, String) {
+    let applicant = app.user("applicant", None).await;
+    let token = app.token(&applicant).await;
+    let (_, draft) = app.post_json("/api/applications", Some(&token), serde_json::json!({"title": title})).await;
+    let id = draft["id"].as_i64().unwrap();
+    app.login(&applicant).await;
+    let csrf = csrf_in(&app.page(&format!("/applications/{id}/edit")).await.1);
+    (applicant, token, id, csrf)
+}
+
+/// An applicant signed in, with a submitted case of theirs: its id.
+async fn applicant_on_own_case(app: &TestApp) -> i64 {
+    let applicant = app.user("applicant", None).await;
+    let id = submitted(app, &applicant).await["id"].as_i64().unwrap();
+    app.login(&applicant).await;
+    id
+}
+
+/// A message sent from case `id`'s page (the browser names the page as the Referer) with form
+/// token `csrf`.
+async fn message_from_case_page<'a>(
+    app: &'a TestApp,
+    id: i64,
+    csrf: &str,
+) -> rocket::local::asynchronous::LocalResponse<'a> {
+    app.client
+        .post(format!("/applications/{id}/messages"))
+        .header(rocket::http::ContentType::Form)
+        .header(Header::new("Referer", format!("http://127.0.0.1:8000/applications/{id}")))
+        .body(format!("csrf_token={}&body=Hei", crate::common::enc(csrf)))
+        .dispatch()
+        .await
+}
+
 #[rocket::async_test]
 async fn the_application_form_keeps_the_text_of_a_save_it_could_not_make() {
     let app = TestApp::new().await;
-    let applicant = app.user("applicant", None).await;
-    let token = app.token(&applicant).await;
-    let (_, draft) = app.post_json("/api/applications", Some(&token), serde_json::json!({"title": "Første"})).await;
-    let id = draft["id"].as_i64().unwrap();
-    app.login(&applicant).await;
+    let (applicant, token, id, csrf) = applicant_on_a_draft(&app, "Første").await;
     let edit = format!("/applications/{id}/edit");
-    let (_, html) = app.page(&edit).await;
-    let csrf = csrf_in(&html);
     // Saved in another tab meanwhile (version 1 → 2).
     let (status, _) = app
         .put_json(
@@ -180,13 +210,8 @@ async fn the_application_form_keeps_the_text_of_a_save_it_could_not_make() {
 #[rocket::async_test]
 async fn a_long_application_form_in_norwegian_is_saved() {
     let app = TestApp::new().await;
-    let applicant = app.user("applicant", None).await;
-    let token = app.token(&applicant).await;
-    let (_, draft) = app.post_json("/api/applications", Some(&token), serde_json::json!({"title": "Lang"})).await;
-    let id = draft["id"].as_i64().unwrap();
-    app.login(&applicant).await;
+    let (_, token, id, csrf) = applicant_on_a_draft(&app, "Lang").await;
     let edit = format!("/applications/{id}/edit");
-    let csrf = csrf_in(&app.page(&edit).await.1);
     let selection = "æøå".repeat(1_300);
     let names: Vec<String> = (0..4).map(|i| format!("data_sources.{i}.selection")).collect();
     let mut fields = vec![("version", "1"), ("title", "Lang"), ("action", "save")];
@@ -204,20 +229,10 @@ async fn a_long_application_form_in_norwegian_is_saved() {
 #[rocket::async_test]
 async fn a_form_sent_after_the_sign_in_ran_out_leads_back_to_its_page() {
     let app = TestApp::new().await;
-    let applicant = app.user("applicant", None).await;
-    let case = submitted(&app, &applicant).await;
-    let id = case["id"].as_i64().unwrap();
-    app.login(&applicant).await;
+    let id = applicant_on_own_case(&app).await;
     let csrf = csrf_in(&app.page(&format!("/applications/{id}")).await.1);
     app.sql("DELETE FROM sessions").await.unwrap();
-    let resp = app
-        .client
-        .post(format!("/applications/{id}/messages"))
-        .header(rocket::http::ContentType::Form)
-        .header(Header::new("Referer", format!("http://127.0.0.1:8000/applications/{id}")))
-        .body(format!("csrf_token={}&body=Hei", crate::common::enc(&csrf)))
-        .dispatch()
-        .await;
+    let resp = message_from_case_page(&app, id, &csrf).await;
     assert_eq!(resp.status(), Status::SeeOther);
     assert_eq!(resp.headers().get_one("Location"), Some(format!("/login?next=%2Fapplications%2F{id}").as_str()));
     // A page asked for is where the login leads back to, as before.
@@ -230,18 +245,8 @@ async fn a_form_sent_after_the_sign_in_ran_out_leads_back_to_its_page() {
 #[rocket::async_test]
 async fn a_form_with_a_stale_token_leads_back_to_its_page() {
     let app = TestApp::new().await;
-    let applicant = app.user("applicant", None).await;
-    let case = submitted(&app, &applicant).await;
-    let id = case["id"].as_i64().unwrap();
-    app.login(&applicant).await;
-    let resp = app
-        .client
-        .post(format!("/applications/{id}/messages"))
-        .header(rocket::http::ContentType::Form)
-        .header(Header::new("Referer", format!("http://127.0.0.1:8000/applications/{id}")))
-        .body("csrf_token=stale&body=Hei")
-        .dispatch()
-        .await;
+    let id = applicant_on_own_case(&app).await;
+    let resp = message_from_case_page(&app, id, "stale").await;
     let html = refused(resp, Status::Forbidden).await;
     assert!(
         html.contains(&format!("<a class=\"button\" href=\"/applications/{id}\">Tilbake til skjemaet</a>")),

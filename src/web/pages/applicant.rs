@@ -390,12 +390,17 @@ fn section_progress(errors: &FieldErrors) -> Vec<Value> {
         .collect()
 }
 
-async fn load_editable(conn: &mut AsyncPgConnection, ctx: &Ctx, id: i64) -> AppResult<Application> {
-    let user = ctx.user()?;
-    let (app, access) = apps::load(conn, user, id).await?;
+/// The application, for its own applicant only.
+async fn load_own(conn: &mut AsyncPgConnection, ctx: &Ctx, id: i64) -> AppResult<Application> {
+    let (app, access) = apps::load(conn, ctx.user()?, id).await?;
     if access != Access::Applicant {
         return Err(AppError::Forbidden("err-forbidden".into()));
     }
+    Ok(app)
+}
+
+async fn load_editable(conn: &mut AsyncPgConnection, ctx: &Ctx, id: i64) -> AppResult<Application> {
+    let app = load_own(conn, ctx, id).await?;
     if !app.state.editable() {
         return Err(AppError::Conflict("err-not-editable".into()));
     }
@@ -414,10 +419,7 @@ async fn edit(ctx: Ctx, pool: &RocketState<Pool>, id: i64) -> AppResult<Template
 async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let (app, access) = apps::load(&mut conn, user, id).await?;
-    if access != Access::Applicant {
-        return Err(AppError::Forbidden("err-forbidden".into()));
-    }
+    let app = load_own(&mut conn, &ctx, id).await?;
     let value = form_fields::to_json(&body.0);
     if !app.state.editable() {
         // Submitted or withdrawn in another tab meanwhile: what was typed stays on the page.
@@ -448,7 +450,7 @@ async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> Ap
             Ok(PageOr::Page((Status::UnprocessableEntity, ctx.page("pages/applicant/form", data))))
         }
         Err(AppError::Conflict(_)) => {
-            let (current, _) = apps::load(&mut conn, user, id).await?;
+            let current = load_own(&mut conn, &ctx, id).await?;
             kept_form(&mut conn, &ctx, &current, &value).await
         }
         Err(e) => Err(e),

@@ -124,12 +124,18 @@ async fn show_data(ctx: &Ctx, pool: &Pool, id: i64, new_item: Value) -> AppResul
         .iter()
         .map(|i| {
             json!({
-                "id": i.id, "code": i.code, "description_nb": i.description_nb, "description_en": i.description_en,
+                "id": i.id, "code": i.code,
                 "description": if ctx.lang.english() { &i.description_en } else { &i.description_nb },
                 "unit_key": format!("unit-{}", i.unit), "units": units(&i.unit), "amount": format_nok(i.amount_ore),
-                "amount_nok": format!("{}.{:02}", i.amount_ore / 100, i.amount_ore % 100), "minimum_quantity": i.minimum_quantity,
+                "minimum_quantity": i.minimum_quantity,
                 "kinds": kinds(&i.exempt_kinds), "exempt": i.exempt_kinds.iter().map(|k| format!("exempt-kind-{k}")).collect::<Vec<_>>(),
-                "data_source_code": i.data_source_code, "requires_hds_authority": i.requires_hds_authority,
+                "data_source_code": i.data_source_code,
+                // What its edit form shows: the item as saved, or what was typed (`keep_in`).
+                "form": {
+                    "code": i.code, "description_nb": i.description_nb, "description_en": i.description_en,
+                    "amount_nok": format!("{}.{:02}", i.amount_ore / 100, i.amount_ore % 100), "minimum_quantity": i.minimum_quantity,
+                    "data_source_code": i.data_source_code, "requires_hds_authority": i.requires_hds_authority,
+                },
             })
         })
         .collect();
@@ -221,10 +227,10 @@ impl ItemForm {
         }
     }
 
-    /// Puts what was typed into an item's form (`kept`; the table shows the item as saved), the
-    /// form open with `error`.
+    /// Puts what was typed into an item's form (the table shows the item as saved), the form open
+    /// with `error`.
     fn keep_in(&self, row: &mut Value, error: String) {
-        row["kept"] = self.echo();
+        row["form"] = self.echo();
         row["units"] = json!(units(&self.unit));
         row["kinds"] = json!(kinds(&self.exempt_kinds));
         row["kept_error"] = json!(error);
