@@ -15,6 +15,7 @@ SELECT * FROM price_lists WHERE state = 'published';
 SELECT * FROM data_sources WHERE id = ANY(ARRAY(SELECT data_source_id FROM application_sources WHERE application_id = :id)) ORDER BY code;
 SELECT * FROM price_items WHERE price_list_id IN (SELECT id FROM price_lists WHERE state = 'published') ORDER BY price_list_id, id;
 SELECT * FROM invoices WHERE application_id = :id ORDER BY id;
+SELECT s.*, r.name, r.email, q.name, a.reference, a.title FROM statements s JOIN users r ON r.id = s.reviewer_id JOIN users q ON q.id = s.requested_by JOIN applications a ON a.id = s.application_id WHERE s.application_id = :id ORDER BY s.id;
 SELECT * FROM decisions WHERE application_id = :id ORDER BY id DESC LIMIT 1;
 SELECT * FROM helseklage_outcomes WHERE application_id = :id LIMIT 1;
 SELECT DISTINCT ON (data_source_id) * FROM source_terms WHERE data_source_id = ANY(ARRAY(SELECT data_source_id FROM application_sources WHERE application_id = :id)) ORDER BY data_source_id, version DESC;

@@ -23,6 +23,11 @@ impl Access {
     pub fn sees_internal(self) -> bool {
         matches!(self, Access::CaseOfficer | Access::RegisterOwner)
     }
+
+    /// Whether this is the applicant's side of the case (the applicant or a project member).
+    pub fn applicant_side(self) -> bool {
+        matches!(self, Access::Applicant | Access::Member)
+    }
 }
 
 /// Who is looking, as the visibility of a case's parts needs it: their access to the case and,

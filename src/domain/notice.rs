@@ -44,6 +44,7 @@ pub const KINDS: &[&str] = &[
     "statement.requested",
     "statement.reminder",
     "statement.answered",
+    "statement.received",
     "statement.lapsed",
     "enquiry.opened",
     "enquiry.message",

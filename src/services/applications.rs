@@ -696,7 +696,7 @@ pub struct StatusFile {
     /// For a register owner of a case whose data are to be linked: the other organisations an
     /// extract may go to for linkage (empty otherwise).
     pub linkage_holders: Vec<crate::db::catalogue::Organisation>,
-    /// The statements asked on the case, for those who handle it (empty for anyone else).
+    /// The statements asked on the case (`statements::of_application`).
     pub statements: Vec<crate::db::statements::StatementRow>,
     /// For the applicant and the members: the granted sources whose data-use terms they have
     /// not accepted yet (their files stay closed to them until they do).
@@ -727,13 +727,8 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
         vec![]
     };
     // Then what depends on the timeline's transfers and the releases, sent together too.
-    let statements = async {
-        if access.sees_internal() {
-            db::statements::rows(shared, db::statements::Scope::Application(id)).await
-        } else {
-            Ok(vec![])
-        }
-    };
+    // Everyone who sees the case reads its statements (`statements::of_application`).
+    let statements = db::statements::rows(shared, db::statements::Scope::Application(id));
     let granted = super::members::granted_sources(&releases);
     let terms_outstanding = async {
         if matches!(access, Access::Applicant | Access::Member) {

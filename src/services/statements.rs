@@ -276,18 +276,18 @@ pub async fn lapse(tx: &mut AsyncPgConnection, actor: &Actor, now: DateTime<Utc>
     Ok(())
 }
 
-/// The statements of case `application_id`: for those who handle it (the applicant and the
-/// members see on the timeline that statements were asked and answered).
+/// The statements of case `application_id`, with how `user` sees the case. Everyone who sees
+/// the case reads its statements: those who handle it, and the applicant's side, since a
+/// statement is a document of the case the party may read (forvaltningsloven § 18) and what the
+/// service learns from others before deciding is shown to the party, who may comment on it
+/// (§ 17 second paragraph). The applicant's side is not shown the reviewer's address.
 pub async fn of_application(
     conn: &mut AsyncPgConnection,
     user: &User,
     application_id: i64,
-) -> AppResult<Vec<StatementRow>> {
+) -> AppResult<(Vec<StatementRow>, Access)> {
     let (_, access) = apps::load(conn, user, application_id).await?;
-    if !access.sees_internal() {
-        return Err(AppError::Forbidden("err-statements-handlers".into()));
-    }
-    Ok(db::statements::rows(conn, Scope::Application(application_id)).await?)
+    Ok((db::statements::rows(conn, Scope::Application(application_id)).await?, access))
 }
 
 /// The statements on `user`'s list: for a case officer every outstanding one (all cases); for

@@ -346,9 +346,10 @@ pub fn form_sections(
 }
 
 /// A statement (uttalelse) in the API: the request, where it stands, and the answer once given.
-pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<chrono::Utc>) -> Value {
+/// For the applicant's side (`party`), without the reviewer's address and the reminder.
+pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<chrono::Utc>, party: bool) -> Value {
     let s = &row.statement;
-    json!({
+    let mut v = json!({
         "id": s.id,
         "application_id": s.application_id,
         "reference": row.reference,
@@ -363,7 +364,12 @@ pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<
         "reminded_at": s.reminded_at,
         "lapsed_at": s.lapsed_at,
         "created_at": s.created_at,
-    })
+    });
+    if party && let Some(o) = v.as_object_mut() {
+        o.remove("reminded_at");
+        o.insert("reviewer".into(), json!({"id": s.reviewer_id, "name": row.reviewer_name}));
+    }
+    v
 }
 
 /// An enquiry (forhåndsveiledning) in the API, without its thread.

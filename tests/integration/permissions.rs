@@ -59,7 +59,8 @@ fn matrix() -> String {
     out.push_str(
         "\n## Statements (uttalelser)\n\nFrom `src/domain/statement.rs`. Asking: `yes` where the role may ask for a statement in the state.\n\
          Answering is the reviewer's alone (the account asked, with a confirmed address), once; anyone else who\n\
-         handles the case gets `403`, everyone else `404`.\n\n| state |",
+         handles the case gets `403`, everyone else `404`. Reading: everyone who sees the case, the applicant's\n\
+         side (applicant and members) on the case page without the reviewer's address (forvaltningsloven §§ 17, 18).\n\n| state |",
     );
     for r in roles {
         out.push_str(&format!(" {} |", r.code()));

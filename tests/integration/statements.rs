@@ -165,7 +165,17 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     let answers: Vec<&str> = all.as_array().unwrap().iter().filter_map(|s| s["answer"].as_str()).collect();
     assert_eq!(answers.len(), 2, "{all}");
     assert!(answers.contains(&"Utvalget er forholdsmessig.\nVariablene er nødvendige."));
-    assert_eq!(app.get_json(&path, Some(&applicant_token)).await.0, Status::Forbidden, "the handlers' file");
+    assert!(all[0]["reviewer"]["email"].is_string() && all[0].get("reminded_at").is_some(), "{all}");
+    // The applicant reads them too (forvaltningsloven §§ 17 and 18), without the reviewers'
+    // addresses.
+    let (status, seen) = app.get_json(&path, Some(&applicant_token)).await;
+    assert_eq!(status, Status::Ok, "{seen}");
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen.len(), 2);
+    for s in seen {
+        assert!(s["answer"].is_string() && s["reviewer"]["name"].is_string(), "{s}");
+        assert!(s["reviewer"].get("email").is_none() && s.get("reminded_at").is_none(), "{s}");
+    }
     let kinds = app.event_kinds("application", id).await;
     assert_eq!(kinds.iter().filter(|k| *k == "statement.requested").count(), 2, "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| *k == "statement.answered").count(), 2, "{kinds:?}");
@@ -173,6 +183,15 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     app.send_mail(Utc::now()).await;
     let to_officer = sink.messages().into_iter().skip(before).filter(|m| m.to == vec![officer.email.clone()]).count();
     assert_eq!(to_officer, 2, "told of both answers");
+    let to_applicant: Vec<_> = sink
+        .messages()
+        .into_iter()
+        .skip(before)
+        .filter(|m| m.to == vec![applicant.email.clone()])
+        .map(|m| m.part("text/plain").unwrap())
+        .collect();
+    assert_eq!(to_applicant.len(), 2, "the applicant is told of each statement: {to_applicant:?}");
+    assert!(to_applicant[0].contains("kommentere den før vedtaket") && to_applicant[0].contains(&reference));
     let (_, outstanding) = app.get_json("/api/statements", Some(&officer_token)).await;
     assert_eq!(outstanding.as_array().unwrap().len(), 0);
     app.login(&officer).await;
@@ -182,8 +201,13 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     assert!(html.contains(&format!("href=\"/applications/{id}/statements/new\"")));
     app.login(&applicant).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
+    let html = unescape(&html);
     assert!(html.contains("Det ble bedt om en uttalelse"), "the applicant sees it on the timeline");
-    assert!(!html.contains("Variablene er nødvendige"), "but not the statement itself");
+    assert!(html.contains("Variablene er nødvendige") && html.contains("NPR kan levere dette."), "and reads it");
+    assert!(html.contains("Er utvalget forholdsmessig?") && html.contains("Kari Ekspert"), "with its question");
+    assert!(html.contains("href=\"#form-message\""), "and is offered to comment");
+    assert!(!html.contains("kari.ekspert@uib.no") && !html.contains(&owner.email), "not the addresses");
+    assert!(!html.contains("href=\"/statements/"), "nor the handlers' pages");
 
     // A statement due within three days is reminded once; an invited address gets a fresh link.
     let soon = oslo_date(Utc::now()) + Duration::days(2);

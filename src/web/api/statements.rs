@@ -31,18 +31,20 @@ async fn request(
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
     let row = svc::request(&mut conn, &api.user, &actor(Some(&api.user), &address), id, body.0, now).await?;
-    Ok((Status::Created, Json(views::statement_json(&row, now))))
+    Ok((Status::Created, Json(views::statement_json(&row, now, false))))
 }
 
-/// The statements of a case (officers and the case's register owners).
+/// The statements of a case: for everyone who sees the case (the applicant's side without the
+/// reviewer's address; forvaltningsloven §§ 17 and 18).
 #[utoipa::path(tag = "statements", security(("bearer" = [])),
     responses((status = 200, description = "The case's statements, newest first", body = Value), ApiErrors))]
 #[get("/applications/<id>/statements")]
 async fn of_application(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    let rows = svc::of_application(&mut conn, &api.user, id).await?;
+    let (rows, access) = svc::of_application(&mut conn, &api.user, id).await?;
     let now = Utc::now();
-    Ok(Json(json!(rows.iter().map(|r| views::statement_json(r, now)).collect::<Vec<_>>())))
+    let party = access.applicant_side();
+    Ok(Json(json!(rows.iter().map(|r| views::statement_json(r, now, party)).collect::<Vec<_>>())))
 }
 
 /// A case officer's list: every outstanding statement, soonest due first. Anyone else's: the
@@ -54,7 +56,7 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let rows = svc::listed(&mut conn, &api.user).await?;
     let now = Utc::now();
-    Ok(Json(json!(rows.iter().map(|r| views::statement_json(r, now)).collect::<Vec<_>>())))
+    Ok(Json(json!(rows.iter().map(|r| views::statement_json(r, now, false)).collect::<Vec<_>>())))
 }
 
 /// A statement with the application it is about as submitted (its form and attachments): for
@@ -65,7 +67,7 @@ async fn list(pool: &State<Pool>, api: ApiUser) -> AppResult<Json<Value>> {
 async fn show(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
     let file = svc::read(&mut conn, &api.user, id).await?;
-    let mut v = views::statement_json(&file.row, Utc::now());
+    let mut v = views::statement_json(&file.row, Utc::now(), false);
     v["may_answer"] = json!(file.may_answer());
     v["application"] = json!({
         "id": file.app.id, "reference": file.app.reference, "title": file.app.title, "state": file.app.state.code(),
@@ -97,5 +99,5 @@ async fn answer(
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
     let row = svc::answer(&mut conn, &api.user, &actor(Some(&api.user), &address), id, &body.0.answer, now).await?;
-    Ok(Json(views::statement_json(&row, now)))
+    Ok(Json(views::statement_json(&row, now, false)))
 }

@@ -262,9 +262,13 @@ pub(super) async fn status_page(
                     "id": r.statement.id, "reviewer": r.reviewer_name, "due_on": r.statement.due_on.format("%d.%m.%Y").to_string(),
                     "due_iso": r.statement.due_on.to_string(), "status": st.code(), "status_key": format!("statement-{}", st.code()),
                     "question": r.statement.question, "answer": r.statement.answer,
+                    "asked_on": r.statement.created_at.format("%d.%m.%Y").to_string(),
+                    "answered_on": r.statement.answered_at.map(|t| t.format("%d.%m.%Y").to_string()),
                 })
             }).collect::<Vec<_>>(),
-            "sees_statements": access.sees_internal(),
+            // Those who handle the case open each statement; the applicant's side reads them here
+            // and may comment in a message before the decision (forvaltningsloven §§ 17 and 18).
+            "statements_inline": access.applicant_side(),
             "terms_outstanding": !terms_outstanding.is_empty(),
             "sees_terms": access != Access::RegisterOwner && release_rows.iter().any(|r| r.release.state.granted()),
             "can_ask_statement": access == Access::CaseOfficer && crate::domain::statement::may_request(user.role, state),
