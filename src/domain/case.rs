@@ -132,11 +132,14 @@ pub struct Case {
 impl Case {
     /// Whether its decision refused something the applicant may appeal: a refusal or a partial
     /// approval, also once the granted part has been delivered (delivering it does not end the
-    /// right to appeal the rest).
+    /// right to appeal the rest), and once the case was closed after the deadline: an appeal
+    /// posted by the deadline is in time however late it arrives (forvaltningsloven § 30), and a
+    /// late one may still be considered (§ 31). On a closed case the deadline has passed, so only
+    /// an officer's registration of an appeal that came otherwise is allowed (`LateAppeal`).
     fn appealable(&self) -> bool {
         match self.state {
             State::Rejected | State::PartiallyApproved => true,
-            State::Delivered => self.releases.contains(&ReleaseState::Rejected),
+            State::Delivered | State::Closed => self.releases.contains(&ReleaseState::Rejected),
             _ => false,
         }
     }
@@ -199,13 +202,17 @@ pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) ->
         (Command::Appeal | Command::LateAppeal, _) if case.appealable() && case.sent_to_helseklage => {
             Err(Refusal::Conflict("err-appeal-at-helseklage"))
         }
+        // A case closes only once its refusal is final: the applicant's own appeal has passed its
+        // deadline (one that came otherwise is an officer's to register, below).
+        (Command::Appeal, Closed) if case.appealable() => Err(Refusal::Conflict("err-appeal-deadline-passed")),
         (Command::Appeal, _) if case.appealable() => match case.appeal_deadline {
             Some(last) if in_time(last, now) => go(Appealed, "application.appealed"),
             _ => Err(Refusal::Conflict("err-appeal-deadline-passed")),
         },
         // An appeal that reached Helsedataservice otherwise (a letter, an e-mail), registered by
-        // an officer at any time: in time if it was sent by the deadline (§ 30), else considered
-        // with a reason (§ 31); see `appeal_sent_in_time`.
+        // an officer at any time, also after the case was closed (it reopens it): in time if it
+        // was sent by the deadline (§ 30), else considered with a reason (§ 31); see
+        // `appeal_sent_in_time`.
         (Command::LateAppeal, _) if case.appealable() => go(Appealed, "application.appealed"),
         (Command::Deliver, Approved | PartiallyApproved) if case.all_delivered => {
             go(Delivered, "application.delivered")
@@ -338,6 +345,34 @@ mod tests {
         c.helseklage_answered = true;
         assert_eq!(apply(&c, Command::Close, OFFICER, now).unwrap().to, State::Closed);
         assert!(matches!(apply(&c, Command::Appeal, APPLICANT, now), Err(Refusal::Conflict(_))));
+    }
+
+    /// An appeal posted by the deadline is in time however late it arrives (§ 30), and a late
+    /// one may be considered (§ 31), also once the case was closed meanwhile: an officer
+    /// registers it and the case is appealed again.
+    #[test]
+    fn a_closed_refusal_still_takes_an_appeal_that_came_by_post() {
+        let now = Utc::now();
+        let mut c = case(State::Closed);
+        c.releases = vec![ReleaseState::Delivered, ReleaseState::Rejected];
+        c.appeal_deadline = Some(super::super::deadlines::oslo_date(now) - chrono::Days::new(10));
+        assert_eq!(apply(&c, Command::LateAppeal, OFFICER, now).unwrap().to, State::Appealed);
+        assert_eq!(apply(&c, Command::Appeal, APPLICANT, now), Err(Refusal::Conflict("err-appeal-deadline-passed")));
+        c.appeal_deadline = Some(super::super::deadlines::oslo_date(now) + chrono::Days::new(10));
+        assert_eq!(
+            apply(&c, Command::Appeal, APPLICANT, now),
+            Err(Refusal::Conflict("err-appeal-deadline-passed")),
+            "closed is final for the applicant, whatever the date says"
+        );
+        assert_eq!(apply(&c, Command::Close, OFFICER, now), Err(Refusal::Conflict("err-not-in-this-state")));
+        c.sent_to_helseklage = true;
+        c.helseklage_answered = true;
+        assert_eq!(apply(&c, Command::LateAppeal, OFFICER, now), Err(Refusal::Conflict("err-appeal-at-helseklage")));
+        // Nothing refused (or a withdrawal): nothing to appeal.
+        let mut granted = case(State::Closed);
+        granted.releases = vec![ReleaseState::Delivered];
+        assert_eq!(apply(&granted, Command::LateAppeal, OFFICER, now), Err(Refusal::Conflict("err-not-in-this-state")));
+        assert!(apply(&case(State::Withdrawn), Command::LateAppeal, OFFICER, now).is_err());
     }
 
     #[test]

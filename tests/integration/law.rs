@@ -418,6 +418,38 @@ async fn an_appeal_posted_on_the_last_day_is_registered_as_in_time() {
     assert_eq!(crate::common::count(&app, &in_time).await, 1, "in time, sent on the last day");
 }
 
+/// Forvaltningsloven § 30 also when the officer closed the case after the deadline, before the
+/// letter posted on the last day arrived: the closed case takes the appeal and is appealed again,
+/// its refusals back with their deciders. Before, a closed case took no appeal at all.
+#[rocket::async_test]
+async fn a_closed_refusal_still_takes_an_appeal_posted_in_time() {
+    let app = TestApp::new().await;
+    let (c, id) = rejected(&app).await;
+    let last_day = deadlines::oslo_date(Utc::now()).pred_opt().unwrap();
+    app.sql(&format!("UPDATE decisions SET appeal_deadline = '{last_day}' WHERE application_id = {id}")).await.unwrap();
+    app.sql(&format!("UPDATE applications SET decided_at = now() - interval '22 days' WHERE id = {id}")).await.unwrap();
+    let (status, body) = cmd(&app, &c.officer_token, id, "close", json!({})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["state"], "closed");
+    let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "For sent."})).await;
+    assert_eq!(status, Status::Conflict, "the applicant's own appeal is past its deadline");
+    app.login(&c.officer).await;
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(html.contains("name=\"sent_on\""), "the officer is offered to register one");
+    let body = json!({"grounds": "Klagen ble postlagt siste dag.", "sent_on": last_day.to_string()});
+    let (status, case) = cmd(&app, &c.officer_token, id, "late_appeal", body).await;
+    assert_eq!(status, Status::Ok, "{case}");
+    assert_eq!(case["state"], "appealed");
+    for r in case["releases"].as_array().unwrap() {
+        assert_eq!(r["reconsideration"], "pending", "back with its decider: {r}");
+    }
+    let in_time = format!(
+        "SELECT count(*) AS n FROM events WHERE subject_id = {id} AND kind = 'application.appealed' \
+         AND payload->>'late' = 'false' AND payload->>'sent_on' = '{last_day}'"
+    );
+    assert_eq!(crate::common::count(&app, &in_time).await, 1, "in time, sent on the last day");
+}
+
 /// Forvaltningsloven § 28: delivering the granted part of a partial approval does not end the
 /// right to appeal the refused part. Before, the case became delivered and could be neither
 /// appealed nor held open: closed at once, the refusal was final within days. Now the applicant
