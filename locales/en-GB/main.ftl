@@ -515,6 +515,7 @@ mail-digest-subject = Helsedataservice: { $n } new notices
 mail-digest-intro = This happened in your cases during the last day:
 notice-application-submitted = Application { $reference } has been submitted and awaits handling.
 notice-application-submitted-receipt = We have received application { $reference } “{ $title }”.
+notice-application-submitted-receipt-more = You can expect an answer by { $due }. If it takes longer than a month, you will get an interim reply with the reason and when to expect an answer (Public Administration Act, section 11 a). You can follow the case on its page.
 notice-application-returned = Application { $reference } has been returned to you for completion.
 notice-application-completed = Application { $reference } is complete and under review.
 notice-application-assigned = You are the case officer for application { $reference }.

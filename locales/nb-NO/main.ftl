@@ -515,6 +515,7 @@ mail-digest-subject = Helsedataservice: { $n } nye varsler
 mail-digest-intro = Dette har skjedd i sakene dine det siste døgnet:
 notice-application-submitted = Søknad { $reference } er sendt inn og venter på behandling.
 notice-application-submitted-receipt = Vi har mottatt søknad { $reference } «{ $title }».
+notice-application-submitted-receipt-more = Du kan regne med svar innen { $due }. Tar det lengre tid enn en måned, får du et foreløpig svar med grunnen og når du kan vente svar (forvaltningsloven § 11 a). Du kan følge saken på sakssiden.
 notice-application-returned = Søknad { $reference } er sendt tilbake til deg for utfylling.
 notice-application-completed = Søknad { $reference } er komplett og under behandling.
 notice-application-assigned = Du er saksbehandler for søknad { $reference }.

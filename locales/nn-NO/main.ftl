@@ -515,6 +515,7 @@ mail-digest-subject = Helsedataservice: { $n } nye varsel
 mail-digest-intro = Dette har skjedd i sakene dine det siste døgnet:
 notice-application-submitted = Søknad { $reference } er sendt inn og ventar på behandling.
 notice-application-submitted-receipt = Vi har motteke søknad { $reference } «{ $title }».
+notice-application-submitted-receipt-more = Du kan rekne med svar innan { $due }. Tek det lengre tid enn ein månad, får du eit førebels svar med grunnen og når du kan vente svar (forvaltningslova § 11 a). Du kan følgje saka på sakssida.
 notice-application-returned = Søknad { $reference } er sendt tilbake til deg for utfylling.
 notice-application-completed = Søknad { $reference } er komplett og under behandling.
 notice-application-assigned = Du er saksbehandlar for søknad { $reference }.

@@ -9,7 +9,7 @@ use crate::db::{self, notifications::OutboxMessage};
 use crate::domain::language::Language;
 use crate::domain::pricing::format_nok;
 use crate::i18n;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use handlebars::Handlebars;
 use lettre::message::{Mailbox, MultiPart};
@@ -65,6 +65,9 @@ fn args(params: &Value) -> Vec<(String, i18n::Arg)> {
         if let Some(ore) = map.get("total_ore").and_then(Value::as_i64) {
             out.push(("amount".into(), i18n::Arg::from(format_nok(ore))));
         }
+        if let Some(day) = map.get("due_date").and_then(Value::as_str).and_then(|s| s.parse::<NaiveDate>().ok()) {
+            out.push(("due".into(), i18n::Arg::from(day.format("%d.%m.%Y").to_string())));
+        }
         if let Some(at) = map.get("expires_at").and_then(Value::as_str).and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
             out.push(("expires".into(), i18n::Arg::from(at.format("%d.%m.%Y").to_string())));
         }
@@ -77,6 +80,16 @@ pub fn notice_text(lang: Language, kind: &str, params: &Value) -> String {
     let args = args(params);
     let borrowed: Vec<(&str, i18n::Arg)> = args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     i18n::t_args(lang, &notice_key(kind), &borrowed)
+}
+
+/// What a notice's mail says besides its one sentence, if anything: the receipt of a submission
+/// says when an answer can be expected (the case's due date) and what happens if it takes longer
+/// than a month (forvaltningsloven § 11 a).
+pub fn notice_more(lang: Language, kind: &str, params: &Value) -> Option<String> {
+    let args = args(params);
+    let due = args.iter().find(|(k, _)| k == "due")?.1.clone();
+    (kind == "application.submitted_receipt")
+        .then(|| i18n::t_args(lang, "notice-application-submitted-receipt-more", &[("due", due)]))
 }
 
 fn load(escape: bool) -> Result<Handlebars<'static>, String> {
@@ -204,6 +217,7 @@ impl Mailer {
                 "lang": lang.code(),
                 "name": context["name"],
                 "text": text,
+                "more": notice_more(lang, template, params),
                 "message": params.get("message").or_else(|| params.get("reasons")).or_else(|| params.get("grounds")),
                 "link": self.link(template, params),
                 "base": self.public_url,

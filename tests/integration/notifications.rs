@@ -35,6 +35,12 @@ async fn each_event_reaches_the_right_people_in_their_language_over_smtp() {
     assert!(text.contains(&format!("http://helsedata.test/applications/{id}")), "{text}");
     assert!(html.contains(&format!("href=\"http://helsedata.test/applications/{id}\"")), "{html}");
     assert!(receipt.parsed().ctype.mimetype == "multipart/alternative");
+    // When an answer can be expected (the case's due date), in the body, not the subject.
+    let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
+    let due = chrono::NaiveDate::parse_from_str(case["due_date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let expected = format!("Du kan regne med svar innen {}.", due.format("%d.%m.%Y"));
+    assert!(text.contains(&expected) && html.contains(&expected), "{text}");
+    assert!(text.contains("§ 11 a") && !receipt.subject().contains("svar innen"), "{}", receipt.subject());
     let officer = mail.iter().find(|m| m.to == vec![c.officer.email.clone()]).expect("notice to the officer");
     assert!(officer.subject().contains("er sendt inn"), "{}", officer.subject());
     assert!(!mail.iter().any(|m| m.to.contains(&c.fhi.email)), "owners hear nothing before completion");
