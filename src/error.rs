@@ -58,9 +58,12 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::Conflict("err-concurrent-change".into())
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                AppError::Unavailable(info.message().to_string())
-            }
+            // The connection closed, or failed under a query (the driver's errors without a SQL
+            // state: a host that stopped answering is given up on after `db::tls`'s timeouts).
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => AppError::Unavailable(info.message().to_string()),
             // Input the database cannot store (a last line of defence; inputs are checked earlier).
             Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
                 AppError::BadRequest("err-unstorable-characters".into())

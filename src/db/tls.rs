@@ -72,9 +72,26 @@ pub fn parse(url: &str) -> Result<Target, String> {
     if matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) && root_cert.is_none() {
         return Err("sslmode verify-ca and verify-full need sslrootcert=<file of the CA's certificate>".into());
     }
+    let given: Vec<&str> = rest.iter().map(|p| p.split_once('=').map_or(*p, |(k, _)| k)).collect();
+    let defaults: Vec<String> = DEAD_PEER_DEFAULTS
+        .iter()
+        .filter(|(key, _)| !given.contains(key))
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    let rest: Vec<&str> = rest.into_iter().chain(defaults.iter().map(String::as_str)).collect();
     let url = if rest.is_empty() { base.to_string() } else { format!("{base}?{}", rest.join("&")) };
     Ok(Target { url, mode, root_cert })
 }
+
+/// TCP settings added to the URL unless it sets them itself (seconds). A database host that
+/// vanishes (powered off, cut off by the network) then fails the request that was waiting on it
+/// within half a minute, and the pool replaces the connection: without them a query sent to it
+/// waits for the kernel's retransmissions, some fifteen minutes on Linux, holding its pooled
+/// connection and its request. Idle pooled connections are probed too, so one whose host went
+/// away is found dead in about a minute rather than when next used. A live database that is merely
+/// slow is not affected: it acknowledges what is sent and answers the probes.
+const DEAD_PEER_DEFAULTS: [(&str, u32); 4] =
+    [("tcp_user_timeout", 30), ("keepalives_idle", 30), ("keepalives_interval", 10), ("keepalives_retries", 3)];
 
 fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
@@ -208,13 +225,32 @@ mod tests {
         .unwrap();
         assert_eq!(t.mode, SslMode::VerifyFull);
         assert_eq!(t.root_cert, Some(PathBuf::from("/etc/ca.pem")));
-        assert_eq!(t.url, "postgres://u:p@db.example:5432/hds?application_name=x");
+        assert_eq!(t.url, format!("postgres://u:p@db.example:5432/hds?application_name=x&{DEFAULTS}"));
         assert_eq!(parse("postgres://h/d").unwrap().mode, SslMode::Prefer);
         assert_eq!(
             parse("postgres://h/d?sslmode=require").unwrap(),
-            Target { url: "postgres://h/d".into(), mode: SslMode::Require, root_cert: None }
+            Target { url: format!("postgres://h/d?{DEFAULTS}"), mode: SslMode::Require, root_cert: None }
         );
         assert!(parse("postgres://h/d?sslmode=verify-ca").is_err(), "verify-ca needs a root");
         assert!(parse("postgres://h/d?sslmode=maybe").is_err());
+    }
+
+    const DEFAULTS: &str = "tcp_user_timeout=30&keepalives_idle=30&keepalives_interval=10&keepalives_retries=3";
+
+    /// A vanished database host fails a request within half a minute; the URL's own settings win,
+    /// and what tokio-postgres reads is what was meant.
+    #[test]
+    fn a_vanished_database_host_is_given_up_on_unless_the_url_says_otherwise() {
+        let url = parse("postgres://h/d?keepalives_idle=120&tcp_user_timeout=0").unwrap().url;
+        assert_eq!(
+            url,
+            "postgres://h/d?keepalives_idle=120&tcp_user_timeout=0&keepalives_interval=10&keepalives_retries=3"
+        );
+        let config = tokio_postgres::Config::from_str(&parse("postgres://u@h:5/d").unwrap().url).unwrap();
+        assert_eq!(config.get_tcp_user_timeout(), Some(&std::time::Duration::from_secs(30)));
+        assert_eq!(config.get_keepalives_idle(), std::time::Duration::from_secs(30));
+        assert_eq!(config.get_keepalives_interval(), Some(std::time::Duration::from_secs(10)));
+        assert_eq!(config.get_keepalives_retries(), Some(3));
+        assert!(config.get_keepalives());
     }
 }
