@@ -114,3 +114,4 @@ err-dispensation-with-approval = Dispensation can only be granted together with 
 
 err-date-future = The date cannot be in the future.
 err-before-decision = Cannot be before the decision was made.
+err-late-appeal-after-a-year = The appeal was sent after the deadline, and more than a year has passed since the decision: it cannot be considered (Public Administration Act, section 31, third paragraph).

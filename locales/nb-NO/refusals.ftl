@@ -114,3 +114,4 @@ err-dispensation-with-approval = Dispensasjon kan bare gis sammen med at utlever
 
 err-date-future = Datoen kan ikke ligge fram i tid.
 err-before-decision = Kan ikke være før vedtaket ble fattet.
+err-late-appeal-after-a-year = Klagen ble sendt etter fristen, og det er gått mer enn ett år siden vedtaket: den kan ikke behandles (forvaltningsloven § 31 tredje ledd).

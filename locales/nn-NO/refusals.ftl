@@ -114,3 +114,4 @@ err-dispensation-with-approval = Dispensasjon kan berre givast saman med at utle
 
 err-date-future = Datoen kan ikkje liggje fram i tid.
 err-before-decision = Kan ikkje vere før vedtaket vart gjort.
+err-late-appeal-after-a-year = Klaga vart send etter fristen, og det har gått meir enn eitt år sidan vedtaket: ho kan ikkje behandlast (forvaltningslova § 31 tredje ledd).

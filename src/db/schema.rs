@@ -631,6 +631,8 @@ diesel::table! {
         invite_expires_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         lapsed_at -> Nullable<Timestamptz>,
+        withheld -> Bool,
+        withheld_reason -> Nullable<Text>,
     }
 }
 

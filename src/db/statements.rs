@@ -21,6 +21,9 @@ pub struct Statement {
     pub created_at: DateTime<Utc>,
     /// Not answered when its case ended.
     pub lapsed_at: Option<DateTime<Utc>>,
+    /// Not shown to the applicant's side (`domain::statement::PartyAccess`).
+    pub withheld: bool,
+    pub withheld_reason: Option<String>,
 }
 
 impl Statement {
@@ -107,6 +110,15 @@ pub async fn lapse(
         ))
         .returning(Statement::as_returning())
         .get_results(conn)
+        .await
+}
+
+/// Withholds the statement from the applicant's side with `reason`, or shares it (`None`).
+pub async fn set_withheld(conn: &mut AsyncPgConnection, id: i64, reason: Option<&str>) -> QueryResult<Statement> {
+    diesel::update(statements::table.find(id))
+        .set((statements::withheld.eq(reason.is_some()), statements::withheld_reason.eq(reason)))
+        .returning(Statement::as_returning())
+        .get_result(conn)
         .await
 }
 

@@ -177,6 +177,13 @@ pub fn appeal_sent_in_time(deadline: Option<NaiveDate>, sent_on: NaiveDate) -> b
     deadline.is_some_and(|last| sent_on <= last)
 }
 
+/// Whether an appeal sent after its deadline may still be considered on `today`: not once more
+/// than a year has passed since the decision was made (forvaltningsloven § 31 third paragraph;
+/// an appeal sent in time is considered whenever it arrives, § 30).
+pub fn late_appeal_considered(decided_on: Option<NaiveDate>, today: NaiveDate) -> bool {
+    decided_on.is_none_or(|d| d.checked_add_months(chrono::Months::new(12)).is_none_or(|year| today <= year))
+}
+
 /// Decides whether `actor` may give `command` to `case` at `now`, and what follows.
 pub fn apply(case: &Case, command: Command, actor: Actor, now: DateTime<Utc>) -> Result<Transition, Refusal> {
     use State::*;
@@ -324,6 +331,13 @@ mod tests {
         assert!(appeal_sent_in_time(c.appeal_deadline, day(23)), "posted on the last day");
         assert!(!appeal_sent_in_time(c.appeal_deadline, day(24)));
         assert!(!appeal_sent_in_time(None, day(2)), "no decision, no deadline");
+        // A late one is considered until a year after the decision (§ 31 third paragraph).
+        let decided = day(2);
+        let year = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert!(late_appeal_considered(Some(decided), year(2027, 3, 2)), "a year to the day");
+        assert!(!late_appeal_considered(Some(decided), year(2027, 3, 3)));
+        assert!(late_appeal_considered(Some(year(2024, 2, 29)), year(2025, 2, 28)), "from a leap day");
+        assert!(!late_appeal_considered(Some(year(2024, 2, 29)), year(2025, 3, 1)));
     }
 
     #[test]

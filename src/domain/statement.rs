@@ -3,6 +3,7 @@
 //! case, answers once, and the statement joins the case file and its timeline. Reviewers are
 //! reminded before the due date; officers see which statements are outstanding.
 
+use super::access::Access;
 use super::case::State;
 use super::fields::FieldErrors;
 use super::role::Role;
@@ -18,6 +19,39 @@ pub const MAX_DAYS: i64 = 180;
 pub const REMIND_DAYS: i64 = 3;
 /// How long the invitation link of an address without a confirmed account works.
 pub const INVITATION_DAYS: i64 = 30;
+
+/// Longest reason for withholding a statement from the applicant.
+pub const MAX_WITHHELD_REASON: usize = 2000;
+
+/// What the applicant's side (the applicant and the members) reads of a statement. A statement
+/// is a document of the case the party may read (forvaltningsloven § 18), and what the service
+/// learns from others before deciding is shown to the party, who may comment on it (§ 17 second
+/// paragraph): all of it, unless a case officer withholds it with a reason (§§ 18 a–19: another
+/// person's personal matters, business secrets, security), which the applicant is shown with who
+/// gave it. One withheld without a reason was given before applicants could read statements,
+/// on other terms, and waits for an officer to share it or say why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyAccess<'a> {
+    Reads,
+    Withheld { reason: Option<&'a str> },
+}
+
+impl<'a> PartyAccess<'a> {
+    pub fn of(withheld: bool, reason: Option<&'a str>) -> PartyAccess<'a> {
+        if withheld { PartyAccess::Withheld { reason } } else { PartyAccess::Reads }
+    }
+}
+
+/// Whether `access` may change what the applicant's side reads of a case's statements: its
+/// case officers.
+pub fn may_set_party_access(access: Access) -> bool {
+    access == Access::CaseOfficer
+}
+
+/// Checks the reason an officer gives for withholding a statement; returns it trimmed.
+pub fn check_withheld_reason(reason: &str, errors: &mut FieldErrors) -> String {
+    errors.text("reason", reason, 1, MAX_WITHHELD_REASON)
+}
 
 /// Whether a case is at a stage where statements are asked for: after submission, before the
 /// decision (and again while an appeal is reconsidered).

@@ -236,12 +236,18 @@ async fn recipients(conn: &AsyncPgConnection, app: &Application, event: Pending<
                 out.extend(notices(db::notifications::users_by_id(conn, &[id]).await?, "statement.lapsed", true));
             }
         }
-        // The officer who asked learns of the answer; the applicant, that there is a statement
-        // to read and comment on before the decision (forvaltningsloven § 17 second paragraph).
+        // The officer who asked learns of the answer; the applicant, unless it is withheld, that
+        // there is a statement to read and comment on (forvaltningsloven § 17 second paragraph).
         "statement.answered" => {
             if let Some(id) = payload.get("requested_by").and_then(Value::as_i64) {
                 out.extend(notices(db::notifications::users_by_id(conn, &[id]).await?, "statement.answered", true));
             }
+            if payload.get("shared") == Some(&json!(true)) {
+                out.extend(notices(applicant(conn, app).await?, "statement.received", true));
+            }
+        }
+        // An answered statement shared with the applicant after all.
+        "statement.shared" if payload.get("answered") == Some(&json!(true)) => {
             out.extend(notices(applicant(conn, app).await?, "statement.received", true));
         }
         "transfer.downloaded" => {

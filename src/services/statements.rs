@@ -74,6 +74,12 @@ pub fn status(s: &Statement, now: DateTime<Utc>) -> Status {
     Status::of(s.due_on, s.progress(), deadlines::oslo_date(now))
 }
 
+/// The reviewer's name as the applicant's side is shown it: none where the officer gave no name
+/// and only the address names the account (the address is not theirs to see).
+pub fn name_for_party(row: &StatementRow) -> Option<&str> {
+    (row.reviewer_name != row.reviewer_email && !row.reviewer_name.contains('@')).then_some(row.reviewer_name.as_str())
+}
+
 /// A reviewer's address is theirs once confirmed: until then, invitations go by link.
 fn confirmed(user: &User) -> bool {
     user.email_verified_at.is_some()
@@ -257,8 +263,52 @@ pub async fn answer(
                 if lapsed { "err-statement-lapsed" } else { "err-statement-answered" }.into(),
             ));
         };
-        let payload = json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "requested_by": s.requested_by});
+        let payload = json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "requested_by": s.requested_by, "shared": !s.withheld});
         record(tx, actor, now, app.id, "statement.answered", payload).await?;
+        Ok(())
+    })
+    .await?;
+    one(conn, id).await
+}
+
+/// A case officer withholds statement `id` from the applicant's side, with the reason they are
+/// shown (`Some`), or shares it with them (`None`): an event either way, and sharing an answered
+/// statement tells the applicant, as its answer would have (`PartyAccess`).
+pub async fn set_party_access(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    actor: &Actor,
+    id: i64,
+    withhold: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<StatementRow> {
+    let row = one(conn, id).await?;
+    let application_id = row.statement.application_id;
+    let (_, access) = apps::load(conn, user, application_id).await?;
+    if !rule::may_set_party_access(access) {
+        return Err(AppError::Forbidden("err-officers-party-access".into()));
+    }
+    let reason = match withhold {
+        None => None,
+        Some(text) => {
+            let mut errors = FieldErrors::new();
+            let reason = rule::check_withheld_reason(text, &mut errors);
+            errors.into_result().map_err(AppError::Validation)?;
+            Some(reason)
+        }
+    };
+    on_case(conn, application_id, Seen::ANY, async move |tx, app| {
+        let s = db::statements::set_withheld(tx, id, reason.as_deref()).await?;
+        let mut payload =
+            json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "answered": s.answered_at.is_some()});
+        let kind = match reason {
+            Some(reason) => {
+                payload["reason"] = json!(reason);
+                "statement.withheld"
+            }
+            None => "statement.shared",
+        };
+        record(tx, actor, now, app.id, kind, payload).await?;
         Ok(())
     })
     .await?;

@@ -345,8 +345,10 @@ pub fn form_sections(
         .collect()
 }
 
-/// A statement (uttalelse) in the API: the request, where it stands, and the answer once given.
-/// For the applicant's side (`party`), without the reviewer's address and the reminder.
+/// A statement (uttalelse) in the API: the request, where it stands, and the answer once given,
+/// and whether the applicant's side reads it. For the applicant's side (`party`): without the
+/// reviewer's address and the reminder, the reviewer unnamed where only the address names them,
+/// and without the question and the answer while it is withheld from them (`PartyAccess`).
 pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<chrono::Utc>, party: bool) -> Value {
     let s = &row.statement;
     let mut v = json!({
@@ -364,10 +366,16 @@ pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<
         "reminded_at": s.reminded_at,
         "lapsed_at": s.lapsed_at,
         "created_at": s.created_at,
+        "withheld": s.withheld,
+        "withheld_reason": s.withheld_reason,
     });
     if party && let Some(o) = v.as_object_mut() {
         o.remove("reminded_at");
-        o.insert("reviewer".into(), json!({"id": s.reviewer_id, "name": row.reviewer_name}));
+        o.insert("reviewer".into(), json!({"id": s.reviewer_id, "name": services::statements::name_for_party(row)}));
+        if s.withheld {
+            o.remove("question");
+            o.remove("answer");
+        }
     }
     v
 }

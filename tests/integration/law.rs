@@ -431,8 +431,21 @@ async fn a_closed_refusal_still_takes_an_appeal_posted_in_time() {
     let (status, body) = cmd(&app, &c.officer_token, id, "close", json!({})).await;
     assert_eq!(status, Status::Ok, "{body}");
     assert_eq!(body["state"], "closed");
-    let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "For sent."})).await;
-    assert_eq!(status, Status::Conflict, "the applicant's own appeal is past its deadline");
+    // Closed is final for the applicant's own appeal, even where the date would still allow it.
+    let tomorrow = deadlines::oslo_date(Utc::now()).succ_opt().unwrap();
+    app.sql(&format!("UPDATE decisions SET appeal_deadline = '{tomorrow}' WHERE application_id = {id}")).await.unwrap();
+    let (status, body) = cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "For sent."})).await;
+    assert_eq!(status, Status::Conflict, "{body}");
+    app.sql(&format!("UPDATE decisions SET appeal_deadline = '{last_day}' WHERE application_id = {id}")).await.unwrap();
+    // A late one is refused once a year has passed since the decision (§ 31 third paragraph).
+    app.sql(&format!("UPDATE applications SET decided_at = now() - interval '400 days' WHERE id = {id}"))
+        .await
+        .unwrap();
+    let late = json!({"grounds": "Klage.", "sent_on": deadlines::oslo_date(Utc::now()).to_string(), "reasons": "Syk."});
+    let (status, body) = cmd(&app, &c.officer_token, id, "late_appeal", late).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body["fields"]["sent_on"][0].as_str().unwrap().contains("31"), "{body}");
+    app.sql(&format!("UPDATE applications SET decided_at = now() - interval '22 days' WHERE id = {id}")).await.unwrap();
     app.login(&c.officer).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("name=\"sent_on\""), "the officer is offered to register one");

@@ -40,7 +40,7 @@ async fn each_event_reaches_the_right_people_in_their_language_over_smtp() {
     let due = chrono::NaiveDate::parse_from_str(case["due_date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
     let expected = format!("Du kan regne med svar innen {}.", due.format("%d.%m.%Y"));
     assert!(text.contains(&expected) && html.contains(&expected), "{text}");
-    assert!(text.contains("§ 11 a") && !receipt.subject().contains("svar innen"), "{}", receipt.subject());
+    assert!(text.contains("§ 11 a"), "{text}");
     let officer = mail.iter().find(|m| m.to == vec![c.officer.email.clone()]).expect("notice to the officer");
     assert!(officer.subject().contains("er sendt inn"), "{}", officer.subject());
     assert!(!mail.iter().any(|m| m.to.contains(&c.fhi.email)), "owners hear nothing before completion");

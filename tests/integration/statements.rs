@@ -191,7 +191,7 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
         .map(|m| m.part("text/plain").unwrap())
         .collect();
     assert_eq!(to_applicant.len(), 2, "the applicant is told of each statement: {to_applicant:?}");
-    assert!(to_applicant[0].contains("kommentere den før vedtaket") && to_applicant[0].contains(&reference));
+    assert!(to_applicant[0].contains("kommentere den i en melding") && to_applicant[0].contains(&reference));
     let (_, outstanding) = app.get_json("/api/statements", Some(&officer_token)).await;
     assert_eq!(outstanding.as_array().unwrap().len(), 0);
     app.login(&officer).await;
@@ -209,6 +209,57 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     assert!(!html.contains("kari.ekspert@uib.no") && !html.contains(&owner.email), "not the addresses");
     assert!(!html.contains("href=\"/statements/"), "nor the handlers' pages");
 
+    // An officer may withhold one from the applicant's side, with the reason they are shown
+    // (forvaltningsloven §§ 18 a–19); only an officer, and only with a reason.
+    let access = format!("/api/statements/{owner_statement}/access");
+    let withhold = json!({"withhold": true, "reason": "Opplysninger om en annens personlige forhold (§ 19)."});
+    for token in [&applicant_token, &owner_token] {
+        let (status, body) = app.post_json(&access, Some(token), withhold.clone()).await;
+        assert_eq!(status, Status::Forbidden, "{body}");
+    }
+    let (status, body) = app.post_json(&access, Some(&officer_token), json!({"withhold": true, "reason": " "})).await;
+    assert_eq!(status, Status::UnprocessableEntity, "{body}");
+    assert!(body["fields"]["reason"].is_array(), "{body}");
+    let (status, body) = app.post_json(&access, Some(&officer_token), withhold).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["withheld"], true);
+    let (_, seen) = app.get_json(&path, Some(&applicant_token)).await;
+    let hidden = seen.as_array().unwrap().iter().find(|s| s["id"] == owner_statement).unwrap();
+    assert!(hidden.get("answer").is_none() && hidden.get("question").is_none(), "{hidden}");
+    assert_eq!(hidden["withheld_reason"], "Opplysninger om en annens personlige forhold (§ 19).");
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    let html = unescape(&html);
+    assert!(
+        !html.contains("NPR kan levere dette.") && html.contains("en annens personlige forhold"),
+        "the reason, not the text"
+    );
+    assert!(html.contains("Variablene er nødvendige"), "the other statement still reads");
+    assert!(app.event_kinds("application", id).await.contains(&"statement.withheld".to_string()));
+    // Shared again: the applicant reads it and is told.
+    let before = sink.messages().len();
+    let (status, body) = app.post_json(&access, Some(&officer_token), json!({"withhold": false})).await;
+    assert_eq!(status, Status::Ok, "{body}");
+    assert_eq!(body["withheld"], false);
+    assert!(body["withheld_reason"].is_null());
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(unescape(&html).contains("NPR kan levere dette."));
+    app.send_mail(Utc::now()).await;
+    let told = sink.messages().into_iter().skip(before).filter(|m| m.to == vec![applicant.email.clone()]).count();
+    assert_eq!(told, 1, "told when it is shared");
+    // The officer does it on the statement's page; a missing reason is refused beside its field.
+    app.login(&officer).await;
+    let (_, html) = app.page(&format!("/statements/{owner_statement}")).await;
+    assert!(
+        html.contains("id=\"party-access\"")
+            && html.contains(&format!("action=\"/statements/{owner_statement}/access\""))
+    );
+    let csrf = csrf_in(&html);
+    let form = format!("/statements/{owner_statement}/access");
+    let resp = app.form(&form, &[("withhold", "true"), ("reason", "")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::UnprocessableEntity);
+    assert!(resp.into_string().await.unwrap().contains("f-reason-error"), "beside the field");
+    app.login(&applicant).await;
+
     // A statement due within three days is reminded once; an invited address gets a fresh link.
     let soon = oslo_date(Utc::now()) + Duration::days(2);
     let (status, third) = app
@@ -224,6 +275,11 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
         .await;
     assert_eq!(status, Status::Created);
     let first_link = crate::common::last_mail_field(&app, "statement_invitation", "ny.ekspert@ntnu.no", "path").await;
+    // Asked without a name, the address names the account: the applicant is not shown it.
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(html.contains("Kort frist?") && !html.contains("ny.ekspert@ntnu.no"), "unnamed, not addressed");
+    let (_, seen) = app.get_json(&path, Some(&applicant_token)).await;
+    assert!(!seen.to_string().contains("ny.ekspert@ntnu.no"), "{seen}");
     {
         let mut conn = app.conn().await;
         assert_eq!(statements::remind(&mut conn, Utc::now()).await.unwrap(), 1, "only the one due soon");

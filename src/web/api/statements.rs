@@ -14,7 +14,7 @@ use rocket::{State, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-super::api_routes!(request, of_application, list, show, answer);
+super::api_routes!(request, of_application, list, show, answer, party_access);
 
 /// A case officer asks a register owner or an outside expert for a statement. An address without
 /// an account gets one (role `reviewer`) and an invitation link by mail.
@@ -99,5 +99,35 @@ async fn answer(
     let mut conn = services::conn(pool).await?;
     let now = Utc::now();
     let row = svc::answer(&mut conn, &api.user, &actor(Some(&api.user), &address), id, &body.0.answer, now).await?;
+    Ok(Json(views::statement_json(&row, now, false)))
+}
+
+/// What the applicant's side reads of a statement.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessBody {
+    /// Withhold it from the applicant and the members (with `reason`), or share it (`false`).
+    withhold: bool,
+    /// Why it is withheld, shown to the applicant: the legal basis (forvaltningsloven §§ 18 a–19).
+    #[serde(default)]
+    reason: String,
+}
+
+/// A case officer withholds a statement from the applicant's side, with the reason they are
+/// shown, or shares it (sharing an answered statement tells the applicant).
+#[utoipa::path(tag = "statements", request_body = AccessBody, security(("bearer" = [])),
+    responses((status = 200, description = "The statement", body = Value), ApiErrors))]
+#[post("/statements/<id>/access", data = "<body>")]
+async fn party_access(
+    pool: &State<Pool>,
+    api: ApiUser,
+    address: ClientAddress,
+    id: i64,
+    body: ApiJson<AccessBody>,
+) -> AppResult<Json<Value>> {
+    let mut conn = services::conn(pool).await?;
+    let now = Utc::now();
+    let withhold = body.0.withhold.then_some(body.0.reason.as_str());
+    let row = svc::set_party_access(&mut conn, &api.user, &actor(Some(&api.user), &address), id, withhold, now).await?;
     Ok(Json(views::statement_json(&row, now, false)))
 }

@@ -257,13 +257,22 @@ pub(super) async fn status_page(
             "sections": sections, "sections_open": !is_applicant,
             "commands": commands, "releases": releases, "decision": decision, "transfers": transfers,
             "statements": statements.iter().map(|r| {
-                let st = services::statements::status(&r.statement, now);
+                let s = &r.statement;
+                let st = services::statements::status(s, now);
+                let day = |t: chrono::DateTime<Utc>| crate::domain::deadlines::oslo_date(t);
+                // The applicant's side reads what `PartyAccess` lets it: not the address, and not
+                // the question and the answer of a withheld statement.
+                let party = access.applicant_side();
+                let reads = !(party && s.withheld);
                 json!({
-                    "id": r.statement.id, "reviewer": r.reviewer_name, "due_on": r.statement.due_on.format("%d.%m.%Y").to_string(),
-                    "due_iso": r.statement.due_on.to_string(), "status": st.code(), "status_key": format!("statement-{}", st.code()),
-                    "question": r.statement.question, "answer": r.statement.answer,
-                    "asked_on": r.statement.created_at.format("%d.%m.%Y").to_string(),
-                    "answered_on": r.statement.answered_at.map(|t| t.format("%d.%m.%Y").to_string()),
+                    "id": s.id, "due_on": s.due_on.format("%d.%m.%Y").to_string(),
+                    "reviewer": if party { services::statements::name_for_party(r) } else { Some(r.reviewer_name.as_str()) },
+                    "due_iso": s.due_on.to_string(), "status": st.code(), "status_key": format!("statement-{}", st.code()),
+                    "question": reads.then_some(&s.question), "answer": if reads { s.answer.as_deref() } else { None },
+                    "withheld": s.withheld, "withheld_reason": s.withheld_reason,
+                    "asked_on": day(s.created_at).format("%d.%m.%Y").to_string(), "asked_iso": day(s.created_at).to_string(),
+                    "answered_on": s.answered_at.map(|t| day(t).format("%d.%m.%Y").to_string()),
+                    "answered_iso": s.answered_at.map(|t| day(t).to_string()),
                 })
             }).collect::<Vec<_>>(),
             // Those who handle the case open each statement; the applicant's side reads them here

@@ -20,7 +20,7 @@ use rocket::{State, get, post, routes};
 use serde_json::{Value, json};
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![list, new_page, create, show, answer, attachment, accept_page, accept]
+    routes![list, new_page, create, show, answer, party_access, attachment, accept_page, accept]
 }
 
 /// A statement as a row of a list or the head of its page.
@@ -34,6 +34,7 @@ fn row_json(ctx: &Ctx, row: &crate::db::statements::StatementRow) -> Value {
         "question": s.question, "due_on": s.due_on.format("%d.%m.%Y").to_string(), "due_iso": s.due_on.to_string(),
         "status": status.code(), "status_key": format!("statement-{}", status.code()), "lapsed": s.lapsed_at.is_some(),
         "answer": s.answer,
+        "withheld": s.withheld, "withheld_reason": s.withheld_reason,
         "answered_at": s.answered_at.map(|t| t.format("%d.%m.%Y").to_string()),
         "answered_iso": s.answered_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         "asked_at": s.created_at.format("%d.%m.%Y").to_string(),
@@ -125,13 +126,15 @@ async fn create(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<RequestFor
 /// A statement's page: the question, the case as submitted with its attachments, and the
 /// answer (or, for the reviewer who has not answered, the form beside the question).
 /// `unsent`: an answer that could not be sent (answered or lapsed meanwhile), shown to be copied
-/// with the reason.
+/// with the reason. `reason`: a refused reason for withholding it from the applicant, back in its
+/// form.
 fn statement_page(
     ctx: &Ctx,
     file: &svc::StatementFile,
     answer: &str,
     errors: Value,
     unsent: Option<(String, &str)>,
+    reason: &str,
 ) -> Template {
     let form = apps::form_of(&file.app);
     let sections = crate::web::views::form_sections(ctx.lang, &form, &file.sources);
@@ -155,6 +158,12 @@ fn statement_page(
             "sections": sections,
             "attachments": attachments,
             "app_id": file.app.id,
+            // What the applicant's side reads of it, for those who handle the case; officers
+            // change it (the service checks again).
+            "party_access": (file.reader == svc::Reader::Handler).then(|| json!({
+                "may_set": ctx.user.as_ref().is_some_and(|u| u.role == crate::domain::role::Role::CaseOfficer),
+                "reason": if reason.is_empty() { file.row.statement.withheld_reason.as_deref().unwrap_or_default() } else { reason },
+            })),
         }),
     )
 }
@@ -164,7 +173,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let file = svc::read(&mut conn, user, id).await?;
-    Ok(statement_page(&ctx, &file, "", json!({}), None))
+    Ok(statement_page(&ctx, &file, "", json!({}), None, ""))
 }
 
 #[derive(FromForm)]
@@ -183,12 +192,41 @@ async fn answer(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<AnswerForm
         ))),
         Err(e @ AppError::Validation(_)) => {
             let file = svc::read(&mut conn, user, id).await?;
-            Ok(PageOr::Page((e.status(), statement_page(&ctx, &file, &form.0.answer, ctx.errors(&e), None))))
+            Ok(PageOr::Page((e.status(), statement_page(&ctx, &file, &form.0.answer, ctx.errors(&e), None, ""))))
         }
         Err(e @ AppError::Conflict(_)) => {
             let file = svc::read(&mut conn, user, id).await?;
             let unsent = Some((e.public_message(ctx.lang), form.0.answer.as_str()));
-            Ok(PageOr::Page((e.status(), statement_page(&ctx, &file, "", json!({}), unsent))))
+            Ok(PageOr::Page((e.status(), statement_page(&ctx, &file, "", json!({}), unsent, ""))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(FromForm)]
+struct AccessForm {
+    /// Withhold it (with `reason`), or share it.
+    withhold: bool,
+    #[field(default = String::new())]
+    reason: String,
+}
+
+/// An officer withholds a statement from the applicant's side, with the reason, or shares it.
+#[post("/statements/<id>/access", data = "<form>")]
+async fn party_access(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<AccessForm>) -> AppResult<PageOr> {
+    let user = ctx.user()?;
+    let mut conn = services::conn(pool).await?;
+    let f = form.0;
+    let withhold = f.withhold.then_some(f.reason.as_str());
+    match svc::set_party_access(&mut conn, user, &ctx.actor(), id, withhold, Utc::now()).await {
+        Ok(_) => Ok(PageOr::Flash(Flash::success(
+            Redirect::to(format!("/statements/{id}#party-access")),
+            ctx.t(if f.withhold { "done-statement-withheld" } else { "done-statement-shared" }),
+        ))),
+        Err(e @ AppError::Validation(_)) => {
+            let file = svc::read(&mut conn, user, id).await?;
+            let page = statement_page(&ctx, &file, "", ctx.errors(&e), None, &f.reason);
+            Ok(PageOr::Page((e.status(), page)))
         }
         Err(e) => Err(e),
     }
