@@ -23,6 +23,8 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("case-statements", &["statement-reviewer", "statement-question", "statement-due", "state"]),
     ("case-transfers", &["transfer", "state", "transfer-expires", "transfer-files"]),
     ("estimate", &["organisation", "price-item", "quantity", "unit-price", "amount"]),
+    ("invoice-lines", &["price-item", "quantity", "unit-price", "amount"]),
+    ("letter", &["field-source", "letter-outcome", "letter-decided-by", "letter-conditions-reasons"]),
     ("time", &["date", "organisation", "who", "hours", "note"]),
     ("invoice-parts", &["invoice-number", "organisation", "state", "amount", "case-actions"]),
     ("invoices", &["invoice-number", "reference", "organisation", "state", "amount", "date"]),

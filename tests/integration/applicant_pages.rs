@@ -71,6 +71,7 @@ async fn the_whole_form_through_the_pages() {
     assert!(html.contains("aria-describedby=\"f-controller.organisation_number-error"), "error tied to the field");
     assert!(html.contains("feil kontrollsiffer"));
     assert!(html.contains("value=\"Hjertesvikt etter covid-19\""), "entered values kept");
+    assert!(html.contains("Utkastet er ikke lagret."), "and it says nothing was saved");
     // The summary in the order the form asks: the project's end before the controller's number.
     let summary = &html[html.find("error-summary").unwrap()..];
     assert!(

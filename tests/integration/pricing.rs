@@ -619,6 +619,13 @@ async fn the_price_list_admin_pages_draft_edit_and_publish() {
     assert!(page.contains("<details open>"), "its form is open");
     let (_, html) = app.page(&location).await;
     assert!(html.contains("value=\"Utlevering\""), "nothing changed");
+    // An item is removed from the draft, and the page says so (not "saved").
+    let resp = app.form(&format!("{location}/items/{item}/delete"), &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    assert_eq!(resp.headers().get_one("Location"), Some(location.as_str()));
+    let (_, html) = app.page(&location).await;
+    assert!(html.contains("Prisen er fjernet fra utkastet."), "said so");
+    assert!(!html.contains(&format!("{location}/items/{item}\"")), "and gone");
     let version = html[html.rfind(marker).unwrap() + marker.len()..].split('"').next().unwrap().to_string();
     let resp = app.form(&format!("{location}/publish"), &[("version", &version)], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);

@@ -200,6 +200,8 @@ pub(super) async fn status_page(
     let commands: Vec<Value> = [Command::Assign, Command::Return, Command::Complete, Command::Decide, Command::Appeal, Command::LateAppeal, Command::Close]
         .iter()
         .filter(|c| access != Access::Member && access != Access::RegisterOwner && crate::domain::case::apply(&facts, **c, me, now).is_ok())
+        // "Take the case" is not offered to the officer who has it.
+        .filter(|c| !(**c == Command::Assign && app.assignee_id == Some(user.id)))
         .map(|c| json!({"name": c.code(), "label_key": format!("command-{}", c.code()), "message": *c == Command::Return, "reasons": *c == Command::Decide, "grounds": matches!(c, Command::Appeal | Command::LateAppeal), "late_reason": *c == Command::LateAppeal,
             "kept": kept_in(&format!("command-{}", c.code()))}))
         .collect();
@@ -459,7 +461,9 @@ async fn save(ctx: Ctx, pool: &RocketState<Pool>, id: i64, body: CsrfBody) -> Ap
             ctx.t("draft-saved"),
         ))),
         Err(AppError::Validation(errors)) => {
-            let data = form_page(&mut conn, &ctx, &app, &value, &errors).await?;
+            let mut data = form_page(&mut conn, &ctx, &app, &value, &errors).await?;
+            // Said at the top: nothing of this was saved (what was typed is in the form).
+            data["not_saved"] = json!(true);
             Ok(PageOr::Page((Status::UnprocessableEntity, ctx.page("pages/applicant/form", data))))
         }
         Err(AppError::Conflict(_)) => {
@@ -699,7 +703,7 @@ async fn message(ctx: Ctx, pool: &RocketState<Pool>, id: i64, form: CsrfForm<Mes
         fields: json!({"body": f.body, "internal": f.internal}),
         labels: "",
     };
-    sent.answer(&ctx, &mut conn, result, "messages", "message-sent").await
+    sent.answer(&ctx, &mut conn, result, "message-sent").await
 }
 
 /// The sign-in and the upload slot are request guards and refuse before any byte of the body is

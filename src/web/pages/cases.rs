@@ -260,7 +260,7 @@ async fn command(
                     json!({"app": {"id": id}, "letter": letter, "reasons": reasons}),
                 ),
             ))),
-            refused => sent.answer(&ctx, &mut conn, refused, "actions", "").await,
+            refused => sent.answer(&ctx, &mut conn, refused, "").await,
         };
     }
     let params = cases::Params {
@@ -273,7 +273,7 @@ async fn command(
     };
     let result =
         cases::command(&mut conn, documents, user, &ctx.actor(), id, cmd, params, config.vat_rate_bp, Utc::now()).await;
-    sent.answer(&ctx, &mut conn, result, "actions", &format!("done-{name}")).await
+    sent.answer(&ctx, &mut conn, result, &format!("done-{name}")).await
 }
 
 #[derive(FromForm)]
@@ -311,7 +311,7 @@ async fn reconsider_release(
     };
     let input = cases::Reconsideration { reverse: f.reverse, conditions: Some(f.conditions), reasons: Some(f.reasons) };
     let result = cases::reconsider_release(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
-    sent.answer(&ctx, &mut conn, result, "releases", "release-reconsidered").await
+    sent.answer(&ctx, &mut conn, result, "release-reconsidered").await
 }
 
 #[derive(FromForm)]
@@ -341,7 +341,7 @@ async fn helseklage(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<Helsek
         release_ids: f.release_ids,
     };
     let result = cases::record_helseklage(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
-    sent.answer(&ctx, &mut conn, result, "helseklage", "helseklage-recorded").await
+    sent.answer(&ctx, &mut conn, result, "helseklage-recorded").await
 }
 
 #[post("/releases/<id>/decide", data = "<form>")]
@@ -363,7 +363,7 @@ async fn decide_release(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<Re
         dispensation: f.dispensation,
     };
     let result = cases::decide_release(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
-    sent.answer(&ctx, &mut conn, result, "releases", "release-decided").await
+    sent.answer(&ctx, &mut conn, result, "release-decided").await
 }
 
 #[derive(FromForm)]
@@ -392,5 +392,5 @@ async fn delivered(
         fields: json!({"environment": environment}),
         labels: "release-field-",
     };
-    sent.answer(&ctx, &mut conn, result, "releases", "release-delivered-done").await
+    sent.answer(&ctx, &mut conn, result, "release-delivered-done").await
 }

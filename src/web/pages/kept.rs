@@ -48,19 +48,20 @@ pub struct Sent {
 }
 
 impl Sent {
-    /// Done: back to the case at `anchor` with `done_key` as the flash. Refused: the case page,
+    /// Done: back to the case with `done_key` as the flash. Refused: the case page,
     /// with the refusal's status and this form's text kept. Anything else is the error page.
     pub async fn answer<T>(
         self,
         ctx: &Ctx,
         conn: &mut AsyncPgConnection,
         result: AppResult<T>,
-        anchor: &str,
         done_key: &str,
     ) -> AppResult<PageOr> {
         match result {
+            // To the top of the case page, where the confirmation is shown with the state and the
+            // next step (at the form's own section the confirmation was out of sight on a phone).
             Ok(_) => Ok(PageOr::Flash(Flash::success(
-                Redirect::to(format!("/applications/{}#{anchor}", self.case_id)),
+                Redirect::to(format!("/applications/{}", self.case_id)),
                 ctx.t(done_key),
             ))),
             Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {

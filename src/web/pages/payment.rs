@@ -212,7 +212,7 @@ async fn revise_estimate(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<E
         message: Some(f.message),
     };
     let result = pricing::revise_estimate(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
-    sent.answer(&ctx, &mut conn, result, "payment", "estimate-revised-done").await
+    sent.answer(&ctx, &mut conn, result, "estimate-revised-done").await
 }
 
 #[post("/applications/<id>/accept-estimate", data = "<_form>")]
@@ -244,7 +244,7 @@ async fn record_hours(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<Hour
     let input =
         pricing::Hours { hours: Some(Value::String(f.hours)), hours_minutes: None, minutes: None, note: Some(f.note) };
     let result = pricing::record_hours(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await;
-    sent.answer(&ctx, &mut conn, result, "hours", "hours-recorded-done").await
+    sent.answer(&ctx, &mut conn, result, "hours-recorded-done").await
 }
 
 #[post("/applications/<id>/invoice/generate", data = "<_form>")]
@@ -289,7 +289,7 @@ async fn invoice_action(
         let fields = json!({"reason": reason});
         let sent =
             Sent { case_id: part.application_id, form: format!("waive-{invoice}"), fields, labels: "payment-field-" };
-        return sent.answer(&ctx, &mut conn, result, "invoice", "invoice-action-done").await;
+        return sent.answer(&ctx, &mut conn, result, "invoice-action-done").await;
     }
     back(&ctx, part.application_id, "invoice", result, "invoice-action-done").map(PageOr::Flash)
 }

@@ -319,9 +319,10 @@ async fn remove_item(ctx: Ctx, pool: &State<Pool>, id: i64, item: i64, _form: Cs
     let result =
         price_lists::remove_item(&mut *services::conn(pool).await?, user, &ctx.actor(), id, item, Utc::now()).await;
     match result {
-        Ok(_) => {
-            Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
-        }
+        Ok(_) => Ok(PageOr::Flash(Flash::success(
+            Redirect::to(format!("/admin/price-lists/{id}")),
+            ctx.t("price-item-removed"),
+        ))),
         Err(e) => {
             let data = show_data(&ctx, pool, id, json!({})).await?;
             error_page(&ctx, e, "pages/admin/price_list", data)
