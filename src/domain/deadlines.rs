@@ -57,6 +57,20 @@ pub fn oslo_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&chrono_tz::Europe::Oslo).date_naive()
 }
 
+/// The time in Norway (Europe/Oslo) at `at`, as pages and documents show it to the minute
+/// (`%d.%m.%Y %H:%M`; `seconds`: with the seconds). Times are stored in UTC; shown in UTC they
+/// were an hour (two in summer) off for everyone using the service.
+pub fn oslo_time(at: DateTime<Utc>, seconds: bool) -> String {
+    at.with_timezone(&chrono_tz::Europe::Oslo)
+        .format(if seconds { "%d.%m.%Y %H:%M:%S" } else { "%d.%m.%Y %H:%M" })
+        .to_string()
+}
+
+/// The date in Norway at `at`, as pages and documents show it (`%d.%m.%Y`).
+pub fn oslo_day(at: DateTime<Utc>) -> String {
+    oslo_date(at).format("%d.%m.%Y").to_string()
+}
+
 /// `date` itself when it is a working day, else the next working day (domstolloven § 149: a
 /// deadline whose last day is a Saturday, Sunday or public holiday runs to the next working day).
 pub fn next_working_day(date: NaiveDate) -> NaiveDate {
@@ -122,6 +136,17 @@ mod tests {
             assert!(is_public_holiday(h), "{h}");
         }
         assert!(!is_public_holiday(d(2026, 4, 7)));
+    }
+
+    /// Times and days are shown as in Norway: an hour ahead of UTC in winter, two in summer,
+    /// and the date changes at Norwegian midnight.
+    #[test]
+    fn times_and_days_are_shown_in_norwegian_time() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(oslo_time(at("2026-12-07T21:36:05Z"), false), "07.12.2026 22:36");
+        assert_eq!(oslo_time(at("2026-07-01T21:36:05Z"), true), "01.07.2026 23:36:05");
+        assert_eq!(oslo_day(at("2026-12-07T23:30:00Z")), "08.12.2026", "after Norwegian midnight");
+        assert_eq!(oslo_day(at("2026-12-07T22:59:00Z")), "07.12.2026");
     }
 
     /// (decision made available, last day to appeal): three weeks to the same weekday, moved past

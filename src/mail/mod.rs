@@ -69,7 +69,7 @@ fn args(params: &Value) -> Vec<(String, i18n::Arg)> {
             out.push(("due".into(), i18n::Arg::from(day.format("%d.%m.%Y").to_string())));
         }
         if let Some(at) = map.get("expires_at").and_then(Value::as_str).and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
-            out.push(("expires".into(), i18n::Arg::from(at.format("%d.%m.%Y").to_string())));
+            out.push(("expires".into(), i18n::Arg::from(crate::domain::deadlines::oslo_day(at))));
         }
     }
     out

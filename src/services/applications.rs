@@ -342,11 +342,11 @@ pub async fn submit(
     }
     let form = form_of(&app).normalised();
     // The estimate from the price lists in force today (SPEC §8), as the review page showed it.
-    let estimate = super::pricing::estimate_form(conn, &form, now.date_naive()).await?;
+    let estimate = super::pricing::estimate_form(conn, &form, deadlines::oslo_date(now)).await?;
     let (estimate_ore, exemption) = (estimate.total_ore, estimate.exemption.clone());
     let sources = form.source_ids().len();
     let allowed = deadlines::allowed_working_days(!form.is_identifiable(), sources, target_working_days);
-    let due_date = deadlines::add_working_days(now.date_naive(), allowed);
+    let due_date = deadlines::add_working_days(deadlines::oslo_date(now), allowed);
     let actor = actor.clone();
     let seen = Seen { version: Some(app.version), state: None };
     on_case(conn, id, seen, async move |tx, current| {

@@ -22,7 +22,7 @@ pub async fn verify(conn: &mut AsyncPgConnection, actor: &Actor, now: DateTime<U
 pub async fn last(conn: &AsyncPgConnection) -> AppResult<serde_json::Value> {
     Ok(match db::events::last_check(conn).await? {
         Some(c) => serde_json::json!({
-            "checked_at": c.checked_at.format("%d.%m.%Y %H:%M").to_string(),
+            "checked_at": crate::domain::deadlines::oslo_time(c.checked_at, false),
             "checked": c.events_checked,
             "first_broken": c.first_broken,
         }),

@@ -51,8 +51,8 @@ pub async fn draft_invoices(
     let hds_id = organisations.iter().find(|o| o.is_hds).map_or(0, |o| o.id);
     let time = db::billing::time_of(tx, app.id).await?;
     let releases = db::cases::releases_of(tx, app.id).await?;
-    let today = now.date_naive();
-    let submitted_on = app.first_submitted_at.unwrap_or(now).date_naive();
+    let today = crate::domain::deadlines::oslo_date(now);
+    let submitted_on = crate::domain::deadlines::oslo_date(app.first_submitted_at.unwrap_or(now));
 
     let mut wanted: Vec<i64> = vec![];
     if parts != Parts::Owners {

@@ -159,7 +159,9 @@ pub async fn create(
         let rows = db::pricing::lists(conn, Some(organisation_id)).await?;
         let current = rows
             .iter()
-            .filter(|r| r.state == PriceListState::Published && r.valid_from <= now.date_naive())
+            .filter(|r| {
+                r.state == PriceListState::Published && r.valid_from <= crate::domain::deadlines::oslo_date(now)
+            })
             .max_by_key(|r| (r.valid_from, r.id));
         match current {
             Some(c) => db::pricing::items_of(conn, &[c.id]).await?,
@@ -412,7 +414,7 @@ pub async fn publish(
         // The date and the items as they are under the list's lock: a change of either made
         // meanwhile (without a version) cannot slip a past date or an empty list through.
         let current = lock_draft(tx, id, version).await?;
-        if current.valid_from < now.date_naive() {
+        if current.valid_from < crate::domain::deadlines::oslo_date(now) {
             return Err(AppError::field("valid_from", "err-past-date"));
         }
         if db::pricing::items_of(tx, &[id]).await?.is_empty() {

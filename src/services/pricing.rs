@@ -132,7 +132,7 @@ pub fn estimate_application_of(
     orgs: &[Organisation],
     revised: &[EstimateRow],
 ) -> Estimate {
-    let day = app.first_submitted_at.unwrap_or_else(Utc::now).date_naive();
+    let day = crate::domain::deadlines::oslo_date(app.first_submitted_at.unwrap_or_else(Utc::now));
     let mut estimate = form_estimate(versions, orgs, facts, day);
     for r in latest_per_organisation(revised) {
         let lines: Vec<Line> = serde_json::from_value(r.lines.clone()).unwrap_or_default();
@@ -238,7 +238,7 @@ pub async fn revise_estimate(
     let facts = case_facts(conn, &apps::form_of(&app)).await?;
     let mut lines = vec![];
     if minutes > 0 {
-        let list = pricing::in_force(&versions, organisation_id, now.date_naive())
+        let list = pricing::in_force(&versions, organisation_id, crate::domain::deadlines::oslo_date(now))
             .filter(|l| pricing::hourly_item(l, &facts).is_some())
             .ok_or_else(|| AppError::field("hours", "err-no-hourly-price"))?;
         lines = pricing::work_lines(list, &facts, minutes, 0);

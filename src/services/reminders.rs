@@ -66,7 +66,7 @@ pub async fn release_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>,
 /// (asked again after an extension moves the end); only where data reached the project, since
 /// only there is anything to delete and a deletion they can confirm.
 pub async fn deletion_reminders(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<usize> {
-    let horizon = (now + Duration::days(DELETION_NOTICE_DAYS)).date_naive();
+    let horizon = crate::domain::deadlines::oslo_date(now + Duration::days(DELETION_NOTICE_DAYS));
     let candidates: Vec<(i64, Option<NaiveDate>)> = applications::table
         .filter(applications::permit_ends_on.le(horizon))
         .filter(applications::deletion_reminded_at.is_null())

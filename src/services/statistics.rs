@@ -154,7 +154,7 @@ pub async fn dashboard(
     operations: bool,
 ) -> AppResult<Dashboard> {
     let cases = if cases {
-        let workload = db::statistics::workload(conn, now.date_naive()).await?;
+        let workload = db::statistics::workload(conn, crate::domain::deadlines::oslo_date(now)).await?;
         let ages = db::statistics::ages(conn, now, None).await?;
         Some(CaseLoad { workload, ages })
     } else {

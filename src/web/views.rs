@@ -100,7 +100,7 @@ pub fn notice(lang: crate::domain::language::Language, n: &db::notifications::No
         "href": crate::domain::notice::path(&n.kind, &n.params),
         "urgent": n.urgent,
         "created_at": n.created_at,
-        "when": n.created_at.format("%d.%m.%Y %H:%M").to_string(),
+        "when": crate::domain::deadlines::oslo_time(n.created_at, false),
         "read": n.read_at.is_some(),
     })
 }
@@ -117,7 +117,7 @@ pub fn transfers_of_application(transfers: &[TransferView], access: Access, clos
             let downloadable = matches!(access, Access::Applicant | Access::Member) && t.state.downloadable() && !closed;
             json!({
                 "id": t.id, "state_key": format!("transfer-state-{}", t.state),
-                "expires": t.expires_at.format("%d.%m.%Y").to_string(), "downloadable": downloadable, "terms_first": closed,
+                "expires": crate::domain::deadlines::oslo_day(t.expires_at), "downloadable": downloadable, "terms_first": closed,
                 "files": v.files.iter().filter(|_| !closed).map(|f| json!({
                     "name": f.name, "size": size_text(f.size),
                     "url": format!("/transfers/{}/files/{}", t.id, crate::web::url_encode(&f.name)),
@@ -427,7 +427,7 @@ pub fn audit_row(
         (kind, None) => (label(kind), None),
     };
     json!({
-        "id": e.id, "at": e.at.format("%d.%m.%Y %H:%M:%S").to_string(),
+        "id": e.id, "at": crate::domain::deadlines::oslo_time(e.at, true),
         "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "who": who, "what": what, "subject": subject, "href": href, "address": e.address,
         "details": payload_details(lang, &e.payload), "hash": &e.hash[..16],

@@ -152,7 +152,10 @@ async fn submit_assigns_a_reference_and_records_the_estimate() {
     assert!(reference.starts_with(&format!("HDS-{}-", chrono::Utc::now().format("%Y"))), "{reference}");
     assert_eq!(body["estimate"]["amount_ore"], 150_000);
     assert!(body["estimate"]["accepted_at"].is_string());
-    let expected_due = helsedataservice::domain::deadlines::add_working_days(chrono::Utc::now().date_naive(), 60);
+    let expected_due = helsedataservice::domain::deadlines::add_working_days(
+        helsedataservice::domain::deadlines::oslo_date(chrono::Utc::now()),
+        60,
+    );
     assert_eq!(body["due_date"], expected_due.to_string(), "identifiable: the configured target of 60 working days");
     let id = body["id"].as_i64().unwrap();
     let kinds = app.event_kinds("application", id).await;

@@ -41,7 +41,7 @@ super::api_routes!(
 #[get("/price-list")]
 async fn price_list(pool: &State<Pool>) -> AppResult<Json<Value>> {
     let mut conn = services::conn(pool).await?;
-    let today = Utc::now().date_naive();
+    let today = crate::domain::deadlines::oslo_date(Utc::now());
     let (current, upcoming) = price_lists::public(&mut conn, today).await?;
     Ok(Json(
         json!({"date": today, "currency": "NOK", "amounts": "øre, excluding VAT", "price_lists": current, "upcoming": upcoming}),

@@ -27,15 +27,15 @@ async fn render(ctx: &Ctx, pool: &Pool, extra: Value, status: Status) -> AppResu
         .map(|t| {
             json!({
                 "id": t.id, "name": t.name, "scope_label": ctx.t(&format!("token-scope-{}", t.scope)),
-                "created": t.created_at.format("%d.%m.%Y").to_string(), "expires": t.expires_at.format("%d.%m.%Y").to_string(),
-                "used": t.last_used_at.map(|at| at.format("%d.%m.%Y %H:%M").to_string()),
+                "created": crate::domain::deadlines::oslo_day(t.created_at), "expires": crate::domain::deadlines::oslo_day(t.expires_at),
+                "used": t.last_used_at.map(|at| crate::domain::deadlines::oslo_time(at, false)),
             })
         })
         .collect();
     let identities: Vec<Value> = services::accounts::identities(&mut conn, user.id)
         .await?
         .iter()
-        .map(|i| json!({"provider": i.provider, "issuer": i.issuer, "since": i.created_at.format("%d.%m.%Y").to_string()}))
+        .map(|i| json!({"provider": i.provider, "issuer": i.issuer, "since": crate::domain::deadlines::oslo_day(i.created_at)}))
         .collect();
     let languages: Vec<Value> = crate::domain::language::Language::ALL
         .iter()
@@ -87,7 +87,7 @@ async fn create_token(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<TokenForm>) -
     let result = tokens::create(&mut *services::conn(pool).await?, user, &ctx.actor(), &req, Utc::now()).await;
     match result {
         Ok((secret, token)) => {
-            let created = json!({"secret": secret, "name": token.name, "expires": token.expires_at.format("%d.%m.%Y").to_string()});
+            let created = json!({"secret": secret, "name": token.name, "expires": crate::domain::deadlines::oslo_day(token.expires_at)});
             render(&ctx, pool, json!({"created": created}), Status::Created).await
         }
         Err(e @ AppError::Validation(_)) => {

@@ -149,7 +149,7 @@ async fn user_data(pool: &Pool, id: i64, form: Option<Value>) -> AppResult<Value
     let mut conn = services::conn(pool).await?;
     let (u, history) = accounts::user_with_history(&mut conn, id).await?;
     let history: Vec<Value> =
-        history.into_iter().map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "kind": e.kind, "actor_id": e.actor_id})).collect();
+        history.into_iter().map(|e| json!({"at": crate::domain::deadlines::oslo_time(e.at, false), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "kind": e.kind, "actor_id": e.actor_id})).collect();
     let form = form.unwrap_or_else(|| json!({"name": u.name, "role": u.role, "organisation_id": u.organisation_id, "language": u.language, "active": u.active, "version": u.version}));
     let role = form["role"].as_str().unwrap_or("applicant").to_string();
     let org = form["organisation_id"].as_i64();
@@ -370,7 +370,7 @@ async fn source_value(pool: &Pool, id: i64) -> AppResult<Value> {
     let (entry, history) = catalogue::source_with_history(&mut conn, id).await?;
     let history: Vec<Value> = history
         .into_iter()
-        .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "kind": e.kind, "payload": e.payload.to_string()}))
+        .map(|e| json!({"at": crate::domain::deadlines::oslo_time(e.at, false), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "kind": e.kind, "payload": e.payload.to_string()}))
         .collect();
     let mut value = crate::web::views::source_json(&entry.source, &entry.owner, &entry.variables);
     value["history"] = json!(history);

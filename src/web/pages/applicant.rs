@@ -73,7 +73,7 @@ fn summary_json(a: &Summary) -> Value {
         "state_key": format!("state-{}", a.state), "kind_key": format!("app-kind-{}", a.kind),
         "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()),
         "overdue": a.state.overdue(a.due_date, crate::domain::deadlines::oslo_date(Utc::now())),
-        "updated": a.updated_at.format("%d.%m.%Y %H:%M").to_string(),
+        "updated": crate::domain::deadlines::oslo_time(a.updated_at, false),
     })
 }
 
@@ -175,11 +175,11 @@ pub(super) async fn status_page(
         (app.state != State::Draft).then(|| crate::web::views::form_sections(ctx.lang, &apps::form_of(&app), &sources));
     let timeline: Vec<Value> = events
         .iter()
-        .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "key": event_key(&e.kind), "mine": e.actor_id == Some(user.id)}))
+        .map(|e| json!({"at": crate::domain::deadlines::oslo_time(e.at, false), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "key": event_key(&e.kind), "mine": e.actor_id == Some(user.id)}))
         .collect();
     let messages: Vec<Value> = messages
         .into_iter()
-        .map(|m| json!({"author": m.author_name, "role_key": format!("role-{}", m.author_role), "internal": m.internal, "body": m.body, "at": m.created_at.format("%d.%m.%Y %H:%M").to_string()}))
+        .map(|m| json!({"author": m.author_name, "role_key": format!("role-{}", m.author_role), "internal": m.internal, "body": m.body, "at": crate::domain::deadlines::oslo_time(m.created_at, false)}))
         .collect();
     let attachments = attachments_json(ctx.lang, &attachments);
     let state = app.state;
@@ -247,7 +247,7 @@ pub(super) async fn status_page(
             "can_confirm_deletion": is_applicant
                 && app.deletion_confirmed_at.is_none()
                 && services::reminders::data_delivered(&release_rows),
-            "deletion_confirmed": app.deletion_confirmed_at.map(|t| t.format("%d.%m.%Y").to_string()),
+            "deletion_confirmed": app.deletion_confirmed_at.map(crate::domain::deadlines::oslo_day),
             "permit_ends": app.permit_ends_on.map(|d| d.format("%d.%m.%Y").to_string()),
             "permit_ended": app.permit_ends_on.is_some_and(|end| crate::domain::permit::ended(end, crate::domain::deadlines::oslo_date(now))),
             "can_extend": is_applicant
@@ -284,7 +284,7 @@ pub(super) async fn status_page(
             "sees_terms": access != Access::RegisterOwner && release_rows.iter().any(|r| r.release.state.granted()),
             "can_ask_statement": access == Access::CaseOfficer && crate::domain::statement::may_request(user.role, state),
             "linkage_holders": linkage_holders.iter().map(|o| json!({"id": o.id, "name": if ctx.lang.english() { o.name_en.clone().unwrap_or_else(|| o.name.clone()) } else { o.name.clone() }})).collect::<Vec<_>>(),
-            "helseklage": app.sent_to_helseklage_at.map(|t| t.format("%d.%m.%Y").to_string()),
+            "helseklage": app.sent_to_helseklage_at.map(crate::domain::deadlines::oslo_day),
             "helseklage_outcome": helseklage.as_ref().map(|h| json!({
                 "outcome_key": format!("helseklage-outcome-{}", h.outcome), "decided_on": h.decided_on.format("%d.%m.%Y").to_string(), "reference": h.reference,
             })),
@@ -319,7 +319,7 @@ async fn form_page(
     // The catalogue, the attachments and the price estimate of the form from the price lists in
     // force today (SPEC §8).
     let apps::FormSupport { catalogue, attachments, estimate } =
-        apps::form_support(conn, app.id, &form, Utc::now().date_naive()).await?;
+        apps::form_support(conn, app.id, &form, crate::domain::deadlines::oslo_date(Utc::now())).await?;
     let (catalogue, variables) = (catalogue.sources, catalogue.variables);
     let localised = |nb: &str, en: &str| {
         if ctx.lang.english() { en.to_string() } else { nb.to_string() }
@@ -493,7 +493,7 @@ async fn review_data(
     accept_error: bool,
 ) -> AppResult<Value> {
     let apps::Review { form, errors, organisations: orgs, estimate } =
-        apps::review(conn, app, Utc::now().date_naive()).await?;
+        apps::review(conn, app, crate::domain::deadlines::oslo_date(Utc::now())).await?;
     // In the order the form asks, not by the fields' names.
     let mut listed: Vec<_> = errors.0.iter().collect();
     listed.sort_by_key(|(field, _)| form::form_order(field));
@@ -670,7 +670,7 @@ async fn permits(ctx: Ctx, pool: &RocketState<Pool>) -> AppResult<Template> {
                 "ends": p.app.permit_ends_on.map(|d| d.format("%d.%m.%Y").to_string()),
                 "ends_iso": p.app.permit_ends_on.map(|d| d.format("%Y-%m-%d").to_string()),
                 "days": p.days_ended,
-                "reminded": p.app.deletion_reminded_at.map(|t| t.format("%d.%m.%Y").to_string()),
+                "reminded": p.app.deletion_reminded_at.map(crate::domain::deadlines::oslo_day),
             })
         })
         .collect();

@@ -133,7 +133,7 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
                 "id": a.id, "reference": a.reference, "title": a.title, "state": a.state, "state_key": format!("state-{}", a.state),
                 "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()), "assigned_to_me": a.assignee_id == Some(user.id), "unassigned": a.assignee_id.is_none(),
                 "overdue": a.state.overdue(a.due_date, today),
-                "submitted": a.submitted_at.map(|t| t.format("%d.%m.%Y").to_string()),
+                "submitted": a.submitted_at.map(crate::domain::deadlines::oslo_day),
                 "estimate_pending": a.estimate_pending,
             })
         })

@@ -34,7 +34,7 @@ async fn list(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
             let e = &r.enquiry;
             json!({
                 "id": e.id, "subject": e.subject, "asker": r.asker_name, "state": e.state, "state_key": state_key(&e.state),
-                "updated": e.updated_at.format("%d.%m.%Y").to_string(),
+                "updated": crate::domain::deadlines::oslo_day(e.updated_at),
                 "updated_iso": e.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             })
         })
@@ -110,7 +110,7 @@ fn thread_page(ctx: &Ctx, f: &svc::EnquiryFile, body: &str, errors: Value, unsen
             "e": {
                 "id": f.enquiry.id, "subject": f.enquiry.subject, "asker": f.asker_name,
                 "state": f.enquiry.state, "state_key": state_key(&f.enquiry.state),
-                "asked": f.enquiry.created_at.format("%d.%m.%Y").to_string(),
+                "asked": crate::domain::deadlines::oslo_day(f.enquiry.created_at),
                 "asked_iso": f.enquiry.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "application_id": f.enquiry.application_id,
             },
@@ -118,7 +118,7 @@ fn thread_page(ctx: &Ctx, f: &svc::EnquiryFile, body: &str, errors: Value, unsen
             "messages": f.messages.iter().map(|m| json!({
                 "author": m.author_name, "role_key": format!("role-{}", m.author_role), "body": m.body,
                 "mine": m.author_id == f.enquiry.asker_id,
-                "at": m.created_at.format("%d.%m.%Y %H:%M").to_string(),
+                "at": crate::domain::deadlines::oslo_time(m.created_at, false),
                 "iso": m.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             })).collect::<Vec<_>>(),
             "may_post": rule::may_post(state).is_ok(),

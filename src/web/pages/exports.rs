@@ -164,19 +164,19 @@ async fn print(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
         .map(|r| json!({"code": r.code, "name": r.name_nb, "state_key": format!("release-{}", r.release.state), "conditions": r.release.conditions}))
         .collect();
     let decision = decision.map(|d| {
-        json!({"outcome_key": format!("outcome-{}", d.outcome), "reasons": d.reasons, "at": d.decided_at.format("%d.%m.%Y").to_string()})
+        json!({"outcome_key": format!("outcome-{}", d.outcome), "reasons": d.reasons, "at": crate::domain::deadlines::oslo_day(d.decided_at)})
     });
     let timeline: Vec<Value> = events
         .iter()
-        .map(|e| json!({"at": e.at.format("%d.%m.%Y %H:%M").to_string(), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "key": format!("event-{}", e.kind.replace(['.', '_'], "-"))}))
+        .map(|e| json!({"at": crate::domain::deadlines::oslo_time(e.at, false), "iso": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "key": format!("event-{}", e.kind.replace(['.', '_'], "-"))}))
         .collect();
     Ok(ctx.page(
         "pages/applicant/print",
         json!({
             "title": app.title, "app": {"id": app.id, "reference": app.reference, "title": app.title, "state_key": format!("state-{}", app.state),
-            "submitted": app.submitted_at.map(|t| t.format("%d.%m.%Y").to_string())},
+            "submitted": app.submitted_at.map(crate::domain::deadlines::oslo_day)},
             "sections": sections, "releases": releases, "decision": decision, "timeline": timeline,
-            "printed": Utc::now().format("%d.%m.%Y %H:%M").to_string(),
+            "printed": crate::domain::deadlines::oslo_time(Utc::now(), false),
         }),
     ))
 }

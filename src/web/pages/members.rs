@@ -120,10 +120,10 @@ fn terms_data(ctx: &Ctx, file: &svc::TermsFile, errors: Value) -> Template {
         .map(|p| {
             json!({
                 "email": p.email, "name": p.name, "applicant": p.applicant,
-                "invited": p.invitation.as_ref().map(|i| i.invited_at.format("%d.%m.%Y").to_string()),
-                "joined": p.invitation.as_ref().and_then(|i| i.accepted_at).map(|t| t.format("%d.%m.%Y").to_string()),
+                "invited": p.invitation.as_ref().map(|i| crate::domain::deadlines::oslo_day(i.invited_at)),
+                "joined": p.invitation.as_ref().and_then(|i| i.accepted_at).map(crate::domain::deadlines::oslo_day),
                 "cells": file.terms.iter().map(|(s, _)| {
-                    let at = p.accepted.iter().find(|(id, _)| *id == s.id).map(|(_, at)| at.format("%d.%m.%Y").to_string());
+                    let at = p.accepted.iter().find(|(id, _)| *id == s.id).map(|(_, at)| crate::domain::deadlines::oslo_day(*at));
                     json!({"code": s.code, "accepted": at})
                 }).collect::<Vec<_>>(),
             })

@@ -124,8 +124,8 @@ async fn admin_mail(
                 "response_status": m.response_status, "response_excerpt": m.response_excerpt,
                 "state_label": ctx.t(&format!("state-mail-{}", m.state)), "attempts": m.attempts,
                 "error": m.last_error, "dead": m.state == OutboxState::Dead,
-                "next": (m.state == OutboxState::Pending).then(|| m.next_attempt_at.format("%d.%m.%Y %H:%M").to_string()),
-                "created": m.created_at.format("%d.%m.%Y %H:%M").to_string(),
+                "next": (m.state == OutboxState::Pending).then(|| crate::domain::deadlines::oslo_time(m.next_attempt_at, false)),
+                "created": crate::domain::deadlines::oslo_time(m.created_at, false),
             })
         })
         .collect();
@@ -133,7 +133,7 @@ async fn admin_mail(
         services::notifications::eml_files(&config.mail_dir)
             .into_iter()
             .take(50)
-            .map(|(name, size, at)| json!({"name": name, "size": size, "at": at.format("%d.%m.%Y %H:%M").to_string()}))
+            .map(|(name, size, at)| json!({"name": name, "size": size, "at": crate::domain::deadlines::oslo_time(at, false)}))
             .collect()
     } else {
         vec![]

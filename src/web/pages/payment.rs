@@ -105,7 +105,7 @@ pub fn status_data(ctx: &Ctx, user: &User, app: &Application, access: Access, pa
     let staff = matches!(access, Access::CaseOfficer | Access::RegisterOwner);
     let time: Vec<Value> = time
         .iter()
-        .map(|t| json!({"who": t.user_name, "organisation": org_name(ctx, orgs, t.organisation_id), "hours": format!("{}:{:02}", t.minutes / 60, t.minutes % 60), "note": t.note, "appeal": t.exempt.is_some(), "at": t.recorded_at.format("%d.%m.%Y").to_string()}))
+        .map(|t| json!({"who": t.user_name, "organisation": org_name(ctx, orgs, t.organisation_id), "hours": format!("{}:{:02}", t.minutes / 60, t.minutes % 60), "note": t.note, "appeal": t.exempt.is_some(), "at": crate::domain::deadlines::oslo_day(t.recorded_at)}))
         .collect();
     let manages = user.role.may(Permission::ManageInvoices);
     let invoice_parts: Vec<Value> = parts
@@ -123,7 +123,7 @@ pub fn status_data(ctx: &Ctx, user: &User, app: &Application, access: Access, pa
     let open = crate::services::pricing::ESTIMATE_STATES.contains(&app.state);
     json!({
         "estimate": format_nok(app.estimate_ore.unwrap_or(estimate.total_ore)),
-        "estimate_accepted": app.estimate_accepted_at.map(|t| t.format("%d.%m.%Y").to_string()),
+        "estimate_accepted": app.estimate_accepted_at.map(crate::domain::deadlines::oslo_day),
         "exemption_key": estimate.exemption.as_ref().map(|e| format!("exempt-{e}")),
         "lines": lines, "rates": rates, "current_total": format_nok(estimate.total_ore),
         "pending": pending, "can_accept": access == Access::Applicant && revised.iter().any(|r| r.pending()),
@@ -138,7 +138,7 @@ pub fn status_data(ctx: &Ctx, user: &User, app: &Application, access: Access, pa
 #[get("/price-list")]
 async fn public_price_list(ctx: Ctx, pool: &State<Pool>) -> AppResult<Template> {
     let mut conn = services::conn(pool).await?;
-    let today = Utc::now().date_naive();
+    let today = crate::domain::deadlines::oslo_date(Utc::now());
     let (current, upcoming) = price_lists::public(&mut conn, today).await?;
     let view = |v: &Value| -> Value {
         let org = &v["organisation"];
@@ -312,7 +312,7 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
                 "organisation_number": org.map(|o| o.organisation_number.clone()), "status_key": format!("invoice-{}", p.status),
                 "net": format_nok(p.net_ore), "vat": format_nok(p.vat_ore), "total": format_nok(p.total_ore),
                 "vat_rate": format!("{},{:02}", p.vat_rate_bp / 100, p.vat_rate_bp % 100),
-                "issued": p.issued_at.map(|t| t.format("%d.%m.%Y").to_string()), "paid": p.paid_at.map(|t| t.format("%d.%m.%Y").to_string()),
+                "issued": p.issued_at.map(crate::domain::deadlines::oslo_day), "paid": p.paid_at.map(crate::domain::deadlines::oslo_day),
                 "waived_reason": p.waived_reason,
                 "lines": lines.iter().filter(|l| l.invoice_id == p.id).map(|l| line_row(&ctx, &orgs, p.organisation_id, &LineView {
                     description_nb: l.description_nb.clone(), description_en: l.description_en.clone(), quantity: l.quantity,
@@ -333,7 +333,7 @@ async fn invoice(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> {
             "groups": groups,
             "net": format_nok(parts.iter().map(|p| p.net_ore).sum()), "vat": format_nok(parts.iter().map(|p| p.vat_ore).sum()),
             "total": format_nok(parts.iter().map(|p| p.total_ore).sum()),
-            "date": Utc::now().format("%d.%m.%Y").to_string(),
+            "date": crate::domain::deadlines::oslo_day(Utc::now()),
         }),
     ))
 }
@@ -357,7 +357,7 @@ async fn invoice_list(ctx: Ctx, pool: &State<Pool>, status: Option<&str>) -> App
             json!({
                 "id": p.id, "application_id": p.application_id, "number": p.number, "reference": reference, "title": title,
                 "organisation": org_name(&ctx, &orgs, p.organisation_id), "status_key": format!("invoice-{}", p.status),
-                "total": format_nok(p.total_ore), "created": p.created_at.format("%d.%m.%Y").to_string(),
+                "total": format_nok(p.total_ore), "created": crate::domain::deadlines::oslo_day(p.created_at),
             })
         })
         .collect();

@@ -25,7 +25,7 @@ async fn index_data(ctx: &Ctx, pool: &Pool, form: Value) -> AppResult<Value> {
     let mut conn = services::conn(pool).await?;
     let (rows, orgs) = price_lists::overview(&mut conn, scope).await?;
     let name = |id: i64| orgs.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_default();
-    let today = Utc::now().date_naive();
+    let today = crate::domain::deadlines::oslo_date(Utc::now());
     let lists: Vec<Value> = rows
         .iter()
         .map(|r| {

@@ -35,9 +35,9 @@ fn row_json(ctx: &Ctx, row: &crate::db::statements::StatementRow) -> Value {
         "status": status.code(), "status_key": format!("statement-{}", status.code()), "lapsed": s.lapsed_at.is_some(),
         "answer": s.answer,
         "withheld": s.withheld, "withheld_reason": s.withheld_reason,
-        "answered_at": s.answered_at.map(|t| t.format("%d.%m.%Y").to_string()),
+        "answered_at": s.answered_at.map(crate::domain::deadlines::oslo_day),
         "answered_iso": s.answered_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        "asked_at": s.created_at.format("%d.%m.%Y").to_string(),
+        "asked_at": crate::domain::deadlines::oslo_day(s.created_at),
         "asked_iso": s.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "lang": ctx.lang.code(),
     })

@@ -85,7 +85,7 @@ async fn projects(ctx: Ctx, pool: &State<Pool>, page: Option<i64>) -> AppResult<
         .map(|p| {
             json!({
                 "reference": p.reference, "title": p.title, "institution": p.institution, "sources_nb": p.sources_nb, "sources_en": p.sources_en,
-                "start": p.start_date, "end": p.end_date, "decided": p.decided_at.format("%d.%m.%Y").to_string(),
+                "start": p.start_date, "end": p.end_date, "decided": crate::domain::deadlines::oslo_day(p.decided_at),
                 "outcome_key": format!("state-{}", p.outcome),
             })
         })

@@ -122,7 +122,7 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
         .receipts
         .iter()
         .map(|(r, file, name, email)| {
-            json!({"file": file, "who": name, "email": email, "at": r.at.format("%d.%m.%Y %H:%M").to_string(), "iso": r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "size": views::size_text(r.bytes), "address": r.address})
+            json!({"file": file, "who": name, "email": email, "at": crate::domain::deadlines::oslo_time(r.at, false), "iso": r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "size": views::size_text(r.bytes), "address": r.address})
         })
         .collect();
     Ok(ctx.page(
@@ -130,8 +130,8 @@ async fn show(ctx: Ctx, pool: &State<Pool>, config: &State<Config>, id: i64) -> 
         json!({
             "transfer": {
                 "id": l.transfer.id, "state_key": format!("transfer-state-{}", l.transfer.state),
-                "expires": l.transfer.expires_at.format("%d.%m.%Y").to_string(),
-                "published": l.transfer.published_at.map(|t| t.format("%d.%m.%Y %H:%M").to_string()),
+                "expires": crate::domain::deadlines::oslo_day(l.transfer.expires_at),
+                "published": l.transfer.published_at.map(|t| crate::domain::deadlines::oslo_time(t, false)),
                 "linkage": linkage, "linked_from": l.transfer.linked_from,
             },
             "sees_case": match l.role {

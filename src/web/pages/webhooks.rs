@@ -96,7 +96,7 @@ async fn endpoint(ctx: Ctx, pool: &State<Pool>, id: i64) -> AppResult<Template> 
         .map(|m| {
             json!({
                 "id": m.id, "kind": m.template, "state_label": ctx.t(&format!("state-mail-{}", m.state)), "attempts": m.attempts,
-                "created": m.created_at.format("%d.%m.%Y %H:%M").to_string(), "status": m.response_status,
+                "created": crate::domain::deadlines::oslo_time(m.created_at, false), "status": m.response_status,
                 "excerpt": m.response_excerpt, "error": m.last_error,
             })
         })
