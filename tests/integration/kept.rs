@@ -40,6 +40,14 @@ async fn the_case_page_forms_keep_what_was_typed_when_refused() {
     assert!(html.contains("<h2>Skjemaet ble ikke sendt</h2>") && html.contains("href=\"#form-message\""));
     assert!(html.contains("id=\"form-message\" data-draft>"), "the link leads to the form");
     assert!(html.contains("href=\"/language/en?next=/applications/"), "the page's own address, not the POST's");
+    assert!(html.contains("Melding: Kan være høyst") && html.contains("står fortsatt"), "named, and kept");
+    // Nothing typed: the field is named, and nothing is said to be kept.
+    let html = refused(
+        app.form(&format!("/applications/{id}/messages"), &[("body", " ")], Some(&csrf)).await,
+        Status::UnprocessableEntity,
+    )
+    .await;
+    assert!(html.contains("Melding: Må fylles ut.") && !html.contains("står fortsatt"), "{html}");
     assert_eq!(count(&app, &format!("SELECT count(*) AS n FROM messages WHERE application_id = {id}")).await, 0);
 
     // A command's text: the return message refused as empty keeps its form; the returned case's
@@ -66,7 +74,7 @@ async fn the_case_page_forms_keep_what_was_typed_when_refused() {
     .await;
     assert!(html.contains(&format!("name=\"conditions\" rows=\"2\">{}</textarea>", fields[0].1)), "{html}");
     assert!(html.contains(&format!("name=\"reasons\" rows=\"2\">{}</textarea>", fields[1].1)));
-    assert!(html.contains("Utfall: Må fylles ut."), "the field named with its message");
+    assert!(html.contains("Vurdering: Må fylles ut."), "the field named with its message");
     assert!(html.contains(&format!("href=\"#form-release-{release}-decide\"")));
     assert_eq!(app.event_kinds("application", id).await.iter().filter(|k| *k == "release.decided").count(), 0);
     // Chosen, it goes through, and the page after holds no kept text.

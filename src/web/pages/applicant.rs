@@ -294,7 +294,8 @@ pub(super) async fn status_page(
     });
     // The page's own address, also when it answers a refused form's POST; the refused form.
     data["path"] = json!(format!("/applications/{id}"));
-    data["refused"] = json!(kept.map(|k| json!({"form": k.form, "error": k.error, "unsent": k.unsent})));
+    data["refused"] =
+        json!(kept.map(|k| json!({"form": k.form, "error": k.error, "unsent": k.unsent, "typed": k.typed()})));
     data["kept_message"] = kept_in("message");
     data["kept_helseklage"] = kept_in("helseklage");
     Ok(ctx.page("pages/applicant/status", data))
@@ -701,7 +702,7 @@ async fn message(ctx: Ctx, pool: &RocketState<Pool>, id: i64, form: CsrfForm<Mes
         case_id: id,
         form: "message".into(),
         fields: json!({"body": f.body, "internal": f.internal}),
-        labels: "",
+        labels: "message-field-",
     };
     sent.answer(&ctx, &mut conn, result, "message-sent").await
 }

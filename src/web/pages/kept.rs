@@ -22,6 +22,11 @@ pub struct Kept {
 }
 
 impl Kept {
+    /// Whether anything was typed into the refused form (only then does the page say it is kept).
+    pub fn typed(&self) -> bool {
+        !texts_of(&self.fields).is_empty()
+    }
+
     /// What form `form` shows again: its fields and `error`, or null when another form (or none)
     /// was refused.
     pub fn in_form(kept: Option<&Kept>, form: &str) -> Value {
