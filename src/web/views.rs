@@ -436,7 +436,7 @@ pub fn audit_row(
 
 /// An event's payload as labelled values: nested objects and lists in words, yes/no for flags.
 fn payload_details(lang: crate::domain::language::Language, payload: &Value) -> Vec<Value> {
-    use crate::i18n::t;
+    use crate::i18n::{has, t};
     fn text(lang: crate::domain::language::Language, v: &Value) -> String {
         match v {
             Value::Null => "–".into(),
@@ -446,16 +446,37 @@ fn payload_details(lang: crate::domain::language::Language, payload: &Value) -> 
             Value::Array(items) => items.iter().map(|i| text(lang, i)).collect::<Vec<_>>().join(", "),
             Value::Object(map) => map
                 .iter()
-                .map(|(k, v)| format!("{}: {}", k.replace('_', " "), text(lang, v)))
+                .map(|(k, v)| format!("{}: {}", label(lang, k), value(lang, k, v)))
                 .collect::<Vec<_>>()
                 .join("; "),
         }
+    }
+    // A detail's name in words where the language has one (`audit-field-<key>`), else the key.
+    fn label(lang: crate::domain::language::Language, key: &str) -> String {
+        let k = format!("audit-field-{}", key.replace('_', "-"));
+        if has(lang, &k) { t(lang, &k) } else { key.replace('_', " ") }
+    }
+    // A state, an outcome, who decides and an amount in words; anything else as it is.
+    fn value(lang: crate::domain::language::Language, key: &str, v: &Value) -> String {
+        let words =
+            |prefix: &str| v.as_str().map(|s| format!("{prefix}-{s}")).filter(|k| has(lang, k)).map(|k| t(lang, &k));
+        let named = match key {
+            "from" | "to" | "state" => words("state"),
+            "outcome" => words("outcome"),
+            "decider" => words("decider"),
+            "role" => words("role"),
+            _ if key.ends_with("_ore") => {
+                v.as_i64().map(|ore| format!("NOK {}", crate::domain::pricing::format_nok(ore)))
+            }
+            _ => None,
+        };
+        named.unwrap_or_else(|| text(lang, v))
     }
     match payload {
         Value::Object(map) => map
             .iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| json!({"label": k.replace('_', " "), "value": text(lang, v)}))
+            .map(|(k, v)| json!({"label": label(lang, k), "value": value(lang, k, v)}))
             .collect(),
         Value::Null => vec![],
         other => vec![json!({"label": "", "value": text(lang, other)})],

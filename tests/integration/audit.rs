@@ -91,6 +91,11 @@ async fn the_audit_log_and_the_outbox_read_as_sentences_with_names() {
     assert!(html.contains(&format!("href=\"/applications/{}\"", case["id"])) && html.contains(&reference));
     assert!(html.contains("En konto ble opprettet"), "account events in words");
     assert!(!html.contains("{&quot;") && !html.contains("&quot;:"), "no raw JSON");
+    assert!(
+        html.contains("<dt>Frist</dt>") && html.contains("<dt>Prisoverslag</dt><dd>NOK "),
+        "details in words: {html}"
+    );
+    assert!(!html.contains("<dt>estimate ore</dt>"), "not the payload's keys");
     let (status, html) = app.page("/admin/mail").await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("Vi har mottatt søknad"), "the receipt by its subject");
