@@ -50,6 +50,14 @@ pub enum AppError {
 /// Shorthand for handler results.
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Whether a driver error's message is one of tokio-postgres's for a connection that failed
+/// (its `Display` of the kinds Io, Closed and Timeout).
+fn transport_failed(message: &str) -> bool {
+    message.starts_with("error communicating with the server")
+        || message == "connection closed"
+        || message.starts_with("timeout waiting for server")
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -58,12 +66,16 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::Conflict("err-concurrent-change".into())
             }
-            // The connection closed, or failed under a query (the driver's errors without a SQL
-            // state: a host that stopped answering is given up on after `db::tls`'s timeouts).
-            Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                info,
-            ) => AppError::Unavailable(info.message().to_string()),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(info.message().to_string())
+            }
+            // The connection failed under a query: tokio-postgres's I/O, closed and timeout errors
+            // (a host that stopped answering is given up on after `db::tls`'s timeouts). The
+            // driver's other errors without a SQL state (a statement's parameters or columns not
+            // matching) are bugs, and stay 500.
+            Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) if transport_failed(info.message()) => {
+                AppError::Unavailable(info.message().to_string())
+            }
             // Input the database cannot store (a last line of defence; inputs are checked earlier).
             Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
                 AppError::BadRequest("err-unstorable-characters".into())
@@ -148,5 +160,32 @@ impl AppError {
         let mut f = FieldErrors::new();
         f.add(field, key);
         AppError::Validation(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn driver(message: &str) -> AppError {
+        AppError::from(Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, Box::new(message.to_string())))
+    }
+
+    /// A connection that failed under a query is 503 (try again); the driver's other errors
+    /// without a SQL state are bugs, 500.
+    #[test]
+    fn a_failed_connection_is_unavailable_and_a_mismatched_statement_is_a_bug() {
+        for failed in [
+            "connection closed",
+            "error communicating with the server: Connection timed out",
+            "timeout waiting for server",
+        ] {
+            assert!(matches!(driver(failed), AppError::Unavailable(_)), "{failed}");
+        }
+        assert!(matches!(
+            driver("bind message supplies 1 parameters, but prepared statement requires 2"),
+            AppError::Internal(_)
+        ));
     }
 }

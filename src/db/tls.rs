@@ -40,8 +40,10 @@ pub struct Target {
 
 /// Reads `sslmode` and `sslrootcert` out of a `postgres://` URL.
 pub fn parse(url: &str) -> Result<Target, String> {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, q),
+    // The query starts at the first `?` after the credentials: a password may hold a `?`.
+    let after_credentials = url.rfind('@').map_or(0, |at| at + 1);
+    let (base, query) = match url[after_credentials..].find('?') {
+        Some(i) => (&url[..after_credentials + i], &url[after_credentials + i + 1..]),
         None => (url, ""),
     };
     let mut mode = SslMode::Prefer;
@@ -252,5 +254,11 @@ mod tests {
         assert_eq!(config.get_keepalives_interval(), Some(std::time::Duration::from_secs(10)));
         assert_eq!(config.get_keepalives_retries(), Some(3));
         assert!(config.get_keepalives());
+        // A `?` in the password is not the start of the query.
+        let url = parse("postgres://u:pa?ss@h:5/d").unwrap().url;
+        assert_eq!(url, format!("postgres://u:pa?ss@h:5/d?{DEFAULTS}"));
+        let config = tokio_postgres::Config::from_str(&url).unwrap();
+        assert_eq!(config.get_dbname(), Some("d"));
+        assert_eq!(config.get_password(), Some(&b"pa?ss"[..]));
     }
 }

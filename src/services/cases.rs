@@ -194,7 +194,8 @@ pub async fn command(
             };
             let deadline = case_of(conn, &app).await?.appeal_deadline;
             let late = sent_on.is_some_and(|day| !case::appeal_sent_in_time(deadline, day));
-            if late && !case::late_appeal_considered(decided_on, today) {
+            // The year is counted to when the appeal was sent (lodged), not registered.
+            if late && !case::late_appeal_considered(decided_on, sent_on.unwrap_or(today)) {
                 errors.add("sent_on", "err-late-appeal-after-a-year");
             }
             let reason = errors.text("reasons", params.reasons.as_deref().unwrap_or(""), usize::from(late), 10_000);

@@ -468,6 +468,11 @@ fn payload_details(lang: crate::domain::language::Language, payload: &Value) -> 
             _ if key.ends_with("_ore") => {
                 v.as_i64().map(|ore| format!("NOK {}", crate::domain::pricing::format_nok(ore)))
             }
+            // A moment, in Norwegian time.
+            _ if key.ends_with("_at") => v
+                .as_str()
+                .and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                .map(|at| crate::domain::deadlines::oslo_time(at, false)),
             _ => None,
         };
         named.unwrap_or_else(|| text(lang, v))

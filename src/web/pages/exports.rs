@@ -91,7 +91,7 @@ fn inbox_record(lang: Language, today: NaiveDate, (a, assignee): ExportRow) -> V
         a.reference.unwrap_or_default(),
         a.title,
         i18n::t(lang, &format!("state-{}", a.state)),
-        a.submitted_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        a.submitted_at.map(|t| crate::domain::deadlines::oslo_date(t).to_string()).unwrap_or_default(),
         a.due_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
         assignee.unwrap_or_default(),
         i18n::t(lang, if overdue { "csv-yes" } else { "csv-no" }),
