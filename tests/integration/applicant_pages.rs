@@ -49,9 +49,18 @@ async fn the_whole_form_through_the_pages() {
     // Section 1 with mistakes: the errors stand beside their fields, the values are kept.
     let (status, html) = app.page(&edit).await;
     assert_eq!(status, Status::Ok);
+    let mut at = 0;
     for section in ["s-project", "s-people", "s-legal", "s-data", "s-handling", "attachments", "s-billing"] {
-        assert!(html.contains(&format!("id=\"{section}\"")), "section {section}");
+        let found = html.find(&format!("id=\"{section}\"")).unwrap_or_else(|| panic!("section {section}"));
+        assert!(found > at, "{section} in the order the form numbers them");
+        at = found;
     }
+    // What a submission of identifiable data will need is marked, in every section.
+    let tag = |id: &str| html[html.find(&format!("id=\"{id}\"")).unwrap()..].split('>').next().unwrap().to_string();
+    for field in ["f-storage", "f-access", "f-publication", "f-legal_basis.justification", "f-invoice_recipient.name"] {
+        assert!(tag(field).contains("aria-required=\"true\""), "{field}: {}", tag(field));
+    }
+    assert!(!tag("f-invoice_recipient.reference").contains("aria-required"), "not what it does not need");
     let version = version_in(&html);
     let bad = [
         ("version", version.as_str()),

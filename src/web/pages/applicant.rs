@@ -387,6 +387,11 @@ async fn form_page(
         "thesis_levels": options(&form::THESIS_LEVELS, &thesis.level, "thesis"),
         "attachment_kinds": options(&form::ATTACHMENT_KINDS, "", "attachment"),
         "attachments": attachments, "required_attachments": required,
+        // Which answers a submission will need, for the fields' marks (as `form::validate` asks).
+        "needs": {
+            "identifiable": form.is_identifiable(), "rek": form.purpose == "medical_research",
+            "invoice": form.fee_exemption().is_none(),
+        },
         "yes_no": {
             "dpia_done": form.dpia_done, "consent_based": form.consent_based, "linkage": form.linkage, "controller_approved": form.controller_approved == Some(true),
         },
