@@ -239,7 +239,7 @@ async fn fill_form(b: &mut Browser) {
     b.date("f-end_date", "2026-01-01").await;
     b.fill("f-controller.name", "Universitetet i Oslo").await;
     b.fill("f-controller.organisation_number", "971035855").await;
-    b.click("button[name=action][value=save]").await;
+    b.click(".actions button[name=action][value=save]").await;
     super::errors_tied_to_fields(b, &["f-end_date", "f-controller.organisation_number"]).await;
     b.see("feil kontrollsiffer").await;
     assert_eq!(b.by_id("f-title").await.prop("value").await.unwrap().as_deref(), Some("Hjertesvikt etter covid-19"));
@@ -262,9 +262,9 @@ async fn fill_form(b: &mut Browser) {
     b.tick("f-consent_based-no").await;
     b.tick("f-controller_approved").await;
     b.choose("f-data_sources.0.data_source_id", "KRG –").await;
-    b.click("button[name=action][value=save]").await;
+    b.click(".actions button[name=action][value=save]").await;
     b.choose("f-data_sources.1.data_source_id", "NIPAR –").await;
-    b.click("button[name=action][value=save]").await;
+    b.click(".actions button[name=action][value=save]").await;
 
     b.step("the sources' variables and periods");
     for (row, variable) in [(0, "icd10"), (1, "lopenr")] {
@@ -282,7 +282,7 @@ async fn fill_form(b: &mut Browser) {
     b.fill("f-invoice_recipient.name", "Universitetet i Oslo").await;
     b.fill("f-invoice_recipient.organisation_number", "971035854").await;
     b.fill("f-invoice_recipient.reference", "P-1").await;
-    b.click("button[name=action][value=save]").await;
+    b.click(".actions button[name=action][value=save]").await;
     b.see("Utkastet er lagret").await;
 }
 

@@ -40,7 +40,7 @@ async fn type_text(b: &Browser, text: &str) {
 const CONTROLS: &str = r#"
 const keys = new Set();
 for (const el of document.querySelectorAll('form.application-form :is(input, select, textarea, button)')) {
-  if (el.type === 'hidden' || el.disabled) continue;
+  if (el.type === 'hidden' || el.disabled || el.tabIndex < 0) continue;
   keys.add(el.type === 'radio' ? 'radio:' + el.name : (el.id || el.name + '=' + el.value));
 }
 return [...keys];
