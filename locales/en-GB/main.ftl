@@ -1287,3 +1287,6 @@ audit-field-total-ore = Total
 audit-field-environment = Analysis environment
 audit-field-resubmission = Resubmission
 audit-field-fee-exemption = Fee exemption
+audit-field-expected-by = Answer expected by
+audit-field-expected-on = Answer expected on
+audit-field-estimate-accepted = Estimate accepted

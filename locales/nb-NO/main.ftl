@@ -1290,3 +1290,6 @@ audit-field-total-ore = Sum
 audit-field-environment = Analysemiljø
 audit-field-resubmission = Sendt inn på nytt
 audit-field-fee-exemption = Fritak for betaling
+audit-field-expected-by = Svar kan ventes innen
+audit-field-expected-on = Svar kan ventes
+audit-field-estimate-accepted = Prisoverslaget godtatt

@@ -1290,3 +1290,6 @@ audit-field-total-ore = Sum
 audit-field-environment = Analysemiljø
 audit-field-resubmission = Send inn på nytt
 audit-field-fee-exemption = Fritak for betaling
+audit-field-expected-by = Svar kan ventast innan
+audit-field-expected-on = Svar kan ventast
+audit-field-estimate-accepted = Prisoverslaget godteke

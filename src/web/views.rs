@@ -451,10 +451,14 @@ fn payload_details(lang: crate::domain::language::Language, payload: &Value) -> 
                 .join("; "),
         }
     }
-    // A detail's name in words where the language has one (`audit-field-<key>`), else the key.
+    // A detail's name in words where the language has one (`audit-field-<key>`, or the form's
+    // `field-<key>`), else the key.
     fn label(lang: crate::domain::language::Language, key: &str) -> String {
-        let k = format!("audit-field-{}", key.replace('_', "-"));
-        if has(lang, &k) { t(lang, &k) } else { key.replace('_', " ") }
+        let plain = key.replace('_', "-");
+        [format!("audit-field-{plain}"), format!("field-{plain}")]
+            .into_iter()
+            .find(|k| has(lang, k))
+            .map_or_else(|| key.replace('_', " "), |k| t(lang, &k))
     }
     // A state, an outcome, who decides and an amount in words; anything else as it is.
     fn value(lang: crate::domain::language::Language, key: &str, v: &Value) -> String {
@@ -465,9 +469,16 @@ fn payload_details(lang: crate::domain::language::Language, payload: &Value) -> 
             "outcome" => words("outcome"),
             "decider" => words("decider"),
             "role" => words("role"),
+            "kind" => words("app-kind"),
+            "type" => words("app-type"),
             _ if key.ends_with("_ore") => {
                 v.as_i64().map(|ore| format!("NOK {}", crate::domain::pricing::format_nok(ore)))
             }
+            // A day, as pages write it.
+            _ if v.as_str().is_some_and(|s| s.len() == 10) => v
+                .as_str()
+                .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+                .map(|d| d.format("%d.%m.%Y").to_string()),
             // A moment, in Norwegian time.
             _ if key.ends_with("_at") => v
                 .as_str()

@@ -96,6 +96,10 @@ async fn the_audit_log_and_the_outbox_read_as_sentences_with_names() {
         "details in words: {html}"
     );
     assert!(!html.contains("<dt>estimate ore</dt>"), "not the payload's keys");
+    assert!(html.contains("<dt>Søknadstype (data)</dt><dd>Personidentifiserbare data</dd>"), "codes in words");
+    let due = case["due_date"].as_str().unwrap();
+    let shown = chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d").unwrap().format("%d.%m.%Y").to_string();
+    assert!(html.contains(&format!("<dt>Frist</dt><dd>{shown}</dd>")), "days as pages write them");
     let (status, html) = app.page("/admin/mail").await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("Vi har mottatt søknad"), "the receipt by its subject");
