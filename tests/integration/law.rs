@@ -42,6 +42,7 @@ async fn the_appeal_deadline_is_one_date_in_the_api_the_letter_and_the_status_pa
     assert!(!letter.contains("e-helse"));
     let (_, page) = app.page(&format!("/applications/{id}")).await;
     assert!(page.contains(&shown), "the status page says {shown}");
+    assert!(!page.contains("<dt>Frist</dt>"), "not the decision's own due date beside it, once decided");
 }
 
 #[rocket::async_test]

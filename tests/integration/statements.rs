@@ -203,6 +203,7 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     let html = unescape(&html);
     assert!(html.contains("Det ble bedt om en uttalelse"), "the applicant sees it on the timeline");
+    assert!(html.contains("<dt>Frist</dt>"), "and when a decision is due, while one is awaited");
     assert!(html.contains("Variablene er nødvendige") && html.contains("NPR kan levere dette."), "and reads it");
     assert!(html.contains("Er utvalget forholdsmessig?") && html.contains("Kari Ekspert"), "with its question");
     assert!(html.contains("href=\"#form-message\""), "and is offered to comment");

@@ -73,6 +73,7 @@ fn summary_json(a: &Summary) -> Value {
         "state_key": format!("state-{}", a.state), "kind_key": format!("app-kind-{}", a.kind),
         "due_date": a.due_date.map(|d| d.format("%d.%m.%Y").to_string()),
         "overdue": a.state.overdue(a.due_date, crate::domain::deadlines::oslo_date(Utc::now())),
+        "awaiting_decision": a.state.awaiting_decision(),
         "updated": crate::domain::deadlines::oslo_time(a.updated_at, false),
     })
 }
