@@ -21,7 +21,7 @@ pub struct Statement {
     pub created_at: DateTime<Utc>,
     /// Not answered when its case ended.
     pub lapsed_at: Option<DateTime<Utc>>,
-    /// Not shown to the applicant's side (`domain::statement::PartyAccess`).
+    /// Not shown to the applicant's side (`domain::statement::may_set_party_access`).
     pub withheld: bool,
     pub withheld_reason: Option<String>,
 }

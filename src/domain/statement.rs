@@ -23,27 +23,14 @@ pub const INVITATION_DAYS: i64 = 30;
 /// Longest reason for withholding a statement from the applicant.
 pub const MAX_WITHHELD_REASON: usize = 2000;
 
-/// What the applicant's side (the applicant and the members) reads of a statement. A statement
-/// is a document of the case the party may read (forvaltningsloven § 18), and what the service
-/// learns from others before deciding is shown to the party, who may comment on it (§ 17 second
-/// paragraph): all of it, unless a case officer withholds it with a reason (§§ 18 a–19: another
-/// person's personal matters, business secrets, security), which the applicant is shown with who
-/// gave it. One withheld without a reason was given before applicants could read statements,
-/// on other terms, and waits for an officer to share it or say why not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartyAccess<'a> {
-    Reads,
-    Withheld { reason: Option<&'a str> },
-}
-
-impl<'a> PartyAccess<'a> {
-    pub fn of(withheld: bool, reason: Option<&'a str>) -> PartyAccess<'a> {
-        if withheld { PartyAccess::Withheld { reason } } else { PartyAccess::Reads }
-    }
-}
-
-/// Whether `access` may change what the applicant's side reads of a case's statements: its
-/// case officers.
+/// Whether `access` may change what the applicant's side (the applicant and the members) reads
+/// of a case's statements: its case officers. A statement is a document of the case the party
+/// may read (forvaltningsloven § 18), and what the service learns from others before deciding is
+/// shown to the party, who may comment on it (§ 17 second paragraph): all of it, unless a case
+/// officer withholds it with a reason (§§ 18 a–19: another person's personal matters, business
+/// secrets, security), which the applicant is shown with who gave it. One withheld without a
+/// reason was given before applicants could read statements, on other terms, and waits for an
+/// officer to share it or say why not.
 pub fn may_set_party_access(access: Access) -> bool {
     access == Access::CaseOfficer
 }

@@ -86,10 +86,11 @@ pub fn notice_text(lang: Language, kind: &str, params: &Value) -> String {
 /// says when an answer can be expected (the case's due date) and what happens if it takes longer
 /// than a month (forvaltningsloven § 11 a).
 pub fn notice_more(lang: Language, kind: &str, params: &Value) -> Option<String> {
-    let args = args(params);
-    let due = args.iter().find(|(k, _)| k == "due")?.1.clone();
-    (kind == "application.submitted_receipt")
-        .then(|| i18n::t_args(lang, "notice-application-submitted-receipt-more", &[("due", due)]))
+    if kind != "application.submitted_receipt" {
+        return None;
+    }
+    let due = args(params).into_iter().find(|(k, _)| k == "due")?.1;
+    Some(i18n::t_args(lang, "notice-application-submitted-receipt-more", &[("due", due)]))
 }
 
 fn load(escape: bool) -> Result<Handlebars<'static>, String> {

@@ -273,7 +273,7 @@ pub async fn answer(
 
 /// A case officer withholds statement `id` from the applicant's side, with the reason they are
 /// shown (`Some`), or shares it with them (`None`): an event either way, and sharing an answered
-/// statement tells the applicant, as its answer would have (`PartyAccess`).
+/// statement tells the applicant, as its answer would have (`rule::may_set_party_access`).
 pub async fn set_party_access(
     conn: &mut AsyncPgConnection,
     user: &User,

@@ -348,7 +348,7 @@ pub fn form_sections(
 /// A statement (uttalelse) in the API: the request, where it stands, and the answer once given,
 /// and whether the applicant's side reads it. For the applicant's side (`party`): without the
 /// reviewer's address and the reminder, the reviewer unnamed where only the address names them,
-/// and without the question and the answer while it is withheld from them (`PartyAccess`).
+/// and without the question and the answer while it is withheld from them.
 pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<chrono::Utc>, party: bool) -> Value {
     let s = &row.statement;
     let mut v = json!({

@@ -262,9 +262,9 @@ pub(super) async fn status_page(
             "statements": statements.iter().map(|r| {
                 let s = &r.statement;
                 let st = services::statements::status(s, now);
-                let day = |t: chrono::DateTime<Utc>| crate::domain::deadlines::oslo_date(t);
-                // The applicant's side reads what `PartyAccess` lets it: not the address, and not
-                // the question and the answer of a withheld statement.
+                let (day, iso) = (crate::domain::deadlines::oslo_day, crate::domain::deadlines::oslo_date);
+                // The applicant's side reads neither the address nor the question and the answer
+                // of a withheld statement.
                 let party = access.applicant_side();
                 let reads = !(party && s.withheld);
                 json!({
@@ -273,9 +273,9 @@ pub(super) async fn status_page(
                     "due_iso": s.due_on.to_string(), "status": st.code(), "status_key": format!("statement-{}", st.code()),
                     "question": reads.then_some(&s.question), "answer": if reads { s.answer.as_deref() } else { None },
                     "withheld": s.withheld, "withheld_reason": s.withheld_reason,
-                    "asked_on": day(s.created_at).format("%d.%m.%Y").to_string(), "asked_iso": day(s.created_at).to_string(),
-                    "answered_on": s.answered_at.map(|t| day(t).format("%d.%m.%Y").to_string()),
-                    "answered_iso": s.answered_at.map(|t| day(t).to_string()),
+                    "asked_on": day(s.created_at), "asked_iso": iso(s.created_at).to_string(),
+                    "answered_on": s.answered_at.map(day),
+                    "answered_iso": s.answered_at.map(|t| iso(t).to_string()),
                 })
             }).collect::<Vec<_>>(),
             // Those who handle the case open each statement; the applicant's side reads them here
