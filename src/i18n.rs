@@ -158,6 +158,10 @@ mod tests {
         assert_eq!(t(Language::En, "inbox"), "Inbox");
         assert_eq!(t(Language::Nb, "inbox"), "Innboks");
         assert_eq!(t_args(Language::En, "cases-count", &[("n", FluentValue::from(2))]), "2 cases");
+        // No source chosen yet reads as words, not "0 datakilder".
+        let fee = |lang, n: u32| t_args(lang, "estimate-text", &[("n", FluentValue::from(n))]);
+        assert!(fee(Language::Nb, 0).contains("ingen datakilder ennå"), "{}", fee(Language::Nb, 0));
+        assert!(fee(Language::Nb, 1).contains("én datakilde") && fee(Language::En, 0).contains("no data sources yet"));
     }
 
     /// Every file under `dir` whose name ends in `.{ext}`.

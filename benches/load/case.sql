@@ -3,6 +3,8 @@
 \set id :first + 100 * random(0, 999)
 SELECT u.*, s.expires_at, (SELECT count(*) FROM notifications n WHERE n.user_id = u.id AND n.read_at IS NULL) FROM sessions s JOIN users u ON s.user_id = u.id WHERE s.token_hash = :officer_session AND s.expires_at > now() AND u.active LIMIT 1;
 SELECT * FROM applications WHERE id = :id LIMIT 1;
+-- The assigned officer's name (the route reads it by the id it has just read; most cases here are assigned).
+SELECT name FROM users WHERE id = (SELECT assignee_id FROM applications WHERE id = :id);
 SELECT * FROM events WHERE subject_type = 'application' AND subject_id = :id ORDER BY id;
 SELECT r.*, d.code, d.name_nb, d.name_en FROM releases r JOIN data_sources d ON d.id = r.data_source_id WHERE r.application_id = :id ORDER BY d.code;
 SELECT * FROM transfers WHERE application_id = :id ORDER BY id;

@@ -198,6 +198,7 @@ send = Send
 ready-to-submit = The application is complete and can be submitted.
 submit-problems = Fix these before you can submit
 estimate-text = Intake fee for an application to { $n ->
+    [0] no data sources yet
     [one] one data source
    *[other] { $n } data sources
   }:
@@ -455,9 +456,12 @@ release-counts = Releases per state
 all = All
 assignee = Case officer
 assigned-to-me = Me
+assigned-to-me-self = you
 unassigned = Unassigned
 assigned-other = Another officer
 only-overdue = Only overdue cases
+inbox-open-states = Open cases (not closed or withdrawn)
+inbox-all-states = All cases
 filter = Filter
 cases-count = { $n ->
     [one] One case
@@ -996,6 +1000,11 @@ statement-asked-on = Asked
 statement-withheld-for-party = The case officer has withheld this statement from you, for this reason:
 statement-withheld-earlier-for-party = The statement was given before applicants could read statements, and the case officer has not yet considered whether you may read it. You can ask to see it in a message.
 statement-withheld-badge = Withheld from the applicant
+statement-comment-by-party = Comment by { $date } if you want the case officer to take your comment into account before the decision.
+statement-comment-by-handler = The applicant may comment until { $date }
+decide-comment-periods-title = The applicant still has time to comment on statements
+decide-comment-period = The statement from { $name }: the applicant may comment until { $date }.
+decide-comment-periods-hint = You may still decide, for example when the applicant has already commented, or the statement does not count against them. If so, say why in the reasons.
 statement-party-heading = What the applicant reads
 statement-party-reads = The applicant and the project members can read the question and the statement on their case (Public Administration Act, section 18).
 statement-withheld-because = The statement is withheld from the applicant. The applicant sees whom it is from, and this reason:
@@ -1056,6 +1065,7 @@ notice-statement-requested = You are asked for a statement on case { $reference 
 notice-statement-reminder = Reminder: your statement on case { $reference } is due soon.
 notice-statement-answered = A statement on case { $reference } has been given.
 notice-statement-received = A statement on case { $reference } has come in. You can read it on the case page and comment on it in a message.
+notice-statement-received-more = Comment by { $comment } if you want the case officer to take your comment into account before the decision.
 notice-statement-lapsed = The statement you were asked for on case { $reference } is no longer needed: the case has ended.
 mail-statement-invitation-subject = Helsedataservice: you are asked for a statement
 mail-statement-invitation-text = A case officer at Helsedataservice asks for your statement on case { $reference }, an application for health data, by { $due_on }. Open the link to choose your name and password; you will then see the case and can answer. The link works for 30 days.

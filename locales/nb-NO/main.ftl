@@ -198,6 +198,7 @@ send = Send
 ready-to-submit = Søknaden er komplett og kan sendes inn.
 submit-problems = Dette må rettes før du kan sende inn
 estimate-text = Saksbehandlingsgebyr for en søknad til { $n ->
+    [0] ingen datakilder ennå
     [one] én datakilde
    *[other] { $n } datakilder
   }:
@@ -455,9 +456,12 @@ release-counts = Antall utleveringer per status
 all = Alle
 assignee = Saksbehandler
 assigned-to-me = Meg
+assigned-to-me-self = deg
 unassigned = Ikke tildelt
 assigned-other = Annen saksbehandler
 only-overdue = Bare saker over fristen
+inbox-open-states = Åpne saker (ikke avsluttet eller trukket)
+inbox-all-states = Alle saker
 filter = Filtrer
 cases-count = { $n ->
     [one] Én sak
@@ -999,6 +1003,11 @@ statement-asked-on = Spurt
 statement-withheld-for-party = Saksbehandleren har unntatt denne uttalelsen fra innsyn for deg, med denne begrunnelsen:
 statement-withheld-earlier-for-party = Uttalelsen ble gitt før søkere kunne lese uttalelser, og saksbehandleren har ennå ikke vurdert om du kan lese den. Du kan be om innsyn i en melding.
 statement-withheld-badge = Unntatt fra innsyn
+statement-comment-by-party = Kommenter innen { $date } om du vil at saksbehandleren skal ta hensyn til kommentaren før vedtaket.
+statement-comment-by-handler = Søkerens frist for kommentarer: { $date }
+decide-comment-periods-title = Søkeren har ennå tid til å kommentere uttalelser
+decide-comment-period = Uttalelsen fra { $name }: søkerens frist for kommentarer er { $date }.
+decide-comment-periods-hint = Vedtaket kan fattes likevel, for eksempel når søkeren allerede har kommentert, eller uttalelsen ikke taler mot søkeren. Skriv i så fall hvorfor i begrunnelsen.
 statement-party-heading = Innsyn for søkeren
 statement-party-reads = Søkeren og prosjektmedlemmene kan lese spørsmålet og uttalelsen på saken sin (forvaltningsloven § 18).
 statement-withheld-because = Uttalelsen er unntatt fra innsyn for søkeren. Søkeren ser hvem den er fra, og denne begrunnelsen:
@@ -1059,6 +1068,7 @@ notice-statement-requested = Du er bedt om en uttalelse i sak { $reference }. Le
 notice-statement-reminder = Påminnelse: fristen for uttalelsen din i sak { $reference } nærmer seg.
 notice-statement-answered = En uttalelse i sak { $reference } er gitt.
 notice-statement-received = En uttalelse i sak { $reference } er kommet inn. Du kan lese den på sakssiden og kommentere den i en melding.
+notice-statement-received-more = Kommenter innen { $comment } om du vil at saksbehandleren skal ta hensyn til kommentaren før vedtaket.
 notice-statement-lapsed = Uttalelsen du ble bedt om i sak { $reference }, trengs ikke lenger: saken er avsluttet.
 mail-statement-invitation-subject = Helsedataservice: du er bedt om en uttalelse
 mail-statement-invitation-text = En saksbehandler i Helsedataservice ber om uttalelsen din i sak { $reference }, en søknad om helsedata, innen { $due_on }. Åpne lenken for å velge navn og passord; da ser du saken og kan svare. Lenken virker i 30 dager.

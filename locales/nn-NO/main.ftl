@@ -198,6 +198,7 @@ send = Send
 ready-to-submit = Søknaden er komplett og kan sendast inn.
 submit-problems = Dette må rettast før du kan sende inn
 estimate-text = Saksbehandlingsgebyr for ein søknad til { $n ->
+    [0] ingen datakjelder enno
     [one] éi datakjelde
    *[other] { $n } datakjelder
   }:
@@ -455,9 +456,12 @@ release-counts = Talet på utleveringar per status
 all = Alle
 assignee = Saksbehandlar
 assigned-to-me = Meg
+assigned-to-me-self = deg
 unassigned = Ikkje tildelt
 assigned-other = Annan saksbehandlar
 only-overdue = Berre saker over fristen
+inbox-open-states = Opne saker (ikkje avslutta eller trekte)
+inbox-all-states = Alle saker
 filter = Filtrer
 cases-count = { $n ->
     [one] Éi sak
@@ -999,6 +1003,11 @@ statement-asked-on = Spurt
 statement-withheld-for-party = Saksbehandlaren har unnateke denne fråsegna frå innsyn for deg, med denne grunngjevinga:
 statement-withheld-earlier-for-party = Fråsegna vart gitt før søkjarar kunne lese fråsegner, og saksbehandlaren har enno ikkje vurdert om du kan lese ho. Du kan be om innsyn i ei melding.
 statement-withheld-badge = Unnateke frå innsyn
+statement-comment-by-party = Kommenter innan { $date } om du vil at saksbehandlaren skal ta omsyn til kommentaren før vedtaket.
+statement-comment-by-handler = Fristen søkjaren har for kommentarar: { $date }
+decide-comment-periods-title = Søkjaren har enno tid til å kommentere fråsegner
+decide-comment-period = Fråsegna frå { $name }: fristen søkjaren har for kommentarar, er { $date }.
+decide-comment-periods-hint = Vedtaket kan gjerast likevel, til dømes når søkjaren alt har kommentert, eller fråsegna ikkje talar mot søkjaren. Skriv i så fall kvifor i grunngivinga.
 statement-party-heading = Innsyn for søkjaren
 statement-party-reads = Søkjaren og prosjektmedlemmene kan lese spørsmålet og fråsegna på saka si (forvaltningslova § 18).
 statement-withheld-because = Fråsegna er unnateken frå innsyn for søkjaren. Søkjaren ser kven ho er frå, og denne grunngjevinga:
@@ -1059,6 +1068,7 @@ notice-statement-requested = Du er beden om ei fråsegn i sak { $reference }. Le
 notice-statement-reminder = Påminning: fristen for fråsegna di i sak { $reference } nærmar seg.
 notice-statement-answered = Ei fråsegn i sak { $reference } er gitt.
 notice-statement-received = Ei fråsegn i sak { $reference } har kome inn. Du kan lese ho på sakssida og kommentere ho i ei melding.
+notice-statement-received-more = Kommenter innan { $comment } om du vil at saksbehandlaren skal ta omsyn til kommentaren før vedtaket.
 notice-statement-lapsed = Fråsegna du vart beden om i sak { $reference }, trengst ikkje lenger: saka er avslutta.
 mail-statement-invitation-subject = Helsedataservice: du er beden om ei fråsegn
 mail-statement-invitation-text = Ein saksbehandlar i Helsedataservice ber om fråsegna di i sak { $reference }, ein søknad om helsedata, innan { $due_on }. Opne lenkja for å velje namn og passord; då ser du saka og kan svare. Lenkja verkar i 30 dagar.

@@ -60,6 +60,7 @@ pub struct CaseChanges {
     pub appealed_at: Option<DateTime<Utc>>,
     pub appeal_interim_reply_at: Option<Option<DateTime<Utc>>>,
     pub complete_submitted_at: Option<DateTime<Utc>>,
+    pub due_date: Option<NaiveDate>,
 }
 
 /// Applies case changes and bumps the version. (Kept prepared once for each set of columns a
@@ -416,7 +417,7 @@ pub async fn latest_decision(mut conn: &AsyncPgConnection, application_id: i64) 
 /// Filters of the officers' inbox.
 #[derive(Debug, Clone, Default)]
 pub struct InboxFilter {
-    pub state: Option<String>,
+    pub states: InboxStates,
     /// `Some(None)` for unassigned, `Some(Some(id))` for one officer.
     pub assignee: Option<Option<i64>>,
     pub data_source_id: Option<i64>,
@@ -431,6 +432,52 @@ impl InboxFilter {
     pub fn by_state_only(&self) -> bool {
         self.assignee.is_none() && self.data_source_id.is_none() && self.overdue_on.is_none()
     }
+}
+
+/// Which cases the inbox shows by their state: those still open (the default: what is left to
+/// do, not the closed and withdrawn cases, whose old due dates put them first), every case, or
+/// the cases in one state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InboxStates {
+    #[default]
+    Open,
+    All,
+    One(State),
+}
+
+impl InboxStates {
+    /// From the page's `?state=`: empty for the open cases, `all`, or a state's code (an
+    /// unknown one, or a draft, which is never in the inbox, shows the open cases).
+    pub fn from_code(code: Option<&str>) -> Self {
+        match code {
+            Some("all") => InboxStates::All,
+            Some(code) => match State::from_code(code) {
+                Some(state) if state != State::Draft => InboxStates::One(state),
+                _ => InboxStates::Open,
+            },
+            None => InboxStates::Open,
+        }
+    }
+
+    /// Whether a case in `state` (its code) is shown.
+    pub fn shows(self, state: &str) -> bool {
+        match self {
+            InboxStates::All => true,
+            InboxStates::Open => State::from_code(state).is_some_and(|s| !s.ended()),
+            InboxStates::One(one) => one.code() == state,
+        }
+    }
+}
+
+/// The condition of the open cases as SQL with the states written out: a partial index
+/// (`applications_inbox_open`) serves it only when the planner sees the states themselves, not
+/// a parameter. The codes are the domain's own constants.
+fn open_states_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let ended: Vec<String> = State::ALL.iter().filter(|s| s.ended()).map(|s| format!("'{}'", s.code())).collect();
+        format!("applications.state NOT IN ({})", ended.join(", "))
+    })
 }
 
 /// The inbox's orders: by due date (the default), by first submission, by reference.
@@ -486,8 +533,10 @@ macro_rules! inbox_matching {
     ($filter:expr, $from:expr, $select:expr) => {{
         let filter: &InboxFilter = $filter;
         let mut q = $from.filter(applications::first_submitted_at.is_not_null()).select($select).into_boxed();
-        if let Some(state) = &filter.state {
-            q = q.filter(applications::state.eq(state.clone()));
+        match filter.states {
+            InboxStates::Open => q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(open_states_sql())),
+            InboxStates::One(state) => q = q.filter(applications::state.eq(state.code())),
+            InboxStates::All => {}
         }
         match filter.assignee {
             Some(None) => q = q.filter(applications::assignee_id.is_null()),
@@ -607,4 +656,30 @@ pub async fn due_for_interim_reply(
         .and(applications::appealed_at.lt(before))
         .and(applications::appeal_interim_reply_at.is_null());
     applications::table.filter(waiting.or(appeal)).select(Application::as_select()).load(conn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inbox_shows_the_open_cases_unless_told_otherwise() {
+        assert_eq!(InboxStates::from_code(None), InboxStates::Open);
+        assert_eq!(InboxStates::from_code(Some("nonsense")), InboxStates::Open);
+        assert_eq!(InboxStates::from_code(Some("draft")), InboxStates::Open, "drafts are never in the inbox");
+        assert_eq!(InboxStates::from_code(Some("all")), InboxStates::All);
+        assert_eq!(InboxStates::from_code(Some("closed")), InboxStates::One(State::Closed));
+        assert!(InboxStates::Open.shows("appealed") && InboxStates::Open.shows("delivered"));
+        assert!(!InboxStates::Open.shows("closed") && !InboxStates::Open.shows("withdrawn"));
+        assert!(InboxStates::All.shows("closed"));
+        assert!(InboxStates::One(State::Closed).shows("closed") && !InboxStates::One(State::Closed).shows("rejected"));
+    }
+
+    #[test]
+    fn the_open_cases_index_is_written_as_the_query_asks() {
+        // The partial index serves the query only if its condition is the query's own.
+        let migration = include_str!("../../migrations/2026-12-09-000036_inbox_open/up.sql");
+        let condition = open_states_sql().trim_start_matches("applications.");
+        assert!(migration.contains(condition), "{condition}");
+    }
 }

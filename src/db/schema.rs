@@ -633,6 +633,7 @@ diesel::table! {
         lapsed_at -> Nullable<Timestamptz>,
         withheld -> Bool,
         withheld_reason -> Nullable<Text>,
+        shared_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -24,12 +24,21 @@ pub struct Statement {
     /// Not shown to the applicant's side (`domain::statement::may_set_party_access`).
     pub withheld: bool,
     pub withheld_reason: Option<String>,
+    /// When the applicant's side could last begin to read its answer (set on answering and on
+    /// sharing; counts only while answered and not withheld).
+    pub shared_at: Option<DateTime<Utc>>,
 }
 
 impl Statement {
     /// Whether it still waits for its answer.
     pub fn progress(&self) -> crate::domain::statement::Progress {
         crate::domain::statement::Progress::of(self.answered_at.is_some(), self.lapsed_at.is_some())
+    }
+
+    /// The last day for the applicant's side to comment on it, if they can read its answer.
+    pub fn comment_by(&self) -> Option<NaiveDate> {
+        let shared_on = self.shared_at.map(crate::domain::deadlines::oslo_date);
+        crate::domain::statement::comment_period(self.answered_at.is_some(), self.withheld, shared_on)
     }
 }
 
@@ -88,7 +97,7 @@ pub async fn answer(
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Statement>> {
     diesel::update(open_statements().filter(statements::id.eq(id)))
-        .set((statements::answer.eq(text), statements::answered_at.eq(now)))
+        .set((statements::answer.eq(text), statements::answered_at.eq(now), statements::shared_at.eq(now)))
         .returning(Statement::as_returning())
         .get_result(conn)
         .await
@@ -114,12 +123,25 @@ pub async fn lapse(
 }
 
 /// Withholds the statement from the applicant's side with `reason`, or shares it (`None`).
-pub async fn set_withheld(conn: &mut AsyncPgConnection, id: i64, reason: Option<&str>) -> QueryResult<Statement> {
-    diesel::update(statements::table.find(id))
-        .set((statements::withheld.eq(reason.is_some()), statements::withheld_reason.eq(reason)))
-        .returning(Statement::as_returning())
-        .get_result(conn)
-        .await
+/// Withholds statement `id` with `reason`, or shares it (`None`); `shared_at`: the applicant's
+/// side begins to read it then (a statement shared again after being withheld).
+pub async fn set_withheld(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    reason: Option<&str>,
+    shared_at: Option<DateTime<Utc>>,
+) -> QueryResult<Statement> {
+    let row = diesel::update(statements::table.find(id));
+    let withheld = (statements::withheld.eq(reason.is_some()), statements::withheld_reason.eq(reason));
+    match shared_at {
+        None => row.set(withheld).returning(Statement::as_returning()).get_result(conn).await,
+        Some(at) => {
+            row.set((withheld, statements::shared_at.eq(at)))
+                .returning(Statement::as_returning())
+                .get_result(conn)
+                .await
+        }
+    }
 }
 
 pub async fn set_reminded(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {

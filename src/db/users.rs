@@ -58,6 +58,11 @@ pub async fn by_id(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<
     users::table.find(id).select(User::as_select()).first(conn).await.optional()
 }
 
+/// The name of user `id`: the officer a case is assigned to, on the case's page.
+pub async fn name_of(mut conn: &AsyncPgConnection, id: i64) -> QueryResult<Option<String>> {
+    users::table.find(id).select(users::name).first(&mut conn).await.optional()
+}
+
 pub async fn by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<User>> {
     users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).await.optional()
 }

@@ -52,6 +52,26 @@ pub fn add_working_days(start: NaiveDate, n: u32) -> NaiveDate {
     date
 }
 
+/// The working days after `start` up to and including `end` (none when `end` is not after
+/// `start`): the `n` for which [`add_working_days`]`(start, n)` is `end`, when `end` is a
+/// working day.
+pub fn working_days_between(start: NaiveDate, end: NaiveDate) -> u32 {
+    start.iter_days().skip(1).take_while(|d| *d <= end).filter(|d| is_working_day(*d)).count() as u32
+}
+
+/// The due date of an appeal that came in on `appealed_on`. The law sets none (forvaltningsloven
+/// § 33: without undue delay; an interim reply after a month); the service gives the appeal the
+/// time the case itself was given, the working days from its last submission to its due date,
+/// counted again from the appeal. Before, an appeal kept the case's old due date and was
+/// overdue from its first day.
+pub fn appeal_due_date(
+    submitted_on: NaiveDate,
+    due_date: Option<NaiveDate>,
+    appealed_on: NaiveDate,
+) -> Option<NaiveDate> {
+    due_date.map(|due| add_working_days(appealed_on, working_days_between(submitted_on, due)))
+}
+
 /// The calendar date in Norway (Europe/Oslo) at `at`: deadlines end at the end of a Norwegian day.
 pub fn oslo_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&chrono_tz::Europe::Oslo).date_naive()
@@ -113,6 +133,18 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn an_appeal_is_given_the_time_the_case_was_given() {
+        // 30 working days from Friday 4 December 2026: over Christmas and New Year.
+        let due = add_working_days(d(2026, 12, 4), 30);
+        assert_eq!(working_days_between(d(2026, 12, 4), due), 30);
+        assert_eq!(working_days_between(due, d(2026, 12, 4)), 0, "not after the start");
+        // Appealed on 1 March 2027: 30 working days from then, not the old date.
+        let appealed = d(2027, 3, 1);
+        assert_eq!(appeal_due_date(d(2026, 12, 4), Some(due), appealed), Some(add_working_days(appealed, 30)));
+        assert_eq!(appeal_due_date(d(2026, 12, 4), None, appealed), None);
     }
 
     #[test]

@@ -35,6 +35,24 @@ pub fn may_set_party_access(access: Access) -> bool {
     access == Access::CaseOfficer
 }
 
+/// Days the applicant's side is given to comment on a statement once they can read its answer.
+pub const COMMENT_DAYS: u64 = 14;
+
+/// The last day for the applicant's side to comment on a statement whose answer they could read
+/// from `shared_on` (forvaltningsloven § 17 second paragraph: the party is told what the service
+/// learned from others and may comment on it before the decision): two weeks, moved past a
+/// weekend or public holiday. Nothing stops the decision; the officer is told on the decision's
+/// preview while a period runs.
+pub fn comment_by(shared_on: NaiveDate) -> NaiveDate {
+    super::deadlines::next_working_day(shared_on + chrono::Days::new(COMMENT_DAYS))
+}
+
+/// The comment period of a statement, if it has one: answered and read by the applicant's side
+/// (not withheld) since `shared_on`.
+pub fn comment_period(answered: bool, withheld: bool, shared_on: Option<NaiveDate>) -> Option<NaiveDate> {
+    (answered && !withheld).then_some(shared_on).flatten().map(comment_by)
+}
+
 /// Checks the reason an officer gives for withholding a statement; returns it trimmed.
 pub fn check_withheld_reason(reason: &str, errors: &mut FieldErrors) -> String {
     errors.text("reason", reason, 1, MAX_WITHHELD_REASON)
@@ -146,6 +164,20 @@ mod tests {
                 assert!(!may_request(role, *state), "{role:?} in {state:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_applicant_has_two_weeks_to_comment_on_what_they_can_read() {
+        // Shared on Wednesday 2 December 2026: two weeks later is Wednesday 16 December.
+        let shared = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert_eq!(comment_by(shared), NaiveDate::from_ymd_opt(2026, 12, 16).unwrap());
+        // Two weeks from 11 December end on Christmas Day: moved to Monday 28 December.
+        let before_christmas = NaiveDate::from_ymd_opt(2026, 12, 11).unwrap();
+        assert_eq!(comment_by(before_christmas), NaiveDate::from_ymd_opt(2026, 12, 28).unwrap());
+        assert_eq!(comment_period(true, false, Some(shared)), Some(comment_by(shared)));
+        assert_eq!(comment_period(true, true, Some(shared)), None, "withheld: nothing to comment on");
+        assert_eq!(comment_period(false, false, Some(shared)), None, "no answer yet");
+        assert_eq!(comment_period(true, false, None), None);
     }
 
     #[test]

@@ -68,6 +68,9 @@ fn args(params: &Value) -> Vec<(String, i18n::Arg)> {
         if let Some(day) = map.get("due_date").and_then(Value::as_str).and_then(|s| s.parse::<NaiveDate>().ok()) {
             out.push(("due".into(), i18n::Arg::from(day.format("%d.%m.%Y").to_string())));
         }
+        if let Some(day) = map.get("comment_by").and_then(Value::as_str).and_then(|s| s.parse::<NaiveDate>().ok()) {
+            out.push(("comment".into(), i18n::Arg::from(day.format("%d.%m.%Y").to_string())));
+        }
         if let Some(at) = map.get("expires_at").and_then(Value::as_str).and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
             out.push(("expires".into(), i18n::Arg::from(crate::domain::deadlines::oslo_day(at))));
         }
@@ -84,13 +87,17 @@ pub fn notice_text(lang: Language, kind: &str, params: &Value) -> String {
 
 /// What a notice's mail says besides its one sentence, if anything: the receipt of a submission
 /// says when an answer can be expected (the case's due date) and what happens if it takes longer
-/// than a month (forvaltningsloven § 11 a).
+/// than a month (forvaltningsloven § 11 a); a statement the applicant can now read says by when
+/// to comment on it (§ 17).
 pub fn notice_more(lang: Language, kind: &str, params: &Value) -> Option<String> {
-    if kind != "application.submitted_receipt" {
-        return None;
-    }
-    let due = args(params).into_iter().find(|(k, _)| k == "due")?.1;
-    Some(i18n::t_args(lang, "notice-application-submitted-receipt-more", &[("due", due)]))
+    let (key, arg) = match kind {
+        "application.submitted_receipt" => ("notice-application-submitted-receipt-more", "due"),
+        // The applicant's time to comment on a statement they can now read.
+        "statement.received" => ("notice-statement-received-more", "comment"),
+        _ => return None,
+    };
+    let value = args(params).into_iter().find(|(k, _)| k == arg)?.1;
+    Some(i18n::t_args(lang, key, &[(arg, value)]))
 }
 
 fn load(escape: bool) -> Result<Handlebars<'static>, String> {

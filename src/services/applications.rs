@@ -682,6 +682,8 @@ pub async fn case_file(conn: &AsyncPgConnection, app: &Application, who: Audienc
 pub struct StatusFile {
     pub app: Application,
     pub access: Access,
+    /// The name of the case officer the case is assigned to (the decision letter signs with it).
+    pub assignee: Option<String>,
     /// The events about the application that `access` may see.
     pub events: Vec<Event>,
     pub messages: Vec<Message>,
@@ -710,16 +712,24 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
     // The case's own rows do not depend on each other: sent together (pipelined, issue 25).
     let shared: &AsyncPgConnection = conn;
     let source_ids = form_of(&app).source_ids();
-    let ((events, releases, all_transfers), messages, attachments, decision, helseklage, sources, payment) = tokio::try_join!(
-        biased;
-        timeline(shared, id, who),
-        super::read(db::applications::messages_of(shared, id, access.sees_internal())),
-        super::read(db::applications::attachments_of(shared, id)),
-        super::read(db::cases::latest_decision(shared, id)),
-        super::read(db::cases::helseklage_of(shared, id)),
-        super::read(db::catalogue::sources_by_ids(shared, &source_ids)),
-        super::pricing::payment(shared, &app, access),
-    )?;
+    let assignee = async {
+        match app.assignee_id {
+            Some(officer) => super::read(db::users::name_of(shared, officer)).await,
+            None => Ok(None),
+        }
+    };
+    let ((events, releases, all_transfers), messages, attachments, decision, helseklage, sources, payment, assignee) =
+        tokio::try_join!(
+            biased;
+            timeline(shared, id, who),
+            super::read(db::applications::messages_of(shared, id, access.sees_internal())),
+            super::read(db::applications::attachments_of(shared, id)),
+            super::read(db::cases::latest_decision(shared, id)),
+            super::read(db::cases::helseklage_of(shared, id)),
+            super::read(db::catalogue::sources_by_ids(shared, &source_ids)),
+            super::pricing::payment(shared, &app, access),
+            assignee,
+        )?;
     // From the organisations the payment has read.
     let linkage_holders: Vec<_> = if access == Access::RegisterOwner && form_of(&app).linkage == Some(true) {
         payment.organisations.iter().filter(|o| Some(o.id) != user.organisation_id && !o.is_hds).cloned().collect()
@@ -747,6 +757,7 @@ pub async fn status_file(conn: &mut AsyncPgConnection, user: &User, id: i64) -> 
     Ok(StatusFile {
         app,
         access,
+        assignee,
         events,
         messages,
         attachments,

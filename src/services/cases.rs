@@ -99,6 +99,13 @@ fn required_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Stri
     Ok(text)
 }
 
+/// The due date of an appeal coming in at `now` (`deadlines::appeal_due_date`).
+fn appeal_due_date(app: &Application, now: DateTime<Utc>) -> Option<chrono::NaiveDate> {
+    use crate::domain::deadlines::{appeal_due_date, oslo_date};
+    let submitted_on = oslo_date(app.submitted_at.or(app.first_submitted_at)?);
+    appeal_due_date(submitted_on, app.due_date, oslo_date(now))
+}
+
 /// Loads the application and checks that `user` may give `command` now (access, the lifecycle,
 /// and for a decision recusal): what the command and its preview both ask first.
 async fn allowed(
@@ -173,6 +180,8 @@ pub async fn command(
             let grounds = required_text("grounds", params.grounds.as_deref().or(params.reasons.as_deref()), 10_000)?;
             payload["grounds"] = json!(grounds);
             changes.appeal_grounds = Some(grounds);
+            changes.due_date = appeal_due_date(&app, now);
+            payload["due_date"] = json!(changes.due_date);
         }
         Command::LateAppeal => {
             // The applicant's appeal as it reached Helsedataservice by post or e-mail: in time if
@@ -209,6 +218,8 @@ pub async fn command(
             changes.appeal_grounds = Some(grounds);
             changes.appealed_at = Some(now);
             changes.appeal_interim_reply_at = Some(None);
+            changes.due_date = appeal_due_date(&app, now);
+            payload["due_date"] = json!(changes.due_date);
         }
         Command::Close => changes.closed_at = Some(now),
         Command::Deliver => changes.delivered_at = Some(now),
@@ -284,8 +295,16 @@ pub(crate) async fn wind_up(
     super::statements::lapse(tx, actor, now, case.id).await
 }
 
-/// The decision letter as it will be sent, for the officer to read before deciding: nothing is
-/// stored; refused as the decision itself would be (state, role, recusal).
+/// What the officer reads before deciding: the letter as it will be sent, and the statements
+/// the applicant still has time to comment on (the reviewer's name and the last day).
+pub struct DecisionPreview {
+    pub letter: String,
+    pub comment_periods: Vec<(String, chrono::NaiveDate)>,
+}
+
+/// The decision letter as it will be sent, for the officer to read before deciding, with the
+/// comment periods still running: nothing is stored; refused as the decision itself would be
+/// (state, role, recusal).
 pub async fn preview_decision(
     conn: &mut AsyncPgConnection,
     documents: &Documents,
@@ -293,9 +312,16 @@ pub async fn preview_decision(
     id: i64,
     reasons: &str,
     now: DateTime<Utc>,
-) -> AppResult<String> {
+) -> AppResult<DecisionPreview> {
     let (app, _) = allowed(conn, user, id, Command::Decide, now).await?;
-    Ok(decision_letter(conn, documents, &app, user, reasons, now).await?.3)
+    let letter = decision_letter(conn, documents, &app, user, reasons, now).await?.3;
+    let today = crate::domain::deadlines::oslo_date(now);
+    let comment_periods = db::statements::rows(conn, db::statements::Scope::Application(id))
+        .await?
+        .into_iter()
+        .filter_map(|r| r.statement.comment_by().filter(|by| today <= *by).map(|by| (r.reviewer_name, by)))
+        .collect();
+    Ok(DecisionPreview { letter, comment_periods })
 }
 
 type Letter = (String, String, String, String, chrono::NaiveDate);
@@ -738,9 +764,8 @@ pub async fn inbox(conn: &mut AsyncPgConnection, filter: &InboxFilter, page: Pag
         super::read(count),
         super::read(db::catalogue::sources(shared, None)),
     )?;
-    let total = count.unwrap_or_else(|| {
-        counts.iter().filter(|(state, _)| filter.state.as_ref().is_none_or(|s| s == state)).map(|(_, n)| n).sum()
-    });
+    let total =
+        count.unwrap_or_else(|| counts.iter().filter(|(state, _)| filter.states.shows(state)).map(|(_, n)| n).sum());
     Ok(Inbox { cases, total, counts, sources })
 }
 

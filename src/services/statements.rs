@@ -263,7 +263,10 @@ pub async fn answer(
                 if lapsed { "err-statement-lapsed" } else { "err-statement-answered" }.into(),
             ));
         };
-        let payload = json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "requested_by": s.requested_by, "shared": !s.withheld});
+        let mut payload = json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "requested_by": s.requested_by, "shared": !s.withheld});
+        if let Some(by) = s.comment_by() {
+            payload["comment_by"] = json!(by);
+        }
         record(tx, actor, now, app.id, "statement.answered", payload).await?;
         Ok(())
     })
@@ -298,9 +301,15 @@ pub async fn set_party_access(
         }
     };
     on_case(conn, application_id, Seen::ANY, async move |tx, app| {
-        let s = db::statements::set_withheld(tx, id, reason.as_deref()).await?;
+        // Shared again after being withheld: the applicant's side begins to read it now.
+        let was_withheld = db::statements::lock(tx, id).await?.is_some_and(|s| s.withheld);
+        let shared_at = (reason.is_none() && was_withheld).then_some(now);
+        let s = db::statements::set_withheld(tx, id, reason.as_deref(), shared_at).await?;
         let mut payload =
             json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "answered": s.answered_at.is_some()});
+        if let Some(by) = s.comment_by() {
+            payload["comment_by"] = json!(by);
+        }
         let kind = match reason {
             Some(reason) => {
                 payload["reason"] = json!(reason);

@@ -11,6 +11,7 @@ use crate::services::Actor;
 use crate::web::template::Template;
 use rocket::http::Status;
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
+use rocket::response::{Flash, Redirect};
 use serde_json::{Map, Value, json};
 
 /// The per-request page context.
@@ -20,7 +21,8 @@ pub struct Ctx {
     pub csrf: String,
     pub path: String,
     pub address: ClientAddress,
-    flash: Option<(String, String)>,
+    /// The flash message's kind, text and the section it belongs to (see [`Back`]).
+    flash: Option<(String, String, Option<String>)>,
     /// Unread notices of the logged-in user (the bell in the header).
     unread: i64,
 }
@@ -34,12 +36,12 @@ impl<'r> FromRequest<'r> for Ctx {
             Outcome::Error(e) => return Outcome::Error(e),
             Outcome::Forward(s) => return Outcome::Forward(s),
         };
-        let flash = req
-            .guard::<Option<FlashMessage<'_>>>()
-            .await
-            .succeeded()
-            .flatten()
-            .map(|f| (f.kind().to_string(), f.message().to_string()));
+        let flash = req.guard::<Option<FlashMessage<'_>>>().await.succeeded().flatten().map(|f| {
+            match f.kind().split_once('@') {
+                Some((kind, at)) => (kind.to_string(), f.message().to_string(), Some(at.to_string())),
+                None => (f.kind().to_string(), f.message().to_string(), None),
+            }
+        });
         let address = req.guard::<ClientAddress>().await.succeeded().unwrap_or(ClientAddress("unknown".into()));
         // Read with the session, in the same statement (0 without one).
         let unread = super::guards::session_unread(req).await;
@@ -65,8 +67,8 @@ impl Ctx {
     fn context(&self, data: Value) -> Value {
         let mut root = base_context(self.lang, self.user.as_ref(), &self.csrf, &self.path);
         root.insert("unread".into(), crate::domain::notice::bell(self.unread));
-        if let Some((kind, message)) = &self.flash {
-            root.insert("flash".into(), json!({"kind": kind, "message": message}));
+        if let Some((kind, message, at)) = &self.flash {
+            root.insert("flash".into(), json!({"kind": kind, "message": message, "at": at}));
         }
         if let Value::Object(extra) = data {
             root.extend(extra);
@@ -99,6 +101,53 @@ impl Ctx {
     /// Field errors as `{field: [message, …]}` in the page's language.
     pub fn errors(&self, err: &AppError) -> Value {
         json!(err.fields(self.lang))
+    }
+}
+
+/// Where a form sends its user back to: a page, or a section of one (`/x#at`).
+///
+/// A message for a section is shown in that section, where the browser lands; at the top of
+/// the page it was out of sight. The section's template holds
+/// `{{> partials/landed @root.bare at="…" flash=@root.flash}}` right after its heading, and the
+/// layout leaves such a message out of the page's top.
+#[derive(Debug, Clone)]
+pub struct Back {
+    path: String,
+    at: Option<&'static str>,
+}
+
+impl Back {
+    /// Back to the top of `path`.
+    pub fn page(path: impl Into<String>) -> Self {
+        Back { path: path.into(), at: None }
+    }
+
+    /// Back to section `at` of `path`.
+    pub fn section(path: impl Into<String>, at: &'static str) -> Self {
+        Back { path: path.into(), at: Some(at) }
+    }
+
+    /// There, with a confirmation.
+    pub fn success(self, message: String) -> Flash<Redirect> {
+        self.flash("success", message)
+    }
+
+    /// There, with what went wrong.
+    pub fn error(self, message: String) -> Flash<Redirect> {
+        self.flash("error", message)
+    }
+
+    fn flash(self, kind: &str, message: String) -> Flash<Redirect> {
+        match self.at {
+            Some(at) => Flash::new(Redirect::to(format!("{}#{at}", self.path)), format!("{kind}@{at}"), message),
+            None => Flash::new(Redirect::to(self.path), kind, message),
+        }
+    }
+}
+
+impl From<String> for Back {
+    fn from(path: String) -> Self {
+        Back::page(path)
     }
 }
 

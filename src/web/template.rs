@@ -26,10 +26,48 @@ impl Template {
 impl<'r> Responder<'r, 'static> for Template {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let pages = req.rocket().state::<Pages>().ok_or(Status::InternalServerError)?;
-        let html = pages.render(&self.name, self.context).map_err(|e| {
+        let landed = self.context["flash"]["at"].is_string();
+        let mut html = pages.render(&self.name, self.context).map_err(|e| {
             tracing::error!("{e}");
             Status::InternalServerError
         })?;
+        if landed {
+            html = keep_one_flash(html);
+        }
         (ContentType::HTML, html).respond_to(req)
+    }
+}
+
+/// A message for a section of the page ([`crate::web::context::Back`]) is shown in that
+/// section when the page has it (`data-landed`), and then not again at the top; when the
+/// section is not on the page (nothing to show in it now), the top keeps it.
+fn keep_one_flash(html: String) -> String {
+    const TOP: &str = "<!--top-flash-->";
+    const END: &str = "<!--/top-flash-->";
+    let (Some(start), Some(end)) = (html.find(TOP), html.find(END)) else { return html };
+    if !html.contains("data-landed") || end < start {
+        return html;
+    }
+    let mut out = String::with_capacity(html.len());
+    out.push_str(&html[..start]);
+    out.push_str(&html[end + END.len()..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_one_flash;
+
+    #[test]
+    fn a_message_shown_in_its_section_leaves_the_top() {
+        let top = "<main><!--top-flash--><div class=\"flash\">Lagret</div><!--/top-flash-->";
+        let shown = format!("{top}<h2 id=\"items\">Items</h2><div class=\"flash\" data-landed>Lagret</div></main>");
+        assert_eq!(
+            keep_one_flash(shown),
+            "<main><h2 id=\"items\">Items</h2><div class=\"flash\" data-landed>Lagret</div></main>"
+        );
+        // The section is not on the page: the top keeps the message.
+        let missing = format!("{top}<p>Nothing</p></main>");
+        assert_eq!(keep_one_flash(missing.clone()), missing);
     }
 }

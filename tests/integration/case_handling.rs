@@ -179,10 +179,22 @@ async fn the_full_path_with_return_routing_partial_approval_and_appeal() {
     assert_eq!(status, Status::Forbidden);
     let (status, _) = cmd(&app, &c.applicant_token, id, "appeal", json!({})).await;
     assert_eq!(status, Status::UnprocessableEntity);
+    // Submitted long ago, 30 working days allowed: the appeal gets 30 working days of its own,
+    // not the old due date that would make it overdue from its first day.
+    use helsedataservice::domain::deadlines::{add_working_days, oslo_date};
+    let submitted_on = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+    app.sql(&format!(
+        "UPDATE applications SET submitted_at = timestamptz '2026-01-05 10:00+01', due_date = date '{}' WHERE id = {id}",
+        add_working_days(submitted_on, 30)
+    ))
+    .await
+    .unwrap();
     let (status, body) =
         cmd(&app, &c.applicant_token, id, "appeal", json!({"grounds": "KRG-data er nødvendige for koblingen."})).await;
     assert_eq!(status, Status::Ok, "{body}");
     assert_eq!(body["state"], "appealed");
+    let due = add_working_days(oslo_date(chrono::Utc::now()), 30);
+    assert_eq!(body["due_date"], json!(due), "{body}");
     // KRG was refused by its owner (FHI), who reconsiders it: upheld, the case goes to Helseklage.
     let upheld = json!({"reverse": false, "reasons": "Formålet dekkes fortsatt ikke."});
     let (status, _) =

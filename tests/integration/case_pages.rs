@@ -27,6 +27,7 @@ async fn officer_and_owner_handle_a_case_through_the_pages() {
 
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("Marker som komplett"));
+    assert!(html.contains("<dt>Saksbehandler</dt><dd>Ikke tildelt</dd>"), "the officer sees nobody has it");
     let csrf = csrf_in(&html);
     let resp = app.form(&format!("/applications/{id}/command/return"), &[("message", "")], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::UnprocessableEntity);
@@ -36,6 +37,15 @@ async fn officer_and_owner_handle_a_case_through_the_pages() {
     assert_eq!(resp.status(), Status::SeeOther);
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     assert!(html.contains("Under behandling"));
+    // Completing takes the case: the page names who has it, to the applicant too.
+    let name =
+        crate::common::json_of(&app, &format!("SELECT to_json(name) AS j FROM users WHERE id = {}", officer.id)).await;
+    let name = name.as_str().unwrap().to_string();
+    assert!(html.contains(&format!("<dt>Saksbehandler</dt><dd>{name} (deg)</dd>")), "{html}");
+    app.login(&applicant).await;
+    let (_, page) = app.page(&format!("/applications/{id}")).await;
+    assert!(page.contains(&format!("<dt>Saksbehandler</dt><dd>{name}</dd>")));
+    app.login(&officer).await;
     assert!(html.contains("action=\"/releases/"), "NPR is decided by Helsedataservice: the officer gets the form");
     let release = html.split("action=\"/releases/").nth(1).unwrap().split('/').next().unwrap().to_string();
     let resp = app
@@ -46,6 +56,15 @@ async fn officer_and_owner_handle_a_case_through_the_pages() {
         )
         .await;
     assert_eq!(resp.status(), Status::SeeOther);
+    // A statement the applicant could read yesterday: their two weeks to comment still run,
+    // and the preview says so (the officer may decide anyway).
+    app.sql(&format!(
+        "INSERT INTO statements (application_id, requested_by, reviewer_id, question, due_on, answer, answered_at, shared_at, created_at) \
+         VALUES ({id}, {0}, {0}, 'Er utvalget forholdsmessig?', current_date + 10, 'Ja.', now() - interval '1 day', now() - interval '1 day', now() - interval '3 days')",
+        officer.id
+    ))
+    .await
+    .unwrap();
     // Issue 20: one click on "decide" shows the letter as it will be sent and decides nothing.
     let resp = app
         .form(
@@ -61,6 +80,10 @@ async fn officer_and_owner_handle_a_case_through_the_pages() {
         "{preview}"
     );
     assert!(preview.contains("Vedtak om tilgang til helsedata"), "the letter itself");
+    let yesterday = helsedataservice::domain::deadlines::oslo_date(chrono::Utc::now() - chrono::Duration::days(1));
+    let by = helsedataservice::domain::statement::comment_by(yesterday).format("%d.%m.%Y").to_string();
+    assert!(preview.contains("Søkeren har ennå tid til å kommentere uttalelser"), "{preview}");
+    assert!(preview.contains(&format!("søkerens frist for kommentarer er {by}.")), "{preview}");
     assert_eq!(app.page(&format!("/applications/{id}/decision")).await.0, Status::NotFound, "not decided yet");
     let resp = app
         .form(
@@ -161,6 +184,33 @@ async fn the_inbox_comes_in_pages_of_fifty_sorted_with_the_filters_in_the_addres
     assert!(html.contains("Sak 120") && !html.contains("Sak 070"), "page 1 by due date");
     assert!(html.contains("Side 1 av 3") && html.contains("120 saker"), "the whole count, not the page's");
     assert!(html.contains("href=\"/inbox?page=2\"") && !html.contains("rel=\"prev\""));
+
+    // Closed and withdrawn cases, due long ago, are not what is left to do: the inbox shows
+    // the open cases unless asked for every case or for their state.
+    app.sql(&format!(
+        "INSERT INTO applications (applicant_id, state, title, form, first_submitted_at, submitted_at, due_date, submit_count) \
+         VALUES ({0}, 'closed', 'Avsluttet sak', '{{}}', timestamptz '2025-01-01', timestamptz '2025-01-01', date '2025-02-01', 1), \
+                ({0}, 'withdrawn', 'Trukket sak', '{{}}', timestamptz '2025-01-02', timestamptz '2025-01-02', date '2025-02-02', 1)",
+        applicant.id
+    ))
+    .await
+    .unwrap();
+    let (_, html) = page("/inbox").await;
+    assert!(!html.contains("Avsluttet sak") && !html.contains("Trukket sak") && html.contains("Sak 120"));
+    assert!(html.contains("120 saker") && html.contains("<option value=\"\">Åpne saker"), "the open cases, said so");
+    let (_, html) = page("/inbox?state=all").await;
+    assert!(html.contains("122 saker") && html.contains("<option value=\"all\" selected>Alle saker"));
+    let first = |text: &str| html.find(text).unwrap_or(usize::MAX);
+    assert!(first("Avsluttet sak") < first("Sak 120") && first("Trukket sak") < first("Sak 120"), "due first");
+    assert!(html.contains("Sak 073") && !html.contains("Sak 072"), "and fifty on the page");
+    assert!(html.contains("href=\"/inbox?state=all&page=2\""), "the choice stays in the page links");
+    let (_, html) = page("/inbox?state=closed").await;
+    assert!(html.contains("Én sak") && html.contains("Avsluttet sak") && !html.contains("Trukket sak"));
+    let (_, html) = page("/inbox?assignee=none").await;
+    assert!(html.contains("120 saker"), "counted in the database with another filter too");
+    let csv = app.client.get("/inbox.csv").dispatch().await.into_string().await.unwrap();
+    assert!(!csv.contains("Avsluttet sak"), "the export as the page");
+    app.sql("DELETE FROM applications WHERE state IN ('closed', 'withdrawn')").await.unwrap();
     let (_, html) = page("/inbox?page=3").await;
     assert_eq!(html.matches("<tr class=").count(), 20);
     assert!(html.contains("Sak 001") && html.contains("rel=\"prev\"") && !html.contains("rel=\"next\""));

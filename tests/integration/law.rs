@@ -121,6 +121,8 @@ async fn nynorsk_is_a_language_of_its_own_in_pages_and_mail() {
     assert_eq!(resp.status(), Status::UnprocessableEntity);
     let resp = app.form("/account/language", &[("language", "nn")], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
+    let (_, account) = app.page("/account").await;
+    assert_eq!(crate::common::landed(&account, "language"), "Språkvalet er lagra.", "in the page's language");
     let language = crate::common::count(
         &app,
         &format!("SELECT count(*) AS n FROM users WHERE id = {} AND language = 'nn'", c.applicant.id),

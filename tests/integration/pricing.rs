@@ -725,6 +725,18 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     let csrf = csrf_in(&html);
     let resp = app.form(&format!("/applications/{id}/accept-estimate"), &[], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
+    assert_eq!(resp.headers().get_one("Location"), Some(format!("/applications/{id}#payment").as_str()));
+    // The confirmation is shown where the browser lands, in the payment section.
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert_eq!(crate::common::landed(&html, "payment"), "Du har godtatt det reviderte prisoverslaget.");
+    // Accepting twice is refused there too, and the page after shows no message.
+    let resp = app.form(&format!("/applications/{id}/accept-estimate"), &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(html.contains("flash-error\" role=\"status\" data-landed>"), "the refusal in its section");
+    assert!(!crate::common::landed(&html, "payment").is_empty());
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert!(!html.contains("data-landed"), "a message is shown once");
     let (_, case) = app.get_json(&format!("/api/applications/{id}"), Some(&c.applicant_token)).await;
     assert_eq!(case["estimate"]["pending"], false);
     assert_eq!(case["estimate"]["amount_ore"], 300_000 + 4 * 115_500);

@@ -192,6 +192,10 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
         .collect();
     assert_eq!(to_applicant.len(), 2, "the applicant is told of each statement: {to_applicant:?}");
     assert!(to_applicant[0].contains("kommentere den i en melding") && to_applicant[0].contains(&reference));
+    // With two weeks to comment, moved past a weekend or holiday (forvaltningsloven § 17).
+    let comment_by =
+        helsedataservice::domain::statement::comment_by(oslo_date(Utc::now())).format("%d.%m.%Y").to_string();
+    assert!(to_applicant[0].contains(&format!("Kommenter innen {comment_by}")), "{}", to_applicant[0]);
     let (_, outstanding) = app.get_json("/api/statements", Some(&officer_token)).await;
     assert_eq!(outstanding.as_array().unwrap().len(), 0);
     app.login(&officer).await;
@@ -199,6 +203,7 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     let html = unescape(&html);
     assert!(html.contains("id=\"statements\"") && html.contains("Kari Ekspert"), "on the case page");
     assert!(html.contains(&format!("href=\"/applications/{id}/statements/new\"")));
+    assert!(html.contains(&format!("Søkerens frist for kommentarer: {comment_by}")), "the officer sees the period");
     app.login(&applicant).await;
     let (_, html) = app.page(&format!("/applications/{id}")).await;
     let html = unescape(&html);
@@ -207,6 +212,7 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     assert!(html.contains("Variablene er nødvendige") && html.contains("NPR kan levere dette."), "and reads it");
     assert!(html.contains("Er utvalget forholdsmessig?") && html.contains("Kari Ekspert"), "with its question");
     assert!(html.contains("href=\"#form-message\""), "and is offered to comment");
+    assert!(html.contains(&format!("Kommenter innen {comment_by}")), "by when");
     assert!(!html.contains("kari.ekspert@uib.no") && !html.contains(&owner.email), "not the addresses");
     assert!(!html.contains("href=\"/statements/"), "nor the handlers' pages");
 
@@ -259,6 +265,11 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     let resp = app.form(&form, &[("withhold", "true"), ("reason", "")], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::UnprocessableEntity);
     assert!(resp.into_string().await.unwrap().contains("f-reason-error"), "beside the field");
+    let resp =
+        app.form(&form, &[("withhold", "true"), ("reason", "Forretningshemmelighet (§ 13).")], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, html) = app.page(&format!("/statements/{owner_statement}")).await;
+    assert_eq!(crate::common::landed(&html, "party-access"), "Uttalelsen er unntatt fra innsyn for søkeren.");
     app.login(&applicant).await;
 
     // A statement due within three days is reminded once; an invited address gets a fresh link.

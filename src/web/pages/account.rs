@@ -4,7 +4,7 @@
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, tokens};
-use crate::web::context::Ctx;
+use crate::web::context::{Back, Ctx};
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::template::Template;
 use chrono::Utc;
@@ -64,7 +64,7 @@ async fn choose_language(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<LanguageFo
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     services::accounts::choose_language(&mut conn, user, &ctx.actor(), &form.0.language, Utc::now()).await?;
-    Ok(Flash::success(Redirect::to("/account#language"), ctx.t("mail-language-saved")))
+    Ok(Back::section("/account", "language").success(ctx.t("mail-language-saved")))
 }
 
 #[derive(FromForm)]

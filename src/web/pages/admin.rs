@@ -7,7 +7,7 @@ use crate::domain::catalogue::{DecisionAuthority, Identifying, SourceKind};
 use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use crate::services::{self, accounts, catalogue};
-use crate::web::context::Ctx;
+use crate::web::context::{Back, Ctx};
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::template::Template;
 use chrono::Utc;
@@ -41,8 +41,8 @@ pub fn routes() -> Vec<rocket::Route> {
     ]
 }
 
-fn saved(to: String, ctx: &Ctx) -> PageOr {
-    PageOr::Flash(Flash::success(Redirect::to(to), ctx.t("saved")))
+fn saved(to: impl Into<Back>, ctx: &Ctx) -> PageOr {
+    PageOr::Flash(to.into().success(ctx.t("saved")))
 }
 
 /// Re-renders a form page with its errors, or passes other errors on.
@@ -253,7 +253,7 @@ async fn create_organisation(ctx: Ctx, pool: &State<Pool>, form: CsrfForm<Organi
         catalogue::create_organisation(&mut *services::conn(pool).await?, &ctx.actor(), form.0.input(), Utc::now())
             .await;
     match result {
-        Ok(_) => Ok(saved("/admin/organisations".into(), &ctx)),
+        Ok(_) => Ok(saved(Back::page("/admin/organisations"), &ctx)),
         Err(e) => form_error(&ctx, e, "pages/admin/organisations", organisations_data(pool, form.0.echo()).await?),
     }
 }
@@ -419,7 +419,7 @@ async fn add_variable(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<Vari
     };
     let result = catalogue::add_variable(&mut *services::conn(pool).await?, &ctx.actor(), id, input, Utc::now()).await;
     match result {
-        Ok(_) => Ok(saved(format!("/admin/data-sources/{id}#variables"), &ctx)),
+        Ok(_) => Ok(saved(Back::section(format!("/admin/data-sources/{id}"), "variables"), &ctx)),
         Err(e) => {
             let source = source_value(pool, id).await?;
             let mut data = source_form_data(pool, source.clone(), Some(source)).await?;
@@ -447,7 +447,7 @@ async fn remove_variable(
     ctx.require(Permission::ManageCatalogue)?;
     let mut conn = services::conn(pool).await?;
     catalogue::remove_variable(&mut conn, &ctx.actor(), id, variable, Utc::now()).await?;
-    Ok(saved(format!("/admin/data-sources/{id}#variables"), &ctx))
+    Ok(saved(Back::section(format!("/admin/data-sources/{id}"), "variables"), &ctx))
 }
 
 #[get("/admin/audit?<before>")]

@@ -158,6 +158,7 @@ pub(super) async fn status_page(
     let apps::StatusFile {
         app,
         access,
+        assignee,
         events,
         messages,
         attachments,
@@ -237,6 +238,31 @@ pub(super) async fn status_page(
         .collect();
     let transfers = crate::web::views::transfers_of_application(&transfers, access, &closed_releases);
     let decision = decision.map(|d| json!({"outcome_key": format!("outcome-{}", d.outcome), "deadline": d.appeal_deadline.format("%d.%m.%Y").to_string()}));
+    let today = crate::domain::deadlines::oslo_date(now);
+    let statements_json: Vec<Value> = statements
+        .iter()
+        .map(|r| {
+                let s = &r.statement;
+                let st = services::statements::status(s, now);
+                let (day, iso) = (crate::domain::deadlines::oslo_day, crate::domain::deadlines::oslo_date);
+                // The applicant's side reads neither the address nor the question and the answer
+                // of a withheld statement.
+                let party = access.applicant_side();
+                let reads = !(party && s.withheld);
+                json!({
+                    "id": s.id, "due_on": s.due_on.format("%d.%m.%Y").to_string(),
+                    "reviewer": if party { services::statements::name_for_party(r) } else { Some(r.reviewer_name.as_str()) },
+                    "due_iso": s.due_on.to_string(), "status": st.code(), "status_key": format!("statement-{}", st.code()),
+                    "question": reads.then_some(&s.question), "answer": if reads { s.answer.as_deref() } else { None },
+                    "withheld": s.withheld, "withheld_reason": s.withheld_reason,
+                    "asked_on": day(s.created_at), "asked_iso": iso(s.created_at).to_string(),
+                    "answered_on": s.answered_at.map(day),
+                    "answered_iso": s.answered_at.map(|t| iso(t).to_string()),
+                    // The applicant's time to comment, while it runs before a decision.
+                    "comment_by": s.comment_by().filter(|by| state.awaiting_decision() && today <= *by).map(|by| by.format("%d.%m.%Y").to_string()),
+                })
+        })
+        .collect();
     let mut data = json!({
             "app": summary_json(&app.summary()), "next_key": next_key, "timeline": timeline, "messages": messages,
             "attachments": attachments,
@@ -259,25 +285,7 @@ pub(super) async fn status_page(
             "is_member": access == Access::Member,
             "sections": sections, "sections_open": !is_applicant,
             "commands": commands, "releases": releases, "decision": decision, "transfers": transfers,
-            "statements": statements.iter().map(|r| {
-                let s = &r.statement;
-                let st = services::statements::status(s, now);
-                let (day, iso) = (crate::domain::deadlines::oslo_day, crate::domain::deadlines::oslo_date);
-                // The applicant's side reads neither the address nor the question and the answer
-                // of a withheld statement.
-                let party = access.applicant_side();
-                let reads = !(party && s.withheld);
-                json!({
-                    "id": s.id, "due_on": s.due_on.format("%d.%m.%Y").to_string(),
-                    "reviewer": if party { services::statements::name_for_party(r) } else { Some(r.reviewer_name.as_str()) },
-                    "due_iso": s.due_on.to_string(), "status": st.code(), "status_key": format!("statement-{}", st.code()),
-                    "question": reads.then_some(&s.question), "answer": if reads { s.answer.as_deref() } else { None },
-                    "withheld": s.withheld, "withheld_reason": s.withheld_reason,
-                    "asked_on": day(s.created_at), "asked_iso": iso(s.created_at).to_string(),
-                    "answered_on": s.answered_at.map(day),
-                    "answered_iso": s.answered_at.map(|t| iso(t).to_string()),
-                })
-            }).collect::<Vec<_>>(),
+            "statements": statements_json,
             // Those who handle the case open each statement; the applicant's side reads them here
             // and may comment in a message before the decision (forvaltningsloven §§ 17 and 18).
             "statements_inline": access.applicant_side(),
@@ -295,6 +303,11 @@ pub(super) async fn status_page(
     });
     // The page's own address, also when it answers a refused form's POST; the refused form.
     data["path"] = json!(format!("/applications/{id}"));
+    // Who handles the case: named to everyone who sees it (the decision letter signs with the
+    // name); "not assigned" only to those handling cases, once it is submitted.
+    data["assignee"] = json!(assignee);
+    data["assignee_is_me"] = json!(app.assignee_id == Some(user.id));
+    data["show_unassigned"] = json!(app.assignee_id.is_none() && state != State::Draft && access.sees_internal());
     data["refused"] =
         json!(kept.map(|k| json!({"form": k.form, "error": k.error, "unsent": k.unsent, "typed": k.typed()})));
     data["kept_message"] = kept_in("message");

@@ -55,7 +55,7 @@ impl InboxQuery<'_> {
         db::cases::InboxFilter {
             sort: self.sort(),
             descending: self.descending(),
-            state: self.state.filter(|s| crate::domain::case::State::from_code(s).is_some()).map(str::to_string),
+            states: db::cases::InboxStates::from_code(self.state.filter(|s| !s.is_empty())),
             assignee: match self.assignee {
                 Some("me") => Some(Some(user_id)),
                 Some("none") => Some(None),
@@ -140,11 +140,13 @@ async fn inbox(ctx: Ctx, pool: &State<Pool>, q: InboxQuery<'_>) -> AppResult<Tem
         .collect();
     let counts: Vec<Value> =
         counts.into_iter().map(|(s, n)| json!({"state": s, "key": format!("state-{s}"), "n": n})).collect();
-    let states: Vec<Value> = crate::domain::case::State::ALL
-        .iter()
-        .filter(|s| **s != crate::domain::case::State::Draft)
-        .map(|s| json!({"value": s.code(), "label_key": format!("state-{}", s.code()), "selected": Some(s.code()) == q.state}))
-        .collect();
+    let shown = filter.states;
+    let mut states = vec![
+        json!({"value": "all", "label_key": "inbox-all-states", "selected": shown == db::cases::InboxStates::All}),
+    ];
+    states.extend(crate::domain::case::State::ALL.iter().filter(|s| **s != crate::domain::case::State::Draft).map(
+        |s| json!({"value": s.code(), "label_key": format!("state-{}", s.code()), "selected": shown == db::cases::InboxStates::One(*s)}),
+    ));
     let sources: Vec<Value> = sources
         .iter()
         .map(|(s, _)| json!({"value": s.id, "label": s.code, "selected": Some(s.id) == q.source}))
@@ -253,13 +255,15 @@ async fn command(
     if cmd == Command::Decide && !f.confirm {
         let reasons = f.reasons.clone().unwrap_or_default();
         return match cases::preview_decision(&mut conn, documents, user, id, &reasons, Utc::now()).await {
-            Ok(letter) => Ok(PageOr::Page((
-                Status::Ok,
-                ctx.page(
-                    "pages/cases/decide_preview",
-                    json!({"app": {"id": id}, "letter": letter, "reasons": reasons}),
-                ),
-            ))),
+            Ok(preview) => {
+                let periods: Vec<Value> = preview
+                    .comment_periods
+                    .iter()
+                    .map(|(name, by)| json!({"name": name, "date": by.format("%d.%m.%Y").to_string()}))
+                    .collect();
+                let data = json!({"app": {"id": id}, "letter": preview.letter, "reasons": reasons, "comment_periods": periods});
+                Ok(PageOr::Page((Status::Ok, ctx.page("pages/cases/decide_preview", data))))
+            }
             refused => sent.answer(&ctx, &mut conn, refused, "").await,
         };
     }

@@ -5,7 +5,7 @@
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, enquiries as svc};
-use crate::web::context::Ctx;
+use crate::web::context::{Back, Ctx};
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::pages::auth::PageOr;
 use crate::web::template::Template;
@@ -150,9 +150,9 @@ struct MessageForm {
 async fn message(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<MessageForm>) -> AppResult<PageOr> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let back = Redirect::to(format!("/enquiries/{id}#thread"));
+    let back = Back::section(format!("/enquiries/{id}"), "thread");
     match svc::post(&mut conn, user, &ctx.actor(), id, &form.0.body, Utc::now()).await {
-        Ok(_) => Ok(PageOr::Flash(Flash::success(back, ctx.t("done-enquiry-message")))),
+        Ok(_) => Ok(PageOr::Flash(back.success(ctx.t("done-enquiry-message")))),
         Err(e @ AppError::Validation(_)) => {
             let f = svc::read(&mut conn, user, id).await?;
             Ok(PageOr::Page((e.status(), thread_page(&ctx, &f, &form.0.body, ctx.errors(&e), None))))

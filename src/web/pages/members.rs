@@ -5,7 +5,7 @@
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, members as svc};
-use crate::web::context::Ctx;
+use crate::web::context::{Back, Ctx};
 use crate::web::csrf::CsrfForm;
 use crate::web::guards::session_cookie;
 use crate::web::pages::auth::PageOr;
@@ -158,10 +158,9 @@ async fn accept_terms(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<Term
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     match svc::accept_terms(&mut conn, user, &ctx.actor(), id, &form.0.terms_ids, Utc::now()).await {
-        Ok(()) => Ok(PageOr::Flash(Flash::success(
-            Redirect::to(format!("/applications/{id}#transfers")),
-            ctx.t("done-terms"),
-        ))),
+        Ok(()) => {
+            Ok(PageOr::Flash(Back::section(format!("/applications/{id}"), "transfers").success(ctx.t("done-terms"))))
+        }
         Err(e @ AppError::Validation(_)) => {
             let file = svc::terms_file(&mut conn, user, id).await?;
             Ok(PageOr::Page((e.status(), terms_data(&ctx, &file, ctx.errors(&e)))))

@@ -9,7 +9,7 @@ use crate::domain::pricing::{InvoiceAction, InvoiceStatus};
 use crate::domain::role::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use crate::services::{self, applications::Access, invoices as bill, price_lists, pricing};
-use crate::web::context::Ctx;
+use crate::web::context::{Back, Ctx};
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::template::Template;
 use chrono::Utc;
@@ -168,12 +168,12 @@ fn prices() -> Redirect {
 }
 
 /// Answers a case-page form: back to the case with a success or the problem as a flash.
-fn back<T>(ctx: &Ctx, id: i64, anchor: &str, result: AppResult<T>, done_key: &str) -> AppResult<Flash<Redirect>> {
-    let to = Redirect::to(format!("/applications/{id}#{anchor}"));
+fn back<T>(ctx: &Ctx, id: i64, at: &'static str, result: AppResult<T>, done_key: &str) -> AppResult<Flash<Redirect>> {
+    let to = Back::section(format!("/applications/{id}"), at);
     match result {
-        Ok(_) => Ok(Flash::success(to, ctx.t(done_key))),
+        Ok(_) => Ok(to.success(ctx.t(done_key))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-            Ok(Flash::error(to, refusal_text(ctx, &e, "payment-field-")))
+            Ok(to.error(refusal_text(ctx, &e, "payment-field-")))
         }
         Err(e) => Err(e),
     }

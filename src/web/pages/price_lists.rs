@@ -6,7 +6,7 @@ use crate::db::Pool;
 use crate::domain::pricing::{EXEMPT_KINDS, Unit, format_nok};
 use crate::error::{AppError, AppResult};
 use crate::services::{self, price_lists};
-use crate::web::context::Ctx;
+use crate::web::context::{Back, Ctx};
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::template::Template;
 use chrono::Utc;
@@ -252,9 +252,7 @@ async fn add_item(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<ItemForm
         price_lists::add_item(&mut *services::conn(pool).await?, user, &ctx.actor(), id, form.0.input(), Utc::now())
             .await;
     match result {
-        Ok(_) => {
-            Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
-        }
+        Ok(_) => Ok(PageOr::Flash(Back::section(format!("/admin/price-lists/{id}"), "items").success(ctx.t("saved")))),
         Err(e) => {
             let data = show_data(&ctx, pool, id, form.0.echo()).await?;
             error_page(&ctx, e, "pages/admin/price_list", data)
@@ -276,9 +274,7 @@ async fn update_item(ctx: Ctx, pool: &State<Pool>, id: i64, item: i64, form: Csr
     )
     .await;
     match result {
-        Ok(_) => {
-            Ok(PageOr::Flash(Flash::success(Redirect::to(format!("/admin/price-lists/{id}#items")), ctx.t("saved"))))
-        }
+        Ok(_) => Ok(PageOr::Flash(Back::section(format!("/admin/price-lists/{id}"), "items").success(ctx.t("saved")))),
         Err(e @ (AppError::Validation(_) | AppError::Duplicate(_) | AppError::Conflict(_))) => {
             // The item's form open again with what was typed and the reason; the form that adds
             // an item stays as it was.

@@ -6,7 +6,7 @@ use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, applications as apps, statements as svc};
 use crate::storage::Storage;
-use crate::web::context::Ctx;
+use crate::web::context::{Back, Ctx};
 use crate::web::csrf::CsrfForm;
 use crate::web::download::Download;
 use crate::web::guards::{PasswordsAllowed, session_cookie};
@@ -103,10 +103,9 @@ async fn create(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<RequestFor
     };
     let mut conn = services::conn(pool).await?;
     match svc::request(&mut conn, user, &ctx.actor(), id, input, Utc::now()).await {
-        Ok(_) => Ok(PageOr::Flash(Flash::success(
-            Redirect::to(format!("/applications/{id}#statements")),
-            ctx.t("done-statement-requested"),
-        ))),
+        Ok(_) => Ok(PageOr::Flash(
+            Back::section(format!("/applications/{id}"), "statements").success(ctx.t("done-statement-requested")),
+        )),
         Err(e @ AppError::Validation(_)) => {
             let mut errors = ctx.errors(&e);
             // A date the browser could not give (no date input) reads as missing: say so.
@@ -219,10 +218,13 @@ async fn party_access(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<Acce
     let f = form.0;
     let withhold = f.withhold.then_some(f.reason.as_str());
     match svc::set_party_access(&mut conn, user, &ctx.actor(), id, withhold, Utc::now()).await {
-        Ok(_) => Ok(PageOr::Flash(Flash::success(
-            Redirect::to(format!("/statements/{id}#party-access")),
-            ctx.t(if f.withhold { "done-statement-withheld" } else { "done-statement-shared" }),
-        ))),
+        Ok(_) => Ok(PageOr::Flash(
+            Back::section(format!("/statements/{id}"), "party-access").success(ctx.t(if f.withhold {
+                "done-statement-withheld"
+            } else {
+                "done-statement-shared"
+            })),
+        )),
         Err(e @ AppError::Validation(_)) => {
             let file = svc::read(&mut conn, user, id).await?;
             let page = statement_page(&ctx, &file, "", ctx.errors(&e), None, &f.reason);

@@ -8,7 +8,7 @@ use crate::domain::transfer::TransferState;
 use crate::error::{AppError, AppResult};
 use crate::services::{self, transfers as svc, transfers::TransferRole};
 use crate::storage::Storage;
-use crate::web::context::Ctx;
+use crate::web::context::{Back, Ctx};
 use crate::web::csrf::{CsrfForm, CsrfOnly};
 use crate::web::download::ReceiptedDownload;
 use crate::web::guards::SessionUser;
@@ -26,13 +26,13 @@ pub fn routes() -> Vec<rocket::Route> {
 }
 
 /// A refusal shown as a flash message on the page it came from; other errors propagate.
-fn flash_or(ctx: &Ctx, back: Redirect, e: AppError) -> AppResult<Flash<Redirect>> {
+fn flash_or(ctx: &Ctx, back: Back, e: AppError) -> AppResult<Flash<Redirect>> {
     match &e {
         AppError::Validation(_) => {
-            Ok(Flash::error(back, e.fields(ctx.lang).into_values().flatten().collect::<Vec<_>>().join(" ")))
+            Ok(back.error(e.fields(ctx.lang).into_values().flatten().collect::<Vec<_>>().join(" ")))
         }
         AppError::Conflict(_) | AppError::Forbidden(_) | AppError::PayloadTooLarge | AppError::Status(410, _) => {
-            Ok(Flash::error(back, e.public_message(ctx.lang)))
+            Ok(back.error(e.public_message(ctx.lang)))
         }
         _ => Err(e),
     }
@@ -51,19 +51,19 @@ async fn create(ctx: Ctx, pool: &State<Pool>, id: i64, form: CsrfForm<NewTransfe
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
     let (release, _, _) = services::cases::load_release(&mut conn, user, id).await?;
-    let back = Redirect::to(format!("/applications/{}#releases", release.application_id));
+    let back = Back::section(format!("/applications/{}", release.application_id), "releases");
     let expires_at = match form.0.expires_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Ok(day) => day.and_hms_opt(23, 59, 59).map(|t| t.and_utc()),
-            Err(_) => return Ok(Flash::error(back, ctx.t("err-expiry-past"))),
+            Err(_) => return Ok(back.error(ctx.t("err-expiry-past"))),
         },
     };
     let recipient_organisation_id = match form.0.recipient_organisation_id.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => match text.parse::<i64>() {
             Ok(id) => Some(id),
-            Err(_) => return Ok(Flash::error(back, ctx.t("err-recipient-organisation"))),
+            Err(_) => return Ok(back.error(ctx.t("err-recipient-organisation"))),
         },
     };
     let input = svc::NewTransfer { expires_at, recipient_organisation_id, linked_from: None };
@@ -83,7 +83,7 @@ async fn link(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>) 
     let input = svc::NewTransfer { linked_from: Some(id), ..svc::NewTransfer::default() };
     match svc::create(&mut conn, user, &ctx.actor(), extract.release.id, input, Utc::now()).await {
         Ok(t) => Ok(Flash::success(Redirect::to(format!("/transfers/{}", t.id)), ctx.t("linked-transfer-created"))),
-        Err(e) => flash_or(&ctx, Redirect::to(format!("/transfers/{id}")), e),
+        Err(e) => flash_or(&ctx, Back::page(format!("/transfers/{id}")), e),
     }
 }
 
@@ -169,13 +169,13 @@ async fn upload(
     file: TransferUpload<'_>,
 ) -> AppResult<Flash<Redirect>> {
     let _slot = slot;
-    let back = Redirect::to(format!("/transfers/{id}"));
+    let back = Back::page(format!("/transfers/{id}"));
     let name = file.file_name.clone();
     let limit = config.max_transfer_bytes;
     match svc::upload(pool, storage, &signed_in.0, &ctx.actor(), id, &name, file.reader(), limit, None, Utc::now())
         .await
     {
-        Ok(f) => Ok(Flash::success(back, format!("{}: {}", ctx.t("transfer-file-uploaded"), f.name))),
+        Ok(f) => Ok(back.success(format!("{}: {}", ctx.t("transfer-file-uploaded"), f.name))),
         Err(e) => flash_or(&ctx, back, e),
     }
 }
@@ -184,9 +184,9 @@ async fn upload(
 async fn publish(ctx: Ctx, pool: &State<Pool>, id: i64, _form: CsrfForm<CsrfOnly>) -> AppResult<Flash<Redirect>> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let back = Redirect::to(format!("/transfers/{id}"));
+    let back = Back::page(format!("/transfers/{id}"));
     match svc::publish(&mut conn, user, &ctx.actor(), id, Utc::now()).await {
-        Ok(_) => Ok(Flash::success(back, ctx.t("transfer-published"))),
+        Ok(_) => Ok(back.success(ctx.t("transfer-published"))),
         Err(e) => flash_or(&ctx, back, e),
     }
 }
@@ -224,9 +224,9 @@ async fn revoke(
 ) -> AppResult<Flash<Redirect>> {
     let user = ctx.user()?;
     let mut conn = services::conn(pool).await?;
-    let back = Redirect::to(format!("/transfers/{id}"));
+    let back = Back::page(format!("/transfers/{id}"));
     match svc::revoke(&mut conn, storage, user, &ctx.actor(), id, Utc::now()).await {
-        Ok(_) => Ok(Flash::success(back, ctx.t("transfer-revoked"))),
+        Ok(_) => Ok(back.success(ctx.t("transfer-revoked"))),
         Err(e) => flash_or(&ctx, back, e),
     }
 }

@@ -51,4 +51,6 @@ pub async fn errors_tied_to_fields(b: &Browser, expected: &[&str]) {
     expected.sort_unstable();
     assert_eq!(invalid, expected, "the fields marked invalid");
     assert!(b.exists(".error-summary[role=alert]").await, "an error summary is announced");
+    let focused = b.js("return document.activeElement.classList.contains('error-summary')", vec![]).await;
+    assert_eq!(focused, Value::Bool(true), "the page starts at its error summary (focus moved there)");
 }

@@ -472,6 +472,18 @@ pub fn unescape(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// The message a form sent back to section `at` of a page (`/x#at`), read where the browser
+/// lands: after the section's anchor, once, and not at the top of the page out of sight.
+pub fn landed(html: &str, at: &str) -> String {
+    let anchor = html.find(&format!("id=\"{at}\"")).unwrap_or_else(|| panic!("section {at} on the page"));
+    let flash = html.find(" data-landed>").unwrap_or_else(|| panic!("a message in section {at}: {html}"));
+    assert!(flash > anchor, "the message is in section {at}");
+    assert_eq!(html.matches(" data-landed>").count(), 1, "one message");
+    assert!(!html.contains("<!--top-flash-->"), "not again at the top");
+    let text = &html[flash + " data-landed>".len()..];
+    unescape(&text[..text.find("</div>").unwrap()])
+}
+
 /// The value of the first hidden `csrf_token` field in a page.
 pub fn csrf_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
