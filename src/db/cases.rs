@@ -434,28 +434,28 @@ impl InboxFilter {
     }
 }
 
-/// Which cases the inbox shows by their state: those still open (the default: what is left to
-/// do, not the closed and withdrawn cases, whose old due dates put them first), every case, or
-/// the cases in one state.
+/// Which cases the inbox shows by their state: those waiting for a decision (the default: the
+/// cases whose due date still means something; decided, delivered and closed cases, whose old
+/// due dates put them first, are a click away), every case, or the cases in one state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InboxStates {
     #[default]
-    Open,
+    Awaiting,
     All,
     One(State),
 }
 
 impl InboxStates {
-    /// From the page's `?state=`: empty for the open cases, `all`, or a state's code (an
-    /// unknown one, or a draft, which is never in the inbox, shows the open cases).
+    /// From the page's `?state=`: empty for the cases waiting for a decision, `all`, or a
+    /// state's code (an unknown one, or a draft, which is never in the inbox, shows the default).
     pub fn from_code(code: Option<&str>) -> Self {
         match code {
             Some("all") => InboxStates::All,
             Some(code) => match State::from_code(code) {
                 Some(state) if state != State::Draft => InboxStates::One(state),
-                _ => InboxStates::Open,
+                _ => InboxStates::Awaiting,
             },
-            None => InboxStates::Open,
+            None => InboxStates::Awaiting,
         }
     }
 
@@ -463,20 +463,21 @@ impl InboxStates {
     pub fn shows(self, state: &str) -> bool {
         match self {
             InboxStates::All => true,
-            InboxStates::Open => State::from_code(state).is_some_and(|s| !s.ended()),
+            InboxStates::Awaiting => State::from_code(state).is_some_and(State::awaiting_decision),
             InboxStates::One(one) => one.code() == state,
         }
     }
 }
 
-/// The condition of the open cases as SQL with the states written out: a partial index
-/// (`applications_inbox_open`) serves it only when the planner sees the states themselves, not
-/// a parameter. The codes are the domain's own constants.
-fn open_states_sql() -> &'static str {
+/// The condition of the cases waiting for a decision as SQL with the states written out: a
+/// partial index (`applications_inbox_awaiting`) serves it only when the planner sees the states
+/// themselves, not a parameter. The codes are the domain's own constants.
+fn awaiting_states_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
-        let ended: Vec<String> = State::ALL.iter().filter(|s| s.ended()).map(|s| format!("'{}'", s.code())).collect();
-        format!("applications.state NOT IN ({})", ended.join(", "))
+        let states: Vec<String> =
+            crate::domain::case::AWAITING_DECISION.iter().map(|s| format!("'{}'", s.code())).collect();
+        format!("applications.state IN ({})", states.join(", "))
     })
 }
 
@@ -534,7 +535,7 @@ macro_rules! inbox_matching {
         let filter: &InboxFilter = $filter;
         let mut q = $from.filter(applications::first_submitted_at.is_not_null()).select($select).into_boxed();
         match filter.states {
-            InboxStates::Open => q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(open_states_sql())),
+            InboxStates::Awaiting => q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(awaiting_states_sql())),
             InboxStates::One(state) => q = q.filter(applications::state.eq(state.code())),
             InboxStates::All => {}
         }
@@ -663,23 +664,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_inbox_shows_the_open_cases_unless_told_otherwise() {
-        assert_eq!(InboxStates::from_code(None), InboxStates::Open);
-        assert_eq!(InboxStates::from_code(Some("nonsense")), InboxStates::Open);
-        assert_eq!(InboxStates::from_code(Some("draft")), InboxStates::Open, "drafts are never in the inbox");
+    fn the_inbox_shows_the_cases_waiting_for_a_decision_unless_told_otherwise() {
+        assert_eq!(InboxStates::from_code(None), InboxStates::Awaiting);
+        assert_eq!(InboxStates::from_code(Some("nonsense")), InboxStates::Awaiting);
+        assert_eq!(InboxStates::from_code(Some("draft")), InboxStates::Awaiting, "drafts are never in the inbox");
         assert_eq!(InboxStates::from_code(Some("all")), InboxStates::All);
         assert_eq!(InboxStates::from_code(Some("closed")), InboxStates::One(State::Closed));
-        assert!(InboxStates::Open.shows("appealed") && InboxStates::Open.shows("delivered"));
-        assert!(!InboxStates::Open.shows("closed") && !InboxStates::Open.shows("withdrawn"));
+        assert!(InboxStates::Awaiting.shows("appealed") && InboxStates::Awaiting.shows("returned"));
+        assert!(!InboxStates::Awaiting.shows("delivered") && !InboxStates::Awaiting.shows("closed"));
+        assert!(!InboxStates::Awaiting.shows("approved") && !InboxStates::Awaiting.shows("withdrawn"));
         assert!(InboxStates::All.shows("closed"));
         assert!(InboxStates::One(State::Closed).shows("closed") && !InboxStates::One(State::Closed).shows("rejected"));
     }
 
     #[test]
-    fn the_open_cases_index_is_written_as_the_query_asks() {
+    fn the_awaiting_cases_index_is_written_as_the_query_asks() {
         // The partial index serves the query only if its condition is the query's own.
-        let migration = include_str!("../../migrations/2026-12-09-000036_inbox_open/up.sql");
-        let condition = open_states_sql().trim_start_matches("applications.");
+        let migration = include_str!("../../migrations/2026-12-09-000036_inbox_awaiting/up.sql");
+        let condition = awaiting_states_sql().trim_start_matches("applications.");
         assert!(migration.contains(condition), "{condition}");
     }
 }

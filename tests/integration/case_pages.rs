@@ -186,7 +186,7 @@ async fn the_inbox_comes_in_pages_of_fifty_sorted_with_the_filters_in_the_addres
     assert!(html.contains("href=\"/inbox?page=2\"") && !html.contains("rel=\"prev\""));
 
     // Closed and withdrawn cases, due long ago, are not what is left to do: the inbox shows
-    // the open cases unless asked for every case or for their state.
+    // the cases waiting for a decision unless asked for every case or for their state.
     app.sql(&format!(
         "INSERT INTO applications (applicant_id, state, title, form, first_submitted_at, submitted_at, due_date, submit_count) \
          VALUES ({0}, 'closed', 'Avsluttet sak', '{{}}', timestamptz '2025-01-01', timestamptz '2025-01-01', date '2025-02-01', 1), \
@@ -197,7 +197,7 @@ async fn the_inbox_comes_in_pages_of_fifty_sorted_with_the_filters_in_the_addres
     .unwrap();
     let (_, html) = page("/inbox").await;
     assert!(!html.contains("Avsluttet sak") && !html.contains("Trukket sak") && html.contains("Sak 120"));
-    assert!(html.contains("120 saker") && html.contains("<option value=\"\">Åpne saker"), "the open cases, said so");
+    assert!(html.contains("120 saker") && html.contains("<option value=\"\">Venter på vedtak"), "the default, said so");
     let (_, html) = page("/inbox?state=all").await;
     assert!(html.contains("122 saker") && html.contains("<option value=\"all\" selected>Alle saker"));
     let first = |text: &str| html.find(text).unwrap_or(usize::MAX);
