@@ -270,6 +270,17 @@ async fn an_officer_asks_for_statements_that_reviewers_answer_in_the_service() {
     assert_eq!(resp.status(), Status::SeeOther);
     let (_, html) = app.page(&format!("/statements/{owner_statement}")).await;
     assert_eq!(crate::common::landed(&html, "party-access"), "Uttalelsen er unntatt fra innsyn for søkeren.");
+    // The case's archive holds its statements, read as the case page shows them.
+    let archive = format!("/api/applications/{id}/archive");
+    let (status, doc) = app.get_json(&archive, Some(&applicant_token)).await;
+    assert_eq!(status, Status::Ok);
+    let text = doc["statements"].to_string();
+    assert_eq!(doc["statements"].as_array().unwrap().len(), 2, "{text}");
+    assert!(text.contains("Variablene er nødvendige") && text.contains("Forretningshemmelighet"), "{text}");
+    assert!(!text.contains("NPR kan levere dette.") && !text.contains("kari.ekspert@uib.no"), "{text}");
+    let (_, doc) = app.get_json(&archive, Some(&officer_token)).await;
+    let text = doc["statements"].to_string();
+    assert!(text.contains("NPR kan levere dette.") && text.contains("kari.ekspert@uib.no"), "the handlers' file");
     app.login(&applicant).await;
 
     // A statement due within three days is reminded once; an invited address gets a fresh link.

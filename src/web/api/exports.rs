@@ -1,5 +1,6 @@
 //! The whole case as one JSON document for archiving (form, events, messages, releases, decision,
-//! invoice, transfers and their download receipts), under the application's own access rules.
+//! invoice, statements, transfers and their download receipts), under the application's own
+//! access rules.
 
 use crate::db::{self, Pool};
 use crate::error::AppResult;
@@ -42,17 +43,27 @@ pub async fn archive_json(
             }));
         }
     }
+    // The statements are documents of the case (forvaltningsloven § 18), read as the case page
+    // shows them: the applicant's side without addresses or what is withheld from them.
+    let now = Utc::now();
+    let party = who.access.applicant_side();
+    let statements: Vec<Value> = db::statements::rows(conn, db::statements::Scope::Application(app.id))
+        .await?
+        .iter()
+        .map(|r| crate::web::views::statement_json(r, now, party))
+        .collect();
     Ok(json!({
         "format": ARCHIVE_FORMAT,
-        "archived_at": Utc::now(),
+        "archived_at": now,
         "application": application,
+        "statements": statements,
         "transfer_receipts": receipts,
     }))
 }
 
 /// `GET /api/applications/{id}/archive`: 404 for anyone who may not see the application.
 #[utoipa::path(tag = "exports", security(("bearer" = [])), 
-    responses((status = 200, description = "The whole case as one JSON document (form, events, messages, releases, decision, invoice, transfers and receipts)", body = Object), ApiErrors))]
+    responses((status = 200, description = "The whole case as one JSON document (form, events, messages, releases, decision, invoice, statements, transfers and receipts)", body = Object), ApiErrors))]
 #[get("/applications/<id>/archive")]
 async fn archive(pool: &State<Pool>, api: ApiUser, id: i64) -> AppResult<ArchiveFile> {
     let mut conn = services::conn(pool).await?;
