@@ -687,10 +687,19 @@ async fn the_case_page_records_hours_and_the_applicant_accepts_there() {
     assert_eq!(status, Status::Ok);
     assert!(html.contains(&format!("action=\"/applications/{id}/hours\"")));
     assert!(html.contains(&format!("action=\"/applications/{id}/estimate\"")));
+    assert!(html.contains("Lag fakturautkast nå") && !html.contains("Regn ut fakturautkastene"), "no draft yet");
     let csrf = csrf_in(&html);
     let resp =
         app.form(&format!("/applications/{id}/hours"), &[("hours", "1,5"), ("note", "Kontroll")], Some(&csrf)).await;
     assert_eq!(resp.status(), Status::SeeOther);
+    // Drafted: the button says the drafts are calculated again, and the parts' actions column
+    // is named for what it holds.
+    let resp = app.form(&format!("/applications/{id}/invoice/generate"), &[], Some(&csrf)).await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let (_, html) = app.page(&format!("/applications/{id}")).await;
+    assert_eq!(crate::common::landed(&html, "invoice"), "Fakturautkastet er laget.");
+    assert!(html.contains("Regn ut fakturautkastene på nytt") && !html.contains("Lag fakturautkast nå"));
+    assert!(html.contains("<th scope=\"col\">Handlinger</th>"));
     // Hours that are no figure: the message stays in the form, beside the reason.
     let resp = app
         .form(
