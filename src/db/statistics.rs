@@ -141,7 +141,8 @@ pub fn page_and_offset(page: Option<i64>) -> (i64, i64) {
 }
 
 /// Projects whose latest decision approves them (fully or partly), newest first; the sources
-/// are those whose release was approved. The approving decisions are read newest first from
+/// are those whose release was approved. A partial approval whose refusals are appealed stays
+/// listed: what was granted stands while the rest is reconsidered. The approving decisions are read newest first from
 /// their index (`decisions_published`) until the page is full, and only the page's rows are
 /// read in full (form, sources): the public register costs a page, not a pass over every
 /// decided case (issue 25, at 30 000 decided cases: 120–180 ms for the first page, 600 ms for
@@ -167,7 +168,7 @@ pub async fn approved_projects(
                WHERE d.outcome IN ('approved', 'partially_approved') \
                  AND NOT EXISTS (SELECT 1 FROM decisions later \
                                  WHERE later.application_id = d.application_id AND later.id > d.id) \
-                 AND c.state IN ('approved', 'partially_approved', 'delivered', 'closed') \
+                 AND c.state IN ('approved', 'partially_approved', 'delivered', 'closed', 'appealed') \
                ORDER BY d.decided_at DESC, d.application_id DESC LIMIT $1 OFFSET $2) p \
          JOIN applications a ON a.id = p.application_id \
          ORDER BY p.decided_at DESC, p.application_id DESC",

@@ -26,7 +26,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("invoice-lines", &["price-item", "quantity", "unit-price", "amount"]),
     ("letter", &["field-source", "letter-outcome", "letter-decided-by", "letter-conditions-reasons"]),
     ("time", &["date", "organisation", "who", "hours", "note"]),
-    ("invoice-parts", &["invoice-number", "organisation", "state", "amount", "case-actions"]),
+    ("invoice-parts", &["invoice-number", "organisation", "state", "amount", "invoice-actions"]),
     ("invoices", &["invoice-number", "reference", "organisation", "state", "amount", "date"]),
     ("permits", &["reference", "project", "role-applicant", "permit-ends", "permits-days-ended", "permits-reminded"]),
     ("statements", &["reference", "project", "statement-due", "state"]),

@@ -208,6 +208,11 @@ async fn figures_match_a_hand_computed_set_of_cases() {
     let (status, html) = app.page("/projects").await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("Universitetet i Oslo") && !html.contains("Kari Nordmann"));
+    // An appeal of what was refused leaves what was granted standing: still listed.
+    app.sql(&format!("UPDATE applications SET state = 'appealed' WHERE id = {a2}")).await.unwrap();
+    let (_, body) = app.get_json("/api/projects", None).await;
+    let ids: Vec<i64> = body["projects"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![a6, a2, a1], "listed while appealed");
 }
 
 /// The figures as the kept rollup gives them: months, totals, the share and the handling times.
