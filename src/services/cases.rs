@@ -295,11 +295,13 @@ pub(crate) async fn wind_up(
     super::statements::lapse(tx, actor, now, case.id).await
 }
 
-/// What the officer reads before deciding: the letter as it will be sent, and the statements
-/// the applicant still has time to comment on (the reviewer's name and the last day).
+/// What the officer reads before deciding: the letter as it will be sent, the statements the
+/// applicant still has time to comment on (the reviewer's name and the last day), and those
+/// not answered yet (the reviewer's name and the due date).
 pub struct DecisionPreview {
     pub letter: String,
     pub comment_periods: Vec<(String, chrono::NaiveDate)>,
+    pub unanswered: Vec<(String, chrono::NaiveDate)>,
 }
 
 /// The decision letter as it will be sent, for the officer to read before deciding, with the
@@ -316,12 +318,17 @@ pub async fn preview_decision(
     let (app, _) = allowed(conn, user, id, Command::Decide, now).await?;
     let letter = decision_letter(conn, documents, &app, user, reasons, now).await?.3;
     let today = crate::domain::deadlines::oslo_date(now);
-    let comment_periods = db::statements::rows(conn, db::statements::Scope::Application(id))
-        .await?
-        .into_iter()
-        .filter_map(|r| r.statement.comment_by().filter(|by| today <= *by).map(|by| (r.reviewer_name, by)))
+    let statements = db::statements::rows(conn, db::statements::Scope::Application(id)).await?;
+    let comment_periods = statements
+        .iter()
+        .filter_map(|r| r.statement.comment_by().filter(|by| today <= *by).map(|by| (r.reviewer_name.clone(), by)))
         .collect();
-    Ok(DecisionPreview { letter, comment_periods })
+    let unanswered = statements
+        .iter()
+        .filter(|r| r.statement.progress() == crate::domain::statement::Progress::Open)
+        .map(|r| (r.reviewer_name.clone(), r.statement.due_on))
+        .collect();
+    Ok(DecisionPreview { letter, comment_periods, unanswered })
 }
 
 type Letter = (String, String, String, String, chrono::NaiveDate);

@@ -60,7 +60,8 @@ async fn officer_and_owner_handle_a_case_through_the_pages() {
     // and the preview says so (the officer may decide anyway).
     app.sql(&format!(
         "INSERT INTO statements (application_id, requested_by, reviewer_id, question, due_on, answer, answered_at, shared_at, created_at) \
-         VALUES ({id}, {0}, {0}, 'Er utvalget forholdsmessig?', current_date + 10, 'Ja.', now() - interval '1 day', now() - interval '1 day', now() - interval '3 days')",
+         VALUES ({id}, {0}, {0}, 'Er utvalget forholdsmessig?', current_date + 10, 'Ja.', now() - interval '1 day', now() - interval '1 day', now() - interval '3 days'), \
+                ({id}, {0}, {0}, 'Trengs KRG?', date '2031-01-15', NULL, NULL, NULL, now() - interval '2 days')",
         officer.id
     ))
     .await
@@ -84,6 +85,7 @@ async fn officer_and_owner_handle_a_case_through_the_pages() {
     let by = helsedataservice::domain::statement::comment_by(yesterday).format("%d.%m.%Y").to_string();
     assert!(preview.contains("Søkeren har ennå tid til å kommentere uttalelser"), "{preview}");
     assert!(preview.contains(&format!("søkerens frist for kommentarer er {by}.")), "{preview}");
+    assert!(preview.contains("Uttalelser som ikke er besvart ennå") && preview.contains("(svarfrist 15.01.2031)"));
     assert_eq!(app.page(&format!("/applications/{id}/decision")).await.0, Status::NotFound, "not decided yet");
     let resp = app
         .form(

@@ -464,6 +464,11 @@ async fn a_closed_refusal_still_takes_an_appeal_posted_in_time() {
          AND payload->>'late' = 'false' AND payload->>'sent_on' = '{last_day}'"
     );
     assert_eq!(crate::common::count(&app, &in_time).await, 1, "in time, sent on the last day");
+    // The reopened case is due again from the day the appeal was registered, not overdue at once.
+    let due = case["due_date"].as_str().unwrap().parse::<chrono::NaiveDate>().unwrap();
+    assert!(due > deadlines::oslo_date(Utc::now()), "{case}");
+    let (_, inbox) = app.page("/inbox?overdue=true").await;
+    assert!(!inbox.contains(&format!("href=\"/applications/{id}\"")), "not overdue");
 }
 
 /// Forvaltningsloven § 28: delivering the granted part of a partial approval does not end the

@@ -256,12 +256,13 @@ async fn command(
         let reasons = f.reasons.clone().unwrap_or_default();
         return match cases::preview_decision(&mut conn, documents, user, id, &reasons, Utc::now()).await {
             Ok(preview) => {
-                let periods: Vec<Value> = preview
-                    .comment_periods
-                    .iter()
-                    .map(|(name, by)| json!({"name": name, "date": by.format("%d.%m.%Y").to_string()}))
-                    .collect();
-                let data = json!({"app": {"id": id}, "letter": preview.letter, "reasons": reasons, "comment_periods": periods});
+                let named = |list: &[(String, chrono::NaiveDate)]| -> Vec<Value> {
+                    list.iter()
+                        .map(|(name, day)| json!({"name": name, "date": day.format("%d.%m.%Y").to_string()}))
+                        .collect()
+                };
+                let data = json!({"app": {"id": id}, "letter": preview.letter, "reasons": reasons,
+                    "comment_periods": named(&preview.comment_periods), "unanswered": named(&preview.unanswered)});
                 Ok(PageOr::Page((Status::Ok, ctx.page("pages/cases/decide_preview", data))))
             }
             refused => sent.answer(&ctx, &mut conn, refused, "").await,
