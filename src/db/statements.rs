@@ -122,7 +122,6 @@ pub async fn lapse(
         .await
 }
 
-/// Withholds the statement from the applicant's side with `reason`, or shares it (`None`).
 /// Withholds statement `id` with `reason`, or shares it (`None`); `shared_at`: the applicant's
 /// side begins to read it then (a statement shared again after being withheld).
 pub async fn set_withheld(

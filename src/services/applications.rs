@@ -682,7 +682,8 @@ pub async fn case_file(conn: &AsyncPgConnection, app: &Application, who: Audienc
 pub struct StatusFile {
     pub app: Application,
     pub access: Access,
-    /// The name of the case officer the case is assigned to (the decision letter signs with it).
+    /// The name of the case officer the case is assigned to (officers' names stand in the
+    /// case's letters too).
     pub assignee: Option<String>,
     /// The events about the application that `access` may see.
     pub events: Vec<Event>,

@@ -264,7 +264,8 @@ pub async fn answer(
             ));
         };
         let mut payload = json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "requested_by": s.requested_by, "shared": !s.withheld});
-        if let Some(by) = s.comment_by() {
+        // A time to comment before the decision, while one is awaited.
+        if let Some(by) = s.comment_by().filter(|_| app.state.awaiting_decision()) {
             payload["comment_by"] = json!(by);
         }
         record(tx, actor, now, app.id, "statement.answered", payload).await?;
@@ -307,7 +308,8 @@ pub async fn set_party_access(
         let s = db::statements::set_withheld(tx, id, reason.as_deref(), shared_at).await?;
         let mut payload =
             json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "answered": s.answered_at.is_some()});
-        if let Some(by) = s.comment_by() {
+        // A time to comment before the decision, while one is awaited.
+        if let Some(by) = s.comment_by().filter(|_| app.state.awaiting_decision()) {
             payload["comment_by"] = json!(by);
         }
         let kind = match reason {

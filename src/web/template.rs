@@ -39,13 +39,14 @@ impl<'r> Responder<'r, 'static> for Template {
 }
 
 /// A message for a section of the page ([`crate::web::context::Back`]) is shown in that
-/// section when the page has it (`data-landed`), and then not again at the top; when the
-/// section is not on the page (nothing to show in it now), the top keeps it.
+/// section when the page has it (`<!--landed-->`, which escaped text cannot contain), and then
+/// not again at the top; when the section is not on the page (nothing to show in it now), the
+/// top keeps it.
 fn keep_one_flash(html: String) -> String {
     const TOP: &str = "<!--top-flash-->";
     const END: &str = "<!--/top-flash-->";
     let (Some(start), Some(end)) = (html.find(TOP), html.find(END)) else { return html };
-    if !html.contains("data-landed") || end < start {
+    if !html.contains("<!--landed-->") || end < start {
         return html;
     }
     let mut out = String::with_capacity(html.len());
@@ -61,13 +62,16 @@ mod tests {
     #[test]
     fn a_message_shown_in_its_section_leaves_the_top() {
         let top = "<main><!--top-flash--><div class=\"flash\">Lagret</div><!--/top-flash-->";
-        let shown = format!("{top}<h2 id=\"items\">Items</h2><div class=\"flash\" data-landed>Lagret</div></main>");
+        let shown = format!(
+            "{top}<h2 id=\"items\">Items</h2><div class=\"flash\" data-landed>Lagret</div><!--landed--></main>"
+        );
         assert_eq!(
             keep_one_flash(shown),
-            "<main><h2 id=\"items\">Items</h2><div class=\"flash\" data-landed>Lagret</div></main>"
+            "<main><h2 id=\"items\">Items</h2><div class=\"flash\" data-landed>Lagret</div><!--landed--></main>"
         );
-        // The section is not on the page: the top keeps the message.
-        let missing = format!("{top}<p>Nothing</p></main>");
+        // The section is not on the page: the top keeps the message, also when a text on the
+        // page (escaped) speaks of "data-landed".
+        let missing = format!("{top}<p>Nothing</p><p>&lt;div data-landed&gt;</p></main>");
         assert_eq!(keep_one_flash(missing.clone()), missing);
     }
 }

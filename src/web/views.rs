@@ -368,7 +368,8 @@ pub fn statement_json(row: &db::statements::StatementRow, now: chrono::DateTime<
         "created_at": s.created_at,
         "withheld": s.withheld,
         "withheld_reason": s.withheld_reason,
-        // The last day for the applicant's side to comment on it, once they can read its answer.
+        // The last day for the applicant's side to comment on it, once they can read its answer
+        // (whatever the case's state: the pages and mail offer it only before the decision).
         "comment_by": s.comment_by(),
     });
     if party && let Some(o) = v.as_object_mut() {

@@ -467,8 +467,13 @@ async fn a_closed_refusal_still_takes_an_appeal_posted_in_time() {
     // The reopened case is due again from the day the appeal was registered, not overdue at once.
     let due = case["due_date"].as_str().unwrap().parse::<chrono::NaiveDate>().unwrap();
     assert!(due > deadlines::oslo_date(Utc::now()), "{case}");
-    let (_, inbox) = app.page("/inbox?overdue=true").await;
-    assert!(!inbox.contains(&format!("href=\"/applications/{id}\"")), "not overdue");
+    let link = format!("href=\"/applications/{id}\"");
+    let (status, inbox) = app.page("/inbox").await;
+    assert_eq!(status, Status::Ok);
+    assert!(inbox.contains(&link), "waiting for a decision again");
+    let (status, inbox) = app.page("/inbox?overdue=true").await;
+    assert_eq!(status, Status::Ok);
+    assert!(!inbox.contains(&link), "not overdue");
 }
 
 /// Forvaltningsloven § 28: delivering the granted part of a partial approval does not end the

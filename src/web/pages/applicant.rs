@@ -303,8 +303,9 @@ pub(super) async fn status_page(
     });
     // The page's own address, also when it answers a refused form's POST; the refused form.
     data["path"] = json!(format!("/applications/{id}"));
-    // Who handles the case: named to everyone who sees it (the decision letter signs with the
-    // name); "not assigned" only to those handling cases, once it is submitted.
+    // Who handles the case: named to everyone who sees it (officers' names stand in the case's
+    // letters too: the decision is signed by the officer deciding); "not assigned" only to those
+    // handling cases, once it is submitted.
     data["assignee"] = json!(assignee);
     data["assignee_is_me"] = json!(app.assignee_id == Some(user.id));
     data["show_unassigned"] = json!(app.assignee_id.is_none() && state != State::Draft && access.sees_internal());
