@@ -44,7 +44,19 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("helsedataservice: {message}");
+            // One line on stderr, as JSON too when the logs are (a collector reads one format);
+            // written, not `eprintln!`, which panics when stderr is gone.
+            let line = if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+                serde_json::json!({
+                    "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    "level": "ERROR", "target": "helsedataservice",
+                    "fields": {"message": format!("helsedataservice: {message}")},
+                })
+                .to_string()
+            } else {
+                format!("helsedataservice: {message}")
+            };
+            let _ = writeln!(std::io::stderr(), "{line}");
             ExitCode::from(2)
         }
     }

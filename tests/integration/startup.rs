@@ -34,6 +34,14 @@ fn malformed_settings_stop_start_up_with_one_line() {
     assert_one_line_naming("DATABASE_URL", &[("DATABASE_URL", "mysql://x")]);
     assert_one_line_naming("DATABASE_POOL_SIZE", &[("DATABASE_POOL_SIZE", "lots")]);
     assert_one_line_naming("DATABASE_POOL_SIZE", &[("DATABASE_POOL_SIZE", "1")]);
+    // With JSON logs the line is a JSON object too, as every other line of the service.
+    let (code, stderr) = run_with(&[("LOG_FORMAT", "json"), ("ROCKET_PORT", "not-a-port")]);
+    assert_eq!(code, 2, "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "exactly one line: {stderr}");
+    let line: serde_json::Value = serde_json::from_str(lines[0]).expect("a JSON line");
+    assert_eq!(line["level"], "ERROR");
+    assert!(line["fields"]["message"].as_str().unwrap().contains("ROCKET_PORT"), "{line}");
 }
 
 /// Also on a first start, with no storage master key yet (a fresh clone: the key's check asks
