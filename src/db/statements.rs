@@ -40,6 +40,12 @@ impl Statement {
         let shared_on = self.shared_at.map(crate::domain::deadlines::oslo_date);
         crate::domain::statement::comment_period(self.answered_at.is_some(), self.withheld, shared_on)
     }
+
+    /// [`Self::comment_by`] while its case (in `state`) awaits a decision: the time to comment
+    /// is before the decision.
+    pub fn comment_by_before_decision(&self, state: crate::domain::case::State) -> Option<NaiveDate> {
+        self.comment_by().filter(|_| state.awaiting_decision())
+    }
 }
 
 /// A statement with the names and addresses of the reviewer and of the officer who asked.

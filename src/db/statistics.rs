@@ -142,11 +142,11 @@ pub fn page_and_offset(page: Option<i64>) -> (i64, i64) {
 
 /// Projects whose latest decision approves them (fully or partly), newest first; the sources
 /// are those whose release was approved. A partial approval whose refusals are appealed stays
-/// listed: what was granted stands while the rest is reconsidered. The approving decisions are read newest first from
-/// their index (`decisions_published`) until the page is full, and only the page's rows are
-/// read in full (form, sources): the public register costs a page, not a pass over every
-/// decided case (issue 25, at 30 000 decided cases: 120–180 ms for the first page, 600 ms for
-/// the 200th).
+/// listed: what was granted stands while the rest is reconsidered. The approving decisions are
+/// read newest first from their index (`decisions_published`) until the page is full, and only
+/// the page's rows are read in full (form, sources): the public register costs a page, not a
+/// pass over every decided case (issue 25, at 30 000 decided cases: 120–180 ms for the first
+/// page, 600 ms for the 200th).
 pub async fn approved_projects(
     conn: &mut AsyncPgConnection,
     limit: i64,

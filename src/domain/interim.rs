@@ -56,11 +56,10 @@ pub fn reason(reply: InterimReply, state: State, owners_deciding: bool) -> &'sta
     }
 }
 
-/// When an answer can be expected: the case's due date (an appeal's own, set when it came in:
-/// `deadlines::appeal_due_date`) while it is ahead; otherwise a month of working days from
-/// today, Oslo time. `reply` no longer changes the answer, since an appeal has a due date of
-/// its own; it stays for the callers that name which reply they send.
-pub fn expected_by(_reply: InterimReply, due_date: Option<NaiveDate>, now: DateTime<Utc>) -> NaiveDate {
+/// When an answer can be expected, for the application and for an appeal alike: the case's due
+/// date (an appeal's own, set when it came in: `deadlines::appeal_due_date`) while it is ahead;
+/// otherwise a month of working days from today, Oslo time.
+pub fn expected_by(due_date: Option<NaiveDate>, now: DateTime<Utc>) -> NaiveDate {
     match due_date {
         Some(date) if date > deadlines::oslo_date(now) => date,
         _ => deadlines::add_working_days(deadlines::oslo_date(now), 21),
@@ -114,12 +113,13 @@ mod tests {
         assert_eq!(reason(InterimReply::Appeal, State::Appealed, true), "appeal");
         let now = Utc::now();
         let later = deadlines::oslo_date(now) + chrono::Days::new(40);
-        assert_eq!(expected_by(InterimReply::Application, Some(later), now), later);
+        assert_eq!(expected_by(Some(later), now), later);
         let passed = deadlines::oslo_date(now) - chrono::Days::new(1);
-        let fallback = expected_by(InterimReply::Application, Some(passed), now);
+        let fallback = expected_by(Some(passed), now);
         assert!(fallback > deadlines::oslo_date(now) && deadlines::is_working_day(fallback));
-        // An appeal's reply names the appeal's own due date, as the case page and inbox do.
-        assert_eq!(expected_by(InterimReply::Appeal, Some(later), now), later);
-        assert_eq!(expected_by(InterimReply::Appeal, Some(passed), now), fallback);
+        // An appeal's reply names the appeal's own due date (the case's due date once appealed),
+        // as the case page and inbox do.
+        assert_eq!(expected_by(Some(later), now), later);
+        assert_eq!(expected_by(Some(passed), now), fallback);
     }
 }

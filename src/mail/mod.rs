@@ -65,11 +65,11 @@ fn args(params: &Value) -> Vec<(String, i18n::Arg)> {
         if let Some(ore) = map.get("total_ore").and_then(Value::as_i64) {
             out.push(("amount".into(), i18n::Arg::from(format_nok(ore))));
         }
-        if let Some(day) = map.get("due_date").and_then(Value::as_str).and_then(|s| s.parse::<NaiveDate>().ok()) {
-            out.push(("due".into(), i18n::Arg::from(day.format("%d.%m.%Y").to_string())));
-        }
-        if let Some(day) = map.get("comment_by").and_then(Value::as_str).and_then(|s| s.parse::<NaiveDate>().ok()) {
-            out.push(("comment".into(), i18n::Arg::from(day.format("%d.%m.%Y").to_string())));
+        // Days as pages write them: the due date, the last day to comment on a statement.
+        for (field, arg) in [("due_date", "due"), ("comment_by", "comment")] {
+            if let Some(day) = map.get(field).and_then(Value::as_str).and_then(|s| s.parse::<NaiveDate>().ok()) {
+                out.push((arg.into(), i18n::Arg::from(day.format("%d.%m.%Y").to_string())));
+            }
         }
         if let Some(at) = map.get("expires_at").and_then(Value::as_str).and_then(|s| s.parse::<DateTime<Utc>>().ok()) {
             out.push(("expires".into(), i18n::Arg::from(crate::domain::deadlines::oslo_day(at))));

@@ -725,7 +725,7 @@ pub async fn send_interim_replies(conn: &mut AsyncPgConnection, now: DateTime<Ut
                 .any(|r| r.release.state == ReleaseState::Pending && r.release.decider == DecisionAuthority::Owner);
             let appeal = reply == interim::InterimReply::Appeal;
             db::cases::mark_interim_reply(tx, current.id, appeal, now).await?;
-            let expected = interim::expected_by(reply, current.due_date, now);
+            let expected = interim::expected_by(current.due_date, now);
             let payload = json!({
                 "expected_by": expected.format("%d.%m.%Y").to_string(),
                 "expected_on": expected,

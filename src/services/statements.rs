@@ -264,8 +264,7 @@ pub async fn answer(
             ));
         };
         let mut payload = json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "requested_by": s.requested_by, "shared": !s.withheld});
-        // A time to comment before the decision, while one is awaited.
-        if let Some(by) = s.comment_by().filter(|_| app.state.awaiting_decision()) {
+        if let Some(by) = s.comment_by_before_decision(app.state) {
             payload["comment_by"] = json!(by);
         }
         record(tx, actor, now, app.id, "statement.answered", payload).await?;
@@ -308,8 +307,7 @@ pub async fn set_party_access(
         let s = db::statements::set_withheld(tx, id, reason.as_deref(), shared_at).await?;
         let mut payload =
             json!({"statement_id": s.id, "reviewer_id": s.reviewer_id, "answered": s.answered_at.is_some()});
-        // A time to comment before the decision, while one is awaited.
-        if let Some(by) = s.comment_by().filter(|_| app.state.awaiting_decision()) {
+        if let Some(by) = s.comment_by_before_decision(app.state) {
             payload["comment_by"] = json!(by);
         }
         let kind = match reason {

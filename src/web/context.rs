@@ -37,10 +37,8 @@ impl<'r> FromRequest<'r> for Ctx {
             Outcome::Forward(s) => return Outcome::Forward(s),
         };
         let flash = req.guard::<Option<FlashMessage<'_>>>().await.succeeded().flatten().map(|f| {
-            match f.kind().split_once('@') {
-                Some((kind, at)) => (kind.to_string(), f.message().to_string(), Some(at.to_string())),
-                None => (f.kind().to_string(), f.message().to_string(), None),
-            }
+            let (kind, at) = f.kind().split_once('@').map_or((f.kind(), None), |(kind, at)| (kind, Some(at)));
+            (kind.to_string(), f.message().to_string(), at.map(str::to_string))
         });
         let address = req.guard::<ClientAddress>().await.succeeded().unwrap_or(ClientAddress("unknown".into()));
         // Read with the session, in the same statement (0 without one).
@@ -108,8 +106,8 @@ impl Ctx {
 ///
 /// A message for a section is shown in that section, where the browser lands; at the top of
 /// the page it was out of sight. The section's template holds
-/// `{{> partials/landed @root.bare at="…" flash=@root.flash}}` right after its heading, and the
-/// layout leaves such a message out of the page's top.
+/// `{{> partials/landed @root.bare at="…" flash=@root.flash}}` right after its heading; the
+/// page's top copy is cut when the section showed it (`web::template::keep_one_flash`).
 #[derive(Debug, Clone)]
 pub struct Back {
     path: String,

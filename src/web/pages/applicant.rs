@@ -242,25 +242,25 @@ pub(super) async fn status_page(
     let statements_json: Vec<Value> = statements
         .iter()
         .map(|r| {
-                let s = &r.statement;
-                let st = services::statements::status(s, now);
-                let (day, iso) = (crate::domain::deadlines::oslo_day, crate::domain::deadlines::oslo_date);
-                // The applicant's side reads neither the address nor the question and the answer
-                // of a withheld statement.
-                let party = access.applicant_side();
-                let reads = !(party && s.withheld);
-                json!({
-                    "id": s.id, "due_on": s.due_on.format("%d.%m.%Y").to_string(),
-                    "reviewer": if party { services::statements::name_for_party(r) } else { Some(r.reviewer_name.as_str()) },
-                    "due_iso": s.due_on.to_string(), "status": st.code(), "status_key": format!("statement-{}", st.code()),
-                    "question": reads.then_some(&s.question), "answer": if reads { s.answer.as_deref() } else { None },
-                    "withheld": s.withheld, "withheld_reason": s.withheld_reason,
-                    "asked_on": day(s.created_at), "asked_iso": iso(s.created_at).to_string(),
-                    "answered_on": s.answered_at.map(day),
-                    "answered_iso": s.answered_at.map(|t| iso(t).to_string()),
-                    // The applicant's time to comment, while it runs before a decision.
-                    "comment_by": s.comment_by().filter(|by| state.awaiting_decision() && today <= *by).map(|by| by.format("%d.%m.%Y").to_string()),
-                })
+            let s = &r.statement;
+            let st = services::statements::status(s, now);
+            let (day, iso) = (crate::domain::deadlines::oslo_day, crate::domain::deadlines::oslo_date);
+            // The applicant's side reads neither the address nor the question and the answer
+            // of a withheld statement.
+            let party = access.applicant_side();
+            let reads = !(party && s.withheld);
+            json!({
+                "id": s.id, "due_on": s.due_on.format("%d.%m.%Y").to_string(),
+                "reviewer": if party { services::statements::name_for_party(r) } else { Some(r.reviewer_name.as_str()) },
+                "due_iso": s.due_on.to_string(), "status": st.code(), "status_key": format!("statement-{}", st.code()),
+                "question": reads.then_some(&s.question), "answer": if reads { s.answer.as_deref() } else { None },
+                "withheld": s.withheld, "withheld_reason": s.withheld_reason,
+                "asked_on": day(s.created_at), "asked_iso": iso(s.created_at).to_string(),
+                "answered_on": s.answered_at.map(day),
+                "answered_iso": s.answered_at.map(|t| iso(t).to_string()),
+                // The applicant's time to comment, while it runs before a decision.
+                "comment_by": s.comment_by_before_decision(state).filter(|by| today <= *by).map(|by| by.format("%d.%m.%Y").to_string()),
+            })
         })
         .collect();
     let mut data = json!({
